@@ -1,0 +1,283 @@
+package core
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// FieldType is the type of a config field or action flag.
+type FieldType int
+
+// The field types. Values in a Config arrive as decoded from YAML/TOML/JSON:
+// strings, bools, float64 or int numbers, []any and map[string]any.
+const (
+	TypeString FieldType = iota + 1
+	TypeBool
+	TypeInt
+	TypeDuration // a Go duration string: "90s", "15m"
+	TypeStringList
+	TypeObject // a nested map, e.g. a body template
+)
+
+var typeNames = map[FieldType]string{TypeString: "string", TypeBool: "bool", TypeInt: "int",
+	TypeDuration: "duration", TypeStringList: "list of strings", TypeObject: "object"}
+
+func (t FieldType) String() string {
+	if s, ok := typeNames[t]; ok {
+		return s
+	}
+	return "unknown"
+}
+
+// Field describes one config field or action flag.
+type Field struct {
+	Name     string    `json:"name"`
+	Type     FieldType `json:"type"`
+	Required bool      `json:"required,omitempty"`
+	// Secret fields may hold secret references (env:NAME, file:PATH,
+	// cmd:COMMAND, prompt:); the host resolves every string inside them and
+	// never logs or hashes the resolved values.
+	Secret  bool     `json:"secret,omitempty"`
+	Default any      `json:"default,omitempty"`
+	Help    string   `json:"help,omitempty"`
+	Enum    []string `json:"enum,omitempty"`
+}
+
+// Severity of a Diagnostic.
+type Severity int
+
+const (
+	SeverityError Severity = iota + 1
+	SeverityWarning
+)
+
+// Diagnostic is one problem found in a configuration.
+type Diagnostic struct {
+	Severity Severity `json:"severity"`
+	// Field is the dotted path inside the profile's config, e.g. "body.password".
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// DiagError returns an error Diagnostic for field.
+func DiagError(field, format string, args ...any) Diagnostic {
+	return Diagnostic{Severity: SeverityError, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// HasErrors reports whether ds holds at least one error.
+func HasErrors(ds []Diagnostic) bool {
+	for _, d := range ds {
+		if d.Severity != SeverityWarning {
+			return true
+		}
+	}
+	return false
+}
+
+// Config is a profile's scheme configuration as the plugin receives it, with
+// secret references already resolved.
+type Config map[string]any
+
+// String returns the string at key, or def when it is absent.
+func (c Config) String(key, def string) string {
+	if v, ok := c[key].(string); ok {
+		return v
+	}
+	return def
+}
+
+// Bool returns the bool at key, or def when it is absent.
+func (c Config) Bool(key string, def bool) bool {
+	if v, ok := c[key].(bool); ok {
+		return v
+	}
+	return def
+}
+
+// Int returns the integer at key, or def when it is absent.
+func (c Config) Int(key string, def int) int {
+	switch v := c[key].(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case float64:
+		return int(v)
+	}
+	return def
+}
+
+// Duration returns the duration at key, or def when it is absent or invalid.
+func (c Config) Duration(key string, def time.Duration) time.Duration {
+	if s, ok := c[key].(string); ok {
+		if d, err := time.ParseDuration(s); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+// StringList returns the list of strings at key (a single string counts as a
+// list of one).
+func (c Config) StringList(key string) []string {
+	switch v := c[key].(type) {
+	case string:
+		return []string{v}
+	case []string:
+		return v
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// Object returns the nested object at key.
+func (c Config) Object(key string) map[string]any {
+	m, _ := c[key].(map[string]any)
+	return m
+}
+
+// CheckConfig checks cfg against a schema: unknown keys (with a suggestion
+// for a likely typo), missing required fields, wrong types and values outside
+// an enum. Diagnostics come in a stable order.
+func CheckConfig(cfg Config, fields []Field) []Diagnostic {
+	var ds []Diagnostic
+	known := make(map[string]Field, len(fields))
+	names := make([]string, 0, len(fields))
+	for _, f := range fields {
+		known[f.Name] = f
+		names = append(names, f.Name)
+	}
+	keys := make([]string, 0, len(cfg))
+	for k := range cfg {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f, ok := known[k]
+		if !ok {
+			msg := "unknown key"
+			if s := Suggest(k, names); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			} else {
+				msg += fmt.Sprintf(" (known: %s)", strings.Join(names, ", "))
+			}
+			ds = append(ds, DiagError(k, "%s", msg))
+			continue
+		}
+		if msg := checkType(cfg[k], f); msg != "" {
+			ds = append(ds, DiagError(k, "%s", msg))
+		}
+	}
+	for _, f := range fields {
+		if _, ok := cfg[f.Name]; f.Required && !ok {
+			ds = append(ds, DiagError(f.Name, "required %s is missing", f.Type))
+		}
+	}
+	return ds
+}
+
+func checkType(v any, f Field) string {
+	want := "expected a " + f.Type.String()
+	switch f.Type {
+	case TypeString:
+		s, ok := v.(string)
+		if !ok {
+			return want
+		}
+		if len(f.Enum) > 0 && !contains(f.Enum, s) {
+			return fmt.Sprintf("%q is not one of %s", s, strings.Join(f.Enum, ", "))
+		}
+	case TypeBool:
+		if _, ok := v.(bool); !ok {
+			return want + " (true or false)"
+		}
+	case TypeInt:
+		switch n := v.(type) {
+		case int, int64:
+		case float64:
+			if n != float64(int64(n)) {
+				return want
+			}
+		default:
+			return want
+		}
+	case TypeDuration:
+		s, ok := v.(string)
+		if !ok {
+			return want + ` such as "90s" or "15m"`
+		}
+		if _, err := time.ParseDuration(s); err != nil {
+			return fmt.Sprintf("%q is not a duration (e.g. \"90s\", \"15m\")", s)
+		}
+	case TypeStringList:
+		switch l := v.(type) {
+		case string, []string:
+		case []any:
+			for _, e := range l {
+				if _, ok := e.(string); !ok {
+					return want
+				}
+			}
+		default:
+			return want
+		}
+	case TypeObject:
+		if _, ok := v.(map[string]any); !ok {
+			return want
+		}
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Suggest returns the candidate closest to s when it is close enough to be a
+// likely typo (edit distance at most 2, or 1 for short words), else "".
+func Suggest(s string, candidates []string) string {
+	best, bestD := "", 3
+	if len(s) <= 4 {
+		bestD = 2
+	}
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,79 @@
+package core
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Credential is what a scheme hands the host: declarative headers and
+// cookies the host applies by itself, an optional expiry, the URL prefixes it
+// may be sent to, and opaque state only the plugin reads.
+//
+// Every field may hold a secret. A Credential is never logged; the host only
+// stores it in its private cache.
+type Credential struct {
+	// Token is the bare value `authx token` prints (a bearer token, the
+	// base64 of Basic credentials, an API key).
+	Token   string   `json:"token,omitempty"`
+	Headers []Header `json:"headers,omitempty"`
+	Cookies []Cookie `json:"cookies,omitempty"`
+	// ExpiresAt is when the credential stops working; zero means unknown.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Scope lists URL prefixes the credential may be sent to; empty means
+	// the profile's match prefixes.
+	Scope []string `json:"scope,omitempty"`
+	// State is private to the plugin (refresh token, session id).
+	State []byte `json:"state,omitempty"`
+	// PerRequest asks the host to call Apply for every request.
+	PerRequest bool `json:"per_request,omitempty"`
+}
+
+// Header is one HTTP header.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Cookie is one cookie a credential carries (e.g. a Jenkins session).
+type Cookie struct {
+	Name     string    `json:"name"`
+	Value    string    `json:"value"`
+	Domain   string    `json:"domain,omitempty"`
+	Path     string    `json:"path,omitempty"`
+	Expires  time.Time `json:"expires,omitzero"`
+	Secure   bool      `json:"secure,omitempty"`
+	HTTPOnly bool      `json:"http_only,omitempty"`
+}
+
+// DefaultRefreshSkew is how long before its expiry a credential is renewed.
+const DefaultRefreshSkew = 60 * time.Second
+
+// FreshAt reports whether c can still be used at now without renewal: it has
+// no known expiry, or it expires more than skew after now.
+func (c *Credential) FreshAt(now time.Time, skew time.Duration) bool {
+	if c == nil {
+		return false
+	}
+	return c.ExpiresAt.IsZero() || now.Add(skew).Before(c.ExpiresAt)
+}
+
+// CookieHeader returns the value of a Cookie request header carrying all of
+// c's cookies, or "" when it has none.
+func (c *Credential) CookieHeader() string {
+	parts := make([]string, 0, len(c.Cookies))
+	for _, k := range c.Cookies {
+		parts = append(parts, (&http.Cookie{Name: k.Name, Value: k.Value}).String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+// HeaderLines returns the credential as request headers, in order: the
+// scheme's headers, then a Cookie header when it holds cookies.
+func (c *Credential) HeaderLines() []Header {
+	out := append([]Header(nil), c.Headers...)
+	if ck := c.CookieHeader(); ck != "" {
+		out = append(out, Header{Name: "Cookie", Value: ck})
+	}
+	return out
+}
