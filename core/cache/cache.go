@@ -1,0 +1,257 @@
+// Package cache stores credentials between authx runs.
+//
+// Each profile has one entry, a JSON file named after the profile and a hash
+// of its identity (see config.Profile.Identity), so a changed profile never
+// reuses an old credential. The directory is 0700 and every file 0600;
+// writes are atomic (temp file, fsync, rename). Lock serialises logins and
+// refreshes of one entry across processes with flock(2).
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/authx/authx/core"
+)
+
+// Version is the entry format this build reads and writes. An entry of any
+// other version is a miss.
+const Version = 1
+
+// Entry is one cached credential.
+type Entry struct {
+	Version    int             `json:"version"`
+	Profile    string          `json:"profile"`
+	Scheme     string          `json:"scheme"`
+	Created    time.Time       `json:"created"`
+	Credential core.Credential `json:"credential"`
+}
+
+// Key names one entry. It is derived from a profile's name and identity and
+// never contains a secret.
+type Key struct {
+	Profile string
+	hash    string
+}
+
+// KeyFor returns the key of a profile with the given identity bytes.
+func KeyFor(profile string, identity []byte) Key {
+	sum := sha256.Sum256(identity)
+	return Key{Profile: profile, hash: hex.EncodeToString(sum[:16])}
+}
+
+// name is the entry's base file name: the profile, made file-safe, and the hash.
+func (k Key) name() string { return fileSafe(k.Profile) + "." + k.hash }
+
+// fileSafe maps a profile name to a file name part, injectively: letters,
+// digits and '-' stay, every other byte becomes _XX (hex).
+func fileSafe(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "_%02x", c)
+		}
+	}
+	if b.Len() == 0 {
+		return "_"
+	}
+	return b.String()
+}
+
+// Store is a cache directory.
+type Store struct {
+	dir string
+}
+
+// New returns the store in dir. The directory is created (0700) on the
+// first write, not here.
+func New(dir string) *Store { return &Store{dir: dir} }
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Path returns the file that holds k's entry.
+func (s *Store) Path(k Key) string { return filepath.Join(s.dir, k.name()+".json") }
+
+// Get returns k's entry. A missing, unreadable, corrupt or other-version entry
+// is a miss: (nil, nil). Only an unexpected I/O error is returned as an error.
+func (s *Store) Get(k Key) (*Entry, error) {
+	data, err := os.ReadFile(s.Path(k))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, core.Wrap(core.KindCache, err, "reading the credential cache")
+	}
+	var e Entry
+	if json.Unmarshal(data, &e) != nil || e.Version != Version || e.Profile != k.Profile {
+		return nil, nil
+	}
+	return &e, nil
+}
+
+// Put stores e under k atomically and removes the profile's entries for
+// older identities.
+func (s *Store) Put(k Key, e *Entry) error {
+	if err := s.mkdir(); err != nil {
+		return err
+	}
+	e.Version = Version
+	e.Profile = k.Profile
+	data, err := json.Marshal(e)
+	if err != nil {
+		return core.Wrap(core.KindInternal, err, "encoding a cache entry")
+	}
+	if err := writeAtomic(s.Path(k), data); err != nil {
+		return core.Wrap(core.KindCache, err, "writing the credential cache "+s.dir)
+	}
+	s.removeStale(k)
+	return nil
+}
+
+func (s *Store) mkdir() error {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return core.Wrap(core.KindCache, err, "creating the credential cache")
+	}
+	// MkdirAll keeps an existing directory's mode; tighten ours.
+	if err := os.Chmod(s.dir, 0o700); err != nil {
+		return core.Wrap(core.KindCache, err, "securing the credential cache")
+	}
+	return nil
+}
+
+// writeAtomic writes data to path through a 0600 temporary file in the same
+// directory, fsyncs it and renames it into place, so that a reader sees the
+// old entry or the new one, never a part, and a full disk leaves the old one.
+func writeAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// entries returns the base names (without extension) of the profile's entries.
+func (s *Store) entries(profile string) []string {
+	matches, _ := filepath.Glob(filepath.Join(s.dir, fileSafe(profile)+".*.json"))
+	names := make([]string, 0, len(matches))
+	for _, m := range matches {
+		names = append(names, strings.TrimSuffix(filepath.Base(m), ".json"))
+	}
+	return names
+}
+
+func (s *Store) removeStale(k Key) {
+	for _, n := range s.entries(k.Profile) {
+		if n != k.name() {
+			os.Remove(filepath.Join(s.dir, n+".json"))
+			os.Remove(filepath.Join(s.dir, n+".lock"))
+		}
+	}
+}
+
+// Delete removes every entry of profile and reports how many it removed.
+func (s *Store) Delete(profile string) (int, error) {
+	n := 0
+	for _, name := range s.entries(profile) {
+		if err := os.Remove(filepath.Join(s.dir, name+".json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, core.Wrap(core.KindCache, err, "deleting a cache entry")
+		}
+		os.Remove(filepath.Join(s.dir, name+".lock"))
+		n++
+	}
+	return n, nil
+}
+
+// Profiles lists the profiles that have entries, sorted.
+func (s *Store) Profiles() []string {
+	matches, _ := filepath.Glob(filepath.Join(s.dir, "*.json"))
+	seen := map[string]bool{}
+	for _, m := range matches {
+		data, err := os.ReadFile(m)
+		if err != nil {
+			continue
+		}
+		var e struct {
+			Profile string `json:"profile"`
+		}
+		if json.Unmarshal(data, &e) == nil && e.Profile != "" {
+			seen[e.Profile] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Lock takes the exclusive lock of k's entry, waiting until it is free or
+// ctx ends. The lock is held by an open file, so it is released when the
+// process dies. Callers must re-read the entry after taking the lock: another
+// process may have just refreshed it.
+func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
+	if err := s.mkdir(); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, k.name()+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, core.Wrap(core.KindCache, err, "opening the cache lock")
+	}
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, core.Wrap(core.KindCache, err, "locking the credential cache")
+		}
+		if ok {
+			return func() { unlockFile(f); f.Close() }, nil
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, core.Wrap(core.KindNetwork, ctx.Err(), fmt.Sprintf("waiting for another authx to finish logging in to profile %q", k.Profile))
+		case <-time.After(delay):
+		}
+	}
+}
+

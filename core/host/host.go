@@ -1,0 +1,374 @@
+// Package host finds, verifies, starts and stops authx plugin processes.
+//
+// A plugin is the executable authx-plugin-<scheme>, looked up (never by a
+// $PATH scan) in the directories of AUTHX_PLUGIN_PATH, then
+// $XDG_DATA_HOME/authx/plugins, then the directory of the authx executable.
+// Nothing here runs on the cached path of `authx token`: a Host starts a
+// process only when Start is called.
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
+	"google.golang.org/grpc"
+
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/pluginrpc"
+	"github.com/authx/authx/core/sdk"
+)
+
+// BinaryPrefix is the file name prefix of every plugin executable.
+const BinaryPrefix = "authx-plugin-"
+
+// DefaultStartTimeout bounds how long a plugin may take to print its handshake.
+const DefaultStartTimeout = 10 * time.Second
+
+var schemeName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// ValidSchemeName reports whether s may name a scheme (and so a file).
+func ValidSchemeName(s string) bool { return schemeName.MatchString(s) }
+
+// Spec says which plugin to run: a scheme name, and optionally an explicit
+// path and a sha256 pin from the configuration.
+type Spec struct {
+	Scheme string
+	Path   string // explicit binary; "" = search
+	SHA256 string // lowercase hex; "" = no pin
+	// PinSource names where the pin came from, for the error message
+	// (e.g. `profiles.work.plugin.sha256 in /home/a/.config/authx/config.yaml`).
+	PinSource string
+}
+
+// Options configures a Host.
+type Options struct {
+	// SearchPath is the list of directories to look for plugins in, in order.
+	SearchPath []string
+	// StartTimeout bounds plugin start-up; zero means DefaultStartTimeout.
+	StartTimeout time.Duration
+	// Logger receives the host's and the plugins' logs; nil means none.
+	Logger hclog.Logger
+	// DescribeCache is the file that caches plugin descriptions; "" disables it.
+	DescribeCache string
+}
+
+// Host starts plugins and kills them all on Close.
+type Host struct {
+	opts Options
+
+	mu      sync.Mutex
+	running []*Plugin
+	closed  bool
+}
+
+// New returns a Host. It does no I/O.
+func New(opts Options) *Host {
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = DefaultStartTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	return &Host{opts: opts}
+}
+
+// DefaultSearchPath returns the plugin directories for an environment:
+// AUTHX_PLUGIN_PATH (list separated by the OS path separator),
+// $XDG_DATA_HOME/authx/plugins (default ~/.local/share), and the directory of
+// the running executable.
+func DefaultSearchPath(getenv func(string) string) []string {
+	var dirs []string
+	for _, d := range filepath.SplitList(getenv("AUTHX_PLUGIN_PATH")) {
+		if d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	data := getenv("XDG_DATA_HOME")
+	if data == "" {
+		if home := getenv("HOME"); home != "" {
+			data = filepath.Join(home, ".local", "share")
+		}
+	}
+	if data != "" {
+		dirs = append(dirs, filepath.Join(data, "authx", "plugins"))
+	}
+	if exe, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = real
+		}
+		dirs = append(dirs, filepath.Dir(exe))
+	}
+	return dirs
+}
+
+// SearchPath returns the directories the host looks in.
+func (h *Host) SearchPath() []string { return h.opts.SearchPath }
+
+func binaryName(scheme string) string {
+	if runtime.GOOS == "windows" {
+		return BinaryPrefix + scheme + ".exe"
+	}
+	return BinaryPrefix + scheme
+}
+
+// Locate returns the executable for spec: spec.Path when set, else the first
+// authx-plugin-<scheme> in the search path.
+func (h *Host) Locate(spec Spec) (string, error) {
+	if !ValidSchemeName(spec.Scheme) {
+		return "", core.Errorf(core.KindConfig, "scheme %q: a scheme name is lowercase letters, digits and '-'", spec.Scheme)
+	}
+	if spec.Path != "" {
+		if err := checkExecutable(spec.Path); err != nil {
+			return "", core.Wrap(core.KindPluginNotFound, err, fmt.Sprintf("plugin for scheme %q", spec.Scheme))
+		}
+		return spec.Path, nil
+	}
+	name := binaryName(spec.Scheme)
+	for _, dir := range h.opts.SearchPath {
+		p := filepath.Join(dir, name)
+		if checkExecutable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", core.Errorf(core.KindPluginNotFound, "no plugin for scheme %q: %s not found in %s (install it there, or add its directory to AUTHX_PLUGIN_PATH)",
+		spec.Scheme, name, strings.Join(h.opts.SearchPath, ", "))
+}
+
+func checkExecutable(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%s is a directory", p)
+	}
+	if runtime.GOOS != "windows" && fi.Mode()&0o111 == 0 {
+		return fmt.Errorf("%s is not executable", p)
+	}
+	return nil
+}
+
+// verify checks the binary at path against a sha256 pin.
+func verify(path string, spec Spec) error {
+	if spec.SHA256 == "" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return core.Wrap(core.KindPluginNotFound, err, "opening plugin")
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return core.Wrap(core.KindPluginIntegrity, err, "hashing plugin "+path)
+	}
+	got := hex.EncodeToString(h.Sum(nil))
+	if !strings.EqualFold(got, spec.SHA256) {
+		src := ""
+		if spec.PinSource != "" {
+			src = " (" + spec.PinSource + ")"
+		}
+		return core.Errorf(core.KindPluginIntegrity, "plugin %s has sha256 %s but the pin%s is %s; refusing to run it (reinstall the plugin or update the pin)",
+			path, got, src, strings.ToLower(spec.SHA256))
+	}
+	return nil
+}
+
+// pluginEnv is the environment a plugin gets: a short allow-list, never the
+// user's whole environment, which may hold the very secrets a profile
+// references (the host resolves those and sends only what the plugin needs).
+func pluginEnv(level string) []string {
+	env := []string{sdk.LogLevelEnv + "=" + level}
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if allowedEnv(name) {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func allowedEnv(name string) bool {
+	switch strings.ToUpper(name) {
+	case "HOME", "USER", "LOGNAME", "PATH", "TMPDIR", "TZ", "LANG", "SYSTEMROOT", "USERPROFILE", "APPDATA", "LOCALAPPDATA",
+		"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR", "NETRC",
+		"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR":
+		return true
+	}
+	return strings.HasPrefix(name, "LC_")
+}
+
+// Plugin is a running plugin process.
+type Plugin struct {
+	*pluginrpc.Client
+	// Path is the executable.
+	Path   string
+	Scheme string
+
+	proc   *plugin.Client
+	runner *cmdRunner
+}
+
+// PID returns the plugin's process id as go-plugin reports it.
+func (p *Plugin) PID() string { return p.runner.ID() }
+
+// Kill stops the plugin process.
+func (p *Plugin) Kill() { p.proc.Kill() }
+
+// Start locates, verifies and starts the plugin for spec, and connects to it.
+// The process lives until Kill or Host.Close.
+func (h *Host) Start(ctx context.Context, spec Spec) (*Plugin, error) {
+	path, err := h.Locate(spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := verify(path, spec); err != nil {
+		return nil, err
+	}
+	return h.start(ctx, path, spec.Scheme)
+}
+
+func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil, core.Errorf(core.KindInterrupted, "shutting down")
+	}
+	h.mu.Unlock()
+
+	p := &Plugin{Path: path, Scheme: scheme}
+	cmd := exec.Command(path)
+	cmd.Env = pluginEnv(levelName(h.opts.Logger))
+	p.proc = plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  pluginrpc.Handshake,
+		VersionedPlugins: pluginrpc.VersionedPlugins(),
+		Cmd:              cmd,
+		RunnerFunc: func(l hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
+			r, err := newCmdRunner(l, cmd)
+			p.runner = r
+			return r, err
+		},
+		SkipHostEnv:      true,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         runtime.GOOS == "windows", // Unix sockets elsewhere: the 0700 socket dir is the guard
+		StartTimeout:     h.opts.StartTimeout,
+		Logger:           h.opts.Logger.Named(scheme),
+		Managed:          true,
+		GRPCDialOptions:  []grpc.DialOption{grpc.WithChainUnaryInterceptor(p.crashInterceptor)},
+	})
+	h.mu.Lock()
+	h.running = append(h.running, p)
+	h.mu.Unlock()
+
+	rpc, err := p.proc.Client()
+	if err != nil {
+		p.proc.Kill()
+		return nil, h.startError(path, err)
+	}
+	raw, err := rpc.Dispense(pluginrpc.PluginName)
+	if err != nil {
+		p.proc.Kill()
+		return nil, core.Wrap(core.KindPlugin, err, "plugin "+path+" does not serve the authx scheme service")
+	}
+	p.Client = raw.(*pluginrpc.Client)
+	return p, nil
+}
+
+// crashInterceptor turns a broken connection into a one-line "plugin
+// crashed" error when the process turns out to be gone.
+func (p *Plugin) crashInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	if err == nil || p.runner == nil {
+		return err
+	}
+	call := method[strings.LastIndex(method, "/")+1:]
+	for i := 0; i < 40; i++ { // the process is reaped asynchronously; wait up to 200ms
+		if st := p.runner.exitState(); st != "" {
+			return core.Errorf(core.KindPlugin, "plugin %s crashed during %s (%s)", filepath.Base(p.Path), call, st)
+		}
+		if !isConnectionError(err) {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return err
+}
+
+func isConnectionError(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "Unavailable") || strings.Contains(m, "EOF") || strings.Contains(m, "connection")
+}
+
+var incompatible = regexp.MustCompile(`Plugin version: (\d+), Client versions: \[([\d ]+)\]`)
+
+// startError turns go-plugin's start-up errors into one line each.
+func (h *Host) startError(path string, err error) error {
+	msg := err.Error()
+	var pe *exec.Error
+	switch {
+	case errors.As(err, &pe) || strings.Contains(msg, "exec format error") || strings.Contains(msg, "permission denied"):
+		return core.Errorf(core.KindPlugin, "plugin %s cannot be executed: %v", path, firstLine(msg))
+	case incompatible.MatchString(msg):
+		m := incompatible.FindStringSubmatch(msg)
+		return core.Errorf(core.KindPlugin, "plugin %s speaks plugin protocol v%s but this authx speaks v%s; install a plugin built for protocol v%s",
+			path, m[1], strings.ReplaceAll(m[2], " ", "/"), m[2])
+	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "plugin exited before we could connect"):
+		return core.Errorf(core.KindPlugin, "%s is not an authx plugin: it exited or printed something other than the plugin handshake", path)
+	case strings.Contains(msg, "timeout while waiting for plugin to start"):
+		return core.Errorf(core.KindPlugin, "plugin %s did not start within %s (raise plugin_start_timeout if it is just slow)", path, h.opts.StartTimeout)
+	case strings.Contains(msg, "incompatible core API version"):
+		return core.Errorf(core.KindPlugin, "plugin %s was built with an incompatible go-plugin version; rebuild it", path)
+	}
+	return core.Wrap(core.KindPlugin, err, "starting plugin "+path)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func levelName(l hclog.Logger) string {
+	switch {
+	case l.IsTrace():
+		return "trace"
+	case l.IsDebug():
+		return "debug"
+	case l.IsInfo():
+		return "info"
+	case l.IsWarn():
+		return "warn"
+	case l.IsError():
+		return "error"
+	}
+	return "off"
+}
+
+// Close kills every plugin the host started. It is safe to call more than
+// once and from a signal handler's goroutine.
+func (h *Host) Close() {
+	h.mu.Lock()
+	h.closed = true
+	running := h.running
+	h.running = nil
+	h.mu.Unlock()
+	for _, p := range running {
+		p.proc.Kill()
+	}
+}

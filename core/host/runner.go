@@ -1,0 +1,101 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin/runner"
+)
+
+// cmdRunner starts a plugin process the way authx wants it, which go-plugin's
+// own runner does not allow: stdin is /dev/null (a plugin must never read the
+// user's input), and on Linux the process gets SIGKILL when authx dies.
+type cmdRunner struct {
+	logger hclog.Logger
+	cmd    *exec.Cmd
+	stdout io.ReadCloser
+	stderr io.ReadCloser
+
+	mu    sync.Mutex
+	state *os.ProcessState // set once the process has been reaped
+}
+
+var _ runner.Runner = (*cmdRunner)(nil)
+
+func newCmdRunner(logger hclog.Logger, cmd *exec.Cmd) (*cmdRunner, error) {
+	cmd.Stdin = nil // go-plugin sets os.Stdin; nil means /dev/null
+	setParentDeathSignal(cmd)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	return &cmdRunner{logger: logger, cmd: cmd, stdout: stdout, stderr: stderr}, nil
+}
+
+func (r *cmdRunner) Start(context.Context) error {
+	r.logger.Debug("starting plugin", "path", r.cmd.Path)
+	if err := r.cmd.Start(); err != nil {
+		return err
+	}
+	r.logger.Debug("plugin started", "path", r.cmd.Path, "pid", r.cmd.Process.Pid)
+	return nil
+}
+
+func (r *cmdRunner) Wait(context.Context) error {
+	err := r.cmd.Wait()
+	r.mu.Lock()
+	r.state = r.cmd.ProcessState
+	r.mu.Unlock()
+	return err
+}
+
+// exitState describes how the process ended, or "" while it runs.
+func (r *cmdRunner) exitState() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state == nil {
+		return ""
+	}
+	return r.state.String()
+}
+
+func (r *cmdRunner) Kill(context.Context) error {
+	if r.cmd.Process == nil {
+		return nil
+	}
+	if err := r.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	return nil
+}
+
+func (r *cmdRunner) Stdout() io.ReadCloser { return r.stdout }
+func (r *cmdRunner) Stderr() io.ReadCloser { return r.stderr }
+func (r *cmdRunner) Name() string          { return r.cmd.Path }
+
+func (r *cmdRunner) ID() string {
+	if r.cmd.Process == nil {
+		return ""
+	}
+	return fmt.Sprint(r.cmd.Process.Pid)
+}
+
+func (r *cmdRunner) Diagnose(context.Context) string { return "" }
+
+func (r *cmdRunner) PluginToHost(network, addr string) (string, string, error) {
+	return network, addr, nil
+}
+
+func (r *cmdRunner) HostToPlugin(network, addr string) (string, string, error) {
+	return network, addr, nil
+}

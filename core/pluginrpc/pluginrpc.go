@@ -1,0 +1,59 @@
+// Package pluginrpc carries the core.Scheme contract over go-plugin's gRPC
+// transport: the handshake both sides must agree on, the server adapter a
+// plugin process runs (used by core/sdk) and the client adapter the host
+// calls. It is the only package that knows the wire types.
+package pluginrpc
+
+import (
+	"context"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/authx/authx/core"
+	pluginv1 "github.com/authx/authx/core/proto/authx/plugin/v1"
+)
+
+// ProtocolMajor is the major version of the plugin protocol this build
+// speaks; it is the version go-plugin negotiates (PLUGIN_PROTOCOL_VERSIONS)
+// and the "v1" in the proto package name.
+const ProtocolMajor = 1
+
+// ProtocolMinor is the minor version of authx.plugin.v1 this build knows.
+const ProtocolMinor = 0
+
+// PluginName is the name under which the scheme is dispensed.
+const PluginName = "scheme"
+
+// Handshake is the go-plugin handshake. The magic cookie only keeps a user
+// from running a plugin by hand by mistake; it is not a security measure.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  ProtocolMajor,
+	MagicCookieKey:   "AUTHX_PLUGIN",
+	MagicCookieValue: "6c1fa2b1-authx-plugin-v1",
+}
+
+// VersionedPlugins is what the host offers in negotiation.
+func VersionedPlugins() map[int]plugin.PluginSet {
+	return map[int]plugin.PluginSet{ProtocolMajor: {PluginName: &SchemePlugin{}}}
+}
+
+// SchemePlugin is the go-plugin plugin.GRPCPlugin for a core.Scheme.
+// Impl is set in the plugin process only.
+type SchemePlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	Impl core.Scheme
+}
+
+var _ plugin.GRPCPlugin = (*SchemePlugin)(nil)
+
+// GRPCServer registers the scheme's server adapter.
+func (p *SchemePlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	pluginv1.RegisterAuthSchemeServer(s, NewServer(p.Impl))
+	return nil
+}
+
+// GRPCClient returns a *Client.
+func (p *SchemePlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, cc *grpc.ClientConn) (any, error) {
+	return &Client{rpc: pluginv1.NewAuthSchemeClient(cc)}, nil
+}

@@ -1,0 +1,191 @@
+package pluginrpc
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/authx/authx/core"
+	pluginv1 "github.com/authx/authx/core/proto/authx/plugin/v1"
+)
+
+// server adapts a core.Scheme to the generated gRPC service.
+type server struct {
+	pluginv1.UnimplementedAuthSchemeServer
+	impl core.Scheme
+	desc core.Description
+}
+
+// NewServer returns the gRPC service for impl. It fills in the description's
+// capabilities and protocol minor version, and checks every config against
+// the schema before the scheme sees it.
+func NewServer(impl core.Scheme) pluginv1.AuthSchemeServer {
+	d := impl.Describe()
+	d.Capabilities = core.CapabilitiesOf(impl)
+	d.ProtocolMinor = ProtocolMinor
+	return &server{impl: impl, desc: d}
+}
+
+func unsupported(call string) error {
+	return status.Errorf(codes.Unimplemented, "this scheme does not support %s", call)
+}
+
+func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
+	d, err := toDescription(s.desc)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "describe: %v", err)
+	}
+	return d, nil
+}
+
+// check validates cfg against the schema and the scheme's own rules.
+func (s *server) check(ctx context.Context, cfg core.Config) []core.Diagnostic {
+	ds := core.CheckConfig(cfg, s.desc.Config)
+	if core.HasErrors(ds) {
+		return ds
+	}
+	return append(ds, s.impl.Configure(ctx, cfg)...)
+}
+
+// checked decodes the config and fails with INVALID_ARGUMENT when it is bad.
+func (s *server) checked(ctx context.Context, c interface{ GetConfig() *structpb.Struct }) (core.Config, error) {
+	cfg := fromStruct(c.GetConfig())
+	for _, d := range s.check(ctx, cfg) {
+		if d.Severity != core.SeverityWarning {
+			return nil, status.Error(codes.InvalidArgument, formatDiag(d))
+		}
+	}
+	return cfg, nil
+}
+
+func formatDiag(d core.Diagnostic) string {
+	if d.Field == "" {
+		return d.Message
+	}
+	return fmt.Sprintf("%s: %s", d.Field, d.Message)
+}
+
+func (s *server) Configure(ctx context.Context, req *pluginv1.ConfigureRequest) (*pluginv1.ConfigureResponse, error) {
+	return &pluginv1.ConfigureResponse{Diagnostics: toDiagnostics(s.check(ctx, fromStruct(req.GetConfig())))}, nil
+}
+
+func (s *server) Login(ctx context.Context, req *pluginv1.LoginRequest) (*pluginv1.LoginResponse, error) {
+	cfg, err := s.checked(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := s.impl.Login(ctx, core.LoginRequest{Config: cfg, URL: req.GetUrl(), Interactive: req.GetInteractive(),
+		Answers: req.GetAnswers(), Continuation: req.GetContinuation()})
+	if ir, ok := err.(*core.InputRequired); ok {
+		out := &pluginv1.InputRequired{Continuation: ir.Continuation}
+		for _, p := range ir.Prompts {
+			out.Prompts = append(out.Prompts, &pluginv1.Prompt{Id: p.ID, Message: p.Message, Secret: p.Secret})
+		}
+		return &pluginv1.LoginResponse{Result: &pluginv1.LoginResponse_InputRequired{InputRequired: out}}, nil
+	}
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	if cred == nil {
+		return nil, status.Error(codes.Internal, "login returned no credential")
+	}
+	return &pluginv1.LoginResponse{Result: &pluginv1.LoginResponse_Credential{Credential: ToCredential(cred)}}, nil
+}
+
+func (s *server) Refresh(ctx context.Context, req *pluginv1.RefreshRequest) (*pluginv1.RefreshResponse, error) {
+	r, ok := s.impl.(core.Refresher)
+	if !ok {
+		return nil, unsupported("refresh")
+	}
+	cfg, err := s.checked(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := r.Refresh(ctx, core.RefreshRequest{Config: cfg, URL: req.GetUrl(), Credential: FromCredential(req.GetCredential())})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pluginv1.RefreshResponse{Credential: ToCredential(cred)}, nil
+}
+
+func (s *server) Apply(ctx context.Context, req *pluginv1.ApplyRequest) (*pluginv1.ApplyResponse, error) {
+	a, ok := s.impl.(core.Applier)
+	if !ok {
+		return nil, unsupported("apply")
+	}
+	cfg, err := s.checked(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := a.Apply(ctx, core.ApplyRequest{Config: cfg, Credential: FromCredential(req.GetCredential()),
+		Request: fromHTTPRequest(req.GetRequest())})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pluginv1.ApplyResponse{Headers: toHeaders(hs)}, nil
+}
+
+var decisions = map[core.Decision]pluginv1.HandleChallengeResponse_Decision{
+	core.DecisionFail:    pluginv1.HandleChallengeResponse_DECISION_FAIL,
+	core.DecisionRetry:   pluginv1.HandleChallengeResponse_DECISION_RETRY,
+	core.DecisionRefresh: pluginv1.HandleChallengeResponse_DECISION_REFRESH,
+	core.DecisionLogin:   pluginv1.HandleChallengeResponse_DECISION_LOGIN,
+}
+
+func (s *server) HandleChallenge(ctx context.Context, req *pluginv1.HandleChallengeRequest) (*pluginv1.HandleChallengeResponse, error) {
+	h, ok := s.impl.(core.ChallengeHandler)
+	if !ok {
+		return nil, unsupported("challenge handling")
+	}
+	cfg, err := s.checked(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.HandleChallenge(ctx, core.ChallengeRequest{Config: cfg, Credential: FromCredential(req.GetCredential()),
+		Request: fromHTTPRequest(req.GetRequest()), Response: fromHTTPResponse(req.GetResponse())})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pluginv1.HandleChallengeResponse{Decision: decisions[res.Decision], Diagnosis: res.Diagnosis,
+		Credential: ToCredential(res.Credential), ReplaySafe: res.ReplaySafe}, nil
+}
+
+func (s *server) Logout(ctx context.Context, req *pluginv1.LogoutRequest) (*pluginv1.LogoutResponse, error) {
+	l, ok := s.impl.(core.LogoutHandler)
+	if !ok {
+		return nil, unsupported("logout")
+	}
+	cfg, err := s.checked(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	err = l.Logout(ctx, core.LogoutRequest{Config: cfg, URL: req.GetUrl(), Credential: FromCredential(req.GetCredential())})
+	return &pluginv1.LogoutResponse{}, toStatus(err)
+}
+
+func (s *server) RunAction(ctx context.Context, req *pluginv1.RunActionRequest) (*pluginv1.RunActionResponse, error) {
+	a, ok := s.impl.(core.ActionRunner)
+	if !ok {
+		return nil, unsupported("actions")
+	}
+	act, ok := s.desc.Action(req.GetAction())
+	if !ok {
+		return nil, status.Errorf(codes.Unimplemented, "unknown action %q", req.GetAction())
+	}
+	var cfg core.Config
+	if act.NeedsProfile {
+		var err error
+		if cfg, err = s.checked(ctx, req); err != nil {
+			return nil, err
+		}
+	}
+	res, err := a.RunAction(ctx, core.ActionRequest{Action: act.Name, Args: req.GetArgs(), Flags: req.GetFlags(),
+		Config: cfg, URL: req.GetUrl(), Credential: FromCredential(req.GetCredential()), Stdin: req.GetStdin()})
+	if err != nil {
+		return nil, toStatus(err)
+	}
+	return &pluginv1.RunActionResponse{Stdout: res.Stdout, Stderr: res.Stderr, ExitCode: int32(res.ExitCode)}, nil
+}

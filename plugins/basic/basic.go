@@ -1,0 +1,138 @@
+// Package basic is the HTTP Basic authentication scheme (RFC 7617).
+//
+// It yields `Authorization: Basic base64(user ":" password)`, preemptively,
+// UTF-8 encoded. The password comes from the profile (usually a secret
+// reference such as env:PW), from ~/.netrc with `netrc: true`, or from a
+// prompt through the protocol's input-required continuation.
+package basic
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/httpauth"
+)
+
+// Version of the scheme.
+const Version = "0.1.0"
+
+// Scheme implements core.Scheme and core.ChallengeHandler.
+type Scheme struct {
+	// Netrc reads a netrc file; nil means the user's (~/.netrc or $NETRC).
+	Netrc func() ([]byte, error)
+}
+
+// New returns the basic scheme reading the user's netrc file.
+func New() *Scheme { return &Scheme{Netrc: userNetrc} }
+
+var _ core.ChallengeHandler = (*Scheme)(nil)
+
+// Describe implements core.Scheme.
+func (s *Scheme) Describe() core.Description {
+	return core.Description{
+		Name:    "basic",
+		Version: Version,
+		Summary: "HTTP Basic authentication (RFC 7617), sent preemptively",
+		Config: []core.Field{
+			{Name: "username", Type: core.TypeString, Help: "user name; may not contain ':' (optional with netrc: true)"},
+			{Name: "password", Type: core.TypeString, Secret: true, Help: "password or API token, usually a reference: env:NAME, file:PATH, cmd:COMMAND or prompt:"},
+			{Name: "netrc", Type: core.TypeBool, Default: false, Help: "read the login and password for the profile's host from ~/.netrc (or $NETRC)"},
+		},
+	}
+}
+
+// Configure implements core.Scheme.
+func (s *Scheme) Configure(_ context.Context, cfg core.Config) []core.Diagnostic {
+	var ds []core.Diagnostic
+	user := cfg.String("username", "")
+	if strings.Contains(user, ":") {
+		ds = append(ds, core.DiagError("username", "a Basic user name may not contain ':' (RFC 7617 §2)"))
+	}
+	if hasCTL(user) {
+		ds = append(ds, core.DiagError("username", "the user name contains a control character"))
+	}
+	if !utf8.ValidString(user) {
+		ds = append(ds, core.DiagError("username", "the user name is not valid UTF-8"))
+	}
+	if user == "" && !cfg.Bool("netrc", false) {
+		ds = append(ds, core.DiagError("username", "required unless netrc: true"))
+	}
+	return ds
+}
+
+func hasCTL(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
+}
+
+// Login implements core.Scheme. Without a configured password (and no netrc
+// entry) it asks for one through core.InputRequired.
+func (s *Scheme) Login(_ context.Context, req core.LoginRequest) (*core.Credential, error) {
+	user := req.Config.String("username", "")
+	pass, havePass := req.Config["password"].(string)
+	if !havePass && req.Config.Bool("netrc", false) {
+		login, pw, err := s.fromNetrc(req.URL, user)
+		if err != nil {
+			return nil, err
+		}
+		user, pass, havePass = login, pw, true
+	}
+	if !havePass {
+		if p, ok := req.Answers["password"]; ok {
+			pass, havePass = p, true
+		}
+	}
+	if !havePass {
+		return nil, &core.InputRequired{Prompts: []core.Prompt{{ID: "password", Message: fmt.Sprintf("Password for %s: ", user), Secret: true}}}
+	}
+	if hasCTL(pass) {
+		return nil, core.Errorf(core.KindConfig, "password: contains a control character, which Basic credentials may not hold")
+	}
+	token := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+	return &core.Credential{
+		Token:   token,
+		Headers: []core.Header{{Name: "Authorization", Value: "Basic " + token}},
+	}, nil
+}
+
+func (s *Scheme) fromNetrc(rawURL, user string) (login, password string, err error) {
+	u, perr := url.Parse(rawURL)
+	if rawURL == "" || perr != nil || u.Hostname() == "" {
+		return "", "", core.Errorf(core.KindConfig, "netrc: true needs the profile's url (or match) to know which host to look up")
+	}
+	data, err := s.Netrc()
+	if err != nil {
+		return "", "", core.Wrap(core.KindConfig, err, "netrc")
+	}
+	login, password, ok := lookupNetrc(data, u.Hostname(), user)
+	if !ok {
+		who := ""
+		if user != "" {
+			who = " with login " + user
+		}
+		return "", "", core.Errorf(core.KindConfig, "netrc: no entry for machine %s%s", u.Hostname(), who)
+	}
+	return login, password, nil
+}
+
+// HandleChallenge implements core.ChallengeHandler: Basic credentials that
+// were refused will not work on a retry, so every answer is a diagnosis.
+func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
+	user := req.Config.String("username", "")
+	switch req.Response.Status {
+	case 401:
+		realm := ""
+		if c, ok := httpauth.Find(httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate"), "Basic"); ok && c.Params["realm"] != "" {
+			realm = fmt.Sprintf(" (realm %q)", c.Params["realm"])
+		}
+		return core.ChallengeResponse{Decision: core.DecisionFail,
+			Diagnosis: fmt.Sprintf("credentials rejected: the server refused user %q%s", user, realm)}, nil
+	default:
+		return core.ChallengeResponse{Decision: core.DecisionFail,
+			Diagnosis: fmt.Sprintf("forbidden: the server accepted no access for user %q to %s (HTTP %d)", user, req.Request.URL, req.Response.Status)}, nil
+	}
+}
