@@ -1,0 +1,196 @@
+package cache
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authx/authx/core"
+)
+
+func entry(token string) *Entry {
+	return &Entry{Scheme: "basic", Credential: core.Credential{Token: token,
+		Headers: []core.Header{{Name: "Authorization", Value: "Bearer " + token}}, State: []byte("refresh-1")}}
+}
+
+func TestPutGetPermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "authx")
+	s := New(dir)
+	k := KeyFor("work", []byte(`{"scheme":"basic"}`))
+	if e, err := s.Get(k); e != nil || err != nil {
+		t.Fatalf("empty cache: Get = %v, %v; want miss", e, err)
+	}
+	if err := s.Put(k, entry("t1")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Get(k)
+	if err != nil || got == nil || got.Credential.Token != "t1" || string(got.Credential.State) != "refresh-1" {
+		t.Fatalf("Get = %+v, %v", got, err)
+	}
+	for path, want := range map[string]os.FileMode{dir: 0o700, s.Path(k): 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", path, fi.Mode().Perm(), want)
+		}
+	}
+	if containsAny(s.Path(k), "t1", "refresh-1") {
+		t.Errorf("cache path %q leaks the secret", s.Path(k))
+	}
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestMissCases(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+	}{
+		{"corrupt", "{not json"},
+		{"newer version", `{"version":99,"profile":"work","credential":{"token":"x"}}`},
+		{"older version", `{"version":0,"profile":"work","credential":{"token":"x"}}`},
+		{"other profile", `{"version":1,"profile":"other","credential":{"token":"x"}}`},
+		{"empty", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(t.TempDir())
+			k := KeyFor("work", []byte("id"))
+			if err := os.WriteFile(s.Path(k), []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e, err := s.Get(k)
+			if e != nil || err != nil {
+				t.Fatalf("Get = %+v, %v; want a miss", e, err)
+			}
+		})
+	}
+}
+
+func TestChangedIdentityReplacesOldEntry(t *testing.T) {
+	s := New(t.TempDir())
+	old := KeyFor("work", []byte("user=alice"))
+	neu := KeyFor("work", []byte("user=bob"))
+	other := KeyFor("work2", []byte("user=alice"))
+	for k, tok := range map[Key]string{old: "a", other: "c"} {
+		if err := s.Put(k, entry(tok)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e, _ := s.Get(neu); e != nil {
+		t.Fatal("a changed profile reused the old credential")
+	}
+	if err := s.Put(neu, entry("b")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.Path(old)); !os.IsNotExist(err) {
+		t.Errorf("stale entry for the old identity was kept: %v", err)
+	}
+	if e, _ := s.Get(other); e == nil || e.Credential.Token != "c" {
+		t.Errorf("another profile's entry was touched: %+v", e)
+	}
+	if got := s.Profiles(); len(got) != 2 || got[0] != "work" || got[1] != "work2" {
+		t.Errorf("Profiles = %v", got)
+	}
+	n, err := s.Delete("work")
+	if err != nil || n != 1 {
+		t.Fatalf("Delete = %d, %v", n, err)
+	}
+	if e, _ := s.Get(neu); e != nil {
+		t.Error("entry survived Delete")
+	}
+}
+
+func TestFileSafeIsInjective(t *testing.T) {
+	names := []string{"a.b", "a_b", "a_2eb", "a/b", "", "_", "work"}
+	seen := map[string]string{}
+	for _, n := range names {
+		f := fileSafe(n)
+		if prev, ok := seen[f]; ok {
+			t.Errorf("fileSafe(%q) = fileSafe(%q) = %q", n, prev, f)
+		}
+		seen[f] = n
+	}
+}
+
+func TestFailedWriteKeepsOldEntry(t *testing.T) {
+	dir := t.TempDir()
+	s := New(dir)
+	k := KeyFor("work", []byte("id"))
+	if err := s.Put(k, entry("old")); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getuid() == 0 {
+		t.Skip("root ignores directory permissions")
+	}
+	os.Chmod(dir, 0o500)
+	defer os.Chmod(dir, 0o700)
+	err := s.Put(k, entry("new"))
+	if core.KindOf(err) != core.KindCache {
+		t.Fatalf("Put into a read-only dir: %v (kind %v), want a cache error", err, core.KindOf(err))
+	}
+	if e, _ := s.Get(k); e == nil || e.Credential.Token != "old" {
+		t.Fatalf("old entry lost: %+v", e)
+	}
+}
+
+func TestLockIsExclusive(t *testing.T) {
+	s := New(t.TempDir())
+	k := KeyFor("work", []byte("id"))
+	var inside, maxInside int32
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			unlock, err := s.Lock(context.Background(), k)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := atomic.AddInt32(&inside, 1)
+			for {
+				m := atomic.LoadInt32(&maxInside)
+				if n <= m || atomic.CompareAndSwapInt32(&maxInside, m, n) {
+					break
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+			atomic.AddInt32(&inside, -1)
+			unlock()
+		}()
+	}
+	wg.Wait()
+	if maxInside != 1 {
+		t.Fatalf("%d holders at once, want 1", maxInside)
+	}
+}
+
+func TestLockHonoursContext(t *testing.T) {
+	s := New(t.TempDir())
+	k := KeyFor("work", []byte("id"))
+	unlock, err := s.Lock(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := s.Lock(ctx, k); err == nil {
+		t.Fatal("second Lock succeeded while the first is held")
+	}
+}

@@ -1,0 +1,154 @@
+package basic
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/authx/authx/core"
+)
+
+func TestLogin(t *testing.T) {
+	tests := []struct {
+		name      string
+		cfg       core.Config
+		want      string // Authorization header
+		wantToken string
+	}{
+		// RFC 7617 §2 example.
+		{"rfc7617", core.Config{"username": "Aladdin", "password": "open sesame"}, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "QWxhZGRpbjpvcGVuIHNlc2FtZQ=="},
+		// RFC 7617 §2.1 example: UTF-8.
+		{"utf8", core.Config{"username": "test", "password": "123£"}, "Basic dGVzdDoxMjPCow==", "dGVzdDoxMjPCow=="},
+		{"colon in password", core.Config{"username": "a", "password": "b:c"}, "Basic YTpiOmM=", "YTpiOmM="},
+		{"empty password", core.Config{"username": "a", "password": ""}, "Basic YTo=", "YTo="},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := New().Login(context.Background(), core.LoginRequest{Config: tt.cfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Headers) != 1 || c.Headers[0].Name != "Authorization" || c.Headers[0].Value != tt.want {
+				t.Errorf("headers = %v, want Authorization: %s", c.Headers, tt.want)
+			}
+			if c.Token != tt.wantToken || !c.ExpiresAt.IsZero() {
+				t.Errorf("token %q expires %v", c.Token, c.ExpiresAt)
+			}
+		})
+	}
+}
+
+func TestConfigure(t *testing.T) {
+	tests := []struct {
+		cfg       core.Config
+		wantField string // "" = valid
+		wantMsg   string
+	}{
+		{core.Config{"username": "alice", "password": "x"}, "", ""},
+		{core.Config{"username": "al:ice", "password": "x"}, "username", "may not contain ':'"},
+		{core.Config{"username": "al\x01ice"}, "username", "control character"},
+		{core.Config{"password": "x"}, "username", "required unless netrc"},
+		{core.Config{"netrc": true}, "", ""},
+	}
+	for _, tt := range tests {
+		ds := New().Configure(context.Background(), tt.cfg)
+		if tt.wantField == "" {
+			if len(ds) != 0 {
+				t.Errorf("%v: unexpected diagnostics %v", tt.cfg, ds)
+			}
+			continue
+		}
+		if len(ds) == 0 || ds[0].Field != tt.wantField || !strings.Contains(ds[0].Message, tt.wantMsg) {
+			t.Errorf("%v: diagnostics %v, want %s: %q", tt.cfg, ds, tt.wantField, tt.wantMsg)
+		}
+	}
+}
+
+func TestLoginAsksForMissingPassword(t *testing.T) {
+	s := New()
+	_, err := s.Login(context.Background(), core.LoginRequest{Config: core.Config{"username": "alice"}})
+	var ir *core.InputRequired
+	if !errors.As(err, &ir) || len(ir.Prompts) != 1 || ir.Prompts[0].ID != "password" || !ir.Prompts[0].Secret {
+		t.Fatalf("Login without password = %v, want an input-required secret prompt", err)
+	}
+	c, err := s.Login(context.Background(), core.LoginRequest{Config: core.Config{"username": "alice"},
+		Answers: map[string]string{"password": "pw"}, Continuation: ir.Continuation})
+	if err != nil || c.Headers[0].Value != "Basic YWxpY2U6cHc=" {
+		t.Fatalf("Login with the answer = %v, %v", c, err)
+	}
+}
+
+func TestNetrc(t *testing.T) {
+	netrc := `machine other.example.com login bob password bobpw
+# comment-like words are just tokens
+machine api.example.com
+  login alice
+  password s3cret
+macdef init
+  cd /pub
+
+default login anon password anonpw
+`
+	s := &Scheme{Netrc: func() ([]byte, error) { return []byte(netrc), nil }}
+	tests := []struct {
+		url, user, want string
+	}{
+		{"https://api.example.com/v1", "", "alice:s3cret"},
+		{"https://API.example.com:8443/", "alice", "alice:s3cret"},
+		{"https://unknown.example.com/", "", "anon:anonpw"},
+	}
+	for _, tt := range tests {
+		c, err := s.Login(context.Background(), core.LoginRequest{Config: core.Config{"netrc": true, "username": tt.user}, URL: tt.url})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.url, err)
+		}
+		if got := decode(t, c.Token); got != tt.want {
+			t.Errorf("%s: credentials %q, want %q", tt.url, got, tt.want)
+		}
+	}
+	_, err := s.Login(context.Background(), core.LoginRequest{Config: core.Config{"netrc": true, "username": "carol"}, URL: "https://api.example.com/"})
+	if core.KindOf(err) != core.KindConfig || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("no entry for carol: %v", err)
+	}
+}
+
+func decode(t *testing.T, token string) string {
+	r, _ := http.NewRequest("GET", "http://x", nil)
+	r.Header.Set("Authorization", "Basic "+token)
+	u, p, ok := r.BasicAuth()
+	if !ok {
+		t.Fatalf("not Basic: %q", token)
+	}
+	return u + ":" + p
+}
+
+func TestHandleChallenge(t *testing.T) {
+	tests := []struct {
+		status int
+		www    string
+		want   string
+	}{
+		{401, `Basic realm="Jenkins", charset="UTF-8"`, `credentials rejected: the server refused user "alice" (realm "Jenkins")`},
+		{401, ``, `credentials rejected: the server refused user "alice"`},
+		{403, ``, `forbidden`},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.www != "" {
+			h.Set("WWW-Authenticate", tt.www)
+		}
+		res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{
+			Config:   core.Config{"username": "alice", "password": "pw"},
+			Request:  core.HTTPRequest{Method: "GET", URL: "https://x.example/api"},
+			Response: core.HTTPResponse{Status: tt.status, Header: h},
+		})
+		if err != nil || res.Decision != core.DecisionFail || !strings.HasPrefix(res.Diagnosis, tt.want) {
+			t.Errorf("%d %q: %+v, %v; want fail %q", tt.status, tt.www, res, err, tt.want)
+		}
+		if strings.Contains(res.Diagnosis, "pw") {
+			t.Errorf("diagnosis leaks the password: %q", res.Diagnosis)
+		}
+	}
+}
