@@ -220,8 +220,9 @@ type Plugin struct {
 	Path   string
 	Scheme string
 
-	proc   *plugin.Client
-	runner *cmdRunner
+	proc      *plugin.Client
+	runner    *cmdRunner
+	socketDir string
 }
 
 // PID returns the plugin's process id as go-plugin reports it.
@@ -252,13 +253,16 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 	h.mu.Unlock()
 
 	p := &Plugin{Path: path, Scheme: scheme}
-	cmd := exec.Command(path)
-	cmd.Env = pluginEnv(levelName(h.opts.Logger))
+	env := pluginEnv(levelName(h.opts.Logger))
 	p.proc = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  pluginrpc.Handshake,
 		VersionedPlugins: pluginrpc.VersionedPlugins(),
-		Cmd:              cmd,
-		RunnerFunc: func(l hclog.Logger, cmd *exec.Cmd, _ string) (runner.Runner, error) {
+		// go-plugin hands the runner a placeholder command carrying its
+		// variables (socket dir, versions, cookie); the real one is ours.
+		RunnerFunc: func(l hclog.Logger, spec *exec.Cmd, socketDir string) (runner.Runner, error) {
+			p.socketDir = socketDir
+			cmd := exec.Command(path)
+			cmd.Env = append(env, spec.Env...)
 			r, err := newCmdRunner(l, cmd)
 			p.runner = r
 			return r, err
@@ -278,6 +282,9 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 	rpc, err := p.proc.Client()
 	if err != nil {
 		p.proc.Kill()
+		if p.socketDir != "" {
+			os.RemoveAll(p.socketDir) // go-plugin keeps it when the process never started
+		}
 		return nil, h.startError(path, err)
 	}
 	raw, err := rpc.Dispense(pluginrpc.PluginName)

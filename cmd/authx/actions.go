@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/host"
+)
+
+// withSchemeCommands adds `authx <scheme> <action>` for a plugin-defined
+// action when args start with a word that is no built-in command but names an
+// installed plugin. Only then is the plugin looked up, so other commands pay
+// nothing for it.
+func (a *app) withSchemeCommands(root *cobra.Command, args []string) []string {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") || !host.ValidSchemeName(args[0]) {
+		return args
+	}
+	if c, _, err := root.Find(args[:1]); err == nil && c != root {
+		return args
+	}
+	scheme := args[0]
+	if _, err := a.loadConfig(); err != nil {
+		return args // reported by the command that runs
+	}
+	spec := a.pluginSpec(scheme)
+	if _, err := a.plugins().Locate(spec); err != nil {
+		return args
+	}
+	root.AddCommand(a.schemeCommand(spec))
+	return args
+}
+
+func (a *app) schemeCommand(spec host.Spec) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   spec.Scheme + " ACTION",
+		Short: fmt.Sprintf("Actions of the %s plugin", spec.Scheme),
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	d, _, err := a.plugins().Describe(a.ctx, spec)
+	if err != nil {
+		cmd.RunE = func(*cobra.Command, []string) error { return err }
+		cmd.Args = cobra.ArbitraryArgs
+		cmd.DisableFlagParsing = true
+		return cmd
+	}
+	cmd.Long = fmt.Sprintf("%s %s — %s", d.Name, d.Version, d.Summary)
+	for _, act := range d.Actions {
+		cmd.AddCommand(a.actionCommand(spec, act))
+	}
+	return cmd
+}
+
+func (a *app) actionCommand(spec host.Spec, act core.Action) *cobra.Command {
+	var t target
+	flags := map[string]*string{}
+	cmd := &cobra.Command{
+		Use:   strings.TrimSpace(act.Name + " " + act.Usage),
+		Short: act.Summary,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req := core.ActionRequest{Action: act.Name, Args: args, Flags: map[string]string{}}
+			for name, v := range flags {
+				if cmd.Flags().Changed(name) {
+					req.Flags[name] = *v
+				}
+			}
+			for _, arg := range args {
+				if arg == "-" {
+					in, err := io.ReadAll(io.LimitReader(a.stdin, 16<<20))
+					if err != nil {
+						return core.Wrap(core.KindConfig, err, "reading standard input")
+					}
+					req.Stdin = in
+					break
+				}
+			}
+			res, err := a.runAction(cmd, spec, act, &t, req)
+			if err != nil {
+				return err
+			}
+			a.stdout.Write(res.Stdout)
+			a.stderr.Write(res.Stderr)
+			if res.ExitCode != 0 {
+				return &exitError{code: res.ExitCode}
+			}
+			return nil
+		},
+	}
+	for _, f := range act.Flags {
+		def := ""
+		if f.Default != nil {
+			def = fmt.Sprint(f.Default)
+		}
+		flags[f.Name] = cmd.Flags().String(f.Name, def, f.Help)
+	}
+	if act.NeedsProfile {
+		cmd.Flags().StringVarP(&t.profile, "profile", "p", "", "run with `PROFILE`'s config and cached credential")
+		t.addFlags(cmd)
+	}
+	return cmd
+}
+
+// runAction runs an action in the scheme's plugin, with a profile's resolved
+// config and cached credential when the action needs one.
+func (a *app) runAction(cmd *cobra.Command, spec host.Spec, act core.Action, t *target, req core.ActionRequest) (core.ActionResult, error) {
+	if !act.NeedsProfile {
+		p, err := a.plugins().Start(cmd.Context(), spec)
+		if err != nil {
+			return core.ActionResult{}, err
+		}
+		defer p.Kill()
+		return p.RunAction(cmd.Context(), req)
+	}
+	if t.scheme == "" && t.profile == "" && t.url == "" && os.Getenv("AUTHX_PROFILE") == "" {
+		return core.ActionResult{}, core.Errorf(core.KindConfig, "%s %s needs a profile: give --profile, --url or --scheme with --set", spec.Scheme, act.Name)
+	}
+	s, err := a.session(t)
+	if err != nil {
+		return core.ActionResult{}, err
+	}
+	if s.Profile.Scheme != spec.Scheme {
+		return core.ActionResult{}, core.Errorf(core.KindConfig, "profile %q uses scheme %q, not %q", s.Profile.Name, s.Profile.Scheme, spec.Scheme)
+	}
+	p, _, err := s.Plugin(cmd.Context())
+	if err != nil {
+		return core.ActionResult{}, profileErr(s.Profile.Name, err)
+	}
+	cfg, err := s.ResolvedConfig(cmd.Context())
+	if err != nil {
+		return core.ActionResult{}, profileErr(s.Profile.Name, err)
+	}
+	req.Config, req.URL = cfg, s.Profile.BaseURL()
+	if e := s.Cached(); e != nil && s.Fresh(e) {
+		req.Credential = &e.Credential
+	}
+	res, err := p.RunAction(cmd.Context(), req)
+	return res, profileErr(s.Profile.Name, err)
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/spf13/cobra"
+
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/cache"
+	"github.com/authx/authx/core/config"
+	"github.com/authx/authx/core/host"
+	"github.com/authx/authx/core/secret"
+	"github.com/authx/authx/core/session"
+)
+
+// version is set by the build (-ldflags "-X main.version=...").
+var version = "dev"
+
+// app holds what every command shares. Everything is built lazily: the
+// cached path of `authx token` loads the config and reads one cache file,
+// and nothing else.
+type app struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+	stdin  io.Reader
+
+	// global flags
+	configPath string
+	logLevel   string
+	noInput    bool
+	quiet      bool
+
+	cfg    *config.File
+	logger hclog.Logger
+
+	hostOnce sync.Once
+	host     *host.Host
+
+	mu       sync.Mutex
+	sessions []*session.Session
+
+	exitCode int
+}
+
+func newApp(ctx context.Context) *app {
+	return &app{ctx: ctx, stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}
+}
+
+// loadConfig reads the configuration once.
+func (a *app) loadConfig() (*config.File, error) {
+	if a.cfg != nil {
+		return a.cfg, nil
+	}
+	settings := map[string]string{}
+	if a.logLevel != "" {
+		settings["log_level"] = a.logLevel
+	}
+	f, err := config.Load(config.LoadOptions{Path: a.configPath, Settings: settings})
+	if err != nil {
+		return nil, err
+	}
+	a.cfg = f
+	return f, nil
+}
+
+// log returns the logger: hclog on stderr at the configured level (off by
+// default). It never receives a secret.
+func (a *app) log() hclog.Logger {
+	if a.logger != nil {
+		return a.logger
+	}
+	level := a.logLevel
+	if level == "" && a.cfg != nil {
+		level = a.cfg.Settings.LogLevel
+	}
+	if level == "" {
+		level = firstNonEmpty(os.Getenv("AUTHX_LOG"), os.Getenv("AUTHX_LOG_LEVEL"))
+	}
+	l := hclog.LevelFromString(level)
+	if l == hclog.NoLevel {
+		l = hclog.Off
+	}
+	a.logger = hclog.New(&hclog.LoggerOptions{Name: "authx", Output: a.stderr, Level: l})
+	return a.logger
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// store returns the credential cache.
+func (a *app) store() (*cache.Store, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	return cache.New(cfg.Settings.CacheDir), nil
+}
+
+// plugins returns the plugin host, created on first use.
+func (a *app) plugins() *host.Host {
+	a.hostOnce.Do(func() {
+		var settings config.Settings
+		if a.cfg != nil {
+			settings = a.cfg.Settings
+		}
+		describeCache := ""
+		if settings.CacheDir != "" {
+			describeCache = filepath.Join(settings.CacheDir, "plugins.json")
+		}
+		a.host = host.New(host.Options{
+			SearchPath:    host.DefaultSearchPath(os.Getenv),
+			StartTimeout:  settings.PluginStartTimeout,
+			Logger:        a.log().Named("plugin"),
+			DescribeCache: describeCache,
+		})
+	})
+	return a.host
+}
+
+// close kills every plugin this run started.
+func (a *app) close() {
+	a.mu.Lock()
+	sessions := a.sessions
+	a.sessions = nil
+	a.mu.Unlock()
+	for _, s := range sessions {
+		s.Close()
+	}
+	if a.host != nil {
+		a.host.Close()
+	}
+}
+
+func (a *app) interactive() bool { return !a.noInput && secret.Interactive() }
+
+// target is how a command names a profile: by name, by URL, or ad hoc with
+// --scheme and --set.
+type target struct {
+	profile string
+	url     string
+	scheme  string
+	sets    []string
+}
+
+func (t *target) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&t.url, "url", "", "pick the profile whose match prefix is the longest prefix of `URL`")
+	cmd.Flags().StringVar(&t.scheme, "scheme", "", "use `SCHEME` ad hoc, without a profile (with --set)")
+	cmd.Flags().StringArrayVar(&t.sets, "set", nil, "ad-hoc config `KEY=VALUE` for --scheme (repeatable; VALUE may be env:NAME, file:PATH, cmd:CMD, prompt:)")
+}
+
+// profile resolves t to a profile and the file it came from.
+func (a *app) profile(t *target) (*config.Profile, string, error) {
+	if t.scheme != "" {
+		if t.profile != "" {
+			return nil, "", core.Errorf(core.KindConfig, "give a profile or --scheme, not both")
+		}
+		p, err := config.AdHoc(t.scheme, t.sets)
+		if err != nil {
+			return nil, "", err
+		}
+		if t.url != "" {
+			p.URL = t.url
+		}
+		return p, "", nil
+	}
+	if len(t.sets) > 0 {
+		return nil, "", core.Errorf(core.KindConfig, "--set needs --scheme (to change a profile, edit the config file)")
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	name := firstNonEmpty(t.profile, os.Getenv("AUTHX_PROFILE"))
+	switch {
+	case name != "":
+		p, err := cfg.Profile(name)
+		return p, cfg.Path, err
+	case t.url != "":
+		p, err := cfg.ProfileForURL(t.url)
+		return p, cfg.Path, err
+	}
+	names := config.ProfileNames(cfg)
+	if len(names) == 0 {
+		return nil, "", core.Errorf(core.KindConfig, "no profile given and no config file defines one; use --scheme with --set, or see docs/configuration.md")
+	}
+	return nil, "", core.Errorf(core.KindConfig, "name a profile or give --url (profiles: %s)", strings.Join(names, ", "))
+}
+
+// session returns a session for t. Ad-hoc profiles are not cached.
+func (a *app) session(t *target) (*session.Session, error) {
+	p, file, err := a.profile(t)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.loadConfig(); err != nil && t.scheme == "" {
+		return nil, err
+	}
+	var settings config.Settings
+	if a.cfg != nil {
+		settings = a.cfg.Settings
+	}
+	s := &session.Session{
+		Profile:     p,
+		ConfigFile:  file,
+		Host:        a.plugins(),
+		Interactive: a.interactive(),
+		Prompt:      a.prompt,
+		Skew:        settings.RefreshSkew,
+		CallTimeout: settings.CallTimeout,
+		Log:         a.log(),
+	}
+	if p.Plugin == (config.PluginEntry{}) && t.scheme == "" {
+		s.PluginSpec = a.pluginSpec(p.Scheme) // the top-level plugins: entry, if any
+	}
+	s.Secrets = &secret.Resolver{Interactive: s.Interactive, Prompt: secret.TTYPrompt}
+	if t.scheme == "" {
+		if s.Store, err = a.store(); err != nil {
+			return nil, err
+		}
+	}
+	a.mu.Lock()
+	a.sessions = append(a.sessions, s)
+	a.mu.Unlock()
+	return s, nil
+}
+
+// prompt asks the user on the terminal: secrets without echo.
+func (a *app) prompt(ctx context.Context, p core.Prompt) (string, error) {
+	if p.Secret {
+		return secret.TTYPrompt(ctx, p.Message)
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return "", core.Errorf(core.KindLoginRequired, "cannot prompt for %s: no terminal", p.ID)
+	}
+	defer tty.Close()
+	fmt.Fprint(tty, p.Message)
+	line, err := bufio.NewReader(tty).ReadString('\n')
+	if err != nil && line == "" {
+		return "", core.Errorf(core.KindLoginRequired, "no answer for %s", p.ID)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// profileErr prefixes err with the profile it concerns.
+func profileErr(p string, err error) error {
+	if err == nil || p == "" {
+		return err
+	}
+	if ce, ok := err.(*core.Error); ok {
+		return &core.Error{Kind: ce.Kind, Msg: fmt.Sprintf("profile %q: %s", p, ce.Msg), Err: ce.Err}
+	}
+	return fmt.Errorf("profile %q: %w", p, err)
+}

@@ -1,0 +1,545 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// binDir holds authx and the plugins, built once for the whole package: the
+// tests run the real binaries, which start real plugin processes.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "authx-test-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
+		".", "../../plugins/basic/cmd/authx-plugin-basic", "../../core/internal/testkit/cmd/authx-plugin-testkit")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building test binaries:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// env is an isolated user environment: its own config, cache and data dirs.
+type env struct {
+	t    *testing.T
+	home string
+	vars []string
+}
+
+func newEnv(t *testing.T) *env {
+	home := t.TempDir()
+	e := &env{t: t, home: home}
+	e.vars = []string{
+		"HOME=" + home,
+		"PATH=" + os.Getenv("PATH"),
+		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
+		"XDG_DATA_HOME=" + filepath.Join(home, "data"),
+		"AUTHX_NO_INPUT=1",
+	}
+	return e
+}
+
+func (e *env) set(kv ...string) *env { e.vars = append(e.vars, kv...); return e }
+
+func (e *env) config(yaml string) string {
+	p := filepath.Join(e.home, "config", "authx", "config.yaml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (e *env) cmd(args ...string) *exec.Cmd {
+	c := exec.Command(filepath.Join(binDir, "authx"), args...)
+	c.Env = e.vars
+	return c
+}
+
+func (e *env) run(args ...string) result {
+	e.t.Helper()
+	c := e.cmd(args...)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatal(err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+// pluginProcesses lists the pids of running processes whose executable is
+// one of the test's plugin binaries.
+func pluginProcesses(t *testing.T, dirs ...string) []int {
+	t.Helper()
+	dirs = append(dirs, binDir)
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, en := range entries {
+		pid, err := strconv.Atoi(en.Name())
+		if err != nil {
+			continue
+		}
+		exe, err := os.Readlink(filepath.Join("/proc", en.Name(), "exe"))
+		if err != nil {
+			continue
+		}
+		for _, d := range dirs {
+			if strings.HasPrefix(filepath.Base(exe), "authx-plugin-") && strings.HasPrefix(exe, d) {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
+}
+
+func noOrphans(t *testing.T, dirs ...string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		pids := pluginProcesses(t, dirs...)
+		if len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("plugin processes left running: %v", pids)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestBasicAdHocHeader(t *testing.T) {
+	e := newEnv(t).set("PW=s3cr3t-pw")
+	r := e.run("header", "--scheme", "basic", "--set", "username=alice", "--set", "password=env:PW", "--log-level", "debug")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if r.stdout != "Authorization: Basic YWxpY2U6czNjcjN0LXB3\n" {
+		t.Errorf("stdout = %q", r.stdout)
+	}
+	// The plugin ran as its own process, and the debug log says so.
+	if !strings.Contains(r.stderr, "plugin started") || !strings.Contains(r.stderr, "authx-plugin-basic") {
+		t.Errorf("debug log does not show the plugin process:\n%s", r.stderr)
+	}
+	for _, secret := range []string{"s3cr3t-pw", "YWxpY2U6czNjcjN0LXB3"} {
+		if strings.Contains(r.stderr, secret) {
+			t.Errorf("debug log leaks %q:\n%s", secret, r.stderr)
+		}
+	}
+	noOrphans(t)
+}
+
+func TestTokenFormats(t *testing.T) {
+	e := newEnv(t).set("PW=it's")
+	base := []string{"--scheme", "basic", "--set", "username=bob", "--set", "password=env:PW"}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{append([]string{"token"}, base...), "Ym9iOml0J3M=\n"},
+		{append([]string{"header", "--format", "env"}, base...), "export AUTHX_TOKEN='Ym9iOml0J3M='\nexport AUTHX_AUTHORIZATION='Basic Ym9iOml0J3M='\n"},
+		{append([]string{"header", "--format", "curl"}, base...), "header = \"Authorization: Basic Ym9iOml0J3M=\"\n"},
+		{append([]string{"header", "--format", "wget"}, base...), "header = Authorization: Basic Ym9iOml0J3M=\n"},
+	}
+	for _, tt := range tests {
+		r := e.run(tt.args...)
+		if r.code != 0 || r.stdout != tt.want || r.stderr != "" {
+			t.Errorf("authx %s\n = %d %q %q\nwant %q", strings.Join(tt.args, " "), r.code, r.stdout, r.stderr, tt.want)
+		}
+	}
+	r := e.run(append([]string{"header", "--format", "json"}, base...)...)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != 0 {
+		t.Fatalf("json: %v %q", err, r.stdout)
+	}
+	if got["scheme"] != "basic" || got["cached"] != false || got["expires_at"] != nil ||
+		got["headers"].(map[string]any)["Authorization"] != "Basic Ym9iOml0J3M=" {
+		t.Errorf("json = %v", got)
+	}
+}
+
+func TestCachedTokenStartsNoPlugin(t *testing.T) {
+	// The plugin lives in its own directory so the test can take it away.
+	pluginDir := t.TempDir()
+	copyFile(t, filepath.Join(binDir, "authx-plugin-basic"), filepath.Join(pluginDir, "authx-plugin-basic"))
+	authx := filepath.Join(t.TempDir(), "authx") // not beside the plugins
+	copyFile(t, filepath.Join(binDir, "authx"), authx)
+	e := newEnv(t).set("PW=pw1", "AUTHX_PLUGIN_PATH="+pluginDir)
+	e.config(`
+profiles:
+  work:
+    scheme: basic
+    match: https://api.example.com/
+    config:
+      username: alice
+      password: env:PW
+`)
+	run := func(args ...string) result {
+		c := exec.Command(authx, args...)
+		c.Env = e.vars
+		var out, errb bytes.Buffer
+		c.Stdout, c.Stderr = &out, &errb
+		err := c.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return result{out.String(), errb.String(), code}
+	}
+	first := run("token", "work", "--log-level", "debug")
+	if first.code != 0 || first.stdout != "YWxpY2U6cHcx\n" || !strings.Contains(first.stderr, "plugin started") {
+		t.Fatalf("first run: %d %q\n%s", first.code, first.stdout, first.stderr)
+	}
+	second := run("token", "work", "--log-level", "debug")
+	if second.code != 0 || second.stdout != first.stdout {
+		t.Fatalf("second run: %d %q\n%s", second.code, second.stdout, second.stderr)
+	}
+	if strings.Contains(second.stderr, "starting plugin") || !strings.Contains(second.stderr, "served from cache") {
+		t.Errorf("second run started a plugin:\n%s", second.stderr)
+	}
+	// Proof that needs no log: with the plugin gone, the cached path still works...
+	os.Remove(filepath.Join(pluginDir, "authx-plugin-basic"))
+	third := run("token", "--url", "https://api.example.com/v1/x")
+	if third.code != 0 || third.stdout != first.stdout {
+		t.Fatalf("cached run without a plugin: %d %q %q", third.code, third.stdout, third.stderr)
+	}
+	// ...and a changed profile is a miss, which now needs the plugin.
+	e.config(`
+profiles:
+  work:
+    scheme: basic
+    config:
+      username: bob
+      password: env:PW
+`)
+	fourth := run("token", "work")
+	if fourth.code != 8 || !strings.Contains(fourth.stderr, `no plugin for scheme "basic"`) {
+		t.Errorf("changed profile: %d %q %q; want exit 8, plugin not found", fourth.code, fourth.stdout, fourth.stderr)
+	}
+	// The cache directory and entry are private.
+	st := run("status", "--json")
+	var rows []profileStatus
+	if err := json.Unmarshal([]byte(st.stdout), &rows); err != nil || len(rows) != 1 {
+		t.Fatalf("status: %v %q", err, st.stdout)
+	}
+	if strings.Contains(st.stdout, "YWxpY2U6cHcx") || strings.Contains(st.stdout, "pw1") {
+		t.Errorf("status leaks the secret: %s", st.stdout)
+	}
+	fi, err := os.Stat(filepath.Dir(rows[0].CachePath))
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("cache dir mode: %v %v", fi.Mode(), err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tokenServer is a token endpoint that counts logins and refreshes. A login
+// takes a little time, as a real one does, so that concurrent callers overlap.
+type tokenServer struct {
+	*httptest.Server
+	logins, refreshes, logouts atomic.Int64
+	expiresIn                  int
+}
+
+func newTokenServer(t *testing.T, expiresIn int) *tokenServer {
+	s := &tokenServer{expiresIn: expiresIn}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]string
+		json.NewDecoder(r.Body).Decode(&body)
+		switch r.URL.Path {
+		case "/login":
+			if body["secret"] != "right" {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			n := s.logins.Add(1)
+			time.Sleep(100 * time.Millisecond)
+			json.NewEncoder(w).Encode(map[string]any{"token": fmt.Sprintf("login-%d-%s", n, body["otp"]), "refresh": fmt.Sprintf("r%d", n), "expires_in": s.expiresIn})
+		case "/refresh":
+			n := s.refreshes.Add(1)
+			time.Sleep(50 * time.Millisecond)
+			json.NewEncoder(w).Encode(map[string]any{"token": fmt.Sprintf("refreshed-%d", n), "expires_in": s.expiresIn})
+		case "/logout":
+			s.logouts.Add(1)
+			json.NewEncoder(w).Encode(map[string]any{})
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func testkitConfig(server string, extra string) string {
+	return fmt.Sprintf(`
+profiles:
+  tk:
+    scheme: testkit
+    match: %s/
+    config:
+      server: %s
+      user: u
+      secret: env:TK_SECRET
+%s`, server, server, extra)
+}
+
+func TestConcurrentTokensLogInOnce(t *testing.T) {
+	srv := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(testkitConfig(srv.URL, ""))
+	const n = 20
+	outs := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i] = e.run("token", "tk")
+		}()
+	}
+	wg.Wait()
+	for i, r := range outs {
+		if r.code != 0 || r.stdout != "login-1-\n" {
+			t.Errorf("process %d: %d %q %q", i, r.code, r.stdout, r.stderr)
+		}
+	}
+	if got := srv.logins.Load(); got != 1 {
+		t.Fatalf("%d concurrent authx token made %d logins, want 1", n, got)
+	}
+	noOrphans(t)
+}
+
+func TestRefreshAfterExpiryKeepsState(t *testing.T) {
+	// expires_in 61s with the default 60s skew: stale one second after login.
+	srv := newTokenServer(t, 61)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(testkitConfig(srv.URL, ""))
+	if r := e.run("token", "tk"); r.stdout != "login-1-\n" {
+		t.Fatalf("login: %+v", r)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if r := e.run("token", "tk"); r.stdout != "refreshed-1\n" {
+		t.Fatalf("refresh: %+v", r)
+	}
+	// The refresh answer had no refresh token: the old one was kept, so the
+	// next refresh works again instead of logging in.
+	time.Sleep(1100 * time.Millisecond)
+	if r := e.run("token", "tk"); r.stdout != "refreshed-2\n" {
+		t.Fatalf("second refresh: %+v", r)
+	}
+	if srv.logins.Load() != 1 || srv.refreshes.Load() != 2 {
+		t.Errorf("logins %d refreshes %d", srv.logins.Load(), srv.refreshes.Load())
+	}
+}
+
+func TestInputRequired(t *testing.T) {
+	srv := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(testkitConfig(srv.URL, "      ask: true\n"))
+	r := e.run("token", "tk")
+	if r.code != 3 || !strings.Contains(r.stderr, "login needs input (otp) but this run is non-interactive") {
+		t.Errorf("non-interactive prompt: %+v", r)
+	}
+	if srv.logins.Load() != 0 {
+		t.Error("a login was made without the answer")
+	}
+	// The basic scheme asks for a missing password the same way.
+	r = e.run("token", "--scheme", "basic", "--set", "username=alice")
+	if r.code != 3 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "password") {
+		t.Errorf("basic without password: %+v", r)
+	}
+}
+
+func TestLogoutRevokes(t *testing.T) {
+	srv := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(testkitConfig(srv.URL, ""))
+	e.run("token", "tk")
+	r := e.run("logout", "tk")
+	if r.code != 0 || srv.logouts.Load() != 1 {
+		t.Fatalf("logout: %+v, %d revocations", r, srv.logouts.Load())
+	}
+	if r := e.run("token", "tk"); r.stdout != "login-2-\n" {
+		t.Errorf("after logout the credential was reused: %+v", r)
+	}
+	if r := e.run("logout", "--all"); r.code != 0 {
+		t.Errorf("logout --all: %+v", r)
+	}
+}
+
+func TestActions(t *testing.T) {
+	srv := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(testkitConfig(srv.URL, ""))
+	r := e.run("testkit", "echo", "--upper", "yes", "hello", "world")
+	if r.code != 0 || r.stdout != "HELLO WORLD\n" {
+		t.Errorf("echo: %+v", r)
+	}
+	r = e.run("testkit", "whoami", "--profile", "tk")
+	if r.code != 0 || r.stdout != "user=u cached=false\n" {
+		t.Errorf("whoami: %+v", r)
+	}
+	r = e.run("testkit", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "echo") || !strings.Contains(r.stdout, "whoami") {
+		t.Errorf("help: %+v", r)
+	}
+	r = e.run("nosuchscheme", "x")
+	if r.code != 2 || !strings.Contains(r.stderr, "unknown command") {
+		t.Errorf("unknown scheme: %+v", r)
+	}
+	noOrphans(t)
+}
+
+// TestFailures: each broken situation gives one line on stderr, nothing on
+// stdout, its own exit code, and leaves no plugin process behind.
+func TestFailures(t *testing.T) {
+	srv := newTokenServer(t, 3600)
+	plugins := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(plugins, name), []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("authx-plugin-chatty", "#!/bin/sh\necho 'hello, I am not a plugin'\n")
+	write("authx-plugin-silent", "#!/bin/sh\nexit 0\n")
+	write("authx-plugin-garbage", "\x7fELF this is not a binary")
+
+	tests := []struct {
+		name   string
+		config string
+		args   []string
+		code   int
+		want   string
+	}{
+		{"killed plugin", testkitConfig(srv.URL, "      crash_in: login\n"), []string{"token", "tk"}, 6, "plugin authx-plugin-testkit crashed during Login (signal: killed)"},
+		{"not a plugin (prints)", "profiles:\n  p: {scheme: chatty}\n", []string{"token", "p"}, 6, "is not an authx plugin"},
+		{"not a plugin (exits)", "profiles:\n  p: {scheme: silent}\n", []string{"token", "p"}, 6, "is not an authx plugin"},
+		{"not an executable", "profiles:\n  p: {scheme: garbage}\n", []string{"token", "p"}, 6, "cannot be executed"},
+		{"wrong checksum pin", "profiles:\n  p:\n    scheme: basic\n    plugin: {sha256: " + strings.Repeat("ab", 32) + "}\n    config: {username: a, password: env:TK_SECRET}\n",
+			[]string{"token", "p"}, 9, "but the pin (profiles.p.plugin.sha256 in "},
+		{"missing plugin", "profiles:\n  p: {scheme: nosuch}\n", []string{"token", "p"}, 8, `no plugin for scheme "nosuch": authx-plugin-nosuch not found in`},
+		{"typo in a profile key", "profiles:\n  p:\n    shceme: basic\n", []string{"token", "p"}, 2, `profiles.p.shceme: unknown key; did you mean "scheme"?`},
+		{"typo in a scheme key", "profiles:\n  p:\n    scheme: basic\n    config: {usernme: a, password: env:TK_SECRET}\n", []string{"token", "p"}, 2, `profiles.p.config.usernme: unknown key; did you mean "username"?`},
+		{"unset secret env", "profiles:\n  p:\n    scheme: basic\n    config: {username: a, password: env:NOPE_UNSET}\n", []string{"token", "p"}, 2, "NOPE_UNSET"},
+		{"rejected credentials", testkitConfig(srv.URL, ""), []string{"token", "tk"}, 4, "test server refused the credentials"},
+		{"unknown profile", testkitConfig(srv.URL, ""), []string{"token", "tj"}, 2, `"tk"`},
+		{"unreachable server", testkitConfig("http://127.0.0.1:1", ""), []string{"token", "tk"}, 5, "unreachable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			secretVal := "right"
+			if tt.name == "rejected credentials" {
+				secretVal = "wrong"
+			}
+			e := newEnv(t).set("TK_SECRET="+secretVal, "AUTHX_PLUGIN_PATH="+plugins)
+			e.config(tt.config)
+			r := e.run(tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d; stderr %q", r.code, tt.code, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+			if strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "authx: ") || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr %q, want one line containing %q", r.stderr, tt.want)
+			}
+			if strings.Contains(r.stderr, secretVal) || strings.Contains(r.stderr, "goroutine") {
+				t.Errorf("stderr leaks a secret or a stack: %q", r.stderr)
+			}
+			noOrphans(t, plugins)
+		})
+	}
+}
+
+func TestPluginExitsWhenHostIsKilled(t *testing.T) {
+	srv := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(testkitConfig(srv.URL, "      hang: 60s\n"))
+	c := e.cmd("token", "tk")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(pluginProcesses(t)) == 0 {
+		if time.Now().After(deadline) {
+			c.Process.Kill()
+			t.Fatal("the plugin never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.Process.Kill() // SIGKILL: authx gets no chance to clean up
+	c.Wait()
+	noOrphans(t)
+}
+
+func TestInterruptKillsPlugin(t *testing.T) {
+	srv := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(testkitConfig(srv.URL, "      hang: 60s\n"))
+	c := e.cmd("token", "tk")
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(pluginProcesses(t)) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			c.Process.Kill()
+			t.Fatal("the plugin never started")
+		}
+	}
+	c.Process.Signal(os.Interrupt)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		c.Process.Kill()
+		t.Fatal("authx did not exit after SIGINT")
+	}
+	if c.ProcessState.ExitCode() != 130 || !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("exit %d, stderr %q", c.ProcessState.ExitCode(), errb.String())
+	}
+	noOrphans(t)
+}

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "authx",
+		Short: "Credentials for scripted HTTP clients",
+		Long: `authx hands the right credentials to scripts. It logs in through
+authentication-scheme plugins (basic, jwt, jenkins, or your own), caches what
+they return safely across processes, refreshes it before it expires, and
+prints tokens and headers for curl, wget and any other program.
+
+  authx header --scheme basic --set username=alice --set password=env:PW
+  authx token work                 # a profile from ~/.config/authx/config.yaml
+  authx header --url https://ci.example.com/job/x/build
+
+Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configPath, "config", "", "config `FILE` (default $AUTHX_CONFIG, else $XDG_CONFIG_HOME/authx/config.yaml)")
+	pf.StringVar(&a.logLevel, "log-level", "", "log to stderr at `LEVEL`: off, error, warn, info, debug, trace (default $AUTHX_LOG, else off)")
+	pf.BoolVar(&a.noInput, "no-input", false, "never prompt; fail with exit code 3 when a login needs the user (also AUTHX_NO_INPUT=1)")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print no notices on stderr (errors still go there)")
+
+	root.AddCommand(
+		a.tokenCommand(),
+		a.headerCommand(),
+		a.loginCommand(),
+		a.logoutCommand(),
+		a.statusCommand(),
+		a.profilesCommand(),
+		a.pluginsCommand(),
+		a.configCommand(),
+		a.versionCommand(),
+		exitCodesCommand(),
+	)
+	return root
+}

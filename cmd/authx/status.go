@@ -1,0 +1,166 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/config"
+)
+
+// profileStatus is one row of `authx status`. It never holds a secret.
+type profileStatus struct {
+	Profile   string     `json:"profile"`
+	Scheme    string     `json:"scheme"`
+	Cached    bool       `json:"cached"`
+	Fresh     bool       `json:"fresh"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	ExpiresIn string     `json:"expires_in,omitempty"`
+	CachePath string     `json:"cache_path"`
+}
+
+func (a *app) statusCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status [PROFILE]",
+		Short: "Show each profile's scheme and cached credential state (never the secret)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			names := config.ProfileNames(cfg)
+			if len(args) == 1 {
+				if _, err := cfg.Profile(args[0]); err != nil {
+					return err
+				}
+				names = args
+			}
+			now := time.Now()
+			rows := []profileStatus{}
+			for _, name := range names {
+				s, err := a.session(&target{profile: name})
+				if err != nil {
+					return err
+				}
+				row := profileStatus{Profile: name, Scheme: s.Profile.Scheme, CachePath: s.Store.Path(s.Key())}
+				if e := s.Cached(); e != nil {
+					row.Cached, row.Fresh = true, s.Fresh(e)
+					if !e.Credential.ExpiresAt.IsZero() {
+						t := e.Credential.ExpiresAt
+						row.ExpiresAt = &t
+					}
+					row.ExpiresIn = expiry(&e.Credential, now)
+				}
+				rows = append(rows, row)
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			if len(rows) == 0 {
+				a.notice("no profiles (config: %s)", orNone(cfg.Path))
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "PROFILE\tSCHEME\tCREDENTIAL\tCACHE")
+			for _, r := range rows {
+				state := "none"
+				if r.Cached {
+					state = r.ExpiresIn
+					if !r.Fresh {
+						state = "stale (" + r.ExpiresIn + ")"
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Profile, r.Scheme, state, r.CachePath)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func (a *app) profilesCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "profiles", Short: "List the configured profiles"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List profiles with their scheme and URL prefixes",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "PROFILE\tSCHEME\tMATCH")
+			for _, name := range config.ProfileNames(cfg) {
+				p := cfg.Profiles[name]
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", name, p.Scheme, strings.Join(p.Match, " "))
+			}
+			return tw.Flush()
+		},
+	})
+	return cmd
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print authx's version and plugin protocol version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprintf(a.stdout, "authx %s (plugin protocol v%d.%d)\n", version, protocolMajor, protocolMinor)
+		},
+	}
+}
+
+// exitCodes is the documented table; docs/exit-codes.md repeats it and a test
+// keeps the two in step.
+var exitCodes = []struct {
+	code    int
+	meaning string
+}{
+	{0, "success"},
+	{1, "internal error (a bug: please report it)"},
+	{core.KindConfig.ExitCode(), "usage or configuration error (bad flag, unknown profile, typo in the config file)"},
+	{core.KindLoginRequired.ExitCode(), "login required, but the run is non-interactive (no terminal, or --no-input)"},
+	{core.KindRejected.ExitCode(), "credentials rejected by the server"},
+	{core.KindNetwork.ExitCode(), "network error: unreachable, TLS, timeout, or a broken server answer"},
+	{core.KindPlugin.ExitCode(), "plugin failed to start, is not an authx plugin, or crashed"},
+	{core.KindHTTP.ExitCode(), "the server answered 4xx/5xx after any retry (with --fail)"},
+	{core.KindPluginNotFound.ExitCode(), "no plugin installed for the scheme"},
+	{core.KindPluginIntegrity.ExitCode(), "the plugin binary does not match its sha256 pin"},
+	{core.KindUnsupported.ExitCode(), "the scheme does not support this (e.g. no bare token, unknown action)"},
+	{core.KindCache.ExitCode(), "the credential cache could not be read or written (e.g. disk full); the old entry is kept"},
+	{core.KindInterrupted.ExitCode(), "interrupted (SIGINT); 143 for SIGTERM"},
+}
+
+func exitCodesCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "exit-codes",
+		Short: "Explain authx's exit codes (also: authx help exit-codes)",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			w := cmd.OutOrStdout()
+			fmt.Fprintln(w, "authx exit codes:")
+			for _, e := range exitCodes {
+				fmt.Fprintf(w, "  %3d  %s\n", e.code, e.meaning)
+			}
+		},
+	}
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/config"
+	"github.com/authx/authx/core/secret"
+	"github.com/authx/authx/core/session"
+)
+
+func (a *app) configCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Check the configuration"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "validate",
+		Short: "Check the config file and every profile against its scheme's schema",
+		Long: `Check the config file and every profile against its scheme's schema,
+without resolving secrets or logging in. Warns about literal secrets in the
+file (use env:, file:, cmd: or prompt: references instead). Exits 0 when there
+is no error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			errs := 0
+			for _, name := range config.ProfileNames(cfg) {
+				p := cfg.Profiles[name]
+				s := &session.Session{Profile: p, ConfigFile: cfg.Path}
+				if p.Plugin == (config.PluginEntry{}) {
+					s.PluginSpec = a.pluginSpec(p.Scheme)
+				}
+				d, _, err := a.plugins().Describe(cmd.Context(), s.Spec())
+				if err != nil {
+					fmt.Fprintf(a.stderr, "authx: profile %q: %s\n", name, oneLine(err.Error()))
+					errs++
+					continue
+				}
+				for _, diag := range core.CheckConfig(p.Config, d.Config) {
+					fmt.Fprintf(a.stderr, "authx: config %s: profiles.%s.config.%s: %s\n", cfg.Path, name, diag.Field, diag.Message)
+					errs++
+				}
+				for _, f := range d.Config {
+					if v, ok := p.Config[f.Name]; ok && f.Secret && hasLiteral(v) {
+						fmt.Fprintf(a.stderr, "authx: warning: config %s: profiles.%s.config.%s holds a literal secret; prefer env:NAME, file:PATH, cmd:COMMAND or prompt:\n", cfg.Path, name, f.Name)
+					}
+				}
+			}
+			if errs > 0 {
+				return &exitError{code: core.KindConfig.ExitCode()}
+			}
+			a.notice("config %s: %d profile(s) OK", orNone(cfg.Path), len(cfg.Profiles))
+			return nil
+		},
+	})
+	return cmd
+}
+
+// hasLiteral reports whether v holds a non-empty string that is not a
+// secret reference.
+func hasLiteral(v any) bool {
+	switch t := v.(type) {
+	case string:
+		return t != "" && !secret.IsRef(t)
+	case map[string]any:
+		for _, e := range t {
+			if hasLiteral(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if hasLiteral(e) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,480 @@
+// Package config loads authx's configuration: a YAML (or TOML) file read with
+// koanf, then AUTHX_* environment variables, then flag overrides.
+//
+// Every error is a *core.Error of kind core.KindConfig whose message names
+// the file, the key path and what is expected, e.g.
+//
+//	config /home/a/.config/authx/config.yaml: profiles.work.shceme: unknown key; did you mean "scheme"?
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/knadh/koanf/parsers/toml/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+
+	"github.com/authx/authx/core"
+)
+
+// Defaults of the settings.
+const (
+	DefaultPluginStartTimeout = 10 * time.Second
+	DefaultCallTimeout        = 60 * time.Second
+	DefaultRefreshSkew        = core.DefaultRefreshSkew
+)
+
+// File is a loaded configuration.
+type File struct {
+	// Path is the file read, "" when there was none.
+	Path     string
+	Profiles map[string]*Profile
+	// Plugins holds the top-level `plugins:` entries by scheme name.
+	Plugins  map[string]PluginEntry
+	Settings Settings
+}
+
+// Settings are the global knobs.
+type Settings struct {
+	LogLevel           string
+	PluginStartTimeout time.Duration
+	CallTimeout        time.Duration
+	RefreshSkew        time.Duration
+	CacheDir           string
+}
+
+// Profile is one named way of authenticating.
+type Profile struct {
+	Name   string
+	Scheme string
+	// Match lists URL prefixes the profile serves.
+	Match []string
+	// URL is the base URL; BaseURL falls back to Match[0].
+	URL string
+	// Config is the scheme's configuration as written: secret references
+	// are not resolved.
+	Config map[string]any
+	Plugin PluginEntry
+}
+
+// PluginEntry locates or pins a plugin binary.
+type PluginEntry struct {
+	Path   string
+	SHA256 string
+}
+
+// BaseURL returns the profile's base URL: url, else the first match prefix.
+func (p *Profile) BaseURL() string {
+	if p.URL != "" {
+		return p.URL
+	}
+	if len(p.Match) > 0 {
+		return p.Match[0]
+	}
+	return ""
+}
+
+// Identity returns deterministic bytes describing everything that decides
+// which credential the profile yields. Secret references count by their text,
+// never by their value, so the result holds no secret.
+func (p *Profile) Identity() []byte {
+	b, _ := json.Marshal(struct {
+		Name   string         `json:"name"`
+		Scheme string         `json:"scheme"`
+		URL    string         `json:"url"`
+		Match  []string       `json:"match"`
+		Config map[string]any `json:"config"`
+		Plugin PluginEntry    `json:"plugin"`
+	}{p.Name, p.Scheme, p.URL, p.Match, p.Config, p.Plugin}) // json sorts map keys
+	return b
+}
+
+// LoadOptions says where to look.
+type LoadOptions struct {
+	// Path is an explicit file (--config); "" means the default lookup.
+	Path string
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
+	// Settings are flag overrides, by file key (e.g. "log_level").
+	Settings map[string]string
+}
+
+// DefaultPath returns the file authx reads when none is named, and whether
+// it was named by $AUTHX_CONFIG (then it must exist).
+func DefaultPath(getenv func(string) string) (string, bool) {
+	if p := getenv("AUTHX_CONFIG"); p != "" {
+		return p, true
+	}
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return "", false
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	dir = filepath.Join(dir, "authx")
+	for _, name := range []string{"config.yaml", "config.yml", "config.toml"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return filepath.Join(dir, name), false
+		}
+	}
+	return filepath.Join(dir, "config.yaml"), false
+}
+
+// Load reads the configuration.
+func Load(opts LoadOptions) (*File, error) {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	path, must := opts.Path, opts.Path != ""
+	if path == "" {
+		path, must = DefaultPath(getenv)
+	}
+	f := &File{Profiles: map[string]*Profile{}, Plugins: map[string]PluginEntry{}}
+	raw := map[string]any{}
+	if path != "" {
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		_, err := os.Stat(path)
+		switch {
+		case err == nil:
+			f.Path = path
+			if raw, err = readFile(path); err != nil {
+				return nil, err
+			}
+		case errors.Is(err, fs.ErrNotExist) && !must:
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, core.Errorf(core.KindConfig, "config %s: no such file", path)
+		default:
+			return nil, core.Wrap(core.KindConfig, err, "config "+path)
+		}
+	}
+	d := &decoder{file: f.Path}
+	d.decode(f, raw)
+	if d.err != nil {
+		return nil, d.err
+	}
+	if err := applyEnv(&f.Settings, getenv, opts.Settings); err != nil {
+		return nil, err
+	}
+	defaults(&f.Settings, getenv)
+	return f, nil
+}
+
+func readFile(path string) (map[string]any, error) {
+	k := koanf.New("\x00") // keys may contain dots; we walk the raw tree ourselves
+	var parser koanf.Parser = yaml.Parser()
+	if strings.EqualFold(filepath.Ext(path), ".toml") {
+		parser = toml.Parser()
+	}
+	if err := k.Load(file.Provider(path), parser); err != nil {
+		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, oneLine(err.Error()))
+	}
+	return k.Raw(), nil
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", "; ")
+	return strings.TrimSpace(s)
+}
+
+var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+var hexSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+var (
+	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "cache_dir"}
+	profileKeys = []string{"scheme", "match", "url", "config", "plugin"}
+	pluginKeys  = []string{"path", "sha256"}
+)
+
+// decoder turns the raw tree into a File, keeping the first error.
+type decoder struct {
+	file string
+	err  error
+}
+
+func (d *decoder) fail(key, format string, args ...any) {
+	if d.err != nil {
+		return
+	}
+	where := "config"
+	if d.file != "" {
+		where = "config " + d.file
+	}
+	d.err = core.Errorf(core.KindConfig, "%s: %s: %s", where, key, fmt.Sprintf(format, args...))
+}
+
+func (d *decoder) checkKeys(path string, m map[string]any, known []string) {
+	for _, k := range sortedKeys(m) {
+		if contains(known, k) {
+			continue
+		}
+		if s := core.Suggest(k, known); s != "" {
+			d.fail(join(path, k), "unknown key; did you mean %q?", s)
+		} else {
+			d.fail(join(path, k), "unknown key (expected one of: %s)", strings.Join(known, ", "))
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func (d *decoder) decode(f *File, raw map[string]any) {
+	d.checkKeys("", raw, topKeys)
+	f.Settings.LogLevel = d.str("log_level", raw["log_level"])
+	f.Settings.PluginStartTimeout = d.duration("plugin_start_timeout", raw["plugin_start_timeout"])
+	f.Settings.CallTimeout = d.duration("call_timeout", raw["call_timeout"])
+	f.Settings.RefreshSkew = d.duration("refresh_skew", raw["refresh_skew"])
+	f.Settings.CacheDir = expandHome(d.str("cache_dir", raw["cache_dir"]))
+
+	for name, v := range d.mapAt("plugins", raw["plugins"]) {
+		f.Plugins[name] = d.plugin("plugins."+name, v)
+	}
+	for _, name := range sortedKeys(d.mapAt("profiles", raw["profiles"])) {
+		key := "profiles." + name
+		if !profileName.MatchString(name) {
+			d.fail(key, "a profile name is letters, digits, '.', '_' and '-'")
+		}
+		m := d.mapAt(key, raw["profiles"].(map[string]any)[name])
+		d.checkKeys(key, m, profileKeys)
+		p := &Profile{Name: name}
+		p.Scheme = d.str(key+".scheme", m["scheme"])
+		if p.Scheme == "" && d.err == nil {
+			d.fail(key+".scheme", "required: the scheme this profile uses (e.g. scheme: basic)")
+		}
+		p.Match = d.urls(key+".match", m["match"])
+		if u := d.str(key+".url", m["url"]); u != "" {
+			if err := checkURL(u); err != "" {
+				d.fail(key+".url", "%s", err)
+			}
+			p.URL = u
+		}
+		if c, ok := m["config"]; ok && c != nil {
+			p.Config = d.mapAt(key+".config", c)
+		}
+		if p.Config == nil {
+			p.Config = map[string]any{}
+		}
+		if v, ok := m["plugin"]; ok {
+			p.Plugin = d.plugin(key+".plugin", v)
+		}
+		f.Profiles[name] = p
+	}
+}
+
+func (d *decoder) mapAt(key string, v any) map[string]any {
+	if v == nil {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		d.fail(key, "expected a map of keys to values")
+	}
+	return m
+}
+
+func (d *decoder) str(key string, v any) string {
+	if v == nil {
+		return ""
+	}
+	s, ok := v.(string)
+	if !ok {
+		d.fail(key, "expected a string")
+	}
+	return s
+}
+
+func (d *decoder) duration(key string, v any) time.Duration {
+	s := d.str(key, v)
+	if s == "" {
+		return 0
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil || dur < 0 {
+		d.fail(key, "%q is not a duration (e.g. \"90s\", \"15m\")", s)
+	}
+	return dur
+}
+
+func (d *decoder) urls(key string, v any) []string {
+	var list []string
+	switch t := v.(type) {
+	case nil:
+		return nil
+	case string:
+		list = []string{t}
+	case []any:
+		for i, e := range t {
+			s, ok := e.(string)
+			if !ok {
+				d.fail(fmt.Sprintf("%s[%d]", key, i), "expected a URL string")
+				return nil
+			}
+			list = append(list, s)
+		}
+	default:
+		d.fail(key, "expected a URL prefix or a list of them")
+		return nil
+	}
+	for i, u := range list {
+		if err := checkURL(u); err != "" {
+			d.fail(fmt.Sprintf("%s[%d]", key, i), "%s", err)
+		}
+	}
+	return list
+}
+
+func (d *decoder) plugin(key string, v any) PluginEntry {
+	m := d.mapAt(key, v)
+	d.checkKeys(key, m, pluginKeys)
+	e := PluginEntry{Path: expandHome(d.str(key+".path", m["path"])), SHA256: strings.ToLower(d.str(key+".sha256", m["sha256"]))}
+	if e.SHA256 != "" && !hexSHA256.MatchString(e.SHA256) {
+		d.fail(key+".sha256", "expected 64 hex digits (the output of sha256sum)")
+	}
+	return e
+}
+
+func expandHome(p string) string {
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+	}
+	return p
+}
+
+// envSettings maps file keys to their environment variables.
+var envSettings = []struct{ key, env string }{
+	{"log_level", "AUTHX_LOG"},
+	{"log_level", "AUTHX_LOG_LEVEL"},
+	{"plugin_start_timeout", "AUTHX_PLUGIN_START_TIMEOUT"},
+	{"call_timeout", "AUTHX_CALL_TIMEOUT"},
+	{"refresh_skew", "AUTHX_REFRESH_SKEW"},
+	{"cache_dir", "AUTHX_CACHE_DIR"},
+}
+
+// applyEnv overrides settings from the environment, then from flags.
+func applyEnv(s *Settings, getenv func(string) string, flags map[string]string) error {
+	set := func(source, key, val string) error {
+		var err error
+		dur := func() time.Duration {
+			d, perr := time.ParseDuration(val)
+			if perr != nil || d < 0 {
+				err = core.Errorf(core.KindConfig, "%s: %q is not a duration (e.g. \"90s\", \"15m\")", source, val)
+			}
+			return d
+		}
+		switch key {
+		case "log_level":
+			s.LogLevel = val
+		case "plugin_start_timeout":
+			s.PluginStartTimeout = dur()
+		case "call_timeout":
+			s.CallTimeout = dur()
+		case "refresh_skew":
+			s.RefreshSkew = dur()
+		case "cache_dir":
+			s.CacheDir = expandHome(val)
+		default:
+			return core.Errorf(core.KindConfig, "%s: unknown setting", source)
+		}
+		return err
+	}
+	for _, e := range envSettings {
+		if v := getenv(e.env); v != "" {
+			if err := set(e.env, e.key, v); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range sortedKeys(flags) {
+		if err := set("--"+strings.ReplaceAll(k, "_", "-"), k, flags[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func defaults(s *Settings, getenv func(string) string) {
+	if s.LogLevel == "" {
+		s.LogLevel = "off"
+	}
+	if s.PluginStartTimeout == 0 {
+		s.PluginStartTimeout = DefaultPluginStartTimeout
+	}
+	if s.CallTimeout == 0 {
+		s.CallTimeout = DefaultCallTimeout
+	}
+	if s.RefreshSkew == 0 {
+		s.RefreshSkew = DefaultRefreshSkew
+	}
+	if s.CacheDir == "" {
+		dir := getenv("XDG_CACHE_HOME")
+		if dir == "" {
+			if home := getenv("HOME"); home != "" {
+				dir = filepath.Join(home, ".cache")
+			} else {
+				dir = os.TempDir()
+			}
+		}
+		s.CacheDir = filepath.Join(dir, "authx")
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ProfileNames returns the names of f's profiles, sorted.
+func ProfileNames(f *File) []string { return sortedKeys(f.Profiles) }
+
+// Profile returns the profile called name.
+func (f *File) Profile(name string) (*Profile, error) {
+	if p, ok := f.Profiles[name]; ok {
+		return p, nil
+	}
+	where := "no config file"
+	if f.Path != "" {
+		where = f.Path
+	}
+	names := ProfileNames(f)
+	if s := core.Suggest(name, names); s != "" {
+		return nil, core.Errorf(core.KindConfig, "no profile %q in %s; did you mean %q?", name, where, s)
+	}
+	if len(names) == 0 {
+		return nil, core.Errorf(core.KindConfig, "no profile %q: %s defines no profiles (see docs/configuration.md)", name, where)
+	}
+	return nil, core.Errorf(core.KindConfig, "no profile %q in %s (profiles: %s)", name, where, strings.Join(names, ", "))
+}

@@ -1,0 +1,91 @@
+package config
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/authx/authx/core"
+)
+
+// checkURL returns "" when s is an absolute http(s) URL, else what is wrong.
+func checkURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "not a URL: " + err.Error()
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "expected an http:// or https:// URL"
+	}
+	if u.Host == "" {
+		return "the URL has no host"
+	}
+	return ""
+}
+
+// origin returns scheme://host:port in lower case, with the default port
+// made explicit.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// matchLen returns how much of target the prefix covers, or -1 when it does
+// not match. A prefix matches at path-segment boundaries only.
+func matchLen(prefix, target *url.URL) int {
+	if origin(prefix) != origin(target) {
+		return -1
+	}
+	pp, tp := prefix.EscapedPath(), target.EscapedPath()
+	if tp == "" {
+		tp = "/"
+	}
+	switch {
+	case pp == "" || pp == "/":
+		return 1
+	case strings.HasSuffix(pp, "/"):
+		if strings.HasPrefix(tp, pp) || tp == strings.TrimSuffix(pp, "/") {
+			return 1 + len(pp)
+		}
+	case tp == pp || strings.HasPrefix(tp, pp+"/"):
+		return 1 + len(pp)
+	}
+	return -1
+}
+
+// ProfileForURL returns the profile whose match prefix is the longest
+// prefix of rawURL.
+func (f *File) ProfileForURL(rawURL string) (*Profile, error) {
+	target, err := url.Parse(rawURL)
+	if err != nil || target.Host == "" {
+		return nil, core.Errorf(core.KindConfig, "--url %q: expected an absolute http(s) URL", rawURL)
+	}
+	var best *Profile
+	bestLen := -1
+	for _, name := range ProfileNames(f) {
+		p := f.Profiles[name]
+		for _, m := range p.Match {
+			pu, err := url.Parse(m)
+			if err != nil {
+				continue
+			}
+			if n := matchLen(pu, target); n > bestLen {
+				best, bestLen = p, n
+			}
+		}
+	}
+	if best == nil {
+		return nil, core.Errorf(core.KindConfig, "no profile matches URL %s (add it to a profile's match: list)", redact(target))
+	}
+	return best, nil
+}
+
+// redact drops user info and the query, which may hold secrets.
+func redact(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.Fragment = nil, "", ""
+	return c.String()
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package secret
+
+import "os/exec"
+
+func setProcessGroup(*exec.Cmd) {}

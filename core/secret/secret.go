@@ -1,0 +1,182 @@
+// Package secret resolves secret references: the strings `env:NAME`,
+// `file:PATH`, `cmd:COMMAND` and `prompt:[MESSAGE]` that a profile's secret
+// fields may hold instead of the secret itself. Anything else is a literal.
+//
+// Errors never contain a resolved value: they name the reference and say
+// what went wrong.
+package secret
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/authx/authx/core"
+)
+
+// DefaultCmdTimeout bounds a cmd: reference.
+const DefaultCmdTimeout = 10 * time.Second
+
+var prefixes = []string{"env:", "file:", "cmd:", "prompt:"}
+
+// IsRef reports whether s is a secret reference.
+func IsRef(s string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Resolver resolves references. The zero value reads the process
+// environment, cannot prompt, and runs commands with DefaultCmdTimeout.
+type Resolver struct {
+	// Getenv looks a variable up; nil means os.LookupEnv.
+	Getenv func(string) (string, bool)
+	// Interactive allows prompt: references; Prompt asks without echo.
+	Interactive bool
+	Prompt      func(ctx context.Context, message string) (string, error)
+	// CmdTimeout bounds cmd: references; zero means DefaultCmdTimeout.
+	CmdTimeout time.Duration
+}
+
+// Resolve returns the secret s refers to, or s itself when it is a literal.
+func (r *Resolver) Resolve(ctx context.Context, s string) (string, error) {
+	kind, arg, ok := strings.Cut(s, ":")
+	if !ok || !IsRef(s) {
+		return s, nil
+	}
+	switch kind {
+	case "env":
+		return r.env(arg)
+	case "file":
+		return readFile(arg)
+	case "cmd":
+		return r.command(ctx, arg)
+	default: // prompt
+		return r.prompt(ctx, arg)
+	}
+}
+
+// ResolveTree returns a copy of v with every string leaf of its maps and
+// slices resolved. v itself is not modified.
+func (r *Resolver) ResolveTree(ctx context.Context, v any) (any, error) {
+	switch t := v.(type) {
+	case string:
+		return r.Resolve(ctx, t)
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			res, err := r.ResolveTree(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = res
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			res, err := r.ResolveTree(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = res
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func (r *Resolver) env(name string) (string, error) {
+	lookup := r.Getenv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	v, ok := lookup(name)
+	switch {
+	case name == "":
+		return "", core.Errorf(core.KindConfig, "env: needs a variable name (env:NAME)")
+	case !ok:
+		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is not set", name, name)
+	case v == "":
+		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is empty", name, name)
+	}
+	return v, nil
+}
+
+func readFile(path string) (string, error) {
+	p := path
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			p = filepath.Join(home, p[2:])
+		}
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", core.Errorf(core.KindConfig, "file:%s: cannot read %s: %v", path, p, err)
+	}
+	return trimNewline(string(data)), nil
+}
+
+func trimNewline(s string) string {
+	if strings.HasSuffix(s, "\r\n") {
+		return s[:len(s)-2]
+	}
+	return strings.TrimSuffix(s, "\n")
+}
+
+func (r *Resolver) command(ctx context.Context, command string) (string, error) {
+	timeout := r.CmdTimeout
+	if timeout <= 0 {
+		timeout = DefaultCmdTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb // stderr is kept from the user: it may echo the secret
+	setProcessGroup(c)
+	c.WaitDelay = time.Second
+	err := c.Run()
+	switch {
+	case ctx.Err() == context.DeadlineExceeded:
+		return "", core.Errorf(core.KindConfig, "cmd: command timed out after %s", timeout)
+	case ctx.Err() != nil:
+		return "", core.Errorf(core.KindInterrupted, "cmd: command interrupted")
+	case err != nil:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return "", core.Errorf(core.KindConfig, "cmd: command exited with status %d", ee.ExitCode())
+		}
+		return "", core.Errorf(core.KindConfig, "cmd: cannot run the command: %v", err)
+	}
+	return trimNewline(out.String()), nil
+}
+
+func (r *Resolver) prompt(ctx context.Context, message string) (string, error) {
+	if !r.Interactive || r.Prompt == nil {
+		return "", core.Errorf(core.KindLoginRequired, "prompt: needs a terminal but this run is non-interactive; use env:, file: or cmd: instead")
+	}
+	if message == "" {
+		message = "Secret: "
+	} else if !strings.HasSuffix(message, " ") {
+		message += " "
+	}
+	v, err := r.Prompt(ctx, message)
+	if err != nil {
+		return "", fmt.Errorf("prompt: %w", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,387 @@
+// Package session turns a profile into a credential.
+//
+// A Session serves a fresh cached credential without starting anything.
+// Otherwise it takes the profile's cache lock (so that of N concurrent authx
+// processes exactly one logs in or refreshes), checks the cache again, starts
+// the profile's plugin, resolves the secret references of the profile's
+// secret fields, and refreshes or logs in, prompting the user through the
+// protocol's input-required continuation when the plugin asks.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/cache"
+	"github.com/authx/authx/core/config"
+	"github.com/authx/authx/core/host"
+	"github.com/authx/authx/core/secret"
+)
+
+// Source says where a credential came from.
+type Source int
+
+const (
+	FromCache Source = iota + 1
+	Refreshed
+	LoggedIn
+)
+
+func (s Source) String() string {
+	switch s {
+	case FromCache:
+		return "cache"
+	case Refreshed:
+		return "refresh"
+	case LoggedIn:
+		return "login"
+	}
+	return "unknown"
+}
+
+// Result is a credential and how it was obtained.
+type Result struct {
+	Credential *core.Credential
+	Source     Source
+}
+
+// Session obtains credentials for one profile. It is not safe for
+// concurrent use; create one per profile and call Close when done.
+type Session struct {
+	Profile *config.Profile
+	// ConfigFile names the file the profile came from, for error messages;
+	// "" for an ad-hoc profile built from --set flags.
+	ConfigFile string
+	Host       *host.Host
+	// Store is the credential cache; nil disables caching.
+	Store   *cache.Store
+	Secrets *secret.Resolver
+	// Interactive allows prompting; Prompt asks the user one question.
+	Interactive bool
+	Prompt      func(ctx context.Context, p core.Prompt) (string, error)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Skew renews credentials this long before they expire.
+	Skew time.Duration
+	// CallTimeout bounds each plugin call; zero means no bound.
+	CallTimeout time.Duration
+	Log         hclog.Logger
+	// PluginSpec overrides the plugin the profile runs (e.g. from the
+	// config's top-level plugins: entry); zero means the profile's own.
+	PluginSpec host.Spec
+
+	plugin *host.Plugin
+	desc   core.Description
+}
+
+func (s *Session) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Session) log() hclog.Logger {
+	if s.Log == nil {
+		return hclog.NewNullLogger()
+	}
+	return s.Log
+}
+
+// Key returns the profile's cache key.
+func (s *Session) Key() cache.Key { return cache.KeyFor(s.Profile.Name, s.Profile.Identity()) }
+
+// Spec returns the plugin the profile runs.
+func (s *Session) Spec() host.Spec {
+	if s.PluginSpec.Scheme != "" {
+		return s.PluginSpec
+	}
+	spec := host.Spec{Scheme: s.Profile.Scheme, Path: s.Profile.Plugin.Path, SHA256: s.Profile.Plugin.SHA256}
+	if spec.SHA256 != "" {
+		spec.PinSource = s.where("plugin.sha256")
+	}
+	return spec
+}
+
+// where names a key of the profile for messages.
+func (s *Session) where(key string) string {
+	if s.ConfigFile == "" {
+		return "--set " + key
+	}
+	return fmt.Sprintf("profiles.%s.%s in %s", s.Profile.Name, key, s.ConfigFile)
+}
+
+// Cached returns the cached entry, fresh or not, without locking; nil when
+// there is none.
+func (s *Session) Cached() *cache.Entry {
+	if s.Store == nil {
+		return nil
+	}
+	e, _ := s.Store.Get(s.Key())
+	return e
+}
+
+// Fresh reports whether e can be served as is.
+func (s *Session) Fresh(e *cache.Entry) bool {
+	return e != nil && e.Credential.FreshAt(s.now(), s.Skew)
+}
+
+// Credential returns a usable credential: the cached one when fresh, else a
+// refreshed or new one, which it caches.
+func (s *Session) Credential(ctx context.Context) (*Result, error) {
+	return s.get(ctx, false)
+}
+
+// Login logs in even when a fresh credential is cached, and caches the result.
+func (s *Session) Login(ctx context.Context) (*Result, error) {
+	return s.get(ctx, true)
+}
+
+func (s *Session) get(ctx context.Context, force bool) (*Result, error) {
+	if s.Store == nil {
+		return s.obtain(ctx, nil, force)
+	}
+	key := s.Key()
+	if e, err := s.Store.Get(key); err != nil {
+		return nil, err
+	} else if !force && s.Fresh(e) {
+		s.log().Debug("credential served from cache", "profile", s.Profile.Name, "path", s.Store.Path(key))
+		return &Result{Credential: &e.Credential, Source: FromCache}, nil
+	}
+	unlock, err := s.Store.Lock(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	old, err := s.Store.Get(key) // another process may have done the work while we waited
+	if err != nil {
+		return nil, err
+	}
+	if !force && s.Fresh(old) {
+		s.log().Debug("credential obtained by a concurrent authx", "profile", s.Profile.Name)
+		return &Result{Credential: &old.Credential, Source: FromCache}, nil
+	}
+	res, err := s.obtain(ctx, old, force)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.Put(key, &cache.Entry{Scheme: s.Profile.Scheme, Created: s.now().UTC(), Credential: *res.Credential}); err != nil {
+		return nil, err
+	}
+	s.log().Debug("credential cached", "profile", s.Profile.Name, "source", res.Source.String(), "path", s.Store.Path(key))
+	return res, nil
+}
+
+// obtain refreshes old when the plugin can, else logs in.
+func (s *Session) obtain(ctx context.Context, old *cache.Entry, force bool) (*Result, error) {
+	p, desc, err := s.Plugin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.ResolvedConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if old != nil && !force && desc.Capabilities.Refresh {
+		cctx, cancel := s.callCtx(ctx)
+		cred, err := p.Refresh(cctx, core.RefreshRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: &old.Credential})
+		cancel()
+		switch k := core.KindOf(err); {
+		case err == nil:
+			if len(cred.State) == 0 { // a refresh without new state keeps the old one (e.g. the refresh token)
+				cred.State = old.Credential.State
+			}
+			return &Result{Credential: cred, Source: Refreshed}, nil
+		case k == core.KindLoginRequired || k == core.KindRejected:
+			s.log().Debug("refresh refused; logging in again", "profile", s.Profile.Name)
+		default:
+			return nil, err
+		}
+	}
+	cred, err := s.login(ctx, p, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Credential: cred, Source: LoggedIn}, nil
+}
+
+// maxRounds bounds the input-required conversation with a plugin.
+const maxRounds = 8
+
+func (s *Session) login(ctx context.Context, p *host.Plugin, cfg core.Config) (*core.Credential, error) {
+	req := core.LoginRequest{Config: cfg, URL: s.Profile.BaseURL(), Interactive: s.Interactive}
+	for round := 0; round < maxRounds; round++ {
+		cctx, cancel := s.callCtx(ctx)
+		cred, err := p.Login(cctx, req)
+		cancel()
+		var ir *core.InputRequired
+		if !errors.As(err, &ir) {
+			return cred, err
+		}
+		if !s.Interactive || s.Prompt == nil {
+			return nil, core.Errorf(core.KindLoginRequired, "login needs input (%s) but this run is non-interactive; configure it as a secret reference (env:, file:, cmd:)", promptNames(ir.Prompts))
+		}
+		answers := make(map[string]string, len(ir.Prompts))
+		for _, pr := range ir.Prompts {
+			a, err := s.Prompt(ctx, pr)
+			if err != nil {
+				return nil, err
+			}
+			answers[pr.ID] = a
+		}
+		req.Answers, req.Continuation = answers, ir.Continuation
+	}
+	return nil, core.Errorf(core.KindPlugin, "plugin kept asking for input after %d rounds", maxRounds)
+}
+
+func promptNames(ps []core.Prompt) string {
+	s := ""
+	for i, p := range ps {
+		if i > 0 {
+			s += ", "
+		}
+		s += p.ID
+	}
+	return s
+}
+
+func (s *Session) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.CallTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, s.CallTimeout)
+}
+
+// Plugin starts the profile's plugin once and returns it with its
+// description.
+func (s *Session) Plugin(ctx context.Context) (*host.Plugin, core.Description, error) {
+	if s.plugin != nil {
+		return s.plugin, s.desc, nil
+	}
+	p, err := s.Host.Start(ctx, s.Spec())
+	if err != nil {
+		return nil, core.Description{}, err
+	}
+	cctx, cancel := s.callCtx(ctx)
+	defer cancel()
+	d, err := p.Describe(cctx)
+	if err != nil {
+		p.Kill()
+		return nil, core.Description{}, err
+	}
+	if d.Name != s.Profile.Scheme {
+		p.Kill()
+		return nil, core.Description{}, core.Errorf(core.KindPlugin, "plugin %s describes itself as scheme %q, not %q", p.Path, d.Name, s.Profile.Scheme)
+	}
+	s.log().Debug("plugin ready", "scheme", d.Name, "version", d.Version, "path", p.Path, "pid", p.PID())
+	s.plugin, s.desc = p, d
+	return p, d, nil
+}
+
+// ResolvedConfig checks the profile's config against the scheme's schema,
+// resolves the secret references of its secret fields and lets the plugin
+// check the result. Errors name the config file and key.
+func (s *Session) ResolvedConfig(ctx context.Context) (core.Config, error) {
+	p, desc, err := s.Plugin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raw := core.Config(s.Profile.Config)
+	if err := s.diagnose(core.CheckConfig(raw, desc.Config)); err != nil {
+		return nil, err
+	}
+	cfg := make(core.Config, len(raw))
+	for k, v := range raw {
+		if f, ok := desc.Field(k); ok && f.Secret {
+			r, err := s.Secrets.ResolveTree(ctx, v)
+			if err != nil {
+				return nil, prefix(err, s.where("config."+k))
+			}
+			v = r
+		}
+		cfg[k] = v
+	}
+	cctx, cancel := s.callCtx(ctx)
+	defer cancel()
+	ds, err := p.Configure(cctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.diagnose(ds); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// diagnose turns the first error diagnostic into a config error naming the
+// file and key, and logs warnings.
+func (s *Session) diagnose(ds []core.Diagnostic) error {
+	for _, d := range ds {
+		if d.Severity == core.SeverityWarning {
+			s.log().Warn("config warning", "key", s.where("config."+d.Field), "message", d.Message)
+			continue
+		}
+		if s.ConfigFile == "" {
+			return core.Errorf(core.KindConfig, "--set %s: %s", d.Field, d.Message)
+		}
+		return core.Errorf(core.KindConfig, "config %s: profiles.%s.config.%s: %s", s.ConfigFile, s.Profile.Name, d.Field, d.Message)
+	}
+	return nil
+}
+
+func prefix(err error, where string) error {
+	var e *core.Error
+	if errors.As(err, &e) {
+		return &core.Error{Kind: e.Kind, Msg: where + ": " + e.Msg, Err: e.Err}
+	}
+	return core.Wrap(core.KindConfig, err, where)
+}
+
+// Logout deletes the profile's cached credentials, first asking the plugin
+// to revoke the cached one when the scheme can. It reports how many entries
+// it deleted; a failed revocation is returned as an error after the entries
+// are deleted.
+func (s *Session) Logout(ctx context.Context) (int, error) {
+	var revokeErr error
+	if e := s.Cached(); e != nil {
+		desc, _, err := s.Host.Describe(ctx, s.Spec())
+		if err == nil && desc.Capabilities.Logout {
+			revokeErr = s.revoke(ctx, &e.Credential)
+		}
+	}
+	n, err := 0, error(nil)
+	if s.Store != nil {
+		n, err = s.Store.Delete(s.Profile.Name)
+	}
+	if err != nil {
+		return n, err
+	}
+	return n, revokeErr
+}
+
+func (s *Session) revoke(ctx context.Context, cred *core.Credential) error {
+	p, _, err := s.Plugin(ctx)
+	if err != nil {
+		return err
+	}
+	cfg, err := s.ResolvedConfig(ctx)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := s.callCtx(ctx)
+	defer cancel()
+	return p.Logout(cctx, core.LogoutRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred})
+}
+
+// Close stops the plugin if one was started.
+func (s *Session) Close() {
+	if s.plugin != nil {
+		s.plugin.Kill()
+		s.plugin = nil
+	}
+}
