@@ -135,4 +135,3 @@ func silent(err error) error {
 	}
 	return &exitError{code: exitCodeOf(err)}
 }
-

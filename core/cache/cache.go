@@ -254,4 +254,3 @@ func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
 		}
 	}
 }
-

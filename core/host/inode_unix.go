@@ -15,4 +15,3 @@ func inode(fi os.FileInfo) uint64 {
 }
 
 func trimExe(name string) string { return name }
-
