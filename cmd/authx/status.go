@@ -151,16 +151,19 @@ var exitCodes = []struct {
 }
 
 func exitCodesCommand() *cobra.Command {
-	return &cobra.Command{
+	print := func(cmd *cobra.Command, _ []string) {
+		w := cmd.OutOrStdout()
+		fmt.Fprintln(w, "authx exit codes:")
+		for _, e := range exitCodes {
+			fmt.Fprintf(w, "  %3d  %s\n", e.code, e.meaning)
+		}
+	}
+	cmd := &cobra.Command{
 		Use:   "exit-codes",
 		Short: "Explain authx's exit codes (also: authx help exit-codes)",
 		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, args []string) {
-			w := cmd.OutOrStdout()
-			fmt.Fprintln(w, "authx exit codes:")
-			for _, e := range exitCodes {
-				fmt.Fprintf(w, "  %3d  %s\n", e.code, e.meaning)
-			}
-		},
+		Run:   print,
 	}
+	cmd.SetHelpFunc(print) // `authx help exit-codes` shows the table itself
+	return cmd
 }

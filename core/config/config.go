@@ -37,7 +37,9 @@ const (
 // File is a loaded configuration.
 type File struct {
 	// Path is the file read, "" when there was none.
-	Path     string
+	Path string
+	// looked is where the file was looked for when there was none.
+	looked   string
 	Profiles map[string]*Profile
 	// Plugins holds the top-level `plugins:` entries by scheme name.
 	Plugins  map[string]PluginEntry
@@ -156,6 +158,7 @@ func Load(opts LoadOptions) (*File, error) {
 				return nil, err
 			}
 		case errors.Is(err, fs.ErrNotExist) && !must:
+			f.looked = path
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, core.Errorf(core.KindConfig, "config %s: no such file", path)
 		default:
@@ -465,10 +468,10 @@ func (f *File) Profile(name string) (*Profile, error) {
 	if p, ok := f.Profiles[name]; ok {
 		return p, nil
 	}
-	where := "no config file"
-	if f.Path != "" {
-		where = f.Path
+	if f.Path == "" {
+		return nil, core.Errorf(core.KindConfig, "no profile %q: there is no config file (looked for %s); see docs/configuration.md", name, f.looked)
 	}
+	where := f.Path
 	names := ProfileNames(f)
 	if s := core.Suggest(name, names); s != "" {
 		return nil, core.Errorf(core.KindConfig, "no profile %q in %s; did you mean %q?", name, where, s)

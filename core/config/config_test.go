@@ -1,0 +1,212 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authx/authx/core"
+)
+
+func noEnv(string) string { return "" }
+
+func TestLoadGood(t *testing.T) {
+	f, err := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ProfileNames(f); !reflect.DeepEqual(got, []string{"api-root", "ci.prod", "work"}) {
+		t.Errorf("profiles = %v", got)
+	}
+	w := f.Profiles["work"]
+	if w.Scheme != "basic" || w.Config["password"] != "env:PW" || w.BaseURL() != "https://api.example.com/v1" {
+		t.Errorf("work = %+v", w)
+	}
+	a := f.Profiles["api-root"]
+	if a.Config["token_path"] != "data.token" || a.BaseURL() != "https://api.example.com/base/" {
+		t.Errorf("api-root = %+v", a)
+	}
+	if body, ok := a.Config["body"].(map[string]any); !ok || body["password"] != "file:~/pw" {
+		t.Errorf("nested body lost: %#v", a.Config["body"])
+	}
+	if f.Plugins["basic"].SHA256 != "3f1c"+strings.Repeat("0", 60) || f.Profiles["ci.prod"].Plugin.Path != "/opt/authx-plugin-jenkins" {
+		t.Errorf("plugins = %+v / %+v", f.Plugins, f.Profiles["ci.prod"].Plugin)
+	}
+	s := f.Settings
+	if s.RefreshSkew != 30*time.Second || s.LogLevel != "debug" || s.PluginStartTimeout != DefaultPluginStartTimeout || s.CallTimeout != DefaultCallTimeout {
+		t.Errorf("settings = %+v", s)
+	}
+}
+
+func TestLoadTOML(t *testing.T) {
+	f, err := Load(LoadOptions{Path: "testdata/good.toml", Getenv: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := f.Profiles["work"]
+	if w.Config["username"] != "alice" || w.Match[0] != "https://api.example.com/v1" || f.Settings.RefreshSkew != 30*time.Second {
+		t.Errorf("work = %+v, settings %+v", w, f.Settings)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"typo top-level", "profile: {}\n", `profile: unknown key; did you mean "profiles"?`},
+		{"typo profile key", "profiles:\n  w: {shceme: basic}\n", `profiles.w.shceme: unknown key; did you mean "scheme"?`},
+		{"unknown far key", "profiles:\n  w: {scheme: basic, zzzzzz: 1}\n", `profiles.w.zzzzzz: unknown key (expected one of: scheme, match, url, config, plugin)`},
+		{"missing scheme", "profiles:\n  w: {match: https://a.example/}\n", `profiles.w.scheme: required`},
+		{"scheme not a string", "profiles:\n  w: {scheme: [a]}\n", `profiles.w.scheme: expected a string`},
+		{"bad duration", "refresh_skew: soon\n", `refresh_skew: "soon" is not a duration`},
+		{"bad match URL", "profiles:\n  w: {scheme: basic, match: ftp://x/}\n", `profiles.w.match[0]: expected an http:// or https:// URL`},
+		{"match without host", "profiles:\n  w: {scheme: basic, match: [\"https:///x\"]}\n", `profiles.w.match[0]: the URL has no host`},
+		{"bad url", "profiles:\n  w: {scheme: basic, url: nope}\n", `profiles.w.url: expected an http:// or https:// URL`},
+		{"bad sha256", "profiles:\n  w: {scheme: basic, plugin: {sha256: abc}}\n", `profiles.w.plugin.sha256: expected 64 hex digits`},
+		{"typo plugin key", "plugins:\n  basic: {pth: /x}\n", `plugins.basic.pth: unknown key; did you mean "path"?`},
+		{"bad profile name", "profiles:\n  'a b': {scheme: basic}\n", `profiles.a b: a profile name is`},
+		{"config not a map", "profiles:\n  w: {scheme: basic, config: 3}\n", `profiles.w.config: expected a map`},
+		{"yaml syntax", "profiles:\n  w: {scheme: basic\n", `yaml: line`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "config.yaml")
+			os.WriteFile(p, []byte(tt.yaml), 0o600)
+			_, err := Load(LoadOptions{Path: p, Getenv: noEnv})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if core.KindOf(err) != core.KindConfig || !strings.HasPrefix(err.Error(), "config "+p+": ") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q, want a config error naming %s and containing %q", err, p, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error has several lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestLookupOrder(t *testing.T) {
+	home := t.TempDir()
+	env := map[string]string{"HOME": home}
+	getenv := func(k string) string { return env[k] }
+	// No file anywhere: an empty config, not an error.
+	f, err := Load(LoadOptions{Getenv: getenv})
+	if err != nil || f.Path != "" || len(f.Profiles) != 0 {
+		t.Fatalf("no file: %+v, %v", f, err)
+	}
+	if f.Settings.CacheDir != filepath.Join(home, ".cache", "authx") {
+		t.Errorf("cache dir = %s", f.Settings.CacheDir)
+	}
+	dir := filepath.Join(home, ".config", "authx")
+	os.MkdirAll(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "config.toml"), []byte("[profiles.t]\nscheme = \"basic\"\n"), 0o600)
+	if f, err := Load(LoadOptions{Getenv: getenv}); err != nil || f.Profiles["t"] == nil {
+		t.Fatalf("toml fallback: %+v, %v", f, err)
+	}
+	os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("profiles: {y: {scheme: basic}}\n"), 0o600)
+	if f, err := Load(LoadOptions{Getenv: getenv}); err != nil || f.Profiles["y"] == nil {
+		t.Fatalf("yaml first: %+v, %v", f, err)
+	}
+	// AUTHX_CONFIG names a file that must exist.
+	env["AUTHX_CONFIG"] = filepath.Join(home, "missing.yaml")
+	if _, err := Load(LoadOptions{Getenv: getenv}); err == nil || !strings.Contains(err.Error(), "missing.yaml: no such file") {
+		t.Errorf("missing AUTHX_CONFIG: %v", err)
+	}
+}
+
+func TestSettingsPrecedence(t *testing.T) {
+	env := map[string]string{"AUTHX_REFRESH_SKEW": "10s", "AUTHX_LOG": "info", "AUTHX_CACHE_DIR": "/c"}
+	f, err := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: func(k string) string { return env[k] },
+		Settings: map[string]string{"log_level": "trace"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Settings.RefreshSkew != 10*time.Second || f.Settings.LogLevel != "trace" || f.Settings.CacheDir != "/c" {
+		t.Errorf("settings = %+v", f.Settings)
+	}
+	env["AUTHX_CALL_TIMEOUT"] = "forever"
+	if _, err := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: func(k string) string { return env[k] }}); err == nil ||
+		!strings.Contains(err.Error(), `AUTHX_CALL_TIMEOUT: "forever" is not a duration`) {
+		t.Errorf("bad env duration: %v", err)
+	}
+}
+
+func TestProfileForURL(t *testing.T) {
+	f, err := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ url, want string }{
+		{"https://api.example.com/v1/items", "work"},
+		{"https://api.example.com/v1", "work"},
+		{"https://api.example.com/v1?x=1", "work"},
+		{"https://api.example.com/v10", "api-root"}, // boundary: /v1 does not match /v10
+		{"https://api.example.com/", "api-root"},
+		{"https://api.example.com", "api-root"},
+		{"HTTPS://Api.Example.COM:443/other", "api-root"},
+		{"https://api.example.com:8443/x", "work"},
+		{"http://ci.example.com:8080/jenkins/job/x", "ci.prod"},
+		{"http://ci.example.com:8080/jenkinsx", ""},
+		{"http://api.example.com/v1", ""},           // scheme differs
+		{"https://api.example.com.evil.test/v1", ""}, // host differs
+		{"https://api.example.com:444/v1", ""},       // port differs
+	}
+	for _, tt := range tests {
+		p, err := f.ProfileForURL(tt.url)
+		switch {
+		case tt.want == "" && err == nil:
+			t.Errorf("%s matched %q, want no match", tt.url, p.Name)
+		case tt.want != "" && (err != nil || p.Name != tt.want):
+			t.Errorf("%s: %v, %v; want %q", tt.url, p, err, tt.want)
+		}
+	}
+	_, err = f.ProfileForURL("https://user:hunter2@nomatch.example/?token=abc")
+	if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "abc") {
+		t.Errorf("no-match error leaks URL secrets: %v", err)
+	}
+}
+
+func TestProfileLookupErrors(t *testing.T) {
+	f, _ := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: noEnv})
+	if _, err := f.Profile("wrok"); err == nil || !strings.Contains(err.Error(), `did you mean "work"?`) {
+		t.Errorf("typo: %v", err)
+	}
+	if _, err := f.Profile("zzzzzzz"); err == nil || !strings.Contains(err.Error(), "profiles: api-root, ci.prod, work") {
+		t.Errorf("unknown: %v", err)
+	}
+}
+
+func TestIdentity(t *testing.T) {
+	f, _ := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: noEnv})
+	w := f.Profiles["work"]
+	id := w.Identity()
+	if string(id) != string(w.Identity()) {
+		t.Fatal("identity is not deterministic")
+	}
+	if !strings.Contains(string(id), "env:PW") {
+		t.Errorf("identity should hold the reference text: %s", id)
+	}
+	changed := *w
+	changed.Config = map[string]any{"username": "alice", "password": "env:OTHER"}
+	if string(changed.Identity()) == string(id) {
+		t.Error("a changed reference kept the same identity")
+	}
+}
+
+func TestAdHoc(t *testing.T) {
+	p, err := AdHoc("jwt", []string{"username=alice", "body.password=env:PW", "body.remember=true", "eq=a=b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"username": "alice", "eq": "a=b", "body": map[string]any{"password": "env:PW", "remember": true}}
+	if p.Scheme != "jwt" || !reflect.DeepEqual(p.Config, want) {
+		t.Errorf("AdHoc = %+v", p.Config)
+	}
+	if _, err := AdHoc("basic", []string{"novalue"}); err == nil || !strings.Contains(err.Error(), `--set "novalue": expected key=value`) {
+		t.Errorf("malformed --set: %v", err)
+	}
+}

@@ -1,0 +1,126 @@
+package secret
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/authx/authx/core"
+)
+
+const value = "s3cr3t-value"
+
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pw"), []byte(value+"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "crlf"), []byte(value+"\r\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "two"), []byte(value+"\n\n"), 0o600)
+	env := map[string]string{"PW": value, "EMPTY": ""}
+	r := &Resolver{
+		Getenv:      func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		Interactive: true,
+		Prompt: func(_ context.Context, msg string) (string, error) {
+			return "typed:" + msg, nil
+		},
+	}
+	tests := []struct {
+		in, want string
+		kind     core.Kind // 0 = success
+		msg      string
+	}{
+		{"plain literal", "plain literal", 0, ""},
+		{"environment:x", "environment:x", 0, ""},
+		{"env:PW", value, 0, ""},
+		{"env:MISSING", "", core.KindConfig, "env:MISSING: environment variable MISSING is not set"},
+		{"env:EMPTY", "", core.KindConfig, "environment variable EMPTY is empty"},
+		{"env:", "", core.KindConfig, "needs a variable name"},
+		{"file:" + filepath.Join(dir, "pw"), value, 0, ""},
+		{"file:" + filepath.Join(dir, "crlf"), value, 0, ""},
+		{"file:" + filepath.Join(dir, "two"), value + "\n", 0, ""},
+		{"file:" + filepath.Join(dir, "nope"), "", core.KindConfig, "no such file or directory"},
+		{"cmd:echo " + value, value, 0, ""},
+		{"cmd:printf '%s' " + value, value, 0, ""},
+		{"cmd:echo " + value + " >&2; exit 3", "", core.KindConfig, "cmd: command exited with status 3"},
+		{"prompt:", "typed:Secret: ", 0, ""},
+		{"prompt:Jenkins token:", "typed:Jenkins token: ", 0, ""},
+	}
+	for _, tt := range tests {
+		got, err := r.Resolve(context.Background(), tt.in)
+		if tt.kind == 0 {
+			if err != nil || got != tt.want {
+				t.Errorf("Resolve(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			}
+			continue
+		}
+		if core.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("Resolve(%q) error %v (kind %v), want %v containing %q", tt.in, err, core.KindOf(err), tt.kind, tt.msg)
+		}
+		if err != nil && strings.Contains(err.Error(), value) {
+			t.Errorf("Resolve(%q) error leaks the secret: %v", tt.in, err)
+		}
+	}
+}
+
+func TestPromptNonInteractive(t *testing.T) {
+	_, err := (&Resolver{}).Resolve(context.Background(), "prompt:")
+	if core.KindOf(err) != core.KindLoginRequired || !strings.Contains(err.Error(), "non-interactive") {
+		t.Errorf("prompt in a non-interactive run: %v", err)
+	}
+}
+
+func TestResolveTree(t *testing.T) {
+	r := &Resolver{Getenv: func(k string) (string, bool) { return "v-" + k, true }}
+	in := map[string]any{"user": "alice", "pw": "env:A", "n": 3, "list": []any{"env:B", true}, "nested": map[string]any{"x": "env:C"}}
+	got, err := r.ResolveTree(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"user": "alice", "pw": "v-A", "n": 3, "list": []any{"v-B", true}, "nested": map[string]any{"x": "v-C"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ResolveTree = %v", got)
+	}
+	if in["pw"] != "env:A" || in["nested"].(map[string]any)["x"] != "env:C" {
+		t.Error("ResolveTree modified its input")
+	}
+}
+
+func TestCmdTimeoutKillsTheGroup(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	r := &Resolver{CmdTimeout: 300 * time.Millisecond}
+	start := time.Now()
+	// The shell starts a child that would outlive a plain kill of the shell.
+	_, err := r.Resolve(context.Background(), "cmd:sleep 30 & echo $! > "+pidFile+"; wait")
+	if core.KindOf(err) != core.KindConfig || !strings.Contains(err.Error(), "timed out after 300ms") {
+		t.Fatalf("timeout error: %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("took %v", time.Since(start))
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
+	deadline := time.Now().Add(2 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the command's child %d survived the timeout", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestIsRef(t *testing.T) {
+	for s, want := range map[string]bool{"env:X": true, "file:/x": true, "cmd:true": true, "prompt:": true, "literal": false, "ENV:X": false, "": false} {
+		if IsRef(s) != want {
+			t.Errorf("IsRef(%q) = %v", s, !want)
+		}
+	}
+}
