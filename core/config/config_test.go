@@ -151,7 +151,7 @@ func TestProfileForURL(t *testing.T) {
 		{"https://api.example.com:8443/x", "work"},
 		{"http://ci.example.com:8080/jenkins/job/x", "ci.prod"},
 		{"http://ci.example.com:8080/jenkinsx", ""},
-		{"http://api.example.com/v1", ""},           // scheme differs
+		{"http://api.example.com/v1", ""},            // scheme differs
 		{"https://api.example.com.evil.test/v1", ""}, // host differs
 		{"https://api.example.com:444/v1", ""},       // port differs
 	}
