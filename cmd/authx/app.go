@@ -267,3 +267,16 @@ func profileErr(p string, err error) error {
 	}
 	return fmt.Errorf("profile %q: %w", p, err)
 }
+
+// completeProfiles completes a PROFILE argument from the config file; it
+// starts no plugin.
+func (a *app) completeProfiles(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	return config.ProfileNames(cfg), cobra.ShellCompDirectiveNoFileComp
+}

@@ -38,7 +38,8 @@ logging in or refreshing first when the cached one is missing or about to
 expire. Nothing else is printed on stdout.
 
   curl -H "Authorization: Bearer $(authx token api)" https://api.example.com/me`,
-		Args: cobra.MaximumNArgs(1),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: a.completeProfiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				t.profile = args[0]
@@ -76,7 +77,8 @@ Formats (--format):
   env     export AUTHX_TOKEN=..., AUTHX_AUTHORIZATION=..., AUTHX_HEADER_<NAME>=...
   curl    a curl config:  authx header P --format curl | curl -K - URL
   wget    wgetrc lines (header = ...) for wget --config`,
-		Args: cobra.MaximumNArgs(1),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: a.completeProfiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				t.profile = args[0]

@@ -14,9 +14,10 @@ import (
 func (a *app) loginCommand() *cobra.Command {
 	var t target
 	cmd := &cobra.Command{
-		Use:   "login [PROFILE]",
-		Short: "Log in now and cache the credential (even if a fresh one is cached)",
-		Args:  cobra.MaximumNArgs(1),
+		Use:               "login [PROFILE]",
+		Short:             "Log in now and cache the credential (even if a fresh one is cached)",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: a.completeProfiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				t.profile = args[0]
@@ -58,9 +59,10 @@ func expiry(c *core.Credential, now time.Time) string {
 func (a *app) logoutCommand() *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "logout [PROFILE | --all]",
-		Short: "Forget cached credentials (and revoke them where the scheme can)",
-		Args:  cobra.MaximumNArgs(1),
+		Use:               "logout [PROFILE | --all]",
+		Short:             "Forget cached credentials (and revoke them where the scheme can)",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: a.completeProfiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) == 1) {
 				return core.Errorf(core.KindConfig, "name one profile or give --all")

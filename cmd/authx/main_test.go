@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -542,4 +543,70 @@ func TestInterruptKillsPlugin(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", c.ProcessState.ExitCode(), errb.String())
 	}
 	noOrphans(t)
+}
+
+func TestPluginOutputNeverReachesStdout(t *testing.T) {
+	srv := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(testkitConfig(srv.URL, "      noise: true\n"))
+	r := e.run("token", "tk")
+	if r.code != 0 || r.stdout != "login-1-\n" {
+		t.Errorf("stdout %q (exit %d), want only the token", r.stdout, r.code)
+	}
+	if strings.Contains(r.stderr, "noise") {
+		t.Errorf("plugin output shown without --log-level: %q", r.stderr)
+	}
+}
+
+func TestDescribeCacheAndValidate(t *testing.T) {
+	e := newEnv(t).set("PW=pw")
+	sum := sha256File(t, filepath.Join(binDir, "authx-plugin-basic"))
+	cfgPath := e.config(`
+profiles:
+  good:
+    scheme: basic
+    plugin: {sha256: ` + sum + `}
+    config: {username: alice, password: env:PW}
+  literal:
+    scheme: basic
+    config: {username: alice, password: hunter2}
+`)
+	// A correct pin runs the plugin.
+	if r := e.run("token", "good"); r.code != 0 || r.stdout != "YWxpY2U6cHc=\n" {
+		t.Fatalf("pinned plugin: %+v", r)
+	}
+	r := e.run("config", "validate")
+	if r.code != 0 || !strings.Contains(r.stderr, "profiles.literal.config.password holds a literal secret") || strings.Contains(r.stderr, "hunter2") {
+		t.Errorf("validate: %+v", r)
+	}
+	first := e.run("plugins", "list", "--log-level", "debug")
+	if first.code != 0 || !strings.Contains(first.stdout, "basic") || !strings.Contains(first.stdout, "testkit") {
+		t.Fatalf("plugins list: %+v", first)
+	}
+	// Descriptions are cached by (path, size, mtime, inode): no plugin starts now.
+	for _, args := range [][]string{{"plugins", "list"}, {"config", "validate"}, {"plugins", "describe", "basic"}} {
+		r := e.run(append(args, "--log-level", "debug")...)
+		if r.code != 0 || strings.Contains(r.stderr, "starting plugin") {
+			t.Errorf("authx %s started a plugin with a warm description cache:\n%s", strings.Join(args, " "), r.stderr)
+		}
+	}
+	// Completion lists profiles and starts nothing.
+	r = e.run("__complete", "token", "")
+	if !strings.HasPrefix(r.stdout, "good\nliteral\n") {
+		t.Errorf("completion: %q", r.stdout)
+	}
+	os.WriteFile(cfgPath, []byte("profiles:\n  p:\n    scheme: basic\n    config: {usernme: a}\n"), 0o600)
+	r = e.run("config", "validate")
+	if r.code != 2 || !strings.Contains(r.stderr, `profiles.p.config.usernme: unknown key; did you mean "username"?`) {
+		t.Errorf("validate typo: %+v", r)
+	}
+}
+
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(data))
 }

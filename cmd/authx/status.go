@@ -27,9 +27,10 @@ type profileStatus struct {
 func (a *app) statusCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "status [PROFILE]",
-		Short: "Show each profile's scheme and cached credential state (never the secret)",
-		Args:  cobra.MaximumNArgs(1),
+		Use:               "status [PROFILE]",
+		Short:             "Show each profile's scheme and cached credential state (never the secret)",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: a.completeProfiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.loadConfig()
 			if err != nil {

@@ -37,6 +37,7 @@ func (Scheme) Describe() core.Description {
 			{Name: "ask", Type: core.TypeBool, Help: "ask for an OTP through input-required"},
 			{Name: "crash_in", Type: core.TypeString, Enum: []string{"", "login", "refresh"}, Help: "SIGKILL itself in this call"},
 			{Name: "hang", Type: core.TypeDuration, Help: "sleep this long in login"},
+			{Name: "noise", Type: core.TypeBool, Help: "print to stdout and stderr during login"},
 		},
 		Actions: []core.Action{
 			{Name: "echo", Summary: "print the arguments and flags", Usage: "ARGS...",
@@ -106,6 +107,10 @@ func crash(cfg core.Config, call string) {
 
 func (Scheme) Login(ctx context.Context, req core.LoginRequest) (*core.Credential, error) {
 	crash(req.Config, "login")
+	if req.Config.Bool("noise", false) {
+		fmt.Println("NOISE ON STDOUT")
+		fmt.Fprintln(os.Stderr, "noise on stderr")
+	}
 	if d := req.Config.Duration("hang", 0); d > 0 {
 		time.Sleep(d)
 	}
