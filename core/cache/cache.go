@@ -133,6 +133,9 @@ func (s *Store) mkdir() error {
 	return nil
 }
 
+// fsync is a seam for tests that emulate a full disk.
+var fsync = (*os.File).Sync
+
 // writeAtomic writes data to path through a 0600 temporary file in the same
 // directory, fsyncs it and renames it into place, so that a reader sees the
 // old entry or the new one, never a part, and a full disk leaves the old one.
@@ -153,7 +156,7 @@ func writeAtomic(path string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
+	if err = fsync(f); err != nil {
 		return err
 	}
 	if err = f.Close(); err != nil {

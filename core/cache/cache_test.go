@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,24 +128,27 @@ func TestFileSafeIsInjective(t *testing.T) {
 	}
 }
 
-func TestFailedWriteKeepsOldEntry(t *testing.T) {
+func TestFullDiskKeepsOldEntry(t *testing.T) {
 	dir := t.TempDir()
 	s := New(dir)
 	k := KeyFor("work", []byte("id"))
 	if err := s.Put(k, entry("old")); err != nil {
 		t.Fatal(err)
 	}
-	if os.Getuid() == 0 {
-		t.Skip("root ignores directory permissions")
-	}
-	os.Chmod(dir, 0o500)
-	defer os.Chmod(dir, 0o700)
+	fsync = func(*os.File) error { return syscall.ENOSPC }
+	defer func() { fsync = (*os.File).Sync }()
 	err := s.Put(k, entry("new"))
-	if core.KindOf(err) != core.KindCache {
-		t.Fatalf("Put into a read-only dir: %v (kind %v), want a cache error", err, core.KindOf(err))
+	if core.KindOf(err) != core.KindCache || !strings.Contains(err.Error(), "no space left on device") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("Put on a full disk: %v (kind %v), want a one-line cache error", err, core.KindOf(err))
 	}
 	if e, _ := s.Get(k); e == nil || e.Credential.Token != "old" {
 		t.Fatalf("old entry lost: %+v", e)
+	}
+	files, _ := os.ReadDir(dir)
+	for _, f := range files {
+		if strings.HasPrefix(f.Name(), ".tmp-") {
+			t.Errorf("temporary file left behind: %s", f.Name())
+		}
 	}
 }
 

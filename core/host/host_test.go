@@ -1,0 +1,141 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authx/authx/core"
+)
+
+func writeExe(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLocate(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	writeExe(t, filepath.Join(b, "authx-plugin-basic"))
+	writeExe(t, filepath.Join(a, "authx-plugin-jwt"))
+	writeExe(t, filepath.Join(b, "authx-plugin-jwt"))
+	os.WriteFile(filepath.Join(a, "authx-plugin-basic"), []byte("not executable"), 0o644)
+	os.MkdirAll(filepath.Join(a, "authx-plugin-dir"), 0o755)
+	h := New(Options{SearchPath: []string{a, b}})
+	tests := []struct {
+		spec Spec
+		want string
+		kind core.Kind
+	}{
+		{Spec{Scheme: "jwt"}, filepath.Join(a, "authx-plugin-jwt"), 0},
+		{Spec{Scheme: "basic"}, filepath.Join(b, "authx-plugin-basic"), 0}, // a's is not executable
+		{Spec{Scheme: "dir"}, "", core.KindPluginNotFound},
+		{Spec{Scheme: "nosuch"}, "", core.KindPluginNotFound},
+		{Spec{Scheme: "jwt", Path: filepath.Join(b, "authx-plugin-jwt")}, filepath.Join(b, "authx-plugin-jwt"), 0},
+		{Spec{Scheme: "jwt", Path: filepath.Join(b, "missing")}, "", core.KindPluginNotFound},
+		{Spec{Scheme: "../../bin/sh"}, "", core.KindConfig},
+		{Spec{Scheme: "Basic"}, "", core.KindConfig},
+		{Spec{Scheme: ""}, "", core.KindConfig},
+	}
+	for _, tt := range tests {
+		got, err := h.Locate(tt.spec)
+		if tt.kind == 0 && (err != nil || got != tt.want) {
+			t.Errorf("Locate(%+v) = %q, %v; want %q", tt.spec, got, err, tt.want)
+		}
+		if tt.kind != 0 && core.KindOf(err) != tt.kind {
+			t.Errorf("Locate(%+v) = %q, %v; want kind %v", tt.spec, got, err, tt.kind)
+		}
+	}
+	_, err := h.Locate(Spec{Scheme: "nosuch"})
+	if !strings.Contains(err.Error(), a+", "+b) || !strings.Contains(err.Error(), "AUTHX_PLUGIN_PATH") {
+		t.Errorf("not-found message should list the search path and the fix: %v", err)
+	}
+	if got := h.Installed(); len(got) != 2 || got[0].Scheme != "jwt" || got[0].Path != filepath.Join(a, "authx-plugin-jwt") || got[1].Scheme != "basic" {
+		t.Errorf("Installed = %+v", got)
+	}
+}
+
+func TestDefaultSearchPath(t *testing.T) {
+	env := map[string]string{"AUTHX_PLUGIN_PATH": "/p1" + string(os.PathListSeparator) + "/p2", "HOME": "/home/u"}
+	got := DefaultSearchPath(func(k string) string { return env[k] })
+	exe, _ := os.Executable()
+	exe, _ = filepath.EvalSymlinks(exe)
+	want := []string{"/p1", "/p2", "/home/u/.local/share/authx/plugins", filepath.Dir(exe)}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("DefaultSearchPath = %v, want %v", got, want)
+	}
+	env["XDG_DATA_HOME"] = "/data"
+	if got := DefaultSearchPath(func(k string) string { return env[k] }); got[2] != "/data/authx/plugins" {
+		t.Errorf("XDG_DATA_HOME ignored: %v", got)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "authx-plugin-x")
+	writeExe(t, p)
+	sum := fmt.Sprintf("%x", sha256.Sum256([]byte("#!/bin/sh\n")))
+	if err := verify(p, Spec{SHA256: strings.ToUpper(sum)}); err != nil {
+		t.Errorf("matching pin: %v", err)
+	}
+	err := verify(p, Spec{SHA256: strings.Repeat("0", 64), PinSource: "plugins.x.sha256 in /c.yaml"})
+	if core.KindOf(err) != core.KindPluginIntegrity || !strings.Contains(err.Error(), sum) || !strings.Contains(err.Error(), "plugins.x.sha256 in /c.yaml") {
+		t.Errorf("mismatch: %v", err)
+	}
+}
+
+// buildPlugin builds a plugin main package for a test.
+func buildPlugin(t *testing.T, pkg, name string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+func TestProtocolMajorMismatch(t *testing.T) {
+	path := buildPlugin(t, "./testdata/v2plugin", "authx-plugin-basic")
+	h := New(Options{SearchPath: []string{filepath.Dir(path)}, StartTimeout: 10 * time.Second})
+	defer h.Close()
+	_, err := h.Start(context.Background(), Spec{Scheme: "basic"})
+	want := "speaks plugin protocol v2 but this authx speaks v1"
+	if core.KindOf(err) != core.KindPlugin || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("v2 plugin: %v, want one line containing %q", err, want)
+	}
+}
+
+func TestStartAndDescribeCache(t *testing.T) {
+	path := buildPlugin(t, "../../plugins/basic/cmd/authx-plugin-basic", "authx-plugin-basic")
+	cacheFile := filepath.Join(t.TempDir(), "plugins.json")
+	h := New(Options{SearchPath: []string{filepath.Dir(path)}, DescribeCache: cacheFile})
+	defer h.Close()
+	d, got, err := h.Describe(context.Background(), Spec{Scheme: "basic"})
+	if err != nil || d.Name != "basic" || got != path {
+		t.Fatalf("Describe = %+v, %s, %v", d, got, err)
+	}
+	// A cached description is served even when the binary cannot run...
+	data, _ := os.ReadFile(cacheFile)
+	if !strings.Contains(string(data), `"name": "basic"`) {
+		t.Fatalf("description not cached: %s", data)
+	}
+	h2 := New(Options{SearchPath: []string{filepath.Dir(path)}, DescribeCache: cacheFile, StartTimeout: time.Nanosecond})
+	if d, _, err := h2.Describe(context.Background(), Spec{Scheme: "basic"}); err != nil || d.Name != "basic" {
+		t.Errorf("warm cache still started the plugin: %v", err)
+	}
+	// ...and not once the binary changed.
+	os.WriteFile(path, []byte("#!/bin/sh\nexit 0\n"), 0o755)
+	if _, _, err := h2.Describe(context.Background(), Spec{Scheme: "basic"}); core.KindOf(err) != core.KindPlugin {
+		t.Errorf("changed binary served from cache: %v", err)
+	}
+}

@@ -1,0 +1,122 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/cache"
+	"github.com/authx/authx/core/config"
+	"github.com/authx/authx/core/host"
+	"github.com/authx/authx/core/secret"
+)
+
+// server issues tokens that expire in 61s; /refresh answers 409 (refresh
+// token rejected) when reject is set.
+type server struct {
+	*httptest.Server
+	logins, refreshes atomic.Int64
+	reject            atomic.Bool
+}
+
+func newServer(t *testing.T) *server {
+	s := &server{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/login":
+			s.logins.Add(1)
+			json.NewEncoder(w).Encode(map[string]any{"token": "login", "refresh": "r", "expires_in": 61})
+		case "/refresh":
+			s.refreshes.Add(1)
+			if s.reject.Load() {
+				w.WriteHeader(http.StatusConflict)
+				return
+			}
+			json.NewEncoder(w).Encode(map[string]any{"token": "refreshed", "expires_in": 61})
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func newSession(t *testing.T, srv *server, pluginDir string, now func() time.Time) *Session {
+	h := host.New(host.Options{SearchPath: []string{pluginDir}})
+	t.Cleanup(h.Close)
+	return &Session{
+		Profile: &config.Profile{Name: "tk", Scheme: "testkit", Config: map[string]any{"server": srv.URL, "user": "u", "secret": "env:TK"}},
+		Host:    h, Store: cache.New(filepath.Join(t.TempDir(), "cache")),
+		Secrets: &secret.Resolver{Getenv: func(string) (string, bool) { return "right", true }},
+		Now:     now, Skew: core.DefaultRefreshSkew,
+	}
+}
+
+func TestRefreshThenLoginAgain(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("go", "build", "-o", dir, "../internal/testkit/cmd/authx-plugin-testkit").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	srv := newServer(t)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	s := newSession(t, srv, dir, clock)
+	defer s.Close()
+	ctx := context.Background()
+
+	steps := []struct {
+		advance time.Duration
+		reject  bool
+		token   string
+		source  Source
+	}{
+		{0, false, "login", LoggedIn},
+		{0, false, "login", FromCache},
+		{2 * time.Second, false, "refreshed", Refreshed}, // within the 60s skew of expiry
+		{2 * time.Second, true, "login", LoggedIn},       // refresh token rejected: log in again
+	}
+	for i, st := range steps {
+		now = now.Add(st.advance)
+		srv.reject.Store(st.reject)
+		res, err := s.Credential(ctx)
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if res.Credential.Token != st.token || res.Source != st.source {
+			t.Errorf("step %d: %s from %v, want %s from %v", i, res.Credential.Token, res.Source, st.token, st.source)
+		}
+	}
+	if srv.logins.Load() != 2 || srv.refreshes.Load() != 2 {
+		t.Errorf("logins %d, refreshes %d; want 2 and 2", srv.logins.Load(), srv.refreshes.Load())
+	}
+	// The refreshed credential kept the old state (the server sent no new refresh token).
+	e := s.Cached()
+	if e == nil || string(e.Credential.State) != "r" {
+		t.Errorf("cached state = %+v", e)
+	}
+}
+
+func TestFreshCacheNeedsNoPlugin(t *testing.T) {
+	srv := newServer(t)
+	s := newSession(t, srv, t.TempDir(), nil) // an empty plugin directory
+	if err := s.Store.Put(s.Key(), &cache.Entry{Scheme: "testkit", Credential: core.Credential{Token: "cached", ExpiresAt: time.Now().Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Credential(context.Background())
+	if err != nil || res.Credential.Token != "cached" || res.Source != FromCache {
+		t.Fatalf("Credential = %+v, %v", res, err)
+	}
+	if s.plugin != nil {
+		t.Error("a plugin was started for a fresh cached credential")
+	}
+	// A stale one needs the plugin, which is missing.
+	s.Skew = 2 * time.Hour
+	if _, err := s.Credential(context.Background()); core.KindOf(err) != core.KindPluginNotFound {
+		t.Errorf("stale credential without a plugin: %v", err)
+	}
+}
