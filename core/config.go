@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -196,7 +197,7 @@ func checkType(v any, f Field) string {
 		if !ok {
 			return want
 		}
-		if len(f.Enum) > 0 && !contains(f.Enum, s) {
+		if len(f.Enum) > 0 && !slices.Contains(f.Enum, s) {
 			return fmt.Sprintf("%q is not one of %s", s, strings.Join(f.Enum, ", "))
 		}
 	case TypeBool:
@@ -239,15 +240,6 @@ func checkType(v any, f Field) string {
 		}
 	}
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Suggest returns the candidate closest to s when it is close enough to be a

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,7 +83,7 @@ Formats (--format):
 			if len(args) == 1 {
 				t.profile = args[0]
 			}
-			if !contains(headerFormats, format) {
+			if !slices.Contains(headerFormats, format) {
 				return core.Errorf(core.KindConfig, "--format %q: expected one of %s", format, strings.Join(headerFormats, ", "))
 			}
 			s, res, err := a.credential(cmd, &t)
@@ -97,15 +97,6 @@ Formats (--format):
 	cmd.Flags().StringVarP(&format, "format", "f", "header", "output `FORMAT`: "+strings.Join(headerFormats, ", "))
 	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(headerFormats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // writeHeaders prints a credential's headers in one of headerFormats.
@@ -183,13 +174,4 @@ func shellQuote(s string) string {
 func curlQuote(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
 	return `"` + r.Replace(s) + `"`
-}
-
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -491,6 +491,17 @@ func TestFailures(t *testing.T) {
 	}
 }
 
+// waitForPlugin waits until c, a running authx, has started a plugin.
+func waitForPlugin(t *testing.T, c *exec.Cmd) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); len(pluginProcesses(t)) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			c.Process.Kill()
+			t.Fatal("the plugin never started")
+		}
+	}
+}
+
 func TestPluginExitsWhenHostIsKilled(t *testing.T) {
 	srv := newTokenServer(t, 3600)
 	e := newEnv(t).set("TK_SECRET=right")
@@ -499,14 +510,7 @@ func TestPluginExitsWhenHostIsKilled(t *testing.T) {
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(pluginProcesses(t)) == 0 {
-		if time.Now().After(deadline) {
-			c.Process.Kill()
-			t.Fatal("the plugin never started")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitForPlugin(t, c)
 	c.Process.Kill() // SIGKILL: authx gets no chance to clean up
 	c.Wait()
 	noOrphans(t)
@@ -522,12 +526,7 @@ func TestInterruptKillsPlugin(t *testing.T) {
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); len(pluginProcesses(t)) == 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			c.Process.Kill()
-			t.Fatal("the plugin never started")
-		}
-	}
+	waitForPlugin(t, c)
 	c.Process.Signal(os.Interrupt)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

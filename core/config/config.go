@@ -12,10 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -222,7 +223,7 @@ func (d *decoder) fail(key, format string, args ...any) {
 
 func (d *decoder) checkKeys(path string, m map[string]any, known []string) {
 	for _, k := range sortedKeys(m) {
-		if contains(known, k) {
+		if slices.Contains(known, k) {
 			continue
 		}
 		if s := core.Suggest(k, known); s != "" {
@@ -442,23 +443,7 @@ func defaults(s *Settings, getenv func(string) string) {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // ProfileNames returns the names of f's profiles, sorted.
 func ProfileNames(f *File) []string { return sortedKeys(f.Profiles) }
