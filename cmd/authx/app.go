@@ -203,40 +203,36 @@ func (a *app) profile(t *target) (*config.Profile, string, error) {
 
 // session returns a session for t. Ad-hoc profiles are not cached.
 func (a *app) session(t *target) (*session.Session, error) {
-	p, file, err := a.profile(t)
+	p, _, err := a.profile(t)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.loadConfig(); err != nil && t.scheme == "" {
-		return nil, err
-	}
-	var settings config.Settings
-	if a.cfg != nil {
-		settings = a.cfg.Settings
-	}
-	s := &session.Session{
-		Profile:     p,
-		ConfigFile:  file,
-		Host:        a.plugins(),
-		Interactive: a.interactive(),
-		Prompt:      a.prompt,
-		Skew:        settings.RefreshSkew,
-		CallTimeout: settings.CallTimeout,
-		Log:         a.log(),
-	}
-	if p.Plugin == (config.PluginEntry{}) && t.scheme == "" {
-		s.PluginSpec = a.pluginSpec(p.Scheme) // the top-level plugins: entry, if any
-	}
-	s.Secrets = &secret.Resolver{Interactive: s.Interactive, Prompt: secret.TTYPrompt}
+	var f *config.File
 	if t.scheme == "" {
-		if s.Store, err = a.store(); err != nil {
+		if f, err = a.loadConfig(); err != nil {
 			return nil, err
 		}
 	}
+	s := session.New(f, p, a.plugins())
+	if f == nil && a.loadConfigQuietly() {
+		// Ad hoc: not cached, but timeouts still come from the file.
+		s.Skew, s.CallTimeout = a.cfg.Settings.RefreshSkew, a.cfg.Settings.CallTimeout
+	}
+	s.Interactive = a.interactive()
+	s.Prompt = a.prompt
+	s.Log = a.log()
+	s.Secrets = &secret.Resolver{Interactive: s.Interactive, Prompt: secret.TTYPrompt}
 	a.mu.Lock()
 	a.sessions = append(a.sessions, s)
 	a.mu.Unlock()
 	return s, nil
+}
+
+// loadConfigQuietly loads the config for its settings, ignoring errors (an
+// ad-hoc run must not fail because of an unrelated profile's typo).
+func (a *app) loadConfigQuietly() bool {
+	_, err := a.loadConfig()
+	return err == nil
 }
 
 // prompt asks the user on the terminal: secrets without echo.

@@ -21,7 +21,7 @@ func (a *app) credential(cmd *cobra.Command, t *target) (*session.Session, *sess
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := s.Credential(cmd.Context())
+	res, err := s.Get(cmd.Context())
 	if err != nil {
 		return nil, nil, profileErr(s.Profile.Name, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/host"
 	"github.com/authx/authx/core/pluginrpc"
+	"github.com/authx/authx/core/session"
 )
 
 const (
@@ -19,19 +20,12 @@ const (
 	protocolMinor = pluginrpc.ProtocolMinor
 )
 
-// pluginSpec is how the config names the plugin of a scheme: the top-level
-// `plugins:` entry, if any.
+// pluginSpec is the plugin of scheme as the config names it.
 func (a *app) pluginSpec(scheme string) host.Spec {
-	spec := host.Spec{Scheme: scheme}
-	if a.cfg != nil {
-		if e, ok := a.cfg.Plugins[scheme]; ok {
-			spec.Path, spec.SHA256 = e.Path, e.SHA256
-			if e.SHA256 != "" {
-				spec.PinSource = fmt.Sprintf("plugins.%s.sha256 in %s", scheme, a.cfg.Path)
-			}
-		}
+	if a.cfg == nil {
+		return host.Spec{Scheme: scheme}
 	}
-	return spec
+	return session.PluginSpec(a.cfg, scheme)
 }
 
 func (a *app) pluginsCommand() *cobra.Command {

@@ -29,10 +29,7 @@ is no error.`,
 			errs := 0
 			for _, name := range config.ProfileNames(cfg) {
 				p := cfg.Profiles[name]
-				s := &session.Session{Profile: p, ConfigFile: cfg.Path}
-				if p.Plugin == (config.PluginEntry{}) {
-					s.PluginSpec = a.pluginSpec(p.Scheme)
-				}
+				s := session.New(cfg, p, a.plugins())
 				d, _, err := a.plugins().Describe(cmd.Context(), s.Spec())
 				if err != nil {
 					fmt.Fprintf(a.stderr, "authx: profile %q: %s\n", name, oneLine(err.Error()))

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -75,8 +76,39 @@ type Session struct {
 	// config's top-level plugins: entry); zero means the profile's own.
 	PluginSpec host.Spec
 
-	plugin *host.Plugin
-	desc   core.Description
+	plugin   *host.Plugin
+	desc     core.Description
+	resolved core.Config // resolved once per Session: prompts and cmd: run once
+}
+
+// New returns a Session for profile p of file f (nil f: an ad-hoc profile,
+// not cached) that starts plugins through h. It does no I/O. The session
+// cannot prompt until Interactive and Prompt are set.
+func New(f *config.File, p *config.Profile, h *host.Host) *Session {
+	s := &Session{Profile: p, Host: h, Skew: core.DefaultRefreshSkew, Secrets: &secret.Resolver{}}
+	if f == nil {
+		return s
+	}
+	s.ConfigFile = f.Path
+	s.Store = cache.New(f.Settings.CacheDir)
+	s.Skew, s.CallTimeout = f.Settings.RefreshSkew, f.Settings.CallTimeout
+	if p.Plugin == (config.PluginEntry{}) {
+		s.PluginSpec = PluginSpec(f, p.Scheme)
+	}
+	return s
+}
+
+// PluginSpec returns the plugin of scheme as the file's top-level plugins:
+// entry sets it (explicit path, sha256 pin), or a plain search by name.
+func PluginSpec(f *config.File, scheme string) host.Spec {
+	spec := host.Spec{Scheme: scheme}
+	if e, ok := f.Plugins[scheme]; ok {
+		spec.Path, spec.SHA256 = e.Path, e.SHA256
+		if e.SHA256 != "" {
+			spec.PinSource = fmt.Sprintf("plugins.%s.sha256 in %s", scheme, f.Path)
+		}
+	}
+	return spec
 }
 
 func (s *Session) now() time.Time {
@@ -131,27 +163,52 @@ func (s *Session) Fresh(e *cache.Entry) bool {
 	return e != nil && e.Credential.FreshAt(s.now(), s.Skew)
 }
 
-// Credential returns a usable credential: the cached one when fresh, else a
-// refreshed or new one, which it caches.
-func (s *Session) Credential(ctx context.Context) (*Result, error) {
-	return s.get(ctx, false)
+// Get returns a usable credential and where it came from: the cached one
+// when fresh, else a refreshed or new one, which it caches.
+func (s *Session) Get(ctx context.Context) (*Result, error) {
+	return s.get(ctx, modeUse, nil)
+}
+
+// Credential is Get without the source; it makes a Session an
+// authhttp.Source.
+func (s *Session) Credential(ctx context.Context) (*core.Credential, error) {
+	res, err := s.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return res.Credential, nil
 }
 
 // Login logs in even when a fresh credential is cached, and caches the result.
 func (s *Session) Login(ctx context.Context) (*Result, error) {
-	return s.get(ctx, true)
+	return s.get(ctx, modeLogin, nil)
 }
 
-func (s *Session) get(ctx context.Context, force bool) (*Result, error) {
+// mode says what get must do.
+type mode int
+
+const (
+	modeUse   mode = iota // serve a fresh cached credential, else refresh or log in
+	modeLogin             // log in, whatever the cache holds
+	modeRenew             // the server refused the cached credential: refresh or log in
+)
+
+// get serves, refreshes or obtains the credential according to m. For
+// modeRenew, rejected is the credential the server refused: when the cache
+// already holds another fresh one (a concurrent authx renewed it), that one
+// is served.
+func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*Result, error) {
 	if s.Store == nil {
-		return s.obtain(ctx, nil, force)
+		return s.obtain(ctx, nil, m == modeLogin)
 	}
 	key := s.Key()
-	if e, err := s.Store.Get(key); err != nil {
-		return nil, err
-	} else if !force && s.Fresh(e) {
-		s.log().Debug("credential served from cache", "profile", s.Profile.Name, "path", s.Store.Path(key))
-		return &Result{Credential: &e.Credential, Source: FromCache}, nil
+	if m == modeUse {
+		if e, err := s.Store.Get(key); err != nil {
+			return nil, err
+		} else if s.Fresh(e) {
+			s.log().Debug("credential served from cache", "profile", s.Profile.Name, "path", s.Store.Path(key))
+			return &Result{Credential: &e.Credential, Source: FromCache}, nil
+		}
 	}
 	unlock, err := s.Store.Lock(ctx, key)
 	if err != nil {
@@ -162,19 +219,30 @@ func (s *Session) get(ctx context.Context, force bool) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !force && s.Fresh(old) {
+	if s.Fresh(old) && (m == modeUse || m == modeRenew && rejected != nil && !sameCredential(&old.Credential, rejected)) {
 		s.log().Debug("credential obtained by a concurrent authx", "profile", s.Profile.Name)
 		return &Result{Credential: &old.Credential, Source: FromCache}, nil
 	}
-	res, err := s.obtain(ctx, old, force)
+	res, err := s.obtain(ctx, old, m == modeLogin)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.Put(key, &cache.Entry{Scheme: s.Profile.Scheme, Created: s.now().UTC(), Credential: *res.Credential}); err != nil {
+	if err := s.put(key, res); err != nil {
 		return nil, err
 	}
-	s.log().Debug("credential cached", "profile", s.Profile.Name, "source", res.Source.String(), "path", s.Store.Path(key))
 	return res, nil
+}
+
+func (s *Session) put(key cache.Key, res *Result) error {
+	if err := s.Store.Put(key, &cache.Entry{Scheme: s.Profile.Scheme, Created: s.now().UTC(), Credential: *res.Credential}); err != nil {
+		return err
+	}
+	s.log().Debug("credential cached", "profile", s.Profile.Name, "source", res.Source.String(), "path", s.Store.Path(key))
+	return nil
+}
+
+func sameCredential(a, b *core.Credential) bool {
+	return a.Token == b.Token && slices.Equal(a.Headers, b.Headers) && slices.Equal(a.Cookies, b.Cookies)
 }
 
 // obtain refreshes old when the plugin can, else logs in.
@@ -287,6 +355,9 @@ func (s *Session) Plugin(ctx context.Context) (*host.Plugin, core.Description, e
 // resolves the secret references of its secret fields and lets the plugin
 // check the result. Errors name the config file and key.
 func (s *Session) ResolvedConfig(ctx context.Context) (core.Config, error) {
+	if s.resolved != nil {
+		return s.resolved, nil
+	}
 	p, desc, err := s.Plugin(ctx)
 	if err != nil {
 		return nil, err
@@ -315,6 +386,7 @@ func (s *Session) ResolvedConfig(ctx context.Context) (core.Config, error) {
 	if err := s.diagnose(ds); err != nil {
 		return nil, err
 	}
+	s.resolved = cfg
 	return cfg, nil
 }
 
@@ -376,6 +448,80 @@ func (s *Session) revoke(ctx context.Context, cred *core.Credential) error {
 	cctx, cancel := s.callCtx(ctx)
 	defer cancel()
 	return p.Logout(cctx, core.LogoutRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred})
+}
+
+// Challenge handles a 401 or 403 answer to a request made with cred: it
+// asks the plugin what to do and, when the answer is to retry, refreshes or
+// logs in (caching the result) and returns the credential to retry with, and
+// whether even a non-idempotent request may be replayed. A refusal comes
+// back as an error carrying the plugin's one-line diagnosis. It makes a
+// Session an authhttp.Challenger.
+func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core.HTTPRequest, resp core.HTTPResponse) (*core.Credential, bool, error) {
+	kind := core.KindHTTP
+	if resp.Status == 401 {
+		kind = core.KindRejected
+	}
+	p, desc, err := s.Plugin(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if !desc.Capabilities.HandleChallenge {
+		return nil, false, core.Errorf(kind, "the server answered HTTP %d to %s %s", resp.Status, req.Method, req.URL)
+	}
+	cfg, err := s.ResolvedConfig(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	cctx, cancel := s.callCtx(ctx)
+	res, err := p.HandleChallenge(cctx, core.ChallengeRequest{Config: cfg, Credential: cred, Request: req, Response: resp})
+	cancel()
+	if err != nil {
+		return nil, false, err
+	}
+	s.log().Debug("challenge", "profile", s.Profile.Name, "status", resp.Status, "decision", int(res.Decision))
+	var renewed *Result
+	switch res.Decision {
+	case core.DecisionRetry:
+		renewed = &Result{Credential: res.Credential, Source: LoggedIn}
+		if s.Store != nil {
+			if err := s.put(s.Key(), renewed); err != nil {
+				return nil, false, err
+			}
+		}
+	case core.DecisionRefresh:
+		renewed, err = s.get(ctx, modeRenew, cred)
+	case core.DecisionLogin:
+		renewed, err = s.get(ctx, modeLogin, cred)
+	default:
+		msg := res.Diagnosis
+		if msg == "" {
+			msg = fmt.Sprintf("the server answered HTTP %d", resp.Status)
+		}
+		return nil, false, core.Errorf(kind, "%s", msg)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return renewed.Credential, res.ReplaySafe, nil
+}
+
+// Sign asks the plugin for the headers of one request, for credentials
+// marked PerRequest. It makes a Session an authhttp.Signer.
+func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTPRequest) ([]core.Header, error) {
+	p, desc, err := s.Plugin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !desc.Capabilities.Apply {
+		return nil, core.Errorf(core.KindPlugin, "the credential asks for per-request signing but scheme %q cannot sign", s.Profile.Scheme)
+	}
+	cfg, err := s.ResolvedConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := s.callCtx(ctx)
+	defer cancel()
+	return p.Apply(cctx, core.ApplyRequest{Config: cfg, Credential: cred, Request: req})
 }
 
 // Close stops the plugin if one was started.

@@ -83,7 +83,7 @@ func TestRefreshThenLoginAgain(t *testing.T) {
 	for i, st := range steps {
 		now = now.Add(st.advance)
 		srv.reject.Store(st.reject)
-		res, err := s.Credential(ctx)
+		res, err := s.Get(ctx)
 		if err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
@@ -107,7 +107,7 @@ func TestFreshCacheNeedsNoPlugin(t *testing.T) {
 	if err := s.Store.Put(s.Key(), &cache.Entry{Scheme: "testkit", Credential: core.Credential{Token: "cached", ExpiresAt: time.Now().Add(time.Hour)}}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Credential(context.Background())
+	res, err := s.Get(context.Background())
 	if err != nil || res.Credential.Token != "cached" || res.Source != FromCache {
 		t.Fatalf("Credential = %+v, %v", res, err)
 	}
@@ -116,7 +116,7 @@ func TestFreshCacheNeedsNoPlugin(t *testing.T) {
 	}
 	// A stale one needs the plugin, which is missing.
 	s.Skew = 2 * time.Hour
-	if _, err := s.Credential(context.Background()); core.KindOf(err) != core.KindPluginNotFound {
+	if _, err := s.Get(context.Background()); core.KindOf(err) != core.KindPluginNotFound {
 		t.Errorf("stale credential without a plugin: %v", err)
 	}
 }

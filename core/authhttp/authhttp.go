@@ -1,0 +1,174 @@
+// Package authhttp gives Go programs authx's credentials as net/http
+// building blocks, in the shape of golang.org/x/oauth2:
+//
+//   - Transport, an http.RoundTripper decorator that only applies
+//     credentials. It honours the RoundTripper contract: it does not retry,
+//     does not read the response and does not modify the caller's request.
+//   - Client, above it, which handles 401/403 challenges through the
+//     credential's source and retries a request at most once.
+//
+// A credential source is usually a *session.Session, which Open builds from
+// the user's authx configuration.
+package authhttp
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/authx/authx/core"
+)
+
+// Source supplies credentials. Credential returns one that is valid now,
+// from a cache when it can; it may block to log in or refresh. It must be
+// safe for concurrent use when the Transport is.
+type Source interface {
+	Credential(ctx context.Context) (*core.Credential, error)
+}
+
+// Signer is implemented by sources whose credentials may need headers
+// computed for each request (Credential.PerRequest).
+type Signer interface {
+	Sign(ctx context.Context, cred *core.Credential, req core.HTTPRequest) ([]core.Header, error)
+}
+
+// Challenger is implemented by sources that can react to a refused request.
+// Challenge returns the credential to retry with and whether a
+// non-idempotent request may be replayed (the server refused before acting);
+// or an error whose message is the one-line diagnosis. It never retries by
+// itself.
+type Challenger interface {
+	Challenge(ctx context.Context, cred *core.Credential, req core.HTTPRequest, resp core.HTTPResponse) (*core.Credential, bool, error)
+}
+
+// Transport applies a Source's credentials to requests whose URL is in
+// Scope. Requests elsewhere (a redirect to another origin, say) go out
+// without them.
+type Transport struct {
+	Source Source
+	// Scope lists URL prefixes credentials may be sent to; a prefix matches
+	// at path boundaries, and scheme, host and port must be equal.
+	// Credential.Scope, when set, narrows it further.
+	Scope []string
+	// Base is the underlying RoundTripper; nil means http.DefaultTransport.
+	Base http.RoundTripper
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.Base != nil {
+		return t.Base
+	}
+	return http.DefaultTransport
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !InScope(req.URL, t.Scope) {
+		return t.base().RoundTrip(req)
+	}
+	cred, err := t.Source.Credential(req.Context())
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	if len(cred.Scope) > 0 && !InScope(req.URL, cred.Scope) {
+		return t.base().RoundTrip(req)
+	}
+	r2 := req.Clone(req.Context()) // the contract: never modify the caller's request
+	if err := apply(r2, cred, t.Source); err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	return t.base().RoundTrip(r2)
+}
+
+// apply sets cred's headers and cookies on r, and per-request headers when
+// the credential asks for them.
+func apply(r *http.Request, cred *core.Credential, src Source) error {
+	for _, h := range cred.Headers {
+		r.Header.Set(h.Name, h.Value)
+	}
+	for _, c := range cred.Cookies {
+		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	if !cred.PerRequest {
+		return nil
+	}
+	signer, ok := src.(Signer)
+	if !ok {
+		return core.Errorf(core.KindPlugin, "the credential needs per-request signing but its source cannot sign")
+	}
+	hs, err := signer.Sign(r.Context(), cred, describeRequest(r))
+	if err != nil {
+		return err
+	}
+	for _, h := range hs {
+		r.Header.Set(h.Name, h.Value)
+	}
+	return nil
+}
+
+func closeBody(r *http.Request) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+}
+
+// describeRequest is what a plugin sees of a request. The body digest is
+// left empty here; signing schemes that need it get it from Client, which
+// can read a replayable body.
+func describeRequest(r *http.Request) core.HTTPRequest {
+	return core.HTTPRequest{Method: r.Method, URL: r.URL.String(), Header: redacted(r.Header)}
+}
+
+// redacted copies h without credential headers, which a plugin must not need
+// to see again.
+func redacted(h http.Header) http.Header {
+	out := h.Clone()
+	for _, name := range sensitiveHeaders {
+		out.Del(name)
+	}
+	return out
+}
+
+var sensitiveHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization"}
+
+// InScope reports whether u is under one of the URL prefixes: same scheme,
+// host and port (default ports made explicit), and a path prefix that ends at
+// a segment boundary.
+func InScope(u *url.URL, prefixes []string) bool {
+	for _, p := range prefixes {
+		pu, err := url.Parse(p)
+		if err != nil {
+			continue
+		}
+		if !SameOrigin(pu, u) {
+			continue
+		}
+		pp, up := pu.EscapedPath(), u.EscapedPath()
+		if pp == "" || pp == "/" || up == pp || strings.HasPrefix(up, strings.TrimSuffix(pp, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// SameOrigin reports whether a and b have the same scheme, host and port.
+// Unlike net/http's redirect rule, the port counts.
+func SameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}

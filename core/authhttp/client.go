@@ -1,0 +1,169 @@
+package authhttp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/authx/authx/core"
+)
+
+// MaxRedirects is how many redirects a Client follows.
+const MaxRedirects = 10
+
+// Client sends requests with a Source's credentials and handles challenges:
+// after a 401 or 403 it asks the source (when it is a Challenger) what to do,
+// and retries the request at most once. A non-idempotent request is retried
+// only when its body can be replayed (Request.GetBody) and the source says
+// the server refused before acting.
+type Client struct {
+	// HTTP sends the requests. Its Transport should be a *Transport over the
+	// same Source; NewClient sets that up.
+	HTTP   *http.Client
+	Source Source
+}
+
+// NewClient returns a Client whose credentials go only to URLs under scope,
+// over base (nil means http.DefaultTransport). Redirects are followed (at
+// most MaxRedirects); a redirect that changes scheme, host or port carries
+// no credentials and none of the caller's Authorization, Cookie or
+// Proxy-Authorization headers.
+func NewClient(src Source, scope []string, base http.RoundTripper) *Client {
+	return &Client{
+		HTTP: &http.Client{
+			Transport:     &Transport{Source: src, Scope: scope, Base: base},
+			CheckRedirect: checkRedirect,
+		},
+		Source: src,
+	}
+}
+
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= MaxRedirects {
+		return fmt.Errorf("stopped after %d redirects", MaxRedirects)
+	}
+	if !SameOrigin(req.URL, via[0].URL) {
+		for _, name := range sensitiveHeaders {
+			req.Header.Del(name)
+		}
+	}
+	return nil
+}
+
+// ChallengeError reports a request the server refused and the source could
+// not, or would not, fix. Response is the server's answer, with its body
+// still open for the caller to read and close.
+type ChallengeError struct {
+	Response *http.Response
+	Err      error // carries the diagnosis and its core.Kind
+}
+
+func (e *ChallengeError) Error() string { return e.Err.Error() }
+func (e *ChallengeError) Unwrap() error { return e.Err }
+
+// peekSize is how much of a refused response's body the source sees.
+const peekSize = 4096
+
+// Do sends req and handles at most one challenge. When the server refuses
+// and the request is not retried, Do returns the response together with a
+// *ChallengeError; the caller must close the response body in both cases.
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	resp, err := c.HTTP.Do(req)
+	if err != nil || (resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden) {
+		return resp, err
+	}
+	ch, ok := c.Source.(Challenger)
+	if !ok || !InScopeOf(c.HTTP, resp.Request) {
+		return resp, nil
+	}
+	cred, err := c.Source.Credential(req.Context())
+	if err != nil {
+		return resp, &ChallengeError{Response: resp, Err: err}
+	}
+	prefix, err := peek(resp)
+	if err != nil {
+		return resp, nil
+	}
+	_, replaySafe, err := ch.Challenge(req.Context(), cred, describeRequest(resp.Request),
+		core.HTTPResponse{Status: resp.StatusCode, Header: resp.Header.Clone(), BodyPrefix: prefix})
+	if err != nil {
+		return resp, &ChallengeError{Response: resp, Err: err}
+	}
+	retry, err := replay(req, replaySafe)
+	if err != nil {
+		return resp, &ChallengeError{Response: resp, Err: err}
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	resp2, err := c.HTTP.Do(retry)
+	if err != nil || (resp2.StatusCode != http.StatusUnauthorized && resp2.StatusCode != http.StatusForbidden) {
+		return resp2, err
+	}
+	kind := core.KindRejected
+	if resp2.StatusCode == http.StatusForbidden {
+		kind = core.KindHTTP
+	}
+	return resp2, &ChallengeError{Response: resp2, Err: core.Errorf(kind,
+		"the server refused %s %s again (HTTP %d) after the credential was renewed", req.Method, redactURL(req), resp2.StatusCode)}
+}
+
+// InScopeOf reports whether the client's Transport would send credentials
+// with r (only those requests can be fixed by a new credential).
+func InScopeOf(c *http.Client, r *http.Request) bool {
+	t, ok := c.Transport.(*Transport)
+	return !ok || InScope(r.URL, t.Scope)
+}
+
+// peek reads the start of resp's body for the challenge and puts it back.
+func peek(resp *http.Response) ([]byte, error) {
+	buf := make([]byte, peekSize)
+	n, err := io.ReadFull(resp.Body, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	buf = buf[:n]
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(buf), resp.Body), resp.Body}
+	return buf, nil
+}
+
+// idempotent methods may be sent twice (RFC 9110 §9.2.2).
+func idempotent(method string) bool {
+	switch method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// replay returns a copy of req to send again, or an error saying why it
+// must not be.
+func replay(req *http.Request, replaySafe bool) (*http.Request, error) {
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	if hasBody && req.GetBody == nil {
+		return nil, core.Errorf(core.KindHTTP, "the credential was renewed but %s %s was not retried: its body cannot be sent twice", req.Method, redactURL(req))
+	}
+	if !idempotent(req.Method) && !replaySafe {
+		return nil, core.Errorf(core.KindHTTP, "the credential was renewed but %s %s was not retried: the server may have acted on it", req.Method, redactURL(req))
+	}
+	r2 := req.Clone(req.Context())
+	if hasBody {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, core.Wrap(core.KindHTTP, err, "replaying the request body")
+		}
+		r2.Body = body
+	}
+	return r2, nil
+}
+
+func redactURL(r *http.Request) string {
+	u := *r.URL
+	u.User, u.RawQuery = nil, ""
+	return u.String()
+}
+
