@@ -18,11 +18,12 @@ const (
 	KindRejected                    // the server rejected the credentials: exit 4
 	KindNetwork                     // network, TLS, timeout, broken server answer: exit 5
 	KindPlugin                      // the plugin failed to start, crashed or broke the protocol: exit 6
-	KindHTTP                        // the server answered 4xx/5xx after any retry (--fail): exit 7
+	KindHTTP                        // the server answered 4xx after any retry (--fail), or refused again: exit 7
 	KindPluginNotFound              // no plugin binary for the scheme: exit 8
 	KindPluginIntegrity             // the plugin binary does not match its sha256 pin: exit 9
 	KindUnsupported                 // the scheme does not offer this call or action: exit 10
 	KindCache                       // the credential cache could not be read or written: exit 11
+	KindHTTPServer                  // the server answered 5xx (--fail): exit 12
 	KindInterrupted                 // SIGINT/SIGTERM: exit 130
 )
 
@@ -42,7 +43,7 @@ var kindNames = map[Kind]string{
 	KindInternal: "internal error", KindConfig: "configuration error", KindLoginRequired: "login required",
 	KindRejected: "credentials rejected", KindNetwork: "network error", KindPlugin: "plugin failure",
 	KindHTTP: "HTTP error", KindPluginNotFound: "plugin not found", KindPluginIntegrity: "plugin checksum mismatch",
-	KindUnsupported: "not supported", KindCache: "cache error", KindInterrupted: "interrupted",
+	KindUnsupported: "not supported", KindCache: "cache error", KindHTTPServer: "HTTP server error", KindInterrupted: "interrupted",
 }
 
 func (k Kind) String() string {

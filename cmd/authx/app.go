@@ -47,6 +47,7 @@ type app struct {
 
 	mu       sync.Mutex
 	sessions []*session.Session
+	child    *os.Process // the wrapped command, while it runs
 
 	exitCode int
 }
@@ -207,7 +208,13 @@ func (a *app) session(t *target) (*session.Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	return a.sessionFor(t, p)
+}
+
+// sessionFor returns a session for the profile t resolved to.
+func (a *app) sessionFor(t *target, p *config.Profile) (*session.Session, error) {
 	var f *config.File
+	var err error
 	if t.scheme == "" {
 		if f, err = a.loadConfig(); err != nil {
 			return nil, err

@@ -117,11 +117,9 @@ func writeHeaders(w io.Writer, format, profile, scheme string, res *session.Resu
 			fmt.Fprintf(w, "header = %s: %s\n", h.Name, h.Value)
 		}
 	case "env":
-		if c.Token != "" {
-			fmt.Fprintf(w, "export AUTHX_TOKEN=%s\n", shellQuote(c.Token))
-		}
-		for _, h := range lines {
-			fmt.Fprintf(w, "export %s=%s\n", envName(h.Name), shellQuote(h.Value))
+		for _, kv := range credentialEnv(c) {
+			name, value, _ := strings.Cut(kv, "=")
+			fmt.Fprintf(w, "export %s=%s\n", name, shellQuote(value))
 		}
 	case "json":
 		out := struct {
@@ -146,6 +144,19 @@ func writeHeaders(w io.Writer, format, profile, scheme string, res *session.Resu
 		return enc.Encode(out)
 	}
 	return nil
+}
+
+// credentialEnv returns the credential as NAME=value environment entries:
+// AUTHX_TOKEN, then one per header (see envName).
+func credentialEnv(c *core.Credential) []string {
+	var env []string
+	if c.Token != "" {
+		env = append(env, "AUTHX_TOKEN="+c.Token)
+	}
+	for _, h := range c.HeaderLines() {
+		env = append(env, envName(h.Name)+"="+h.Value)
+	}
+	return env
 }
 
 // envName maps a header name to its variable: Authorization is

@@ -30,19 +30,21 @@ func run(args []string) int {
 	defer a.close()
 
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	go func() {
-		sig, ok := <-sigs
-		if !ok {
+		for sig := range sigs {
+			if a.forward(sig) {
+				continue // a wrapped command is running: it decides, authx waits and cleans up
+			}
+			cancel()
+			a.close() // kill plugins now: a prompt or a hung call must not keep them alive
+			time.AfterFunc(3*time.Second, func() {
+				fmt.Fprintln(os.Stderr, "authx: interrupted")
+				os.Exit(128 + int(sig.(syscall.Signal)))
+			})
 			return
 		}
-		cancel()
-		a.close() // kill plugins now: a prompt or a hung call must not keep them alive
-		time.AfterFunc(3*time.Second, func() {
-			fmt.Fprintln(os.Stderr, "authx: interrupted")
-			os.Exit(128 + int(sig.(syscall.Signal)))
-		})
 	}()
 
 	root := a.rootCommand()

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -275,17 +276,36 @@ func copyFile(t *testing.T, from, to string) {
 	}
 }
 
-// tokenServer is a token endpoint that counts logins and refreshes. A login
-// takes a little time, as a real one does, so that concurrent callers overlap.
+// tokenServer is a token endpoint that counts logins and refreshes, and an
+// API under /api/ that accepts only the tokens it issued and has not revoked.
+// A login takes a little time, as a real one does, so that concurrent callers
+// overlap.
 type tokenServer struct {
 	*httptest.Server
 	logins, refreshes, logouts atomic.Int64
 	expiresIn                  int
+
+	mu    sync.Mutex
+	valid map[string]bool
 }
 
 func newTokenServer(t *testing.T, expiresIn int) *tokenServer {
-	s := &tokenServer{expiresIn: expiresIn}
+	s := &tokenServer{expiresIn: expiresIn, valid: map[string]bool{}}
+	issue := func(w http.ResponseWriter, token string, refresh string) {
+		s.mu.Lock()
+		s.valid[token] = true
+		s.mu.Unlock()
+		answer := map[string]any{"token": token, "expires_in": s.expiresIn}
+		if refresh != "" {
+			answer["refresh"] = refresh
+		}
+		json.NewEncoder(w).Encode(answer)
+	}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			s.api(w, r)
+			return
+		}
 		var body map[string]string
 		json.NewDecoder(r.Body).Decode(&body)
 		switch r.URL.Path {
@@ -296,11 +316,11 @@ func newTokenServer(t *testing.T, expiresIn int) *tokenServer {
 			}
 			n := s.logins.Add(1)
 			time.Sleep(100 * time.Millisecond)
-			json.NewEncoder(w).Encode(map[string]any{"token": fmt.Sprintf("login-%d-%s", n, body["otp"]), "refresh": fmt.Sprintf("r%d", n), "expires_in": s.expiresIn})
+			issue(w, fmt.Sprintf("login-%d-%s", n, body["otp"]), fmt.Sprintf("r%d", n))
 		case "/refresh":
 			n := s.refreshes.Add(1)
 			time.Sleep(50 * time.Millisecond)
-			json.NewEncoder(w).Encode(map[string]any{"token": fmt.Sprintf("refreshed-%d", n), "expires_in": s.expiresIn})
+			issue(w, fmt.Sprintf("refreshed-%d", n), "")
 		case "/logout":
 			s.logouts.Add(1)
 			json.NewEncoder(w).Encode(map[string]any{})
@@ -308,6 +328,45 @@ func newTokenServer(t *testing.T, expiresIn int) *tokenServer {
 	}))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// revokeAll makes every issued token invalid, as an expiry the client did
+// not see coming.
+func (s *tokenServer) revokeAll() {
+	s.mu.Lock()
+	s.valid = map[string]bool{}
+	s.mu.Unlock()
+}
+
+// api answers like a small REST API guarded by Bearer tokens (RFC 6750).
+func (s *tokenServer) api(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	s.mu.Lock()
+	ok = ok && s.valid[token] && r.URL.Path != "/api/reject"
+	s.mu.Unlock()
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="api", error="invalid_token", error_description="The access token expired"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"error":"invalid_token"}`)
+		return
+	}
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/status/"):
+		code, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/api/status/"))
+		w.WriteHeader(code)
+		fmt.Fprintf(w, "status %d\n", code)
+	case r.URL.Path == "/api/redirect":
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+	case r.URL.Path == "/api/slow":
+		time.Sleep(1500 * time.Millisecond)
+		io.WriteString(w, "slow ok\n")
+	default:
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]string{"method": r.Method, "path": r.URL.Path, "query": r.URL.RawQuery,
+			"content_type": r.Header.Get("Content-Type"), "accept": r.Header.Get("Accept"), "x_extra": r.Header.Get("X-Extra"),
+			"body": string(body), "token": token})
+	}
 }
 
 func testkitConfig(server string, extra string) string {

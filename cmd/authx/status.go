@@ -143,11 +143,12 @@ var exitCodes = []struct {
 	{core.KindRejected.ExitCode(), "credentials rejected by the server"},
 	{core.KindNetwork.ExitCode(), "network error: unreachable, TLS, timeout, or a broken server answer"},
 	{core.KindPlugin.ExitCode(), "plugin failed to start, is not an authx plugin, or crashed"},
-	{core.KindHTTP.ExitCode(), "the server answered 4xx/5xx after any retry (with --fail)"},
+	{core.KindHTTP.ExitCode(), "HTTP 4xx after any retry (authx request --fail), or a request refused again after renewing"},
 	{core.KindPluginNotFound.ExitCode(), "no plugin installed for the scheme"},
 	{core.KindPluginIntegrity.ExitCode(), "the plugin binary does not match its sha256 pin"},
 	{core.KindUnsupported.ExitCode(), "the scheme does not support this (e.g. no bare token, unknown action)"},
 	{core.KindCache.ExitCode(), "the credential cache could not be read or written (e.g. disk full); the old entry is kept"},
+	{core.KindHTTPServer.ExitCode(), "HTTP 5xx (authx request --fail)"},
 	{core.KindInterrupted.ExitCode(), "interrupted (SIGINT); 143 for SIGTERM"},
 }
 

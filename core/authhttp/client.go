@@ -166,4 +166,3 @@ func redactURL(r *http.Request) string {
 	u.User, u.RawQuery = nil, ""
 	return u.String()
 }
-

@@ -145,7 +145,8 @@ func (Scheme) Refresh(ctx context.Context, req core.RefreshRequest) (*core.Crede
 
 func (Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
 	if req.Response.Status == http.StatusUnauthorized {
-		return core.ChallengeResponse{Decision: core.DecisionRefresh, Diagnosis: "token expired"}, nil
+		// A 401 is a refusal before acting: even a POST may be replayed.
+		return core.ChallengeResponse{Decision: core.DecisionRefresh, Diagnosis: "token expired", ReplaySafe: true}, nil
 	}
 	return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf("forbidden (HTTP %d)", req.Response.Status)}, nil
 }
