@@ -92,20 +92,16 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 	if err != nil {
 		return err
 	}
-	scope := append([]string{}, p.Match...)
-	if len(scope) == 0 {
-		if p.URL != "" {
-			scope = []string{p.URL}
-		} else {
-			scope = []string{target.Scheme + "://" + target.Host + "/"}
-		}
-	}
-	if !authhttp.InScope(target, scope) {
-		return core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); credentials are not sent there", redactedURL(target), p.Name, strings.Join(scope, ", "))
-	}
 	s, err := a.sessionFor(&f.target, p)
 	if err != nil {
 		return err
+	}
+	scope := s.Scope()
+	if len(scope) == 0 { // an ad-hoc profile: the origin the user named
+		scope = []string{target.Scheme + "://" + target.Host + "/"}
+	}
+	if !authhttp.InScope(target, scope) {
+		return core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); credentials are not sent there", redactedURL(target), p.Name, strings.Join(scope, ", "))
 	}
 	if f.maxTime > 0 {
 		var cancel context.CancelFunc

@@ -27,6 +27,13 @@ type Source interface {
 	Credential(ctx context.Context) (*core.Credential, error)
 }
 
+// SourceFunc adapts a function to a Source, as http.HandlerFunc does for
+// handlers.
+type SourceFunc func(ctx context.Context) (*core.Credential, error)
+
+// Credential calls f.
+func (f SourceFunc) Credential(ctx context.Context) (*core.Credential, error) { return f(ctx) }
+
 // Signer is implemented by sources whose credentials may need headers
 // computed for each request (Credential.PerRequest).
 type Signer interface {

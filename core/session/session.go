@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -96,6 +97,36 @@ func New(f *config.File, p *config.Profile, h *host.Host) *Session {
 		s.PluginSpec = PluginSpec(f, p.Scheme)
 	}
 	return s
+}
+
+// Open loads the user's authx configuration the way the CLI does
+// ($AUTHX_CONFIG, else $XDG_CONFIG_HOME/authx/config.yaml, then AUTHX_*
+// variables) and returns the named profile's session, sharing the CLI's
+// cache. It never prompts: a login that needs the user fails with
+// core.KindLoginRequired. Close the session when done.
+func Open(profile string) (*Session, error) {
+	f, err := config.Load(config.LoadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	p, err := f.Profile(profile)
+	if err != nil {
+		return nil, err
+	}
+	h := host.New(host.Options{SearchPath: host.DefaultSearchPath(os.Getenv), StartTimeout: f.Settings.PluginStartTimeout})
+	return New(f, p, h), nil
+}
+
+// Scope returns the URL prefixes the profile's credentials may be sent to:
+// its match prefixes, else its url.
+func (s *Session) Scope() []string {
+	if len(s.Profile.Match) > 0 {
+		return s.Profile.Match
+	}
+	if s.Profile.URL != "" {
+		return []string{s.Profile.URL}
+	}
+	return nil
 }
 
 // PluginSpec returns the plugin of scheme as the file's top-level plugins:

@@ -1,0 +1,235 @@
+package authhttp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/authx/authx/core"
+)
+
+func bearer(tok string) *core.Credential {
+	return &core.Credential{Token: tok, Headers: []core.Header{{Name: "Authorization", Value: "Bearer " + tok}},
+		Cookies: []core.Cookie{{Name: "JSESSIONID.abcd1234", Value: "s1"}}}
+}
+
+func TestInScope(t *testing.T) {
+	scope := []string{"https://api.example.com/v1", "http://ci.example.com:8080/"}
+	tests := map[string]bool{
+		"https://api.example.com/v1":          true,
+		"https://api.example.com/v1/x?y=1":    true,
+		"https://API.example.com:443/v1/x":    true,
+		"https://api.example.com/v10":         false,
+		"https://api.example.com/":            false,
+		"http://api.example.com/v1/x":         false,
+		"https://api.example.com:8443/v1/x":   false,
+		"https://api.example.com.evil/v1/x":   false,
+		"http://ci.example.com:8080/job/x":    true,
+		"http://ci.example.com/job/x":         false,
+		"http://ci.example.com:8080":          true,
+		"https://user@api.example.com/v1/abc": true,
+	}
+	for raw, want := range tests {
+		u, _ := url.Parse(raw)
+		if got := InScope(u, scope); got != want {
+			t.Errorf("InScope(%s) = %v, want %v", raw, got, want)
+		}
+	}
+}
+
+func TestTransportAppliesOnlyInScopeAndLeavesTheRequestAlone(t *testing.T) {
+	var gotAuth, gotCookie string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth, gotCookie = r.Header.Get("Authorization"), r.Header.Get("Cookie")
+	}))
+	defer srv.Close()
+	calls := 0
+	src := SourceFunc(func(context.Context) (*core.Credential, error) { calls++; return bearer("t1"), nil })
+	tr := &Transport{Source: src, Scope: []string{srv.URL + "/api"}}
+	req, _ := http.NewRequest("GET", srv.URL+"/api/x", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if gotAuth != "Bearer t1" || gotCookie != "JSESSIONID.abcd1234=s1" {
+		t.Errorf("in scope: Authorization %q Cookie %q", gotAuth, gotCookie)
+	}
+	if req.Header.Get("Authorization") != "" {
+		t.Error("RoundTrip modified the caller's request")
+	}
+	req, _ = http.NewRequest("GET", srv.URL+"/other", nil)
+	resp, err = tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if gotAuth != "" || calls != 1 {
+		t.Errorf("out of scope: Authorization %q, %d credential lookups", gotAuth, calls)
+	}
+	failing := &Transport{Source: SourceFunc(func(context.Context) (*core.Credential, error) {
+		return nil, core.Errorf(core.KindLoginRequired, "login needs input")
+	}), Scope: []string{srv.URL}}
+	req, _ = http.NewRequest("GET", srv.URL+"/x", nil)
+	if _, err := failing.RoundTrip(req); core.KindOf(err) != core.KindLoginRequired {
+		t.Errorf("source error: %v", err)
+	}
+}
+
+// challengeSource hands out t1, then t2 after a challenge.
+type challengeSource struct {
+	current    atomic.Value
+	challenges atomic.Int32
+	replaySafe bool
+	fail       error
+}
+
+func (s *challengeSource) Credential(context.Context) (*core.Credential, error) {
+	return bearer(s.current.Load().(string)), nil
+}
+
+func (s *challengeSource) Challenge(_ context.Context, cred *core.Credential, req core.HTTPRequest, resp core.HTTPResponse) (*core.Credential, bool, error) {
+	s.challenges.Add(1)
+	if s.fail != nil {
+		return nil, false, s.fail
+	}
+	if resp.Status != 401 || !strings.Contains(string(resp.BodyPrefix), "expired") || req.Header.Get("Authorization") != "" {
+		return nil, false, errors.New("unexpected challenge input")
+	}
+	s.current.Store("t2")
+	return bearer("t2"), s.replaySafe, nil
+}
+
+func newChallengeSource(replaySafe bool) *challengeSource {
+	s := &challengeSource{replaySafe: replaySafe}
+	s.current.Store("t1")
+	return s
+}
+
+// api accepts only t2 and records what it got.
+func api(t *testing.T) (*httptest.Server, *[]string) {
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		seen = append(seen, r.Method+" "+r.Header.Get("Authorization")+" "+string(body))
+		if r.Header.Get("Authorization") != "Bearer t2" {
+			w.WriteHeader(401)
+			io.WriteString(w, "token expired")
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &seen
+}
+
+func TestClientRetriesOnce(t *testing.T) {
+	tests := []struct {
+		name       string
+		method     string
+		body       io.Reader
+		replaySafe bool
+		wantStatus int
+		wantSeen   int
+		wantErr    string
+	}{
+		{"GET", "GET", nil, false, 200, 2, ""},
+		{"PUT with body", "PUT", strings.NewReader("data"), false, 200, 2, ""},
+		{"POST replay-safe", "POST", strings.NewReader("data"), true, 200, 2, ""},
+		{"POST not replay-safe", "POST", strings.NewReader("data"), false, 401, 1, "the server may have acted on it"},
+		{"body without GetBody", "PUT", io.NopCloser(strings.NewReader("data")), true, 401, 1, "its body cannot be sent twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, seen := api(t)
+			src := newChallengeSource(tt.replaySafe)
+			c := NewClient(src, []string{srv.URL}, nil)
+			req, _ := http.NewRequest(tt.method, srv.URL+"/x", tt.body)
+			resp, err := c.Do(req)
+			if resp == nil {
+				t.Fatalf("no response: %v", err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.wantStatus || len(*seen) != tt.wantSeen || src.challenges.Load() != 1 {
+				t.Errorf("status %d, %d requests %v, %d challenges", resp.StatusCode, len(*seen), *seen, src.challenges.Load())
+			}
+			if tt.wantErr == "" && (err != nil || string(body) != "ok") {
+				t.Errorf("err %v body %q", err, body)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || string(body) != "token expired") {
+				t.Errorf("err %v body %q, want %q and the server's body", err, body, tt.wantErr)
+			}
+			if tt.wantSeen == 2 && (*seen)[1] != tt.method+" Bearer t2 "+map[bool]string{true: "data", false: ""}[tt.body != nil] {
+				t.Errorf("retry sent %q", (*seen)[1])
+			}
+		})
+	}
+}
+
+func TestClientReportsARefusal(t *testing.T) {
+	srv, seen := api(t)
+	src := newChallengeSource(false)
+	src.fail = core.Errorf(core.KindRejected, "credentials rejected: user alice")
+	resp, err := NewClient(src, []string{srv.URL}, nil).Do(mustRequest("GET", srv.URL))
+	var ce *ChallengeError
+	if !errors.As(err, &ce) || ce.Response != resp || core.KindOf(err) != core.KindRejected || len(*seen) != 1 {
+		t.Fatalf("refusal: %v, %d requests", err, len(*seen))
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "token expired" {
+		t.Errorf("body after the challenge peeked at it: %q", body)
+	}
+}
+
+func TestClientDoesNotLoop(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(401)
+		io.WriteString(w, "token expired")
+	}))
+	defer srv.Close()
+	src := newChallengeSource(false)
+	resp, err := NewClient(src, []string{srv.URL}, nil).Do(mustRequest("GET", srv.URL))
+	if resp == nil || resp.StatusCode != 401 || src.challenges.Load() != 1 || core.KindOf(err) != core.KindRejected {
+		t.Fatalf("always-401 server: %v, %d challenges", err, src.challenges.Load())
+	}
+	resp.Body.Close()
+}
+
+func TestRedirectDropsCredentialsAcrossOrigins(t *testing.T) {
+	var got http.Header
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))
+	defer other.Close()
+	first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/landing", http.StatusFound)
+	}))
+	defer first.Close()
+	src := SourceFunc(func(context.Context) (*core.Credential, error) { return bearer("t1"), nil })
+	req := mustRequest("GET", first.URL)
+	req.Header.Set("Proxy-Authorization", "Basic x")
+	resp, err := NewClient(src, []string{first.URL}, nil).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, h := range []string{"Authorization", "Cookie", "Proxy-Authorization"} {
+		if got.Get(h) != "" {
+			t.Errorf("%s reached the other origin", h)
+		}
+	}
+}
+
+func mustRequest(method, u string) *http.Request {
+	r, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
