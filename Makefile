@@ -10,7 +10,7 @@ PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 PROTO   := core/proto/authx/plugin/v1/plugin.proto
 
-.PHONY: build install test demo bench generate generate-check clean
+.PHONY: build install test demo bench bench-download generate generate-check clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(CMDS)
@@ -30,6 +30,11 @@ demo: build
 # Cached vs cold `authx token` next to a bare Go binary's start.
 bench: build
 	@BIN=$(BIN) sh bench/startup.sh
+	@$(GO) run ./bench/download -bin $(BIN)
+
+# Peak RSS of authx while `authx request -o` streams a 1 GiB download.
+bench-download: build
+	@$(GO) run ./bench/download -bin $(BIN)
 
 # Regenerates the Go code of the plugin protocol; needs protoc (Debian:
 # protobuf-compiler 3.21.12). The generated files are committed.

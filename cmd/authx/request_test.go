@@ -265,3 +265,39 @@ func TestWrapperExitCodes(t *testing.T) {
 		t.Errorf("exec without --: %+v", r)
 	}
 }
+
+// SIGINT while wget runs: the signal reaches wget, authx exits with wget's
+// fate, and the temporary wgetrc holding the credential is gone.
+func TestWgetInterruptRemovesItsConfig(t *testing.T) {
+	if _, err := exec.LookPath("wget"); err != nil {
+		t.Skip("wget not installed (.ci/run installs it)")
+	}
+	e, srv := apiEnv(t)
+	tmp := filepath.Join(e.home, "tmp")
+	os.MkdirAll(tmp, 0o700)
+	e.set("TMPDIR=" + tmp)
+	c := e.cmd("wget", "tk", "--", "-q", "-O", "-", srv.URL+"/api/slow")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	running := false
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !running; time.Sleep(10 * time.Millisecond) {
+		for _, line := range cmdlines() {
+			running = running || strings.HasPrefix(line, "wget ") && strings.Contains(line, "/api/slow")
+		}
+	}
+	if !running {
+		t.Fatal("wget never started")
+	}
+	if files, _ := filepath.Glob(filepath.Join(tmp, "authx-wgetrc-*")); len(files) != 1 {
+		t.Fatalf("while wget runs: %v, want its one wgetrc", files)
+	}
+	c.Process.Signal(os.Interrupt)
+	err := c.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 128+2 {
+		t.Errorf("authx after SIGINT: %v, want exit 130 (wget killed by SIGINT)", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(tmp, "authx-wgetrc-*")); len(files) != 0 {
+		t.Errorf("temporary wgetrc left behind after SIGINT: %v", files)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -52,8 +53,11 @@ type Result struct {
 	Source     Source
 }
 
-// Session obtains credentials for one profile. It is not safe for
-// concurrent use; create one per profile and call Close when done.
+// Session obtains credentials for one profile. It is safe for concurrent
+// use once its fields are set: concurrent Gets share one plugin process, and
+// the cache's per-profile lock lets one of them (or of several authx
+// processes) log in or refresh while the others wait and then read the
+// result. Call Close when done.
 type Session struct {
 	Profile *config.Profile
 	// ConfigFile names the file the profile came from, for error messages;
@@ -77,6 +81,7 @@ type Session struct {
 	// config's top-level plugins: entry); zero means the profile's own.
 	PluginSpec host.Spec
 
+	mu       sync.Mutex // guards plugin, desc and resolved
 	plugin   *host.Plugin
 	desc     core.Description
 	resolved core.Config // resolved once per Session: prompts and cmd: run once
@@ -359,6 +364,12 @@ func (s *Session) callCtx(ctx context.Context) (context.Context, context.CancelF
 // Plugin starts the profile's plugin once and returns it with its
 // description.
 func (s *Session) Plugin(ctx context.Context) (*host.Plugin, core.Description, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.startPlugin(ctx)
+}
+
+func (s *Session) startPlugin(ctx context.Context) (*host.Plugin, core.Description, error) {
 	if s.plugin != nil {
 		return s.plugin, s.desc, nil
 	}
@@ -386,10 +397,12 @@ func (s *Session) Plugin(ctx context.Context) (*host.Plugin, core.Description, e
 // resolves the secret references of its secret fields and lets the plugin
 // check the result. Errors name the config file and key.
 func (s *Session) ResolvedConfig(ctx context.Context) (core.Config, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.resolved != nil {
 		return s.resolved, nil
 	}
-	p, desc, err := s.Plugin(ctx)
+	p, desc, err := s.startPlugin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -557,6 +570,8 @@ func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTP
 
 // Close stops the plugin if one was started.
 func (s *Session) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.plugin != nil {
 		s.plugin.Kill()
 		s.plugin = nil

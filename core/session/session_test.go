@@ -3,10 +3,12 @@ package session
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,11 +59,18 @@ func newSession(t *testing.T, srv *server, pluginDir string, now func() time.Tim
 	}
 }
 
-func TestRefreshThenLoginAgain(t *testing.T) {
+// testkitDir builds the testkit plugin into a temporary directory.
+func testkitDir(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	if out, err := exec.Command("go", "build", "-o", dir, "../internal/testkit/cmd/authx-plugin-testkit").CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
+	return dir
+}
+
+func TestRefreshThenLoginAgain(t *testing.T) {
+	dir := testkitDir(t)
 	srv := newServer(t)
 	now := time.Now()
 	clock := func() time.Time { return now }
@@ -118,5 +127,34 @@ func TestFreshCacheNeedsNoPlugin(t *testing.T) {
 	s.Skew = 2 * time.Hour
 	if _, err := s.Get(context.Background()); core.KindOf(err) != core.KindPluginNotFound {
 		t.Errorf("stale credential without a plugin: %v", err)
+	}
+}
+
+// A library program shares one Session between goroutines (an http.Client
+// used concurrently): they share one plugin process and log in once.
+func TestConcurrentGetsShareOneLogin(t *testing.T) {
+	srv := newServer(t)
+	s := newSession(t, srv, testkitDir(t), nil)
+	defer s.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Go(func() {
+			res, err := s.Get(context.Background())
+			if err == nil && res.Credential.Token != "login" {
+				err = fmt.Errorf("token %q", res.Credential.Token)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := srv.logins.Load(); n != 1 {
+		t.Errorf("%d logins for 16 concurrent Gets, want 1", n)
 	}
 }
