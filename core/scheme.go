@@ -134,6 +134,9 @@ type Action struct {
 	Flags []Field `json:"flags,omitempty"`
 	// NeedsProfile means the action runs with a profile's config.
 	NeedsProfile bool `json:"needs_profile,omitempty"`
+	// AcceptsProfile means the action runs with a profile's config when the
+	// user names one, and with none otherwise.
+	AcceptsProfile bool `json:"accepts_profile,omitempty"`
 }
 
 // Prompt is one question for the user.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/host"
+	"github.com/authx/authx/core/secret"
 )
 
 // withSchemeCommands adds `authx <scheme> <action>` for a plugin-defined
@@ -81,6 +82,9 @@ func (a *app) actionCommand(spec host.Spec, act core.Action) *cobra.Command {
 					break
 				}
 			}
+			if err := a.resolveSecretFlags(cmd, act, req.Flags); err != nil {
+				return err
+			}
 			res, err := a.runAction(cmd, spec, act, &t, req)
 			if err != nil {
 				return err
@@ -100,17 +104,46 @@ func (a *app) actionCommand(spec host.Spec, act core.Action) *cobra.Command {
 		}
 		flags[f.Name] = cmd.Flags().String(f.Name, def, f.Help)
 	}
-	if act.NeedsProfile {
+	if act.NeedsProfile || act.AcceptsProfile {
 		cmd.Flags().StringVarP(&t.profile, "profile", "p", "", "run with `PROFILE`'s config and cached credential")
 		t.addFlags(cmd)
 	}
 	return cmd
 }
 
+// resolveSecretFlags replaces the secret references (env:, file:, cmd:,
+// prompt:) of the action's secret flags by their values, as for a profile's
+// secret fields: the plugin runs with a minimal environment and never sees
+// the reference's source.
+func (a *app) resolveSecretFlags(cmd *cobra.Command, act core.Action, flags map[string]string) error {
+	r := &secret.Resolver{Interactive: a.interactive(), Prompt: secret.TTYPrompt}
+	for _, f := range act.Flags {
+		v, ok := flags[f.Name]
+		if !ok || !f.Secret {
+			continue
+		}
+		resolved, err := r.Resolve(cmd.Context(), v)
+		if err != nil {
+			return prefixErr("--"+f.Name, err)
+		}
+		flags[f.Name] = resolved
+	}
+	return nil
+}
+
+// prefixErr prefixes a classified error's message with where.
+func prefixErr(where string, err error) error {
+	if ce, ok := err.(*core.Error); ok {
+		return &core.Error{Kind: ce.Kind, Msg: where + ": " + ce.Msg, Err: ce.Err}
+	}
+	return core.Wrap(core.KindConfig, err, where)
+}
+
 // runAction runs an action in the scheme's plugin, with a profile's resolved
 // config and cached credential when the action needs one.
 func (a *app) runAction(cmd *cobra.Command, spec host.Spec, act core.Action, t *target, req core.ActionRequest) (core.ActionResult, error) {
-	if !act.NeedsProfile {
+	named := t.scheme != "" || t.profile != "" || t.url != "" || act.NeedsProfile && os.Getenv("AUTHX_PROFILE") != ""
+	if !act.NeedsProfile && !(act.AcceptsProfile && named) {
 		p, err := a.plugins().Start(cmd.Context(), spec)
 		if err != nil {
 			return core.ActionResult{}, err
@@ -118,7 +151,7 @@ func (a *app) runAction(cmd *cobra.Command, spec host.Spec, act core.Action, t *
 		defer p.Kill()
 		return p.RunAction(cmd.Context(), req)
 	}
-	if t.scheme == "" && t.profile == "" && t.url == "" && os.Getenv("AUTHX_PROFILE") == "" {
+	if !named {
 		return core.ActionResult{}, core.Errorf(core.KindConfig, "%s %s needs a profile: give --profile, --url or --scheme with --set", spec.Scheme, act.Name)
 	}
 	s, err := a.session(t)

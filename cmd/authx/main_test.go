@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 	}
 	binDir = dir
 	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
-		".", "../../plugins/basic/cmd/authx-plugin-basic", "../../core/internal/testkit/cmd/authx-plugin-testkit")
+		".", "../../plugins/basic/cmd/authx-plugin-basic", "../../plugins/jwt/cmd/authx-plugin-jwt", "../../core/internal/testkit/cmd/authx-plugin-testkit")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building test binaries:", err)
@@ -409,20 +409,24 @@ func TestConcurrentTokensLogInOnce(t *testing.T) {
 }
 
 func TestRefreshAfterExpiryKeepsState(t *testing.T) {
-	// expires_in 61s with the default 60s skew: stale one second after login.
-	srv := newTokenServer(t, 61)
+	// expires_in 2s: the skew shrinks to a quarter of the lifetime, so the
+	// token is stale 1.5s after login.
+	srv := newTokenServer(t, 2)
 	e := newEnv(t).set("TK_SECRET=right")
 	e.config(testkitConfig(srv.URL, ""))
 	if r := e.run("token", "tk"); r.stdout != "login-1-\n" {
 		t.Fatalf("login: %+v", r)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	if r := e.run("token", "tk"); r.stdout != "login-1-\n" {
+		t.Fatalf("a fresh 2s token must come from the cache: %+v", r)
+	}
+	time.Sleep(1600 * time.Millisecond)
 	if r := e.run("token", "tk"); r.stdout != "refreshed-1\n" {
 		t.Fatalf("refresh: %+v", r)
 	}
 	// The refresh answer had no refresh token: the old one was kept, so the
 	// next refresh works again instead of logging in.
-	time.Sleep(1100 * time.Millisecond)
+	time.Sleep(1600 * time.Millisecond)
 	if r := e.run("token", "tk"); r.stdout != "refreshed-2\n" {
 		t.Fatalf("second refresh: %+v", r)
 	}

@@ -149,6 +149,7 @@ var exitCodes = []struct {
 	{core.KindUnsupported.ExitCode(), "the scheme does not support this (e.g. no bare token, unknown action)"},
 	{core.KindCache.ExitCode(), "the credential cache could not be read or written (e.g. disk full); the old entry is kept"},
 	{core.KindHTTPServer.ExitCode(), "HTTP 5xx (authx request --fail)"},
+	{13, "token invalid (authx jwt verify: signature, algorithm or claims)"},
 	{core.KindInterrupted.ExitCode(), "interrupted (SIGINT); 143 for SIGTERM"},
 }
 

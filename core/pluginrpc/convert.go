@@ -240,7 +240,7 @@ func toDescription(d core.Description) (*pluginv1.DescribeResponse, error) {
 			return nil, fmt.Errorf("action %q: %w", a.Name, err)
 		}
 		out.Actions = append(out.Actions, &pluginv1.Action{Name: a.Name, Summary: a.Summary, Usage: a.Usage,
-			Flags: flags, NeedsProfile: a.NeedsProfile})
+			Flags: flags, NeedsProfile: a.NeedsProfile, AcceptsProfile: a.AcceptsProfile})
 	}
 	return out, nil
 }
@@ -255,7 +255,7 @@ func fromDescription(r *pluginv1.DescribeResponse) core.Description {
 	}
 	for _, a := range r.GetActions() {
 		d.Actions = append(d.Actions, core.Action{Name: a.GetName(), Summary: a.GetSummary(), Usage: a.GetUsage(),
-			Flags: fromFields(a.GetFlags()), NeedsProfile: a.GetNeedsProfile()})
+			Flags: fromFields(a.GetFlags()), NeedsProfile: a.GetNeedsProfile(), AcceptsProfile: a.GetAcceptsProfile()})
 	}
 	return d
 }

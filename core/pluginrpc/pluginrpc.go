@@ -20,7 +20,8 @@ import (
 const ProtocolMajor = 1
 
 // ProtocolMinor is the minor version of authx.plugin.v1 this build knows.
-const ProtocolMinor = 0
+// 1: Action.accepts_profile.
+const ProtocolMinor = 1
 
 // PluginName is the name under which the scheme is dispensed.
 const PluginName = "scheme"

@@ -176,7 +176,7 @@ func (s *server) RunAction(ctx context.Context, req *pluginv1.RunActionRequest) 
 		return nil, status.Errorf(codes.Unimplemented, "unknown action %q", req.GetAction())
 	}
 	var cfg core.Config
-	if act.NeedsProfile {
+	if act.NeedsProfile || act.AcceptsProfile && req.GetConfig() != nil {
 		var err error
 		if cfg, err = s.checked(ctx, req); err != nil {
 			return nil, err

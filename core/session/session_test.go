@@ -86,8 +86,8 @@ func TestRefreshThenLoginAgain(t *testing.T) {
 	}{
 		{0, false, "login", LoggedIn},
 		{0, false, "login", FromCache},
-		{2 * time.Second, false, "refreshed", Refreshed}, // within the 60s skew of expiry
-		{2 * time.Second, true, "login", LoggedIn},       // refresh token rejected: log in again
+		{50 * time.Second, false, "refreshed", Refreshed}, // within the last quarter of its 61s life
+		{50 * time.Second, true, "login", LoggedIn},       // refresh token rejected: log in again
 	}
 	for i, st := range steps {
 		now = now.Add(st.advance)

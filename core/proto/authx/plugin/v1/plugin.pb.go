@@ -545,9 +545,12 @@ type Action struct {
 	Flags []*Field `protobuf:"bytes,4,rep,name=flags,proto3" json:"flags,omitempty"`
 	// needs_profile: the action runs with a profile's config (and may receive
 	// its cached credential).
-	NeedsProfile  bool `protobuf:"varint,5,opt,name=needs_profile,json=needsProfile,proto3" json:"needs_profile,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	NeedsProfile bool `protobuf:"varint,5,opt,name=needs_profile,json=needsProfile,proto3" json:"needs_profile,omitempty"`
+	// accepts_profile: the action runs with a profile's config when the user
+	// names one (--profile), and without a config otherwise. Since minor 1.
+	AcceptsProfile bool `protobuf:"varint,6,opt,name=accepts_profile,json=acceptsProfile,proto3" json:"accepts_profile,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Action) Reset() {
@@ -611,6 +614,13 @@ func (x *Action) GetFlags() []*Field {
 func (x *Action) GetNeedsProfile() bool {
 	if x != nil {
 		return x.NeedsProfile
+	}
+	return false
+}
+
+func (x *Action) GetAcceptsProfile() bool {
+	if x != nil {
+		return x.AcceptsProfile
 	}
 	return false
 }
@@ -2041,13 +2051,14 @@ const file_authx_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06secret\x18\x04 \x01(\bR\x06secret\x12;\n" +
 	"\rdefault_value\x18\x05 \x01(\v2\x16.google.protobuf.ValueR\fdefaultValue\x12\x12\n" +
 	"\x04help\x18\x06 \x01(\tR\x04help\x12\x12\n" +
-	"\x04enum\x18\a \x03(\tR\x04enum\"\x9f\x01\n" +
+	"\x04enum\x18\a \x03(\tR\x04enum\"\xc8\x01\n" +
 	"\x06Action\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x12\x14\n" +
 	"\x05usage\x18\x03 \x01(\tR\x05usage\x12,\n" +
 	"\x05flags\x18\x04 \x03(\v2\x16.authx.plugin.v1.FieldR\x05flags\x12#\n" +
-	"\rneeds_profile\x18\x05 \x01(\bR\fneedsProfile\"\xce\x01\n" +
+	"\rneeds_profile\x18\x05 \x01(\bR\fneedsProfile\x12'\n" +
+	"\x0faccepts_profile\x18\x06 \x01(\bR\x0eacceptsProfile\"\xce\x01\n" +
 	"\n" +
 	"Diagnostic\x12@\n" +
 	"\bseverity\x18\x01 \x01(\x0e2$.authx.plugin.v1.Diagnostic.SeverityR\bseverity\x12\x14\n" +
