@@ -1,0 +1,372 @@
+package jwt
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authx/authx/core"
+)
+
+// JWKS caching bounds: a document without Cache-Control max-age is kept
+// defaultJWKSTTL; no document is kept longer than maxJWKSTTL.
+const (
+	defaultJWKSTTL = 5 * time.Minute
+	maxJWKSTTL     = 24 * time.Hour
+	maxJWKSSize    = 1 << 20
+	jwksTimeout    = 10 * time.Second
+)
+
+// jwk holds the RFC 7517/7518 members authx reads. Private members (d, p,
+// q, ...) are ignored: only the public part of a key is used, except for
+// "oct" keys, whose k is the shared secret.
+type jwk struct {
+	Kty    string   `json:"kty"`
+	Kid    string   `json:"kid"`
+	Use    string   `json:"use"`
+	Alg    string   `json:"alg"`
+	KeyOps []string `json:"key_ops"`
+	Crv    string   `json:"crv"`
+	X      string   `json:"x"`
+	Y      string   `json:"y"`
+	N      string   `json:"n"`
+	E      string   `json:"e"`
+	K      string   `json:"k"`
+}
+
+// errNotForSigning marks a JWK that is valid but not meant for signature
+// verification ("use":"enc", an encryption "alg", another kty or curve). A
+// JWKS skips such keys silently.
+var errNotForSigning = errors.New("not a signature verification key")
+
+// parseJWKSet reads a JWKS ({"keys":[...]}) or a single JWK. A JWKS keeps
+// the keys it can use and skips the others; it fails only when no key is
+// usable. A single JWK must be usable. The caller classifies the error.
+func parseJWKSet(data []byte) ([]verifyKey, error) {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("the JWKS is not a JSON object with a keys array")
+	}
+	if doc.Keys == nil {
+		k, err := parseJWK(data)
+		if err != nil {
+			return nil, fmt.Errorf("JWK: %v", err)
+		}
+		return []verifyKey{k}, nil
+	}
+	var keys []verifyKey
+	var firstErr error
+	for i, raw := range doc.Keys {
+		k, err := parseJWK(raw)
+		switch {
+		case err == nil:
+			keys = append(keys, k)
+		case firstErr == nil && !errors.Is(err, errNotForSigning):
+			firstErr = fmt.Errorf("keys[%d]: %w", i, err)
+		}
+	}
+	if len(keys) == 0 {
+		if firstErr != nil {
+			return nil, fmt.Errorf("the JWKS has no usable signature key (%v)", firstErr)
+		}
+		return nil, fmt.Errorf("the JWKS has no signature verification key")
+	}
+	return keys, nil
+}
+
+// parseJWK reads one JWK as a verification key. "use" other than "sig",
+// "key_ops" without "verify", and unknown kty/crv/alg give errNotForSigning.
+// A JWK "alg" binds the key to that algorithm alone.
+func parseJWK(data []byte) (verifyKey, error) {
+	var j jwk
+	if err := json.Unmarshal(data, &j); err != nil {
+		return verifyKey{}, fmt.Errorf("not a JWK object: %v", err)
+	}
+	if j.Use != "" && j.Use != "sig" {
+		return verifyKey{}, fmt.Errorf("use %q: %w", j.Use, errNotForSigning)
+	}
+	if j.KeyOps != nil && !slices.Contains(j.KeyOps, "verify") {
+		return verifyKey{}, fmt.Errorf("key_ops lacks verify: %w", errNotForSigning)
+	}
+	if j.Alg != "" && !knownAlg(j.Alg) {
+		return verifyKey{}, fmt.Errorf("alg %q: %w", j.Alg, errNotForSigning)
+	}
+	k, err := j.key()
+	if err != nil {
+		return verifyKey{}, err
+	}
+	if j.Alg != "" {
+		return k.restrict(j.Alg)
+	}
+	return k, nil
+}
+
+// key builds the verification key of j from its kty-specific members.
+func (j jwk) key() (verifyKey, error) {
+	switch j.Kty {
+	case "RSA":
+		return j.rsaKey()
+	case "EC":
+		return j.ecKey()
+	case "OKP":
+		if j.Crv != "Ed25519" {
+			return verifyKey{}, fmt.Errorf("crv %q: %w", j.Crv, errNotForSigning)
+		}
+		x, err := b64member("x", j.X)
+		if err != nil {
+			return verifyKey{}, err
+		}
+		return publicKey(ed25519.PublicKey(x), j.Kid)
+	case "oct":
+		k, err := b64member("k", j.K)
+		if err != nil {
+			return verifyKey{}, err
+		}
+		return hmacKey(k, j.Kid)
+	case "":
+		return verifyKey{}, fmt.Errorf("kty is missing")
+	}
+	return verifyKey{}, fmt.Errorf("kty %q: %w", j.Kty, errNotForSigning)
+}
+
+// rsaKey reads the modulus n and exponent e of an RSA JWK (RFC 7518 §6.3.1).
+func (j jwk) rsaKey() (verifyKey, error) {
+	n, err := b64member("n", j.N)
+	if err != nil {
+		return verifyKey{}, err
+	}
+	e, err := b64member("e", j.E)
+	if err != nil {
+		return verifyKey{}, err
+	}
+	exp := new(big.Int).SetBytes(e)
+	if len(e) > 4 || exp.Int64() < 3 {
+		return verifyKey{}, fmt.Errorf("RSA exponent e is out of range")
+	}
+	return publicKey(&rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp.Int64())}, j.Kid)
+}
+
+// ecKey reads the point x, y of an EC JWK (RFC 7518 §6.2.1), which must
+// be full-length and on the curve.
+func (j jwk) ecKey() (verifyKey, error) {
+	c, ok := curveByName[j.Crv]
+	if !ok {
+		return verifyKey{}, fmt.Errorf("crv %q: %w", j.Crv, errNotForSigning)
+	}
+	x, err := b64member("x", j.X)
+	if err != nil {
+		return verifyKey{}, err
+	}
+	y, err := b64member("y", j.Y)
+	if err != nil {
+		return verifyKey{}, err
+	}
+	if len(x) != c.size || len(y) != c.size {
+		return verifyKey{}, fmt.Errorf("%s coordinates must be %d bytes each", j.Crv, c.size)
+	}
+	pub, err := ecdsa.ParseUncompressedPublicKey(c.curve, append(append([]byte{4}, x...), y...))
+	if err != nil {
+		return verifyKey{}, fmt.Errorf("the EC point is invalid: %v", err)
+	}
+	return publicKey(pub, j.Kid)
+}
+
+// b64member decodes the base64url JWK member name; it must not be empty.
+// Padding is tolerated. The message names the member, never its value.
+func b64member(name, v string) ([]byte, error) {
+	if v == "" {
+		return nil, fmt.Errorf("member %q is missing", name)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(v, "="))
+	if err != nil {
+		return nil, fmt.Errorf("member %q is not base64url", name)
+	}
+	return b, nil
+}
+
+// jwksSource fetches a JWKS over HTTP(S) and caches it on disk.
+type jwksSource struct {
+	url      string
+	client   *http.Client
+	cacheDir string           // "" = no disk cache
+	now      func() time.Time // the cache's clock: real time, not the verification time
+}
+
+// newJWKSSource checks rawURL (https, or http to a loopback host) and
+// returns a source with o's client and cache directory.
+func newJWKSSource(rawURL string, client *http.Client, cacheDir string) (*jwksSource, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return nil, core.Errorf(core.KindConfig, "the JWKS URL is not an absolute URL")
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+		return nil, core.Errorf(core.KindConfig, "the JWKS URL must use https (plain http only to a loopback address), not %s", u.Scheme)
+	}
+	if client == nil {
+		client = &http.Client{Timeout: jwksTimeout}
+	}
+	return &jwksSource{url: rawURL, client: client, cacheDir: cacheDir, now: time.Now}, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// keys returns the keys of the JWKS: from the disk cache while it is fresh
+// unless refresh is set, else fetched (and cached). cached reports whether
+// they came from the cache.
+func (s *jwksSource) keys(ctx context.Context, refresh bool) (keys []verifyKey, cached bool, err error) {
+	if !refresh {
+		if doc := s.readCache(); doc != nil {
+			if keys, err := parseJWKSet(doc); err == nil {
+				return keys, true, nil
+			}
+		}
+	}
+	doc, ttl, err := s.fetch(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	keys, err = parseJWKSet(doc)
+	if err != nil {
+		return nil, false, core.Errorf(core.KindNetwork, "JWKS %s: %v", s.redacted(), err)
+	}
+	s.writeCache(doc, ttl)
+	return keys, false, nil
+}
+
+// fetch GETs the document and returns it with its cache lifetime. Failures
+// are KindNetwork.
+func (s *jwksSource) fetch(ctx context.Context) ([]byte, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if err != nil {
+		return nil, 0, core.Errorf(core.KindConfig, "JWKS %s: %v", s.redacted(), err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message repeats the URL, query included
+		}
+		return nil, 0, core.Errorf(core.KindNetwork, "JWKS %s: %v", s.redacted(), err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, 0, core.Errorf(core.KindNetwork, "JWKS %s: HTTP %d", s.redacted(), resp.StatusCode)
+	}
+	doc, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSSize+1))
+	if err != nil {
+		return nil, 0, core.Errorf(core.KindNetwork, "JWKS %s: reading the answer: %v", s.redacted(), err)
+	}
+	if len(doc) > maxJWKSSize {
+		return nil, 0, core.Errorf(core.KindNetwork, "JWKS %s: the answer is larger than %d bytes", s.redacted(), maxJWKSSize)
+	}
+	return doc, cacheTTL(resp.Header.Get("Cache-Control")), nil
+}
+
+// cacheTTL reads a Cache-Control header: max-age capped at maxJWKSTTL,
+// defaultJWKSTTL without one, 0 (do not cache) for no-store or no-cache.
+func cacheTTL(header string) time.Duration {
+	ttl := defaultJWKSTTL
+	for _, d := range strings.Split(header, ",") {
+		name, value, _ := strings.Cut(strings.TrimSpace(d), "=")
+		switch strings.ToLower(name) {
+		case "no-store", "no-cache":
+			return 0
+		case "max-age":
+			// An overflowing max-age counts as the largest (RFC 9111 §1.2.2).
+			n, err := strconv.ParseInt(strings.Trim(value, `"`), 10, 64)
+			if (err == nil || errors.Is(err, strconv.ErrRange)) && n >= 0 {
+				ttl = time.Duration(min(n, int64(maxJWKSTTL/time.Second))) * time.Second
+			}
+		}
+	}
+	return ttl
+}
+
+// redacted is the URL without user info, query or fragment, for messages.
+func (s *jwksSource) redacted() string {
+	u, err := url.Parse(s.url)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// cacheEntry is the on-disk form of a cached JWKS.
+type cacheEntry struct {
+	URL     string          `json:"url"`
+	Expires time.Time       `json:"expires"`
+	JWKS    json.RawMessage `json:"jwks"`
+}
+
+// cachePath is <cacheDir>/<sha256 hex of the URL>.json.
+func (s *jwksSource) cachePath() string {
+	sum := sha256.Sum256([]byte(s.url))
+	return filepath.Join(s.cacheDir, hex.EncodeToString(sum[:])+".json")
+}
+
+// readCache returns the cached document while it is fresh, else nil.
+func (s *jwksSource) readCache() []byte {
+	if s.cacheDir == "" {
+		return nil
+	}
+	data, err := os.ReadFile(s.cachePath())
+	if err != nil {
+		return nil
+	}
+	var e cacheEntry
+	if json.Unmarshal(data, &e) != nil || e.URL != s.url || !s.now().Before(e.Expires) {
+		return nil
+	}
+	return e.JWKS
+}
+
+// writeCache stores doc for ttl, atomically (temporary file and rename) in
+// a 0700 directory as a 0600 file. The cache is best effort: a failure to
+// write it is ignored.
+func (s *jwksSource) writeCache(doc []byte, ttl time.Duration) {
+	if s.cacheDir == "" || ttl <= 0 {
+		return
+	}
+	data, err := json.Marshal(cacheEntry{URL: s.url, Expires: s.now().Add(ttl).UTC(), JWKS: doc})
+	if err != nil || os.MkdirAll(s.cacheDir, 0o700) != nil {
+		return
+	}
+	f, err := os.CreateTemp(s.cacheDir, ".jwks-*.tmp")
+	if err != nil {
+		return
+	}
+	defer os.Remove(f.Name()) // a no-op after a successful rename
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if werr != nil || cerr != nil || os.Chmod(f.Name(), 0o600) != nil {
+		return
+	}
+	_ = os.Rename(f.Name(), s.cachePath())
+}

@@ -1,0 +1,465 @@
+// Package jwttest is a faithful, in-process emulator of the token endpoints
+// that authx's jwt plugin logs in to. One Server, bound to 127.0.0.1 only,
+// serves every flavour side by side:
+//
+//   - a generic Express/Nest style API:   POST /auth/login, POST /auth/refresh,
+//     GET /api/me, GET /api/admin, GET /api/quiet and the bad-input helpers
+//     POST /broken/html, /broken/shape, /broken/malformed;
+//   - WordPress "JWT Authentication for WP REST API" (Tmeister, v1.3.4):
+//     /wp-json/jwt-auth/v1/token, /token/validate and /wp-json/wp/v2/users/me
+//     (also reachable as /?rest_route=/...);
+//   - its look-alike usefulteam/jwt-auth (3.x) as a second WordPress site
+//     under /alt: /alt/wp-json/jwt-auth/v1/token, /token/validate,
+//     /token/refresh and /alt/wp-json/wp/v2/users/me;
+//   - json-server-auth: POST /login (or /signin), GET /664/posts (public
+//     read, as in json-server-auth) and GET /660/posts (logged-in read);
+//   - Django REST framework SimpleJWT: POST /api/token/,
+//     POST /api/token/refresh/ and GET /api/user/;
+//   - an RFC 6749 token endpoint: POST /oauth/token (password,
+//     client_credentials and refresh_token grants).
+//
+// The answers (status codes, headers, bodies, messages, JWT header and claim
+// layout) copy the real products' source code, not what a friendly server
+// would do: WordPress answers a bad token with 403 on any REST route,
+// json-server-auth errors are bare JSON strings, OAuth2 errors follow RFC 6749
+// §5.2 and the generic API's challenges follow RFC 6750 §3.
+//
+// Tokens are real HS256 JWTs minted with github.com/golang-jwt/jwt/v5; their
+// iat and exp come from Options.Now, so a test that advances its injected
+// clock sees tokens expire exactly as a client reading exp expects. Every
+// access token lives Options.AccessTTL and every refresh token
+// Options.RefreshTTL, whatever the flavour's real default.
+//
+// Revocation follows what operators do in real life: RevokeAccess rotates the
+// signing secrets (WordPress, json-server-auth, the generic API and OAuth2:
+// old tokens then fail signature verification) or, for SimpleJWT, rejects
+// every access token issued so far as invalid; RevokeRefresh forgets every
+// refresh token issued so far (SimpleJWT blacklists them).
+package jwttest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf16"
+)
+
+// Options configures a Server. The zero value is usable: every field has a
+// documented default.
+type Options struct {
+	// Users maps a login name (or an email address) to its password.
+	// A key without "@" is a login whose email is <login>@example.com; a key
+	// with "@" is an email whose login is the part before "@". User IDs are
+	// assigned from 1 in the sorted order of the logins, so with the default
+	// {"alice": "wonderland"} alice is user 1 with email alice@example.com.
+	Users map[string]string
+	// AccessTTL is the lifetime of every access token, in every flavour
+	// (exp − iat == AccessTTL, expiresIn/expires_in == AccessTTL in seconds).
+	// Default 1h. It is truncated to whole seconds, as JWT dates are.
+	AccessTTL time.Duration
+	// RefreshTTL is the lifetime of every refresh token (generic opaque
+	// tokens, SimpleJWT refresh JWTs, OAuth2 refresh tokens, the usefulteam
+	// refresh cookie). Default 24h.
+	RefreshTTL time.Duration
+	// RotateRefresh makes a refresh return a new refresh token and invalidate
+	// the old one (SimpleJWT ROTATE_REFRESH_TOKENS with
+	// BLACKLIST_AFTER_ROTATION, RFC 6749 §6 rotation, the generic API). When
+	// false the generic API returns the same refresh token, SimpleJWT returns
+	// only "access" and OAuth2 omits refresh_token. usefulteam/jwt-auth always
+	// rotates its refresh cookie, as the real plugin does.
+	RotateRefresh bool
+	// Clients maps an OAuth2 client_id to its client_secret. A client whose
+	// secret is "" is a public client: it identifies itself with client_id in
+	// the body and may not use the client_credentials grant.
+	// Default {"cli": "s3cret-client"}.
+	Clients map[string]string
+	// Scopes lists the scopes the OAuth2 server grants. A request without
+	// scope gets all of them; requesting any other scope is invalid_scope.
+	// Default ["read", "write", "admin"].
+	Scopes []string
+	// Latency delays every token-endpoint answer (every login and refresh
+	// endpoint of every flavour). The wait ends early, without an answer,
+	// when the request's context is cancelled or the Server is closed.
+	Latency time.Duration
+	// Now is the clock used for iat, nbf, exp and every expiry check.
+	// Nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is a running emulator. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL, http://127.0.0.1:PORT, with no trailing slash.
+	URL string
+
+	base      string // == URL, read by handlers
+	opts      Options
+	ts        *httptest.Server
+	closing   chan struct{}
+	closeOnce sync.Once
+
+	users   []*user
+	clients map[string]string
+	scopes  []string
+
+	logins    atomic.Int64
+	refreshes atomic.Int64
+
+	mu          sync.Mutex
+	requests    map[string]int64
+	keys        keyring
+	opaque      map[string]*refreshRecord        // generic and OAuth2 refresh tokens
+	djRefresh   map[string]bool                  // SimpleJWT refresh jti → blacklisted
+	djAccess    map[string]bool                  // SimpleJWT access jti → revoked
+	altRefresh  map[int]map[string]altRefreshRec // usefulteam: user ID → device → token
+	lastRefresh string
+}
+
+type user struct {
+	id       int
+	login    string
+	email    string
+	password string
+}
+
+// keyring holds the HS256 secrets. RevokeAccess replaces the access ones.
+type keyring struct {
+	api []byte // generic API and OAuth2 access tokens
+	wp  []byte // Tmeister JWT_AUTH_SECRET_KEY
+	alt []byte // usefulteam JWT_AUTH_SECRET_KEY
+	jsa []byte // json-server-auth JWT_SECRET_KEY
+	dj  []byte // SimpleJWT SIGNING_KEY
+}
+
+// jsonServerAuthSecret is json-server-auth's hard-coded JWT_SECRET_KEY
+// (src/constants.ts); it is used until the first RevokeAccess.
+const jsonServerAuthSecret = "json-server-auth-123456"
+
+// Start starts a Server on 127.0.0.1 (never another interface) with o's
+// defaults filled in. It panics if it cannot listen, as httptest does.
+// Call Close when done.
+func Start(o Options) *Server {
+	s := &Server{
+		opts:       o,
+		closing:    make(chan struct{}),
+		requests:   map[string]int64{},
+		opaque:     map[string]*refreshRecord{},
+		djRefresh:  map[string]bool{},
+		djAccess:   map[string]bool{},
+		altRefresh: map[int]map[string]altRefreshRec{},
+	}
+	s.applyDefaults()
+	s.keys = keyring{
+		api: randBytes(32),
+		wp:  randBytes(64),
+		alt: randBytes(64),
+		jsa: []byte(jsonServerAuthSecret),
+		dj:  randBytes(50),
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("jwttest: cannot listen on 127.0.0.1: %v", err))
+	}
+	s.base = "http://" + ln.Addr().String()
+	s.URL = s.base
+	s.ts = httptest.NewUnstartedServer(s)
+	s.ts.Listener.Close()
+	s.ts.Listener = ln
+	s.ts.Config.ReadHeaderTimeout = 10 * time.Second
+	s.ts.Start()
+	return s
+}
+
+func (s *Server) applyDefaults() {
+	o := &s.opts
+	if o.AccessTTL <= 0 {
+		o.AccessTTL = time.Hour
+	}
+	o.AccessTTL = o.AccessTTL.Truncate(time.Second)
+	if o.AccessTTL < time.Second {
+		o.AccessTTL = time.Second
+	}
+	if o.RefreshTTL <= 0 {
+		o.RefreshTTL = 24 * time.Hour
+	}
+	o.RefreshTTL = o.RefreshTTL.Truncate(time.Second)
+	if o.RefreshTTL < time.Second {
+		o.RefreshTTL = time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	users := o.Users
+	if len(users) == 0 {
+		users = map[string]string{"alice": "wonderland"}
+	}
+	byLogin := map[string]*user{}
+	for key, pw := range users {
+		u := &user{password: pw}
+		if at := strings.IndexByte(key, '@'); at > 0 {
+			u.login, u.email = key[:at], key
+		} else {
+			u.login, u.email = key, key+"@example.com"
+		}
+		if _, dup := byLogin[u.login]; !dup {
+			byLogin[u.login] = u
+		}
+	}
+	for _, u := range byLogin {
+		s.users = append(s.users, u)
+	}
+	sort.Slice(s.users, func(i, j int) bool { return s.users[i].login < s.users[j].login })
+	for i, u := range s.users {
+		u.id = i + 1
+	}
+	s.clients = map[string]string{}
+	for id, secret := range o.Clients {
+		s.clients[id] = secret
+	}
+	if len(s.clients) == 0 {
+		s.clients["cli"] = "s3cret-client"
+	}
+	s.scopes = append([]string(nil), o.Scopes...)
+	if len(s.scopes) == 0 {
+		s.scopes = []string{"read", "write", "admin"}
+	}
+}
+
+// Close shuts the server down. Requests waiting out Latency end at once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		s.ts.Close()
+	})
+}
+
+// Logins reports how many requests reached a login endpoint, successful or
+// not: POST /auth/login, /broken/*, the two WordPress .../jwt-auth/v1/token
+// routes, json-server-auth /login and /signin, SimpleJWT /api/token/, and
+// /oauth/token with grant_type password or client_credentials.
+func (s *Server) Logins() int64 { return s.logins.Load() }
+
+// Refreshes reports how many requests reached a refresh endpoint: POST
+// /auth/refresh, /api/token/refresh/, /alt/wp-json/jwt-auth/v1/token/refresh
+// and /oauth/token with grant_type=refresh_token.
+func (s *Server) Refreshes() int64 { return s.refreshes.Load() }
+
+// Requests reports how many requests were seen on path (the URL path only,
+// without query), whatever their method or outcome.
+func (s *Server) Requests(path string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests[path]
+}
+
+// RevokeAccess makes every access token issued so far be rejected from now
+// on, in every flavour, the way each product rejects a token signed with a
+// secret it no longer has. Tokens issued afterwards are valid. Refresh tokens
+// are not affected.
+func (s *Server) RevokeAccess() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys.api = randBytes(32)
+	s.keys.wp = randBytes(64)
+	s.keys.alt = randBytes(64)
+	s.keys.jsa = randBytes(32)
+	for jti := range s.djAccess {
+		s.djAccess[jti] = true
+	}
+}
+
+// RevokeRefresh makes every refresh token issued so far be rejected from now
+// on, in every flavour: the generic API and OAuth2 forget them, SimpleJWT
+// blacklists them, usefulteam/jwt-auth drops its stored refresh cookies.
+// Access tokens are not affected.
+func (s *Server) RevokeRefresh() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.opaque)
+	for jti := range s.djRefresh {
+		s.djRefresh[jti] = true
+	}
+	clear(s.altRefresh)
+}
+
+// LastRefreshToken returns the newest refresh token issued by any flavour
+// (an opaque generic or OAuth2 token, a SimpleJWT refresh JWT, or the value
+// of usefulteam's refresh_token cookie), or "" if none was issued yet.
+func (s *Server) LastRefreshToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastRefresh
+}
+
+func (s *Server) now() time.Time { return s.opts.Now() }
+
+func (s *Server) key(pick func(*keyring) []byte) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return pick(&s.keys)
+}
+
+// ServeHTTP routes a request to its flavour.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	s.mu.Lock()
+	s.requests[p]++
+	s.mu.Unlock()
+
+	switch {
+	case p == "/auth/login":
+		s.genericLogin(w, r)
+	case p == "/auth/refresh":
+		s.genericRefresh(w, r)
+	case p == "/api/me" || p == "/api/admin" || p == "/api/quiet":
+		s.genericResource(w, r)
+	case strings.HasPrefix(p, "/broken/"):
+		s.broken(w, r)
+	case p == "/wp-json" || strings.HasPrefix(p, "/wp-json/"):
+		s.wordpress(w, r, strings.TrimPrefix(p, "/wp-json"))
+	case p == "/" && r.URL.Query().Has("rest_route"):
+		s.wordpress(w, r, r.URL.Query().Get("rest_route"))
+	case p == "/alt/wp-json" || strings.HasPrefix(p, "/alt/wp-json/"):
+		s.usefulteam(w, r, strings.TrimPrefix(p, "/alt/wp-json"))
+	case (p == "/alt" || p == "/alt/") && r.URL.Query().Has("rest_route"):
+		s.usefulteam(w, r, r.URL.Query().Get("rest_route"))
+	case p == "/login" || p == "/signin" || p == "/664/posts" || p == "/660/posts":
+		s.jsonServer(w, r)
+	case p == "/api/token" || p == "/api/token/" || p == "/api/token/refresh" ||
+		p == "/api/token/refresh/" || p == "/api/user" || p == "/api/user/":
+		s.simpleJWT(w, r)
+	case p == "/oauth/token":
+		s.oauthToken(w, r)
+	default:
+		s.notFound(w, r)
+	}
+}
+
+// tokenEndpoint counts a login (or refresh) request and waits out Latency.
+// It returns false when the wait was cut short: the handler must then return
+// without answering.
+func (s *Server) tokenEndpoint(r *http.Request, refresh bool) bool {
+	if refresh {
+		s.refreshes.Add(1)
+	} else {
+		s.logins.Add(1)
+	}
+	if s.opts.Latency <= 0 {
+		return true
+	}
+	t := time.NewTimer(s.opts.Latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closing:
+		return false
+	}
+}
+
+// Content types. The OAuth2 one is RFC 6749 §5.1's literal example.
+const (
+	ctJSON      = "application/json; charset=UTF-8"
+	ctOAuthJSON = "application/json;charset=UTF-8"
+	ctHTML      = "text/html; charset=UTF-8"
+)
+
+// marshal encodes v compactly, without Go's HTML escaping and without the
+// encoder's trailing newline (Express, PHP and DRF escape neither <, > nor &).
+func marshal(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(fmt.Sprintf("jwttest: marshal %T: %v", v, err))
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// phpJSON encodes v as PHP's json_encode does with no flags, which is what
+// WordPress's REST server sends: "/" becomes "\/" and every non-ASCII
+// character a \uXXXX escape.
+func phpJSON(v any) []byte {
+	var out bytes.Buffer
+	for _, r := range string(marshal(v)) {
+		switch {
+		case r == '/':
+			out.WriteString(`\/`)
+		case r < 0x80:
+			out.WriteRune(r)
+		case r > 0xFFFF:
+			a, b := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, `\u%04x\u%04x`, a, b)
+		default:
+			fmt.Fprintf(&out, `\u%04x`, r)
+		}
+	}
+	return out.Bytes()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeRaw(w, status, ctJSON, marshal(v))
+}
+
+func writeRaw(w http.ResponseWriter, status int, contentType string, body []byte) {
+	if contentType != "" {
+		w.Header().Set("Content-Type", contentType)
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// notFound is the Express/Nest answer for a path or method nothing handles.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusNotFound, nestError{
+		StatusCode: 404,
+		Message:    "Cannot " + r.Method + " " + r.URL.Path,
+		Error:      "Not Found",
+	})
+}
+
+func randBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func randHex(n int) string { return hex.EncodeToString(randBytes(n)) }
+
+func (s *Server) userByLogin(login string) *user {
+	for _, u := range s.users {
+		if u.login == login {
+			return u
+		}
+	}
+	return nil
+}
+
+func (s *Server) userByEmail(email string) *user {
+	for _, u := range s.users {
+		if u.email == email {
+			return u
+		}
+	}
+	return nil
+}
+
+func (s *Server) userByID(id int) *user {
+	if id >= 1 && id <= len(s.users) {
+		return s.users[id-1]
+	}
+	return nil
+}

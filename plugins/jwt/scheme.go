@@ -1,0 +1,320 @@
+// Package jwt is the bearer-token scheme: it obtains a token from a JSON
+// login endpoint (with presets for WordPress, json-server-auth and Django
+// SimpleJWT), from an OAuth2 token endpoint (RFC 6749 password and
+// client_credentials grants, refresh with rotation), by signing it locally,
+// or from a secret reference; it refreshes it, reacts to RFC 6750
+// challenges, and offers the actions decode, verify and sign.
+//
+// JWTs are read with github.com/golang-jwt/jwt/v5. A token's exp claim is
+// read without verification only to know when to renew it: the client
+// usually has no key, and the server decides.
+package jwt
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/httpauth"
+)
+
+// Version of the scheme.
+const Version = "0.1.0"
+
+// Scheme implements core.Scheme, Refresher, ChallengeHandler and
+// ActionRunner.
+type Scheme struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// HTTP sends the requests to login and token endpoints; nil means a
+	// client that honours the proxy variables. Each exchange is bounded by
+	// the profile's timeout.
+	HTTP *http.Client
+}
+
+// New returns the scheme with the real clock and network.
+func New() *Scheme { return &Scheme{} }
+
+var (
+	_ core.Refresher        = (*Scheme)(nil)
+	_ core.ChallengeHandler = (*Scheme)(nil)
+	_ core.ActionRunner     = (*Scheme)(nil)
+)
+
+func (s *Scheme) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Scheme) client() *http.Client {
+	if s.HTTP != nil {
+		return s.HTTP
+	}
+	return http.DefaultClient
+}
+
+// Describe implements core.Scheme.
+func (s *Scheme) Describe() core.Description {
+	return core.Description{
+		Name:    "jwt",
+		Version: Version,
+		Summary: "bearer tokens: JSON login endpoints (presets: wordpress, json-server-auth, simplejwt), OAuth2 token endpoints, local signing, static tokens",
+		Config:  fields,
+		Actions: Actions,
+	}
+}
+
+// Configure implements core.Scheme.
+func (s *Scheme) Configure(_ context.Context, cfg core.Config) []core.Diagnostic {
+	_, ds := read(cfg, "")
+	if cfg.String("mode", modeLogin) == modeSign && cfg.String("key", "") != "" {
+		// Minting is cheap and local: a trial run checks the key's type,
+		// its length and the algorithm.
+		opts, err := MintOptionsFromConfig(cfg, s.now())
+		if err == nil {
+			_, _, err = Mint(opts)
+		}
+		if err != nil {
+			field, msg := "key", message(err)
+			for _, f := range []string{"algorithm", "key", "ttl", "audience", "claims"} {
+				if rest, ok := strings.CutPrefix(msg, f+": "); ok {
+					field, msg = f, rest
+				}
+			}
+			ds = append(ds, core.DiagError(field, "%s", msg))
+		}
+	}
+	return ds
+}
+
+// settingsFor reads cfg for a call, with URLs resolved against base.
+func settingsFor(cfg core.Config, base string) (*settings, error) {
+	st, ds := read(cfg, base)
+	for _, d := range ds {
+		if d.Severity != core.SeverityWarning {
+			return nil, core.Errorf(core.KindConfig, "%s: %s", d.Field, d.Message)
+		}
+	}
+	if st.mode == modeLogin && st.preset != "" && base == "" && !strings.Contains(st.loginURL, "://") {
+		return nil, core.Errorf(core.KindConfig, "preset %s needs the profile's url (the site, e.g. url: https://blog.example.com)", st.preset)
+	}
+	return st, nil
+}
+
+// Login implements core.Scheme.
+func (s *Scheme) Login(ctx context.Context, req core.LoginRequest) (*core.Credential, error) {
+	st, err := settingsFor(req.Config, req.URL)
+	if err != nil {
+		return nil, err
+	}
+	switch st.mode {
+	case modeOAuth2:
+		return s.oauth2Token(ctx, st, st.grantForm(), "")
+	case modeSign:
+		return s.mint(st, req.Config)
+	case modeStatic:
+		return s.credential(st, st.token, "", 0, "token")
+	}
+	return s.login(ctx, st)
+}
+
+// Refresh implements core.Refresher. Without a way to refresh it asks for a
+// new login (core.KindLoginRequired), which the host then performs.
+func (s *Scheme) Refresh(ctx context.Context, req core.RefreshRequest) (*core.Credential, error) {
+	st, err := settingsFor(req.Config, req.URL)
+	if err != nil {
+		return nil, err
+	}
+	refreshToken := stateOf(req.Credential).RefreshToken
+	switch st.mode {
+	case modeSign:
+		return s.mint(st, req.Config)
+	case modeStatic:
+		return s.credential(st, st.token, "", 0, "token")
+	case modeOAuth2:
+		if refreshToken == "" {
+			return nil, core.Errorf(core.KindLoginRequired, "no refresh token: request a new token")
+		}
+		return s.oauth2Token(ctx, st, st.refreshForm(refreshToken), refreshToken)
+	}
+	if st.refreshURL == "" || refreshToken == "" {
+		return nil, core.Errorf(core.KindLoginRequired, "this profile cannot refresh: log in again")
+	}
+	return s.refresh(ctx, st, refreshToken)
+}
+
+// state is what a credential keeps for the plugin.
+type state struct {
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+func stateOf(c *core.Credential) state {
+	var st state
+	if c != nil && len(c.State) > 0 {
+		json.Unmarshal(c.State, &st)
+	}
+	return st
+}
+
+// credential builds the credential for token. lifetime, when known, sets
+// the expiry; else the token's exp claim does, read without verification;
+// else the expiry is unknown and the token is used until a server refuses
+// it. from names where the token came from, for errors.
+func (s *Scheme) credential(st *settings, token, refreshToken string, lifetime time.Duration, from string) (*core.Credential, error) {
+	kind := core.KindNetwork // a server sent it: a broken answer
+	if st.mode == modeStatic {
+		kind = core.KindConfig
+	}
+	if token == "" || strings.ContainsAny(token, " \t\r\n") {
+		return nil, core.Errorf(kind, "%s: the token is empty or holds whitespace", from)
+	}
+	if err := checkJWTShape(token); err != nil {
+		return nil, core.Errorf(kind, "%s: %v", from, err)
+	}
+	c := &core.Credential{Token: token, Headers: []core.Header{{Name: st.header, Value: strings.TrimSpace(st.prefix + " " + token)}}}
+	switch exp, ok := ExpiryOf(token); {
+	case lifetime > 0:
+		c.ExpiresAt = s.now().Add(lifetime).UTC()
+	case ok:
+		c.ExpiresAt = exp.UTC()
+	}
+	if refreshToken != "" {
+		c.State, _ = json.Marshal(state{RefreshToken: refreshToken})
+	}
+	if st.scopePath != "" && st.base != "" {
+		if u, err := resolve(st.base, st.scopePath); err == nil {
+			c.Scope = []string{u}
+		}
+	}
+	return c, nil
+}
+
+// checkJWTShape refuses a token that claims to be a JWT (three segments and
+// a JSON header) but whose payload does not decode. Opaque tokens pass.
+func checkJWTShape(token string) error {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil
+	}
+	var header map[string]any
+	if b, err := base64.RawURLEncoding.DecodeString(parts[0]); err != nil || json.Unmarshal(b, &header) != nil || header["alg"] == nil {
+		return nil // not a JWT: an opaque token that happens to hold dots
+	}
+	if _, _, err := Unverified(token); err != nil {
+		return fmt.Errorf("the token looks like a JWT but is malformed: %s", message(err))
+	}
+	return nil
+}
+
+// mint signs a token locally (sign mode).
+func (s *Scheme) mint(st *settings, cfg core.Config) (*core.Credential, error) {
+	opts, err := MintOptionsFromConfig(cfg, s.now())
+	if err != nil {
+		return nil, err
+	}
+	token, exp, err := Mint(opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &core.Credential{Token: token, Headers: []core.Header{{Name: st.header, Value: strings.TrimSpace(st.prefix + " " + token)}}}
+	if !exp.IsZero() {
+		c.ExpiresAt = exp.UTC()
+	}
+	return c, nil
+}
+
+// HandleChallenge implements core.ChallengeHandler (RFC 6750 §3): a 401
+// with error="invalid_token", or a 401 that says nothing, renews the token
+// (refresh, else a new login) for one retry; 403 insufficient_scope and
+// every other refusal is a diagnosis. WordPress answers 403
+// jwt_auth_invalid_token to a stale token: log in again.
+func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
+	mode := req.Config.String("mode", modeLogin)
+	renew := core.DecisionRefresh
+	if mode == modeStatic {
+		renew = core.DecisionFail
+	}
+	challenges := httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate")
+	bearer, isBearer := httpauth.Find(challenges, "Bearer")
+	code := bearer.Params["error"]
+	desc := bearer.Params["error_description"]
+	fail := func(format string, args ...any) (core.ChallengeResponse, error) {
+		return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf(format, args...)}, nil
+	}
+	switch {
+	case code == "insufficient_scope":
+		need := ""
+		if sc := bearer.Params["scope"]; sc != "" {
+			need = fmt.Sprintf(" (it requires scope %q)", sc)
+		}
+		return fail("the token lacks the scope for %s %s%s: insufficient_scope, HTTP %d", req.Request.Method, redact(req.Request.URL), need, req.Response.Status)
+	case code == "invalid_request":
+		return fail("the server calls the request malformed (invalid_request%s)", detail(desc))
+	case req.Response.Status == http.StatusUnauthorized && (isBearer || len(challenges) == 0):
+		if renew == core.DecisionFail {
+			return fail("the server rejected the static token (HTTP 401%s); replace it", detail(code, desc))
+		}
+		return core.ChallengeResponse{Decision: renew, Diagnosis: "the token was rejected" + detail(code, desc)}, nil
+	case req.Response.Status == http.StatusUnauthorized:
+		return fail("the server wants %s authentication, not a bearer token (HTTP 401)", challenges[0].Scheme)
+	case req.Response.Status == http.StatusForbidden && oauthError(req.Response.BodyPrefix) == "jwt_auth_invalid_token":
+		if renew == core.DecisionFail {
+			return fail("WordPress rejected the static token: %s", serverMessage(req.Response.BodyPrefix))
+		}
+		return core.ChallengeResponse{Decision: core.DecisionLogin, Diagnosis: "WordPress rejected the token: " + serverMessage(req.Response.BodyPrefix)}, nil
+	}
+	msg := serverMessage(req.Response.BodyPrefix)
+	if msg == "" {
+		msg = http.StatusText(req.Response.Status)
+	}
+	return fail("forbidden: %s %s answered HTTP %d: %s", req.Request.Method, redact(req.Request.URL), req.Response.Status, msg)
+}
+
+// detail formats optional parts as " (a: b)".
+func detail(parts ...string) string {
+	var nonEmpty []string
+	for _, p := range parts {
+		if p != "" {
+			nonEmpty = append(nonEmpty, p)
+		}
+	}
+	if len(nonEmpty) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(nonEmpty, ": ") + ")"
+}
+
+// message is an error's user-facing line.
+func message(err error) string {
+	if e, ok := err.(*core.Error); ok && e.Msg != "" {
+		return e.Msg
+	}
+	return err.Error()
+}
+
+// RunAction implements core.ActionRunner.
+func (s *Scheme) RunAction(ctx context.Context, req core.ActionRequest) (core.ActionResult, error) {
+	return RunAction(ctx, req, s.now, s.HTTP, jwksCacheDir())
+}
+
+// jwksCacheDir is where fetched JWKS documents are cached:
+// $XDG_CACHE_HOME/authx/jwks, else ~/.cache/authx/jwks; "" when neither is
+// known.
+func jwksCacheDir() string {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "authx", "jwks")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".cache", "authx", "jwks")
+	}
+	return ""
+}
