@@ -287,3 +287,101 @@ func TestJWTDebugLogHoldsNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// Must show 4, through the real CLI and plugin process: the published JWS
+// examples verify with their published keys, the unsecured ones are
+// refused, and a token the sign action mints verifies.
+func TestJWTVerifyRFCExamplesThroughTheCLI(t *testing.T) {
+	files, err := filepath.Glob("../../plugins/jwt/testdata/rfc/*.json")
+	if err != nil || len(files) < 8 {
+		t.Fatalf("vectors: %v %v", files, err)
+	}
+	e := newEnv(t)
+	for _, f := range files {
+		var v struct {
+			Source string          `json:"source"`
+			Valid  bool            `json:"valid"`
+			At     int64           `json:"at"`
+			Token  string          `json:"token"`
+			Key    json.RawMessage `json:"key"`
+		}
+		data, _ := os.ReadFile(f)
+		if err := json.Unmarshal(data, &v); err != nil {
+			t.Fatal(err)
+		}
+		key := filepath.Join(e.home, filepath.Base(f)+".jwk")
+		os.WriteFile(key, v.Key, 0o600)
+		at := v.At // the old examples have an exp: verify as of their time
+		if at == 0 {
+			at = time.Now().Unix()
+		}
+		verify := func(token string) result {
+			return e.run("jwt", "verify", "--key", "file:"+key, "--at", fmt.Sprint(at), token)
+		}
+		want := 13
+		if v.Valid {
+			want = 0
+		}
+		if r := verify(v.Token); r.code != want {
+			t.Errorf("%s: exit %d, want %d: %s", v.Source, r.code, want, r.stderr)
+		}
+		if r := verify(tamper(v.Token)); v.Valid && (r.code != 13 || !strings.Contains(r.stderr, "invalid")) {
+			t.Errorf("%s with one signature character changed: exit %d %q, want 13", v.Source, r.code, r.stderr)
+		}
+	}
+
+	e.set("HMAC_KEY=" + strings.Repeat("k", 64))
+	minted := e.run("jwt", "sign", "--alg", "HS512", "--key", "env:HMAC_KEY", "--sub", "alice", "--ttl", "1m")
+	if minted.code != 0 {
+		t.Fatalf("sign: %+v", minted)
+	}
+	if r := e.run("jwt", "verify", "--key", "env:HMAC_KEY", "--sub", "alice", strings.TrimSpace(minted.stdout)); r.code != 0 {
+		t.Errorf("verify of a minted token: %+v", r)
+	}
+	if r := e.run("jwt", "verify", "--key", "env:HMAC_KEY", "--sub", "bob", strings.TrimSpace(minted.stdout)); r.code != 13 || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("wrong subject: %+v, want exit 13 and one line", r)
+	}
+}
+
+// tamper changes the last full character of the token's signature.
+func tamper(token string) string {
+	b := []byte(token)
+	i := len(b) - 2
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
+
+// A sign-mode profile mints, caches and re-uses its token; the sign action
+// takes the profile's settings and lets flags override them.
+func TestJWTSignProfile(t *testing.T) {
+	e := newEnv(t).set("SIGNING_KEY=" + strings.Repeat("s", 32))
+	e.config(`
+profiles:
+  self:
+    scheme: jwt
+    url: https://internal.example.com
+    config: {mode: sign, key: env:SIGNING_KEY, issuer: svc, subject: reporting, audience: [api], ttl: 10m}
+`)
+	first := e.run("token", "self")
+	second := e.run("token", "self")
+	if first.code != 0 || second.stdout != first.stdout {
+		t.Fatalf("token: %+v %+v", first, second)
+	}
+	decoded := e.run("jwt", "decode", strings.TrimSpace(first.stdout))
+	for _, want := range []string{`"iss": "svc"`, `"sub": "reporting"`, `"aud": "api"`} {
+		if !strings.Contains(decoded.stdout, want) {
+			t.Errorf("decoded token lacks %s:\n%s", want, decoded.stdout)
+		}
+	}
+	action := e.run("jwt", "sign", "--profile", "self", "--sub", "override")
+	if action.code != 0 {
+		t.Fatalf("sign --profile: %+v", action)
+	}
+	if r := e.run("jwt", "verify", "--key", "env:SIGNING_KEY", "--iss", "svc", "--sub", "override", "--aud", "api", strings.TrimSpace(action.stdout)); r.code != 0 {
+		t.Errorf("the action's token: %+v", r)
+	}
+}
