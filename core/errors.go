@@ -24,6 +24,8 @@ const (
 	KindUnsupported                 // the scheme does not offer this call or action: exit 10
 	KindCache                       // the credential cache could not be read or written: exit 11
 	KindHTTPServer                  // the server answered 5xx (--fail): exit 12
+	KindTokenInvalid                // a token failed verification (authx jwt verify): exit 13
+	KindForbidden                   // authenticated, but the server refuses for lack of a permission: exit 14
 	KindInterrupted                 // SIGINT/SIGTERM: exit 130
 )
 
@@ -43,7 +45,8 @@ var kindNames = map[Kind]string{
 	KindInternal: "internal error", KindConfig: "configuration error", KindLoginRequired: "login required",
 	KindRejected: "credentials rejected", KindNetwork: "network error", KindPlugin: "plugin failure",
 	KindHTTP: "HTTP error", KindPluginNotFound: "plugin not found", KindPluginIntegrity: "plugin checksum mismatch",
-	KindUnsupported: "not supported", KindCache: "cache error", KindHTTPServer: "HTTP server error", KindInterrupted: "interrupted",
+	KindUnsupported: "not supported", KindCache: "cache error", KindHTTPServer: "HTTP server error",
+	KindTokenInvalid: "token invalid", KindForbidden: "forbidden", KindInterrupted: "interrupted",
 }
 
 func (k Kind) String() string {

@@ -56,7 +56,10 @@ type Applier interface {
 
 // ChallengeHandler is implemented by schemes that understand their server's
 // 401 and 403 answers. The host calls it once per failed request and follows
-// the decision at most once: it never loops.
+// the decision at most once: it never loops. A refusal that the scheme can
+// classify better than the status code does (a missing permission, say) may
+// be returned as an *Error instead of a DecisionFail: its Kind sets the exit
+// code and its message is the diagnosis.
 type ChallengeHandler interface {
 	HandleChallenge(ctx context.Context, req ChallengeRequest) (ChallengeResponse, error)
 }
@@ -201,14 +204,18 @@ type HTTPResponse struct {
 
 // ApplyRequest is the input of Applier.Apply.
 type ApplyRequest struct {
-	Config     Config
+	Config Config
+	// URL is the profile's base URL; it may be empty.
+	URL        string
 	Credential *Credential
 	Request    HTTPRequest
 }
 
 // ChallengeRequest is the input of ChallengeHandler.HandleChallenge.
 type ChallengeRequest struct {
-	Config     Config
+	Config Config
+	// URL is the profile's base URL; it may be empty.
+	URL        string
 	Credential *Credential
 	Request    HTTPRequest
 	Response   HTTPResponse

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 	}
 	binDir = dir
 	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
-		".", "../../plugins/basic/cmd/authx-plugin-basic", "../../plugins/jwt/cmd/authx-plugin-jwt", "../../core/internal/testkit/cmd/authx-plugin-testkit")
+		".", "../../plugins/basic/cmd/authx-plugin-basic", "../../plugins/jwt/cmd/authx-plugin-jwt", "../../plugins/jenkins/cmd/authx-plugin-jenkins", "../../core/internal/testkit/cmd/authx-plugin-testkit")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building test binaries:", err)

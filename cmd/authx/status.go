@@ -149,7 +149,8 @@ var exitCodes = []struct {
 	{core.KindUnsupported.ExitCode(), "the scheme does not support this (e.g. no bare token, unknown action)"},
 	{core.KindCache.ExitCode(), "the credential cache could not be read or written (e.g. disk full); the old entry is kept"},
 	{core.KindHTTPServer.ExitCode(), "HTTP 5xx (authx request --fail)"},
-	{13, "token invalid (authx jwt verify: signature, algorithm or claims)"},
+	{core.KindTokenInvalid.ExitCode(), "token invalid (authx jwt verify: signature, algorithm or claims)"},
+	{core.KindForbidden.ExitCode(), "forbidden: the server knows the user but refuses for lack of a permission"},
 	{core.KindInterrupted.ExitCode(), "interrupted (SIGINT); 143 for SIGTERM"},
 }
 

@@ -88,7 +88,7 @@ func (c *Client) Apply(ctx context.Context, req core.ApplyRequest) ([]core.Heade
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.rpc.Apply(ctx, &pluginv1.ApplyRequest{Config: s, Credential: ToCredential(req.Credential),
+	r, err := c.rpc.Apply(ctx, &pluginv1.ApplyRequest{Config: s, Url: req.URL, Credential: ToCredential(req.Credential),
 		Request: toHTTPRequest(req.Request)})
 	if err != nil {
 		return nil, fromStatus(err, "apply")
@@ -102,7 +102,7 @@ func (c *Client) HandleChallenge(ctx context.Context, req core.ChallengeRequest)
 	if err != nil {
 		return core.ChallengeResponse{}, err
 	}
-	r, err := c.rpc.HandleChallenge(ctx, &pluginv1.HandleChallengeRequest{Config: s, Credential: ToCredential(req.Credential),
+	r, err := c.rpc.HandleChallenge(ctx, &pluginv1.HandleChallengeRequest{Config: s, Url: req.URL, Credential: ToCredential(req.Credential),
 		Request: toHTTPRequest(req.Request), Response: toHTTPResponse(req.Response)})
 	if err != nil {
 		return core.ChallengeResponse{}, fromStatus(err, "challenge")

@@ -24,6 +24,7 @@ var kindCodes = []struct {
 	{core.KindNetwork, codes.Unavailable},
 	{core.KindUnsupported, codes.Unimplemented},
 	{core.KindHTTP, codes.Aborted},
+	{core.KindForbidden, codes.PermissionDenied},
 }
 
 // toStatus turns a scheme's error into the gRPC status the host decodes.

@@ -20,7 +20,8 @@ import (
 const ProtocolMajor = 1
 
 // ProtocolMinor is the minor version of authx.plugin.v1 this build knows.
-// 1: Action.accepts_profile.
+// 1: Action.accepts_profile; url in HandleChallengeRequest and ApplyRequest;
+// PERMISSION_DENIED classifies a refusal as forbidden.
 const ProtocolMinor = 1
 
 // PluginName is the name under which the scheme is dispensed.

@@ -120,7 +120,7 @@ func (s *server) Apply(ctx context.Context, req *pluginv1.ApplyRequest) (*plugin
 	if err != nil {
 		return nil, err
 	}
-	hs, err := a.Apply(ctx, core.ApplyRequest{Config: cfg, Credential: FromCredential(req.GetCredential()),
+	hs, err := a.Apply(ctx, core.ApplyRequest{Config: cfg, URL: req.GetUrl(), Credential: FromCredential(req.GetCredential()),
 		Request: fromHTTPRequest(req.GetRequest())})
 	if err != nil {
 		return nil, toStatus(err)
@@ -144,7 +144,7 @@ func (s *server) HandleChallenge(ctx context.Context, req *pluginv1.HandleChalle
 	if err != nil {
 		return nil, err
 	}
-	res, err := h.HandleChallenge(ctx, core.ChallengeRequest{Config: cfg, Credential: FromCredential(req.GetCredential()),
+	res, err := h.HandleChallenge(ctx, core.ChallengeRequest{Config: cfg, URL: req.GetUrl(), Credential: FromCredential(req.GetCredential()),
 		Request: fromHTTPRequest(req.GetRequest()), Response: fromHTTPResponse(req.GetResponse())})
 	if err != nil {
 		return nil, toStatus(err)

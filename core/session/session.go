@@ -527,7 +527,7 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 		return nil, false, err
 	}
 	cctx, cancel := s.callCtx(ctx)
-	res, err := p.HandleChallenge(cctx, core.ChallengeRequest{Config: cfg, Credential: cred, Request: req, Response: resp})
+	res, err := p.HandleChallenge(cctx, core.ChallengeRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req, Response: resp})
 	cancel()
 	if err != nil {
 		return nil, false, err
@@ -575,7 +575,7 @@ func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTP
 	}
 	cctx, cancel := s.callCtx(ctx)
 	defer cancel()
-	return p.Apply(cctx, core.ApplyRequest{Config: cfg, Credential: cred, Request: req})
+	return p.Apply(cctx, core.ApplyRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req})
 }
 
 // Close stops the plugin if one was started.

@@ -1529,10 +1529,12 @@ func (x *HTTPResponse) GetBodyPrefix() []byte {
 }
 
 type ApplyRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Config        *structpb.Struct       `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
-	Credential    *Credential            `protobuf:"bytes,2,opt,name=credential,proto3" json:"credential,omitempty"`
-	Request       *HTTPRequest           `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Config     *structpb.Struct       `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	Credential *Credential            `protobuf:"bytes,2,opt,name=credential,proto3" json:"credential,omitempty"`
+	Request    *HTTPRequest           `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	// url is the profile's base URL (as in LoginRequest). Since minor 1.
+	Url           string `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1588,6 +1590,13 @@ func (x *ApplyRequest) GetRequest() *HTTPRequest {
 	return nil
 }
 
+func (x *ApplyRequest) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
 type ApplyResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// headers are set on the request, replacing same-named ones.
@@ -1634,11 +1643,13 @@ func (x *ApplyResponse) GetHeaders() []*Header {
 }
 
 type HandleChallengeRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Config        *structpb.Struct       `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
-	Credential    *Credential            `protobuf:"bytes,2,opt,name=credential,proto3" json:"credential,omitempty"`
-	Request       *HTTPRequest           `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
-	Response      *HTTPResponse          `protobuf:"bytes,4,opt,name=response,proto3" json:"response,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Config     *structpb.Struct       `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	Credential *Credential            `protobuf:"bytes,2,opt,name=credential,proto3" json:"credential,omitempty"`
+	Request    *HTTPRequest           `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	Response   *HTTPResponse          `protobuf:"bytes,4,opt,name=response,proto3" json:"response,omitempty"`
+	// url is the profile's base URL (as in LoginRequest). Since minor 1.
+	Url           string `protobuf:"bytes,5,opt,name=url,proto3" json:"url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1699,6 +1710,13 @@ func (x *HandleChallengeRequest) GetResponse() *HTTPResponse {
 		return x.Response
 	}
 	return nil
+}
+
+func (x *HandleChallengeRequest) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
 }
 
 type HandleChallengeResponse struct {
@@ -2136,22 +2154,24 @@ const file_authx_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x121\n" +
 	"\aheaders\x18\x02 \x03(\v2\x17.authx.plugin.v1.HeaderR\aheaders\x12\x1f\n" +
 	"\vbody_prefix\x18\x03 \x01(\fR\n" +
-	"bodyPrefix\"\xb4\x01\n" +
+	"bodyPrefix\"\xc6\x01\n" +
 	"\fApplyRequest\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06config\x12;\n" +
 	"\n" +
 	"credential\x18\x02 \x01(\v2\x1b.authx.plugin.v1.CredentialR\n" +
 	"credential\x126\n" +
-	"\arequest\x18\x03 \x01(\v2\x1c.authx.plugin.v1.HTTPRequestR\arequest\"B\n" +
+	"\arequest\x18\x03 \x01(\v2\x1c.authx.plugin.v1.HTTPRequestR\arequest\x12\x10\n" +
+	"\x03url\x18\x04 \x01(\tR\x03url\"B\n" +
 	"\rApplyResponse\x121\n" +
-	"\aheaders\x18\x01 \x03(\v2\x17.authx.plugin.v1.HeaderR\aheaders\"\xf9\x01\n" +
+	"\aheaders\x18\x01 \x03(\v2\x17.authx.plugin.v1.HeaderR\aheaders\"\x8b\x02\n" +
 	"\x16HandleChallengeRequest\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06config\x12;\n" +
 	"\n" +
 	"credential\x18\x02 \x01(\v2\x1b.authx.plugin.v1.CredentialR\n" +
 	"credential\x126\n" +
 	"\arequest\x18\x03 \x01(\v2\x1c.authx.plugin.v1.HTTPRequestR\arequest\x129\n" +
-	"\bresponse\x18\x04 \x01(\v2\x1d.authx.plugin.v1.HTTPResponseR\bresponse\"\xdb\x02\n" +
+	"\bresponse\x18\x04 \x01(\v2\x1d.authx.plugin.v1.HTTPResponseR\bresponse\x12\x10\n" +
+	"\x03url\x18\x05 \x01(\tR\x03url\"\xdb\x02\n" +
 	"\x17HandleChallengeResponse\x12M\n" +
 	"\bdecision\x18\x01 \x01(\x0e21.authx.plugin.v1.HandleChallengeResponse.DecisionR\bdecision\x12\x1c\n" +
 	"\tdiagnosis\x18\x02 \x01(\tR\tdiagnosis\x12;\n" +

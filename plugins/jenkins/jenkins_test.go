@@ -1,0 +1,88 @@
+package jenkins
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/authx/authx/core"
+)
+
+func TestConfigure(t *testing.T) {
+	tests := []struct {
+		cfg   core.Config
+		field string
+	}{
+		{core.Config{"user": "alice", "api_token": "t"}, ""},
+		{core.Config{"user": "alice", "password": "p", "crumb": "always"}, ""},
+		{core.Config{"user": "alice"}, "api_token"},
+		{core.Config{"user": "alice", "api_token": "t", "password": "p"}, "password"},
+		{core.Config{"user": "a:b", "api_token": "t"}, "user"},
+	}
+	for _, tt := range tests {
+		ds := New().Configure(context.Background(), tt.cfg)
+		switch {
+		case tt.field == "" && len(ds) > 0:
+			t.Errorf("%v: unexpected %+v", tt.cfg, ds)
+		case tt.field != "" && (len(ds) != 1 || ds[0].Field != tt.field):
+			t.Errorf("%v: %+v, want one diagnostic on %s", tt.cfg, ds, tt.field)
+		}
+	}
+}
+
+func TestCrumbNeeds(t *testing.T) {
+	tests := []struct {
+		cfg  core.Config
+		want bool
+	}{
+		{core.Config{"user": "a", "api_token": "t"}, false},
+		{core.Config{"user": "a", "password": "p"}, true},
+		{core.Config{"user": "a", "api_token": "t", "crumb": "always"}, true},
+		{core.Config{"user": "a", "password": "p", "crumb": "never"}, false},
+	}
+	for _, tt := range tests {
+		st, _ := read(tt.cfg)
+		if st.needsCrumb() != tt.want {
+			t.Errorf("%v: needsCrumb %v, want %v", tt.cfg, !tt.want, tt.want)
+		}
+	}
+}
+
+// Each Jenkins refusal has its own kind; the headers and bodies are those
+// of Jenkins (see jenkinstest).
+func TestDiagnose(t *testing.T) {
+	st := &settings{user: "alice", isToken: true}
+	h := func(kv ...string) http.Header {
+		out := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			out.Add(kv[i], kv[i+1])
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		status int
+		header http.Header
+		body   string
+		kind   core.Kind
+		want   string
+	}{
+		{"bad token", 401, h("WWW-Authenticate", `Basic realm="Jenkins", charset="UTF-8"`), "", core.KindRejected, `user "alice"'s API token (HTTP 401, realm "Jenkins")`},
+		{"anonymous", 403, h("X-You-Are-Authenticated-As", "anonymous", "X-Required-Permission", "hudson.model.Hudson.Read"), "Authentication required", core.KindConfig, "sent without credentials"},
+		{"permission", 403, h("X-You-Are-Authenticated-As", "alice", "X-Required-Permission", "hudson.model.Item.Build"), "", core.KindForbidden, "lacks the permission hudson.model.Item.Build"},
+		{"job token", 403, h(), "<pre>Invalid token provided.</pre>", core.KindHTTP, "build token"},
+	}
+	for _, tt := range tests {
+		d := diagnose(st, tt.status, tt.header, []byte(tt.body))
+		if d == nil || d.Kind != tt.kind || !strings.Contains(d.Msg, tt.want) {
+			t.Errorf("%s: %v, want kind %v with %q", tt.name, d, tt.kind, tt.want)
+		}
+	}
+	if d := diagnose(st, 403, h(), []byte("No valid crumb was included in the request")); d != nil {
+		t.Errorf("a stale crumb is no diagnosis but a retry: %v", d)
+	}
+	if !staleCrumb(403, []byte("<h2>HTTP ERROR 403 No valid crumb was included in the request</h2>")) {
+		t.Error("the Jetty crumb page is not recognised")
+	}
+}
