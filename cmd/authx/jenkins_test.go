@@ -28,7 +28,7 @@ func jenkinsEnv(t *testing.T, url, config string, vars ...string) *env {
 	return e
 }
 
-var ciJobs = map[string]jenkinstest.Job{"x": {}, "folder/deploy": {}, "remote": {Token: "job-secret"}}
+var ciJobs = map[string]jenkinstest.Job{"x": {}, "folder/deploy": {}, "remote": {Token: "job-secret"}, "release": {Parameterized: true}}
 
 // Must show 1: with an API token a POST needs no crumb, for authx request
 // and for the curl and wget wrappers, and nothing is sent twice.
@@ -191,5 +191,31 @@ func TestJenkinsActions(t *testing.T) {
 	}
 	if r := withToken.run("jenkins", "whoami", "--profile", "ci"); r.code != 4 || !strings.Contains(r.stderr, "rejected") {
 		t.Errorf("revoked token: %+v, want exit 4", r)
+	}
+}
+
+// The build action triggers a job, in a folder or with parameters, and with
+// the profile's build_token a user without Item.Build may trigger that job.
+func TestJenkinsBuildAction(t *testing.T) {
+	srv := startJenkins(t, jenkinstest.Options{Jobs: ciJobs, Users: map[string]jenkinstest.User{
+		"admin":  {Password: "admin-pw", Permissions: []string{"hudson.model.Hudson.Administer"}},
+		"viewer": {Password: "viewer-pw", Permissions: []string{"hudson.model.Hudson.Read", "hudson.model.Item.Read"}},
+	}})
+	admin := jenkinsEnv(t, srv.URL, "user: admin\npassword: env:PW", "PW=admin-pw")
+	for _, args := range [][]string{{"folder/deploy"}, {"release", "VERSION=1.2", "DRY_RUN=true"}} {
+		r := admin.run(append([]string{"jenkins", "build", "-p", "ci"}, args...)...)
+		if r.code != 0 || !strings.HasPrefix(r.stdout, srv.URL+"/queue/item/") {
+			t.Errorf("build %v: %+v", args, r)
+		}
+	}
+	viewer := jenkinsEnv(t, srv.URL, "user: viewer\npassword: env:PW\nbuild_token: env:JOB_TOKEN", "PW=viewer-pw", "JOB_TOKEN=job-secret")
+	if r := viewer.run("jenkins", "build", "-p", "ci", "remote"); r.code != 0 {
+		t.Errorf("build with the job token: %+v", r)
+	}
+	if r := viewer.run("jenkins", "build", "-p", "ci", "x"); r.code != 14 {
+		t.Errorf("build without permission: %+v, want 14", r)
+	}
+	if srv.Builds("folder/deploy") != 1 || srv.Builds("release") != 1 || srv.Builds("remote") != 1 || srv.Builds("x") != 0 {
+		t.Errorf("builds: %d %d %d %d", srv.Builds("folder/deploy"), srv.Builds("release"), srv.Builds("remote"), srv.Builds("x"))
 	}
 }

@@ -65,6 +65,7 @@ func (s *Scheme) Describe() core.Description {
 			{Name: "password", Type: core.TypeString, Secret: true, Help: "the user's password, instead of api_token; POSTs then need a crumb"},
 			{Name: "crumb", Type: core.TypeString, Default: crumbAuto, Enum: []string{crumbAuto, crumbAlways, crumbNever},
 				Help: "auto: fetch a CSRF crumb only with a password; always: also with an API token (Jenkins before 2.96); never"},
+			{Name: "build_token", Type: core.TypeString, Secret: true, Help: "a job's \"Trigger builds remotely\" token, sent as token= by 'authx jenkins build'"},
 			{Name: "timeout", Type: core.TypeDuration, Default: "30s", Help: "bound on each request the scheme makes itself (crumb, whoAmI)"},
 		},
 		Actions: actions,
@@ -73,12 +74,13 @@ func (s *Scheme) Describe() core.Description {
 
 // settings is a profile's config.
 type settings struct {
-	url     string // the Jenkins root URL, without a trailing slash
-	user    string
-	secret  string
-	isToken bool
-	crumb   string
-	timeout time.Duration
+	url        string // the Jenkins root URL, without a trailing slash
+	user       string
+	secret     string
+	isToken    bool
+	crumb      string
+	buildToken string
+	timeout    time.Duration
 }
 
 // Configure implements core.Scheme.
@@ -89,9 +91,10 @@ func (s *Scheme) Configure(_ context.Context, cfg core.Config) []core.Diagnostic
 
 func read(cfg core.Config) (*settings, []core.Diagnostic) {
 	st := &settings{
-		user:    cfg.String("user", ""),
-		crumb:   cfg.String("crumb", crumbAuto),
-		timeout: cfg.Duration("timeout", 30*time.Second),
+		user:       cfg.String("user", ""),
+		crumb:      cfg.String("crumb", crumbAuto),
+		buildToken: cfg.String("build_token", ""),
+		timeout:    cfg.Duration("timeout", 30*time.Second),
 	}
 	var ds []core.Diagnostic
 	token, hasToken := cfg["api_token"].(string)

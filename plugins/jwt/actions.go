@@ -14,7 +14,7 @@ import (
 
 // ExitInvalid is the exit code of `authx jwt verify` for a token that fails
 // verification.
-const ExitInvalid = 13
+var ExitInvalid = core.KindTokenInvalid.ExitCode() // 13
 
 // Actions are the jwt plugin's subcommands: decode, verify and sign. Their
 // flags arrive as strings in core.ActionRequest.Flags, only when the user
@@ -171,17 +171,18 @@ func verifyOptions(flags map[string]string, now func() time.Time, client *http.C
 	return o, nil
 }
 
-// parseTime reads an RFC 3339 time or unix seconds (fractions allowed).
+// parseTime reads --at: an RFC 3339 time or unix seconds (fractions
+// allowed).
 func parseTime(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if t, ok, err := numericDate(map[string]any{"at": f}, "at"); ok && err == nil {
+		if t, ok := unixTime(f); ok {
 			return t, nil
 		}
 	}
-	return time.Time{}, core.Errorf(core.KindConfig, "--at: %q is neither an RFC 3339 time nor unix seconds", s)
+	return time.Time{}, core.Errorf(core.KindConfig, "--at: %s is neither an RFC 3339 time nor unix seconds", printable(s))
 }
 
 func runSign(req core.ActionRequest, now time.Time) (core.ActionResult, error) {
@@ -229,7 +230,7 @@ func applySignFlags(o *MintOptions, flags map[string]string) error {
 	if v, ok := flags["ttl"]; ok {
 		ttl, err := parseTTL(v)
 		if err != nil {
-			return core.Errorf(core.KindConfig, "--%v", err)
+			return core.Errorf(core.KindConfig, "--%s", message(err))
 		}
 		o.TTL = ttl
 	}

@@ -45,7 +45,7 @@ func parseJWS(token string) (*jws, error) {
 	}
 	h, rest, _ := strings.Cut(token, ".")
 	p, s, _ := strings.Cut(rest, ".")
-	headerJSON, err := b64segment("header", h)
+	headerJSON, err := b64url("the header", h)
 	if err != nil {
 		return nil, err
 	}
@@ -53,31 +53,43 @@ func parseJWS(token string) (*jws, error) {
 	if header == nil {
 		return nil, errors.New("the header is not a JSON object")
 	}
-	payload, err := b64segment("payload", p)
+	payload, err := b64url("the payload", p)
 	if err != nil {
 		return nil, err
 	}
-	sig, err := b64segment("signature", s)
+	sig, err := b64url("the signature", s)
 	if err != nil {
 		return nil, err
 	}
 	return &jws{header: header, payload: payload, claims: jsonObject(payload), signingInput: h + "." + p, signature: sig}, nil
 }
 
-// b64segment decodes one unpadded base64url part of a compact JWS.
-func b64segment(name, seg string) ([]byte, error) {
-	b, err := base64.RawURLEncoding.DecodeString(seg)
+// notAJWT is the KindConfig error for a token parseJWS refused.
+func notAJWT(err error) error {
+	return core.Errorf(core.KindConfig, "not a JWT: %v", err)
+}
+
+// b64url decodes unpadded base64url (RFC 7515 §2), the encoding of JWS
+// segments and JWK members. The error names what, never the value.
+func b64url(what, s string) ([]byte, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("the %s is not base64url", name)
+		return nil, fmt.Errorf("%s is not base64url", what)
 	}
 	return b, nil
+}
+
+// isJSONObject reports whether b, trimmed of whitespace, is one valid JSON
+// object.
+func isJSONObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
 }
 
 // jsonObject decodes b as one JSON object with json.Number numbers, or
 // returns nil when b is anything else.
 func jsonObject(b []byte) map[string]any {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
+	if !isJSONObject(b) {
 		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -97,7 +109,7 @@ func jsonObject(b []byte) map[string]any {
 func Unverified(token string) (header map[string]any, claims map[string]any, err error) {
 	t, err := parseJWS(token)
 	if err != nil {
-		return nil, nil, core.Errorf(core.KindConfig, "not a JWT: %v", err)
+		return nil, nil, notAJWT(err)
 	}
 	return t.header, t.claims, nil
 }
@@ -128,24 +140,39 @@ func numericDate(claims map[string]any, name string) (t time.Time, ok bool, err 
 	if !present {
 		return time.Time{}, false, nil
 	}
-	var f float64
+	f, isNumber := number(v)
+	if t, inRange := unixTime(f); isNumber && inRange {
+		return t, true, nil
+	}
+	return time.Time{}, true, fmt.Errorf("%s is not a NumericDate (seconds since 1970)", name)
+}
+
+// number reads a JSON number, as encoding/json decodes it (float64 or
+// json.Number) or as a caller built it (int, int64). Strings are not
+// numbers.
+func number(v any) (float64, bool) {
 	switch n := v.(type) {
 	case json.Number:
-		f, err = n.Float64()
+		f, err := n.Float64()
+		return f, err == nil
 	case float64:
-		f = n
+		return n, true
 	case int:
-		f = float64(n)
+		return float64(n), true
 	case int64:
-		f = float64(n)
-	default:
-		err = errors.New("not a number")
+		return float64(n), true
 	}
-	if err != nil || math.IsNaN(f) || f < minNumericDate || f > maxNumericDate {
-		return time.Time{}, true, fmt.Errorf("%s is not a NumericDate (seconds since 1970)", name)
+	return 0, false
+}
+
+// unixTime returns the time f seconds after the epoch, fractions kept, and
+// false when f is NaN or outside the years 0001 to 9999.
+func unixTime(f float64) (time.Time, bool) {
+	if math.IsNaN(f) || f < minNumericDate || f > maxNumericDate {
+		return time.Time{}, false
 	}
 	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true, nil
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
 }
 
 // ago formats the distance from now to t compactly: "in 14m", "2h ago",
@@ -244,7 +271,7 @@ func marshal(v any) ([]byte, error) {
 func Decode(token string, now time.Time) ([]byte, error) {
 	t, err := parseJWS(token)
 	if err != nil {
-		return nil, core.Errorf(core.KindConfig, "not a JWT: %v", err)
+		return nil, notAJWT(err)
 	}
 	out, err := marshal(newReport(t, now, false))
 	if err != nil {

@@ -8,44 +8,46 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/authx/authx/core"
 )
 
-// maxAnswer bounds how much of a token endpoint's answer is read.
-const maxAnswer = 1 << 20
+// maxBody bounds how much of an answer (login, refresh, token endpoint,
+// JWKS) is read.
+const maxBody = 1 << 20
+
+// maxRedirects is how many redirects an exchange follows, as net/http does.
+const maxRedirects = 10
 
 // exchange is one request to a login, refresh or token endpoint.
 type exchange struct {
-	what    string // "login", "refresh", "token request": for messages
-	method  string
-	url     string
-	body    []byte
-	ctype   string
-	headers map[string]string
-	user    *url.Userinfo // HTTP Basic client authentication, if any
+	what   string // "login", "refresh", "token request": for messages
+	method string
+	url    string
+	body   []byte // nil: no body
+	ctype  string
+	// basicUser and basicPassword, when basicUser is set, are sent with HTTP
+	// Basic (RFC 6749 §2.3.1 client authentication).
+	basicUser, basicPassword string
+	// secrets are values the request carries besides those of the settings
+	// (a refresh token): an answer that echoes them is scrubbed.
+	secrets []string
 }
 
-// answer is an endpoint's JSON answer.
-type answer struct {
-	status int
-	header http.Header
-	doc    any // the decoded JSON
-}
-
-// do sends x and decodes a 2xx JSON answer. Every failure is one line
-// without secrets: the URL without its query, the status, and the server's
-// own message when it gave one.
-func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (*answer, error) {
+// do sends x and returns the decoded JSON of a 2xx answer. Every failure is
+// one line without secrets: the URL without its query, the status, and the
+// server's own message when it gave one, scrubbed of what was sent. A
+// redirect may not leave the endpoint's host nor drop TLS.
+func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (any, error) {
 	ctx, cancel := context.WithTimeout(ctx, st.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, x.method, x.url, bytes.NewReader(x.body))
@@ -62,71 +64,106 @@ func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (*answer, err
 	for k, v := range st.headers {
 		req.Header.Set(k, v)
 	}
-	if x.user != nil {
-		pw, _ := x.user.Password()
-		req.SetBasicAuth(url.QueryEscape(x.user.Username()), url.QueryEscape(pw)) // RFC 6749 §2.3.1
+	if x.basicUser != "" {
+		req.SetBasicAuth(url.QueryEscape(x.basicUser), url.QueryEscape(x.basicPassword)) // RFC 6749 §2.3.1
 	}
-	where := redact(x.url)
-	resp, err := s.client().Do(req)
+	where, limit := redact(x.url), st.timeout.String()+" (the profile's timeout)"
+	resp, err := stayOnHost(s.client()).Do(req)
 	if err != nil {
-		return nil, transportError(x.what, where, st.timeout, err)
+		return nil, transportError(x.what, where, limit, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	raw, err := readBody(resp.Body)
 	if err != nil {
-		return nil, transportError(x.what, where, st.timeout, err)
+		return nil, transportError(x.what, where, limit, err)
 	}
+	secrets := append(st.secrets(), x.secrets...)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, statusError(x.what, where, resp, raw)
+		return nil, statusError(x.what, where, resp.StatusCode, raw, secrets)
 	}
 	var doc any
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, core.Errorf(core.KindNetwork, "%s %s: the server answered HTTP %d with %s, not JSON; is the URL the API's endpoint?",
-			x.what, where, resp.StatusCode, describeBody(resp.Header.Get("Content-Type"), raw))
+			x.what, where, resp.StatusCode, scrub(describeBody(resp.Header.Get("Content-Type"), raw), secrets...))
 	}
-	return &answer{status: resp.StatusCode, header: resp.Header, doc: doc}, nil
+	return doc, nil
 }
 
-// transportError classifies a failed round trip.
-func transportError(what, where string, timeout time.Duration, err error) error {
+// stayOnHost returns a copy of c that refuses a redirect to another host or
+// from https to http: a 307 or 308 sends the body (password, client secret,
+// refresh token) again, and net/http forwards custom headers, which may be
+// secrets, to any host.
+func stayOnHost(c *http.Client) *http.Client {
+	cc := *c
+	next := c.CheckRedirect
+	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		from, to := via[0].URL, req.URL
+		if !strings.EqualFold(to.Hostname(), from.Hostname()) || from.Scheme == "https" && to.Scheme != "https" {
+			return fmt.Errorf("redirected to %s, and authx sends no credentials to another host or over plain http: put that URL in the profile if you trust it", redact(to.String()))
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
+	return &cc
+}
+
+// readBody reads an answer of at most maxBody bytes; a longer one is an
+// error rather than silently cut.
+func readBody(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
+	if err == nil && len(b) > maxBody {
+		err = fmt.Errorf("the answer is larger than %d bytes", maxBody)
+	}
+	return b, err
+}
+
+// transportError classifies a failed round trip of what to where (a
+// redacted URL) as KindNetwork. limit describes the bound a timeout hit.
+func transportError(what, where, limit string, err error) error {
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
-		return core.Errorf(core.KindNetwork, "%s %s: no answer within %s (the profile's timeout)", what, where, timeout)
+		return core.Errorf(core.KindNetwork, "%s %s: no answer within %s", what, where, limit)
 	case errors.Is(err, context.Canceled):
 		return core.Errorf(core.KindNetwork, "%s %s: canceled", what, where)
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
+	// A *url.Error repeats the URL, query included; a *net.OpError the
+	// addresses, which where already names.
+	if ue, ok := errors.AsType[*url.Error](err); ok {
 		err = ue.Err
 	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
+	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Err != nil {
 		err = oe.Err
 	}
 	return core.Errorf(core.KindNetwork, "%s %s: %v", what, where, err)
 }
 
 // statusError turns a non-2xx answer into an error carrying the server's
-// message.
-func statusError(what, where string, resp *http.Response, raw []byte) error {
-	msg := serverMessage(raw)
+// message, scrubbed of secrets: KindConfig for 404 and 405 (a wrong URL or
+// method), KindRejected for other 4xx, KindNetwork otherwise.
+func statusError(what, where string, status int, raw []byte, secrets []string) error {
+	msg := scrub(serverMessage(raw), secrets...)
 	if msg == "" {
-		msg = http.StatusText(resp.StatusCode)
+		msg = http.StatusText(status)
 	}
 	kind := core.KindNetwork
 	switch {
-	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
+	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed:
 		kind = core.KindConfig
 		msg += "; check the URL and method"
-	case resp.StatusCode >= 400 && resp.StatusCode < 500:
+	case status >= 400 && status < 500:
 		kind = core.KindRejected
 	}
-	return &statusErr{err: core.Errorf(kind, "%s %s: HTTP %d: %s", what, where, resp.StatusCode, msg), code: oauthError(raw), status: resp.StatusCode}
+	return &statusErr{err: core.Errorf(kind, "%s %s: HTTP %d: %s", what, where, status, msg), code: oauthError(raw), status: status}
 }
 
 // statusErr is a refused exchange; code is the OAuth2 "error" or WordPress
-// "code" of the answer, when it has one.
+// "code" of the answer, when it has one. Its kind is err's.
 type statusErr struct {
 	err    *core.Error
 	code   string
@@ -138,9 +175,10 @@ func (e *statusErr) Unwrap() error { return e.err }
 
 // serverMessage extracts the human message of an error answer: a bare JSON
 // string (json-server-auth), or the first of error_description, message,
-// detail, error (OAuth2, WordPress, Django REST framework, most APIs), with
-// HTML tags removed (WordPress puts HTML in its messages). It returns "" when
-// the answer says nothing readable.
+// detail, error, title (OAuth2, WordPress, Django REST framework, most
+// APIs), with HTML tags removed (WordPress puts HTML in its messages), on
+// one line of at most 300 runes. It returns "" when the answer says nothing
+// readable.
 func serverMessage(raw []byte) string {
 	var doc any
 	if json.Unmarshal(raw, &doc) != nil {
@@ -185,20 +223,14 @@ func oauthError(raw []byte) string {
 	return v.Code
 }
 
-var tags = regexp.MustCompile(`<[^>]*>`)
+var (
+	tags      = regexp.MustCompile(`<[^>]*>`)
+	pageTitle = regexp.MustCompile(`(?is)<title>(.*?)</title>`)
+)
 
 // stripHTML removes tags and decodes entities.
 func stripHTML(s string) string {
 	return html.UnescapeString(tags.ReplaceAllString(s, ""))
-}
-
-// oneLine collapses whitespace and bounds the length.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		s = s[:n] + "…"
-	}
-	return s
 }
 
 // describeBody names what came instead of JSON, without quoting more than a
@@ -208,7 +240,7 @@ func describeBody(ctype string, raw []byte) string {
 	if mt == "" {
 		mt = "a body of unknown type"
 	}
-	if m := regexp.MustCompile(`(?is)<title>(.*?)</title>`).FindSubmatch(raw); m != nil {
+	if m := pageTitle.FindSubmatch(raw); m != nil {
 		return fmt.Sprintf("%s (page title %q)", mt, oneLine(stripHTML(string(m[1])), 60))
 	}
 	if len(bytes.TrimSpace(raw)) == 0 {
@@ -217,20 +249,10 @@ func describeBody(ctype string, raw []byte) string {
 	return mt
 }
 
-// redact drops the query and user info of a URL for messages.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
-}
-
 // lookup returns the value at a dot path (data.token) in a JSON document.
 func lookup(doc any, path string) (any, bool) {
 	cur := doc
-	for _, part := range strings.Split(path, ".") {
+	for part := range strings.SplitSeq(path, ".") {
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil, false
@@ -243,46 +265,39 @@ func lookup(doc any, path string) (any, bool) {
 }
 
 // firstString returns the first non-empty string found at one of paths.
-func firstString(doc any, paths []string) (string, string, bool) {
+func firstString(doc any, paths ...string) (string, bool) {
 	for _, p := range paths {
-		if v, ok := lookup(doc, p); ok {
-			if s, ok := v.(string); ok && s != "" {
-				return s, p, true
-			}
+		v, _ := lookup(doc, p)
+		if s, ok := v.(string); ok && s != "" {
+			return s, true
 		}
 	}
-	return "", "", false
+	return "", false
 }
 
-// seconds reads a lifetime in seconds (a JSON number or a numeric string).
-func seconds(doc any, paths []string) (time.Duration, bool) {
+// maxLifetime is the largest lifetime, in seconds, a time.Duration holds.
+const maxLifetime = float64(math.MaxInt64 / int64(time.Second))
+
+// lifetime reads a lifetime in seconds (a JSON number or a numeric string)
+// at the first of paths that holds a positive one. It returns 0, meaning
+// unknown, when none does or the value does not fit a time.Duration.
+func lifetime(doc any, paths ...string) time.Duration {
 	for _, p := range paths {
-		v, ok := lookup(doc, p)
-		if !ok {
-			continue
+		v, _ := lookup(doc, p)
+		if s, ok := v.(string); ok {
+			v = json.Number(s)
 		}
-		var f float64
-		switch n := v.(type) {
-		case float64:
-			f = n
-		case string:
-			var err error
-			if f, err = strconv.ParseFloat(n, 64); err != nil {
-				continue
-			}
-		default:
-			continue
-		}
-		if f > 0 {
-			return time.Duration(f * float64(time.Second)), true
+		if f, ok := number(v); ok && f > 0 && f < maxLifetime {
+			return time.Duration(f * float64(time.Second))
 		}
 	}
-	return 0, false
+	return 0
 }
 
-// keys lists the dot paths of a JSON document's leaves (never their
-// values), for an error that must say what the answer did hold.
-func keys(doc any) []string {
+// leafPaths lists the dot paths of a JSON document's leaves (never their
+// values), sorted and at most 20, for an error that must say what the
+// answer did hold.
+func leafPaths(doc any) []string {
 	var out []string
 	var walk func(v any, path string, depth int)
 	walk = func(v any, path string, depth int) {

@@ -6,12 +6,10 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -27,11 +25,11 @@ import (
 )
 
 // JWKS caching bounds: a document without Cache-Control max-age is kept
-// defaultJWKSTTL; no document is kept longer than maxJWKSTTL.
+// defaultJWKSTTL; no document is kept longer than maxJWKSTTL. jwksTimeout
+// bounds a fetch by the default client.
 const (
 	defaultJWKSTTL = 5 * time.Minute
 	maxJWKSTTL     = 24 * time.Hour
-	maxJWKSSize    = 1 << 20
 	jwksTimeout    = 10 * time.Second
 )
 
@@ -192,16 +190,13 @@ func (j jwk) ecKey() (verifyKey, error) {
 }
 
 // b64member decodes the base64url JWK member name; it must not be empty.
-// Padding is tolerated. The message names the member, never its value.
+// Padding, which some JWKS publishers add, is tolerated. The message names
+// the member, never its value.
 func b64member(name, v string) ([]byte, error) {
 	if v == "" {
 		return nil, fmt.Errorf("member %q is missing", name)
 	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(v, "="))
-	if err != nil {
-		return nil, fmt.Errorf("member %q is not base64url", name)
-	}
-	return b, nil
+	return b64url(fmt.Sprintf("member %q", name), strings.TrimRight(v, "="))
 }
 
 // jwksSource fetches a JWKS over HTTP(S) and caches it on disk.
@@ -213,7 +208,8 @@ type jwksSource struct {
 }
 
 // newJWKSSource checks rawURL (https, or http to a loopback host) and
-// returns a source with o's client and cache directory.
+// returns a source fetching with client (nil means one with a jwksTimeout
+// timeout) and caching in cacheDir ("" means no disk cache).
 func newJWKSSource(rawURL string, client *http.Client, cacheDir string) (*jwksSource, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
@@ -228,6 +224,7 @@ func newJWKSSource(rawURL string, client *http.Client, cacheDir string) (*jwksSo
 	return &jwksSource{url: rawURL, client: client, cacheDir: cacheDir, now: time.Now}, nil
 }
 
+// isLoopback reports whether host is localhost or a loopback IP address.
 func isLoopback(host string) bool {
 	if host == "localhost" {
 		return true
@@ -253,7 +250,7 @@ func (s *jwksSource) keys(ctx context.Context, refresh bool) (keys []verifyKey, 
 	}
 	keys, err = parseJWKSet(doc)
 	if err != nil {
-		return nil, false, core.Errorf(core.KindNetwork, "JWKS %s: %v", s.redacted(), err)
+		return nil, false, core.Errorf(core.KindNetwork, "JWKS %s: %v", redact(s.url), err)
 	}
 	s.writeCache(doc, ttl)
 	return keys, false, nil
@@ -262,29 +259,27 @@ func (s *jwksSource) keys(ctx context.Context, refresh bool) (keys []verifyKey, 
 // fetch GETs the document and returns it with its cache lifetime. Failures
 // are KindNetwork.
 func (s *jwksSource) fetch(ctx context.Context) ([]byte, time.Duration, error) {
+	where := redact(s.url)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return nil, 0, core.Errorf(core.KindConfig, "JWKS %s: %v", s.redacted(), err)
+		return nil, 0, core.Errorf(core.KindConfig, "JWKS %s: %v", where, err)
 	}
 	req.Header.Set("Accept", "application/json")
+	limit := "the time allowed"
+	if s.client.Timeout > 0 {
+		limit = s.client.Timeout.String()
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // its message repeats the URL, query included
-		}
-		return nil, 0, core.Errorf(core.KindNetwork, "JWKS %s: %v", s.redacted(), err)
+		return nil, 0, transportError("JWKS", where, limit, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, core.Errorf(core.KindNetwork, "JWKS %s: HTTP %d", s.redacted(), resp.StatusCode)
+		return nil, 0, core.Errorf(core.KindNetwork, "JWKS %s: HTTP %d", where, resp.StatusCode)
 	}
-	doc, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSSize+1))
+	doc, err := readBody(resp.Body)
 	if err != nil {
-		return nil, 0, core.Errorf(core.KindNetwork, "JWKS %s: reading the answer: %v", s.redacted(), err)
-	}
-	if len(doc) > maxJWKSSize {
-		return nil, 0, core.Errorf(core.KindNetwork, "JWKS %s: the answer is larger than %d bytes", s.redacted(), maxJWKSSize)
+		return nil, 0, transportError("JWKS", where, limit, err)
 	}
 	return doc, cacheTTL(resp.Header.Get("Cache-Control")), nil
 }
@@ -307,15 +302,6 @@ func cacheTTL(header string) time.Duration {
 		}
 	}
 	return ttl
-}
-
-// redacted is the URL without user info, query or fragment, for messages.
-func (s *jwksSource) redacted() string {
-	u, err := url.Parse(s.url)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // cacheEntry is the on-disk form of a cached JWKS.

@@ -219,7 +219,7 @@ func TestJWKSFailures(t *testing.T) {
 		{"HTTP 500", 500, "oops", "", core.KindNetwork, "HTTP 500"},
 		{"not JSON", 200, "<html>", "", core.KindNetwork, "not a JSON object with a keys array"},
 		{"no usable key", 200, `{"keys":[{"kty":"oct","k":"c2hvcnQ"}]}`, "", core.KindNetwork, "no usable signature key"},
-		{"too large", 200, `{"keys":[],"pad":"` + string(make([]byte, maxJWKSSize)) + `"}`, "", core.KindNetwork, "larger than"},
+		{"too large", 200, `{"keys":[],"pad":"` + string(make([]byte, maxBody)) + `"}`, "", core.KindNetwork, "larger than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

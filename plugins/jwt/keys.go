@@ -8,7 +8,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"slices"
@@ -154,12 +153,6 @@ func checkRSASize(k *rsa.PublicKey) error {
 // looksLikePEM reports whether b holds a PEM block marker.
 func looksLikePEM(b []byte) bool { return bytes.Contains(b, []byte("-----BEGIN ")) }
 
-// looksLikeJSON reports whether b is a JSON object, as a JWK or JWKS is.
-func looksLikeJSON(b []byte) bool {
-	b = bytes.TrimSpace(b)
-	return len(b) > 0 && b[0] == '{' && json.Valid(b)
-}
-
 // verifyKeys reads VerifyOptions.Key: a PEM public key, certificate or
 // private key (its public half is used), a JWK or a JWKS (JSON objects), or
 // else an HMAC secret taken byte for byte. Errors are KindConfig and never
@@ -175,7 +168,7 @@ func verifyKeys(material []byte) ([]verifyKey, error) {
 			return nil, err
 		}
 		return []verifyKey{k}, nil
-	case looksLikeJSON(trimmed):
+	case isJSONObject(trimmed): // a JWK or a JWKS
 		keys, err := parseJWKSet(trimmed)
 		if err != nil {
 			return nil, core.Errorf(core.KindConfig, "%v", err)
@@ -241,19 +234,19 @@ func pemPrivateToPublic(block *pem.Block) (crypto.PublicKey, error) {
 }
 
 // signingKey reads MintOptions.Key for alg: the secret itself for HS* (at
-// least as long as the hash, and never a PEM key), else a PEM private key
-// whose type fits alg (PKCS#1 or PKCS#8 RSA; SEC1 or PKCS#8 EC on alg's
+// least as long as the hash, and neither PEM nor JSON), else a PEM private
+// key whose type fits alg (PKCS#1 or PKCS#8 RSA; SEC1 or PKCS#8 EC on alg's
 // curve; PKCS#8 Ed25519). Errors are KindConfig and never quote the key.
 func signingKey(alg string, material []byte) (any, error) {
 	if len(material) == 0 {
 		return nil, core.Errorf(core.KindConfig, "the signing key is empty")
 	}
-	switch alg[:2] {
+	switch alg[:min(len(alg), 2)] {
 	case "HS":
 		if looksLikePEM(material) {
 			return nil, core.Errorf(core.KindConfig, "the key is a PEM key, but %s needs a shared secret", alg)
 		}
-		if looksLikeJSON(material) {
+		if isJSONObject(material) {
 			return nil, core.Errorf(core.KindConfig, "the key is JSON (a JWK?), but %s needs the shared secret itself", alg)
 		}
 		if err := checkHMACKey(alg, material); err != nil {

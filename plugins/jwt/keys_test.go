@@ -212,7 +212,7 @@ func TestKeysClassification(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(keys) != 1 || !slices.Equal(keys[0].algs, tt.algs) {
-				t.Fatalf("algs = %v, want %v", keys[0].algs, tt.algs)
+				t.Fatalf("keys = %+v, want one with algs %v", keys, tt.algs)
 			}
 		})
 	}

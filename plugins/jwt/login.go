@@ -18,41 +18,44 @@ func (s *Scheme) login(ctx context.Context, st *settings) (*core.Credential, err
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.do(ctx, st, x)
+	doc, err := s.do(ctx, st, x)
 	if err != nil {
 		return nil, err
 	}
-	return s.fromAnswer(st, "login", x.url, a, "")
+	return s.fromAnswer(st, x, doc, "")
 }
 
-// refresh exchanges the refresh token at refresh_url. A refusal means only a
-// new login can help.
+// refresh exchanges the refresh token at refresh_url. A refusal is
+// KindLoginRequired: only a new login can help.
 func (s *Scheme) refresh(ctx context.Context, st *settings, refreshToken string) (*core.Credential, error) {
 	vars := map[string]string{"username": st.username, "password": st.password, "refresh_token": refreshToken}
 	x, err := st.templated("refresh", st.refreshMethod, st.refreshURL, st.refreshBody, vars)
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.do(ctx, st, x)
+	x.secrets = []string{refreshToken}
+	doc, err := s.do(ctx, st, x)
 	if err != nil {
 		if core.KindOf(err) == core.KindRejected {
 			return nil, core.Wrap(core.KindLoginRequired, err, "the refresh token was refused; log in again")
 		}
 		return nil, err
 	}
-	return s.fromAnswer(st, "refresh", x.url, a, refreshToken)
+	return s.fromAnswer(st, x, doc, refreshToken)
 }
 
-// templated builds a login or refresh request from a body template.
+// templated builds a login or refresh request from a body template: the
+// body is sent as JSON or as a form (body_format), and not at all with GET
+// or HEAD.
 func (st *settings) templated(what, method, target string, body map[string]any, vars map[string]string) (exchange, error) {
 	x := exchange{what: what, method: method, url: target}
-	if u, err := url.Parse(target); err != nil || !u.IsAbs() {
-		return x, core.Errorf(core.KindConfig, "%s URL %q is relative: give the profile a url, or an absolute URL", what, target)
+	if err := requireAbsolute(what+" URL", target); err != nil {
+		return x, err
 	}
-	filled := expand(body, vars).(map[string]any)
 	if method == "GET" || method == "HEAD" {
 		return x, nil
 	}
+	filled := expand(body, vars).(map[string]any)
 	if st.format == "form" {
 		form := url.Values{}
 		for k, v := range filled {
@@ -69,24 +72,32 @@ func (st *settings) templated(what, method, target string, body map[string]any, 
 	return x, nil
 }
 
-// fromAnswer builds the credential from a login or refresh answer. A
-// refresh answer without a refresh token keeps the old one (oldRefresh); a
-// rotated one replaces it.
-func (s *Scheme) fromAnswer(st *settings, what, from string, a *answer, oldRefresh string) (*core.Credential, error) {
-	token, _, ok := firstString(a.doc, st.tokenPaths)
+// requireAbsolute returns a KindConfig error unless target, the URL called
+// name, is absolute: a relative one needs the profile's url.
+func requireAbsolute(name, target string) error {
+	if u, err := url.Parse(target); err != nil || !u.IsAbs() {
+		return core.Errorf(core.KindConfig, "%s %q is relative: give the profile a url, or an absolute URL", name, redact(target))
+	}
+	return nil
+}
+
+// fromAnswer builds the credential from the answer doc to the login or
+// refresh request x. A refresh answer without a refresh token keeps the old
+// one (oldRefresh); a rotated one replaces it.
+func (s *Scheme) fromAnswer(st *settings, x exchange, doc any, oldRefresh string) (*core.Credential, error) {
+	from := x.what + " " + redact(x.url)
+	token, ok := firstString(doc, st.tokenPaths...)
 	if !ok {
-		found := keys(a.doc)
-		hint := "set token_path to the key that holds it"
-		if _, isString := a.doc.(string); isString || len(found) == 0 {
+		found, hint := leafPaths(doc), "set token_path to the key that holds it"
+		if _, isString := doc.(string); isString || len(found) == 0 {
 			found, hint = []string{"(none: the answer is not a JSON object)"}, "is the URL the login endpoint?"
 		}
-		return nil, core.Errorf(core.KindConfig, "%s %s: no token at %s in the answer; it has the keys %s: %s",
-			what, redact(from), strings.Join(st.tokenPaths, ", "), strings.Join(found, ", "), hint)
+		return nil, core.Errorf(core.KindConfig, "%s: no token at %s in the answer; it has the keys %s: %s",
+			from, strings.Join(st.tokenPaths, ", "), strings.Join(found, ", "), hint)
 	}
-	refreshToken, _, _ := firstString(a.doc, st.refreshPaths)
-	if refreshToken == "" {
+	refreshToken, ok := firstString(doc, st.refreshPaths...)
+	if !ok {
 		refreshToken = oldRefresh
 	}
-	lifetime, _ := seconds(a.doc, st.expiresPaths)
-	return s.credential(st, token, refreshToken, lifetime, fmt.Sprintf("%s %s", what, redact(from)))
+	return s.credential(st, token, refreshToken, lifetime(doc, st.expiresPaths...), from)
 }

@@ -44,8 +44,8 @@ type MintOptions struct {
 // when TTL is 0). The header is {"alg":…,"kid":…,"typ":"JWT"}. Errors are
 // KindConfig and never quote the key.
 func Mint(o MintOptions) (token string, expiresAt time.Time, err error) {
-	if !knownAlg(o.Alg) {
-		return "", time.Time{}, core.Errorf(core.KindConfig, "unknown algorithm %q (known: %s)", o.Alg, strings.Join(algorithms, ", "))
+	if err := checkAlgs([]string{o.Alg}); err != nil {
+		return "", time.Time{}, err
 	}
 	if o.TTL < 0 {
 		return "", time.Time{}, core.Errorf(core.KindConfig, "the token lifetime (ttl) may not be negative")

@@ -3,6 +3,7 @@ package jwt
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -10,12 +11,16 @@ import (
 )
 
 // grantForm is the token request of the profile's grant: password (RFC 6749
-// §4.3) or client_credentials (§4.4).
+// §4.3) or client_credentials (§4.4), with the audience parameter some
+// servers (Auth0) want.
 func (st *settings) grantForm() url.Values {
 	form := url.Values{"grant_type": {st.grant}}
 	if st.grant == "password" {
 		form.Set("username", st.username)
 		form.Set("password", st.password)
+	}
+	if len(st.audience) == 1 {
+		form.Set("audience", st.audience[0])
 	}
 	st.addScope(form)
 	return form
@@ -24,33 +29,28 @@ func (st *settings) grantForm() url.Values {
 // refreshForm is a refresh request (§6).
 func (st *settings) refreshForm(refreshToken string) url.Values {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
-	if len(st.scopes) > 0 {
-		form.Set("scope", strings.Join(st.scopes, " "))
-	}
+	st.addScope(form)
 	return form
 }
 
+// addScope sets the scope parameter (§3.3) when the profile names scopes.
 func (st *settings) addScope(form url.Values) {
 	if len(st.scopes) > 0 {
 		form.Set("scope", strings.Join(st.scopes, " "))
-	}
-	if len(st.audience) == 1 {
-		form.Set("audience", st.audience[0])
 	}
 }
 
 // oauth2Token posts form to the token endpoint with the client's
 // authentication and reads a §5.1 answer. oldRefresh is the refresh token
 // being used, if any: an answer without a new one keeps it, a new one
-// replaces it (rotation), and invalid_grant means log in again.
+// replaces it (rotation), and invalid_grant or a 401 is KindLoginRequired.
 func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values, oldRefresh string) (*core.Credential, error) {
-	what := "token request"
-	if oldRefresh != "" {
-		what = "refresh"
+	if err := requireAbsolute("token_url", st.tokenURL); err != nil {
+		return nil, err
 	}
-	x := exchange{what: what, method: "POST", url: st.tokenURL, ctype: "application/x-www-form-urlencoded"}
-	if u, err := url.Parse(st.tokenURL); err != nil || !u.IsAbs() {
-		return nil, core.Errorf(core.KindConfig, "token_url %q is relative: give the profile a url, or an absolute URL", st.tokenURL)
+	x := exchange{what: "token request", method: http.MethodPost, url: st.tokenURL, ctype: "application/x-www-form-urlencoded"}
+	if oldRefresh != "" {
+		x.what, x.secrets = "refresh", []string{oldRefresh}
 	}
 	switch {
 	case st.clientID == "":
@@ -60,35 +60,28 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 			form.Set("client_secret", st.clientSecret)
 		}
 	default:
-		x.user = url.UserPassword(st.clientID, st.clientSecret)
+		x.basicUser, x.basicPassword = st.clientID, st.clientSecret
 	}
 	x.body = []byte(form.Encode())
-	a, err := s.do(ctx, st, x)
+	doc, err := s.do(ctx, st, x)
 	if err != nil {
-		var se *statusErr
-		if errors.As(err, &se) && oldRefresh != "" && (se.code == "invalid_grant" || se.status == 401) {
-			return nil, core.Wrap(core.KindLoginRequired, err, "the refresh token was refused; requesting a new token")
+		if se, ok := errors.AsType[*statusErr](err); ok && oldRefresh != "" && (se.code == "invalid_grant" || se.status == http.StatusUnauthorized) {
+			return nil, core.Wrap(core.KindLoginRequired, err, "the refresh token was refused; request a new token")
 		}
 		return nil, err
 	}
-	token, _, ok := firstString(a.doc, []string{"access_token"})
+	from := x.what + " " + redact(st.tokenURL)
+	token, ok := firstString(doc, "access_token")
 	if !ok {
-		return nil, core.Errorf(core.KindNetwork, "%s %s: the answer has no access_token (RFC 6749 §5.1); it has the keys %s",
-			what, redact(st.tokenURL), strings.Join(keys(a.doc), ", "))
+		return nil, core.Errorf(core.KindNetwork, "%s: the answer has no access_token (RFC 6749 §5.1); it has the keys %s",
+			from, strings.Join(leafPaths(doc), ", "))
 	}
-	if tt, _ := lookupString(a.doc, "token_type"); !strings.EqualFold(tt, "bearer") && st.prefix == "Bearer" {
-		return nil, core.Errorf(core.KindNetwork, "%s %s: token_type is %q, not bearer; set prefix if the API expects it that way", what, redact(st.tokenURL), tt)
+	if tt, _ := firstString(doc, "token_type"); !strings.EqualFold(tt, "bearer") && st.prefix == "Bearer" {
+		return nil, core.Errorf(core.KindNetwork, "%s: token_type is %s, not bearer; set prefix if the API expects it that way", from, printable(tt))
 	}
-	refreshToken, _ := lookupString(a.doc, "refresh_token")
-	if refreshToken == "" {
+	refreshToken, ok := firstString(doc, "refresh_token")
+	if !ok {
 		refreshToken = oldRefresh
 	}
-	lifetime, _ := seconds(a.doc, []string{"expires_in"})
-	return s.credential(st, token, refreshToken, lifetime, what+" "+redact(st.tokenURL))
-}
-
-func lookupString(doc any, path string) (string, bool) {
-	v, ok := lookup(doc, path)
-	s, isString := v.(string)
-	return s, ok && isString
+	return s.credential(st, token, refreshToken, lifetime(doc, "expires_in"), from)
 }

@@ -5,14 +5,15 @@
 // or from a secret reference; it refreshes it, reacts to RFC 6750
 // challenges, and offers the actions decode, verify and sign.
 //
-// JWTs are read with github.com/golang-jwt/jwt/v5. A token's exp claim is
-// read without verification only to know when to renew it: the client
-// usually has no key, and the server decides.
+// Compact JWS are parsed and their claims checked by this package (RFC 7515,
+// 7519, 8725); signatures are made and checked with the signing methods of
+// github.com/golang-jwt/jwt/v5. A token's exp claim is read without
+// verification only to know when to renew it: the client usually has no
+// key, and the server decides.
 package jwt
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -33,9 +34,11 @@ const Version = "0.1.0"
 type Scheme struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// HTTP sends the requests to login and token endpoints; nil means a
-	// client that honours the proxy variables. Each exchange is bounded by
-	// the profile's timeout.
+	// HTTP sends the requests to login, refresh and token endpoints, and
+	// the JWKS fetches of verify --jwks. nil means http.DefaultClient, which
+	// honours the proxy variables, for the endpoints (each exchange is
+	// bounded by the profile's timeout) and a client with a 10 s timeout for
+	// JWKS. An exchange never follows a redirect to another host.
 	HTTP *http.Client
 }
 
@@ -84,8 +87,10 @@ func (s *Scheme) Configure(_ context.Context, cfg core.Config) []core.Diagnostic
 			_, _, err = Mint(opts)
 		}
 		if err != nil {
+			// MintOptionsFromConfig starts its messages with the key at
+			// fault; Mint's are about the key.
 			field, msg := "key", message(err)
-			for _, f := range []string{"algorithm", "key", "ttl", "audience", "claims"} {
+			for _, f := range []string{"algorithm", "ttl"} {
 				if rest, ok := strings.CutPrefix(msg, f+": "); ok {
 					field, msg = f, rest
 				}
@@ -142,27 +147,35 @@ func (s *Scheme) Refresh(ctx context.Context, req core.RefreshRequest) (*core.Cr
 		return s.credential(st, st.token, "", 0, "token")
 	case modeOAuth2:
 		if refreshToken == "" {
-			return nil, core.Errorf(core.KindLoginRequired, "no refresh token: request a new token")
+			return nil, core.Errorf(core.KindLoginRequired, "no refresh token; request a new token")
 		}
 		return s.oauth2Token(ctx, st, st.refreshForm(refreshToken), refreshToken)
 	}
 	if st.refreshURL == "" || refreshToken == "" {
-		return nil, core.Errorf(core.KindLoginRequired, "this profile cannot refresh: log in again")
+		return nil, core.Errorf(core.KindLoginRequired, "this profile cannot refresh; log in again")
 	}
 	return s.refresh(ctx, st, refreshToken)
 }
 
-// state is what a credential keeps for the plugin.
+// state is what a credential keeps for the plugin in Credential.State.
 type state struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
+// stateOf reads c's state. A missing or unreadable state is the zero state:
+// no refresh token, so renewal falls back on a new login.
 func stateOf(c *core.Credential) state {
 	var st state
 	if c != nil && len(c.State) > 0 {
-		json.Unmarshal(c.State, &st)
+		_ = json.Unmarshal(c.State, &st)
 	}
 	return st
+}
+
+// bearer is the credential that sends token in the profile's header, after
+// its prefix.
+func (st *settings) bearer(token string) *core.Credential {
+	return &core.Credential{Token: token, Headers: []core.Header{{Name: st.header, Value: strings.TrimSpace(st.prefix + " " + token)}}}
 }
 
 // credential builds the credential for token. lifetime, when known, sets
@@ -180,7 +193,7 @@ func (s *Scheme) credential(st *settings, token, refreshToken string, lifetime t
 	if err := checkJWTShape(token); err != nil {
 		return nil, core.Errorf(kind, "%s: %v", from, err)
 	}
-	c := &core.Credential{Token: token, Headers: []core.Header{{Name: st.header, Value: strings.TrimSpace(st.prefix + " " + token)}}}
+	c := st.bearer(token)
 	switch exp, ok := ExpiryOf(token); {
 	case lifetime > 0:
 		c.ExpiresAt = s.now().Add(lifetime).UTC()
@@ -199,18 +212,18 @@ func (s *Scheme) credential(st *settings, token, refreshToken string, lifetime t
 }
 
 // checkJWTShape refuses a token that claims to be a JWT (three segments and
-// a JSON header) but whose payload does not decode. Opaque tokens pass.
+// a JSON header with an alg) but whose payload or signature does not
+// decode. Opaque tokens pass, even with dots.
 func checkJWTShape(token string) error {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
+	if strings.Count(token, ".") != 2 {
 		return nil
 	}
-	var header map[string]any
-	if b, err := base64.RawURLEncoding.DecodeString(parts[0]); err != nil || json.Unmarshal(b, &header) != nil || header["alg"] == nil {
-		return nil // not a JWT: an opaque token that happens to hold dots
+	h, _, _ := strings.Cut(token, ".")
+	if b, err := b64url("the header", h); err != nil || jsonObject(b)["alg"] == nil {
+		return nil
 	}
-	if _, _, err := Unverified(token); err != nil {
-		return fmt.Errorf("the token looks like a JWT but is malformed: %s", message(err))
+	if _, err := parseJWS(token); err != nil {
+		return fmt.Errorf("the token looks like a JWT but is malformed: %v", err)
 	}
 	return nil
 }
@@ -225,10 +238,8 @@ func (s *Scheme) mint(st *settings, cfg core.Config) (*core.Credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core.Credential{Token: token, Headers: []core.Header{{Name: st.header, Value: strings.TrimSpace(st.prefix + " " + token)}}}
-	if !exp.IsZero() {
-		c.ExpiresAt = exp.UTC()
-	}
+	c := st.bearer(token)
+	c.ExpiresAt = exp // zero, meaning unknown, without a ttl
 	return c, nil
 }
 
@@ -236,69 +247,54 @@ func (s *Scheme) mint(st *settings, cfg core.Config) (*core.Credential, error) {
 // with error="invalid_token", or a 401 that says nothing, renews the token
 // (refresh, else a new login) for one retry; 403 insufficient_scope and
 // every other refusal is a diagnosis. WordPress answers 403
-// jwt_auth_invalid_token to a stale token: log in again.
+// jwt_auth_invalid_token to a stale token: log in again. A static token
+// cannot be renewed: the diagnosis says to replace it. The diagnosis quotes
+// the server, scrubbed of the credential's token and refresh token.
 func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
-	mode := req.Config.String("mode", modeLogin)
-	renew := core.DecisionRefresh
-	if mode == modeStatic {
-		renew = core.DecisionFail
+	res := challengeDecision(req)
+	if c := req.Credential; c != nil {
+		res.Diagnosis = scrub(res.Diagnosis, c.Token, stateOf(c).RefreshToken)
 	}
+	return res, nil
+}
+
+// challengeDecision is HandleChallenge before scrubbing.
+func challengeDecision(req core.ChallengeRequest) core.ChallengeResponse {
+	static := req.Config.String("mode", modeLogin) == modeStatic
 	challenges := httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate")
 	bearer, isBearer := httpauth.Find(challenges, "Bearer")
-	code := bearer.Params["error"]
-	desc := bearer.Params["error_description"]
-	fail := func(format string, args ...any) (core.ChallengeResponse, error) {
-		return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf(format, args...)}, nil
+	code, desc := bearer.Params["error"], oneLine(bearer.Params["error_description"], 300)
+	status, target := req.Response.Status, req.Request.Method+" "+redact(req.Request.URL)
+	fail := func(format string, args ...any) core.ChallengeResponse {
+		return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case code == "insufficient_scope":
 		need := ""
 		if sc := bearer.Params["scope"]; sc != "" {
-			need = fmt.Sprintf(" (it requires scope %q)", sc)
+			need = fmt.Sprintf(" (it requires scope %s)", printable(sc))
 		}
-		return fail("the token lacks the scope for %s %s%s: insufficient_scope, HTTP %d", req.Request.Method, redact(req.Request.URL), need, req.Response.Status)
+		return fail("the token lacks the scope for %s%s: insufficient_scope, HTTP %d", target, need, status)
 	case code == "invalid_request":
 		return fail("the server calls the request malformed (invalid_request%s)", detail(desc))
-	case req.Response.Status == http.StatusUnauthorized && (isBearer || len(challenges) == 0):
-		if renew == core.DecisionFail {
+	case status == http.StatusUnauthorized && (isBearer || len(challenges) == 0):
+		if static {
 			return fail("the server rejected the static token (HTTP 401%s); replace it", detail(code, desc))
 		}
-		return core.ChallengeResponse{Decision: renew, Diagnosis: "the token was rejected" + detail(code, desc)}, nil
-	case req.Response.Status == http.StatusUnauthorized:
+		return core.ChallengeResponse{Decision: core.DecisionRefresh, Diagnosis: "the token was rejected" + detail(code, desc)}
+	case status == http.StatusUnauthorized:
 		return fail("the server wants %s authentication, not a bearer token (HTTP 401)", challenges[0].Scheme)
-	case req.Response.Status == http.StatusForbidden && oauthError(req.Response.BodyPrefix) == "jwt_auth_invalid_token":
-		if renew == core.DecisionFail {
-			return fail("WordPress rejected the static token: %s", serverMessage(req.Response.BodyPrefix))
+	case status == http.StatusForbidden && oauthError(req.Response.BodyPrefix) == "jwt_auth_invalid_token":
+		if static {
+			return fail("WordPress rejected the static token: %s; replace it", serverMessage(req.Response.BodyPrefix))
 		}
-		return core.ChallengeResponse{Decision: core.DecisionLogin, Diagnosis: "WordPress rejected the token: " + serverMessage(req.Response.BodyPrefix)}, nil
+		return core.ChallengeResponse{Decision: core.DecisionLogin, Diagnosis: "WordPress rejected the token: " + serverMessage(req.Response.BodyPrefix)}
 	}
 	msg := serverMessage(req.Response.BodyPrefix)
 	if msg == "" {
-		msg = http.StatusText(req.Response.Status)
+		msg = http.StatusText(status)
 	}
-	return fail("forbidden: %s %s answered HTTP %d: %s", req.Request.Method, redact(req.Request.URL), req.Response.Status, msg)
-}
-
-// detail formats optional parts as " (a: b)".
-func detail(parts ...string) string {
-	var nonEmpty []string
-	for _, p := range parts {
-		if p != "" {
-			nonEmpty = append(nonEmpty, p)
-		}
-	}
-	if len(nonEmpty) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(nonEmpty, ": ") + ")"
-}
-
-// message is an error's user-facing line.
-func message(err error) string {
-	if e, ok := err.(*core.Error); ok && e.Msg != "" {
-		return e.Msg
-	}
-	return err.Error()
+	return fail("forbidden: %s answered HTTP %d: %s", target, status, msg)
 }
 
 // RunAction implements core.ActionRunner.

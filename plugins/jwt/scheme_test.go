@@ -149,8 +149,8 @@ func TestSchemeCredentialExpiry(t *testing.T) {
 
 func TestSchemeKeysNeverValues(t *testing.T) {
 	doc := map[string]any{"data": map[string]any{"jwt": "SECRET", "user": map[string]any{"id": 1.0}}, "ok": true}
-	got := strings.Join(keys(doc), ",")
+	got := strings.Join(leafPaths(doc), ",")
 	if got != "data.jwt,data.user.id,ok" {
-		t.Errorf("keys = %q", got)
+		t.Errorf("leafPaths = %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -52,8 +53,7 @@ var fields = []core.Field{
 	{Name: "scope", Type: core.TypeStringList, Help: "oauth2 mode: the scopes to request"},
 	{Name: "audience", Type: core.TypeStringList, Help: "oauth2 mode: the audience parameter (Auth0 and others); sign mode: the aud claim"},
 
-	{Name: "algorithm", Type: core.TypeString, Default: "HS256", Enum: []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"},
-		Help: "sign mode: the signing algorithm"},
+	{Name: "algorithm", Type: core.TypeString, Default: "HS256", Enum: Algorithms(), Help: "sign mode: the signing algorithm"},
 	{Name: "key", Type: core.TypeString, Secret: true, Help: "sign mode: the HMAC secret (at least as long as the hash) or a PEM private key, usually file:PATH or env:NAME"},
 	{Name: "key_id", Type: core.TypeString, Help: "sign mode: the kid header"},
 	{Name: "issuer", Type: core.TypeString, Help: "sign mode: the iss claim"},
@@ -161,6 +161,16 @@ var placeholder = regexp.MustCompile(`\{\{\s*([a-z_]+)\s*\}\}`)
 // placeholders maps each template name to where it may be used.
 var placeholders = map[string][]string{"username": {"body", "refresh_body"}, "password": {"body", "refresh_body"}, "refresh_token": {"refresh_body"}}
 
+// secrets lists the secret values that requests of st may carry: the
+// password, the client secret and the extra headers' values.
+func (st *settings) secrets() []string {
+	out := []string{st.password, st.clientSecret}
+	for _, v := range st.headers {
+		out = append(out, v)
+	}
+	return out
+}
+
 // read reads cfg, reporting every problem as a diagnostic naming its key.
 // base is the profile's url ("" when unknown, as in Configure); URLs that
 // need it are resolved only when it is given.
@@ -175,7 +185,7 @@ func read(cfg core.Config, base string) (*settings, []core.Diagnostic) {
 		username: cfg.String("username", ""),
 		password: cfg.String("password", ""),
 	}
-	for k := range cfg {
+	for _, k := range slices.Sorted(maps.Keys(cfg)) { // sorted: the first problem reported is always the same
 		if other := ownerMode(k); other != nil && !slices.Contains(other, st.mode) {
 			ds = append(ds, core.DiagError(k, "is for mode %s, but this profile's mode is %s", strings.Join(other, " or "), st.mode))
 		}
@@ -221,11 +231,16 @@ func ownerMode(key string) []string {
 	return nil
 }
 
+// readLogin reads the keys of login mode, falling back on the preset's
+// conventions and then on the defaults, and checks the templates.
 func (st *settings) readLogin(cfg core.Config, base string) []core.Diagnostic {
 	var ds []core.Diagnostic
 	st.preset = cfg.String("preset", "")
 	p := presets[st.preset]
 	st.method = strings.ToUpper(cfg.String("method", "POST"))
+	if st.method == "GET" || st.method == "HEAD" {
+		ds = append(ds, core.DiagError("method", "a %s login would send no body, so no credentials: use POST (the default) or PUT", st.method))
+	}
 	st.format = cfg.String("body_format", "json")
 	st.body = cfg.Object("body")
 	if st.body == nil {
@@ -270,6 +285,8 @@ func (st *settings) readLogin(cfg core.Config, base string) []core.Diagnostic {
 	return ds
 }
 
+// readOAuth2 reads the keys of oauth2 mode and checks that the grant has
+// what it needs.
 func (st *settings) readOAuth2(cfg core.Config, base string) []core.Diagnostic {
 	var ds []core.Diagnostic
 	st.grant = cfg.String("grant", "client_credentials")
@@ -352,8 +369,8 @@ func stringMap(cfg core.Config, key string) (map[string]string, []core.Diagnosti
 	obj := cfg.Object(key)
 	out := make(map[string]string, len(obj))
 	var ds []core.Diagnostic
-	for k, v := range obj {
-		s, ok := v.(string)
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
+		s, ok := obj[k].(string)
 		if !ok {
 			ds = append(ds, core.DiagError(key+"."+k, "expected a string"))
 			continue
@@ -376,6 +393,7 @@ func checkTemplates(key string, tree any) []core.Diagnostic {
 	return ds
 }
 
+// allowedIn lists, sorted, the placeholders the template key may use.
 func allowedIn(key string) string {
 	var names []string
 	for name, where := range placeholders {
@@ -387,6 +405,7 @@ func allowedIn(key string) string {
 	return strings.Join(names, ", ")
 }
 
+// usesPlaceholder reports whether a string of tree holds {{name}}.
 func usesPlaceholder(tree any, name string) bool {
 	found := false
 	walkStrings(tree, "", func(_, s string) {
@@ -397,14 +416,15 @@ func usesPlaceholder(tree any, name string) bool {
 	return found
 }
 
-// walkStrings calls f for every string in tree with its dot path.
+// walkStrings calls f for every string in tree with its dot path, in the
+// order of the sorted keys.
 func walkStrings(tree any, path string, f func(path, s string)) {
 	switch v := tree.(type) {
 	case string:
 		f(path, v)
 	case map[string]any:
-		for k, e := range v {
-			walkStrings(e, path+"."+k, f)
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			walkStrings(v[k], path+"."+k, f)
 		}
 	case []any:
 		for i, e := range v {

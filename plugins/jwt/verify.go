@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 
@@ -346,13 +345,4 @@ func checkAudience(claims map[string]any, want string) error {
 		return invalidf("aud does not contain %q", want)
 	}
 	return nil
-}
-
-// printable renders an untrusted header or claim value for a message:
-// quoted, and cut to 64 runes.
-func printable(s string) string {
-	if utf8.RuneCountInString(s) > 64 {
-		s = string([]rune(s)[:64]) + "…"
-	}
-	return fmt.Sprintf("%q", s)
 }

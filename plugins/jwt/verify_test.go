@@ -10,6 +10,7 @@ import (
 	"errors"
 	"maps"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,12 +87,11 @@ func TestVerifyRFCVectors(t *testing.T) {
 // TestVerifyRFC7515A1Times checks the exp boundaries on RFC 7515 A.1
 // (exp 1300819380): now == exp is expired, a 1 s leeway accepts it.
 func TestVerifyRFC7515A1Times(t *testing.T) {
-	var v rfcVector
-	for _, x := range rfcVectors(t) {
-		if x.file == "rfc7515-a1-hs256.json" {
-			v = x
-		}
+	i := slices.IndexFunc(rfcVectors(t), func(v rfcVector) bool { return v.file == "rfc7515-a1-hs256.json" })
+	if i < 0 {
+		t.Fatal("testdata/rfc/rfc7515-a1-hs256.json is missing")
 	}
+	v := rfcVectors(t)[i]
 	const exp = 1300819380
 	tests := []struct {
 		now    int64

@@ -1,0 +1,163 @@
+package jwt
+
+import (
+	"context"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/authx/authx/core"
+)
+
+// loginAt logs in with a login-mode profile whose endpoint is url.
+func loginAt(t *testing.T, url string, extra core.Config) (*core.Credential, error) {
+	t.Helper()
+	cfg := core.Config{"login_url": url, "username": "alice", "password": "hunter2-secret"}
+	for k, v := range extra {
+		cfg[k] = v
+	}
+	return New().Login(context.Background(), core.LoginRequest{Config: cfg})
+}
+
+func TestExchangeScrubsEchoedSecrets(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !strings.Contains(string(body), "hunter2-secret") || r.Header.Get("X-Api-Key") != "key-0123456789" {
+			t.Errorf("the request lacks the credentials: %s %v", body, r.Header)
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"message":"password hunter2-secret with key key-0123456789 is wrong for alice"}`)
+	}))
+	defer srv.Close()
+	_, err := loginAt(t, srv.URL+"/login?sig=abc", core.Config{"headers": map[string]any{"X-Api-Key": "key-0123456789"}})
+	requireKind(t, err, core.KindRejected, "HTTP 401: password *** with key *** is wrong for alice", []byte("hunter2-secret"), []byte("key-0123456789"))
+	if strings.Contains(err.Error(), "sig=abc") {
+		t.Fatalf("the query leaked: %v", err)
+	}
+}
+
+func TestExchangeRedirects(t *testing.T) {
+	final := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/redirect-away" {
+			t.Error("the redirect to another host was followed")
+		}
+		io.WriteString(w, `{"token":"opaque-token"}`)
+	}))
+	defer final.Close()
+	// The same server under another host name: localhost instead of 127.0.0.1.
+	elsewhere := strings.Replace(final.URL, "127.0.0.1", "localhost", 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/login": // like Django's APPEND_SLASH, but keeping the method
+			http.Redirect(w, r, "/login/", http.StatusPermanentRedirect)
+		case "/login/":
+			io.WriteString(w, `{"token":"opaque-token"}`)
+		case "/away":
+			http.Redirect(w, r, elsewhere+"/redirect-away?code=1", http.StatusTemporaryRedirect)
+		}
+	}))
+	defer srv.Close()
+
+	c, err := loginAt(t, srv.URL+"/login", nil)
+	if err != nil || c.Token != "opaque-token" {
+		t.Fatalf("same-host redirect: %v %+v", err, c)
+	}
+	_, err = loginAt(t, srv.URL+"/away", nil)
+	requireKind(t, err, core.KindNetwork, "redirected to "+elsewhere+"/redirect-away, and authx sends no credentials to another host")
+	if strings.Contains(err.Error(), "code=1") {
+		t.Fatalf("the query leaked: %v", err)
+	}
+}
+
+func TestExchangeAnswerTooLarge(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"token":"x","pad":"`+strings.Repeat("a", maxBody)+`"}`)
+	}))
+	defer srv.Close()
+	_, err := loginAt(t, srv.URL+"/login", nil)
+	requireKind(t, err, core.KindNetwork, "the answer is larger than 1048576 bytes")
+}
+
+func TestExchangeLifetime(t *testing.T) {
+	tests := []struct {
+		v    any
+		want time.Duration
+	}{
+		{3600.0, time.Hour},
+		{"90", 90 * time.Second},
+		{0.5, 500 * time.Millisecond},
+		{0.0, 0},
+		{-5.0, 0},
+		{1e300, 0}, // does not fit a time.Duration: unknown, not a wrapped-around expiry
+		{"Inf", 0},
+		{"NaN", 0},
+		{math.MaxInt64 / 1e9, 0},
+		{"soon", 0},
+		{true, 0},
+		{nil, 0},
+	}
+	for _, tt := range tests {
+		if got := lifetime(map[string]any{"expires_in": tt.v}, "expires_in"); got != tt.want {
+			t.Errorf("lifetime(%v) = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+	// The first path with a usable value wins.
+	doc := map[string]any{"expires_in": "never", "data": map[string]any{"expiresIn": 60.0}}
+	if got := lifetime(doc, "expires_in", "data.expiresIn"); got != time.Minute {
+		t.Errorf("fallback path: %v", got)
+	}
+}
+
+func TestMessagesOneLine(t *testing.T) {
+	if got := oneLine("  a\n\tb   c ", 10); got != "a b c" {
+		t.Errorf("oneLine = %q", got)
+	}
+	// A cut never splits a rune.
+	if got := oneLine(strings.Repeat("é", 5), 3); got != "ééé…" || !utf8.ValidString(got) {
+		t.Errorf("oneLine = %q", got)
+	}
+	if got := printable("a\"\n" + strings.Repeat("x", 100)); got != `"a\"\n`+strings.Repeat("x", 61)+`…"` {
+		t.Errorf("printable = %s", got)
+	}
+	if got := redact("https://u:p@example.com/p?q=1#f"); got != "https://example.com/p" {
+		t.Errorf("redact = %s", got)
+	}
+	if got := scrub("token abcd and ab", "abcd", "ab", ""); got != "token *** and ab" {
+		t.Errorf("scrub = %q", got)
+	}
+}
+
+// A refused refresh token is KindLoginRequired, and neither it nor the
+// client secret reaches the message when the server echoes them.
+func TestOAuth2RefreshRefusedIsScrubbed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":"invalid_grant","error_description":"refresh token `+r.PostForm.Get("refresh_token")+` of client secret `+r.PostForm.Get("client_secret")+` expired"}`)
+	}))
+	defer srv.Close()
+	state := []byte(`{"refresh_token":"rt-0123456789"}`)
+	_, err := New().Refresh(context.Background(), core.RefreshRequest{
+		Config:     core.Config{"mode": "oauth2", "token_url": srv.URL, "client_id": "c", "client_secret": "cs-0123456789", "client_auth": "body"},
+		Credential: &core.Credential{Token: "old", State: state},
+	})
+	requireKind(t, err, core.KindLoginRequired, "the refresh token was refused; request a new token: refresh "+srv.URL+": HTTP 400: refresh token *** of client secret *** expired (invalid_grant)",
+		[]byte("rt-0123456789"), []byte("cs-0123456789"))
+}
+
+func TestSchemeChallengeScrubsTheToken(t *testing.T) {
+	res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{
+		Config:     core.Config{"mode": "login"},
+		Credential: &core.Credential{Token: "tok-0123456789", State: []byte(`{"refresh_token":"rt-0123456789"}`)},
+		Request:    core.HTTPRequest{Method: "GET", URL: "https://api.example.com/x"},
+		Response:   core.HTTPResponse{Status: 403, BodyPrefix: []byte(`{"message":"token tok-0123456789 (refresh rt-0123456789) may not read x"}`)},
+	})
+	if err != nil || res.Decision != core.DecisionFail || res.Diagnosis != "forbidden: GET https://api.example.com/x answered HTTP 403: token *** (refresh ***) may not read x" {
+		t.Fatalf("%v %+v", err, res)
+	}
+}
