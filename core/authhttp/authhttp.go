@@ -13,6 +13,8 @@ package authhttp
 
 import (
 	"context"
+	"crypto/sha256"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -106,7 +108,13 @@ func apply(r *http.Request, cred *core.Credential, src Source) error {
 	if !ok {
 		return core.Errorf(core.KindPlugin, "the credential needs per-request signing but its source cannot sign")
 	}
-	hs, err := signer.Sign(r.Context(), cred, describeRequest(r))
+	described := describeRequest(r)
+	digest, err := bodyDigest(r)
+	if err != nil {
+		return err
+	}
+	described.BodySHA256 = digest
+	hs, err := signer.Sign(r.Context(), cred, described)
 	if err != nil {
 		return err
 	}
@@ -122,9 +130,30 @@ func closeBody(r *http.Request) {
 	}
 }
 
-// describeRequest is what a plugin sees of a request. The body digest is
-// left empty here; signing schemes that need it get it from Client, which
-// can read a replayable body.
+// bodyDigest returns the SHA-256 of r's body, read through a second copy
+// from GetBody so that the body itself still streams: a file body is read
+// twice, never held in memory. A request without a body has the digest of
+// the empty string; a body that cannot be read twice cannot be signed.
+func bodyDigest(r *http.Request) ([]byte, error) {
+	h := sha256.New()
+	if r.Body != nil && r.Body != http.NoBody {
+		if r.GetBody == nil {
+			return nil, core.Errorf(core.KindConfig, "%s %s: the request must be signed but its body can be read only once (set Request.GetBody)", r.Method, redactURL(r))
+		}
+		body, err := r.GetBody()
+		if err != nil {
+			return nil, core.Wrap(core.KindConfig, err, "reading the request body to sign it")
+		}
+		defer body.Close()
+		if _, err := io.Copy(h, body); err != nil {
+			return nil, core.Wrap(core.KindConfig, err, "reading the request body to sign it")
+		}
+	}
+	return h.Sum(nil), nil
+}
+
+// describeRequest is what a plugin sees of a request: method, URL and
+// headers without credentials (the body digest is added for signing).
 func describeRequest(r *http.Request) core.HTTPRequest {
 	return core.HTTPRequest{Method: r.Method, URL: r.URL.String(), Header: redacted(r.Header)}
 }

@@ -2,7 +2,9 @@ package authhttp
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -232,4 +234,50 @@ func mustRequest(method, u string) *http.Request {
 		panic(err)
 	}
 	return r
+}
+
+// signingSource asks for per-request signing and records what it was asked
+// to sign.
+type signingSource struct{ signed []core.HTTPRequest }
+
+func (s *signingSource) Credential(context.Context) (*core.Credential, error) {
+	return &core.Credential{PerRequest: true}, nil
+}
+
+func (s *signingSource) Sign(_ context.Context, _ *core.Credential, req core.HTTPRequest) ([]core.Header, error) {
+	s.signed = append(s.signed, req)
+	return []core.Header{{Name: "X-Signature", Value: fmt.Sprintf("%x", req.BodySHA256)}}, nil
+}
+
+// A signing scheme gets the SHA-256 of the body, and the body still arrives
+// whole.
+func TestTransportSignsTheBodyDigest(t *testing.T) {
+	var gotBody, gotSig string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		gotBody, gotSig = string(b), r.Header.Get("X-Signature")
+	}))
+	defer srv.Close()
+	src := &signingSource{}
+	client := &http.Client{Transport: &Transport{Source: src, Scope: []string{srv.URL + "/"}}}
+	for _, body := range []string{"", "a=1&b=2"} {
+		req, _ := http.NewRequest("POST", srv.URL+"/x", strings.NewReader(body))
+		if body == "" {
+			req.Body, req.GetBody = http.NoBody, nil
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := fmt.Sprintf("%x", sha256.Sum256([]byte(body)))
+		if gotSig != want || gotBody != body {
+			t.Errorf("body %q: signature over %s, server got %q; want %s", body, gotSig, gotBody, want)
+		}
+	}
+	// A body that cannot be read twice cannot be signed: a clear error, not a wrong signature.
+	req, _ := http.NewRequest("POST", srv.URL+"/x", io.NopCloser(strings.NewReader("once")))
+	if _, err := client.Do(req); core.KindOf(err) != core.KindConfig || !strings.Contains(err.Error(), "GetBody") {
+		t.Errorf("unreplayable body: %v", err)
+	}
 }

@@ -65,6 +65,9 @@ type Options struct {
 	Logger hclog.Logger
 	// DescribeCache is the file that caches plugin descriptions; "" disables it.
 	DescribeCache string
+	// Stdout receives what plugins write to their stdout after the
+	// handshake, which the protocol forbids; nil discards it.
+	Stdout io.Writer
 }
 
 // Host starts plugins and kills them all on Close.
@@ -274,6 +277,7 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 		Logger:           h.opts.Logger.Named(scheme),
 		Managed:          true,
 		GRPCDialOptions:  []grpc.DialOption{grpc.WithChainUnaryInterceptor(p.crashInterceptor)},
+		SyncStdout:       h.opts.Stdout,
 	})
 	h.mu.Lock()
 	h.running = append(h.running, p)
