@@ -16,6 +16,12 @@ prints tokens and headers for curl, wget and any other program.
   authx header --scheme basic --set username=alice --set password=env:PW
   authx token work                 # a profile from ~/.config/authx/config.yaml
   authx header --url https://ci.example.com/job/x/build
+  authx request ci POST /job/deploy/build
+  authx curl work -- -sS https://api.example.com/v1/items
+
+Plugins add their own commands, 'authx SCHEME ACTION' (e.g. 'authx jwt
+decode TOKEN', 'authx jenkins whoami -p ci'); 'authx plugins describe SCHEME'
+lists them.
 
 Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
 		SilenceUsage:  true,
