@@ -301,3 +301,22 @@ func TestWgetInterruptRemovesItsConfig(t *testing.T) {
 		t.Errorf("temporary wgetrc left behind after SIGINT: %v", files)
 	}
 }
+
+// A profile's env: map names more variables for exec.
+func TestExecProfileEnv(t *testing.T) {
+	srv := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(testkitConfig(srv.URL, "") + "    env: {API_TOKEN: token, API_AUTH: authorization, X_VIA: \"header:Authorization\"}\n")
+	r := e.run("exec", "tk", "--", "sh", "-c", `test "$API_TOKEN" = "$AUTHX_TOKEN" && test "$API_AUTH" = "Bearer $API_TOKEN" && test "$X_VIA" = "$API_AUTH"`)
+	if r.code != 0 {
+		t.Errorf("exec with env: %+v", r)
+	}
+	e.config(testkitConfig(srv.URL, "") + "    env: {C: cookie}\n")
+	if r := e.run("exec", "tk", "--", "true"); r.code != 2 || !strings.Contains(r.stderr, "env.C: the credential has no cookie") {
+		t.Errorf("env naming what the credential lacks: %+v", r)
+	}
+	e.config(testkitConfig(srv.URL, "") + "    env: {1BAD: token}\n")
+	if r := e.run("exec", "tk", "--", "true"); r.code != 2 || !strings.Contains(r.stderr, "profiles.tk.env.1BAD") {
+		t.Errorf("bad variable name: %+v", r)
+	}
+}

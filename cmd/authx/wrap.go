@@ -199,7 +199,9 @@ func (a *app) execCommand() *cobra.Command {
 		Long: `Run COMMAND with the profile's credentials in its environment (and only
 its own): AUTHX_TOKEN (the bare token), AUTHX_AUTHORIZATION, AUTHX_COOKIE and
 AUTHX_HEADER_<NAME> for every other header, as 'authx header --format env'
-names them. Signals are forwarded; authx exits with COMMAND's exit code.
+names them, and the variables the profile's env: map names (e.g.
+env: {GITHUB_TOKEN: token}). Signals are forwarded; authx exits with
+COMMAND's exit code.
 
   authx exec work -- sh -c 'curl -H "Authorization: $AUTHX_AUTHORIZATION" https://api.example.com/'`,
 		Args: cobra.ArbitraryArgs,
@@ -212,12 +214,16 @@ names them. Signals are forwarded; authx exits with COMMAND's exit code.
 				return core.Errorf(core.KindConfig, "exec needs a COMMAND after --")
 			}
 			t.profile = profile
-			_, res, err := a.credential(cmd, &t)
+			s, res, err := a.credential(cmd, &t)
+			if err != nil {
+				return err
+			}
+			named, err := profileEnv(s.Profile.Name, s.Profile.Env, res.Credential)
 			if err != nil {
 				return err
 			}
 			c := exec.Command(rest[0], rest[1:]...)
-			c.Env = append(os.Environ(), credentialEnv(res.Credential)...)
+			c.Env = append(append(os.Environ(), credentialEnv(res.Credential)...), named...)
 			return a.runChild(c)
 		},
 	}

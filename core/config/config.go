@@ -68,6 +68,10 @@ type Profile struct {
 	// are not resolved.
 	Config map[string]any
 	Plugin PluginEntry
+	// Env names more variables for `authx exec`: variable name → "token",
+	// "authorization", "cookie" or "header:NAME". It is not part of the
+	// profile's identity: changing it keeps the cached credential.
+	Env map[string]string
 }
 
 // PluginEntry locates or pins a plugin binary.
@@ -200,7 +204,7 @@ var hexSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
 var (
 	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "cache_dir"}
-	profileKeys = []string{"scheme", "match", "url", "config", "plugin"}
+	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env"}
 	pluginKeys  = []string{"path", "sha256"}
 )
 
@@ -280,8 +284,31 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 		if v, ok := m["plugin"]; ok {
 			p.Plugin = d.plugin(key+".plugin", v)
 		}
+		p.Env = d.env(key+".env", m["env"])
 		f.Profiles[name] = p
 	}
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// env reads a profile's env: map (variable → what it holds).
+func (d *decoder) env(key string, v any) map[string]string {
+	m := d.mapAt(key, v)
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for _, name := range sortedKeys(m) {
+		what := d.str(key+"."+name, m[name])
+		switch {
+		case !envName.MatchString(name):
+			d.fail(key+"."+name, "not an environment variable name (letters, digits and '_', not starting with a digit)")
+		case what != "token" && what != "authorization" && what != "cookie" && !strings.HasPrefix(what, "header:"):
+			d.fail(key+"."+name, "%q: expected token, authorization, cookie or header:NAME", what)
+		}
+		out[name] = what
+	}
+	return out
 }
 
 func (d *decoder) mapAt(key string, v any) map[string]any {
