@@ -58,7 +58,7 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"typo top-level", "profile: {}\n", `profile: unknown key; did you mean "profiles"?`},
 		{"typo profile key", "profiles:\n  w: {shceme: basic}\n", `profiles.w.shceme: unknown key; did you mean "scheme"?`},
-		{"unknown far key", "profiles:\n  w: {scheme: basic, zzzzzz: 1}\n", `profiles.w.zzzzzz: unknown key (expected one of: scheme, match, url, config, plugin)`},
+		{"unknown far key", "profiles:\n  w: {scheme: basic, zzzzzz: 1}\n", `profiles.w.zzzzzz: unknown key (expected one of: scheme, match, url, config, plugin, env)`},
 		{"missing scheme", "profiles:\n  w: {match: https://a.example/}\n", `profiles.w.scheme: required`},
 		{"scheme not a string", "profiles:\n  w: {scheme: [a]}\n", `profiles.w.scheme: expected a string`},
 		{"bad duration", "refresh_skew: soon\n", `refresh_skew: "soon" is not a duration`},
