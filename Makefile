@@ -24,7 +24,7 @@ test:
 
 # Builds everything, starts the demo API on loopback and runs authx against it.
 demo: build
-	$(GO) build -o $(BIN)/ ./core/demoserver/cmd/authx-demo-server
+	$(GO) build -o $(BIN)/ ./core/demoserver/cmd/authx-demo-server ./plugins/jwt/jwttest/cmd/authx-jwt-test-server
 	@BIN=$(BIN) sh docs/demo.sh
 
 # Cached vs cold `authx token` next to a bare Go binary's start.

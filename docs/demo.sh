@@ -35,3 +35,28 @@ else
 fi
 echo
 echo "demo OK: the request above was authenticated by authx's basic plugin."
+
+# Part two: a WordPress-style JWT API (the test suite's emulator), a
+# three-line profile, and authx logging in once and caching the token.
+AUTHX_JWT_TEST_PASSWORD="$DEMO_PASSWORD" "$BIN/authx-jwt-test-server" -user alice >"$tmp/jwturl" 2>/dev/null &
+jwtserver=$!
+trap 'kill $server $jwtserver 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$tmp/jwturl" ] && break; sleep 0.2; done
+JWT_URL=$(head -1 "$tmp/jwturl")
+mkdir -p "$XDG_CONFIG_HOME/authx"
+printf 'profiles:\n  blog:\n    scheme: jwt\n    url: %s\n    config: {preset: wordpress, username: alice, password: env:PW}\n' "$JWT_URL" \
+	>"$XDG_CONFIG_HOME/authx/config.yaml"
+echo
+echo "A WordPress-style JWT API on $JWT_URL, and the profile for it:"
+sed 's/^/    /' "$XDG_CONFIG_HOME/authx/config.yaml"
+echo
+echo '$ authx request blog GET /wp-json/wp/v2/users/me --fail'
+"$BIN/authx" request blog GET /wp-json/wp/v2/users/me --fail
+echo
+echo '$ authx status'
+"$BIN/authx" status
+echo
+echo '$ authx token blog | authx jwt decode -'
+"$BIN/authx" token blog | "$BIN/authx" jwt decode - 2>&1
+echo
+echo "demo OK: the jwt plugin logged in once; the token is cached until shortly before it expires."

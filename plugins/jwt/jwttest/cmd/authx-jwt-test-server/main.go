@@ -8,6 +8,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
@@ -19,7 +20,7 @@ import (
 
 func main() {
 	user := flag.String("user", "alice", "login `NAME` (or EMAIL) of the single user")
-	password := flag.String("password", "wonderland", "the user's `PASSWORD`")
+	password := flag.String("password", "", "the user's `PASSWORD` (default $AUTHX_JWT_TEST_PASSWORD, else wonderland)")
 	accessTTL := flag.Duration("access-ttl", 0, "access token lifetime (default 1h)")
 	refreshTTL := flag.Duration("refresh-ttl", 0, "refresh token lifetime (default 24h)")
 	rotate := flag.Bool("rotate", false, "rotate refresh tokens on every refresh")
@@ -27,6 +28,9 @@ func main() {
 	client := flag.String("client", "cli", "OAuth2 client_id")
 	secret := flag.String("client-secret", "s3cret-client", "OAuth2 client_secret (empty: a public client)")
 	flag.Parse()
+	if *password == "" {
+		*password = cmp.Or(os.Getenv("AUTHX_JWT_TEST_PASSWORD"), "wonderland")
+	}
 
 	s := jwttest.Start(jwttest.Options{
 		Users:         map[string]string{*user: *password},
