@@ -26,6 +26,10 @@ func (a *app) credential(cmd *cobra.Command, t *target) (*session.Session, *sess
 	if err != nil {
 		return nil, nil, profileErr(s.Profile.Name, err)
 	}
+	if res.Credential.PerRequest {
+		// Headers printed or handed to a child now would be unsigned.
+		return nil, nil, core.Errorf(core.KindUnsupported, "profile %q: scheme %s signs each request; use 'authx request' (or the Go library, docs/library.md), which has the plugin sign it", s.Profile.Name, s.Profile.Scheme)
+	}
 	return s, res, nil
 }
 
