@@ -10,7 +10,7 @@ PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 PROTO   := core/proto/authx/plugin/v1/plugin.proto
 
-.PHONY: build install test demo bench bench-download generate generate-check clean
+.PHONY: build install test examples demo bench bench-download generate generate-check clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(CMDS)
@@ -21,6 +21,11 @@ install:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# The third-party plugin examples under docs/examples, each its own module:
+# built, conformance-tested and run end to end against the authx of this tree.
+examples:
+	cd docs/examples/hmac-signer && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 # Builds everything, starts the demo API on loopback and runs authx against it.
 demo: build

@@ -1,17 +1,23 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/host"
 	"github.com/authx/authx/core/pluginrpc"
+	"github.com/authx/authx/core/plugintest"
+	"github.com/authx/authx/core/secret"
 	"github.com/authx/authx/core/session"
 )
 
@@ -29,7 +35,7 @@ func (a *app) pluginSpec(scheme string) host.Spec {
 }
 
 func (a *app) pluginsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "plugins", Short: "List and describe installed scheme plugins"}
+	cmd := &cobra.Command{Use: "plugins", Short: "List, describe and test scheme plugins"}
 	var listJSON bool
 	list := &cobra.Command{
 		Use:   "list",
@@ -108,8 +114,170 @@ is started only when its binary changed.`,
 		},
 	}
 	describe.Flags().BoolVar(&descJSON, "json", false, "print JSON")
-	cmd.AddCommand(list, describe)
+
+	var pt pluginTest
+	test := &cobra.Command{
+		Use:   "test PATH",
+		Short: "Run the conformance checks against a plugin binary",
+		Long: `Run the plugin protocol's conformance checks against the plugin executable
+at PATH, whatever its language. authx starts it as it starts any plugin and
+checks the handshake and health, a well-formed and cheap Describe, the config
+schema, Configure refusing bad config field by field, Login (answering its
+prompts from --answers), Refresh, Apply, HandleChallenge, Logout and RunAction
+(refused with UNIMPLEMENTED when not claimed), that nothing is written to
+stdout after the handshake, and that the plugin exits when its host is killed.
+
+--config FILE is a YAML or JSON map holding a valid profile config, as a
+profile's config: does. References (env:, file:, cmd:) in the fields the
+plugin marks secret are resolved; prompt: fails (use --answers for what the
+plugin asks itself). Without --config, the checks that need a login are
+skipped. --answers FILE is a YAML or JSON map from the
+plugin's prompt ids to the answers.
+
+Prints one line per check; exits 6 when a check fails.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pt.path = args[0]
+			return a.testPlugin(cmd.Context(), pt)
+		},
+	}
+	test.Flags().StringVar(&pt.config, "config", "", "the profile config to log in with: a YAML or JSON `FILE`")
+	test.Flags().StringVar(&pt.answers, "answers", "", "answers to the plugin's prompts: a YAML or JSON `FILE` mapping prompt id to answer")
+	test.Flags().StringVar(&pt.url, "url", "", "the profile `URL` sent with the calls")
+	cmd.AddCommand(list, describe, test)
 	return cmd
+}
+
+// pluginTest is what `authx plugins test` was given.
+type pluginTest struct {
+	path, config, answers, url string
+}
+
+// testPlugin runs the conformance kit and prints its table. A failed check
+// is a plugin failure (exit 6).
+func (a *app) testPlugin(ctx context.Context, t pluginTest) error {
+	o := plugintest.Options{Path: t.path, URL: t.url}
+	if t.config != "" {
+		raw, err := readMapFile("--config", t.config)
+		if err != nil {
+			return err
+		}
+		if o.Config, err = a.resolveSecrets(ctx, t.path, t.config, raw); err != nil {
+			return err
+		}
+	}
+	if t.answers != "" {
+		var err error
+		if o.Answers, err = readAnswers(t.answers); err != nil {
+			return err
+		}
+	}
+	report := plugintest.Run(ctx, o)
+	report.WriteTable(a.stdout)
+	failed := 0
+	for _, r := range report {
+		if r.Status == plugintest.Fail {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return core.Errorf(core.KindPlugin, "%d of %d checks failed", failed, len(report))
+	}
+	return nil
+}
+
+// resolveSecrets resolves the secret references in the fields the plugin
+// at path marks secret, as a session does for a profile, without prompting.
+// The plugin is started only when raw holds a reference. When it cannot be
+// started or described, raw is returned as is: the checks report why.
+func (a *app) resolveSecrets(ctx context.Context, path, file string, raw map[string]any) (map[string]any, error) {
+	if !hasRef(raw) {
+		return raw, nil
+	}
+	d, err := a.describeAt(ctx, path)
+	if err != nil {
+		return raw, nil
+	}
+	resolver := &secret.Resolver{}
+	cfg := make(map[string]any, len(raw))
+	for k, v := range raw {
+		if f, ok := d.Field(k); ok && f.Secret {
+			r, err := resolver.ResolveTree(ctx, v)
+			if err != nil {
+				return nil, core.Wrap(core.KindOf(err), err, fmt.Sprintf("--config %s: %s", file, k))
+			}
+			v = r
+		}
+		cfg[k] = v
+	}
+	return cfg, nil
+}
+
+// describeAt starts the plugin at path once for its description.
+func (a *app) describeAt(ctx context.Context, path string) (core.Description, error) {
+	scheme := strings.TrimPrefix(filepath.Base(path), host.BinaryPrefix)
+	if !host.ValidSchemeName(scheme) {
+		scheme = "plugin" // the host needs a name; the checks compare the real one
+	}
+	p, err := a.plugins().Start(ctx, host.Spec{Scheme: scheme, Path: path})
+	if err != nil {
+		return core.Description{}, err
+	}
+	defer p.Kill()
+	return p.Describe(ctx)
+}
+
+// hasRef reports whether a string inside v is a secret reference.
+func hasRef(v any) bool {
+	switch t := v.(type) {
+	case string:
+		return secret.IsRef(t)
+	case map[string]any:
+		for _, e := range t {
+			if hasRef(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if hasRef(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readMapFile reads a YAML or JSON map (JSON is YAML); flag names the
+// option for messages.
+func readMapFile(flag, path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, core.Wrap(core.KindConfig, err, flag)
+	}
+	m := map[string]any{}
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, core.Errorf(core.KindConfig, "%s %s: not a YAML or JSON map: %s", flag, path, strings.Join(strings.Fields(err.Error()), " "))
+	}
+	return m, nil
+}
+
+// readAnswers reads the --answers file: prompt id → answer; numbers and
+// booleans are taken as written.
+func readAnswers(path string) (map[string]string, error) {
+	m, err := readMapFile("--answers", path)
+	if err != nil {
+		return nil, err
+	}
+	answers := make(map[string]string, len(m))
+	for id, v := range m {
+		switch v.(type) {
+		case map[string]any, []any, nil:
+			return nil, core.Errorf(core.KindConfig, "--answers %s: %s: an answer is a string", path, id)
+		}
+		answers[id] = fmt.Sprint(v)
+	}
+	return answers, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

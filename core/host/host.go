@@ -226,7 +226,14 @@ type Plugin struct {
 	proc      *plugin.Client
 	runner    *cmdRunner
 	socketDir string
+	conn      *grpc.ClientConn
 }
+
+// Conn returns the gRPC connection to the plugin, for callers that speak
+// below pluginrpc.Client: the conformance kit's health check and raw calls.
+// Calls on it go through the same crash detection as the Client's. It is
+// closed by Kill.
+func (p *Plugin) Conn() *grpc.ClientConn { return p.conn }
 
 // PID returns the plugin's process id as go-plugin reports it.
 func (p *Plugin) PID() string { return p.runner.ID() }
@@ -267,6 +274,9 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 			cmd := exec.Command(path)
 			cmd.Env = append(env, spec.Env...)
 			r, err := newCmdRunner(l, cmd)
+			if err == nil && h.opts.Stdout != nil {
+				r.teeAfterHandshake(h.opts.Stdout)
+			}
 			p.runner = r
 			return r, err
 		},
@@ -297,6 +307,9 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 		return nil, core.Wrap(core.KindPlugin, err, "plugin "+path+" does not serve the authx scheme service")
 	}
 	p.Client = raw.(*pluginrpc.Client)
+	if g, ok := rpc.(*plugin.GRPCClient); ok {
+		p.conn = g.Conn
+	}
 	return p, nil
 }
 

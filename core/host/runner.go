@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -80,6 +81,37 @@ func (r *cmdRunner) Kill(context.Context) error {
 }
 
 func (r *cmdRunner) Stdout() io.ReadCloser { return r.stdout }
+
+// teeAfterHandshake makes what the plugin writes on its stdout after the
+// handshake line also go to w. go-plugin reads the handshake from that pipe
+// and drains the rest; a Go plugin's own os.Stdout goes through go-plugin's
+// stdio forwarding instead, but a plugin in another language writes here.
+func (r *cmdRunner) teeAfterHandshake(w io.Writer) {
+	r.stdout = &afterHandshake{ReadCloser: r.stdout, w: w}
+}
+
+// afterHandshake copies what it reads past the first newline to w.
+type afterHandshake struct {
+	io.ReadCloser
+	w    io.Writer
+	past bool
+}
+
+func (a *afterHandshake) Read(p []byte) (int, error) {
+	n, err := a.ReadCloser.Read(p)
+	chunk := p[:n]
+	if !a.past {
+		i := bytes.IndexByte(chunk, '\n')
+		if i < 0 {
+			return n, err
+		}
+		a.past, chunk = true, chunk[i+1:]
+	}
+	if len(chunk) > 0 {
+		a.w.Write(chunk)
+	}
+	return n, err
+}
 func (r *cmdRunner) Stderr() io.ReadCloser { return r.stderr }
 func (r *cmdRunner) Name() string          { return r.cmd.Path }
 

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestPluginsTest runs `authx plugins test` end to end: the conformance
+// kit against a real plugin binary, a table on stdout, exit 6 and one line
+// on stderr when a check fails.
+func TestPluginsTest(t *testing.T) {
+	noisyDir := t.TempDir()
+	noisy := filepath.Join(noisyDir, "authx-plugin-noisy")
+	if out, err := exec.Command("go", "build", "-o", noisy, "../../core/plugintest/testdata/noisy").CombinedOutput(); err != nil {
+		t.Fatalf("building the noisy plugin: %v\n%s", err, out)
+	}
+	basic := filepath.Join(binDir, "authx-plugin-basic")
+	files := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(files, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	withRef := write("basic.yaml", "username: alice\npassword: env:PW\n")
+	withoutPassword := write("prompt.json", `{"username": "alice"}`)
+	answers := write("answers.yaml", "password: s3cr3t-pw\n")
+
+	tests := []struct {
+		name   string
+		vars   []string
+		args   []string
+		code   int
+		rows   []string // regexps of table rows
+		stderr string   // the one line's start; "" for none
+	}{
+		{"basic", []string{"PW=s3cr3t-pw"}, []string{basic, "--config", withRef}, 0,
+			[]string{`login\s+pass\s+a token, headers: Authorization`, `exits when its host dies\s+pass`, `^16 passed, 0 failed, 1 skipped$`}, ""},
+		{"basic answering its prompt", nil, []string{basic, "--config", withoutPassword, "--answers", answers, "--url", "https://api.example.com/"}, 0,
+			[]string{`input required\s+pass\s+Login asked for password; the continuation completed`, `^17 passed, 0 failed, 0 skipped$`}, ""},
+		{"basic without config", nil, []string{basic}, 0,
+			[]string{`login\s+skip\s+no Config given`, `^13 passed, 0 failed, 4 skipped$`}, ""},
+		{"noisy", []string{"PW=s3cr3t-pw"}, []string{noisy, "--config", withRef}, 6,
+			[]string{`stdout stays clean\s+FAIL\s+27 bytes written to stdout after the handshake, which carries nothing else: "DEBUG: logging in as alice\\n"`,
+				`^15 passed, 1 failed, 1 skipped$`}, "authx: 1 of 17 checks failed\n"},
+		{"unset secret", nil, []string{basic, "--config", withRef}, 2, nil,
+			"authx: --config " + withRef + ": password: env:PW: environment variable PW is not set\n"},
+		{"missing config file", nil, []string{basic, "--config", filepath.Join(files, "nope.yaml")}, 2, nil, "authx: --config: open "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newEnv(t).set(tt.vars...).run(append([]string{"plugins", "test"}, tt.args...)...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d; stderr %q", r.code, tt.code, r.stderr)
+			}
+			lines := strings.Count(r.stderr, "\n")
+			if !strings.HasPrefix(r.stderr, tt.stderr) || (tt.stderr == "") != (lines == 0) || lines > 1 {
+				t.Errorf("stderr %q, want one line starting %q", r.stderr, tt.stderr)
+			}
+			for _, row := range tt.rows {
+				if !regexp.MustCompile(`(?m)` + row).MatchString(r.stdout) {
+					t.Errorf("no row matches %s:\n%s", row, r.stdout)
+				}
+			}
+			if tt.rows == nil && r.stdout != "" {
+				t.Errorf("stdout %q, want nothing", r.stdout)
+			}
+			if strings.Contains(r.stdout+r.stderr, "s3cr3t-pw") {
+				t.Errorf("the output shows the secret:\n%s%s", r.stdout, r.stderr)
+			}
+			noOrphans(t, noisyDir)
+		})
+	}
+}
