@@ -24,8 +24,17 @@ test:
 
 # The third-party plugin examples under docs/examples, each its own module:
 # built, conformance-tested and run end to end against the authx of this tree.
-examples:
+# The Python one runs with Debian's python3 (python3-grpcio, python3-protobuf).
+examples: build
 	cd docs/examples/hmac-signer && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	sh docs/examples/apikey-python/generate.sh --check
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	printf 'key: env:EXAMPLE_API_KEY\n' >"$$tmp/config.yaml" && \
+	export PATH="/usr/bin:$$PATH" EXAMPLE_API_KEY=example-key-0123 XDG_CACHE_HOME="$$tmp" XDG_CONFIG_HOME="$$tmp" && \
+	$(BIN)/authx plugins test docs/examples/apikey-python/authx-plugin-apikey --config "$$tmp/config.yaml" && \
+	printf '{}\n' >"$$tmp/empty.yaml" && printf 'key: typed-key-0123\n' >"$$tmp/answers.yaml" && \
+	$(BIN)/authx plugins test docs/examples/apikey-python/authx-plugin-apikey --config "$$tmp/empty.yaml" --answers "$$tmp/answers.yaml" | grep '^input required  *pass' && \
+	AUTHX_PLUGIN_PATH=docs/examples/apikey-python $(BIN)/authx header --scheme apikey --set key=env:EXAMPLE_API_KEY
 
 # Builds everything, starts the demo API on loopback and runs authx against it.
 demo: build
