@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command download shows that `authx request -o FILE` streams: it serves a
 // large body (1 GiB by default) from a Basic-protected server on 127.0.0.1,
 // downloads it through authx, checks every byte arrived, and prints the
