@@ -288,6 +288,7 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 		Managed:          true,
 		GRPCDialOptions:  []grpc.DialOption{grpc.WithChainUnaryInterceptor(p.crashInterceptor)},
 		SyncStdout:       h.opts.Stdout,
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: socketTempDir(os.TempDir(), os.Getenv("XDG_RUNTIME_DIR"))},
 	})
 	h.mu.Lock()
 	h.running = append(h.running, p)
@@ -395,4 +396,24 @@ func (h *Host) Close() {
 	for _, p := range running {
 		p.proc.Kill()
 	}
+}
+
+// maxSocketBase bounds the directory under which go-plugin makes the
+// plugin's socket directory: a Unix socket path holds at most 104 (macOS) or
+// 108 (Linux) bytes, and go-plugin adds about 40 ("/plugin-dir123456789/
+// plugin123456789").
+const maxSocketBase = 60
+
+// socketTempDir returns where plugin sockets go: the temporary directory,
+// unless its path is too long for a socket (a deep $TMPDIR), then the
+// user's runtime directory, else /tmp.
+func socketTempDir(tmp, runtime string) string {
+	for _, d := range []string{tmp, runtime, "/tmp"} {
+		if d != "" && len(d) <= maxSocketBase {
+			if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+				return d
+			}
+		}
+	}
+	return tmp
 }

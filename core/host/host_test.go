@@ -139,3 +139,20 @@ func TestStartAndDescribeCache(t *testing.T) {
 		t.Errorf("changed binary served from cache: %v", err)
 	}
 }
+
+// A $TMPDIR too deep for a Unix socket path must not keep plugins from
+// starting.
+func TestSocketTempDir(t *testing.T) {
+	short := t.TempDir()
+	deep := filepath.Join(short, strings.Repeat("d", 80))
+	os.MkdirAll(deep, 0o700)
+	if got := socketTempDir(short, ""); got != short && len(short) <= maxSocketBase {
+		t.Errorf("short TMPDIR: %s", got)
+	}
+	if got := socketTempDir(deep, short); len(got) > maxSocketBase {
+		t.Errorf("deep TMPDIR: sockets under %s (%d bytes)", got, len(got))
+	}
+	if got := socketTempDir(deep, ""); got != "/tmp" {
+		t.Errorf("deep TMPDIR, no runtime dir: %s, want /tmp", got)
+	}
+}
