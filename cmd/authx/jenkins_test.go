@@ -219,3 +219,23 @@ func TestJenkinsBuildAction(t *testing.T) {
 		t.Errorf("builds: %d %d %d %d", srv.Builds("folder/deploy"), srv.Builds("release"), srv.Builds("remote"), srv.Builds("x"))
 	}
 }
+
+// A rotated API token is picked up when Jenkins refuses the cached one, and
+// the POST is sent once more: Jenkins authenticates before anything runs.
+func TestJenkinsRotatedToken(t *testing.T) {
+	srv := startJenkins(t, jenkinstest.Options{Jobs: ciJobs})
+	oldUUID, oldToken := srv.NewAPIToken("admin", "old")
+	_, newToken := srv.NewAPIToken("admin", "new")
+	e := jenkinsEnv(t, srv.URL, "user: admin\napi_token: env:T", "T="+oldToken)
+	if r := e.run("login", "ci"); r.code != 0 {
+		t.Fatal(r)
+	}
+	if r := e.run("jenkins", "revoke-token", "-p", "ci", oldUUID); r.code != 0 {
+		t.Fatal(r)
+	}
+	e.set("T=" + newToken)
+	r := e.run("request", "ci", "POST", "/job/x/build", "--fail")
+	if r.code != 0 || srv.Builds("x") != 1 || srv.Requests("POST", "/job/x/build") != 2 {
+		t.Fatalf("after rotation: %+v; builds %d, POSTs %d; want one refused POST and one build", r, srv.Builds("x"), srv.Requests("POST", "/job/x/build"))
+	}
+}

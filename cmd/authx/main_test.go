@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authx/authx/core/demoserver"
 )
 
 // binDir holds authx and the plugins, built once for the whole package: the
@@ -671,4 +673,33 @@ func sha256File(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf("%x", sha256.Sum256(data))
+}
+
+// A rotated password (or token) is picked up after the server refuses the
+// cached credential, with one retry; a wrong one is still one diagnosis.
+func TestRotatedSecretIsPickedUp(t *testing.T) {
+	var requests atomic.Int64
+	api := &demoserver.Server{User: "alice", Password: "new-pw"}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		api.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	e := newEnv(t).set("PW=old-pw")
+	e.config(fmt.Sprintf("profiles:\n  work:\n    scheme: basic\n    match: %s/\n    config: {username: alice, password: env:PW}\n", srv.URL))
+	if r := e.run("token", "work"); r.code != 0 { // cached with the old password
+		t.Fatal(r)
+	}
+	r := e.run("request", "work", "GET", "/whoami")
+	if r.code != 4 || requests.Load() != 1 || !strings.Contains(r.stderr, `refused user "alice"`) {
+		t.Fatalf("old password: %+v after %d requests, want one refusal", r, requests.Load())
+	}
+	e.set("PW=new-pw") // rotated
+	r = e.run("request", "work", "POST", "/whoami", "-d", "x=1", "--fail")
+	if r.code != 0 || !strings.Contains(r.stdout, `"user":"alice"`) || requests.Load() != 3 {
+		t.Fatalf("rotated password: %+v after %d requests, want a refusal then a success", r, requests.Load())
+	}
+	if r := e.run("request", "work", "GET", "/whoami", "--fail"); r.code != 0 || requests.Load() != 4 {
+		t.Errorf("the new credential was not cached: %+v", r)
+	}
 }

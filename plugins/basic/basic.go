@@ -92,11 +92,16 @@ func (s *Scheme) Login(_ context.Context, req core.LoginRequest) (*core.Credenti
 	if hasCTL(pass) {
 		return nil, core.Errorf(core.KindConfig, "password: contains a control character, which Basic credentials may not hold")
 	}
-	token := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+	token := basicToken(user, pass)
 	return &core.Credential{
 		Token:   token,
 		Headers: []core.Header{{Name: "Authorization", Value: "Basic " + token}},
 	}, nil
+}
+
+// basicToken is the base64 of user:password (RFC 7617 §2).
+func basicToken(user, pass string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
 }
 
 func (s *Scheme) fromNetrc(rawURL, user string) (login, password string, err error) {
@@ -119,12 +124,18 @@ func (s *Scheme) fromNetrc(rawURL, user string) (login, password string, err err
 	return login, password, nil
 }
 
-// HandleChallenge implements core.ChallengeHandler: Basic credentials that
-// were refused will not work on a retry, so every answer is a diagnosis.
+// HandleChallenge implements core.ChallengeHandler. Refused Basic
+// credentials will not work on a retry, so the answer is a diagnosis, unless
+// the configured password is no longer the one the cached credential was
+// made from (it was rotated): then a new login and one retry.
 func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
 	user := req.Config.String("username", "")
 	switch req.Response.Status {
 	case 401:
+		if pass, ok := req.Config["password"].(string); ok && req.Credential != nil && req.Credential.Token != basicToken(user, pass) {
+			return core.ChallengeResponse{Decision: core.DecisionLogin, ReplaySafe: true,
+				Diagnosis: "the password changed since the credential was cached"}, nil
+		}
 		realm := ""
 		if c, ok := httpauth.Find(httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate"), "Basic"); ok && c.Params["realm"] != "" {
 			realm = fmt.Sprintf(" (realm %q)", c.Params["realm"])

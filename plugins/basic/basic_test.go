@@ -152,3 +152,19 @@ func TestHandleChallenge(t *testing.T) {
 		}
 	}
 }
+
+func TestHandleChallengeRotatedPassword(t *testing.T) {
+	cached := &core.Credential{Token: basicToken("alice", "old")}
+	for _, tt := range []struct {
+		password string
+		want     core.Decision
+	}{{"old", core.DecisionFail}, {"new", core.DecisionLogin}} {
+		res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{
+			Config: core.Config{"username": "alice", "password": tt.password}, Credential: cached,
+			Response: core.HTTPResponse{Status: 401, Header: http.Header{"Www-Authenticate": {`Basic realm="x"`}}},
+		})
+		if err != nil || res.Decision != tt.want {
+			t.Errorf("password %q: %+v %v, want decision %v", tt.password, res, err, tt.want)
+		}
+	}
+}

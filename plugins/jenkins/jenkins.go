@@ -384,6 +384,12 @@ func (s *Scheme) HandleChallenge(ctx context.Context, req core.ChallengeRequest)
 		return core.ChallengeResponse{Decision: core.DecisionRetry, Credential: st.credential(c), ReplaySafe: true,
 			Diagnosis: "Jenkins refused the crumb (its session expired or Jenkins restarted): fetched a new one"}, nil
 	}
+	if req.Response.Status == http.StatusUnauthorized && req.Credential != nil && req.Credential.Token != st.basic() {
+		// The token or password was rotated since the credential was cached.
+		// Jenkins authenticates before anything else, so a POST is safe too.
+		return core.ChallengeResponse{Decision: core.DecisionLogin, ReplaySafe: true,
+			Diagnosis: fmt.Sprintf("user %q's %s changed since the credential was cached", st.user, st.what())}, nil
+	}
 	if d := diagnose(st, req.Response.Status, req.Response.Header, req.Response.BodyPrefix); d != nil {
 		return core.ChallengeResponse{}, d
 	}

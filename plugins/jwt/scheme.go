@@ -248,7 +248,8 @@ func (s *Scheme) mint(st *settings, cfg core.Config) (*core.Credential, error) {
 // (refresh, else a new login) for one retry; 403 insufficient_scope and
 // every other refusal is a diagnosis. WordPress answers 403
 // jwt_auth_invalid_token to a stale token: log in again. A static token
-// cannot be renewed: the diagnosis says to replace it. The diagnosis quotes
+// cannot be renewed: the diagnosis says to replace it, unless the profile
+// already holds another one (it was rotated), which is then used. The diagnosis quotes
 // the server, scrubbed of the credential's token and refresh token.
 func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
 	res := challengeDecision(req)
@@ -261,6 +262,11 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 // challengeDecision is HandleChallenge before scrubbing.
 func challengeDecision(req core.ChallengeRequest) core.ChallengeResponse {
 	static := req.Config.String("mode", modeLogin) == modeStatic
+	if static && req.Credential != nil && req.Credential.Token != strings.TrimSpace(req.Config.String("token", "")) {
+		// The token was replaced since the credential was cached: take the new one.
+		return core.ChallengeResponse{Decision: core.DecisionLogin, ReplaySafe: req.Response.Status == http.StatusUnauthorized,
+			Diagnosis: "the static token changed since it was cached"}
+	}
 	challenges := httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate")
 	bearer, isBearer := httpauth.Find(challenges, "Bearer")
 	code, desc := bearer.Params["error"], oneLine(bearer.Params["error_description"], 300)

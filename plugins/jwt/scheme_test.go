@@ -154,3 +154,22 @@ func TestSchemeKeysNeverValues(t *testing.T) {
 		t.Errorf("leafPaths = %q", got)
 	}
 }
+
+// A static token replaced since it was cached is taken on the next refusal;
+// the same one again is a diagnosis.
+func TestSchemeStaticTokenRotation(t *testing.T) {
+	req := func(configured string) core.ChallengeRequest {
+		return core.ChallengeRequest{
+			Config:     core.Config{"mode": "static", "token": configured},
+			Credential: &core.Credential{Token: "old-token"},
+			Request:    core.HTTPRequest{Method: "GET", URL: "https://api.example.com/x"},
+			Response:   core.HTTPResponse{Status: 401, Header: http.Header{"Www-Authenticate": {`Bearer error="invalid_token"`}}},
+		}
+	}
+	if res, _ := New().HandleChallenge(context.Background(), req("new-token")); res.Decision != core.DecisionLogin {
+		t.Errorf("rotated: %+v, want a new login", res)
+	}
+	if res, _ := New().HandleChallenge(context.Background(), req("old-token")); res.Decision != core.DecisionFail || strings.Contains(res.Diagnosis, "old-token") {
+		t.Errorf("same token: %+v, want a diagnosis without the token", res)
+	}
+}
