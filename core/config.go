@@ -198,6 +198,9 @@ func checkType(v any, f Field) string {
 			return want
 		}
 		if len(f.Enum) > 0 && !slices.Contains(f.Enum, s) {
+			if near := Suggest(s, f.Enum); near != "" {
+				return fmt.Sprintf("%q is not one of %s; did you mean %q?", s, strings.Join(f.Enum, ", "), near)
+			}
 			return fmt.Sprintf("%q is not one of %s", s, strings.Join(f.Enum, ", "))
 		}
 	case TypeBool:

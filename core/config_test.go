@@ -22,6 +22,7 @@ func TestCheckConfig(t *testing.T) {
 	fields := []Field{
 		{Name: "username", Type: TypeString, Required: true},
 		{Name: "mode", Type: TypeString, Enum: []string{"a", "b"}},
+		{Name: "flavour", Type: TypeString, Enum: []string{"wordpress", "simplejwt"}},
 		{Name: "netrc", Type: TypeBool},
 		{Name: "retries", Type: TypeInt},
 		{Name: "ttl", Type: TypeDuration},
@@ -38,6 +39,7 @@ func TestCheckConfig(t *testing.T) {
 		{Config{"username": "a", "usernme": "b"}, []string{`usernme: unknown key; did you mean "username"?`}},
 		{Config{"username": 1}, []string{"username: expected a string"}},
 		{Config{"username": "a", "mode": "c"}, []string{`mode: "c" is not one of a, b`}},
+		{Config{"username": "a", "flavour": "wordpres"}, []string{`flavour: "wordpres" is not one of wordpress, simplejwt; did you mean "wordpress"?`}},
 		{Config{"username": "a", "netrc": "yes"}, []string{"netrc: expected a bool"}},
 		{Config{"username": "a", "retries": 1.5}, []string{"retries: expected an int"}},
 		{Config{"username": "a", "ttl": "soon"}, []string{`ttl: "soon" is not a duration`}},
