@@ -3,8 +3,14 @@ GO      ?= go
 BIN     ?= bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
-# authx and every plugin binary, built side by side so authx finds them.
-CMDS    := ./cmd/authx ./plugins/basic/cmd/authx-plugin-basic ./plugins/jwt/cmd/authx-plugin-jwt ./plugins/jenkins/cmd/authx-plugin-jenkins
+# The plugins, built beside authx so that it finds them. authx itself is two
+# executables: the fast front (cmd/authx/front), installed as authx, and the
+# full CLI (cmd/authx), installed as authx-cli beside it.
+PLUGINS := ./plugins/basic/cmd/authx-plugin-basic ./plugins/jwt/cmd/authx-plugin-jwt ./plugins/jenkins/cmd/authx-plugin-jenkins
+GOBIN   ?= $(shell $(GO) env GOBIN)
+ifeq ($(GOBIN),)
+GOBIN   := $(shell $(GO) env GOPATH)/bin
+endif
 TOOLS   := $(CURDIR)/.tools
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
@@ -13,10 +19,12 @@ PROTO   := core/proto/authx/plugin/v1/plugin.proto
 .PHONY: build install test examples demo bench bench-download generate generate-check clean
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(CMDS)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/authx ./cmd/authx/front
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/authx-cli ./cmd/authx
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(PLUGINS)
 
 install:
-	$(GO) install -trimpath -ldflags '$(LDFLAGS)' $(CMDS)
+	$(MAKE) build BIN=$(GOBIN)
 
 test:
 	$(GO) vet ./...

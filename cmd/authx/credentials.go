@@ -1,16 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/authx/authx/cmd/authx/internal/render"
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/session"
 )
@@ -64,9 +62,6 @@ expire. Nothing else is printed on stdout.
 	return cmd
 }
 
-// headerFormats are the output formats of `authx header`.
-var headerFormats = []string{"header", "json", "env", "curl", "wget"}
-
 func (a *app) headerCommand() *cobra.Command {
 	var t target
 	var format string
@@ -88,108 +83,20 @@ Formats (--format):
 			if len(args) == 1 {
 				t.profile = args[0]
 			}
-			if !slices.Contains(headerFormats, format) {
-				return core.Errorf(core.KindConfig, "--format %q: expected one of %s", format, strings.Join(headerFormats, ", "))
+			if !slices.Contains(render.Formats, format) {
+				return core.Errorf(core.KindConfig, "--format %q: expected one of %s", format, strings.Join(render.Formats, ", "))
 			}
 			s, res, err := a.credential(cmd, &t)
 			if err != nil {
 				return err
 			}
-			return writeHeaders(a.stdout, format, s.Profile.Name, s.Profile.Scheme, res)
+			return render.Headers(a.stdout, format, s.Profile.Name, s.Profile.Scheme, res.Credential, res.Source == session.FromCache)
 		},
 	}
 	t.addFlags(cmd)
-	cmd.Flags().StringVarP(&format, "format", "f", "header", "output `FORMAT`: "+strings.Join(headerFormats, ", "))
-	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(headerFormats, cobra.ShellCompDirectiveNoFileComp))
+	cmd.Flags().StringVarP(&format, "format", "f", "header", "output `FORMAT`: "+strings.Join(render.Formats, ", "))
+	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(render.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-// writeHeaders prints a credential's headers in one of headerFormats.
-func writeHeaders(w io.Writer, format, profile, scheme string, res *session.Result) error {
-	c := res.Credential
-	lines := c.HeaderLines()
-	switch format {
-	case "header":
-		for _, h := range lines {
-			fmt.Fprintf(w, "%s: %s\n", h.Name, h.Value)
-		}
-	case "curl":
-		for _, h := range lines {
-			fmt.Fprintf(w, "header = %s\n", curlQuote(h.Name+": "+h.Value))
-		}
-	case "wget":
-		for _, h := range lines {
-			fmt.Fprintf(w, "header = %s: %s\n", h.Name, h.Value)
-		}
-	case "env":
-		for _, kv := range credentialEnv(c) {
-			name, value, _ := strings.Cut(kv, "=")
-			fmt.Fprintf(w, "export %s=%s\n", name, shellQuote(value))
-		}
-	case "json":
-		out := struct {
-			Profile   string            `json:"profile,omitempty"`
-			Scheme    string            `json:"scheme"`
-			Headers   map[string]string `json:"headers"`
-			Cookies   []core.Cookie     `json:"cookies"`
-			ExpiresAt *time.Time        `json:"expires_at"`
-			Cached    bool              `json:"cached"`
-		}{Profile: profile, Scheme: scheme, Headers: map[string]string{}, Cookies: c.Cookies, Cached: res.Source == session.FromCache}
-		for _, h := range c.Headers {
-			out.Headers[h.Name] = h.Value
-		}
-		if out.Cookies == nil {
-			out.Cookies = []core.Cookie{}
-		}
-		if !c.ExpiresAt.IsZero() {
-			out.ExpiresAt = &c.ExpiresAt
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	}
-	return nil
-}
-
-// credentialEnv returns the credential as NAME=value environment entries:
-// AUTHX_TOKEN, then one per header (see envName).
-func credentialEnv(c *core.Credential) []string {
-	var env []string
-	if c.Token != "" {
-		env = append(env, "AUTHX_TOKEN="+c.Token)
-	}
-	for _, h := range c.HeaderLines() {
-		env = append(env, envName(h.Name)+"="+h.Value)
-	}
-	return env
-}
-
-// envName maps a header name to its variable: Authorization is
-// AUTHX_AUTHORIZATION, Cookie is AUTHX_COOKIE, any other header
-// AUTHX_HEADER_<NAME> with '-' as '_'.
-func envName(header string) string {
-	n := strings.ToUpper(strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			return r
-		}
-		return '_'
-	}, header))
-	switch n {
-	case "AUTHORIZATION", "COOKIE":
-		return "AUTHX_" + n
-	}
-	return "AUTHX_HEADER_" + n
-}
-
-// shellQuote quotes s for POSIX shells.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// curlQuote quotes s for a curl config file.
-func curlQuote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
-	return `"` + r.Replace(s) + `"`
 }
 
 // profileEnv returns the variables a profile's env: map names: each holds

@@ -22,8 +22,11 @@ import (
 	"github.com/authx/authx/core/demoserver"
 )
 
-// binDir holds authx and the plugins, built once for the whole package: the
-// tests run the real binaries, which start real plugin processes.
+// binDir holds authx and the plugins, built once for the whole package, as
+// `make install` lays them out: authx is the fast front (cmd/authx/front),
+// which serves cached credentials and hands everything else to authx-cli,
+// this package. The tests run the real binaries, which start real plugin
+// processes.
 var binDir string
 
 func TestMain(m *testing.M) {
@@ -32,12 +35,19 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binDir = dir
-	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator),
-		".", "../../plugins/basic/cmd/authx-plugin-basic", "../../plugins/jwt/cmd/authx-plugin-jwt", "../../plugins/jenkins/cmd/authx-plugin-jenkins", "../../core/internal/testkit/cmd/authx-plugin-testkit")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building test binaries:", err)
-		os.Exit(1)
+	builds := [][]string{
+		{"-o", filepath.Join(dir, "authx"), "./front"},
+		{"-o", filepath.Join(dir, "authx-cli"), "."},
+		{"-o", dir + string(os.PathSeparator), "../../plugins/basic/cmd/authx-plugin-basic", "../../plugins/jwt/cmd/authx-plugin-jwt",
+			"../../plugins/jenkins/cmd/authx-plugin-jenkins", "../../core/internal/testkit/cmd/authx-plugin-testkit"},
+	}
+	for _, args := range builds {
+		build := exec.Command("go", append([]string{"build"}, args...)...)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building test binaries:", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -198,8 +208,10 @@ func TestCachedTokenStartsNoPlugin(t *testing.T) {
 	// The plugin lives in its own directory so the test can take it away.
 	pluginDir := t.TempDir()
 	copyFile(t, filepath.Join(binDir, "authx-plugin-basic"), filepath.Join(pluginDir, "authx-plugin-basic"))
-	authx := filepath.Join(t.TempDir(), "authx") // not beside the plugins
+	authxDir := t.TempDir() // not beside the plugins
+	authx, cli := filepath.Join(authxDir, "authx"), filepath.Join(authxDir, "authx-cli")
 	copyFile(t, filepath.Join(binDir, "authx"), authx)
+	copyFile(t, filepath.Join(binDir, "authx-cli"), cli)
 	e := newEnv(t).set("PW=pw1", "AUTHX_PLUGIN_PATH="+pluginDir)
 	e.config(`
 profiles:
@@ -239,6 +251,18 @@ profiles:
 	if third.code != 0 || third.stdout != first.stdout {
 		t.Fatalf("cached run without a plugin: %d %q %q", third.code, third.stdout, third.stderr)
 	}
+	// ...served by the front alone, which links no plugin machinery: even
+	// without the full CLI beside it.
+	os.Rename(cli, cli+".away")
+	for _, args := range [][]string{{"token", "work"}, {"header", "work", "--format", "curl"}, {"-q", "header", "--url=https://api.example.com/"}} {
+		if r := run(args...); r.code != 0 || !strings.Contains(r.stdout, "YWxpY2U6cHcx") || r.stderr != "" {
+			t.Errorf("front alone, authx %s: %+v", strings.Join(args, " "), r)
+		}
+	}
+	if r := run("status"); r.code != 8 || !strings.Contains(r.stderr, "authx-cli not found beside") {
+		t.Errorf("front without the full CLI, another command: %+v; want exit 8 and one line", r)
+	}
+	os.Rename(cli+".away", cli)
 	// ...and a changed profile is a miss, which now needs the plugin.
 	e.config(`
 profiles:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/authx/authx/cmd/authx/internal/render"
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/session"
 )
@@ -126,7 +127,7 @@ but forwards other headers (a Jenkins crumb, an API key, cookies): prefer
 			}
 			var conf strings.Builder
 			for _, h := range res.Credential.HeaderLines() {
-				fmt.Fprintf(&conf, "header = %s\n", curlQuote(h.Name+": "+h.Value))
+				fmt.Fprintf(&conf, "header = %s\n", render.CurlQuote(h.Name+": "+h.Value))
 			}
 			r, w, err := os.Pipe()
 			if err != nil {
@@ -223,7 +224,7 @@ COMMAND's exit code.
 				return err
 			}
 			c := exec.Command(rest[0], rest[1:]...)
-			c.Env = append(append(os.Environ(), credentialEnv(res.Credential)...), named...)
+			c.Env = append(append(os.Environ(), render.Env(res.Credential)...), named...)
 			return a.runChild(c)
 		},
 	}

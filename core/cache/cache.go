@@ -37,6 +37,21 @@ type Entry struct {
 	Credential core.Credential `json:"credential"`
 }
 
+// Fresh reports whether e can be served as is at now: it expires later
+// than skew from now. For short-lived credentials the skew shrinks to a
+// quarter of the lifetime, so that a 2-second token is still served from
+// the cache for most of its life instead of being renewed on every call. A
+// nil entry is not fresh.
+func (e *Entry) Fresh(now time.Time, skew time.Duration) bool {
+	if e == nil {
+		return false
+	}
+	if life := e.Credential.ExpiresAt.Sub(e.Created); life > 0 && life/4 < skew {
+		skew = life / 4
+	}
+	return e.Credential.FreshAt(now, skew)
+}
+
 // Key names one entry. It is derived from a profile's name and identity and
 // never contains a secret.
 type Key struct {

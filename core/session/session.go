@@ -194,19 +194,9 @@ func (s *Session) Cached() *cache.Entry {
 	return e
 }
 
-// Fresh reports whether e can be served as is: it expires later than the
-// skew from now. For short-lived credentials the skew shrinks to a quarter
-// of the lifetime, so that a 2-second token is still served from the cache
-// for most of its life instead of being renewed on every call.
+// Fresh reports whether e can be served as is (see cache.Entry.Fresh).
 func (s *Session) Fresh(e *cache.Entry) bool {
-	if e == nil {
-		return false
-	}
-	skew := s.Skew
-	if life := e.Credential.ExpiresAt.Sub(e.Created); life > 0 && life/4 < skew {
-		skew = life / 4
-	}
-	return e.Credential.FreshAt(s.now(), skew)
+	return e.Fresh(s.now(), s.Skew)
 }
 
 // Get returns a usable credential and where it came from: the cached one

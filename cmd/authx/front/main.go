@@ -1,0 +1,183 @@
+// Command front is the authx that scripts run before every request, when
+// installed as `authx` with the full CLI beside it as `authx-cli` (what
+// `make install` does).
+//
+// It serves `authx token` and `authx header` from a fresh cached credential
+// by itself: it loads the config, reads one cache file and prints. It links
+// none of the plugin machinery (go-plugin, gRPC, protobuf), whose start-up
+// cost would otherwise be paid on every call. Everything else (a stale or
+// missing credential, any other command or flag, logging, an error to
+// report) it hands to authx-cli by exec'ing it with the same arguments, so
+// the full CLI decides and speaks: the front never prints an error of its
+// own but one, that authx-cli is missing.
+//
+// Built alone, cmd/authx is a complete authx; the front only makes it
+// faster.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/authx/authx/cmd/authx/internal/render"
+	"github.com/authx/authx/core/cache"
+	"github.com/authx/authx/core/config"
+)
+
+// cliName is the full CLI's executable, looked for beside the front.
+const cliName = "authx-cli"
+
+func main() {
+	args := os.Args[1:]
+	if serve(args, os.Stdout, os.Getenv, time.Now()) {
+		return
+	}
+	handOff(args)
+}
+
+// request is the part of a command line the front understands.
+type request struct {
+	command    string // "token" or "header"
+	profile    string
+	url        string
+	format     string
+	configPath string
+}
+
+// parse reads `[global flags] token|header [PROFILE] [flags]`; ok is false
+// for anything else, which the full CLI then handles (and explains).
+func parse(args []string) (r request, ok bool) {
+	r.format = "header"
+	var positional []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		value := func() (string, bool) { // the flag's value: --name=v or --name v
+			if _, v, has := cut(a); has {
+				return v, true
+			}
+			if i+1 < len(args) {
+				i++
+				return args[i], true
+			}
+			return "", false
+		}
+		name, _, _ := cut(a)
+		var v string
+		var has bool
+		switch name {
+		case "-q", "--quiet", "--no-input": // nothing to say and nothing to ask on this path
+			continue
+		case "--config":
+			v, has = value()
+			r.configPath = v
+		case "--url":
+			v, has = value()
+			r.url = v
+		case "--format", "-f":
+			v, has = value()
+			r.format = v
+		default:
+			if len(a) > 0 && a[0] == '-' {
+				return r, false // --log-level, --scheme, --set, --help, "--", ...: the full CLI's business
+			}
+			positional = append(positional, a)
+			continue
+		}
+		if !has {
+			return r, false
+		}
+	}
+	if len(positional) == 0 || positional[0] != "token" && positional[0] != "header" || len(positional) > 2 {
+		return r, false
+	}
+	r.command = positional[0]
+	if len(positional) == 2 {
+		r.profile = positional[1]
+	}
+	if r.command == "token" && r.format != "header" { // --format is header's flag only
+		return r, false
+	}
+	return r, true
+}
+
+// cut splits --name=value.
+func cut(a string) (name, value string, has bool) {
+	for i := 0; i < len(a); i++ {
+		if a[i] == '=' {
+			return a[:i], a[i+1:], true
+		}
+	}
+	return a, "", false
+}
+
+// serve prints the credential when the command is one the front serves and
+// the profile's cached credential is fresh, and reports whether it did.
+// Logging, when asked for, is the full CLI's job.
+func serve(args []string, stdout io.Writer, getenv func(string) string, now time.Time) bool {
+	r, ok := parse(args)
+	if !ok || logging(getenv("AUTHX_LOG")) || logging(getenv("AUTHX_LOG_LEVEL")) {
+		return false
+	}
+	cfg, err := config.Load(config.LoadOptions{Path: r.configPath})
+	if err != nil || logging(cfg.Settings.LogLevel) {
+		return false
+	}
+	var p *config.Profile
+	switch name := cmpOr(r.profile, getenv("AUTHX_PROFILE")); { // the full CLI's order
+	case name != "":
+		p, err = cfg.Profile(name)
+	case r.url != "":
+		p, err = cfg.ProfileForURL(r.url)
+	default:
+		return false
+	}
+	if err != nil {
+		return false
+	}
+	e, err := cache.New(cfg.Settings.CacheDir).Get(cache.KeyFor(p.Name, p.Identity()))
+	if err != nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest {
+		return false
+	}
+	switch {
+	case r.command == "token" && e.Credential.Token != "":
+		fmt.Fprintln(stdout, e.Credential.Token)
+	case r.command == "header" && slices.Contains(render.Formats, r.format):
+		render.Headers(stdout, r.format, p.Name, p.Scheme, &e.Credential, true)
+	default:
+		return false
+	}
+	return true
+}
+
+func logging(level string) bool { return level != "" && level != "off" }
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// handOff replaces the front with the full CLI, same arguments; it does
+// not return.
+func handOff(args []string) {
+	self, err := os.Executable()
+	if err == nil {
+		self, err = filepath.EvalSymlinks(self)
+	}
+	cli := filepath.Join(filepath.Dir(self), cliName)
+	if err != nil || !isFile(cli) {
+		fmt.Fprintf(os.Stderr, "authx: %s not found beside %s: reinstall authx (make install puts authx, authx-cli and the plugins side by side)\n", cliName, self)
+		os.Exit(8) // as for a missing plugin
+	}
+	os.Exit(execCLI(cli, args))
+}
+
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}

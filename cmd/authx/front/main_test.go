@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/cache"
+	"github.com/authx/authx/core/config"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		args []string
+		ok   bool
+		want request
+	}{
+		{[]string{"token", "work"}, true, request{command: "token", profile: "work", format: "header"}},
+		{[]string{"-q", "--config=/c.yaml", "header", "--url", "https://x/", "-f", "json"}, true, request{command: "header", url: "https://x/", format: "json", configPath: "/c.yaml"}},
+		{[]string{"header", "work", "--format=env", "--no-input"}, true, request{command: "header", profile: "work", format: "env"}},
+		{[]string{"token", "--format", "json"}, false, request{}},     // not token's flag
+		{[]string{"token", "--log-level", "debug"}, false, request{}}, // logging: the full CLI
+		{[]string{"header", "--scheme", "basic"}, false, request{}},   // ad hoc: the full CLI
+		{[]string{"token", "a", "b"}, false, request{}},               // a usage error to report
+		{[]string{"token", "--url"}, false, request{}},                // a flag without its value
+		{[]string{"request", "work", "GET", "/x"}, false, request{}},  // any other command
+		{[]string{"--help"}, false, request{}},
+		{[]string{}, false, request{}},
+	}
+	for _, tt := range tests {
+		got, ok := parse(tt.args)
+		if ok != tt.ok || ok && got != tt.want {
+			t.Errorf("parse(%q) = %+v, %v; want %+v, %v", tt.args, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// serve prints a fresh cached credential and declines everything it should
+// leave to the full CLI.
+func TestServe(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfgPath, []byte("cache_dir: "+filepath.Join(dir, "cache")+"\nprofiles:\n  work:\n    scheme: jwt\n    match: https://api.example.com/\n    config: {mode: static, token: env:T}\n"), 0o600)
+	cfg, err := config.Load(config.LoadOptions{Path: cfgPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := cfg.Profile("work")
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	store := cache.New(cfg.Settings.CacheDir)
+	put := func(c core.Credential) {
+		if err := store.Put(cache.KeyFor(p.Name, p.Identity()), &cache.Entry{Scheme: "jwt", Created: now.Add(-time.Hour), Credential: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	run := func(args ...string) (string, bool) {
+		var out bytes.Buffer
+		ok := serve(append([]string{"--config", cfgPath}, args...), &out, getenv, now)
+		return out.String(), ok
+	}
+	bearer := core.Credential{Token: "t0k", Headers: []core.Header{{Name: "Authorization", Value: "Bearer t0k"}}, ExpiresAt: now.Add(time.Hour)}
+
+	if _, ok := run("token", "work"); ok {
+		t.Error("served without a cache entry")
+	}
+	put(bearer)
+	if out, ok := run("token", "work"); !ok || out != "t0k\n" {
+		t.Errorf("token: %q %v", out, ok)
+	}
+	if out, ok := run("header", "--url", "https://api.example.com/v1"); !ok || out != "Authorization: Bearer t0k\n" {
+		t.Errorf("header by URL: %q %v", out, ok)
+	}
+	env["AUTHX_PROFILE"] = "work"
+	if out, ok := run("header", "-f", "wget"); !ok || out != "header = Authorization: Bearer t0k\n" {
+		t.Errorf("header by AUTHX_PROFILE: %q %v", out, ok)
+	}
+	env["AUTHX_LOG"] = "debug"
+	if _, ok := run("token"); ok {
+		t.Error("served with logging asked for: the full CLI logs")
+	}
+	delete(env, "AUTHX_LOG")
+	if _, ok := run("token", "nope"); ok {
+		t.Error("served an unknown profile: the full CLI explains")
+	}
+	stale := bearer
+	stale.ExpiresAt = now.Add(30 * time.Second) // inside the 60s skew
+	put(stale)
+	if _, ok := run("token", "work"); ok {
+		t.Error("served a credential about to expire")
+	}
+	signing := bearer
+	signing.PerRequest = true
+	put(signing)
+	if _, ok := run("header", "work"); ok {
+		t.Error("served a per-request credential: it needs signing")
+	}
+}
