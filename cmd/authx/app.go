@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
@@ -43,7 +44,7 @@ type app struct {
 	logger hclog.Logger
 
 	hostOnce sync.Once
-	host     *host.Host
+	host     atomic.Pointer[host.Host] // read by the signal handler too
 
 	mu       sync.Mutex
 	sessions []*session.Session
@@ -123,14 +124,14 @@ func (a *app) plugins() *host.Host {
 		if settings.CacheDir != "" {
 			describeCache = filepath.Join(settings.CacheDir, "plugins.json")
 		}
-		a.host = host.New(host.Options{
+		a.host.Store(host.New(host.Options{
 			SearchPath:    host.DefaultSearchPath(os.Getenv),
 			StartTimeout:  settings.PluginStartTimeout,
 			Logger:        a.log().Named("plugin"),
 			DescribeCache: describeCache,
-		})
+		}))
 	})
-	return a.host
+	return a.host.Load()
 }
 
 // close kills every plugin this run started.
@@ -142,8 +143,14 @@ func (a *app) close() {
 	for _, s := range sessions {
 		s.Close()
 	}
-	if a.host != nil {
-		a.host.Close()
+	a.killPlugins()
+}
+
+// killPlugins kills every plugin the host started and refuses new ones; it
+// waits for nothing else, so the signal handler can call it mid-prompt.
+func (a *app) killPlugins() {
+	if h := a.host.Load(); h != nil {
+		h.Close()
 	}
 }
 

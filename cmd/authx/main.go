@@ -38,11 +38,14 @@ func run(args []string) int {
 				continue // a wrapped command is running: it decides, authx waits and cleans up
 			}
 			cancel()
-			a.close() // kill plugins now: a prompt or a hung call must not keep them alive
+			// Armed first: nothing below (a prompt, a plugin starting) may
+			// keep authx alive.
 			time.AfterFunc(3*time.Second, func() {
 				fmt.Fprintln(os.Stderr, "authx: interrupted")
 				os.Exit(128 + int(sig.(syscall.Signal)))
 			})
+			a.killPlugins() // now, without waiting for any session
+			a.close()
 			return
 		}
 	}()

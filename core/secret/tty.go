@@ -25,12 +25,25 @@ func Interactive() bool {
 }
 
 // TTYPrompt writes message to the terminal and reads a line without echo.
-func TTYPrompt(_ context.Context, message string) (string, error) {
+// When ctx ends first (Ctrl-C), the terminal gets its echo back at once:
+// the process may exit before the read returns.
+func TTYPrompt(ctx context.Context, message string) (string, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
 		return "", core.Errorf(core.KindLoginRequired, "cannot prompt: no terminal")
 	}
 	defer tty.Close()
+	if saved, err := term.GetState(int(tty.Fd())); err == nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-ctx.Done():
+				term.Restore(int(tty.Fd()), saved)
+			case <-done:
+			}
+		}()
+	}
 	fmt.Fprint(tty, message)
 	b, err := term.ReadPassword(int(tty.Fd()))
 	fmt.Fprintln(tty)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -81,8 +82,8 @@ type Session struct {
 	// config's top-level plugins: entry); zero means the profile's own.
 	PluginSpec host.Spec
 
-	mu       sync.Mutex // guards plugin, desc and resolved
-	plugin   *host.Plugin
+	mu       sync.Mutex // guards starting the plugin, desc and resolved; held while prompting
+	plugin   atomic.Pointer[host.Plugin]
 	desc     core.Description
 	resolved core.Config // resolved once per Session: prompts and cmd: run once
 }
@@ -370,8 +371,8 @@ func (s *Session) Plugin(ctx context.Context) (*host.Plugin, core.Description, e
 }
 
 func (s *Session) startPlugin(ctx context.Context) (*host.Plugin, core.Description, error) {
-	if s.plugin != nil {
-		return s.plugin, s.desc, nil
+	if p := s.plugin.Load(); p != nil {
+		return p, s.desc, nil
 	}
 	p, err := s.Host.Start(ctx, s.Spec())
 	if err != nil {
@@ -389,7 +390,8 @@ func (s *Session) startPlugin(ctx context.Context) (*host.Plugin, core.Descripti
 		return nil, core.Description{}, core.Errorf(core.KindPlugin, "plugin %s describes itself as scheme %q, not %q", p.Path, d.Name, s.Profile.Scheme)
 	}
 	s.log().Debug("plugin ready", "scheme", d.Name, "version", d.Version, "path", p.Path, "pid", p.PID())
-	s.plugin, s.desc = p, d
+	s.desc = d
+	s.plugin.Store(p)
 	return p, d, nil
 }
 
@@ -568,12 +570,11 @@ func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTP
 	return p.Apply(cctx, core.ApplyRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req})
 }
 
-// Close stops the plugin if one was started.
+// Close stops the plugin if one was started. It never waits for a call in
+// progress (a prompt, a plugin starting): after an interrupt the host's
+// Close kills whatever is left.
 func (s *Session) Close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.plugin != nil {
-		s.plugin.Kill()
-		s.plugin = nil
+	if p := s.plugin.Swap(nil); p != nil {
+		p.Kill()
 	}
 }

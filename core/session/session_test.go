@@ -120,7 +120,7 @@ func TestFreshCacheNeedsNoPlugin(t *testing.T) {
 	if err != nil || res.Credential.Token != "cached" || res.Source != FromCache {
 		t.Fatalf("Credential = %+v, %v", res, err)
 	}
-	if s.plugin != nil {
+	if s.plugin.Load() != nil {
 		t.Error("a plugin was started for a fresh cached credential")
 	}
 	// A stale one needs the plugin, which is missing.
