@@ -193,13 +193,7 @@ func (a *app) profile(t *target) (*config.Profile, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	name := firstNonEmpty(t.profile, os.Getenv("AUTHX_PROFILE"))
-	switch {
-	case name != "":
-		p, err := cfg.Profile(name)
-		return p, cfg.Path, err
-	case t.url != "":
-		p, err := cfg.ProfileForURL(t.url)
+	if p, ok, err := cfg.Select(t.profile, t.url, os.Getenv("AUTHX_PROFILE")); ok {
 		return p, cfg.Path, err
 	}
 	names := config.ProfileNames(cfg)

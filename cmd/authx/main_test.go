@@ -727,3 +727,62 @@ func TestRotatedSecretIsPickedUp(t *testing.T) {
 		t.Errorf("the new credential was not cached: %+v", r)
 	}
 }
+
+// The front (authx) and the full CLI (authx-cli) answer every command line
+// the same: output, errors and exit code, whether the front serves it from
+// the cache or hands it over.
+func TestFrontMatchesCLI(t *testing.T) {
+	e := newEnv(t).set("PW=pw1")
+	e.config(`
+profiles:
+  work:
+    scheme: basic
+    match: https://api.example.com/
+    config: {username: alice, password: env:PW}
+  other:
+    scheme: basic
+    match: https://other.example.com/
+    config: {username: bob, password: env:PW}
+`)
+	if r := e.run("login", "work"); r.code != 0 {
+		t.Fatal(r)
+	}
+	cli := func(args ...string) result {
+		c := exec.Command(filepath.Join(binDir, "authx-cli"), args...)
+		c.Env = e.vars
+		var out, errb bytes.Buffer
+		c.Stdout, c.Stderr = &out, &errb
+		err := c.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return result{out.String(), errb.String(), code}
+	}
+	for _, args := range [][]string{
+		{"token", "work"}, {"header", "work"}, {"-q", "header", "work", "--format=json"}, {"header", "work", "-f", "env"},
+		{"header", "--url", "https://api.example.com/v1/x", "--format", "curl"}, {"header", "work", "--format", "wget"},
+		{"token", "-f", "header", "work"}, {"token", "--quiet=nope", "work"}, {"header", "work", "--format", "bogus"},
+		{"token", "nope"}, {"token"}, {"token", "work", "extra"}, {"token", "--url", "https://nowhere.example.com/"},
+		{"token", "--", "work"}, {"header", "--url"}, {"token", "--config", "/nonexistent", "work"},
+	} {
+		front, full := e.run(args...), cli(args...)
+		if front != full {
+			t.Errorf("authx %s:\n front %+v\n cli   %+v", strings.Join(args, " "), front, full)
+		}
+	}
+	// A URL beats $AUTHX_PROFILE: a credential never goes where its profile
+	// does not match.
+	e.set("AUTHX_PROFILE=work")
+	for _, run := range []func(...string) result{e.run, cli} {
+		if r := run("header", "--url", "https://other.example.com/"); r.code != 0 || !strings.Contains(r.stdout, "Ym9iOnB3MQ==") {
+			t.Errorf("--url with AUTHX_PROFILE set: %+v, want bob's credential", r)
+		}
+		if r := run("header", "--url", "https://evil.example.org/"); r.code != 2 || r.stdout != "" {
+			t.Errorf("--url matching no profile with AUTHX_PROFILE set: %+v, want exit 2", r)
+		}
+		if r := run("token"); r.code != 0 || r.stdout != "YWxpY2U6cHcx\n" {
+			t.Errorf("AUTHX_PROFILE alone: %+v", r)
+		}
+	}
+}

@@ -83,6 +83,29 @@ func (f *File) ProfileForURL(rawURL string) (*Profile, error) {
 	return best, nil
 }
 
+// Select returns the profile a command means, in this order: the one it
+// names; else the one whose match prefix is the longest prefix of rawURL
+// (an explicit --url, or the URL a wrapped curl or wget is given); else the
+// one $AUTHX_PROFILE (env) names. A URL beats the environment variable, so
+// that a credential never goes to a URL its profile does not match. ok is
+// false when none of the three is given.
+func (f *File) Select(name, rawURL, env string) (p *Profile, ok bool, err error) {
+	switch {
+	case name != "":
+		p, err = f.Profile(name)
+	case rawURL != "":
+		p, err = f.ProfileForURL(rawURL)
+	case env != "":
+		p, err = f.Profile(env)
+		if err != nil {
+			err = core.Errorf(core.KindConfig, "$AUTHX_PROFILE: %s", err.Error())
+		}
+	default:
+		return nil, false, nil
+	}
+	return p, true, err
+}
+
 // redact drops user info and the query, which may hold secrets.
 func redact(u *url.URL) string {
 	c := *u

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/authx/authx/cmd/authx/internal/render"
@@ -53,10 +54,11 @@ type request struct {
 func parse(args []string) (r request, ok bool) {
 	r.format = "header"
 	var positional []string
+	formatSet := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		value := func() (string, bool) { // the flag's value: --name=v or --name v
-			if _, v, has := cut(a); has {
+			if _, v, has := strings.Cut(a, "="); has {
 				return v, true
 			}
 			if i+1 < len(args) {
@@ -65,11 +67,14 @@ func parse(args []string) (r request, ok bool) {
 			}
 			return "", false
 		}
-		name, _, _ := cut(a)
+		name, _, hasValue := strings.Cut(a, "=")
 		var v string
 		var has bool
 		switch name {
 		case "-q", "--quiet", "--no-input": // nothing to say and nothing to ask on this path
+			if hasValue { // --quiet=maybe: the full CLI checks the value
+				return r, false
+			}
 			continue
 		case "--config":
 			v, has = value()
@@ -79,7 +84,7 @@ func parse(args []string) (r request, ok bool) {
 			r.url = v
 		case "--format", "-f":
 			v, has = value()
-			r.format = v
+			r.format, formatSet = v, true
 		default:
 			if len(a) > 0 && a[0] == '-' {
 				return r, false // --log-level, --scheme, --set, --help, "--", ...: the full CLI's business
@@ -98,20 +103,10 @@ func parse(args []string) (r request, ok bool) {
 	if len(positional) == 2 {
 		r.profile = positional[1]
 	}
-	if r.command == "token" && r.format != "header" { // --format is header's flag only
+	if r.command == "token" && formatSet { // --format is header's flag only
 		return r, false
 	}
 	return r, true
-}
-
-// cut splits --name=value.
-func cut(a string) (name, value string, has bool) {
-	for i := 0; i < len(a); i++ {
-		if a[i] == '=' {
-			return a[:i], a[i+1:], true
-		}
-	}
-	return a, "", false
 }
 
 // serve prints the credential when the command is one the front serves and
@@ -119,23 +114,15 @@ func cut(a string) (name, value string, has bool) {
 // Logging, when asked for, is the full CLI's job.
 func serve(args []string, stdout io.Writer, getenv func(string) string, now time.Time) bool {
 	r, ok := parse(args)
-	if !ok || logging(getenv("AUTHX_LOG")) || logging(getenv("AUTHX_LOG_LEVEL")) {
+	if !ok {
 		return false
 	}
 	cfg, err := config.Load(config.LoadOptions{Path: r.configPath})
-	if err != nil || logging(cfg.Settings.LogLevel) {
+	if err != nil || logging(cfg.Settings.LogLevel) || logging(getenv("AUTHX_LOG")) || logging(getenv("AUTHX_LOG_LEVEL")) {
 		return false
 	}
-	var p *config.Profile
-	switch name := cmpOr(r.profile, getenv("AUTHX_PROFILE")); { // the full CLI's order
-	case name != "":
-		p, err = cfg.Profile(name)
-	case r.url != "":
-		p, err = cfg.ProfileForURL(r.url)
-	default:
-		return false
-	}
-	if err != nil {
+	p, ok, err := cfg.Select(r.profile, r.url, getenv("AUTHX_PROFILE")) // the full CLI's choice
+	if !ok || err != nil {
 		return false
 	}
 	e, err := cache.New(cfg.Settings.CacheDir).Get(cache.KeyFor(p.Name, p.Identity()))
@@ -154,13 +141,6 @@ func serve(args []string, stdout io.Writer, getenv func(string) string, now time
 }
 
 func logging(level string) bool { return level != "" && level != "off" }
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
 
 // handOff replaces the front with the full CLI, same arguments; it does
 // not return.

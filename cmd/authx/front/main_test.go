@@ -22,6 +22,9 @@ func TestParse(t *testing.T) {
 		{[]string{"-q", "--config=/c.yaml", "header", "--url", "https://x/", "-f", "json"}, true, request{command: "header", url: "https://x/", format: "json", configPath: "/c.yaml"}},
 		{[]string{"header", "work", "--format=env", "--no-input"}, true, request{command: "header", profile: "work", format: "env"}},
 		{[]string{"token", "--format", "json"}, false, request{}},     // not token's flag
+		{[]string{"token", "-f", "header", "work"}, false, request{}}, // not even with header's default
+		{[]string{"token", "--quiet=nope", "work"}, false, request{}}, // a bool flag's value: the full CLI checks it
+		{[]string{"header", "--no-input=true", "work"}, false, request{}},
 		{[]string{"token", "--log-level", "debug"}, false, request{}}, // logging: the full CLI
 		{[]string{"header", "--scheme", "basic"}, false, request{}},   // ad hoc: the full CLI
 		{[]string{"token", "a", "b"}, false, request{}},               // a usage error to report
