@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/authx/authx/plugins/jenkins/jenkinstest"
@@ -237,5 +238,27 @@ func TestJenkinsRotatedToken(t *testing.T) {
 	r := e.run("request", "ci", "POST", "/job/x/build", "--fail")
 	if r.code != 0 || srv.Builds("x") != 1 || srv.Requests("POST", "/job/x/build") != 2 {
 		t.Fatalf("after rotation: %+v; builds %d, POSTs %d; want one refused POST and one build", r, srv.Builds("x"), srv.Requests("POST", "/job/x/build"))
+	}
+}
+
+// The scheme's own requests follow no redirect: Basic credentials and a
+// crumb would go wherever it points (net/http keeps them on another port).
+func TestJenkinsFollowsNoRedirect(t *testing.T) {
+	var leaked atomic.Value
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.Header.Get("Authorization"))
+	}))
+	defer elsewhere.Close()
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.Path, http.StatusFound)
+	}))
+	defer redirecting.Close()
+	e := jenkinsEnv(t, redirecting.URL, "user: admin\napi_token: env:T", "T=11deadbeefdeadbeefdeadbeefdeadbeef")
+	r := e.run("jenkins", "whoami", "-p", "ci")
+	if r.code != 2 || !strings.Contains(r.stderr, "Jenkins redirects to") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("redirect: %+v, want exit 2 naming the redirect", r)
+	}
+	if v := leaked.Load(); v != nil {
+		t.Errorf("the redirect target received Authorization %q", v)
 	}
 }

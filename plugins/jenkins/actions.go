@@ -55,7 +55,7 @@ func (s *Scheme) RunAction(ctx context.Context, req core.ActionRequest) (core.Ac
 			} `json:"data"`
 		}
 		if json.Unmarshal(body, &answer) != nil || answer.Status != "ok" || answer.Data.Value == "" {
-			return core.ActionResult{}, core.Errorf(core.KindNetwork, "%s%s/generateNewToken: the answer holds no token", st.url, apiTokenProperty)
+			return core.ActionResult{}, core.Errorf(core.KindNetwork, "%s%s/generateNewToken: the answer holds no token", redact(st.url), apiTokenProperty)
 		}
 		return core.ActionResult{
 			Stdout: []byte(answer.Data.Value + "\n"),
@@ -105,7 +105,12 @@ func (s *Scheme) build(ctx context.Context, st *settings, req core.ActionRequest
 	if err != nil {
 		return core.ActionResult{}, err
 	}
-	return core.ActionResult{Stdout: []byte(resp.Header.Get("Location") + "\n")}, nil
+	queued := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusCreated || queued == "" {
+		return core.ActionResult{}, core.Errorf(core.KindNetwork, "POST %s%s%s: Jenkins answered HTTP %d without a queue item; the build may not have been triggered",
+			redact(st.url), path.String(), endpoint, resp.StatusCode)
+	}
+	return core.ActionResult{Stdout: []byte(queued + "\n")}, nil
 }
 
 // post sends a form POST with the profile's credentials. With a password it
@@ -134,7 +139,7 @@ func (s *Scheme) post(ctx context.Context, st *settings, cached *core.Credential
 			continue
 		}
 		if resp.StatusCode == http.StatusBadRequest {
-			return nil, nil, core.Errorf(core.KindConfig, "POST %s%s: Jenkins answered HTTP 400: %s", st.url, path, firstLine(body))
+			return nil, nil, core.Errorf(core.KindConfig, "POST %s%s: Jenkins answered HTTP 400: %s", redact(st.url), path, scrub(firstLine(body), st.secret, st.buildToken))
 		}
 		if err := st.refusal(resp, body); err != nil {
 			return nil, nil, err

@@ -109,6 +109,9 @@ func read(cfg core.Config) (*settings, []core.Diagnostic) {
 	default:
 		ds = append(ds, core.DiagError("api_token", "required (or password): create one in Jenkins under your user → Security → API Token, then api_token: env:JENKINS_TOKEN"))
 	}
+	if st.timeout <= 0 {
+		ds = append(ds, core.DiagError("timeout", "must be positive, e.g. 30s"))
+	}
 	if strings.Contains(st.user, ":") {
 		ds = append(ds, core.DiagError("user", "a user ID may not contain ':' (Basic credentials, RFC 7617)"))
 	}
@@ -211,7 +214,7 @@ func (s *Scheme) fetchCrumb(ctx context.Context, st *settings) (*crumb, error) {
 		Field string `json:"crumbRequestField"`
 	}
 	if json.Unmarshal(body, &answer) != nil || answer.Crumb == "" || answer.Field == "" {
-		return nil, core.Errorf(core.KindNetwork, "%s/crumbIssuer/api/json: the answer holds no crumb and crumbRequestField; is url the Jenkins root?", st.url)
+		return nil, core.Errorf(core.KindNetwork, "%s/crumbIssuer/api/json: the answer holds no crumb and crumbRequestField; is url the Jenkins root?", redact(st.url))
 	}
 	c := &crumb{Field: answer.Field, Value: answer.Crumb}
 	for _, k := range resp.Cookies() { // the session cookie's name is random per Jenkins start: keep them all
@@ -232,7 +235,7 @@ func (s *Scheme) whoAmI(ctx context.Context, st *settings, cred *core.Credential
 	}
 	var who map[string]any
 	if json.Unmarshal(body, &who) != nil {
-		return nil, core.Errorf(core.KindNetwork, "%s/whoAmI/api/json: the answer is not JSON; is url the Jenkins root?", st.url)
+		return nil, core.Errorf(core.KindNetwork, "%s/whoAmI/api/json: the answer is not JSON; is url the Jenkins root?", redact(st.url))
 	}
 	if who["anonymous"] == true {
 		return nil, core.Errorf(core.KindConfig, "Jenkins treated the credentials of user %q as anonymous: they did not reach it (a proxy in between may strip Authorization)", st.user)
@@ -257,7 +260,7 @@ func (s *Scheme) send(ctx context.Context, st *settings, method, path string, fo
 	}
 	req, err := http.NewRequestWithContext(ctx, method, st.url+path, body)
 	if err != nil {
-		return nil, nil, core.Errorf(core.KindConfig, "url %q: %v", st.url, err)
+		return nil, nil, core.Errorf(core.KindConfig, "url %q is not a valid URL", redact(st.url))
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -271,21 +274,25 @@ func (s *Scheme) send(ctx context.Context, st *settings, method, path string, fo
 			req.Header.Set("Cookie", ck)
 		}
 	}
-	client := s.HTTP
-	if client == nil {
-		client = http.DefaultClient
+	client := *http.DefaultClient
+	if s.HTTP != nil {
+		client = *s.HTTP
 	}
+	// Never follow a redirect: net/http would resend the Basic credentials
+	// (and the crumb) to wherever it points. A Jenkins API endpoint that
+	// redirects means url is not the Jenkins root; refusal says so.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, core.Errorf(core.KindNetwork, "%s %s%s: no answer within %s (the profile's timeout)", method, st.url, path, st.timeout)
+			return nil, nil, core.Errorf(core.KindNetwork, "%s %s%s: no answer within %s (the profile's timeout)", method, redact(st.url), path, st.timeout)
 		}
-		return nil, nil, core.Errorf(core.KindNetwork, "%s %s%s: %v", method, st.url, path, unwrapURLError(err))
+		return nil, nil, core.Errorf(core.KindNetwork, "%s %s%s: %v", method, redact(st.url), path, unwrapURLError(err)) // url.Error's text would repeat the URL
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, nil, core.Errorf(core.KindNetwork, "%s %s%s: reading the answer: %v", method, st.url, path, err)
+		return nil, nil, core.Errorf(core.KindNetwork, "%s %s%s: reading the answer: %v", method, redact(st.url), path, err)
 	}
 	return resp, data, nil
 }
@@ -309,6 +316,10 @@ func (st *settings) refusal(resp *http.Response, body []byte) error {
 	kind := core.KindHTTP
 	if resp.StatusCode >= 500 {
 		kind = core.KindHTTPServer
+	}
+	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "" {
+		return core.Errorf(core.KindConfig, "%s %s: Jenkins redirects to %s; set url to the Jenkins root as it serves itself (scheme, host and path), authx follows no redirect with credentials",
+			resp.Request.Method, redact(resp.Request.URL.String()), redact(loc))
 	}
 	return core.Errorf(kind, "%s %s: Jenkins answered HTTP %d", resp.Request.Method, redact(resp.Request.URL.String()), resp.StatusCode)
 }
@@ -405,4 +416,15 @@ func redact(raw string) string {
 	}
 	u.User, u.RawQuery = nil, ""
 	return u.String()
+}
+
+// scrub replaces every occurrence of the given secrets in text a server
+// wrote (an error page echoing a parameter, say) before it is shown.
+func scrub(text string, secrets ...string) string {
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			text = strings.ReplaceAll(text, s, "[redacted]")
+		}
+	}
+	return text
 }
