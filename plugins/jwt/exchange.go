@@ -147,7 +147,7 @@ func transportError(what, where, limit string, err error) error {
 // message, scrubbed of secrets: KindConfig for 404 and 405 (a wrong URL or
 // method), KindRejected for other 4xx, KindNetwork otherwise.
 func statusError(what, where string, status int, raw []byte, secrets []string) error {
-	msg := scrub(serverMessage(raw), secrets...)
+	msg := serverMessage(raw, secrets...)
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
@@ -179,7 +179,10 @@ func (e *statusErr) Unwrap() error { return e.err }
 // APIs), with HTML tags removed (WordPress puts HTML in its messages), on
 // one line of at most 300 runes. It returns "" when the answer says nothing
 // readable.
-func serverMessage(raw []byte) string {
+//
+// secrets are replaced before anything is cut or rewritten, so that no part
+// of one survives at a cut or inside a tag.
+func serverMessage(raw []byte, secrets ...string) string {
 	var doc any
 	if json.Unmarshal(raw, &doc) != nil {
 		return ""
@@ -205,7 +208,7 @@ func serverMessage(raw []byte) string {
 			msg, _ = e["message"].(string)
 		}
 	}
-	return oneLine(stripHTML(msg), 300)
+	return oneLine(stripHTML(scrub(msg, secrets...)), 300)
 }
 
 // oauthError returns the OAuth2 "error" or the WordPress "code" of an answer.

@@ -161,3 +161,24 @@ func TestSchemeChallengeScrubsTheToken(t *testing.T) {
 		t.Fatalf("%v %+v", err, res)
 	}
 }
+
+// A secret straddling the cut of a long message, or a literal value of the
+// login body, is scrubbed too.
+func TestExchangeScrubsBeforeCutting(t *testing.T) {
+	var answer string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, answer)
+	}))
+	defer srv.Close()
+	answer = `{"message":"` + strings.Repeat("x", 290) + ` bad password: hunter2-secret"}`
+	_, err := loginAt(t, srv.URL, nil)
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("a password at the cut: %v", err)
+	}
+	answer = `{"message":"bad api key: sk-ABCDEFGH12345"}`
+	_, err = loginAt(t, srv.URL, core.Config{"body": map[string]any{"user": "{{username}}", "key": "sk-ABCDEFGH12345"}})
+	if err == nil || strings.Contains(err.Error(), "sk-ABCDEFGH12345") || !strings.Contains(err.Error(), "bad api key: ***") {
+		t.Errorf("a literal body secret: %v", err)
+	}
+}

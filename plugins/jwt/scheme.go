@@ -253,10 +253,17 @@ func (s *Scheme) mint(st *settings, cfg core.Config) (*core.Credential, error) {
 // the server, scrubbed of the credential's token and refresh token.
 func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
 	res := challengeDecision(req)
-	if c := req.Credential; c != nil {
-		res.Diagnosis = scrub(res.Diagnosis, c.Token, stateOf(c).RefreshToken)
-	}
+	res.Diagnosis = scrub(res.Diagnosis, credSecrets(req.Credential)...)
 	return res, nil
+}
+
+// credSecrets are the secrets a credential holds: its token and refresh
+// token.
+func credSecrets(c *core.Credential) []string {
+	if c == nil {
+		return nil
+	}
+	return []string{c.Token, stateOf(c).RefreshToken}
 }
 
 // challengeDecision is HandleChallenge before scrubbing.
@@ -269,7 +276,7 @@ func challengeDecision(req core.ChallengeRequest) core.ChallengeResponse {
 	}
 	challenges := httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate")
 	bearer, isBearer := httpauth.Find(challenges, "Bearer")
-	code, desc := bearer.Params["error"], oneLine(bearer.Params["error_description"], 300)
+	code, desc := bearer.Params["error"], oneLine(scrub(bearer.Params["error_description"], credSecrets(req.Credential)...), 300)
 	status, target := req.Response.Status, req.Request.Method+" "+redact(req.Request.URL)
 	fail := func(format string, args ...any) core.ChallengeResponse {
 		return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf(format, args...)}
@@ -292,11 +299,11 @@ func challengeDecision(req core.ChallengeRequest) core.ChallengeResponse {
 		return fail("the server wants %s authentication, not a bearer token (HTTP 401)", challenges[0].Scheme)
 	case status == http.StatusForbidden && oauthError(req.Response.BodyPrefix) == "jwt_auth_invalid_token":
 		if static {
-			return fail("WordPress rejected the static token: %s; replace it", serverMessage(req.Response.BodyPrefix))
+			return fail("WordPress rejected the static token: %s; replace it", serverMessage(req.Response.BodyPrefix, credSecrets(req.Credential)...))
 		}
-		return core.ChallengeResponse{Decision: core.DecisionLogin, Diagnosis: "WordPress rejected the token: " + serverMessage(req.Response.BodyPrefix)}
+		return core.ChallengeResponse{Decision: core.DecisionLogin, Diagnosis: "WordPress rejected the token: " + serverMessage(req.Response.BodyPrefix, credSecrets(req.Credential)...)}
 	}
-	msg := serverMessage(req.Response.BodyPrefix)
+	msg := serverMessage(req.Response.BodyPrefix, credSecrets(req.Credential)...)
 	if msg == "" {
 		msg = http.StatusText(status)
 	}

@@ -162,11 +162,19 @@ var placeholder = regexp.MustCompile(`\{\{\s*([a-z_]+)\s*\}\}`)
 var placeholders = map[string][]string{"username": {"body", "refresh_body"}, "password": {"body", "refresh_body"}, "refresh_token": {"refresh_body"}}
 
 // secrets lists the secret values that requests of st may carry: the
-// password, the client secret and the extra headers' values.
+// password, the client secret, the extra headers' values and the literal
+// values of the login and refresh bodies.
 func (st *settings) secrets() []string {
 	out := []string{st.password, st.clientSecret}
 	for _, v := range st.headers {
 		out = append(out, v)
+	}
+	for _, tree := range []any{st.body, st.refreshBody} { // literal values: an API key, say; not the placeholders
+		walkStrings(tree, "", func(_, s string) {
+			if !placeholder.MatchString(s) {
+				out = append(out, s)
+			}
+		})
 	}
 	return out
 }
@@ -250,6 +258,9 @@ func (st *settings) readLogin(cfg core.Config, base string) []core.Diagnostic {
 		st.body = map[string]any{"username": "{{username}}", "password": "{{password}}"}
 	}
 	st.refreshMethod = strings.ToUpper(cfg.String("refresh_method", "POST"))
+	if st.refreshMethod == "GET" || st.refreshMethod == "HEAD" {
+		ds = append(ds, core.DiagError("refresh_method", "a %s refresh would send no body, so no refresh token: use POST (the default) or PUT", st.refreshMethod))
+	}
 	st.refreshBody = cfg.Object("refresh_body")
 	if st.refreshBody == nil {
 		st.refreshBody = p.refreshBody
