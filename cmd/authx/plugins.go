@@ -141,7 +141,7 @@ Prints one line per check; exits 6 when a check fails.`,
 			return a.testPlugin(cmd.Context(), pt)
 		},
 	}
-	test.Flags().StringVar(&pt.config, "config", "", "the profile config to log in with: a YAML or JSON `FILE`")
+	test.Flags().StringVar(&pt.config, "config", "", "the profile config to log in with: a YAML or JSON `FILE` (here authx's own config file comes only from $AUTHX_CONFIG)")
 	test.Flags().StringVar(&pt.answers, "answers", "", "answers to the plugin's prompts: a YAML or JSON `FILE` mapping prompt id to answer")
 	test.Flags().StringVar(&pt.url, "url", "", "the profile `URL` sent with the calls")
 	cmd.AddCommand(list, describe, test)

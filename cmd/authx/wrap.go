@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -126,9 +125,7 @@ but forwards other headers (a Jenkins crumb, an API key, cookies): prefer
 				return err
 			}
 			var conf strings.Builder
-			for _, h := range res.Credential.HeaderLines() {
-				fmt.Fprintf(&conf, "header = %s\n", render.CurlQuote(h.Name+": "+h.Value))
-			}
+			render.Headers(&conf, "curl", "", "", res.Credential, false)
 			r, w, err := os.Pipe()
 			if err != nil {
 				return core.Wrap(core.KindInternal, err, "creating a pipe for curl")
@@ -177,9 +174,7 @@ wgetrc replaces ~/.wgetrc for this run.
 				return core.Wrap(core.KindConfig, err, "creating the temporary wgetrc")
 			}
 			defer os.Remove(f.Name())
-			for _, h := range res.Credential.HeaderLines() {
-				fmt.Fprintf(f, "header = %s: %s\n", h.Name, h.Value)
-			}
+			render.Headers(f, "wget", "", "", res.Credential, false)
 			if err := f.Close(); err != nil {
 				return core.Wrap(core.KindConfig, err, "writing the temporary wgetrc")
 			}

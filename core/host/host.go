@@ -66,7 +66,9 @@ type Options struct {
 	// DescribeCache is the file that caches plugin descriptions; "" disables it.
 	DescribeCache string
 	// Stdout receives what plugins write to their stdout after the
-	// handshake, which the protocol forbids; nil discards it.
+	// handshake, which the protocol forbids; nil discards it. It is written
+	// from several goroutines (go-plugin's stdio stream and each plugin's
+	// pipe), so it must be safe for concurrent use.
 	Stdout io.Writer
 }
 

@@ -14,10 +14,9 @@ const stdoutSettle = 100 * time.Millisecond
 const maxQuote = 60
 
 // stdoutClean: the plugin wrote nothing to stdout after the handshake,
-// during every call above. The host sees what go-plugin forwards (a Go
-// plugin's os.Stdout, redirected by plugin.Serve); go-plugin drains and
-// drops bytes another language writes to the raw pipe after the handshake,
-// so those are not seen here.
+// during every call above. The host's Options.Stdout sees both what
+// go-plugin forwards (a Go plugin's os.Stdout, redirected by plugin.Serve)
+// and what any plugin writes to the raw pipe after the handshake line.
 func (r *runner) stdoutClean(ctx context.Context) (Status, string) {
 	select {
 	case <-time.After(stdoutSettle):
