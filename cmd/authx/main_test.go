@@ -99,9 +99,17 @@ func (e *env) cmd(args ...string) *exec.Cmd {
 	return c
 }
 
+// run runs authx (the front, as installed) in the environment.
 func (e *env) run(args ...string) result {
 	e.t.Helper()
-	c := e.cmd(args...)
+	return e.runBin(filepath.Join(binDir, "authx"), args...)
+}
+
+// runBin runs the executable bin in the environment.
+func (e *env) runBin(bin string, args ...string) result {
+	e.t.Helper()
+	c := exec.Command(bin, args...)
+	c.Env = e.vars
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	err := c.Run()
@@ -222,18 +230,7 @@ profiles:
       username: alice
       password: env:PW
 `)
-	run := func(args ...string) result {
-		c := exec.Command(authx, args...)
-		c.Env = e.vars
-		var out, errb bytes.Buffer
-		c.Stdout, c.Stderr = &out, &errb
-		err := c.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		return result{out.String(), errb.String(), code}
-	}
+	run := func(args ...string) result { return e.runBin(authx, args...) }
 	first := run("token", "work", "--log-level", "debug")
 	if first.code != 0 || first.stdout != "YWxpY2U6cHcx\n" || !strings.Contains(first.stderr, "plugin started") {
 		t.Fatalf("first run: %d %q\n%s", first.code, first.stdout, first.stderr)
@@ -747,18 +744,7 @@ profiles:
 	if r := e.run("login", "work"); r.code != 0 {
 		t.Fatal(r)
 	}
-	cli := func(args ...string) result {
-		c := exec.Command(filepath.Join(binDir, "authx-cli"), args...)
-		c.Env = e.vars
-		var out, errb bytes.Buffer
-		c.Stdout, c.Stderr = &out, &errb
-		err := c.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		return result{out.String(), errb.String(), code}
-	}
+	cli := func(args ...string) result { return e.runBin(filepath.Join(binDir, "authx-cli"), args...) }
 	for _, args := range [][]string{
 		{"token", "work"}, {"header", "work"}, {"-q", "header", "work", "--format=json"}, {"header", "work", "-f", "env"},
 		{"header", "--url", "https://api.example.com/v1/x", "--format", "curl"}, {"header", "work", "--format", "wget"},
