@@ -96,3 +96,21 @@ func KindOf(err error) Kind {
 	}
 	return KindInternal
 }
+
+// Prefix returns err with where before its one-line message
+// ("where: message"), keeping its Kind. An error of no Kind becomes one of
+// kind, as everything a user reads must be classified. Prefix(where, nil)
+// is nil.
+func Prefix(where string, err error, kind Kind) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return Wrap(kind, err, where)
+	}
+	if e.Msg == "" {
+		return &Error{Kind: e.Kind, Msg: where, Err: e.Err}
+	}
+	return &Error{Kind: e.Kind, Msg: where + ": " + e.Msg, Err: e.Err}
+}

@@ -124,19 +124,11 @@ func (a *app) resolveSecretFlags(cmd *cobra.Command, act core.Action, flags map[
 		}
 		resolved, err := r.Resolve(cmd.Context(), v)
 		if err != nil {
-			return prefixErr("--"+f.Name, err)
+			return core.Prefix("--"+f.Name, err, core.KindConfig)
 		}
 		flags[f.Name] = resolved
 	}
 	return nil
-}
-
-// prefixErr prefixes a classified error's message with where.
-func prefixErr(where string, err error) error {
-	if ce, ok := err.(*core.Error); ok {
-		return &core.Error{Kind: ce.Kind, Msg: where + ": " + ce.Msg, Err: ce.Err}
-	}
-	return core.Wrap(core.KindConfig, err, where)
 }
 
 // runAction runs an action in the scheme's plugin, with a profile's resolved

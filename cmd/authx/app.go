@@ -263,13 +263,10 @@ func (a *app) prompt(ctx context.Context, p core.Prompt) (string, error) {
 
 // profileErr prefixes err with the profile it concerns.
 func profileErr(p string, err error) error {
-	if err == nil || p == "" {
+	if p == "" {
 		return err
 	}
-	if ce, ok := err.(*core.Error); ok {
-		return &core.Error{Kind: ce.Kind, Msg: fmt.Sprintf("profile %q: %s", p, ce.Msg), Err: ce.Err}
-	}
-	return fmt.Errorf("profile %q: %w", p, err)
+	return core.Prefix(fmt.Sprintf("profile %q", p), err, core.KindInternal)
 }
 
 // completeProfiles completes a PROFILE argument from the config file; it

@@ -417,7 +417,7 @@ func (s *Session) ResolvedConfig(ctx context.Context) (core.Config, error) {
 		if f, ok := desc.Field(k); ok && f.Secret {
 			r, err := s.Secrets.ResolveTree(ctx, v)
 			if err != nil {
-				return nil, prefix(err, s.where("config."+k))
+				return nil, core.Prefix(s.where("config."+k), err, core.KindConfig)
 			}
 			v = r
 		}
@@ -450,14 +450,6 @@ func (s *Session) diagnose(ds []core.Diagnostic) error {
 		return core.Errorf(core.KindConfig, "config %s: profiles.%s.config.%s: %s", s.ConfigFile, s.Profile.Name, d.Field, d.Message)
 	}
 	return nil
-}
-
-func prefix(err error, where string) error {
-	var e *core.Error
-	if errors.As(err, &e) {
-		return &core.Error{Kind: e.Kind, Msg: where + ": " + e.Msg, Err: e.Err}
-	}
-	return core.Wrap(core.KindConfig, err, where)
 }
 
 // Logout deletes the profile's cached credentials, first asking the plugin
