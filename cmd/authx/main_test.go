@@ -772,3 +772,52 @@ profiles:
 		}
 	}
 }
+
+// Ctrl-C at a password prompt ends authx at once with 130, kills the plugin
+// and gives the terminal its echo back. A pseudo-terminal is driven by
+// Python's pty module (standard library) to stay free of Go dependencies.
+func TestInterruptAtPrompt(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	const driver = `
+import os, pty, sys, time, signal, termios
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+deadline = time.time() + 10
+while b"Secret:" not in out and time.time() < deadline:
+    out += os.read(fd, 100)
+echo_during = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+start = time.time()
+os.kill(pid, signal.SIGINT)
+_, status = os.waitpid(pid, 0)
+echo_after = bool(termios.tcgetattr(fd)[3] & termios.ECHO)
+print(os.waitstatus_to_exitcode(status), echo_during, echo_after, "%.1f" % (time.time() - start))
+`
+	e := newEnv(t)
+	c := exec.Command(python, "-c", driver, filepath.Join(binDir, "authx"), "header", "--scheme", "basic", "--set", "username=a", "--set", "password=prompt:")
+	var env []string
+	for _, kv := range e.vars {
+		if !strings.HasPrefix(kv, "AUTHX_NO_INPUT=") { // this run may prompt
+			env = append(env, kv)
+		}
+	}
+	c.Env = env
+	out, err := c.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var code int
+	var during, after string
+	var took float64
+	if _, err := fmt.Sscan(string(out), &code, &during, &after, &took); err != nil {
+		t.Fatalf("driver said %q: %v", out, err)
+	}
+	if code != 130 || during != "False" || after != "True" || took > 2 {
+		t.Errorf("exit %d, echo during the prompt %s, after %s, %.1fs after SIGINT; want 130, False, True, at once", code, during, after, took)
+	}
+	noOrphans(t)
+}

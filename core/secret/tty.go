@@ -25,30 +25,41 @@ func Interactive() bool {
 }
 
 // TTYPrompt writes message to the terminal and reads a line without echo.
-// When ctx ends first (Ctrl-C), the terminal gets its echo back at once:
-// the process may exit before the read returns.
+// When ctx ends first (Ctrl-C), it gives the terminal its echo back and
+// returns a KindInterrupted error at once.
 func TTYPrompt(ctx context.Context, message string) (string, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
 		return "", core.Errorf(core.KindLoginRequired, "cannot prompt: no terminal")
 	}
-	defer tty.Close()
-	if saved, err := term.GetState(int(tty.Fd())); err == nil {
-		done := make(chan struct{})
-		defer close(done)
-		go func() {
-			select {
-			case <-ctx.Done():
-				term.Restore(int(tty.Fd()), saved)
-			case <-done:
-			}
-		}()
-	}
+	fd := int(tty.Fd())
+	saved, stateErr := term.GetState(fd)
 	fmt.Fprint(tty, message)
-	b, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
-	if err != nil {
-		return "", core.Wrap(core.KindLoginRequired, err, "reading from the terminal")
+	type line struct {
+		b   []byte
+		err error
 	}
-	return string(b), nil
+	read := make(chan line, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		read <- line{b, err}
+	}()
+	select {
+	case l := <-read:
+		fmt.Fprintln(tty)
+		tty.Close()
+		if l.err != nil {
+			return "", core.Wrap(core.KindLoginRequired, l.err, "reading from the terminal")
+		}
+		return string(l.b), nil
+	case <-ctx.Done():
+		if stateErr == nil {
+			term.Restore(fd, saved)
+		}
+		fmt.Fprintln(tty)
+		// The read goroutine stays blocked on the terminal until the process
+		// exits, which an interrupt is about to cause; the tty stays open
+		// for it.
+		return "", core.Errorf(core.KindInterrupted, "interrupted at the prompt")
+	}
 }
