@@ -33,7 +33,11 @@ func TTYPrompt(ctx context.Context, message string) (string, error) {
 		return "", core.Errorf(core.KindLoginRequired, "cannot prompt: no terminal")
 	}
 	fd := int(tty.Fd())
-	saved, stateErr := term.GetState(fd)
+	restore, err := echoOff(fd)
+	if err != nil {
+		tty.Close()
+		return "", core.Wrap(core.KindLoginRequired, err, "cannot prompt: turning off the terminal's echo")
+	}
 	fmt.Fprint(tty, message)
 	type line struct {
 		b   []byte
@@ -46,6 +50,7 @@ func TTYPrompt(ctx context.Context, message string) (string, error) {
 	}()
 	select {
 	case l := <-read:
+		restore()
 		fmt.Fprintln(tty)
 		tty.Close()
 		if l.err != nil {
@@ -53,9 +58,7 @@ func TTYPrompt(ctx context.Context, message string) (string, error) {
 		}
 		return string(l.b), nil
 	case <-ctx.Done():
-		if stateErr == nil {
-			term.Restore(fd, saved)
-		}
+		restore()
 		fmt.Fprintln(tty)
 		// The read goroutine stays blocked on the terminal until the process
 		// exits, which an interrupt is about to cause; the tty stays open
