@@ -62,7 +62,8 @@ func TestCheckConfig(t *testing.T) {
 
 func TestExitCodesAreStable(t *testing.T) {
 	want := map[Kind]int{KindInternal: 1, KindConfig: 2, KindLoginRequired: 3, KindRejected: 4, KindNetwork: 5,
-		KindPlugin: 6, KindHTTP: 7, KindPluginNotFound: 8, KindPluginIntegrity: 9, KindUnsupported: 10, KindCache: 11, KindHTTPServer: 12, KindInterrupted: 130}
+		KindPlugin: 6, KindHTTP: 7, KindPluginNotFound: 8, KindPluginIntegrity: 9, KindUnsupported: 10, KindCache: 11, KindHTTPServer: 12,
+		KindTokenInvalid: 13, KindForbidden: 14, KindTimeout: 15, KindBadAnswer: 16, KindInterrupted: 130}
 	for k, code := range want {
 		if k.ExitCode() != code {
 			t.Errorf("%v exits %d, want %d", k, k.ExitCode(), code)

@@ -1,8 +1,10 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 )
 
 // Kind classifies a failure so that the CLI can turn it into a documented
@@ -16,16 +18,18 @@ const (
 	KindConfig                      // usage or configuration error: exit 2
 	KindLoginRequired               // a login needs the user but the run is non-interactive: exit 3
 	KindRejected                    // the server rejected the credentials: exit 4
-	KindNetwork                     // network, TLS, timeout, broken server answer: exit 5
+	KindNetwork                     // the server could not be reached: connection, DNS or TLS failure: exit 5
 	KindPlugin                      // the plugin failed to start, crashed or broke the protocol: exit 6
 	KindHTTP                        // the server answered 4xx after any retry (--fail), or refused again: exit 7
 	KindPluginNotFound              // no plugin binary for the scheme: exit 8
 	KindPluginIntegrity             // the plugin binary does not match its sha256 pin: exit 9
 	KindUnsupported                 // the scheme does not offer this call or action: exit 10
 	KindCache                       // the credential cache could not be read or written: exit 11
-	KindHTTPServer                  // the server answered 5xx (--fail): exit 12
-	KindTokenInvalid                // a token failed verification (authx jwt verify): exit 13
+	KindHTTPServer                  // the server answered 5xx (--fail, or a login endpoint): exit 12
+	KindTokenInvalid                // a token failed verification, or a server issued a malformed one: exit 13
 	KindForbidden                   // authenticated, but the server refuses for lack of a permission: exit 14
+	KindTimeout                     // the server, or another authx holding the lock, did not answer in time: exit 15
+	KindBadAnswer                   // the server answered, but not in a form authx can use (HTML, no token): exit 16
 	KindInterrupted                 // SIGINT/SIGTERM: exit 130
 )
 
@@ -46,7 +50,8 @@ var kindNames = map[Kind]string{
 	KindRejected: "credentials rejected", KindNetwork: "network error", KindPlugin: "plugin failure",
 	KindHTTP: "HTTP error", KindPluginNotFound: "plugin not found", KindPluginIntegrity: "plugin checksum mismatch",
 	KindUnsupported: "not supported", KindCache: "cache error", KindHTTPServer: "HTTP server error",
-	KindTokenInvalid: "token invalid", KindForbidden: "forbidden", KindInterrupted: "interrupted",
+	KindTokenInvalid: "token invalid", KindForbidden: "forbidden", KindTimeout: "timeout",
+	KindBadAnswer: "bad server answer", KindInterrupted: "interrupted",
 }
 
 func (k Kind) String() string {
@@ -113,4 +118,12 @@ func Prefix(where string, err error, kind Kind) error {
 		return &Error{Kind: e.Kind, Msg: where, Err: e.Err}
 	}
 	return &Error{Kind: e.Kind, Msg: where + ": " + e.Msg, Err: e.Err}
+}
+
+// IsTimeout reports whether err ended a round trip because time ran out: a
+// context deadline or a net.Error that says so. Callers classify such a
+// failure as KindTimeout rather than KindNetwork.
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }

@@ -1,7 +1,10 @@
 package core
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"testing"
 )
 
@@ -23,5 +26,32 @@ func TestPrefix(t *testing.T) {
 	}
 	if Prefix("where", nil, KindConfig) != nil {
 		t.Error("Prefix of nil is not nil")
+	}
+}
+
+// timeoutErr is a net.Error whose Timeout is configurable.
+type timeoutErr bool
+
+func (e timeoutErr) Error() string   { return "i/o" }
+func (e timeoutErr) Timeout() bool   { return bool(e) }
+func (e timeoutErr) Temporary() bool { return false }
+
+func TestIsTimeout(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{context.DeadlineExceeded, true},
+		{fmt.Errorf("get: %w", context.DeadlineExceeded), true},
+		{&url.Error{Op: "Get", URL: "http://x", Err: timeoutErr(true)}, true},
+		{timeoutErr(false), false},
+		{context.Canceled, false},
+		{errors.New("connection refused"), false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		if got := IsTimeout(tt.err); got != tt.want {
+			t.Errorf("IsTimeout(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }

@@ -212,8 +212,8 @@ func TestJWTWordPressStaleTokenLogsInAgain(t *testing.T) {
 	}
 }
 
-// Must show 5: every bad answer is one line with its exit code, names what
-// is wrong without values, and leaves nothing in the cache.
+// Must show 5: every bad answer is one line with its own exit code, names
+// what is wrong without values, and leaves nothing in the cache.
 func TestJWTBadAnswers(t *testing.T) {
 	srv := startJWT(t, jwttest.Options{})
 	slow := startJWT(t, jwttest.Options{Latency: 3 * time.Second})
@@ -225,7 +225,7 @@ func TestJWTBadAnswers(t *testing.T) {
 		want   []string
 		never  []string
 	}{
-		{"HTML instead of JSON", srv.URL, "login_url: /broken/html\nusername: alice\npassword: env:API_PW", 5,
+		{"HTML instead of JSON", srv.URL, "login_url: /broken/html\nusername: alice\npassword: env:API_PW", 16,
 			[]string{"text/html", "not JSON"}, nil},
 		{"no token at the path", srv.URL, "login_url: /broken/shape\nusername: alice\npassword: env:API_PW\ntoken_path: token", 2,
 			[]string{"no token at token", "data.jwt", "data.user.email", "token_path"}, []string{"eyJ", "alice@example.com"}},
@@ -237,11 +237,11 @@ func TestJWTBadAnswers(t *testing.T) {
 			[]string{"HTTP 400", "Incorrect password"}, nil},
 		{"OAuth2 error", srv.URL, "mode: oauth2\ntoken_url: /oauth/token\nclient_id: cli\nclient_secret: nope", 4,
 			[]string{"invalid_client"}, []string{"nope"}},
-		{"malformed JWT", srv.URL, "login_url: /broken/malformed\nusername: alice\npassword: env:API_PW", 5,
+		{"malformed JWT", srv.URL, "login_url: /broken/malformed\nusername: alice\npassword: env:API_PW", 13,
 			[]string{"malformed"}, []string{"%%%"}},
 		{"unreachable", "http://127.0.0.1:9", "login_url: /auth/login\nusername: alice\npassword: env:API_PW", 5,
 			[]string{"connection refused"}, nil},
-		{"slow server", slow.URL, "login_url: /auth/login\nusername: alice\npassword: env:API_PW\ntimeout: 300ms", 5,
+		{"slow server", slow.URL, "login_url: /auth/login\nusername: alice\npassword: env:API_PW\ntimeout: 300ms", 15,
 			[]string{"no answer within 300ms"}, nil},
 	}
 	for _, tt := range tests {

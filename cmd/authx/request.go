@@ -131,7 +131,7 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 	defer resp.Body.Close()
 	if err := f.writeResponse(a.stdout, resp); err != nil {
 		if ctx.Err() != nil {
-			return core.Errorf(core.KindNetwork, "%s %s: the whole request took longer than --max-time %s", method, redactedURL(target), f.maxTime)
+			return core.Errorf(core.KindTimeout, "%s %s: the whole request took longer than --max-time %s", method, redactedURL(target), f.maxTime)
 		}
 		return err
 	}
@@ -289,6 +289,9 @@ func (f *requestFlags) writeResponse(stdout io.Writer, resp *http.Response) (err
 		if errors.As(err, &pe) {
 			return core.Errorf(core.KindConfig, "writing the response: %v", pe.Err)
 		}
+		if core.IsTimeout(err) {
+			return core.Errorf(core.KindTimeout, "reading the response: %v", err)
+		}
 		return core.Errorf(core.KindNetwork, "reading the response: %v", err)
 	}
 	return nil
@@ -306,7 +309,8 @@ func baseTransport(timeout time.Duration) http.RoundTripper {
 }
 
 // networkError turns a failed round trip into one line: the credential
-// source's own errors keep their kind, the rest is a network error.
+// source's own errors keep their kind, time running out is a timeout, the
+// rest is a network error.
 func networkError(err error, f *requestFlags, method string, u *url.URL) error {
 	var ce *core.Error
 	if errors.As(err, &ce) {
@@ -319,9 +323,9 @@ func networkError(err error, f *requestFlags, method string, u *url.URL) error {
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && f.maxTime > 0:
-		return core.Errorf(core.KindNetwork, "%s %s: no complete answer within --max-time %s", method, redactedURL(u), f.maxTime)
+		return core.Errorf(core.KindTimeout, "%s %s: no complete answer within --max-time %s", method, redactedURL(u), f.maxTime)
 	case errors.As(err, &ne) && ne.Timeout():
-		return core.Errorf(core.KindNetwork, "%s %s: timed out after %s (--timeout)", method, redactedURL(u), f.timeout)
+		return core.Errorf(core.KindTimeout, "%s %s: timed out after %s (--timeout)", method, redactedURL(u), f.timeout)
 	}
 	return core.Errorf(core.KindNetwork, "%s %s: %v", method, redactedURL(u), err)
 }

@@ -106,9 +106,14 @@ func TestRequestFailAndOutput(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "outside profile") {
 		t.Errorf("outside scope: %+v", r)
 	}
+	// Time running out is a timeout (15), not a network error (5).
 	r = e.run("request", "tk", "GET", "/api/x", "--timeout", "1ns")
-	if r.code != 5 {
-		t.Errorf("timeout: %+v", r)
+	if r.code != 15 || !strings.Contains(r.stderr, "timed out after 1ns (--timeout)") {
+		t.Errorf("--timeout: %+v, want exit 15", r)
+	}
+	r = e.run("request", "tk", "GET", "/api/slow", "--max-time", "200ms")
+	if r.code != 15 || !strings.Contains(r.stderr, "within --max-time 200ms") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("--max-time: %+v, want exit 15 and one line", r)
 	}
 	_ = srv
 }

@@ -267,7 +267,7 @@ func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, core.Wrap(core.KindNetwork, ctx.Err(), fmt.Sprintf("waiting for another authx to finish logging in to profile %q", k.Profile))
+			return nil, core.Wrap(core.KindTimeout, ctx.Err(), fmt.Sprintf("waiting for another authx to finish logging in to profile %q", k.Profile))
 		case <-time.After(delay):
 		}
 	}

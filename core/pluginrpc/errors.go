@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -25,15 +26,28 @@ var kindCodes = []struct {
 	{core.KindUnsupported, codes.Unimplemented},
 	{core.KindHTTP, codes.Aborted},
 	{core.KindForbidden, codes.PermissionDenied},
+	{core.KindTimeout, codes.DeadlineExceeded},
+	{core.KindBadAnswer, codes.DataLoss},
+}
+
+// ErrorDomain is the google.rpc.ErrorInfo domain of authx's error reasons.
+const ErrorDomain = "authx.dev"
+
+// kindReasons are the kinds that share a status code with a broader kind:
+// the status carries a google.rpc.ErrorInfo detail (domain ErrorDomain) with
+// the reason, and a host that does not know it falls back to the code.
+var kindReasons = []struct {
+	kind   core.Kind
+	reason string
+	code   codes.Code
+}{
+	{core.KindTokenInvalid, "TOKEN_INVALID", codes.DataLoss},
 }
 
 // toStatus turns a scheme's error into the gRPC status the host decodes.
 func toStatus(err error) error {
 	if err == nil {
 		return nil
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return status.Error(codes.DeadlineExceeded, err.Error())
 	}
 	var e *core.Error
 	if errors.As(err, &e) {
@@ -42,6 +56,15 @@ func toStatus(err error) error {
 				return status.Error(kc.code, e.Error())
 			}
 		}
+		for _, kr := range kindReasons {
+			if kr.kind == e.Kind {
+				st, _ := status.New(kr.code, e.Error()).WithDetails(&errdetails.ErrorInfo{Reason: kr.reason, Domain: ErrorDomain})
+				return st.Err()
+			}
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return status.Error(codes.DeadlineExceeded, err.Error())
 	}
 	return status.Error(codes.Internal, err.Error())
 }
@@ -58,9 +81,16 @@ func fromStatus(err error, call string) error {
 		return core.Wrap(core.KindPlugin, err, "plugin "+call)
 	}
 	msg := st.Message()
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == ErrorDomain {
+			for _, kr := range kindReasons {
+				if kr.reason == info.GetReason() {
+					return core.Errorf(kr.kind, "%s", firstLine(msg))
+				}
+			}
+		}
+	}
 	switch st.Code() {
-	case codes.DeadlineExceeded:
-		return core.Errorf(core.KindNetwork, "%s", firstLine(msg))
 	case codes.Canceled:
 		return core.Errorf(core.KindInterrupted, "%s: canceled", call)
 	case codes.Internal, codes.Unknown:

@@ -22,7 +22,10 @@ const ProtocolMajor = 1
 // ProtocolMinor is the minor version of authx.plugin.v1 this build knows.
 // 1: Action.accepts_profile; url in HandleChallengeRequest and ApplyRequest;
 // PERMISSION_DENIED classifies a refusal as forbidden.
-const ProtocolMinor = 1
+// 2: DEADLINE_EXCEEDED is a timeout (exit 15), no longer a network error;
+// DATA_LOSS classifies an unusable server answer (exit 16); an ErrorInfo
+// detail of domain "authx.dev" and reason TOKEN_INVALID makes it exit 13.
+const ProtocolMinor = 2
 
 // PluginName is the name under which the scheme is dispensed.
 const PluginName = "scheme"

@@ -55,7 +55,7 @@ func (s *Scheme) RunAction(ctx context.Context, req core.ActionRequest) (core.Ac
 			} `json:"data"`
 		}
 		if json.Unmarshal(body, &answer) != nil || answer.Status != "ok" || answer.Data.Value == "" {
-			return core.ActionResult{}, core.Errorf(core.KindNetwork, "%s%s/generateNewToken: the answer holds no token", redact(st.url), apiTokenProperty)
+			return core.ActionResult{}, core.Errorf(core.KindBadAnswer, "%s%s/generateNewToken: the answer holds no token", redact(st.url), apiTokenProperty)
 		}
 		return core.ActionResult{
 			Stdout: []byte(answer.Data.Value + "\n"),
@@ -107,7 +107,7 @@ func (s *Scheme) build(ctx context.Context, st *settings, req core.ActionRequest
 	}
 	queued := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusCreated || queued == "" {
-		return core.ActionResult{}, core.Errorf(core.KindNetwork, "POST %s%s%s: Jenkins answered HTTP %d without a queue item; the build may not have been triggered",
+		return core.ActionResult{}, core.Errorf(core.KindBadAnswer, "POST %s%s%s: Jenkins answered HTTP %d without a queue item; the build may not have been triggered",
 			redact(st.url), path.String(), endpoint, resp.StatusCode)
 	}
 	return core.ActionResult{Stdout: []byte(queued + "\n")}, nil

@@ -214,7 +214,7 @@ func (s *Scheme) fetchCrumb(ctx context.Context, st *settings) (*crumb, error) {
 		Field string `json:"crumbRequestField"`
 	}
 	if json.Unmarshal(body, &answer) != nil || answer.Crumb == "" || answer.Field == "" {
-		return nil, core.Errorf(core.KindNetwork, "%s/crumbIssuer/api/json: the answer holds no crumb and crumbRequestField; is url the Jenkins root?", redact(st.url))
+		return nil, core.Errorf(core.KindBadAnswer, "%s/crumbIssuer/api/json: the answer holds no crumb and crumbRequestField; is url the Jenkins root?", redact(st.url))
 	}
 	c := &crumb{Field: answer.Field, Value: answer.Crumb}
 	for _, k := range resp.Cookies() { // the session cookie's name is random per Jenkins start: keep them all
@@ -235,7 +235,7 @@ func (s *Scheme) whoAmI(ctx context.Context, st *settings, cred *core.Credential
 	}
 	var who map[string]any
 	if json.Unmarshal(body, &who) != nil {
-		return nil, core.Errorf(core.KindNetwork, "%s/whoAmI/api/json: the answer is not JSON; is url the Jenkins root?", redact(st.url))
+		return nil, core.Errorf(core.KindBadAnswer, "%s/whoAmI/api/json: the answer is not JSON; is url the Jenkins root?", redact(st.url))
 	}
 	if who["anonymous"] == true {
 		return nil, core.Errorf(core.KindConfig, "Jenkins treated the credentials of user %q as anonymous: they did not reach it (a proxy in between may strip Authorization)", st.user)
@@ -284,15 +284,19 @@ func (s *Scheme) send(ctx context.Context, st *settings, method, path string, fo
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, nil, core.Errorf(core.KindNetwork, "%s %s%s: no answer within %s (the profile's timeout)", method, redact(st.url), path, st.timeout)
+		if ctx.Err() != nil || core.IsTimeout(err) {
+			return nil, nil, core.Errorf(core.KindTimeout, "%s %s%s: no answer within %s (the profile's timeout)", method, redact(st.url), path, st.timeout)
 		}
 		return nil, nil, core.Errorf(core.KindNetwork, "%s %s%s: %v", method, redact(st.url), path, unwrapURLError(err)) // url.Error's text would repeat the URL
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, nil, core.Errorf(core.KindNetwork, "%s %s%s: reading the answer: %v", method, redact(st.url), path, err)
+		kind := core.KindNetwork
+		if core.IsTimeout(err) {
+			kind = core.KindTimeout
+		}
+		return nil, nil, core.Errorf(kind, "%s %s%s: reading the answer: %v", method, redact(st.url), path, err)
 	}
 	return resp, data, nil
 }

@@ -2,9 +2,12 @@ package jenkins
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authx/authx/core"
 )
@@ -84,5 +87,39 @@ func TestDiagnose(t *testing.T) {
 	}
 	if !staleCrumb(403, []byte("<h2>HTTP ERROR 403 No valid crumb was included in the request</h2>")) {
 		t.Error("the Jetty crumb page is not recognised")
+	}
+}
+
+// A crumb request that fails tells how: a server that is not Jenkins (an
+// HTML page), one too slow, one not there.
+func TestLoginFailureKinds(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/portal/"):
+			w.Header().Set("Content-Type", "text/html;charset=utf-8")
+			io.WriteString(w, "<html><title>Sign in</title></html>")
+		case strings.HasPrefix(r.URL.Path, "/slow/"):
+			select {
+			case <-r.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}))
+	defer srv.Close()
+	tests := []struct {
+		root string
+		kind core.Kind
+		want string
+	}{
+		{srv.URL + "/portal", core.KindBadAnswer, "/portal/crumbIssuer/api/json: the answer holds no crumb"},
+		{srv.URL + "/slow", core.KindTimeout, "no answer within 100ms (the profile's timeout)"},
+		{"http://127.0.0.1:9", core.KindNetwork, "connection refused"},
+	}
+	for _, tt := range tests {
+		cfg := core.Config{"user": "alice", "password": "s3cret-pw", "timeout": "100ms"}
+		_, err := New().Login(context.Background(), core.LoginRequest{Config: cfg, URL: tt.root})
+		if core.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("%s: %v (%v), want %v naming %q", tt.root, err, core.KindOf(err), tt.kind, tt.want)
+		}
 	}
 }

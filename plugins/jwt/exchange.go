@@ -83,7 +83,7 @@ func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (any, error) 
 	}
 	var doc any
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, core.Errorf(core.KindNetwork, "%s %s: the server answered HTTP %d with %s, not JSON; is the URL the API's endpoint?",
+		return nil, core.Errorf(core.KindBadAnswer, "%s %s: the server answered HTTP %d with %s, not JSON; is the URL the API's endpoint?",
 			x.what, where, resp.StatusCode, scrub(describeBody(resp.Header.Get("Content-Type"), raw), secrets...))
 	}
 	return doc, nil
@@ -99,38 +99,40 @@ func stayOnHost(c *http.Client) *http.Client {
 	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		from, to := via[0].URL, req.URL
 		if !strings.EqualFold(to.Hostname(), from.Hostname()) || from.Scheme == "https" && to.Scheme != "https" {
-			return fmt.Errorf("redirected to %s, and authx sends no credentials to another host or over plain http: put that URL in the profile if you trust it", redact(to.String()))
+			return core.Errorf(core.KindConfig, "redirected to %s, and authx sends no credentials to another host or over plain http: put that URL in the profile if you trust it", redact(to.String()))
 		}
 		if next != nil {
 			return next(req, via)
 		}
 		if len(via) >= maxRedirects {
-			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+			return core.Errorf(core.KindBadAnswer, "stopped after %d redirects", maxRedirects)
 		}
 		return nil
 	}
 	return &cc
 }
 
-// readBody reads an answer of at most maxBody bytes; a longer one is an
-// error rather than silently cut.
+// readBody reads an answer of at most maxBody bytes; a longer one is a
+// KindBadAnswer error rather than silently cut.
 func readBody(r io.Reader) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
 	if err == nil && len(b) > maxBody {
-		err = fmt.Errorf("the answer is larger than %d bytes", maxBody)
+		err = core.Errorf(core.KindBadAnswer, "the answer is larger than %d bytes", maxBody)
 	}
 	return b, err
 }
 
 // transportError classifies a failed round trip of what to where (a
-// redacted URL) as KindNetwork. limit describes the bound a timeout hit.
+// redacted URL): KindTimeout when time ran out (limit describes the bound),
+// else KindNetwork; an error that has its kind keeps it.
 func transportError(what, where, limit string, err error) error {
-	var ne net.Error
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
-		return core.Errorf(core.KindNetwork, "%s %s: no answer within %s", what, where, limit)
+	case core.IsTimeout(err):
+		return core.Errorf(core.KindTimeout, "%s %s: no answer within %s", what, where, limit)
 	case errors.Is(err, context.Canceled):
 		return core.Errorf(core.KindNetwork, "%s %s: canceled", what, where)
+	case core.KindOf(err) != core.KindInternal:
+		return core.Prefix(what+" "+where, err, core.KindNetwork)
 	}
 	// A *url.Error repeats the URL, query included; a *net.OpError the
 	// addresses, which where already names.
@@ -145,19 +147,22 @@ func transportError(what, where, limit string, err error) error {
 
 // statusError turns a non-2xx answer into an error carrying the server's
 // message, scrubbed of secrets: KindConfig for 404 and 405 (a wrong URL or
-// method), KindRejected for other 4xx, KindNetwork otherwise.
+// method), KindRejected for other 4xx, KindHTTPServer for 5xx, KindBadAnswer
+// otherwise.
 func statusError(what, where string, status int, raw []byte, secrets []string) error {
 	msg := serverMessage(raw, secrets...)
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
-	kind := core.KindNetwork
+	kind := core.KindBadAnswer
 	switch {
 	case status == http.StatusNotFound || status == http.StatusMethodNotAllowed:
 		kind = core.KindConfig
 		msg += "; check the URL and method"
 	case status >= 400 && status < 500:
 		kind = core.KindRejected
+	case status >= 500:
+		kind = core.KindHTTPServer
 	}
 	return &statusErr{err: core.Errorf(kind, "%s %s: HTTP %d: %s", what, where, status, msg), code: oauthError(raw), status: status}
 }

@@ -68,7 +68,7 @@ func TestExchangeRedirects(t *testing.T) {
 		t.Fatalf("same-host redirect: %v %+v", err, c)
 	}
 	_, err = loginAt(t, srv.URL+"/away", nil)
-	requireKind(t, err, core.KindNetwork, "redirected to "+elsewhere+"/redirect-away, and authx sends no credentials to another host")
+	requireKind(t, err, core.KindConfig, "redirected to "+elsewhere+"/redirect-away, and authx sends no credentials to another host")
 	if strings.Contains(err.Error(), "code=1") {
 		t.Fatalf("the query leaked: %v", err)
 	}
@@ -80,7 +80,47 @@ func TestExchangeAnswerTooLarge(t *testing.T) {
 	}))
 	defer srv.Close()
 	_, err := loginAt(t, srv.URL+"/login", nil)
-	requireKind(t, err, core.KindNetwork, "the answer is larger than 1048576 bytes")
+	requireKind(t, err, core.KindBadAnswer, "the answer is larger than 1048576 bytes")
+}
+
+// Each way a login endpoint can fail has its own kind, so that a script
+// can tell a wrong URL from a server that is down or slow.
+func TestExchangeFailureKinds(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/down":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `{"message":"maintenance"}`)
+		case "/moved": // a 3xx without Location: net/http hands it back
+			w.WriteHeader(http.StatusMultipleChoices)
+		case "/missing":
+			http.NotFound(w, r)
+		case "/slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(2 * time.Second):
+			}
+		case "/loop":
+			http.Redirect(w, r, "/loop", http.StatusTemporaryRedirect)
+		}
+	}))
+	defer srv.Close()
+	tests := []struct {
+		path  string
+		extra core.Config
+		kind  core.Kind
+		want  string
+	}{
+		{"/down", nil, core.KindHTTPServer, "HTTP 503: maintenance"},
+		{"/moved", nil, core.KindBadAnswer, "HTTP 300"},
+		{"/missing", nil, core.KindConfig, "HTTP 404"},
+		{"/slow", core.Config{"timeout": "100ms"}, core.KindTimeout, "no answer within 100ms"},
+		{"/loop", nil, core.KindBadAnswer, "stopped after 10 redirects"},
+	}
+	for _, tt := range tests {
+		_, err := loginAt(t, srv.URL+tt.path, tt.extra)
+		requireKind(t, err, tt.kind, tt.want)
+	}
 }
 
 func TestExchangeLifetime(t *testing.T) {

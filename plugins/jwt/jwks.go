@@ -250,14 +250,14 @@ func (s *jwksSource) keys(ctx context.Context, refresh bool) (keys []verifyKey, 
 	}
 	keys, err = parseJWKSet(doc)
 	if err != nil {
-		return nil, false, core.Errorf(core.KindNetwork, "JWKS %s: %v", redact(s.url), err)
+		return nil, false, core.Errorf(core.KindBadAnswer, "JWKS %s: %v", redact(s.url), err)
 	}
 	s.writeCache(doc, ttl)
 	return keys, false, nil
 }
 
 // fetch GETs the document and returns it with its cache lifetime. Failures
-// are KindNetwork.
+// are KindNetwork or KindTimeout (no answer) or KindBadAnswer.
 func (s *jwksSource) fetch(ctx context.Context) ([]byte, time.Duration, error) {
 	where := redact(s.url)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
@@ -275,7 +275,7 @@ func (s *jwksSource) fetch(ctx context.Context) ([]byte, time.Duration, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, core.Errorf(core.KindNetwork, "JWKS %s: HTTP %d", where, resp.StatusCode)
+		return nil, 0, core.Errorf(core.KindBadAnswer, "JWKS %s: HTTP %d", where, resp.StatusCode)
 	}
 	doc, err := readBody(resp.Body)
 	if err != nil {

@@ -216,10 +216,10 @@ func TestJWKSFailures(t *testing.T) {
 		err    string
 	}{
 		{"unreachable", 0, "", closed.URL + "/jwks?secret=xyz", core.KindNetwork, "JWKS " + closed.URL + "/jwks: "},
-		{"HTTP 500", 500, "oops", "", core.KindNetwork, "HTTP 500"},
-		{"not JSON", 200, "<html>", "", core.KindNetwork, "not a JSON object with a keys array"},
-		{"no usable key", 200, `{"keys":[{"kty":"oct","k":"c2hvcnQ"}]}`, "", core.KindNetwork, "no usable signature key"},
-		{"too large", 200, `{"keys":[],"pad":"` + string(make([]byte, maxBody)) + `"}`, "", core.KindNetwork, "larger than"},
+		{"HTTP 500", 500, "oops", "", core.KindBadAnswer, "HTTP 500"},
+		{"not JSON", 200, "<html>", "", core.KindBadAnswer, "not a JSON object with a keys array"},
+		{"no usable key", 200, `{"keys":[{"kty":"oct","k":"c2hvcnQ"}]}`, "", core.KindBadAnswer, "no usable signature key"},
+		{"too large", 200, `{"keys":[],"pad":"` + string(make([]byte, maxBody)) + `"}`, "", core.KindBadAnswer, "larger than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -73,11 +73,11 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 	from := x.what + " " + redact(st.tokenURL)
 	token, ok := firstString(doc, "access_token")
 	if !ok {
-		return nil, core.Errorf(core.KindNetwork, "%s: the answer has no access_token (RFC 6749 §5.1); it has the keys %s",
+		return nil, core.Errorf(core.KindBadAnswer, "%s: the answer has no access_token (RFC 6749 §5.1); it has the keys %s",
 			from, strings.Join(leafPaths(doc), ", "))
 	}
 	if tt, _ := firstString(doc, "token_type"); !strings.EqualFold(tt, "bearer") && st.prefix == "Bearer" {
-		return nil, core.Errorf(core.KindNetwork, "%s: token_type is %s, not bearer; set prefix if the API expects it that way", from, printable(tt))
+		return nil, core.Errorf(core.KindBadAnswer, "%s: token_type is %s, not bearer; set prefix if the API expects it that way", from, printable(tt))
 	}
 	refreshToken, ok := firstString(doc, "refresh_token")
 	if !ok {

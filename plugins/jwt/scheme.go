@@ -181,17 +181,19 @@ func (st *settings) bearer(token string) *core.Credential {
 // credential builds the credential for token. lifetime, when known, sets
 // the expiry; else the token's exp claim does, read without verification;
 // else the expiry is unknown and the token is used until a server refuses
-// it. from names where the token came from, for errors.
+// it. from names where the token came from, for errors: a token a server
+// sent that is empty is a bad answer, one that is a malformed JWT is an
+// invalid token; a static token that is either is a configuration error.
 func (s *Scheme) credential(st *settings, token, refreshToken string, lifetime time.Duration, from string) (*core.Credential, error) {
-	kind := core.KindNetwork // a server sent it: a broken answer
+	empty, malformed := core.KindBadAnswer, core.KindTokenInvalid
 	if st.mode == modeStatic {
-		kind = core.KindConfig
+		empty, malformed = core.KindConfig, core.KindConfig
 	}
 	if token == "" || strings.ContainsAny(token, " \t\r\n") {
-		return nil, core.Errorf(kind, "%s: the token is empty or holds whitespace", from)
+		return nil, core.Errorf(empty, "%s: the token is empty or holds whitespace", from)
 	}
 	if err := checkJWTShape(token); err != nil {
-		return nil, core.Errorf(kind, "%s: %v", from, err)
+		return nil, core.Errorf(malformed, "%s: %v", from, err)
 	}
 	c := st.bearer(token)
 	switch exp, ok := ExpiryOf(token); {

@@ -77,11 +77,11 @@ func post(ctx context.Context, url string, body any) (*tokenAnswer, error) {
 	case resp.StatusCode == http.StatusConflict:
 		return nil, core.Errorf(core.KindLoginRequired, "refresh token rejected")
 	case resp.StatusCode != http.StatusOK:
-		return nil, core.Errorf(core.KindNetwork, "test server answered HTTP %d", resp.StatusCode)
+		return nil, core.Errorf(core.KindBadAnswer, "test server answered HTTP %d", resp.StatusCode)
 	}
 	var a tokenAnswer
 	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
-		return nil, core.Errorf(core.KindNetwork, "test server answered something that is not JSON")
+		return nil, core.Errorf(core.KindBadAnswer, "test server answered something that is not JSON")
 	}
 	return &a, nil
 }
