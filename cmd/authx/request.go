@@ -19,6 +19,7 @@ import (
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/authhttp"
 	"github.com/authx/authx/core/config"
+	"github.com/authx/authx/core/redact"
 )
 
 // requestFlags are the options of `authx request`.
@@ -101,7 +102,7 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 		scope = []string{target.Scheme + "://" + target.Host + "/"}
 	}
 	if !authhttp.InScope(target, scope) {
-		return core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); credentials are not sent there", redactedURL(target), p.Name, strings.Join(scope, ", "))
+		return core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); credentials are not sent there", redact.URL(target), p.Name, strings.Join(scope, ", "))
 	}
 	if f.maxTime > 0 {
 		var cancel context.CancelFunc
@@ -131,7 +132,7 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 	defer resp.Body.Close()
 	if err := f.writeResponse(a.stdout, resp); err != nil {
 		if ctx.Err() != nil {
-			return core.Errorf(core.KindTimeout, "%s %s: the whole request took longer than --max-time %s", method, redactedURL(target), f.maxTime)
+			return core.Errorf(core.KindTimeout, "%s %s: the whole request took longer than --max-time %s", method, redact.URL(target), f.maxTime)
 		}
 		return err
 	}
@@ -139,9 +140,9 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 	case !f.fail || resp.StatusCode < 400:
 		return nil
 	case resp.StatusCode < 500:
-		return core.Errorf(core.KindHTTP, "%s %s: HTTP %s", method, redactedURL(target), resp.Status)
+		return core.Errorf(core.KindHTTP, "%s %s: HTTP %s", method, redact.URL(target), resp.Status)
 	default:
-		return core.Errorf(core.KindHTTPServer, "%s %s: HTTP %s", method, redactedURL(target), resp.Status)
+		return core.Errorf(core.KindHTTPServer, "%s %s: HTTP %s", method, redact.URL(target), resp.Status)
 	}
 }
 
@@ -170,7 +171,7 @@ func (a *app) requestProfile(t *target, rawURL string) (*config.Profile, *url.UR
 		u = resolveRelative(b, u)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, nil, core.Errorf(core.KindConfig, "%s: only http and https URLs are supported", redactedURL(u))
+		return nil, nil, core.Errorf(core.KindConfig, "%s: only http and https URLs are supported", redact.URL(u))
 	}
 	return p, u, nil
 }
@@ -323,16 +324,9 @@ func networkError(err error, f *requestFlags, method string, u *url.URL) error {
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && f.maxTime > 0:
-		return core.Errorf(core.KindTimeout, "%s %s: no complete answer within --max-time %s", method, redactedURL(u), f.maxTime)
+		return core.Errorf(core.KindTimeout, "%s %s: no complete answer within --max-time %s", method, redact.URL(u), f.maxTime)
 	case errors.As(err, &ne) && ne.Timeout():
-		return core.Errorf(core.KindTimeout, "%s %s: timed out after %s (--timeout)", method, redactedURL(u), f.timeout)
+		return core.Errorf(core.KindTimeout, "%s %s: timed out after %s (--timeout)", method, redact.URL(u), f.timeout)
 	}
-	return core.Errorf(core.KindNetwork, "%s %s: %v", method, redactedURL(u), err)
-}
-
-// redactedURL drops user info and the query, which may hold secrets.
-func redactedURL(u *url.URL) string {
-	c := *u
-	c.User, c.RawQuery, c.Fragment = nil, "", ""
-	return c.String()
+	return core.Errorf(core.KindNetwork, "%s %s: %v", method, redact.URL(u), err)
 }

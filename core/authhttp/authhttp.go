@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // Source supplies credentials. Credential returns one that is valid now,
@@ -138,7 +139,7 @@ func bodyDigest(r *http.Request) ([]byte, error) {
 	h := sha256.New()
 	if r.Body != nil && r.Body != http.NoBody {
 		if r.GetBody == nil {
-			return nil, core.Errorf(core.KindConfig, "%s %s: the request must be signed but its body can be read only once (set Request.GetBody)", r.Method, redactURL(r))
+			return nil, core.Errorf(core.KindConfig, "%s %s: the request must be signed but its body can be read only once (set Request.GetBody)", r.Method, redact.URL(r.URL))
 		}
 		body, err := r.GetBody()
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // MaxRedirects is how many redirects a Client follows.
@@ -106,7 +107,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		kind = core.KindHTTP
 	}
 	return resp2, &ChallengeError{Response: resp2, Err: core.Errorf(kind,
-		"the server refused %s %s again (HTTP %d) after the credential was renewed", req.Method, redactURL(req), resp2.StatusCode)}
+		"the server refused %s %s again (HTTP %d) after the credential was renewed", req.Method, redact.URL(req.URL), resp2.StatusCode)}
 }
 
 // InScopeOf reports whether the client's Transport would send credentials
@@ -145,10 +146,10 @@ func idempotent(method string) bool {
 func replay(req *http.Request, replaySafe bool) (*http.Request, error) {
 	hasBody := req.Body != nil && req.Body != http.NoBody
 	if hasBody && req.GetBody == nil {
-		return nil, core.Errorf(core.KindHTTP, "the credential was renewed but %s %s was not retried: its body cannot be sent twice", req.Method, redactURL(req))
+		return nil, core.Errorf(core.KindHTTP, "the credential was renewed but %s %s was not retried: its body cannot be sent twice", req.Method, redact.URL(req.URL))
 	}
 	if !idempotent(req.Method) && !replaySafe {
-		return nil, core.Errorf(core.KindHTTP, "the credential was renewed but %s %s was not retried: the server may have acted on it", req.Method, redactURL(req))
+		return nil, core.Errorf(core.KindHTTP, "the credential was renewed but %s %s was not retried: the server may have acted on it", req.Method, redact.URL(req.URL))
 	}
 	r2 := req.Clone(req.Context())
 	if hasBody {
@@ -159,10 +160,4 @@ func replay(req *http.Request, replaySafe bool) (*http.Request, error) {
 		r2.Body = body
 	}
 	return r2, nil
-}
-
-func redactURL(r *http.Request) string {
-	u := *r.URL
-	u.User, u.RawQuery = nil, ""
-	return u.String()
 }

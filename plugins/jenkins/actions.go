@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // apiTokenProperty is where Jenkins serves a user's API token operations.
@@ -55,7 +56,7 @@ func (s *Scheme) RunAction(ctx context.Context, req core.ActionRequest) (core.Ac
 			} `json:"data"`
 		}
 		if json.Unmarshal(body, &answer) != nil || answer.Status != "ok" || answer.Data.Value == "" {
-			return core.ActionResult{}, core.Errorf(core.KindBadAnswer, "%s%s/generateNewToken: the answer holds no token", redact(st.url), apiTokenProperty)
+			return core.ActionResult{}, core.Errorf(core.KindBadAnswer, "%s%s/generateNewToken: the answer holds no token", redact.RawURL(st.url), apiTokenProperty)
 		}
 		return core.ActionResult{
 			Stdout: []byte(answer.Data.Value + "\n"),
@@ -108,7 +109,7 @@ func (s *Scheme) build(ctx context.Context, st *settings, req core.ActionRequest
 	queued := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusCreated || queued == "" {
 		return core.ActionResult{}, core.Errorf(core.KindBadAnswer, "POST %s%s%s: Jenkins answered HTTP %d without a queue item; the build may not have been triggered",
-			redact(st.url), path.String(), endpoint, resp.StatusCode)
+			redact.RawURL(st.url), path.String(), endpoint, resp.StatusCode)
 	}
 	return core.ActionResult{Stdout: []byte(queued + "\n")}, nil
 }
@@ -139,7 +140,7 @@ func (s *Scheme) post(ctx context.Context, st *settings, cached *core.Credential
 			continue
 		}
 		if resp.StatusCode == http.StatusBadRequest {
-			return nil, nil, core.Errorf(core.KindConfig, "POST %s%s: Jenkins answered HTTP 400: %s", redact(st.url), path, scrub(firstLine(body), st.secret, st.buildToken))
+			return nil, nil, core.Errorf(core.KindConfig, "POST %s%s: Jenkins answered HTTP 400: %s", redact.RawURL(st.url), path, redact.Secrets(firstLine(body), st.secret, st.buildToken))
 		}
 		if err := st.refusal(resp, body); err != nil {
 			return nil, nil, err

@@ -26,6 +26,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/httpauth"
+	"github.com/authx/authx/core/redact"
 )
 
 // Version of the scheme.
@@ -214,7 +215,7 @@ func (s *Scheme) fetchCrumb(ctx context.Context, st *settings) (*crumb, error) {
 		Field string `json:"crumbRequestField"`
 	}
 	if json.Unmarshal(body, &answer) != nil || answer.Crumb == "" || answer.Field == "" {
-		return nil, core.Errorf(core.KindBadAnswer, "%s/crumbIssuer/api/json: the answer holds no crumb and crumbRequestField; is url the Jenkins root?", redact(st.url))
+		return nil, core.Errorf(core.KindBadAnswer, "%s/crumbIssuer/api/json: the answer holds no crumb and crumbRequestField; is url the Jenkins root?", redact.RawURL(st.url))
 	}
 	c := &crumb{Field: answer.Field, Value: answer.Crumb}
 	for _, k := range resp.Cookies() { // the session cookie's name is random per Jenkins start: keep them all
@@ -235,7 +236,7 @@ func (s *Scheme) whoAmI(ctx context.Context, st *settings, cred *core.Credential
 	}
 	var who map[string]any
 	if json.Unmarshal(body, &who) != nil {
-		return nil, core.Errorf(core.KindBadAnswer, "%s/whoAmI/api/json: the answer is not JSON; is url the Jenkins root?", redact(st.url))
+		return nil, core.Errorf(core.KindBadAnswer, "%s/whoAmI/api/json: the answer is not JSON; is url the Jenkins root?", redact.RawURL(st.url))
 	}
 	if who["anonymous"] == true {
 		return nil, core.Errorf(core.KindConfig, "Jenkins treated the credentials of user %q as anonymous: they did not reach it (a proxy in between may strip Authorization)", st.user)
@@ -260,7 +261,7 @@ func (s *Scheme) send(ctx context.Context, st *settings, method, path string, fo
 	}
 	req, err := http.NewRequestWithContext(ctx, method, st.url+path, body)
 	if err != nil {
-		return nil, nil, core.Errorf(core.KindConfig, "url %q is not a valid URL", redact(st.url))
+		return nil, nil, core.Errorf(core.KindConfig, "url %q is not a valid URL", redact.RawURL(st.url))
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -285,9 +286,9 @@ func (s *Scheme) send(ctx context.Context, st *settings, method, path string, fo
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil || core.IsTimeout(err) {
-			return nil, nil, core.Errorf(core.KindTimeout, "%s %s%s: no answer within %s (the profile's timeout)", method, redact(st.url), path, st.timeout)
+			return nil, nil, core.Errorf(core.KindTimeout, "%s %s%s: no answer within %s (the profile's timeout)", method, redact.RawURL(st.url), path, st.timeout)
 		}
-		return nil, nil, core.Errorf(core.KindNetwork, "%s %s%s: %v", method, redact(st.url), path, unwrapURLError(err)) // url.Error's text would repeat the URL
+		return nil, nil, core.Errorf(core.KindNetwork, "%s %s%s: %v", method, redact.RawURL(st.url), path, unwrapURLError(err)) // url.Error's text would repeat the URL
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -296,7 +297,7 @@ func (s *Scheme) send(ctx context.Context, st *settings, method, path string, fo
 		if core.IsTimeout(err) {
 			kind = core.KindTimeout
 		}
-		return nil, nil, core.Errorf(kind, "%s %s%s: reading the answer: %v", method, redact(st.url), path, err)
+		return nil, nil, core.Errorf(kind, "%s %s%s: reading the answer: %v", method, redact.RawURL(st.url), path, err)
 	}
 	return resp, data, nil
 }
@@ -323,9 +324,9 @@ func (st *settings) refusal(resp *http.Response, body []byte) error {
 	}
 	if loc := resp.Header.Get("Location"); resp.StatusCode >= 300 && resp.StatusCode < 400 && loc != "" {
 		return core.Errorf(core.KindConfig, "%s %s: Jenkins redirects to %s; set url to the Jenkins root as it serves itself (scheme, host and path), authx follows no redirect with credentials",
-			resp.Request.Method, redact(resp.Request.URL.String()), redact(loc))
+			resp.Request.Method, redact.RawURL(resp.Request.URL.String()), redact.RawURL(loc))
 	}
-	return core.Errorf(kind, "%s %s: Jenkins answered HTTP %d", resp.Request.Method, redact(resp.Request.URL.String()), resp.StatusCode)
+	return core.Errorf(kind, "%s %s: Jenkins answered HTTP %d", resp.Request.Method, redact.RawURL(resp.Request.URL.String()), resp.StatusCode)
 }
 
 // diagnose explains a Jenkins refusal, or returns nil when it is none of
@@ -409,26 +410,5 @@ func (s *Scheme) HandleChallenge(ctx context.Context, req core.ChallengeRequest)
 		return core.ChallengeResponse{}, d
 	}
 	return core.ChallengeResponse{Decision: core.DecisionFail,
-		Diagnosis: fmt.Sprintf("Jenkins refused %s %s (HTTP %d)", req.Request.Method, redact(req.Request.URL), req.Response.Status)}, nil
-}
-
-// redact drops the query (a job token, say) and user info of a URL.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	u.User, u.RawQuery = nil, ""
-	return u.String()
-}
-
-// scrub replaces every occurrence of the given secrets in text a server
-// wrote (an error page echoing a parameter, say) before it is shown.
-func scrub(text string, secrets ...string) string {
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			text = strings.ReplaceAll(text, s, "[redacted]")
-		}
-	}
-	return text
+		Diagnosis: fmt.Sprintf("Jenkins refused %s %s (HTTP %d)", req.Request.Method, redact.RawURL(req.Request.URL), req.Response.Status)}, nil
 }

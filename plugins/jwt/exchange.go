@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // maxBody bounds how much of an answer (login, refresh, token endpoint,
@@ -67,7 +68,7 @@ func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (any, error) 
 	if x.basicUser != "" {
 		req.SetBasicAuth(url.QueryEscape(x.basicUser), url.QueryEscape(x.basicPassword)) // RFC 6749 §2.3.1
 	}
-	where, limit := redact(x.url), st.timeout.String()+" (the profile's timeout)"
+	where, limit := redact.RawURL(x.url), st.timeout.String()+" (the profile's timeout)"
 	resp, err := stayOnHost(s.client()).Do(req)
 	if err != nil {
 		return nil, transportError(x.what, where, limit, err)
@@ -84,7 +85,7 @@ func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (any, error) 
 	var doc any
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, core.Errorf(core.KindBadAnswer, "%s %s: the server answered HTTP %d with %s, not JSON; is the URL the API's endpoint?",
-			x.what, where, resp.StatusCode, scrub(describeBody(resp.Header.Get("Content-Type"), raw), secrets...))
+			x.what, where, resp.StatusCode, redact.Secrets(describeBody(resp.Header.Get("Content-Type"), raw), secrets...))
 	}
 	return doc, nil
 }
@@ -99,7 +100,7 @@ func stayOnHost(c *http.Client) *http.Client {
 	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		from, to := via[0].URL, req.URL
 		if !strings.EqualFold(to.Hostname(), from.Hostname()) || from.Scheme == "https" && to.Scheme != "https" {
-			return core.Errorf(core.KindConfig, "redirected to %s, and authx sends no credentials to another host or over plain http: put that URL in the profile if you trust it", redact(to.String()))
+			return core.Errorf(core.KindConfig, "redirected to %s, and authx sends no credentials to another host or over plain http: put that URL in the profile if you trust it", redact.RawURL(to.String()))
 		}
 		if next != nil {
 			return next(req, via)
@@ -213,7 +214,7 @@ func serverMessage(raw []byte, secrets ...string) string {
 			msg, _ = e["message"].(string)
 		}
 	}
-	return oneLine(stripHTML(scrub(msg, secrets...)), 300)
+	return oneLine(stripHTML(redact.Secrets(msg, secrets...)), 300)
 }
 
 // oauthError returns the OAuth2 "error" or the WordPress "code" of an answer.

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // loginAt logs in with a login-mode profile whose endpoint is url.
@@ -164,10 +165,10 @@ func TestMessagesOneLine(t *testing.T) {
 	if got := printable("a\"\n" + strings.Repeat("x", 100)); got != `"a\"\n`+strings.Repeat("x", 61)+`…"` {
 		t.Errorf("printable = %s", got)
 	}
-	if got := redact("https://u:p@example.com/p?q=1#f"); got != "https://example.com/p" {
+	if got := redact.RawURL("https://u:p@example.com/p?q=1#f"); got != "https://example.com/p" {
 		t.Errorf("redact = %s", got)
 	}
-	if got := scrub("token abcd and ab", "abcd", "ab", ""); got != "token *** and ab" {
+	if got := redact.Secrets("token abcd and ab", "abcd", "ab", ""); got != "token *** and ab" {
 		t.Errorf("scrub = %q", got)
 	}
 }

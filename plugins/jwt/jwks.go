@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // JWKS caching bounds: a document without Cache-Control max-age is kept
@@ -250,7 +251,7 @@ func (s *jwksSource) keys(ctx context.Context, refresh bool) (keys []verifyKey, 
 	}
 	keys, err = parseJWKSet(doc)
 	if err != nil {
-		return nil, false, core.Errorf(core.KindBadAnswer, "JWKS %s: %v", redact(s.url), err)
+		return nil, false, core.Errorf(core.KindBadAnswer, "JWKS %s: %v", redact.RawURL(s.url), err)
 	}
 	s.writeCache(doc, ttl)
 	return keys, false, nil
@@ -259,7 +260,7 @@ func (s *jwksSource) keys(ctx context.Context, refresh bool) (keys []verifyKey, 
 // fetch GETs the document and returns it with its cache lifetime. Failures
 // are KindNetwork or KindTimeout (no answer) or KindBadAnswer.
 func (s *jwksSource) fetch(ctx context.Context) ([]byte, time.Duration, error) {
-	where := redact(s.url)
+	where := redact.RawURL(s.url)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
 		return nil, 0, core.Errorf(core.KindConfig, "JWKS %s: %v", where, err)

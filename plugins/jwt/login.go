@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // login posts the credentials to the login endpoint and reads the token,
@@ -76,7 +77,7 @@ func (st *settings) templated(what, method, target string, body map[string]any, 
 // name, is absolute: a relative one needs the profile's url.
 func requireAbsolute(name, target string) error {
 	if u, err := url.Parse(target); err != nil || !u.IsAbs() {
-		return core.Errorf(core.KindConfig, "%s %q is relative: give the profile a url, or an absolute URL", name, redact(target))
+		return core.Errorf(core.KindConfig, "%s %q is relative: give the profile a url, or an absolute URL", name, redact.RawURL(target))
 	}
 	return nil
 }
@@ -85,7 +86,7 @@ func requireAbsolute(name, target string) error {
 // refresh request x. A refresh answer without a refresh token keeps the old
 // one (oldRefresh); a rotated one replaces it.
 func (s *Scheme) fromAnswer(st *settings, x exchange, doc any, oldRefresh string) (*core.Credential, error) {
-	from := x.what + " " + redact(x.url)
+	from := x.what + " " + redact.RawURL(x.url)
 	token, ok := firstString(doc, st.tokenPaths...)
 	if !ok {
 		found, hint := leafPaths(doc), "set token_path to the key that holds it"

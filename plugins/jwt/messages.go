@@ -3,7 +3,6 @@ package jwt
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -12,19 +11,8 @@ import (
 
 // This file holds the helpers that shape user-facing text. Every message of
 // the package is one line, starts in lower case, has no trailing period and
-// never holds a secret: URLs go through redact, untrusted values through
-// printable or oneLine, and a server's words through scrub.
-
-// redact drops the user info, query and fragment of a URL, which may hold
-// credentials, for messages.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
-	return u.String()
-}
+// never holds a secret: URLs go through redact.RawURL, untrusted values
+// through printable or oneLine, and a server's words through redact.Secrets.
 
 // truncate cuts s to at most n runes, marking a cut with "…".
 func truncate(s string, n int) string {
@@ -68,20 +56,4 @@ func message(err error) string {
 		return e.Msg
 	}
 	return err.Error()
-}
-
-// minScrubbed is the length below which a secret is not scrubbed: replacing
-// every "pw" in a message would garble it and hide nothing.
-const minScrubbed = 4
-
-// scrub replaces each secret in s by "***". It guards text that a server
-// wrote (an error message, a page title, a challenge), which may echo what
-// it was sent.
-func scrub(s string, secrets ...string) string {
-	for _, secret := range secrets {
-		if len(secret) >= minScrubbed {
-			s = strings.ReplaceAll(s, secret, "***")
-		}
-	}
-	return s
 }

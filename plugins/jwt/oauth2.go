@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // grantForm is the token request of the profile's grant: password (RFC 6749
@@ -70,7 +71,7 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 		}
 		return nil, err
 	}
-	from := x.what + " " + redact(st.tokenURL)
+	from := x.what + " " + redact.RawURL(st.tokenURL)
 	token, ok := firstString(doc, "access_token")
 	if !ok {
 		return nil, core.Errorf(core.KindBadAnswer, "%s: the answer has no access_token (RFC 6749 §5.1); it has the keys %s",

@@ -24,6 +24,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/httpauth"
+	"github.com/authx/authx/core/redact"
 )
 
 // Version of the scheme.
@@ -255,7 +256,7 @@ func (s *Scheme) mint(st *settings, cfg core.Config) (*core.Credential, error) {
 // the server, scrubbed of the credential's token and refresh token.
 func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
 	res := challengeDecision(req)
-	res.Diagnosis = scrub(res.Diagnosis, credSecrets(req.Credential)...)
+	res.Diagnosis = redact.Secrets(res.Diagnosis, credSecrets(req.Credential)...)
 	return res, nil
 }
 
@@ -278,8 +279,8 @@ func challengeDecision(req core.ChallengeRequest) core.ChallengeResponse {
 	}
 	challenges := httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate")
 	bearer, isBearer := httpauth.Find(challenges, "Bearer")
-	code, desc := bearer.Params["error"], oneLine(scrub(bearer.Params["error_description"], credSecrets(req.Credential)...), 300)
-	status, target := req.Response.Status, req.Request.Method+" "+redact(req.Request.URL)
+	code, desc := bearer.Params["error"], oneLine(redact.Secrets(bearer.Params["error_description"], credSecrets(req.Credential)...), 300)
+	status, target := req.Response.Status, req.Request.Method+" "+redact.RawURL(req.Request.URL)
 	fail := func(format string, args ...any) core.ChallengeResponse {
 		return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf(format, args...)}
 	}

@@ -38,6 +38,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/httpauth"
+	"github.com/authx/authx/core/redact"
 )
 
 // Version of the scheme.
@@ -323,7 +324,7 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 func diagnose(req core.ChallengeRequest) string {
 	keyID := req.Config.String("key_id", "")
 	if req.Response.Status == http.StatusForbidden {
-		return fmt.Sprintf("the server accepted the signature of key id %q but refuses it access to %s (HTTP 403)", keyID, redact(req.Request.URL))
+		return fmt.Sprintf("the server accepted the signature of key id %q but refuses it access to %s (HTTP 403)", keyID, redact.RawURL(req.Request.URL))
 	}
 	rej, ok := rejectionOf(req.Response)
 	if !ok {
@@ -413,16 +414,6 @@ func signatureDiagnosis(keyID string, req core.ChallengeRequest, rej Rejection) 
 		return fmt.Sprintf(generic, keyID)
 	}
 	return fmt.Sprintf("the server signed the same content with a different key: the secret for key id %q does not match the server's (rotated on one side only?); a new signature would not help", keyID)
-}
-
-// redact drops user info and the query, which may hold secrets.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "the URL"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
 }
 
 // printable makes server-provided text safe for one terminal line: control

@@ -1,0 +1,47 @@
+// Package redact makes text safe to show a user or write to a log: URLs
+// without the parts that may carry secrets, and text a server wrote without
+// the secrets it was sent. Plugins use it for every message that names a
+// URL or quotes a server.
+package redact
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Mask is what Secrets writes in place of a secret.
+const Mask = "***"
+
+// MinLen is the length below which Secrets leaves a value alone: masking
+// every "pw" in a message would garble it and hide nothing.
+const MinLen = 4
+
+// URL returns u as text without its user info, query and fragment, which
+// may hold a password, an API key or a signature. u is not modified.
+func URL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
+	return c.String()
+}
+
+// RawURL is URL for a URL in text form. Text that does not parse as a URL
+// comes back as "(invalid URL)", never as itself.
+func RawURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return URL(u)
+}
+
+// Secrets replaces every occurrence of each secret (of at least MinLen
+// bytes) in text with Mask. It guards text a server wrote (an error
+// message, a page title, a challenge), which may echo what it was sent.
+func Secrets(text string, secrets ...string) string {
+	for _, s := range secrets {
+		if len(s) >= MinLen {
+			text = strings.ReplaceAll(text, s, Mask)
+		}
+	}
+	return text
+}
