@@ -18,10 +18,14 @@ PROTO   := core/proto/authx/plugin/v1/plugin.proto
 
 .PHONY: build install test examples demo bench bench-download generate generate-check clean
 
+# Static executables (CGO_ENABLED=0: Go's own DNS resolver and user lookup):
+# a cgo build is linked against libc, and the dynamic loader alone costs
+# about 1.2 ms at every start, which is most of what `authx token` costs on
+# its cached path (docs/benchmarks.md). They also run on any Linux.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/authx ./cmd/authx/front
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/authx-cli ./cmd/authx
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(PLUGINS)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/authx ./cmd/authx/front
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/authx-cli ./cmd/authx
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(PLUGINS)
 
 install:
 	$(MAKE) build BIN=$(GOBIN)
