@@ -1,19 +1,26 @@
 // Package cache stores credentials between authx runs.
 //
-// Each profile has one entry, a JSON file named after the profile and a hash
-// of its identity (see config.Profile.Identity), so a changed profile never
-// reuses an old credential. The directory is 0700 and every file 0600;
-// writes are atomic (temp file, fsync, rename). Lock serialises logins and
-// refreshes of one entry across processes with flock(2).
+// Each profile has one entry, a JSON file named after the profile and a
+// keyed hash of its identity (see config.Profile.Identity), so a changed
+// profile never reuses an old credential. The hash is an HMAC-SHA256 under a
+// random key kept in the directory (names.key): a profile written with a
+// literal password yields a file name from which nobody can test guesses,
+// even when the name is shown (authx status) or pasted in a bug report.
+// The directory is 0700 and every file 0600; writes are atomic (temp file,
+// fsync, rename). Lock serialises logins and refreshes of one entry across
+// processes with flock(2).
 package cache
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -52,21 +59,28 @@ func (e *Entry) Fresh(now time.Time, skew time.Duration) bool {
 	return e.Credential.FreshAt(now, skew)
 }
 
-// Key names one entry. It is derived from a profile's name and identity and
-// never contains a secret.
+// Key names one entry: a profile's name and identity. The store turns it
+// into a file name with its keyed hash.
 type Key struct {
-	Profile string
-	hash    string
+	Profile  string
+	identity string
 }
 
 // KeyFor returns the key of a profile with the given identity bytes.
 func KeyFor(profile string, identity []byte) Key {
-	sum := sha256.Sum256(identity)
-	return Key{Profile: profile, hash: hex.EncodeToString(sum[:16])}
+	return Key{Profile: profile, identity: string(identity)}
 }
 
-// name is the entry's base file name: the profile, made file-safe, and the hash.
-func (k Key) name() string { return fileSafe(k.Profile) + "." + k.hash }
+// nameKeyFile holds the store's random HMAC key for entry names.
+const nameKeyFile = "names.key"
+
+// name is k's entry's base file name under the name key nk: the profile,
+// made file-safe, and 128 bits of HMAC-SHA256(nk, identity).
+func (k Key) name(nk []byte) string {
+	m := hmac.New(sha256.New, nk)
+	io.WriteString(m, k.identity)
+	return fileSafe(k.Profile) + "." + hex.EncodeToString(m.Sum(nil)[:16])
+}
 
 // fileSafe maps a profile name to a file name part, injectively: letters,
 // digits and '-' stay, every other byte becomes _XX (hex).
@@ -98,13 +112,67 @@ func New(dir string) *Store { return &Store{dir: dir} }
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Path returns the file that holds k's entry.
-func (s *Store) Path(k Key) string { return filepath.Join(s.dir, k.name()+".json") }
+// Path returns the file that holds (or would hold) k's entry, or "" while
+// the store has written nothing.
+func (s *Store) Path(k Key) string {
+	nk, err := s.nameKey(false)
+	if err != nil || nk == nil {
+		return ""
+	}
+	return s.path(k, nk)
+}
+
+func (s *Store) path(k Key, nk []byte) string { return filepath.Join(s.dir, k.name(nk)+".json") }
+
+// nameKey reads the store's name key. When there is none yet it returns
+// nil, or with create a new one, made so that concurrent authx processes
+// all end up with the same key.
+func (s *Store) nameKey(create bool) ([]byte, error) {
+	path := filepath.Join(s.dir, nameKeyFile)
+	nk, err := os.ReadFile(path)
+	switch {
+	case err == nil && len(nk) == 32:
+		return nk, nil
+	case err == nil:
+		return nil, core.Errorf(core.KindCache, "the credential cache's %s is damaged (%d bytes, want 32): delete it and log in again", path, len(nk))
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, core.Wrap(core.KindCache, err, "reading the credential cache's key")
+	case !create:
+		return nil, nil
+	}
+	nk = make([]byte, 32)
+	rand.Read(nk)
+	tmp, err := os.CreateTemp(s.dir, ".tmp-*")
+	if err != nil {
+		return nil, core.Wrap(core.KindCache, err, "creating the credential cache's key")
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(nk)
+	if err == nil {
+		err = fsync(tmp)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, core.Wrap(core.KindCache, err, "writing the credential cache's key")
+	}
+	// link(2) fails when the key exists: the first process to link wins
+	// and every other one reads its key, written in full.
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, core.Wrap(core.KindCache, err, "creating the credential cache's key")
+	}
+	return s.nameKey(false)
+}
 
 // Get returns k's entry. A missing, unreadable, corrupt or other-version entry
 // is a miss: (nil, nil). Only an unexpected I/O error is returned as an error.
 func (s *Store) Get(k Key) (*Entry, error) {
-	data, err := os.ReadFile(s.Path(k))
+	nk, err := s.nameKey(false)
+	if err != nil || nk == nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(s.path(k, nk))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -124,16 +192,20 @@ func (s *Store) Put(k Key, e *Entry) error {
 	if err := s.mkdir(); err != nil {
 		return err
 	}
+	nk, err := s.nameKey(true)
+	if err != nil {
+		return err
+	}
 	e.Version = Version
 	e.Profile = k.Profile
 	data, err := json.Marshal(e)
 	if err != nil {
 		return core.Wrap(core.KindInternal, err, "encoding a cache entry")
 	}
-	if err := writeAtomic(s.Path(k), data); err != nil {
+	if err := writeAtomic(s.path(k, nk), data); err != nil {
 		return core.Wrap(core.KindCache, err, "writing the credential cache "+s.dir)
 	}
-	s.removeStale(k)
+	s.removeStale(k.name(nk), k.Profile)
 	return nil
 }
 
@@ -197,9 +269,10 @@ func (s *Store) entries(profile string) []string {
 	return names
 }
 
-func (s *Store) removeStale(k Key) {
-	for _, n := range s.entries(k.Profile) {
-		if n != k.name() {
+// removeStale removes the profile's entries other than the one named keep.
+func (s *Store) removeStale(keep, profile string) {
+	for _, n := range s.entries(profile) {
+		if n != keep {
 			os.Remove(filepath.Join(s.dir, n+".json"))
 			os.Remove(filepath.Join(s.dir, n+".lock"))
 		}
@@ -251,7 +324,11 @@ func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
 	if err := s.mkdir(); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, k.name()+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	nk, err := s.nameKey(true)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, k.name(nk)+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, core.Wrap(core.KindCache, err, "opening the cache lock")
 	}

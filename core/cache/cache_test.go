@@ -2,6 +2,9 @@ package cache
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +74,9 @@ func TestMissCases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := New(t.TempDir())
 			k := KeyFor("work", []byte("id"))
+			if err := s.Put(k, entry("t1")); err != nil {
+				t.Fatal(err)
+			}
 			if err := os.WriteFile(s.Path(k), []byte(tt.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -198,3 +204,67 @@ func TestLockHonoursContext(t *testing.T) {
 		t.Fatal("second Lock succeeded while the first is held")
 	}
 }
+
+// Entry names are keyed: the same identity gets another name in another
+// cache, so a name shown by authx status says nothing about the profile's
+// literal values. Concurrent first writers agree on one key.
+func TestEntryNamesAreKeyed(t *testing.T) {
+	identity := []byte(`{"config":{"password":"hunter2"}}`)
+	a, b := New(t.TempDir()), New(t.TempDir())
+	k := KeyFor("work", identity)
+	if a.Path(k) != "" {
+		t.Errorf("an empty store names a path: %q", a.Path(k))
+	}
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.Put(KeyFor(fmt.Sprintf("p%d", i), identity), entry("t")); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range 16 {
+		if e, err := a.Get(KeyFor(fmt.Sprintf("p%d", i), identity)); e == nil || err != nil {
+			t.Errorf("p%d: written concurrently, then Get = %v, %v", i, e, err)
+		}
+	}
+	if err := b.Put(k, entry("t")); err != nil {
+		t.Fatal(err)
+	}
+	unkeyed := sha256.Sum256(identity)
+	na, nb := filepath.Base(a.Path(KeyFor("p0", identity))), filepath.Base(b.Path(KeyFor("p0", identity)))
+	if na == nb || strings.Contains(na, hex.EncodeToString(unkeyed[:16])) {
+		t.Errorf("names %q and %q: want different, keyed names", na, nb)
+	}
+	fi, err := os.Stat(filepath.Join(a.Dir(), nameKeyFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("the name key: %v, %v; want a 0600 file", fi, err)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(a.Dir(), ".tmp-*")); len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+// A damaged name key is a cache error that says what to do, and nothing
+// is written over it.
+func TestDamagedNameKey(t *testing.T) {
+	s := New(t.TempDir())
+	k := KeyFor("work", []byte("id"))
+	if err := s.Put(k, entry("t")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(s.Dir(), nameKeyFile), []byte("short"), 0o600)
+	for name, err := range map[string]error{"Get": second(s.Get(k)), "Put": s.Put(k, entry("u"))} {
+		if core.KindOf(err) != core.KindCache || !strings.Contains(err.Error(), "delete it and log in again") {
+			t.Errorf("%s with a damaged key: %v", name, err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.Dir(), nameKeyFile)); string(b) != "short" {
+		t.Errorf("the damaged key was overwritten")
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

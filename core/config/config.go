@@ -93,7 +93,9 @@ func (p *Profile) BaseURL() string {
 
 // Identity returns deterministic bytes describing everything that decides
 // which credential the profile yields. Secret references count by their text,
-// never by their value, so the result holds no secret.
+// never by their value; a literal secret in the file (which `authx config
+// validate` warns about) is in it as written, so it is never shown: the
+// cache names entries by a keyed hash of it.
 func (p *Profile) Identity() []byte {
 	b, _ := json.Marshal(struct {
 		Name   string         `json:"name"`
