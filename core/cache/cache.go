@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/authx/authx/core"
@@ -100,9 +101,10 @@ func fileSafe(s string) string {
 	return b.String()
 }
 
-// Store is a cache directory.
+// Store is a cache directory. It is safe for concurrent use.
 type Store struct {
 	dir string
+	nk  atomic.Pointer[[]byte] // the name key, once read
 }
 
 // New returns the store in dir. The directory is created (0700) on the
@@ -128,10 +130,14 @@ func (s *Store) path(k Key, nk []byte) string { return filepath.Join(s.dir, k.na
 // nil, or with create a new one, made so that concurrent authx processes
 // all end up with the same key.
 func (s *Store) nameKey(create bool) ([]byte, error) {
+	if nk := s.nk.Load(); nk != nil {
+		return *nk, nil
+	}
 	path := filepath.Join(s.dir, nameKeyFile)
 	nk, err := os.ReadFile(path)
 	switch {
 	case err == nil && len(nk) == 32:
+		s.nk.Store(&nk)
 		return nk, nil
 	case err == nil:
 		return nil, core.Errorf(core.KindCache, "the credential cache's %s is damaged (%d bytes, want 32): delete it and log in again", path, len(nk))

@@ -257,6 +257,7 @@ func TestDamagedNameKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(s.Dir(), nameKeyFile), []byte("short"), 0o600)
+	s = New(s.Dir()) // the next authx process
 	for name, err := range map[string]error{"Get": second(s.Get(k)), "Put": s.Put(k, entry("u"))} {
 		if core.KindOf(err) != core.KindCache || !strings.Contains(err.Error(), "delete it and log in again") {
 			t.Errorf("%s with a damaged key: %v", name, err)
