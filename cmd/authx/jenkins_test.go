@@ -98,6 +98,37 @@ func TestJenkinsPasswordCrumbSession(t *testing.T) {
 	}
 }
 
+// The other crumb cases: a Jenkins without CSRF protection (the crumb
+// issuer answers 404) needs no crumb even with a password, and
+// "crumb: always" fetches one even with an API token; each once.
+func TestJenkinsCrumbModes(t *testing.T) {
+	off := startJenkins(t, jenkinstest.Options{Jobs: ciJobs, CSRFDisabled: true})
+	on := startJenkins(t, jenkinstest.Options{Jobs: ciJobs})
+	_, token := on.NewAPIToken("admin", "ci")
+	tests := []struct {
+		name   string
+		srv    *jenkinstest.Server
+		config string
+	}{
+		{"CSRF protection off, password", off, "user: admin\npassword: env:PW"},
+		{"crumb: always, API token", on, "user: admin\napi_token: env:T\ncrumb: always"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := jenkinsEnv(t, tt.srv.URL, tt.config, "PW=admin-pw", "T="+token)
+			crumbs, builds := tt.srv.CrumbRequests(), tt.srv.Builds("x")
+			for i := range 2 {
+				if r := e.run("request", "ci", "POST", "/job/x/build", "--fail"); r.code != 0 {
+					t.Fatalf("POST %d: %+v", i, r)
+				}
+			}
+			if n := tt.srv.CrumbRequests() - crumbs; n != 1 || tt.srv.Builds("x")-builds != 2 {
+				t.Errorf("%d crumb requests and %d builds for two POSTs, want 1 and 2", n, tt.srv.Builds("x")-builds)
+			}
+		})
+	}
+}
+
 // Must show 3: each refusal has its diagnosis and its exit code, and none
 // is retried.
 func TestJenkinsDiagnoses(t *testing.T) {
@@ -137,6 +168,10 @@ func TestJenkinsDiagnoses(t *testing.T) {
 			[]string{"POST", "/job/x/build"}, 14, `user "viewer" lacks the permission hudson.model.Item.Build`, "/job/x/build", nil},
 		{"credentials stripped on the way", jenkinsEnv(t, stripping.URL, "user: admin\napi_token: env:T", "T="+token),
 			[]string{"GET", "/api/json"}, 2, "as anonymous", "/whoAmI/api/json", nil},
+		// With a password the crumb request meets the anonymous 403 itself.
+		{"credentials stripped, password profile", jenkinsEnv(t, stripping.URL, "user: admin\npassword: env:PW", "PW=admin-pw"),
+			[]string{"POST", "/job/x/build"}, 2, "Jenkins saw the request as anonymous (it needs hudson.model.Hudson.Read): it was sent without credentials",
+			"/crumbIssuer/api/json", nil},
 		{"revoked token", admin, []string{"GET", "/api/json"}, 4, `Jenkins rejected user "admin"'s API token (HTTP 401, realm "Jenkins")`, "/api/json",
 			func() { admin.run("jenkins", "revoke-token", "--profile", "ci", uuid) }},
 	}
@@ -145,16 +180,13 @@ func TestJenkinsDiagnoses(t *testing.T) {
 			if tt.before != nil {
 				tt.before()
 			}
-			method := "GET"
-			if tt.args[0] == "POST" {
-				method = "POST"
-			}
-			before := srv.Requests(method, tt.path)
+			requests := func() int64 { return srv.Requests("GET", tt.path) + srv.Requests("POST", tt.path) }
+			before := requests()
 			r := tt.env.run(append([]string{"request", "ci"}, tt.args...)...)
 			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
 				t.Errorf("exit %d %q; want exit %d and one line with %q", r.code, r.stderr, tt.code, tt.want)
 			}
-			if n := srv.Requests(method, tt.path) - before; n != 1 {
+			if n := requests() - before; n != 1 {
 				t.Errorf("%d requests to %s, want 1: no retry", n, tt.path)
 			}
 		})

@@ -35,7 +35,7 @@ var emptySHA256 = sha256.Sum256(nil)
 // classified are the status codes of the error table: a plugin may answer a
 // challenge with one of them instead of a decision (docs/plugin-protocol.md).
 var classified = []codes.Code{codes.InvalidArgument, codes.FailedPrecondition, codes.Unauthenticated,
-	codes.Unavailable, codes.DeadlineExceeded, codes.Aborted, codes.PermissionDenied}
+	codes.Unavailable, codes.DeadlineExceeded, codes.DataLoss, codes.Aborted, codes.PermissionDenied}
 
 // login logs in, answering prompts from Options.Answers, and keeps the
 // credential for the calls that follow.

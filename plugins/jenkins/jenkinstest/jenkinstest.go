@@ -171,7 +171,7 @@ type Options struct {
 	// Jobs are the jobs, keyed by full name: "name" at the top level,
 	// "folder/name" (any depth) inside folders, whose existence is implied.
 	Jobs map[string]Job
-	// Version is the X-Jenkins header; "" means "2.541.1".
+	// Version is the X-Jenkins header; "" means "2.545", a release whose crumbs use the formula emulated here.
 	Version string
 	// AnonymousRead grants anonymous callers GenericRead (Overall/Read and
 	// Job/Read), as "Allow anonymous read access" does. By default anonymous
@@ -246,7 +246,7 @@ func Start(o Options) *Server {
 		s.field = "Jenkins-Crumb"
 	}
 	if s.version == "" {
-		s.version = "2.541.1"
+		s.version = "2.545"
 	}
 	if s.salt == "" {
 		s.salt = randHex(8)

@@ -356,7 +356,7 @@ func TestDecisionTable(t *testing.T) {
 				}
 			}
 			// §1.11: every response carries the version headers.
-			if r.h.Get("X-Jenkins") != "2.541.1" || r.h.Get("X-Hudson") != "1.395" || !sessionRE.MatchString(r.h.Get("X-Jenkins-Session")) {
+			if r.h.Get("X-Jenkins") != "2.545" || r.h.Get("X-Hudson") != "1.395" || !sessionRE.MatchString(r.h.Get("X-Jenkins-Session")) {
 				t.Errorf("version headers: X-Jenkins=%q X-Hudson=%q X-Jenkins-Session=%q",
 					r.h.Get("X-Jenkins"), r.h.Get("X-Hudson"), r.h.Get("X-Jenkins-Session"))
 			}
