@@ -50,7 +50,7 @@ examples: build
 
 # Builds everything, starts the demo API on loopback and runs authx against it.
 demo: build
-	$(GO) build -o $(BIN)/ ./core/demoserver/cmd/authx-demo-server ./plugins/jwt/jwttest/cmd/authx-jwt-test-server
+	$(GO) build -o $(BIN)/ ./core/demoserver/cmd/authx-demo-server ./plugins/jwt/jwttest/cmd/authx-jwt-test-server ./plugins/jenkins/jenkinstest/cmd/authx-jenkins-test-server
 	@BIN=$(BIN) sh docs/demo.sh
 
 # Cached vs cold `authx token` next to a bare Go binary's start.

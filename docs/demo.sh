@@ -60,3 +60,25 @@ echo '$ authx token blog | authx jwt decode -'
 "$BIN/authx" token blog | "$BIN/authx" jwt decode - 2>&1
 echo
 echo "demo OK: the jwt plugin logged in once; the token is cached until shortly before it expires."
+
+# Part three: Jenkins (the test suite's emulator, as strict as the real
+# one): a password profile, so a POST needs a CSRF crumb bound to a session
+# cookie. authx fetches both once and sends them with the credentials.
+AUTHX_JENKINS_PASSWORD="$DEMO_PASSWORD" "$BIN/authx-jenkins-test-server" -user alice >"$tmp/jenkins" 2>/dev/null &
+jenkins=$!
+trap 'kill $server $jwtserver $jenkins 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$tmp/jenkins" ] && break; sleep 0.2; done
+JENKINS_URL=$(head -1 "$tmp/jenkins")
+printf '  ci:\n    scheme: jenkins\n    url: %s\n    config: {user: alice, password: env:PW}\n' "$JENKINS_URL" \
+	>>"$XDG_CONFIG_HOME/authx/config.yaml"
+echo
+echo "A Jenkins on $JENKINS_URL, and its profile:"
+sed -n '/^  ci:/,$s/^/    /p' "$XDG_CONFIG_HOME/authx/config.yaml"
+echo
+echo '$ authx request ci POST /job/demo/build -i --fail   # crumb and session fetched first'
+"$BIN/authx" request ci POST /job/demo/build -i --fail | grep -E '^(HTTP|Location)'
+echo
+echo '$ authx jenkins whoami -p ci'
+"$BIN/authx" jenkins whoami -p ci
+echo
+echo "demo OK: Jenkins queued the build; the crumb and its session cookie are cached with the credentials."
