@@ -72,20 +72,43 @@ func (t *Transport) base() http.RoundTripper {
 	return http.DefaultTransport
 }
 
-// RoundTrip implements http.RoundTripper.
+// credentialKey is the context key of the credential a request carries:
+// set by Client on a retry (the credential the challenge returned) and by
+// Transport on what it sends (so that Client knows what was refused).
+type credentialKey struct{}
+
+// WithCredential returns a context under which Transport sends cred instead
+// of asking its Source.
+func WithCredential(ctx context.Context, cred *core.Credential) context.Context {
+	return context.WithValue(ctx, credentialKey{}, cred)
+}
+
+// sentCredential returns the credential Transport sent with r, or nil.
+func sentCredential(r *http.Request) *core.Credential {
+	c, _ := r.Context().Value(credentialKey{}).(*core.Credential)
+	return c
+}
+
+// RoundTrip implements http.RoundTripper. The credential comes from the
+// request's context (WithCredential) when it holds one, else from Source.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !InScope(req.URL, t.Scope) {
 		return t.base().RoundTrip(req)
 	}
-	cred, err := t.Source.Credential(req.Context())
-	if err != nil {
-		closeBody(req)
-		return nil, err
+	cred := sentCredential(req)
+	if cred == nil {
+		var err error
+		if cred, err = t.Source.Credential(req.Context()); err != nil {
+			closeBody(req)
+			return nil, err
+		}
 	}
 	if len(cred.Scope) > 0 && !InScope(req.URL, cred.Scope) {
 		return t.base().RoundTrip(req)
 	}
-	r2 := req.Clone(req.Context()) // the contract: never modify the caller's request
+	// The contract: never modify the caller's request. The clone's context
+	// records what it carries, for Client.
+	r2 := req.Clone(WithCredential(req.Context(), cred))
 	if err := apply(r2, cred, t.Source); err != nil {
 		closeBody(req)
 		return nil, err

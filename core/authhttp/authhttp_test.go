@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -221,6 +222,9 @@ func TestRedirectDropsCredentialsAcrossOrigins(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	if got == nil {
+		t.Fatal("the redirect to the other origin was not followed")
+	}
 	for _, h := range []string{"Authorization", "Cookie", "Proxy-Authorization"} {
 		if got.Get(h) != "" {
 			t.Errorf("%s reached the other origin", h)
@@ -279,5 +283,51 @@ func TestTransportSignsTheBodyDigest(t *testing.T) {
 	req, _ := http.NewRequest("POST", srv.URL+"/x", io.NopCloser(strings.NewReader("once")))
 	if _, err := client.Do(req); core.KindOf(err) != core.KindConfig || !strings.Contains(err.Error(), "GetBody") {
 		t.Errorf("unreplayable body: %v", err)
+	}
+}
+
+// uncachedSource logs in anew on every Credential call, as a session
+// without a cache does: t1, t2, ... Its challenge returns "renewed".
+type uncachedSource struct {
+	logins     atomic.Int32
+	challenged string
+}
+
+func (s *uncachedSource) Credential(context.Context) (*core.Credential, error) {
+	return bearer(fmt.Sprintf("t%d", s.logins.Add(1))), nil
+}
+
+func (s *uncachedSource) Challenge(_ context.Context, cred *core.Credential, _ core.HTTPRequest, _ core.HTTPResponse) (*core.Credential, bool, error) {
+	s.challenged = cred.Token
+	return bearer("renewed"), false, nil
+}
+
+// The challenge is about the credential that was sent, the retry carries
+// the one the challenge returned, and a redirect hop in scope reuses the
+// first: the source is asked once.
+func TestClientAsksTheSourceOnce(t *testing.T) {
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.URL.Path+" "+r.Header.Get("Authorization"))
+		switch {
+		case r.URL.Path == "/old":
+			http.Redirect(w, r, "/new", http.StatusFound)
+		case r.Header.Get("Authorization") != "Bearer renewed":
+			w.WriteHeader(401)
+		}
+	}))
+	defer srv.Close()
+	src := &uncachedSource{}
+	resp, err := NewClient(src, []string{srv.URL}, nil).Do(mustRequest("GET", srv.URL+"/old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	want := []string{"/old Bearer t1", "/new Bearer t1", "/old Bearer renewed", "/new Bearer renewed"}
+	if resp.StatusCode != 200 || !slices.Equal(seen, want) {
+		t.Errorf("status %d, requests %q; want 200 after %q", resp.StatusCode, seen, want)
+	}
+	if src.logins.Load() != 1 || src.challenged != "t1" {
+		t.Errorf("%d logins, challenge about %q; want 1 login and the challenge about t1", src.logins.Load(), src.challenged)
 	}
 }

@@ -70,7 +70,19 @@ const peekSize = 4096
 // Do sends req and handles at most one challenge. When the server refuses
 // and the request is not retried, Do returns the response together with a
 // *ChallengeError; the caller must close the response body in both cases.
+//
+// The source is asked for a credential once, before the request: every
+// redirect hop in scope carries that one, the challenge is about it, and the
+// retry carries the one the challenge returned.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	if t, ok := c.HTTP.Transport.(*Transport); ok && sentCredential(req) == nil && InScope(req.URL, t.Scope) {
+		cred, err := c.Source.Credential(req.Context())
+		if err != nil {
+			closeBody(req)
+			return nil, err
+		}
+		req = req.WithContext(WithCredential(req.Context(), cred))
+	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil || (resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden) {
 		return resp, err
@@ -79,15 +91,21 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if !ok || !InScopeOf(c.HTTP, resp.Request) {
 		return resp, nil
 	}
-	cred, err := c.Source.Credential(req.Context())
-	if err != nil {
-		return resp, &ChallengeError{Response: resp, Err: err}
+	// The challenge is about the credential the server refused: the one
+	// Transport sent, not whatever the source would hand out now (a source
+	// without a cache logs in anew on every call).
+	cred := sentCredential(resp.Request)
+	if cred == nil {
+		var err error
+		if cred, err = c.Source.Credential(req.Context()); err != nil {
+			return resp, &ChallengeError{Response: resp, Err: err}
+		}
 	}
 	prefix, err := peek(resp)
 	if err != nil {
 		return resp, nil
 	}
-	_, replaySafe, err := ch.Challenge(req.Context(), cred, describeRequest(resp.Request),
+	renewed, replaySafe, err := ch.Challenge(req.Context(), cred, describeRequest(resp.Request),
 		core.HTTPResponse{Status: resp.StatusCode, Header: resp.Header.Clone(), BodyPrefix: prefix})
 	if err != nil {
 		return resp, &ChallengeError{Response: resp, Err: err}
@@ -95,6 +113,9 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	retry, err := replay(req, replaySafe)
 	if err != nil {
 		return resp, &ChallengeError{Response: resp, Err: err}
+	}
+	if renewed != nil { // retry with what the challenge returned
+		retry = retry.WithContext(WithCredential(retry.Context(), renewed))
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	resp.Body.Close()
