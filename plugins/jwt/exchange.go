@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/authhttp"
 	"github.com/authx/authx/core/redact"
 )
 
@@ -90,17 +91,20 @@ func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (any, error) 
 	return doc, nil
 }
 
-// stayOnHost returns a copy of c that refuses a redirect to another host or
-// from https to http: a 307 or 308 sends the body (password, client secret,
-// refresh token) again, and net/http forwards custom headers, which may be
-// secrets, to any host.
+// stayOnHost returns a copy of c that refuses a redirect to another origin
+// (scheme, host or port; net/http's own rule ignores the port), except the
+// upgrade from http to https on the same host and default ports: a 307 or
+// 308 sends the body (password, client secret, refresh token) again, and
+// net/http forwards custom headers and Basic client authentication, which
+// are secrets, to any host.
 func stayOnHost(c *http.Client) *http.Client {
 	cc := *c
 	next := c.CheckRedirect
 	cc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		from, to := via[0].URL, req.URL
-		if !strings.EqualFold(to.Hostname(), from.Hostname()) || from.Scheme == "https" && to.Scheme != "https" {
-			return core.Errorf(core.KindConfig, "redirected to %s, and authx sends no credentials to another host or over plain http: put that URL in the profile if you trust it", redact.RawURL(to.String()))
+		upgrade := from.Scheme == "http" && to.Scheme == "https" && strings.EqualFold(to.Hostname(), from.Hostname()) && from.Port() == "" && to.Port() == ""
+		if !authhttp.SameOrigin(from, to) && !upgrade {
+			return core.Errorf(core.KindConfig, "redirected to %s, and authx sends no credentials to another origin or over plain http: put that URL in the profile if you trust it", redact.RawURL(to.String()))
 		}
 		if next != nil {
 			return next(req, via)

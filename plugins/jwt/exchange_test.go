@@ -69,7 +69,20 @@ func TestExchangeRedirects(t *testing.T) {
 		t.Fatalf("same-host redirect: %v %+v", err, c)
 	}
 	_, err = loginAt(t, srv.URL+"/away", nil)
-	requireKind(t, err, core.KindConfig, "redirected to "+elsewhere+"/redirect-away, and authx sends no credentials to another host")
+	requireKind(t, err, core.KindConfig, "redirected to "+elsewhere+"/redirect-away, and authx sends no credentials to another origin")
+	// The same host on another port is another origin: client_secret_basic
+	// and the body would reach whatever listens there.
+	otherPort := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the redirect to another port was followed: %s %q", r.URL, r.Header.Get("Authorization"))
+	}))
+	defer otherPort.Close()
+	hop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, otherPort.URL+"/token", http.StatusTemporaryRedirect)
+	}))
+	defer hop.Close()
+	_, err = New().Login(context.Background(), core.LoginRequest{Config: core.Config{"mode": "oauth2", "token_url": hop.URL + "/token",
+		"grant": "client_credentials", "client_id": "cli", "client_secret": "s3cret-client"}})
+	requireKind(t, err, core.KindConfig, "redirected to "+otherPort.URL+"/token", []byte("s3cret-client"))
 	if strings.Contains(err.Error(), "code=1") {
 		t.Fatalf("the query leaked: %v", err)
 	}
