@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -245,19 +246,40 @@ func TestWrappersKeepTokenOutOfArgv(t *testing.T) {
 
 func TestWrapperExitCodes(t *testing.T) {
 	e, srv := apiEnv(t)
-	if _, err := exec.LookPath("curl"); err == nil {
+	// What a redirect or a stray URL would reach: it must see no credential.
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+	}))
+	defer other.Close()
+	t.Run("curl", func(t *testing.T) {
+		needTool(t, "curl")
 		if r := e.run("curl", "tk", "--", "-sf", srv.URL+"/api/status/404"); r.code != 22 {
 			t.Errorf("curl -f on 404: exit %d, want curl's 22", r.code)
 		}
-	}
-	if _, err := exec.LookPath("wget"); err == nil {
+		// A URL outside the profile: curl would send the header there.
+		r := e.run("curl", "tk", "--", "-sS", srv.URL+"/api/x", other.URL+"/elsewhere")
+		if r.code != 2 || !strings.Contains(r.stderr, "is outside profile \"tk\"") || r.stdout != "" {
+			t.Errorf("curl with a URL outside the profile: %+v, want exit 2 before curl runs", r)
+		}
+	})
+	t.Run("wget", func(t *testing.T) {
+		needTool(t, "wget")
 		if r := e.run("wget", "tk", "--", "-q", "-O", "-", srv.URL+"/api/status/404"); r.code != 8 {
 			t.Errorf("wget on 404: exit %d, want wget's 8", r.code)
 		}
 		// wget would forward the header on a redirect: authx stops it there.
-		if r := e.run("wget", "tk", "--", "-q", "-O", "-", srv.URL+"/api/redirect?to=http://127.0.0.1:9/"); r.code != 8 {
+		if r := e.run("wget", "tk", "--", "-q", "-O", "-", srv.URL+"/api/redirect?to="+other.URL+"/landing"); r.code != 8 {
 			t.Errorf("wget redirect: exit %d, want 8 (redirect refused)", r.code)
 		}
+		if r := e.run("wget", "tk", "--", "-q", "-O", "-", other.URL+"/elsewhere"); r.code != 2 {
+			t.Errorf("wget with a URL outside the profile: %+v, want exit 2", r)
+		}
+	})
+	if n := leaked.Load(); n != 0 {
+		t.Errorf("%d requests reached the other origin with the credential", n)
 	}
 	r := e.run("exec", "tk", "--", "sh", "-c", `test "$AUTHX_AUTHORIZATION" = "Bearer $AUTHX_TOKEN" && exit 42`)
 	if r.code != 42 {
@@ -268,6 +290,15 @@ func TestWrapperExitCodes(t *testing.T) {
 	}
 	if r := e.run("exec", "tk", "sh"); r.code != 2 || !strings.Contains(r.stderr, "after --") {
 		t.Errorf("exec without --: %+v", r)
+	}
+}
+
+// needTool skips t when name is not installed (.ci/run installs curl and
+// wget).
+func needTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Skipf("%s is not installed", name)
 	}
 }
 

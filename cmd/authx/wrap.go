@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/authx/authx/cmd/authx/internal/render"
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/authhttp"
+	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/session"
 )
 
@@ -78,25 +81,49 @@ func wrapperArgs(cmd *cobra.Command, args []string) (string, []string, error) {
 	return "", args, nil
 }
 
-// firstURL returns the first argument that is an http(s) URL.
-func firstURL(args []string) string {
+// urls returns the arguments that are http(s) URLs.
+func urls(args []string) []string {
+	var out []string
 	for _, a := range args {
 		if strings.HasPrefix(a, "http://") || strings.HasPrefix(a, "https://") {
-			return a
+			out = append(out, a)
 		}
 	}
-	return ""
+	return out
 }
 
 // wrapperCredential resolves the profile (or the one the child's first URL
-// selects) and its credential.
+// selects) and its credential, and refuses when a URL among the child's
+// arguments lies outside the profile's scope: the child would send the
+// credential there.
 func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, args []string) (*session.Result, error) {
 	t.profile = profile
-	if t.profile == "" && t.url == "" && t.scheme == "" {
-		t.url = firstURL(args)
+	targets := urls(args)
+	if t.profile == "" && t.url == "" && t.scheme == "" && len(targets) > 0 {
+		t.url = targets[0]
 	}
-	_, res, err := a.credential(cmd, t)
-	return res, err
+	s, res, err := a.credential(cmd, t)
+	if err != nil {
+		return nil, err
+	}
+	scope := s.Scope()
+	if len(res.Credential.Scope) > 0 {
+		scope = res.Credential.Scope
+	}
+	for i, raw := range targets {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, core.Errorf(core.KindConfig, "%s is not a URL: %v", redact.RawURL(raw), err)
+		}
+		if len(scope) == 0 && i == 0 { // an ad-hoc profile: the origin of the first URL
+			scope = []string{u.Scheme + "://" + u.Host + "/"}
+		}
+		if !authhttp.InScope(u, scope) {
+			return nil, core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); %s would send the credentials there",
+				redact.URL(u), s.Profile.Name, strings.Join(scope, ", "), cmd.Name())
+		}
+	}
+	return res, nil
 }
 
 func (a *app) curlCommand() *cobra.Command {
