@@ -24,6 +24,7 @@ import (
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 	"github.com/authx/authx/core/host"
+	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/secret"
 )
 
@@ -504,7 +505,7 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 		return nil, false, err
 	}
 	if !desc.Capabilities.HandleChallenge {
-		return nil, false, core.Errorf(kind, "the server answered HTTP %d to %s %s", resp.Status, req.Method, req.URL)
+		return nil, false, core.Errorf(kind, "the server answered HTTP %d to %s %s", resp.Status, req.Method, redact.RawURL(req.URL))
 	}
 	cfg, err := s.ResolvedConfig(ctx)
 	if err != nil {

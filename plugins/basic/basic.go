@@ -16,6 +16,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/httpauth"
+	"github.com/authx/authx/core/redact"
 )
 
 // Version of the scheme.
@@ -144,6 +145,6 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 			Diagnosis: fmt.Sprintf("credentials rejected: the server refused user %q%s", user, realm)}, nil
 	default:
 		return core.ChallengeResponse{Decision: core.DecisionFail,
-			Diagnosis: fmt.Sprintf("forbidden: the server accepted no access for user %q to %s (HTTP %d)", user, req.Request.URL, req.Response.Status)}, nil
+			Diagnosis: fmt.Sprintf("forbidden: the server accepted no access for user %q to %s (HTTP %d)", user, redact.RawURL(req.Request.URL), req.Response.Status)}, nil
 	}
 }
