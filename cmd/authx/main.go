@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -32,11 +33,13 @@ func run(args []string) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	var stoppedBy atomic.Int32 // the signal that canceled ctx: exit 128 + it
 	go func() {
 		for sig := range sigs {
 			if a.forward(sig) {
 				continue // a wrapped command is running: it decides, authx waits and cleans up
 			}
+			stoppedBy.Store(int32(sig.(syscall.Signal)))
 			cancel()
 			// Armed first: nothing below (a prompt, a plugin starting) may
 			// keep authx alive.
@@ -62,6 +65,9 @@ func run(args []string) int {
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "authx: interrupted")
+		if sig := stoppedBy.Load(); sig != 0 {
+			return 128 + int(sig)
+		}
 		return core.KindInterrupted.ExitCode()
 	}
 	fmt.Fprintln(os.Stderr, "authx: "+oneLine(err.Error()))
