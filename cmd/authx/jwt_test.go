@@ -155,9 +155,16 @@ func TestJWTRequestRetriesOnceAfterInvalidToken(t *testing.T) {
 		t.Fatalf("after revocation: %+v; refreshes %d logins %d, want one refresh", r, srv.Refreshes(), srv.Logins())
 	}
 
+	// A POST refused with 401 was not acted on: it is sent again.
+	srv.RevokeAccess()
+	r = e.run("request", "api", "POST", "/api/notes", "-d", "hello", "--fail")
+	if r.code != 0 || !strings.Contains(r.stdout, `"note":"hello"`) || srv.Refreshes() != 2 {
+		t.Fatalf("POST after revocation: %+v; refreshes %d, want the POST retried after one refresh", r, srv.Refreshes())
+	}
+
 	r = e.run("request", "api", "GET", "/api/admin", "--fail")
-	if r.code != 7 || !strings.Contains(r.stderr, "insufficient_scope") || !strings.Contains(r.stderr, `"admin"`) || srv.Refreshes() != 1 {
-		t.Errorf("insufficient scope: %+v; refreshes %d, want exit 7 without a refresh", r, srv.Refreshes())
+	if r.code != 14 || !strings.Contains(r.stderr, "insufficient_scope") || !strings.Contains(r.stderr, `"admin"`) || srv.Refreshes() != 2 {
+		t.Errorf("insufficient scope: %+v; refreshes %d, want exit 14 (forbidden) without a refresh", r, srv.Refreshes())
 	}
 
 	// A profile whose tokens the API never accepts (wrong prefix): one

@@ -255,8 +255,11 @@ func (s *Scheme) mint(st *settings, cfg core.Config) (*core.Credential, error) {
 // already holds another one (it was rotated), which is then used. The diagnosis quotes
 // the server, scrubbed of the credential's token and refresh token.
 func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
-	res := challengeDecision(req)
+	res, forbidden := challengeDecision(req)
 	res.Diagnosis = redact.Secrets(res.Diagnosis, credSecrets(req.Credential)...)
+	if forbidden { // the token is fine; the user may not do this (exit 14)
+		return core.ChallengeResponse{}, core.Errorf(core.KindForbidden, "%s", res.Diagnosis)
+	}
 	return res, nil
 }
 
@@ -269,13 +272,15 @@ func credSecrets(c *core.Credential) []string {
 	return []string{c.Token, stateOf(c).RefreshToken}
 }
 
-// challengeDecision is HandleChallenge before scrubbing.
-func challengeDecision(req core.ChallengeRequest) core.ChallengeResponse {
+// challengeDecision is HandleChallenge before scrubbing. forbidden says
+// that the server accepted the token but refuses the user this request (a
+// 403 insufficient_scope, or a 403 that asks for nothing else).
+func challengeDecision(req core.ChallengeRequest) (res core.ChallengeResponse, forbidden bool) {
 	static := req.Config.String("mode", modeLogin) == modeStatic
 	if static && req.Credential != nil && req.Credential.Token != strings.TrimSpace(req.Config.String("token", "")) {
 		// The token was replaced since the credential was cached: take the new one.
 		return core.ChallengeResponse{Decision: core.DecisionLogin, ReplaySafe: req.Response.Status == http.StatusUnauthorized,
-			Diagnosis: "the static token changed since it was cached"}
+			Diagnosis: "the static token changed since it was cached"}, false
 	}
 	challenges := httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate")
 	bearer, isBearer := httpauth.Find(challenges, "Bearer")
@@ -290,27 +295,30 @@ func challengeDecision(req core.ChallengeRequest) core.ChallengeResponse {
 		if sc := bearer.Params["scope"]; sc != "" {
 			need = fmt.Sprintf(" (it requires scope %s)", printable(sc))
 		}
-		return fail("the token lacks the scope for %s%s: insufficient_scope, HTTP %d", target, need, status)
+		return fail("the token lacks the scope for %s%s: insufficient_scope, HTTP %d", target, need, status), true
 	case code == "invalid_request":
-		return fail("the server calls the request malformed (invalid_request%s)", detail(desc))
+		return fail("the server calls the request malformed (invalid_request%s)", detail(desc)), false
 	case status == http.StatusUnauthorized && (isBearer || len(challenges) == 0):
 		if static {
-			return fail("the server rejected the static token (HTTP 401%s); replace it", detail(code, desc))
+			return fail("the server rejected the static token (HTTP 401%s); replace it", detail(code, desc)), false
 		}
-		return core.ChallengeResponse{Decision: core.DecisionRefresh, Diagnosis: "the token was rejected" + detail(code, desc)}
+		// A 401 means the server did not act on the request: a POST may be
+		// sent again with the renewed token.
+		return core.ChallengeResponse{Decision: core.DecisionRefresh, ReplaySafe: true, Diagnosis: "the token was rejected" + detail(code, desc)}, false
 	case status == http.StatusUnauthorized:
-		return fail("the server wants %s authentication, not a bearer token (HTTP 401)", challenges[0].Scheme)
+		return fail("the server wants %s authentication, not a bearer token (HTTP 401)", challenges[0].Scheme), false
 	case status == http.StatusForbidden && oauthError(req.Response.BodyPrefix) == "jwt_auth_invalid_token":
 		if static {
-			return fail("WordPress rejected the static token: %s; replace it", serverMessage(req.Response.BodyPrefix, credSecrets(req.Credential)...))
+			return fail("WordPress rejected the static token: %s; replace it", serverMessage(req.Response.BodyPrefix, credSecrets(req.Credential)...)), false
 		}
-		return core.ChallengeResponse{Decision: core.DecisionLogin, Diagnosis: "WordPress rejected the token: " + serverMessage(req.Response.BodyPrefix, credSecrets(req.Credential)...)}
+		// WordPress checks the token before it routes the request.
+		return core.ChallengeResponse{Decision: core.DecisionLogin, ReplaySafe: true, Diagnosis: "WordPress rejected the token: " + serverMessage(req.Response.BodyPrefix, credSecrets(req.Credential)...)}, false
 	}
 	msg := serverMessage(req.Response.BodyPrefix, credSecrets(req.Credential)...)
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
-	return fail("forbidden: %s answered HTTP %d: %s", target, status, msg)
+	return fail("forbidden: %s answered HTTP %d: %s", target, status, msg), status == http.StatusForbidden
 }
 
 // RunAction implements core.ActionRunner.

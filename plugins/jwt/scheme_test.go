@@ -59,18 +59,20 @@ func TestSchemeHandleChallenge(t *testing.T) {
 		status   int
 		header   http.Header
 		body     string
-		decision core.Decision
+		decision core.Decision // or, when kind is set, an error of that kind
 		want     string
+		kind     core.Kind
 	}{
-		{"RFC 6750 invalid_token", "login", 401, wwwAuth(`Bearer realm="api", error="invalid_token", error_description="The access token expired"`), "", core.DecisionRefresh, "expired"},
-		{"401 that says nothing", "oauth2", 401, http.Header{}, "", core.DecisionRefresh, "rejected"},
-		{"401 without error (no credentials seen)", "login", 401, wwwAuth(`Bearer realm="api"`), "", core.DecisionRefresh, "rejected"},
-		{"static token cannot be renewed", "static", 401, wwwAuth(`Bearer error="invalid_token"`), "", core.DecisionFail, "replace it"},
-		{"insufficient_scope", "login", 403, wwwAuth(`Bearer realm="api", error="insufficient_scope", scope="admin"`), "", core.DecisionFail, `scope "admin"`},
-		{"invalid_request", "login", 400, wwwAuth(`Bearer error="invalid_request"`), "", core.DecisionFail, "malformed"},
-		{"another scheme", "login", 401, wwwAuth(`Basic realm="Jenkins"`), "", core.DecisionFail, "wants Basic authentication"},
-		{"WordPress stale token", "login", 403, http.Header{}, `{"code":"jwt_auth_invalid_token","message":"Expired token","data":{"status":403}}`, core.DecisionLogin, "Expired token"},
-		{"plain 403", "login", 403, http.Header{}, `{"message":"You shall not pass"}`, core.DecisionFail, "You shall not pass"},
+		{"RFC 6750 invalid_token", "login", 401, wwwAuth(`Bearer realm="api", error="invalid_token", error_description="The access token expired"`), "", core.DecisionRefresh, "expired", 0},
+		{"401 that says nothing", "oauth2", 401, http.Header{}, "", core.DecisionRefresh, "rejected", 0},
+		{"401 without error (no credentials seen)", "login", 401, wwwAuth(`Bearer realm="api"`), "", core.DecisionRefresh, "rejected", 0},
+		{"static token cannot be renewed", "static", 401, wwwAuth(`Bearer error="invalid_token"`), "", core.DecisionFail, "replace it", 0},
+		{"insufficient_scope", "login", 403, wwwAuth(`Bearer realm="api", error="insufficient_scope", scope="admin"`), "", 0, `scope "admin"`, core.KindForbidden},
+		{"invalid_request", "login", 400, wwwAuth(`Bearer error="invalid_request"`), "", core.DecisionFail, "malformed", 0},
+		{"another scheme", "login", 401, wwwAuth(`Basic realm="Jenkins"`), "", core.DecisionFail, "wants Basic authentication", 0},
+		{"WordPress stale token", "login", 403, http.Header{}, `{"code":"jwt_auth_invalid_token","message":"Expired token","data":{"status":403}}`, core.DecisionLogin, "Expired token", 0},
+		{"plain 403", "login", 403, http.Header{}, `{"message":"You shall not pass"}`, 0, "You shall not pass", core.KindForbidden},
+		{"another 4xx", "login", 409, http.Header{}, `{"message":"busy"}`, core.DecisionFail, "busy", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,6 +81,12 @@ func TestSchemeHandleChallenge(t *testing.T) {
 				Request:  core.HTTPRequest{Method: "GET", URL: "https://api.example.com/v1/x?secret=1"},
 				Response: core.HTTPResponse{Status: tt.status, Header: tt.header, BodyPrefix: []byte(tt.body)},
 			})
+			if tt.kind != 0 {
+				if core.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret=1") {
+					t.Errorf("%v (%v), want a %v error containing %q", err, core.KindOf(err), tt.kind, tt.want)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -200,9 +200,11 @@ func (s *Server) genericRefresh(w http.ResponseWriter, r *http.Request) {
 	s.writeGenericTokens(w, u, refresh)
 }
 
-// genericResource serves /api/me, /api/admin and /api/quiet.
+// genericResource serves /api/me, /api/admin and /api/quiet (GET), and
+// /api/notes (POST: 201 with the note, after the token is checked).
 func (s *Server) genericResource(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	notes := r.URL.Path == "/api/notes"
+	if notes != (r.Method == http.MethodPost) || !notes && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		s.notFound(w, r)
 		return
 	}
@@ -248,8 +250,14 @@ func (s *Server) genericResource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	answer := map[string]string{"user": claimString(claims, "sub"), "jti": claimString(claims, "jti")}
-	if r.URL.Path == "/api/admin" {
+	switch r.URL.Path {
+	case "/api/admin":
 		answer["scope"] = claimString(claims, "scope")
+	case "/api/notes":
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		answer["note"] = string(body)
+		writeJSON(w, http.StatusCreated, answer)
+		return
 	}
 	writeJSON(w, http.StatusOK, answer)
 }

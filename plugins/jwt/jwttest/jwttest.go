@@ -320,7 +320,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.genericLogin(w, r)
 	case p == "/auth/refresh":
 		s.genericRefresh(w, r)
-	case p == "/api/me" || p == "/api/admin" || p == "/api/quiet":
+	case p == "/api/me" || p == "/api/admin" || p == "/api/quiet" || p == "/api/notes":
 		s.genericResource(w, r)
 	case strings.HasPrefix(p, "/broken/"):
 		s.broken(w, r)
