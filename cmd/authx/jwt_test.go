@@ -69,7 +69,7 @@ func TestJWTLoginCacheRefreshRotation(t *testing.T) {
 		t.Fatalf("second call should come from the cache without a plugin: %q\n%s", cached.stdout, cached.stderr)
 	}
 
-	time.Sleep(1600 * time.Millisecond) // past the last quarter of the 2s life
+	time.Sleep(2100 * time.Millisecond) // past the token's expiry
 	refreshed := e.run("token", "api")
 	if refreshed.code != 0 || refreshed.stdout == first.stdout || srv.Refreshes() != 1 || srv.Logins() != 1 {
 		t.Fatalf("after expiry: %+v; logins %d refreshes %d, want 1 and 1", refreshed, srv.Logins(), srv.Refreshes())
@@ -83,7 +83,8 @@ func TestJWTLoginCacheRefreshRotation(t *testing.T) {
 		t.Errorf("the rotated refresh token was not stored (%v)", err)
 	}
 	// The emulator refuses a rotated-away refresh token: a second refresh
-	// succeeding proves the new one was used.
+	// succeeding proves the new one was used. This one is due before the
+	// expiry, in the last quarter of the token's life.
 	time.Sleep(1600 * time.Millisecond)
 	if r := e.run("token", "api"); r.code != 0 || srv.Refreshes() != 2 || srv.Logins() != 1 {
 		t.Fatalf("second refresh: %+v; logins %d refreshes %d", r, srv.Logins(), srv.Refreshes())

@@ -51,6 +51,14 @@ func TestRequestBodies(t *testing.T) {
 			map[string]string{"method": "PUT", "body": `{"from":"file"}`, "content_type": "application/json", "accept": "application/json"}},
 		{"-d @- with -H", []string{"request", "tk", "PATCH", "/api/doc", "-d", "@-", "-H", "Content-Type: text/plain", "-H", "X-Extra: yes"}, "from stdin",
 			map[string]string{"method": "PATCH", "body": "from stdin", "content_type": "text/plain", "x_extra": "yes"}},
+		{"POST --json DATA", []string{"request", "tk", "POST", "/api/doc", "--json", "-d", `{"inline":true}`}, "",
+			map[string]string{"method": "POST", "body": `{"inline":true}`, "content_type": "application/json"}},
+		{"POST -d @FILE", []string{"request", "tk", "POST", "/api/doc", "-d", "@" + file}, "",
+			map[string]string{"method": "POST", "body": `{"from":"file"}`, "content_type": "application/x-www-form-urlencoded"}},
+		{"POST -d @-", []string{"request", "tk", "POST", "/api/doc", "-d", "@-"}, "a=from+stdin",
+			map[string]string{"method": "POST", "body": "a=from+stdin"}},
+		{"GET -d DATA (a body on GET, as curl -X GET -d sends)", []string{"request", "tk", "GET", "/api/search", "-d", "q=1"}, "",
+			map[string]string{"method": "GET", "body": "q=1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

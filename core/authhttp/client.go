@@ -3,7 +3,6 @@ package authhttp
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 
@@ -43,7 +42,7 @@ func NewClient(src Source, scope []string, base http.RoundTripper) *Client {
 
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= MaxRedirects {
-		return fmt.Errorf("stopped after %d redirects", MaxRedirects)
+		return core.Errorf(core.KindBadAnswer, "stopped after %d redirects", MaxRedirects)
 	}
 	if !SameOrigin(req.URL, via[0].URL) {
 		for _, name := range sensitiveHeaders {
