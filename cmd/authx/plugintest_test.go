@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/authx/authx/plugins/jenkins/jenkinstest"
 )
 
 // TestPluginsTest runs `authx plugins test` end to end: the conformance
@@ -28,6 +30,11 @@ func TestPluginsTest(t *testing.T) {
 		return p
 	}
 	withRef := write("basic.yaml", "username: alice\npassword: env:PW\n")
+	jenkins := jenkinstest.Start(jenkinstest.Options{})
+	defer jenkins.Close()
+	jenkinsConfig := write("jenkins.yaml", "user: admin\npassword: env:PW\n")
+	jwtConfig := write("jwt.yaml", "mode: sign\nalgorithm: HS256\nkey: env:KEY\nissuer: conformance\nttl: 5m\n")
+	hmacKey := strings.Repeat("k", 32)
 	withoutPassword := write("prompt.json", `{"username": "alice"}`)
 	answers := write("answers.yaml", "password: s3cr3t-pw\n")
 
@@ -40,14 +47,18 @@ func TestPluginsTest(t *testing.T) {
 		stderr string   // the one line's start; "" for none
 	}{
 		{"basic", []string{"PW=s3cr3t-pw"}, []string{basic, "--config", withRef}, 0,
-			[]string{`login\s+pass\s+a token, headers: Authorization`, `exits when its host dies\s+pass`, `^16 passed, 0 failed, 1 skipped$`}, ""},
+			[]string{`login\s+pass\s+a token, headers: Authorization`, `exits when its host dies\s+pass`, `^17 passed, 0 failed, 1 skipped$`}, ""},
 		{"basic answering its prompt", nil, []string{basic, "--config", withoutPassword, "--answers", answers, "--url", "https://api.example.com/"}, 0,
-			[]string{`input required\s+pass\s+Login asked for password; the continuation completed`, `^17 passed, 0 failed, 0 skipped$`}, ""},
+			[]string{`input required\s+pass\s+Login asked for password; the continuation completed`, `^18 passed, 0 failed, 0 skipped$`}, ""},
 		{"basic without config", nil, []string{basic}, 0,
-			[]string{`login\s+skip\s+no Config given`, `^13 passed, 0 failed, 4 skipped$`}, ""},
+			[]string{`login\s+skip\s+no Config given`, `^14 passed, 0 failed, 4 skipped$`}, ""},
 		{"noisy", []string{"PW=s3cr3t-pw"}, []string{noisy, "--config", withRef}, 6,
 			[]string{`stdout stays clean\s+FAIL\s+27 bytes written to stdout after the handshake, which carries nothing else: "DEBUG: logging in as alice\\n"`,
-				`^15 passed, 1 failed, 1 skipped$`}, "authx: 1 of 17 checks failed\n"},
+				`^16 passed, 1 failed, 1 skipped$`}, "authx: 1 of 18 checks failed\n"},
+		{"jenkins", []string{"PW=admin-pw"}, []string{filepath.Join(binDir, "authx-plugin-jenkins"), "--config", jenkinsConfig, "--url", jenkins.URL}, 0,
+			[]string{`login\s+pass`, `handle challenge\s+pass`, `run action\s+pass`, `^17 passed, 0 failed, 1 skipped$`}, ""},
+		{"jwt sign mode", []string{"KEY=" + hmacKey}, []string{filepath.Join(binDir, "authx-plugin-jwt"), "--config", jwtConfig}, 0,
+			[]string{`login\s+pass\s+a token, headers: Authorization, expires`, `refresh\s+pass`, `^17 passed, 0 failed, 1 skipped$`}, ""},
 		{"unset secret", nil, []string{basic, "--config", withRef}, 2, nil,
 			"authx: --config " + withRef + ": password: env:PW: environment variable PW is not set\n"},
 		{"missing config file", nil, []string{basic, "--config", filepath.Join(files, "nope.yaml")}, 2, nil, "authx: --config: open "},

@@ -240,8 +240,12 @@ func (p *Plugin) Conn() *grpc.ClientConn { return p.conn }
 // PID returns the plugin's process id as go-plugin reports it.
 func (p *Plugin) PID() string { return p.runner.ID() }
 
-// Kill stops the plugin process.
+// Kill stops the plugin process: the controller's Shutdown, then SIGKILL
+// after go-plugin's 2 s grace.
 func (p *Plugin) Kill() { p.proc.Kill() }
+
+// Exited reports whether the plugin process has exited.
+func (p *Plugin) Exited() bool { return p.proc.Exited() }
 
 // Start locates, verifies and starts the plugin for spec, and connects to it.
 // The process lives until Kill or Host.Close.

@@ -35,6 +35,9 @@
 //     answer to a call with the login's credential; when not, UNIMPLEMENTED.
 //   - run action: an action no plugin has is refused with UNIMPLEMENTED.
 //   - stdout stays clean: nothing on stdout after the handshake.
+//   - shutdown: go-plugin's controller (plugin.GRPCController/Shutdown,
+//     how authx stops a plugin) is served, and the plugin exits within 2 s
+//     of it, before go-plugin would kill it.
 //   - exits when its host dies: under a /bin/sh host killed with SIGKILL,
 //     the plugin exits within 5 s (Linux only).
 package plugintest

@@ -27,7 +27,7 @@ var binDir string
 
 // broken are the test plugins under testdata, each breaking one rule, plus
 // host's plugin that speaks protocol v2.
-var broken = []string{"./testdata/noisy", "./testdata/rawnoisy", "./testdata/badschema", "./testdata/greedy", "./testdata/orphan", "../host/testdata/v2plugin"}
+var broken = []string{"./testdata/noisy", "./testdata/rawnoisy", "./testdata/badschema", "./testdata/greedy", "./testdata/orphan", "./testdata/deaf", "../host/testdata/v2plugin"}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "authx-plugintest-bin-")
@@ -86,7 +86,7 @@ func TestRun(t *testing.T) {
 	tokens := newTokenServer(t)
 	tests := []testCase{
 		{name: "basic", plugin: "basic", opts: Options{Config: map[string]any{"username": "alice", "password": "pw"}},
-			pass: []string{"login", "handle challenge", "refresh", "apply", "logout", "run action", "exits when its host dies"},
+			pass: []string{"login", "handle challenge", "refresh", "apply", "logout", "run action", "shutdown", "exits when its host dies"},
 			skip: []string{"input required"}},
 		{name: "basic prompts", plugin: "basic", opts: Options{Config: map[string]any{"username": "alice"}, Answers: map[string]string{"password": "pw"}},
 			pass: []string{"login", "input required"}},
@@ -112,7 +112,9 @@ func TestRun(t *testing.T) {
 			fail: []string{"refresh"}, pass: []string{"apply", "logout", "handle challenge"},
 			details: []string{"capability refresh is not claimed, but Refresh answered instead of refusing with UNIMPLEMENTED"}},
 		{name: "orphan", plugin: "orphan", opts: Options{Config: map[string]any{"username": "alice", "password": "pw"}},
-			fail: []string{"exits when its host dies"}, details: []string{"still running 5s after its host was killed"}},
+			pass: []string{"shutdown"}, fail: []string{"exits when its host dies"}, details: []string{"still running 5s after its host was killed"}},
+		{name: "deaf to Shutdown", plugin: "deaf", opts: Options{Config: map[string]any{"username": "alice", "password": "pw"}},
+			fail: []string{"shutdown", "exits when its host dies"}, details: []string{"still running 2s after Shutdown"}},
 		{name: "not a plugin", plugin: "chatty", fail: []string{"handshake"}, details: []string{"is not an authx plugin"}},
 		{name: "another protocol major", plugin: "v2plugin", fail: []string{"handshake"}, details: []string{"speaks plugin protocol v2 but this authx speaks v1"}},
 	}
@@ -141,8 +143,8 @@ func TestRun(t *testing.T) {
 
 func checkReport(t *testing.T, tt testCase, report Report) {
 	t.Helper()
-	if len(report) != 17 || report[0].Check != "handshake" || report[16].Check != "exits when its host dies" {
-		t.Fatalf("report has %d checks, want the 17 in their order", len(report))
+	if len(report) != 18 || report[0].Check != "handshake" || report[17].Check != "exits when its host dies" {
+		t.Fatalf("report has %d checks, want the 18 in their order", len(report))
 	}
 	var failed, details []string
 	for _, res := range report {
@@ -255,7 +257,7 @@ func TestTestReportsFailures(t *testing.T) {
 	if len(rec.errors) != 1 || !strings.HasPrefix(rec.errors[0], "stdout stays clean: ") {
 		t.Errorf("errors %q, want one for stdout", rec.errors)
 	}
-	if len(rec.logs) != 1 || !strings.Contains(rec.logs[0], "15 passed, 1 failed, 1 skipped") {
+	if len(rec.logs) != 1 || !strings.Contains(rec.logs[0], "16 passed, 1 failed, 1 skipped") {
 		t.Errorf("logs %q, want the table", rec.logs)
 	}
 }

@@ -76,6 +76,7 @@ func (r *runner) checks() []check {
 		{name: "logout", run: r.logout},
 		{name: "run action", run: r.runAction},
 		{name: "stdout stays clean", run: r.stdoutClean},
+		{name: "shutdown", run: r.shutdown},
 		{name: "exits when its host dies", run: r.exitsWithHost, extra: hostDeathLimit},
 	}
 }
