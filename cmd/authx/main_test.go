@@ -529,6 +529,10 @@ func TestFailures(t *testing.T) {
 	write("authx-plugin-chatty", "#!/bin/sh\necho 'hello, I am not a plugin'\n")
 	write("authx-plugin-silent", "#!/bin/sh\nexit 0\n")
 	write("authx-plugin-garbage", "\x7fELF this is not a binary")
+	// Issue 6: a plugin whose SDK speaks protocol v2 is refused by name.
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(plugins, "authx-plugin-future"), "../../core/host/testdata/v2plugin").CombinedOutput(); err != nil {
+		t.Fatalf("building the v2 plugin: %v\n%s", err, out)
+	}
 
 	tests := []struct {
 		name   string
@@ -541,6 +545,7 @@ func TestFailures(t *testing.T) {
 		{"not a plugin (prints)", "profiles:\n  p: {scheme: chatty}\n", []string{"token", "p"}, 6, "is not an authx plugin"},
 		{"not a plugin (exits)", "profiles:\n  p: {scheme: silent}\n", []string{"token", "p"}, 6, "is not an authx plugin"},
 		{"not an executable", "profiles:\n  p: {scheme: garbage}\n", []string{"token", "p"}, 6, "cannot be executed"},
+		{"another protocol major", "profiles:\n  p: {scheme: future}\n", []string{"token", "p"}, 6, "speaks plugin protocol v2 but this authx speaks v1"},
 		{"wrong checksum pin", "profiles:\n  p:\n    scheme: basic\n    plugin: {sha256: " + strings.Repeat("ab", 32) + "}\n    config: {username: a, password: env:TK_SECRET}\n",
 			[]string{"token", "p"}, 9, "but the pin (profiles.p.plugin.sha256 in "},
 		{"missing plugin", "profiles:\n  p: {scheme: nosuch}\n", []string{"token", "p"}, 8, `no plugin for scheme "nosuch": authx-plugin-nosuch not found in`},
