@@ -72,30 +72,32 @@ func (t *Transport) base() http.RoundTripper {
 	return http.DefaultTransport
 }
 
-// credentialKey is the context key of the credential a request carries:
-// set by Client on a retry (the credential the challenge returned) and by
-// Transport on what it sends (so that Client knows what was refused).
-type credentialKey struct{}
+// credentialKey is the context key of the credential a request carries
+// through one Transport: set by its Client (the credential fetched once for
+// the request, then the one a challenge returned) and by the Transport on
+// what it sends, so that the Client knows what was refused. The key names
+// the Transport, so a context that flows into another client's request
+// never carries this one's credential there.
+type credentialKey struct{ t *Transport }
 
-// WithCredential returns a context under which Transport sends cred instead
-// of asking its Source.
-func WithCredential(ctx context.Context, cred *core.Credential) context.Context {
-	return context.WithValue(ctx, credentialKey{}, cred)
+// withCredential returns a context under which t sends cred instead of
+// asking its Source; a nil cred makes t ask again.
+func (t *Transport) withCredential(ctx context.Context, cred *core.Credential) context.Context {
+	return context.WithValue(ctx, credentialKey{t}, cred)
 }
 
-// sentCredential returns the credential Transport sent with r, or nil.
-func sentCredential(r *http.Request) *core.Credential {
-	c, _ := r.Context().Value(credentialKey{}).(*core.Credential)
+// credentialOf returns the credential r carries through t, or nil.
+func (t *Transport) credentialOf(r *http.Request) *core.Credential {
+	c, _ := r.Context().Value(credentialKey{t}).(*core.Credential)
 	return c
 }
 
-// RoundTrip implements http.RoundTripper. The credential comes from the
-// request's context (WithCredential) when it holds one, else from Source.
+// RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !InScope(req.URL, t.Scope) {
 		return t.base().RoundTrip(req)
 	}
-	cred := sentCredential(req)
+	cred := t.credentialOf(req)
 	if cred == nil {
 		var err error
 		if cred, err = t.Source.Credential(req.Context()); err != nil {
@@ -108,7 +110,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// The contract: never modify the caller's request. The clone's context
 	// records what it carries, for Client.
-	r2 := req.Clone(WithCredential(req.Context(), cred))
+	r2 := req.Clone(t.withCredential(req.Context(), cred))
 	if err := apply(r2, cred, t.Source); err != nil {
 		closeBody(req)
 		return nil, err

@@ -331,3 +331,54 @@ func TestClientAsksTheSourceOnce(t *testing.T) {
 		t.Errorf("%d logins, challenge about %q; want 1 login and the challenge about t1", src.logins.Load(), src.challenged)
 	}
 }
+
+// updatingSource renews by changing its own state and returns no credential
+// from Challenge: the retry must ask it again, not resend the refused one.
+type updatingSource struct{ token string }
+
+func (s *updatingSource) Credential(context.Context) (*core.Credential, error) {
+	return bearer(s.token), nil
+}
+
+func (s *updatingSource) Challenge(context.Context, *core.Credential, core.HTTPRequest, core.HTTPResponse) (*core.Credential, bool, error) {
+	s.token = "t2"
+	return nil, false, nil
+}
+
+func TestRetryAsksTheSourceWhenTheChallengeReturnsNoCredential(t *testing.T) {
+	srv, seen := api(t)
+	resp, err := NewClient(&updatingSource{token: "t1"}, []string{srv.URL}, nil).Do(mustRequest("GET", srv.URL+"/x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if want := []string{"GET Bearer t1 ", "GET Bearer t2 "}; resp.StatusCode != 200 || !slices.Equal(*seen, want) {
+		t.Errorf("status %d, requests %q; want %q", resp.StatusCode, *seen, want)
+	}
+}
+
+// A request built with the context of another client's response carries
+// that client's credential nowhere: each client sends its own source's.
+func TestContextsDoNotCarryCredentialsAcrossClients(t *testing.T) {
+	var got string
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Get("Authorization") }))
+	defer b.Close()
+	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer a.Close()
+	clientA := NewClient(SourceFunc(func(context.Context) (*core.Credential, error) { return bearer("secret-for-A"), nil }), []string{a.URL}, nil)
+	clientB := NewClient(SourceFunc(func(context.Context) (*core.Credential, error) { return bearer("for-B"), nil }), []string{b.URL}, nil)
+	respA, err := clientA.Do(mustRequest("GET", a.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	respA.Body.Close()
+	req, _ := http.NewRequestWithContext(respA.Request.Context(), "GET", b.URL, nil)
+	respB, err := clientB.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	respB.Body.Close()
+	if got != "Bearer for-B" {
+		t.Errorf("B received %q, want its own credential", got)
+	}
+}

@@ -74,13 +74,14 @@ const peekSize = 4096
 // redirect hop in scope carries that one, the challenge is about it, and the
 // retry carries the one the challenge returned.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
-	if t, ok := c.HTTP.Transport.(*Transport); ok && sentCredential(req) == nil && InScope(req.URL, t.Scope) {
+	t, _ := c.HTTP.Transport.(*Transport)
+	if t != nil && InScope(req.URL, t.Scope) {
 		cred, err := c.Source.Credential(req.Context())
 		if err != nil {
 			closeBody(req)
 			return nil, err
 		}
-		req = req.WithContext(WithCredential(req.Context(), cred))
+		req = req.WithContext(t.withCredential(req.Context(), cred))
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil || (resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden) {
@@ -93,7 +94,10 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	// The challenge is about the credential the server refused: the one
 	// Transport sent, not whatever the source would hand out now (a source
 	// without a cache logs in anew on every call).
-	cred := sentCredential(resp.Request)
+	var cred *core.Credential
+	if t != nil {
+		cred = t.credentialOf(resp.Request)
+	}
 	if cred == nil {
 		var err error
 		if cred, err = c.Source.Credential(req.Context()); err != nil {
@@ -113,8 +117,9 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, &ChallengeError{Response: resp, Err: err}
 	}
-	if renewed != nil { // retry with what the challenge returned
-		retry = retry.WithContext(WithCredential(retry.Context(), renewed))
+	if t != nil {
+		// Retry with what the challenge returned; nil: ask the source again.
+		retry = retry.WithContext(t.withCredential(retry.Context(), renewed))
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	resp.Body.Close()
