@@ -247,6 +247,8 @@ func TestJWTBadAnswers(t *testing.T) {
 			[]string{"invalid_client"}, []string{"nope"}},
 		{"malformed JWT", srv.URL, "login_url: /broken/malformed\nusername: alice\npassword: env:API_PW", 13,
 			[]string{"malformed"}, []string{"%%%"}},
+		{"login endpoint down", srv.URL, "login_url: /broken/down\nusername: alice\npassword: env:API_PW", 12,
+			[]string{"HTTP 503", "Service Unavailable"}, []string{"plugin login failed"}},
 		{"unreachable", "http://127.0.0.1:9", "login_url: /auth/login\nusername: alice\npassword: env:API_PW", 5,
 			[]string{"connection refused"}, nil},
 		{"slow server", slow.URL, "login_url: /auth/login\nusername: alice\npassword: env:API_PW\ntimeout: 300ms", 15,

@@ -42,6 +42,7 @@ var kindReasons = []struct {
 	code   codes.Code
 }{
 	{core.KindTokenInvalid, "TOKEN_INVALID", codes.DataLoss},
+	{core.KindHTTPServer, "HTTP_SERVER_ERROR", codes.Aborted},
 }
 
 // toStatus turns a scheme's error into the gRPC status the host decodes.
@@ -84,7 +85,7 @@ func fromStatus(err error, call string) error {
 	for _, d := range st.Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == ErrorDomain {
 			for _, kr := range kindReasons {
-				if kr.reason == info.GetReason() {
+				if kr.reason == info.GetReason() && kr.code == st.Code() {
 					return core.Errorf(kr.kind, "%s", firstLine(msg))
 				}
 			}

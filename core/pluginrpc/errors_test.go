@@ -29,6 +29,8 @@ func TestErrorsCrossTheWire(t *testing.T) {
 		{core.Errorf(core.KindBadAnswer, "HTML, not JSON"), codes.DataLoss, core.KindBadAnswer},
 		// Token invalid rides on DATA_LOSS with an ErrorInfo reason.
 		{core.Errorf(core.KindTokenInvalid, "malformed JWT"), codes.DataLoss, core.KindTokenInvalid},
+		// A server's 5xx rides on ABORTED (an HTTP error) with a reason.
+		{core.Errorf(core.KindHTTPServer, "login: HTTP 503"), codes.Aborted, core.KindHTTPServer},
 		{core.Errorf(core.KindHTTP, "HTTP 409"), codes.Aborted, core.KindHTTP},
 		{core.Errorf(core.KindForbidden, "lacks Item.Build"), codes.PermissionDenied, core.KindForbidden},
 		{core.Errorf(core.KindUnsupported, "no such action"), codes.Unimplemented, core.KindUnsupported},
@@ -58,6 +60,7 @@ func TestUnknownReasonFallsBackToCode(t *testing.T) {
 	for _, info := range []*errdetails.ErrorInfo{
 		{Reason: "SOMETHING_NEW", Domain: ErrorDomain},
 		{Reason: "TOKEN_INVALID", Domain: "example.com"},
+		{Reason: "HTTP_SERVER_ERROR", Domain: ErrorDomain}, // a reason of another code
 	} {
 		st, _ := status.New(codes.DataLoss, "odd answer").WithDetails(info)
 		if err := fromStatus(st.Err(), "login"); core.KindOf(err) != core.KindBadAnswer || err.Error() != "odd answer" {

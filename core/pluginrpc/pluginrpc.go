@@ -24,7 +24,8 @@ const ProtocolMajor = 1
 // PERMISSION_DENIED classifies a refusal as forbidden.
 // 2: DEADLINE_EXCEEDED is a timeout (exit 15), no longer a network error;
 // DATA_LOSS classifies an unusable server answer (exit 16); an ErrorInfo
-// detail of domain "authx.dev" and reason TOKEN_INVALID makes it exit 13.
+// detail of domain "authx.dev" and reason TOKEN_INVALID makes it exit 13,
+// and reason HTTP_SERVER_ERROR on ABORTED exit 12.
 const ProtocolMinor = 2
 
 // PluginName is the name under which the scheme is dispensed.

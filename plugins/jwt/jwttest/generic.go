@@ -279,7 +279,7 @@ const malformedJWT = "eyJhbGciOiJIUzI1NiJ9.%%%.x"
 // credentials, and count as login requests.
 func (s *Server) broken(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
-	case "/broken/html", "/broken/shape", "/broken/malformed":
+	case "/broken/html", "/broken/shape", "/broken/malformed", "/broken/down":
 	default:
 		s.notFound(w, r)
 		return
@@ -312,6 +312,8 @@ func (s *Server) broken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, struct {
 			Data shapeData `json:"data"`
 		}{shapeData{JWT: tok, User: shapeUser{ID: u.id, Email: u.email}}})
+	case "/broken/down": // a NestJS-style 503 while the API is being deployed
+		writeJSON(w, http.StatusServiceUnavailable, nestError{StatusCode: 503, Message: "Service Unavailable"})
 	case "/broken/malformed":
 		type malformedData struct {
 			Token     string `json:"token"`
