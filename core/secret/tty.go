@@ -45,7 +45,7 @@ func TTYPrompt(ctx context.Context, message string) (string, error) {
 	}
 	read := make(chan line, 1)
 	go func() {
-		b, err := term.ReadPassword(fd)
+		b, err := readLine(tty)
 		read <- line{b, err}
 	}()
 	select {
