@@ -272,6 +272,13 @@ func TestWrapperExitCodes(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, "is outside profile \"tk\"") || r.stdout != "" {
 			t.Errorf("curl with a URL outside the profile: %+v, want exit 2 before curl runs", r)
 		}
+		if r := e.run("curl", "tk", "--", "-sS", strings.Replace(other.URL, "http://", "HTTP://", 1)+"/upper"); r.code != 2 {
+			t.Errorf("curl with an upper-case URL outside the profile: %+v, want exit 2", r)
+		}
+		// A referer is not fetched: it may be anywhere.
+		if r := e.run("curl", "tk", "--", "-sSf", "-e", other.URL+"/from", srv.URL+"/api/x"); r.code != 0 {
+			t.Errorf("curl -e URL: %+v, want the request made", r)
+		}
 	})
 	t.Run("wget", func(t *testing.T) {
 		needTool(t, "wget")

@@ -81,11 +81,25 @@ func wrapperArgs(cmd *cobra.Command, args []string) (string, []string, error) {
 	return "", args, nil
 }
 
-// urls returns the arguments that are http(s) URLs.
+// urlValued are the curl and wget options whose value is a URL that is not
+// fetched with the request's headers (a proxy, a referer, DoH): their
+// values are not targets.
+var urlValued = map[string]bool{"-x": true, "--proxy": true, "--preproxy": true, "-e": true, "--referer": true, "--doh-url": true}
+
+// urls returns the arguments that are http(s) URLs (scheme in any case),
+// except the values of the urlValued options.
 func urls(args []string) []string {
 	var out []string
-	for _, a := range args {
-		if strings.HasPrefix(a, "http://") || strings.HasPrefix(a, "https://") {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if urlValued[a] {
+			i++ // its value
+			continue
+		}
+		if name, _, ok := strings.Cut(a, "="); ok && urlValued[name] {
+			continue
+		}
+		if l := strings.ToLower(a); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
 			out = append(out, a)
 		}
 	}
@@ -107,9 +121,6 @@ func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, a
 		return nil, err
 	}
 	scope := s.Scope()
-	if len(res.Credential.Scope) > 0 {
-		scope = res.Credential.Scope
-	}
 	for i, raw := range targets {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -118,7 +129,9 @@ func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, a
 		if len(scope) == 0 && i == 0 { // an ad-hoc profile: the origin of the first URL
 			scope = []string{u.Scheme + "://" + u.Host + "/"}
 		}
-		if !authhttp.InScope(u, scope) {
+		// Within the profile's scope, and the credential's own when it
+		// has one, as authhttp.Transport requires.
+		if !authhttp.InScope(u, scope) || len(res.Credential.Scope) > 0 && !authhttp.InScope(u, res.Credential.Scope) {
 			return nil, core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); %s would send the credentials there",
 				redact.URL(u), s.Profile.Name, strings.Join(scope, ", "), cmd.Name())
 		}
