@@ -92,6 +92,10 @@ func fromStatus(err error, call string) error {
 		}
 	}
 	switch st.Code() {
+	case codes.DeadlineExceeded:
+		if msg == context.DeadlineExceeded.Error() { // the host's own deadline, not the plugin's report
+			return core.Errorf(core.KindTimeout, "the plugin did not finish %s in time (call_timeout, default 60s)", call)
+		}
 	case codes.Canceled:
 		return core.Errorf(core.KindInterrupted, "%s: canceled", call)
 	case codes.Internal, codes.Unknown:

@@ -39,6 +39,11 @@ func TestErrorsCrossTheWire(t *testing.T) {
 		{fmt.Errorf("login: %w", context.DeadlineExceeded), codes.DeadlineExceeded, core.KindTimeout},
 		{fmt.Errorf("nil map"), codes.Internal, core.KindPlugin},
 	}
+	// The host's own call deadline says which call and which setting.
+	host := fromStatus(status.Error(codes.DeadlineExceeded, context.DeadlineExceeded.Error()), "login")
+	if core.KindOf(host) != core.KindTimeout || host.Error() != "the plugin did not finish login in time (call_timeout, default 60s)" {
+		t.Errorf("the host's deadline: %v (%v)", host, core.KindOf(host))
+	}
 	for _, tt := range tests {
 		wire := toStatus(tt.err)
 		if got := status.Code(wire); got != tt.code {
