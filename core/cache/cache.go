@@ -135,6 +135,12 @@ func (s *Store) nameKey(create bool) ([]byte, error) {
 	}
 	path := filepath.Join(s.dir, nameKeyFile)
 	nk, err := os.ReadFile(path)
+	// Where there are no hard links the key is written in place: give a
+	// concurrent writer a moment before calling a short key damaged.
+	for i := 0; i < 10 && err == nil && len(nk) < 32; i++ {
+		time.Sleep(10 * time.Millisecond)
+		nk, err = os.ReadFile(path)
+	}
 	switch {
 	case err == nil && len(nk) == 32:
 		s.nk.Store(&nk)
@@ -165,10 +171,29 @@ func (s *Store) nameKey(create bool) ([]byte, error) {
 	}
 	// link(2) fails when the key exists: the first process to link wins
 	// and every other one reads its key, written in full.
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, core.Wrap(core.KindCache, err, "creating the credential cache's key")
+	if err := link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+		// A file system without hard links: create the key in place.
+		if err := writeExclusive(path, nk); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, core.Wrap(core.KindCache, err, "creating the credential cache's key")
+		}
 	}
 	return s.nameKey(false)
+}
+
+// writeExclusive creates path (0600) with data, failing when it exists.
+func writeExclusive(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = fsync(f)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Get returns k's entry. A missing, unreadable, corrupt or other-version entry
@@ -228,6 +253,9 @@ func (s *Store) mkdir() error {
 
 // fsync is a seam for tests that emulate a full disk.
 var fsync = (*os.File).Sync
+
+// link is a seam for tests that emulate a file system without hard links.
+var link = os.Link
 
 // writeAtomic writes data to path through a 0600 temporary file in the same
 // directory, fsyncs it and renames it into place, so that a reader sees the

@@ -248,6 +248,30 @@ func TestEntryNamesAreKeyed(t *testing.T) {
 	}
 }
 
+// Without hard links the key is created in place, and concurrent first
+// writers still agree on it.
+func TestNameKeyWithoutHardLinks(t *testing.T) {
+	link = func(string, string) error { return &os.LinkError{Op: "link", Err: syscall.EPERM} }
+	defer func() { link = os.Link }()
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := New(dir).Put(KeyFor(fmt.Sprintf("p%d", i), []byte("id")), entry("t")); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range 8 {
+		if e, err := New(dir).Get(KeyFor(fmt.Sprintf("p%d", i), []byte("id"))); e == nil || err != nil {
+			t.Errorf("p%d: Get = %v, %v", i, e, err)
+		}
+	}
+}
+
 // A damaged name key is a cache error that says what to do, and nothing
 // is written over it.
 func TestDamagedNameKey(t *testing.T) {
