@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -21,7 +22,7 @@ type profileStatus struct {
 	Fresh     bool       `json:"fresh"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	ExpiresIn string     `json:"expires_in,omitempty"`
-	CachePath string     `json:"cache_path"`
+	CachePath string     `json:"cache_path,omitempty"` // "" while the cache has no entries at all
 }
 
 func (a *app) statusCommand() *cobra.Command {
@@ -80,7 +81,7 @@ func (a *app) statusCommand() *cobra.Command {
 						state = "stale (" + r.ExpiresIn + ")"
 					}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Profile, r.Scheme, state, r.CachePath)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Profile, r.Scheme, state, cmp.Or(r.CachePath, "-"))
 			}
 			return tw.Flush()
 		},
@@ -153,7 +154,7 @@ var exitCodes = []struct {
 	{core.KindForbidden.ExitCode(), "forbidden: the server knows the user but refuses for lack of a permission"},
 	{core.KindTimeout.ExitCode(), "timeout: the server did not answer in time (--timeout, --max-time, the profile's timeout), or another authx held the profile's lock too long"},
 	{core.KindBadAnswer.ExitCode(), "bad server answer: HTML instead of JSON, no token in it, too large"},
-	{core.KindInterrupted.ExitCode(), "interrupted (SIGINT); 143 for SIGTERM"},
+	{core.KindInterrupted.ExitCode(), "interrupted (SIGINT); 128 + the signal for others: 143 SIGTERM, 129 SIGHUP"},
 }
 
 func exitCodesCommand() *cobra.Command {
