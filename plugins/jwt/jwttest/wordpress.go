@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -314,12 +315,36 @@ func wpTokenUser(claims map[string]any, site string) (id int, code, message stri
 	return id, "", ""
 }
 
+// wpDispatch is WP_REST_Server's routing for one site: it answers the
+// index (GET /) and a route or method it does not know (404
+// rest_no_route), and a JSON body that does not parse (400); otherwise it
+// returns the request's parameters for the caller to serve. getRoute is the
+// one GET route; posts are the POST routes.
+func wpDispatch(w http.ResponseWriter, r *http.Request, site, route, getRoute string, posts ...string) (wpParams, bool) {
+	get := r.Method == http.MethodGet || r.Method == http.MethodHead
+	switch {
+	case route == "/" && get:
+		writeWP(w, site, http.StatusOK, wpIndex(site))
+		return wpParams{}, false
+	case route == getRoute && get, r.Method == http.MethodPost && slices.Contains(posts, route):
+	default:
+		writeWPError(w, site, newWPError(http.StatusNotFound, "rest_no_route",
+			"No route was found matching the URL and request method."))
+		return wpParams{}, false
+	}
+	params, badJSON := readWPParams(r)
+	if badJSON {
+		writeWP(w, site, http.StatusBadRequest, invalidJSON())
+		return wpParams{}, false
+	}
+	return params, true
+}
+
 // wordpress serves the main site's REST API (Tmeister's plugin).
 func (s *Server) wordpress(w http.ResponseWriter, r *http.Request, route string) {
 	site := s.base
 	route = wpRoute(route)
 	post := r.Method == http.MethodPost
-	get := r.Method == http.MethodGet || r.Method == http.MethodHead
 
 	if route == "/jwt-auth/v1/token" && post && !s.tokenEndpoint(r, false) {
 		return
@@ -340,21 +365,8 @@ func (s *Server) wordpress(w http.ResponseWriter, r *http.Request, route string)
 		}
 	}
 
-	switch {
-	case route == "/" && get:
-		writeWP(w, site, http.StatusOK, wpIndex(site))
-		return
-	case route == "/jwt-auth/v1/token" && post,
-		route == "/jwt-auth/v1/token/validate" && post,
-		route == "/wp/v2/users/me" && get:
-	default:
-		writeWPError(w, site, newWPError(http.StatusNotFound, "rest_no_route",
-			"No route was found matching the URL and request method."))
-		return
-	}
-	params, badJSON := readWPParams(r)
-	if badJSON {
-		writeWP(w, site, http.StatusBadRequest, invalidJSON())
+	params, ok := wpDispatch(w, r, site, route, "/wp/v2/users/me", "/jwt-auth/v1/token", "/jwt-auth/v1/token/validate")
+	if !ok {
 		return
 	}
 
@@ -486,7 +498,6 @@ func (s *Server) usefulteam(w http.ResponseWriter, r *http.Request, route string
 	site := s.base + "/alt"
 	route = wpRoute(route)
 	post := r.Method == http.MethodPost
-	get := r.Method == http.MethodGet || r.Method == http.MethodHead
 
 	switch {
 	case route == "/jwt-auth/v1/token" && post:
@@ -508,22 +519,8 @@ func (s *Server) usefulteam(w http.ResponseWriter, r *http.Request, route string
 		}
 	}
 
-	switch {
-	case route == "/" && get:
-		writeWP(w, site, http.StatusOK, wpIndex(site))
-		return
-	case route == "/jwt-auth/v1/token" && post,
-		route == "/jwt-auth/v1/token/validate" && post,
-		route == "/jwt-auth/v1/token/refresh" && post,
-		route == "/wp/v2/users/me" && get:
-	default:
-		writeWPError(w, site, newWPError(http.StatusNotFound, "rest_no_route",
-			"No route was found matching the URL and request method."))
-		return
-	}
-	params, badJSON := readWPParams(r)
-	if badJSON {
-		writeWP(w, site, http.StatusBadRequest, invalidJSON())
+	params, ok := wpDispatch(w, r, site, route, "/wp/v2/users/me", "/jwt-auth/v1/token", "/jwt-auth/v1/token/validate", "/jwt-auth/v1/token/refresh")
+	if !ok {
 		return
 	}
 
