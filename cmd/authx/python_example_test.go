@@ -269,12 +269,15 @@ func TestPythonExampleLoginContinuation(t *testing.T) {
 
 // startPythonPlugin starts the script as go-plugin would, through argv0
 // (e.g. "sh" to put a shell in between), and returns the process, the
-// handshake line and the rest of stdout.
+// handshake line and the rest of stdout. The plugin logs at debug level to
+// a buffer that waitExit shows when the plugin does not exit.
 func startPythonPlugin(t *testing.T, path, home string, argv ...string) (*exec.Cmd, string, <-chan string) {
 	t.Helper()
 	c := exec.Command(argv[0], argv[1:]...)
 	c.Env = []string{"PATH=" + path, "HOME=" + home, "AUTHX_PLUGIN=6c1fa2b1-authx-plugin-v1", "PLUGIN_PROTOCOL_VERSIONS=1",
-		"PLUGIN_UNIX_SOCKET_DIR=" + t.TempDir(), "AUTHX_LOG_LEVEL=debug"}
+		"PLUGIN_UNIX_SOCKET_DIR=" + t.TempDir(), "AUTHX_LOG_LEVEL=debug", "PYTHONFAULTHANDLER=1"}
+	c.Stderr = new(strings.Builder) // read only after Wait
+	c.WaitDelay = 2 * time.Second   // an orphan (the "sh" case) may hold stderr open
 	out, err := c.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +303,9 @@ func startPythonPlugin(t *testing.T, path, home string, argv ...string) (*exec.C
 	return nil, "", nil
 }
 
-// waitExit waits up to d for c to exit, and kills it after that.
+// waitExit waits up to d for c, started by startPythonPlugin, to exit.
+// After that it sends SIGABRT, on which Python's faulthandler prints every
+// thread's stack, then kills c and returns an error with c's stderr.
 func waitExit(c *exec.Cmd, d time.Duration) error {
 	done := make(chan error, 1)
 	go func() { done <- c.Wait() }()
@@ -308,9 +313,14 @@ func waitExit(c *exec.Cmd, d time.Duration) error {
 	case err := <-done:
 		return err
 	case <-time.After(d):
-		c.Process.Kill()
-		<-done
-		return fmt.Errorf("still running after %s", d)
+		c.Process.Signal(syscall.SIGABRT)
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			c.Process.Kill()
+			<-done
+		}
+		return fmt.Errorf("still running after %s; its stderr:\n%s", d, c.Stderr)
 	}
 }
 
