@@ -134,7 +134,8 @@ plugin asks itself). Without --config, the checks that need a login are
 skipped. --answers FILE is a YAML or JSON map from the
 plugin's prompt ids to the answers.
 
-Prints one line per check; exits 6 when a check fails.`,
+Prints one line per check; exits 6 when a check fails. To see why, add
+--log-level debug: the plugin's own log lines (its stderr) go to stderr.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pt.path = args[0]
@@ -156,7 +157,7 @@ type pluginTest struct {
 // testPlugin runs the conformance kit and prints its table. A failed check
 // is a plugin failure (exit 6).
 func (a *app) testPlugin(ctx context.Context, t pluginTest) error {
-	o := plugintest.Options{Path: t.path, URL: t.url}
+	o := plugintest.Options{Path: t.path, URL: t.url, Logger: a.log().Named("plugin")}
 	if t.config != "" {
 		raw, err := readMapFile("--config", t.config)
 		if err != nil {

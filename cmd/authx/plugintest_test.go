@@ -87,4 +87,16 @@ func TestPluginsTest(t *testing.T) {
 			noOrphans(t, noisyDir)
 		})
 	}
+
+	// --log-level debug shows why: the host's log and the plugin's own
+	// lines (its stderr), without the secret. (A literal password: with a
+	// reference, authx would start the plugin once more to describe it.)
+	literal := write("literal.yaml", "username: alice\npassword: s3cr3t-pw\n")
+	r := newEnv(t).run("plugins", "test", noisy, "--config", literal, "--log-level", "debug")
+	own := regexp.MustCompile(`(?m)^\S+ \[DEBUG\] authx\.plugin\.noisy\.authx-plugin-noisy: plugin address: `)
+	if r.code != 6 || !own.MatchString(r.stderr) || !strings.HasSuffix(r.stderr, "authx: 1 of 18 checks failed\n") ||
+		strings.Contains(r.stderr, "s3cr3t-pw") {
+		t.Errorf("--log-level debug: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	noOrphans(t, noisyDir)
 }

@@ -50,6 +50,8 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // DefaultTimeout bounds each check when Options.Timeout is zero.
@@ -71,6 +73,10 @@ type Options struct {
 	Answers map[string]string
 	// Timeout bounds each check; zero means DefaultTimeout.
 	Timeout time.Duration
+	// Logger receives the host's log and the plugin's own log lines (its
+	// stderr, parsed as authx parses it), as core/host.Options.Logger
+	// does; nil discards them.
+	Logger hclog.Logger
 }
 
 // Status is the outcome of one check.

@@ -49,7 +49,7 @@ func Run(ctx context.Context, o Options) Report {
 		o.Timeout = DefaultTimeout
 	}
 	r := &runner{o: o, stdout: &syncBuffer{}, noCred: "no Config given"}
-	r.host = host.New(host.Options{StartTimeout: o.Timeout, Stdout: r.stdout})
+	r.host = host.New(host.Options{StartTimeout: o.Timeout, Stdout: r.stdout, Logger: o.Logger})
 	defer r.host.Close()
 	var report Report
 	for _, c := range r.checks() {
