@@ -57,8 +57,10 @@ After a 401 or 403 the scheme's plugin decides: a diagnosis (one line on
 stderr), or a refresh or new login and exactly one retry. A POST or PATCH is
 retried only when the plugin says the server refused before acting.
 
-Without --fail the exit code is 0 whatever the HTTP status, as with curl;
-with --fail it is 7 for 4xx and 12 for 5xx. See 'authx help exit-codes'.
+Without --fail the exit code is 0 whatever the HTTP status, as with curl,
+except a 401 or 403 the scheme could not cure (4 rejected, 14 forbidden);
+with --fail it is also 7 for 4xx and 12 for 5xx. The body is written in
+every case. See 'authx help exit-codes'.
 
   authx request api GET /v1/items
   authx request POST https://api.example.com/v1/items --json -d '{"name":"x"}'
@@ -80,8 +82,8 @@ with --fail it is 7 for 4xx and 12 for 5xx. See 'authx help exit-codes'.
 	fl.StringVarP(&f.output, "output", "o", "", "write the body to `FILE` instead of stdout")
 	fl.BoolVarP(&f.include, "include", "i", false, "write the status line and response headers before the body, as curl -i does")
 	fl.BoolVarP(&f.fail, "fail", "f", false, "exit 7 on HTTP 4xx and 12 on 5xx (after any retry)")
-	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "connect and wait for the response headers at most this `long`")
-	fl.DurationVar(&f.maxTime, "max-time", 0, "bound the whole request, body included (0 = none)")
+	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "connect and wait for the response headers at most this `DURATION`")
+	fl.DurationVar(&f.maxTime, "max-time", 0, "bound the whole request, body included, by this `DURATION` (0 = none)")
 	return cmd
 }
 
@@ -309,24 +311,19 @@ func baseTransport(timeout time.Duration) http.RoundTripper {
 	return t
 }
 
-// networkError turns a failed round trip into one line: the credential
-// source's own errors keep their kind, time running out is a timeout, the
-// rest is a network error.
+// networkError turns a failed round trip into one line naming the flag
+// that bounded it. authhttp.Client.Do classifies every error; the
+// network's own wrap a *url.Error, the source's keep their message.
 func networkError(err error, f *requestFlags, method string, u *url.URL) error {
-	var ce *core.Error
-	if errors.As(err, &ce) {
-		return ce
-	}
 	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
+	if !errors.As(err, &ue) {
+		return err
 	}
-	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && f.maxTime > 0:
 		return core.Errorf(core.KindTimeout, "%s %s: no complete answer within --max-time %s", method, redact.URL(u), f.maxTime)
-	case errors.As(err, &ne) && ne.Timeout():
+	case core.KindOf(err) == core.KindTimeout:
 		return core.Errorf(core.KindTimeout, "%s %s: timed out after %s (--timeout)", method, redact.URL(u), f.timeout)
 	}
-	return core.Errorf(core.KindNetwork, "%s %s: %v", method, redact.URL(u), err)
+	return core.Errorf(core.KindNetwork, "%s %s: %v", method, redact.URL(u), ue.Err)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -125,6 +127,57 @@ func TestRequestFailAndOutput(t *testing.T) {
 		t.Errorf("--max-time: %+v, want exit 15 and one line", r)
 	}
 	_ = srv
+}
+
+// TestRequestRefusalsWithoutFail pins the exit codes of a 401 and a 403
+// that the scheme cannot cure: they are failures with or without --fail,
+// and the server's body is still written.
+func TestRequestRefusalsWithoutFail(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, ok := r.BasicAuth()
+		switch {
+		case !ok || pass != "right":
+			w.Header().Set("WWW-Authenticate", `Basic realm="api"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, "who are you?\n")
+		case r.URL.Path == "/admin" && user != "root":
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, "not for you\n")
+		default:
+			io.WriteString(w, "hello "+user+"\n")
+		}
+	}))
+	defer srv.Close()
+	e := newEnv(t).set("RIGHT=right", "WRONG=wrong")
+	e.config(fmt.Sprintf(`profiles:
+  alice:
+    scheme: basic
+    url: %[1]s
+    config: {username: alice, password: env:RIGHT}
+  mallory:
+    scheme: basic
+    url: %[1]s
+    config: {username: mallory, password: env:WRONG}
+`, srv.URL))
+	tests := []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"request", "alice", "GET", "/hello"}, 0, "hello alice\n", ""},
+		{[]string{"request", "alice", "GET", "/admin"}, 14, "not for you\n",
+			`authx: profile "alice": forbidden: the server accepted no access for user "alice" to ` + srv.URL + "/admin (HTTP 403)\n"},
+		{[]string{"request", "alice", "GET", "/admin", "--fail"}, 14, "not for you\n", "authx: "},
+		{[]string{"request", "mallory", "GET", "/hello"}, 4, "who are you?\n",
+			`authx: profile "mallory": credentials rejected: the server refused user "mallory" (realm "api")` + "\n"},
+	}
+	for _, tt := range tests {
+		r := e.run(tt.args...)
+		if r.code != tt.code || r.stdout != tt.stdout || !strings.HasPrefix(r.stderr, tt.stderr) || strings.Count(r.stderr, "\n") != min(tt.code, 1) {
+			t.Errorf("authx %s: exit %d, stdout %q, stderr %q; want %d, %q, %q", strings.Join(tt.args, " "), r.code, r.stdout, r.stderr, tt.code, tt.stdout, tt.stderr)
+		}
+	}
 }
 
 func TestRequestRefreshesAfter401(t *testing.T) {

@@ -144,7 +144,7 @@ var exitCodes = []struct {
 	{core.KindRejected.ExitCode(), "credentials rejected by the server"},
 	{core.KindNetwork.ExitCode(), "network error: the server is unreachable, or DNS or TLS failed"},
 	{core.KindPlugin.ExitCode(), "plugin failed to start, is not an authx plugin, or crashed"},
-	{core.KindHTTP.ExitCode(), "HTTP 4xx after any retry (authx request --fail), or a 403 again after renewing (a 401 again is 4)"},
+	{core.KindHTTP.ExitCode(), "HTTP 4xx after any retry (authx request --fail), a 403 again after renewing (a 401 again is 4), or a 403 the scheme does not diagnose"},
 	{core.KindPluginNotFound.ExitCode(), "no plugin installed for the scheme (or no authx-cli beside the authx front)"},
 	{core.KindPluginIntegrity.ExitCode(), "the plugin binary does not match its sha256 pin"},
 	{core.KindUnsupported.ExitCode(), "the scheme does not support this (e.g. no bare token, unknown action)"},
@@ -153,7 +153,7 @@ var exitCodes = []struct {
 	{core.KindTokenInvalid.ExitCode(), "token invalid (authx jwt verify: signature, algorithm or claims; or a malformed JWT from a server)"},
 	{core.KindForbidden.ExitCode(), "forbidden: the server knows the user but refuses for lack of a permission"},
 	{core.KindTimeout.ExitCode(), "timeout: the server did not answer in time (--timeout, --max-time, the profile's timeout), or another authx held the profile's lock too long"},
-	{core.KindBadAnswer.ExitCode(), "bad server answer: HTML instead of JSON, no token in it, too large"},
+	{core.KindBadAnswer.ExitCode(), "bad server answer: HTML instead of JSON, no access_token or crumb in it, too large"},
 	{core.KindInterrupted.ExitCode(), "interrupted (SIGINT); 128 + the signal for others: 143 SIGTERM, 129 SIGHUP"},
 }
 

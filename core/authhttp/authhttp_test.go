@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/authx/authx/core"
 )
@@ -380,5 +381,69 @@ func TestContextsDoNotCarryCredentialsAcrossClients(t *testing.T) {
 	respB.Body.Close()
 	if got != "Bearer for-B" {
 		t.Errorf("B received %q, want its own credential", got)
+	}
+}
+
+// failingSource cannot give a credential.
+type failingSource struct{ err error }
+
+func (s failingSource) Credential(context.Context) (*core.Credential, error) { return nil, s.err }
+
+func TestClientClassifiesEveryError(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // its port now refuses connections
+	hang := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-hang:
+		}
+	}))
+	defer slow.Close()
+	defer close(hang)
+	loop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, r.URL.Path, http.StatusFound)
+	}))
+	defer loop.Close()
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(50*time.Millisecond))
+	defer cancel()
+
+	tests := []struct {
+		name    string
+		src     Source
+		ctx     context.Context
+		url     string
+		kind    core.Kind
+		urlErr  bool   // the cause is the round trip's *url.Error
+		message string // a part of the message
+	}{
+		{"refused connection", newChallengeSource(false), context.Background(), closed.URL + "/x?access_token=s3cret",
+			core.KindNetwork, true, `Get "` + closed.URL + `/x": dial tcp`},
+		{"deadline", newChallengeSource(false), expired, slow.URL + "/slow?sig=s3cret",
+			core.KindTimeout, true, `Get "` + slow.URL + `/slow": context deadline exceeded`},
+		{"redirect loop", newChallengeSource(false), context.Background(), loop.URL + "/again",
+			core.KindBadAnswer, false, "stopped after 10 redirects"},
+		{"the source's failure", failingSource{core.Errorf(core.KindLoginRequired, "log in first")}, context.Background(), slow.URL,
+			core.KindLoginRequired, false, "log in first"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(tt.ctx, "GET", tt.url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := NewClient(tt.src, []string{closed.URL, slow.URL, loop.URL}, nil).Do(req)
+			if resp != nil {
+				resp.Body.Close()
+				t.Errorf("a response with the error %v", err)
+			}
+			var ue *url.Error
+			if core.KindOf(err) != tt.kind || errors.As(err, &ue) != tt.urlErr {
+				t.Errorf("error %v: kind %v, *url.Error %v; want %v, %v", err, core.KindOf(err), ue != nil, tt.kind, tt.urlErr)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.message) || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("message %q, want it to hold %q and no query", err, tt.message)
+			}
+		})
 	}
 }

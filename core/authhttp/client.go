@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/redact"
@@ -63,6 +64,27 @@ type ChallengeError struct {
 func (e *ChallengeError) Error() string { return e.Err.Error() }
 func (e *ChallengeError) Unwrap() error { return e.Err }
 
+// transportError classifies a failed round trip. A *core.Error in its chain
+// (the source's own failure, a refused redirect) is returned as is. Anything
+// else is the network's: KindTimeout when time ran out (core.IsTimeout),
+// else KindNetwork, wrapping the *url.Error with its URL stripped of query
+// and user info.
+func transportError(err error) error {
+	var ce *core.Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	kind := core.KindNetwork
+	if core.IsTimeout(err) {
+		kind = core.KindTimeout
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = &url.Error{Op: ue.Op, URL: redact.RawURL(ue.URL), Err: ue.Err}
+	}
+	return core.Wrap(kind, err, "")
+}
+
 // peekSize is how much of a refused response's body the source sees.
 const peekSize = 4096
 
@@ -73,6 +95,11 @@ const peekSize = 4096
 // The source is asked for a credential once, before the request: every
 // redirect hop in scope carries that one, the challenge is about it, and the
 // retry carries the one the challenge returned.
+//
+// Every error is classified (core.KindOf): the source's own, a refused
+// redirect, and a failed round trip, which is a *core.Error of KindTimeout
+// when time ran out and KindNetwork otherwise, wrapping the *url.Error (its
+// URL without query or user info).
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	t, _ := c.HTTP.Transport.(*Transport)
 	if t != nil && InScope(req.URL, t.Scope) {
@@ -84,8 +111,11 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		req = req.WithContext(t.withCredential(req.Context(), cred))
 	}
 	resp, err := c.HTTP.Do(req)
-	if err != nil || (resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden) {
-		return resp, err
+	if err != nil {
+		return nil, transportError(err)
+	}
+	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
+		return resp, nil
 	}
 	ch, ok := c.Source.(Challenger)
 	if !ok || !InScopeOf(c.HTTP, resp.Request) {
@@ -124,8 +154,11 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 	resp.Body.Close()
 	resp2, err := c.HTTP.Do(retry)
-	if err != nil || (resp2.StatusCode != http.StatusUnauthorized && resp2.StatusCode != http.StatusForbidden) {
-		return resp2, err
+	if err != nil {
+		return nil, transportError(err)
+	}
+	if resp2.StatusCode != http.StatusUnauthorized && resp2.StatusCode != http.StatusForbidden {
+		return resp2, nil
 	}
 	kind := core.KindRejected
 	if resp2.StatusCode == http.StatusForbidden {

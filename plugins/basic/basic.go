@@ -126,9 +126,10 @@ func (s *Scheme) fromNetrc(rawURL, user string) (login, password string, err err
 }
 
 // HandleChallenge implements core.ChallengeHandler. Refused Basic
-// credentials will not work on a retry, so the answer is a diagnosis, unless
-// the configured password is no longer the one the cached credential was
-// made from (it was rotated): then a new login and one retry.
+// credentials (401) will not work on a retry, so the answer is a diagnosis,
+// unless the configured password is no longer the one the cached credential
+// was made from (it was rotated): then a new login and one retry. A 403 is a
+// KindForbidden error: the user lacks access, no new login changes that.
 func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
 	user := req.Config.String("username", "")
 	switch req.Response.Status {
@@ -143,8 +144,8 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 		}
 		return core.ChallengeResponse{Decision: core.DecisionFail,
 			Diagnosis: fmt.Sprintf("credentials rejected: the server refused user %q%s", user, realm)}, nil
-	default:
-		return core.ChallengeResponse{Decision: core.DecisionFail,
-			Diagnosis: fmt.Sprintf("forbidden: the server accepted no access for user %q to %s (HTTP %d)", user, redact.RawURL(req.Request.URL), req.Response.Status)}, nil
+	default: // the credentials were sent; the server will not let this user in (exit 14)
+		return core.ChallengeResponse{}, core.Errorf(core.KindForbidden,
+			"forbidden: the server accepted no access for user %q to %s (HTTP %d)", user, redact.RawURL(req.Request.URL), req.Response.Status)
 	}
 }

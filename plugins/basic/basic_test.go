@@ -128,11 +128,12 @@ func TestHandleChallenge(t *testing.T) {
 	tests := []struct {
 		status int
 		www    string
-		want   string
+		kind   core.Kind // of the error; 0 for a fail decision
+		want   string    // the diagnosis or error starts so
 	}{
-		{401, `Basic realm="Jenkins", charset="UTF-8"`, `credentials rejected: the server refused user "alice" (realm "Jenkins")`},
-		{401, ``, `credentials rejected: the server refused user "alice"`},
-		{403, ``, `forbidden`},
+		{401, `Basic realm="Jenkins", charset="UTF-8"`, 0, `credentials rejected: the server refused user "alice" (realm "Jenkins")`},
+		{401, ``, 0, `credentials rejected: the server refused user "alice"`},
+		{403, ``, core.KindForbidden, `forbidden: the server accepted no access for user "alice" to https://x.example/api (HTTP 403)`},
 	}
 	for _, tt := range tests {
 		h := http.Header{}
@@ -141,14 +142,21 @@ func TestHandleChallenge(t *testing.T) {
 		}
 		res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{
 			Config:   core.Config{"username": "alice", "password": "pw"},
-			Request:  core.HTTPRequest{Method: "GET", URL: "https://x.example/api"},
+			Request:  core.HTTPRequest{Method: "GET", URL: "https://x.example/api?pw=pw"},
 			Response: core.HTTPResponse{Status: tt.status, Header: h},
 		})
-		if err != nil || res.Decision != core.DecisionFail || !strings.HasPrefix(res.Diagnosis, tt.want) {
-			t.Errorf("%d %q: %+v, %v; want fail %q", tt.status, tt.www, res, err, tt.want)
+		got := res.Diagnosis
+		if tt.kind != 0 {
+			if err == nil || core.KindOf(err) != tt.kind {
+				t.Errorf("%d %q: %+v, %v; want an error of kind %v", tt.status, tt.www, res, err, tt.kind)
+				continue
+			}
+			got = err.Error()
+		} else if err != nil || res.Decision != core.DecisionFail {
+			t.Errorf("%d %q: %+v, %v; want a fail decision", tt.status, tt.www, res, err)
 		}
-		if strings.Contains(res.Diagnosis, "pw") {
-			t.Errorf("diagnosis leaks the password: %q", res.Diagnosis)
+		if !strings.HasPrefix(got, tt.want) || strings.Contains(got, "pw") {
+			t.Errorf("%d %q: %q, want it to start %q and hold no password", tt.status, tt.www, got, tt.want)
 		}
 	}
 }
