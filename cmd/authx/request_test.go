@@ -129,6 +129,31 @@ func TestRequestFailAndOutput(t *testing.T) {
 	_ = srv
 }
 
+// TestNamedProfileMustCoverURL: a profile named together with --url hands
+// out its credential only for a URL it covers, from the cache or not.
+func TestNamedProfileMustCoverURL(t *testing.T) {
+	e, srv := apiEnv(t)
+	if r := e.run("token", "tk", "--url", srv.URL+"/api/x"); r.code != 0 || r.stdout != "login-1-\n" {
+		t.Fatalf("a covered URL: %+v", r)
+	}
+	for _, cmd := range [][]string{
+		{"token", "tk"}, {"header", "tk"}, {"header", "tk", "--format", "json"}, {"exec", "tk"},
+	} {
+		args := append(cmd, "--url", "https://evil.example.com/?key=s3cret")
+		if cmd[0] == "exec" {
+			args = append(args, "--", "true")
+		}
+		r := e.run(args...)
+		if r.code != 2 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stderr, "s3cret") ||
+			!strings.Contains(r.stderr, `--url https://evil.example.com/ is outside profile "tk"'s match prefixes (`+srv.URL) {
+			t.Errorf("authx %s: %+v; want exit 2 and one line", strings.Join(args, " "), r)
+		}
+	}
+	if srv.logins.Load() != 1 {
+		t.Errorf("%d logins, want 1", srv.logins.Load())
+	}
+}
+
 // TestRequestRefusalsWithoutFail pins the exit codes of a 401 and a 403
 // that the scheme cannot cure: they are failures with or without --fail,
 // and the server's body is still written.

@@ -170,6 +170,47 @@ func TestProfileForURL(t *testing.T) {
 	}
 }
 
+func TestSelect(t *testing.T) {
+	f, err := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, url, env string
+		want           string // the profile, or "" for none
+		err            string // a part of the error, or "" for none
+	}{
+		{"work", "", "", "work", ""},
+		{"", "https://api.example.com/v1/items", "", "work", ""},
+		{"", "", "ci.prod", "ci.prod", ""},
+		{"", "https://api.example.com/v1", "ci.prod", "work", ""}, // a URL beats the environment
+		{"api-root", "https://api.example.com/v1/items", "", "api-root", ""},
+		{"ci.prod", "http://ci.example.com:8080/jenkins/job/x/build", "", "ci.prod", ""},
+		// A named profile must cover the URL the credential is for.
+		{"work", "https://evil.example.com/v1?token=s3cret", "", "",
+			`--url https://evil.example.com/v1 is outside profile "work"'s match prefixes (`},
+		{"ci.prod", "http://ci.example.com:8080/jenkinsx", "", "", `outside profile "ci.prod"`},
+		{"work", "https://user:s3cret@api.example.com:8443/%zz", "", "", "--url (invalid URL): expected an absolute http(s) URL"},
+		{"work", "/v1/items", "", "", "expected an absolute http(s) URL"},
+		{"", "", "", "", ""},
+	}
+	for _, tt := range tests {
+		p, ok, err := f.Select(tt.name, tt.url, tt.env)
+		got := ""
+		if p != nil && err == nil {
+			got = p.Name
+		}
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		if got != tt.want || ok != (tt.name+tt.url+tt.env != "") || (tt.err == "") != (err == nil) || !strings.Contains(msg, tt.err) ||
+			strings.Contains(msg, "s3cret") || err != nil && core.KindOf(err) != core.KindConfig {
+			t.Errorf("Select(%q, %q, %q) = %q, %v, %v; want %q, error %q", tt.name, tt.url, tt.env, got, ok, err, tt.want, tt.err)
+		}
+	}
+}
+
 func TestProfileLookupErrors(t *testing.T) {
 	f, _ := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: noEnv})
 	if _, err := f.Profile("wrok"); err == nil || !strings.Contains(err.Error(), `did you mean "work"?`) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // checkURL returns "" when s is an absolute http(s) URL, else what is wrong.
@@ -78,7 +79,7 @@ func (f *File) ProfileForURL(rawURL string) (*Profile, error) {
 		}
 	}
 	if best == nil {
-		return nil, core.Errorf(core.KindConfig, "no profile matches URL %s (add it to a profile's match: list)", redact(target))
+		return nil, core.Errorf(core.KindConfig, "no profile matches URL %s (add it to a profile's match: list)", redact.URL(target))
 	}
 	return best, nil
 }
@@ -89,10 +90,16 @@ func (f *File) ProfileForURL(rawURL string) (*Profile, error) {
 // one $AUTHX_PROFILE (env) names. A URL beats the environment variable, so
 // that a credential never goes to a URL its profile does not match. ok is
 // false when none of the three is given.
+//
+// A named profile with a URL must cover it: the caller means to send the
+// credential there.
 func (f *File) Select(name, rawURL, env string) (p *Profile, ok bool, err error) {
 	switch {
 	case name != "":
 		p, err = f.Profile(name)
+		if err == nil && rawURL != "" {
+			err = p.covers(rawURL)
+		}
 	case rawURL != "":
 		p, err = f.ProfileForURL(rawURL)
 	case env != "":
@@ -106,9 +113,34 @@ func (f *File) Select(name, rawURL, env string) (p *Profile, ok bool, err error)
 	return p, true, err
 }
 
-// redact drops user info and the query, which may hold secrets.
-func redact(u *url.URL) string {
-	c := *u
-	c.User, c.RawQuery, c.Fragment = nil, "", ""
-	return c.String()
+// Scope returns the URL prefixes the profile's credentials may be sent to:
+// its match prefixes, else its url; nil when it has neither.
+func (p *Profile) Scope() []string {
+	if len(p.Match) > 0 {
+		return p.Match
+	}
+	if p.URL != "" {
+		return []string{p.URL}
+	}
+	return nil
+}
+
+// covers returns nil when rawURL lies within the profile's scope (or the
+// profile has none), else an error naming both.
+func (p *Profile) covers(rawURL string) error {
+	target, err := url.Parse(rawURL)
+	if err != nil || target.Host == "" {
+		return core.Errorf(core.KindConfig, "--url %s: expected an absolute http(s) URL", redact.RawURL(rawURL))
+	}
+	scope := p.Scope()
+	for _, m := range scope {
+		if pu, err := url.Parse(m); err == nil && matchLen(pu, target) >= 0 {
+			return nil
+		}
+	}
+	if len(scope) == 0 {
+		return nil
+	}
+	return core.Errorf(core.KindConfig, "--url %s is outside profile %q's match prefixes (%s); its credentials are not for that URL",
+		redact.URL(target), p.Name, strings.Join(scope, ", "))
 }

@@ -126,15 +126,7 @@ func Open(profile string) (*Session, error) {
 
 // Scope returns the URL prefixes the profile's credentials may be sent to:
 // its match prefixes, else its url.
-func (s *Session) Scope() []string {
-	if len(s.Profile.Match) > 0 {
-		return s.Profile.Match
-	}
-	if s.Profile.URL != "" {
-		return []string{s.Profile.URL}
-	}
-	return nil
-}
+func (s *Session) Scope() []string { return s.Profile.Scope() }
 
 // PluginSpec returns the plugin of scheme as the file's top-level plugins:
 // entry sets it (explicit path, sha256 pin), or a plain search by name.
