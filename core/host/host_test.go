@@ -156,3 +156,41 @@ func TestSocketTempDir(t *testing.T) {
 		t.Errorf("deep TMPDIR, no runtime dir: %s, want /tmp", got)
 	}
 }
+
+// TestStartTimeoutKillsWhatThePluginStarted: a plugin that is a shell
+// script starting its real program without exec never shakes hands; after
+// the start timeout the host kills the script and its child, whose open
+// stdout would otherwise keep go-plugin waiting until the child exits.
+func TestStartTimeoutKillsWhatThePluginStarted(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child.pid")
+	script := fmt.Sprintf("#!/bin/sh\nsleep 600 &\necho $! > %s\nwait\n", pidFile)
+	if err := os.WriteFile(filepath.Join(dir, "authx-plugin-wrapped"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := New(Options{SearchPath: []string{dir}, StartTimeout: time.Second})
+	defer h.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // far beyond the start timeout, far below sleep 600
+	defer cancel()
+	_, err := h.Start(ctx, Spec{Scheme: "wrapped"})
+	if core.KindOf(err) != core.KindPlugin || !strings.Contains(err.Error(), "did not start within 1s") {
+		t.Fatalf("start: %v, want a plugin failure naming the start timeout", err)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil { // a very busy machine: killed before it wrote the pid; Start did return
+		t.Logf("the script was killed before it recorded its child: %v", err)
+		return
+	}
+	var pid int
+	if _, err := fmt.Sscan(string(data), &pid); err != nil {
+		t.Fatal(err)
+	}
+	// The child is gone (or a zombie awaiting init): never left sleeping.
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err == nil && !strings.Contains(string(stat), ") Z ") {
+		t.Errorf("the plugin's child %d still runs: %s", pid, stat)
+	}
+}

@@ -3,7 +3,6 @@ package host
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +15,8 @@ import (
 
 // cmdRunner starts a plugin process the way authx wants it, which go-plugin's
 // own runner does not allow: stdin is /dev/null (a plugin must never read the
-// user's input), and on Linux the process gets SIGKILL when authx dies.
+// user's input), on Linux the process gets SIGKILL when authx dies, and on
+// Unix it leads a process group of its own that Kill kills whole.
 type cmdRunner struct {
 	logger hclog.Logger
 	cmd    *exec.Cmd
@@ -32,6 +32,7 @@ var _ runner.Runner = (*cmdRunner)(nil)
 func newCmdRunner(logger hclog.Logger, cmd *exec.Cmd) (*cmdRunner, error) {
 	cmd.Stdin = nil // go-plugin sets os.Stdin; nil means /dev/null
 	setParentDeathSignal(cmd)
+	setProcessGroup(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -74,10 +75,7 @@ func (r *cmdRunner) Kill(context.Context) error {
 	if r.cmd.Process == nil {
 		return nil
 	}
-	if err := r.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
-	}
-	return nil
+	return killProcessGroup(r.cmd.Process)
 }
 
 func (r *cmdRunner) Stdout() io.ReadCloser { return r.stdout }
