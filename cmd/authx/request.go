@@ -152,7 +152,7 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 func (a *app) requestProfile(t *target, rawURL string) (*config.Profile, *url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, nil, core.Errorf(core.KindConfig, "%q is not a URL", rawURL)
+		return nil, nil, core.Errorf(core.KindConfig, "the URL does not parse: %s", redact.ParseError(err))
 	}
 	if u.IsAbs() && t.profile == "" && t.scheme == "" {
 		t.url = u.String()

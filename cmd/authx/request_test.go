@@ -353,6 +353,18 @@ func TestWrapperExitCodes(t *testing.T) {
 		if r := e.run("curl", "tk", "--", "-sS", strings.Replace(other.URL, "http://", "HTTP://", 1)+"/upper"); r.code != 2 {
 			t.Errorf("curl with an upper-case URL outside the profile: %+v, want exit 2", r)
 		}
+		// A URL that does not parse is refused without quoting it: it may
+		// hold a password.
+		bad := strings.Replace(srv.URL, "http://", "http://alice:s3cr3t-pw@", 1) + "x/api/x"
+		r = e.run("curl", "tk", "--", "-sS", bad)
+		if r.code != 2 || strings.Contains(r.stderr, "s3cr3t-pw") || strings.Count(r.stderr, "\n") != 1 ||
+			!strings.Contains(r.stderr, "a URL among curl's arguments does not parse (invalid port") {
+			t.Errorf("curl with an unparsable URL: %+v", r)
+		}
+		r = e.run("request", "tk", "GET", bad)
+		if r.code != 2 || strings.Contains(r.stderr, "s3cr3t-pw") || !strings.Contains(r.stderr, "the URL does not parse: invalid port") {
+			t.Errorf("request with an unparsable URL: %+v", r)
+		}
 		// A referer is not fetched: it may be anywhere.
 		if r := e.run("curl", "tk", "--", "-sSf", "-e", other.URL+"/from", srv.URL+"/api/x"); r.code != 0 {
 			t.Errorf("curl -e URL: %+v, want the request made", r)

@@ -124,7 +124,7 @@ func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, a
 	for i, raw := range targets {
 		u, err := url.Parse(raw)
 		if err != nil {
-			return nil, core.Errorf(core.KindConfig, "%s is not a URL: %v", redact.RawURL(raw), err)
+			return nil, core.Errorf(core.KindConfig, "a URL among %s's arguments does not parse (%s); authx sends credentials only to URLs it can check", cmd.Name(), redact.ParseError(err))
 		}
 		if len(scope) == 0 && i == 0 { // an ad-hoc profile: the origin of the first URL
 			scope = []string{u.Scheme + "://" + u.Host + "/"}

@@ -5,6 +5,7 @@
 package redact
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 )
@@ -32,6 +33,16 @@ func RawURL(raw string) string {
 		return "(invalid URL)"
 	}
 	return URL(u)
+}
+
+// ParseError returns why url.Parse refused a URL without the URL itself,
+// which may hold a password: `invalid port ":80x" after host`.
+func ParseError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
 }
 
 // Secrets replaces every occurrence of each secret (of at least MinLen

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"errors"
 	"net/url"
 	"testing"
 )
@@ -42,5 +43,15 @@ func TestSecrets(t *testing.T) {
 		if got := Secrets(tt.text, tt.secrets...); got != tt.want {
 			t.Errorf("Secrets(%q, %q) = %q, want %q", tt.text, tt.secrets, got, tt.want)
 		}
+	}
+}
+
+func TestParseError(t *testing.T) {
+	_, err := url.Parse("http://alice:s3cret@127.0.0.1:80x/")
+	if got := ParseError(err); got != `invalid port ":80x" after host` {
+		t.Errorf("ParseError = %q", got)
+	}
+	if got := ParseError(errors.New("plain")); got != "plain" {
+		t.Errorf("ParseError of a plain error = %q", got)
 	}
 }
