@@ -833,3 +833,28 @@ print(os.waitstatus_to_exitcode(status), echo_during, echo_after, "%.1f" % (time
 	}
 	noOrphans(t)
 }
+
+// TestBadLogLevel: a misspelt level is an error wherever it comes from, not
+// a silently empty log, also when no config file is read.
+func TestBadLogLevel(t *testing.T) {
+	tests := []struct {
+		vars []string
+		args []string
+		want string
+	}{
+		{nil, []string{"header", "--scheme", "basic", "--set", "username=a", "--log-level", "verbose"}, `authx: --log-level: "verbose" is not a log level (one of off, error, warn, info, debug, trace)`},
+		{[]string{"AUTHX_LOG=loud"}, []string{"status"}, `authx: AUTHX_LOG: "loud" is not a log level`},
+		{[]string{"AUTHX_LOG_LEVEL=dbg"}, []string{"token", "--scheme", "basic"}, `authx: AUTHX_LOG_LEVEL: "dbg" is not a log level`},
+	}
+	for _, tt := range tests {
+		r := newEnv(t).set(tt.vars...).run(tt.args...)
+		if r.code != 2 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, tt.want) {
+			t.Errorf("%v authx %s: %+v; want exit 2 and %q", tt.vars, strings.Join(tt.args, " "), r, tt.want)
+		}
+	}
+	e := newEnv(t).set("PW=pw")
+	e.config("log_level: chatty\nprofiles:\n  p: {scheme: basic, config: {username: a, password: env:PW}}\n")
+	if r := e.run("token", "p"); r.code != 2 || !strings.Contains(r.stderr, `log_level: "chatty" is not a log level`) {
+		t.Errorf("log_level in the config file: %+v", r)
+	}
+}

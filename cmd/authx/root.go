@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+
+	"github.com/authx/authx/core/config"
 	"github.com/spf13/cobra"
 )
 
@@ -27,6 +30,16 @@ Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version,
+		// The log level is checked before any command runs, also where no
+		// config file is read (--scheme): a typo must not silence the log.
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			for _, src := range [][2]string{{"--log-level", a.logLevel}, {"AUTHX_LOG", os.Getenv("AUTHX_LOG")}, {"AUTHX_LOG_LEVEL", os.Getenv("AUTHX_LOG_LEVEL")}} {
+				if err := config.CheckLogLevel(src[0], src[1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)

@@ -247,9 +247,32 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
+// LogLevels are the values of log_level, --log-level and AUTHX_LOG, in any
+// case.
+var LogLevels = []string{"off", "error", "warn", "info", "debug", "trace"}
+
+// CheckLogLevel returns nil when level is one of LogLevels (or empty), else
+// a configuration error naming where it came from.
+func CheckLogLevel(source, level string) error {
+	if msg := logLevelProblem(level); msg != "" {
+		return core.Errorf(core.KindConfig, "%s: %s", source, msg)
+	}
+	return nil
+}
+
+func logLevelProblem(level string) string {
+	if level == "" || slices.Contains(LogLevels, strings.ToLower(level)) {
+		return ""
+	}
+	return fmt.Sprintf("%q is not a log level (one of %s)", level, strings.Join(LogLevels, ", "))
+}
+
 func (d *decoder) decode(f *File, raw map[string]any) {
 	d.checkKeys("", raw, topKeys)
 	f.Settings.LogLevel = d.str("log_level", raw["log_level"])
+	if msg := logLevelProblem(f.Settings.LogLevel); msg != "" {
+		d.fail("log_level", "%s", msg)
+	}
 	f.Settings.PluginStartTimeout = d.duration("plugin_start_timeout", raw["plugin_start_timeout"])
 	f.Settings.CallTimeout = d.duration("call_timeout", raw["call_timeout"])
 	f.Settings.RefreshSkew = d.duration("refresh_skew", raw["refresh_skew"])
@@ -417,6 +440,7 @@ func applyEnv(s *Settings, getenv func(string) string, flags map[string]string) 
 		}
 		switch key {
 		case "log_level":
+			err = CheckLogLevel(source, val)
 			s.LogLevel = val
 		case "plugin_start_timeout":
 			s.PluginStartTimeout = dur()

@@ -62,6 +62,7 @@ func TestLoadErrors(t *testing.T) {
 		{"missing scheme", "profiles:\n  w: {match: https://a.example/}\n", `profiles.w.scheme: required`},
 		{"scheme not a string", "profiles:\n  w: {scheme: [a]}\n", `profiles.w.scheme: expected a string`},
 		{"bad duration", "refresh_skew: soon\n", `refresh_skew: "soon" is not a duration`},
+		{"bad log level", "log_level: verbose\n", `log_level: "verbose" is not a log level (one of off, error, warn, info, debug, trace)`},
 		{"bad match URL", "profiles:\n  w: {scheme: basic, match: ftp://x/}\n", `profiles.w.match[0]: expected an http:// or https:// URL`},
 		{"match without host", "profiles:\n  w: {scheme: basic, match: [\"https:///x\"]}\n", `profiles.w.match[0]: the URL has no host`},
 		{"bad url", "profiles:\n  w: {scheme: basic, url: nope}\n", `profiles.w.url: expected an http:// or https:// URL`},
@@ -132,6 +133,16 @@ func TestSettingsPrecedence(t *testing.T) {
 	if _, err := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: func(k string) string { return env[k] }}); err == nil ||
 		!strings.Contains(err.Error(), `AUTHX_CALL_TIMEOUT: "forever" is not a duration`) {
 		t.Errorf("bad env duration: %v", err)
+	}
+	delete(env, "AUTHX_CALL_TIMEOUT")
+	if _, err := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: func(k string) string { return env[k] },
+		Settings: map[string]string{"log_level": "verbose"}}); core.KindOf(err) != core.KindConfig ||
+		!strings.Contains(err.Error(), `--log-level: "verbose" is not a log level`) {
+		t.Errorf("bad --log-level: %v", err)
+	}
+	env["AUTHX_LOG"] = "DEBUG" // any case
+	if f, err := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: func(k string) string { return env[k] }}); err != nil || f.Settings.LogLevel != "DEBUG" {
+		t.Errorf("AUTHX_LOG=DEBUG: %v", err)
 	}
 }
 

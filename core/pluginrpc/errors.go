@@ -94,7 +94,7 @@ func fromStatus(err error, call string) error {
 	switch st.Code() {
 	case codes.DeadlineExceeded:
 		if msg == context.DeadlineExceeded.Error() { // the host's own deadline, not the plugin's report
-			return core.Errorf(core.KindTimeout, "the plugin did not finish %s in time (call_timeout, default 60s)", call)
+			return core.Errorf(core.KindTimeout, "the plugin did not finish %s within call_timeout (raise it if the server is just slow)", call)
 		}
 	case codes.Canceled:
 		return core.Errorf(core.KindInterrupted, "%s: canceled", call)
@@ -121,7 +121,9 @@ func transportHint(st *status.Status) error {
 }
 
 func isTransportMessage(m string) bool {
-	for _, s := range []string{"error reading from server", "connection error", "transport is closing", "connection closed", "EOF"} {
+	// gRPC's own wording; not a bare "EOF", which a plugin's report of a
+	// server closing mid-answer ("unexpected EOF") also holds.
+	for _, s := range []string{"error reading from server", "connection error", "transport is closing", "connection closed"} {
 		if strings.Contains(m, s) {
 			return true
 		}

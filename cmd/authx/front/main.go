@@ -140,7 +140,7 @@ func serve(args []string, stdout io.Writer, getenv func(string) string, now time
 	return true
 }
 
-func logging(level string) bool { return level != "" && level != "off" }
+func logging(level string) bool { return level != "" && !strings.EqualFold(level, "off") }
 
 // handOff replaces the front with the full CLI, same arguments; it does
 // not return.
