@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,6 +70,8 @@ every case. See 'authx help exit-codes'.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 3 {
 				f.profile, args = args[0], args[1:]
+			} else if err := a.missingMethod(args[0]); err != nil {
+				return err
 			}
 			f.hasData = cmd.Flags().Changed("data")
 			return a.request(cmd.Context(), &f, strings.ToUpper(args[0]), args[1])
@@ -85,6 +88,18 @@ every case. See 'authx help exit-codes'.
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "connect and wait for the response headers at most this `DURATION`")
 	fl.DurationVar(&f.maxTime, "max-time", 0, "bound the whole request, body included, by this `DURATION` (0 = none)")
 	return cmd
+}
+
+// missingMethod reports `authx request PROFILE URL`, where the method was
+// forgotten and the profile would be taken for it.
+func (a *app) missingMethod(first string) error {
+	if slices.Contains([]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}, strings.ToUpper(first)) {
+		return nil
+	}
+	if cfg, err := a.loadConfig(); err == nil && cfg.Profiles[first] != nil {
+		return core.Errorf(core.KindConfig, "%q is a profile and no method was given: authx request %s METHOD URL (e.g. GET)", first, first)
+	}
+	return nil
 }
 
 func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL string) error {

@@ -112,6 +112,13 @@ func TestRequestFailAndOutput(t *testing.T) {
 	if data, _ := os.ReadFile(out); !strings.Contains(string(data), `"path":"/api/x"`) {
 		t.Errorf("-o file: %s", data)
 	}
+	// A forgotten method: the profile is not taken for one.
+	for _, args := range [][]string{{"request", "tk", "/api/x"}, {"request", "tk", "GET /api/x"}} {
+		r := e.run(args...)
+		if r.code != 2 || r.stdout != "" || !strings.HasPrefix(r.stderr, `authx: "tk" is a profile and no method was given: authx request tk METHOD URL`) {
+			t.Errorf("authx %s: %+v", strings.Join(args, " "), r)
+		}
+	}
 	// Outside the profile's match prefixes nothing is sent.
 	r := e.run("request", "tk", "GET", "http://127.0.0.1:9/x")
 	if r.code != 2 || !strings.Contains(r.stderr, "outside profile") {

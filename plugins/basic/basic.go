@@ -138,8 +138,18 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 			return core.ChallengeResponse{Decision: core.DecisionLogin, ReplaySafe: true,
 				Diagnosis: "the password changed since the credential was cached"}, nil
 		}
+		challenges := httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate")
+		c, ok := httpauth.Find(challenges, "Basic")
+		if !ok && len(challenges) > 0 { // the server asks for another scheme
+			var schemes []string
+			for _, c := range challenges {
+				schemes = append(schemes, c.Scheme)
+			}
+			return core.ChallengeResponse{Decision: core.DecisionFail,
+				Diagnosis: fmt.Sprintf("credentials rejected: the server asks for %s authentication, not Basic; is basic the right scheme for this profile?", strings.Join(schemes, " or "))}, nil
+		}
 		realm := ""
-		if c, ok := httpauth.Find(httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate"), "Basic"); ok && c.Params["realm"] != "" {
+		if ok && c.Params["realm"] != "" {
 			realm = fmt.Sprintf(" (realm %q)", c.Params["realm"])
 		}
 		return core.ChallengeResponse{Decision: core.DecisionFail,
