@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	gotoml "github.com/pelletier/go-toml/v2"
+
 	"github.com/knadh/koanf/parsers/toml/v2"
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/file"
@@ -191,14 +193,36 @@ func readFile(path string) (map[string]any, error) {
 		parser = toml.Parser()
 	}
 	if err := k.Load(file.Provider(path), parser); err != nil {
-		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, oneLine(err.Error()))
+		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, parseError(err))
 	}
 	return k.Raw(), nil
 }
 
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\n", "; ")
-	return strings.TrimSpace(s)
+// yamlType names the YAML tags a parse error quotes ("!!seq").
+var (
+	yamlUnmarshal = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into map\\[string\\]interface \\{\\}")
+	yamlTypes     = map[string]string{"seq": "a list", "str": "a string", "int": "a number", "float": "a number", "bool": "true or false", "null": "nothing"}
+)
+
+// parseError turns a YAML or TOML parser's error into one line with its
+// position, in the user's terms rather than Go's.
+func parseError(err error) string {
+	var de *gotoml.DecodeError
+	if errors.As(err, &de) {
+		row, col := de.Position()
+		return fmt.Sprintf("line %d, column %d: %s", row, col, strings.TrimPrefix(de.Error(), "toml: "))
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:")
+	msg = yamlUnmarshal.ReplaceAllStringFunc(msg, func(m string) string {
+		return "expected a map of settings (such as profiles:), found " + yamlTypes[yamlUnmarshal.FindStringSubmatch(m)[1]]
+	})
+	var lines []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, strings.TrimPrefix(l, "yaml: "))
+		}
+	}
+	return strings.Join(lines, "; ")
 }
 
 var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)

@@ -70,7 +70,9 @@ func TestLoadErrors(t *testing.T) {
 		{"typo plugin key", "plugins:\n  basic: {pth: /x}\n", `plugins.basic.pth: unknown key; did you mean "path"?`},
 		{"bad profile name", "profiles:\n  'a b': {scheme: basic}\n", `profiles.a b: a profile name is`},
 		{"config not a map", "profiles:\n  w: {scheme: basic, config: 3}\n", `profiles.w.config: expected a map`},
-		{"yaml syntax", "profiles:\n  w: {scheme: basic\n", `yaml: line`},
+		{"yaml syntax", "profiles:\n  w: {scheme: basic\n", `: line 1: did not find expected ',' or '}'`},
+		{"a list, not a map", "- profiles\n- x\n", `: line 1: expected a map of settings (such as profiles:), found a list`},
+		{"a duplicate key", "profiles: {}\nprofiles: {}\n", `: line 2: mapping key "profiles" already defined at line 1`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,5 +262,14 @@ func TestAdHoc(t *testing.T) {
 	}
 	if _, err := AdHoc("basic", []string{"novalue"}); err == nil || !strings.Contains(err.Error(), `--set "novalue": expected key=value`) {
 		t.Errorf("malformed --set: %v", err)
+	}
+}
+
+func TestTOMLErrorHasItsPosition(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(p, []byte("log_level = \"info\"\ncall_timeout = 12x3\n"), 0o600)
+	_, err := Load(LoadOptions{Path: p, Getenv: noEnv})
+	if core.KindOf(err) != core.KindConfig || err.Error() != "config "+p+": line 2, column 18: expected newline but got U+0078 'x'" {
+		t.Errorf("error %v", err)
 	}
 }
