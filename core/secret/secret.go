@@ -25,6 +25,9 @@ const DefaultCmdTimeout = 10 * time.Second
 
 var prefixes = []string{"env:", "file:", "cmd:", "prompt:"}
 
+// kinds are the prefixes without their colon, for suggestions.
+var kinds = []string{"env", "file", "cmd", "prompt"}
+
 // IsRef reports whether s is a secret reference.
 func IsRef(s string) bool {
 	for _, p := range prefixes {
@@ -50,7 +53,16 @@ type Resolver struct {
 // Resolve returns the secret s refers to, or s itself when it is a literal.
 func (r *Resolver) Resolve(ctx context.Context, s string) (string, error) {
 	kind, arg, ok := strings.Cut(s, ":")
-	if !ok || !IsRef(s) {
+	if !ok {
+		return s, nil
+	}
+	if !IsRef(s) {
+		// "Env:PW" or "envv:PW" would be sent as the secret itself.
+		if isWord(kind) {
+			if want := core.Suggest(kind, kinds); want != "" {
+				return "", core.Errorf(core.KindConfig, "%q looks like a misspelt secret reference: did you mean %q? (a literal secret that starts so belongs in an environment variable: env:NAME)", kind+":…", want+":")
+			}
+		}
 		return s, nil
 	}
 	switch kind {
@@ -104,12 +116,28 @@ func (r *Resolver) env(name string) (string, error) {
 	switch {
 	case name == "":
 		return "", core.Errorf(core.KindConfig, "env: needs a variable name (env:NAME)")
+	case strings.TrimSpace(name) != name:
+		return "", core.Errorf(core.KindConfig, "env:%s: a variable name has no spaces around it (env:%s)", name, strings.TrimSpace(name))
 	case !ok:
 		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is not set", name, name)
 	case v == "":
 		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is empty", name, name)
 	}
 	return v, nil
+}
+
+// isWord reports whether s is one to eight ASCII letters, the shape of a
+// reference's kind.
+func isWord(s string) bool {
+	if s == "" || len(s) > 8 {
+		return false
+	}
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 func readFile(path string) (string, error) {

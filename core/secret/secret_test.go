@@ -40,6 +40,18 @@ func TestResolve(t *testing.T) {
 		{"env:MISSING", "", core.KindConfig, "env:MISSING: environment variable MISSING is not set"},
 		{"env:EMPTY", "", core.KindConfig, "environment variable EMPTY is empty"},
 		{"env:", "", core.KindConfig, "needs a variable name"},
+		{"env: PW", "", core.KindConfig, "env: PW: a variable name has no spaces around it (env:PW)"},
+		// A misspelt reference is not sent as the secret; the rest of the
+		// text (perhaps a real password) is not shown.
+		{"Env:PW", "", core.KindConfig, `"Env:…" looks like a misspelt secret reference: did you mean "env:"?`},
+		{"envv:PW", "", core.KindConfig, `did you mean "env:"?`},
+		{"FILE:/run/secrets/pw", "", core.KindConfig, `did you mean "file:"?`},
+		{"promt:", "", core.KindConfig, `did you mean "prompt:"?`},
+		{"cmdd:" + value, "", core.KindConfig, `did you mean "cmd:"?`},
+		// Not close to any kind, or not a word: a literal.
+		{"hunter:2", "hunter:2", 0, ""},
+		{"https://user:pw@example.com", "https://user:pw@example.com", 0, ""},
+		{"3nv:x", "3nv:x", 0, ""},
 		{"file:" + filepath.Join(dir, "pw"), value, 0, ""},
 		{"file:" + filepath.Join(dir, "crlf"), value, 0, ""},
 		{"file:" + filepath.Join(dir, "two"), value + "\n", 0, ""},
