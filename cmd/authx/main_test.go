@@ -697,6 +697,18 @@ profiles:
 	if r.code != 2 || !strings.Contains(r.stderr, `profiles.p.config.usernme: unknown key; did you mean "username"?`) {
 		t.Errorf("validate typo: %+v", r)
 	}
+	// A misspelt secret reference is an error in validate and in use,
+	// never a password sent as typed.
+	os.WriteFile(cfgPath, []byte("profiles:\n  p:\n    scheme: basic\n    config: {username: a, password: \"Env:PW\"}\n"), 0o600)
+	r = e.run("config", "validate")
+	want := `"Env:…" looks like a misspelt secret reference: did you mean "env:"?`
+	if r.code != 2 || !strings.Contains(r.stderr, "profiles.p.config.password: "+want) || strings.Contains(r.stderr, "holds a literal secret") {
+		t.Errorf("validate a misspelt reference: %+v", r)
+	}
+	r = e.run("token", "p")
+	if r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "profiles.p.config.password in "+cfgPath+": "+want) {
+		t.Errorf("token with a misspelt reference: %+v", r)
+	}
 }
 
 func sha256File(t *testing.T, path string) string {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -41,7 +43,14 @@ is no error.`,
 					errs++
 				}
 				for _, f := range d.Config {
-					if v, ok := p.Config[f.Name]; ok && f.Secret && hasLiteral(v) {
+					v, ok := p.Config[f.Name]
+					if !ok || !f.Secret {
+						continue
+					}
+					if err := checkRefs(v); err != nil {
+						fmt.Fprintf(a.stderr, "authx: config %s: profiles.%s.config.%s: %s\n", cfg.Path, name, f.Name, err)
+						errs++
+					} else if hasLiteral(v) {
 						fmt.Fprintf(a.stderr, "authx: warning: config %s: profiles.%s.config.%s holds a literal secret; prefer env:NAME, file:PATH, cmd:COMMAND or prompt:\n", cfg.Path, name, f.Name)
 					}
 				}
@@ -54,6 +63,27 @@ is no error.`,
 		},
 	})
 	return cmd
+}
+
+// checkRefs returns the first problem secret.Check finds among v's strings.
+func checkRefs(v any) error {
+	switch t := v.(type) {
+	case string:
+		return secret.Check(t)
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			if err := checkRefs(t[k]); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if err := checkRefs(e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // hasLiteral reports whether v holds a non-empty string that is not a

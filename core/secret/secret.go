@@ -52,17 +52,11 @@ type Resolver struct {
 
 // Resolve returns the secret s refers to, or s itself when it is a literal.
 func (r *Resolver) Resolve(ctx context.Context, s string) (string, error) {
-	kind, arg, ok := strings.Cut(s, ":")
-	if !ok {
-		return s, nil
+	if err := Check(s); err != nil {
+		return "", err
 	}
+	kind, arg, _ := strings.Cut(s, ":")
 	if !IsRef(s) {
-		// "Env:PW" or "envv:PW" would be sent as the secret itself.
-		if isWord(kind) {
-			if want := core.Suggest(kind, kinds); want != "" {
-				return "", core.Errorf(core.KindConfig, "%q looks like a misspelt secret reference: did you mean %q? (a literal secret that starts so belongs in an environment variable: env:NAME)", kind+":…", want+":")
-			}
-		}
 		return s, nil
 	}
 	switch kind {
@@ -75,6 +69,33 @@ func (r *Resolver) Resolve(ctx context.Context, s string) (string, error) {
 	default: // prompt
 		return r.prompt(ctx, arg)
 	}
+}
+
+// Check reports what is wrong with s as a secret field's value without
+// resolving it: a misspelt reference ("Env:PW", "envv:PW"), which would
+// otherwise be sent as the secret itself, or a reference without its
+// argument. A literal and a well-formed reference give nil.
+func Check(s string) error {
+	kind, arg, ok := strings.Cut(s, ":")
+	switch {
+	case !ok:
+		return nil
+	case !IsRef(s):
+		if isWord(kind) {
+			if want := core.Suggest(kind, kinds); want != "" {
+				return core.Errorf(core.KindConfig, "%q looks like a misspelt secret reference: did you mean %q? (a literal secret that starts so belongs in an environment variable: env:NAME)", kind+":…", want+":")
+			}
+		}
+	case kind == "env" && arg == "":
+		return core.Errorf(core.KindConfig, "env: needs a variable name (env:NAME)")
+	case kind == "env" && strings.TrimSpace(arg) != arg:
+		return core.Errorf(core.KindConfig, "env:%s: a variable name has no spaces around it (env:%s)", arg, strings.TrimSpace(arg))
+	case kind == "file" && strings.TrimSpace(arg) == "":
+		return core.Errorf(core.KindConfig, "file: needs a path (file:PATH)")
+	case kind == "cmd" && strings.TrimSpace(arg) == "":
+		return core.Errorf(core.KindConfig, "cmd: needs a command (cmd:COMMAND)")
+	}
+	return nil
 }
 
 // ResolveTree returns a copy of v with every string leaf of its maps and
@@ -114,10 +135,6 @@ func (r *Resolver) env(name string) (string, error) {
 	}
 	v, ok := lookup(name)
 	switch {
-	case name == "":
-		return "", core.Errorf(core.KindConfig, "env: needs a variable name (env:NAME)")
-	case strings.TrimSpace(name) != name:
-		return "", core.Errorf(core.KindConfig, "env:%s: a variable name has no spaces around it (env:%s)", name, strings.TrimSpace(name))
 	case !ok:
 		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is not set", name, name)
 	case v == "":

@@ -41,6 +41,8 @@ func TestResolve(t *testing.T) {
 		{"env:EMPTY", "", core.KindConfig, "environment variable EMPTY is empty"},
 		{"env:", "", core.KindConfig, "needs a variable name"},
 		{"env: PW", "", core.KindConfig, "env: PW: a variable name has no spaces around it (env:PW)"},
+		{"file:", "", core.KindConfig, "file: needs a path (file:PATH)"},
+		{"cmd: ", "", core.KindConfig, "cmd: needs a command (cmd:COMMAND)"},
 		// A misspelt reference is not sent as the secret; the rest of the
 		// text (perhaps a real password) is not shown.
 		{"Env:PW", "", core.KindConfig, `"Env:…" looks like a misspelt secret reference: did you mean "env:"?`},
