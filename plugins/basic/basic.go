@@ -146,7 +146,7 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 				schemes = append(schemes, c.Scheme)
 			}
 			return core.ChallengeResponse{Decision: core.DecisionFail,
-				Diagnosis: fmt.Sprintf("credentials rejected: the server asks for %s authentication, not Basic; is basic the right scheme for this profile?", strings.Join(schemes, " or "))}, nil
+				Diagnosis: fmt.Sprintf("credentials rejected: the server asks for %s authentication, not Basic; does this profile need another scheme?", strings.Join(schemes, " or "))}, nil
 		}
 		realm := ""
 		if ok && c.Params["realm"] != "" {

@@ -133,7 +133,7 @@ func TestHandleChallenge(t *testing.T) {
 	}{
 		{401, `Basic realm="Jenkins", charset="UTF-8"`, 0, `credentials rejected: the server refused user "alice" (realm "Jenkins")`},
 		{401, ``, 0, `credentials rejected: the server refused user "alice"`},
-		{401, `Bearer realm="api", error="invalid_token"`, 0, `credentials rejected: the server asks for Bearer authentication, not Basic; is basic the right scheme for this profile?`},
+		{401, `Bearer realm="api", error="invalid_token"`, 0, `credentials rejected: the server asks for Bearer authentication, not Basic; does this profile need another scheme?`},
 		{401, `Negotiate, Basic realm="corp"`, 0, `credentials rejected: the server refused user "alice" (realm "corp")`},
 		{403, ``, core.KindForbidden, `forbidden: the server accepted no access for user "alice" to https://x.example/api (HTTP 403)`},
 	}
