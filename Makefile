@@ -16,7 +16,7 @@ PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 PROTO   := core/proto/authx/plugin/v1/plugin.proto
 
-.PHONY: build install test examples demo bench bench-download generate generate-check clean
+.PHONY: build install test fuzz examples demo bench bench-download generate generate-check clean
 
 # Static executables (CGO_ENABLED=0: Go's own DNS resolver and user lookup):
 # a cgo build is linked against libc, and the dynamic loader alone costs
@@ -33,6 +33,11 @@ install:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# Fuzzes every Fuzz target for FUZZTIME (default 5s) each. `make test` runs
+# their seed corpora (testdata/fuzz) already.
+fuzz:
+	@GO=$(GO) sh .ci/fuzz
 
 # The third-party plugin examples under docs/examples, each its own module:
 # built, conformance-tested and run end to end against the authx of this tree.
