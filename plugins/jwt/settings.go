@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // The modes of a profile: one profile is one mode.
@@ -285,6 +286,8 @@ func (st *settings) readLogin(cfg core.Config, base string) []core.Diagnostic {
 			ds = append(ds, core.DiagError(keyOr(cfg, "refresh_url", "preset"), "%v", err))
 		}
 	}
+	ds = append(ds, checkTransport(keyOr(cfg, "login_url", "preset"), st.loginURL)...)
+	ds = append(ds, checkTransport(keyOr(cfg, "refresh_url", "preset"), st.refreshURL)...)
 	ds = append(ds, checkTemplates("body", st.body)...)
 	ds = append(ds, checkTemplates("refresh_body", st.refreshBody)...)
 	if usesPlaceholder(st.body, "password") && cfg["password"] == nil {
@@ -311,6 +314,8 @@ func (st *settings) readOAuth2(cfg core.Config, base string) []core.Diagnostic {
 		ds = append(ds, core.DiagError("token_url", "oauth2 mode needs the token endpoint, e.g. token_url: https://auth.example.com/oauth/token"))
 	} else if st.tokenURL, err = resolve(base, u); err != nil {
 		ds = append(ds, core.DiagError("token_url", "%v", err))
+	} else {
+		ds = append(ds, checkTransport("token_url", st.tokenURL)...)
 	}
 	if st.clientID == "" && (st.grant == "client_credentials" || st.clientSecret != "") {
 		ds = append(ds, core.DiagError("client_id", "the %s grant needs client_id", st.grant))
@@ -373,6 +378,18 @@ func resolve(base, ref string) (string, error) {
 	}
 	u.Path = strings.TrimPrefix(u.Path, "/")
 	return b.ResolveReference(u).String(), nil
+}
+
+// checkTransport refuses endpoint, the URL of field, when it would carry
+// secrets (a password, a client secret, a refresh token) over plain http to
+// a host that is not loopback; the same rule as JWKS URLs. A relative URL
+// is checked once the profile's url resolves it (Login, Refresh).
+func checkTransport(field, endpoint string) []core.Diagnostic {
+	u, err := url.Parse(endpoint)
+	if endpoint == "" || err != nil || !u.IsAbs() || secureTransport(u) {
+		return nil
+	}
+	return []core.Diagnostic{core.DiagError(field, "%s must use https (plain http only to a loopback address): it receives secrets", redact.RawURL(endpoint))}
 }
 
 // stringMap reads an object of strings.
