@@ -16,7 +16,8 @@
 //   - Django REST framework SimpleJWT: POST /api/token/,
 //     POST /api/token/refresh/ and GET /api/user/;
 //   - an RFC 6749 token endpoint: POST /oauth/token (password,
-//     client_credentials and refresh_token grants).
+//     client_credentials and refresh_token grants), and Dex's /dex/userinfo,
+//     which refuses a bad token with 403 and no WWW-Authenticate.
 //
 // The answers (status codes, headers, bodies, messages, JWT header and claim
 // layout) copy the real products' source code, not what a friendly server
@@ -339,6 +340,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.simpleJWT(w, r)
 	case p == "/oauth/token":
 		s.oauthToken(w, r)
+	case p == "/dex/userinfo":
+		s.dexUserinfo(w, r)
 	default:
 		s.notFound(w, r)
 	}
