@@ -204,9 +204,9 @@ func (s *Scheme) credential(st *settings, token, refreshToken string, lifetime t
 	if refreshToken != "" {
 		c.State, _ = json.Marshal(state{RefreshToken: refreshToken})
 	}
-	if st.scopePath != "" && st.base != "" {
-		if u, err := resolve(st.base, st.scopePath); err == nil {
-			c.Scope = []string{u}
+	for _, p := range st.scopePaths {
+		if u, err := resolve(st.base, p); err == nil && st.base != "" {
+			c.Scope = append(c.Scope, u)
 		}
 	}
 	return c, nil

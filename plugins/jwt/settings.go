@@ -91,7 +91,12 @@ type preset struct {
 	refreshPath string // the refresh endpoint; "" means none: log in again
 	refreshBody map[string]any
 	refreshKeys []string
-	scopePath   string // credentials are sent only under this path
+	// scopePaths are the URL prefixes, relative to the profile's url, the
+	// credential is sent under; none means the profile's match.
+	scopePaths []string
+	// plainLoginPath is the login endpoint on sites whose REST API has no
+	// pretty URLs; it is tried when loginPath is not the API.
+	plainLoginPath string
 }
 
 var presets = map[string]preset{
@@ -102,7 +107,10 @@ var presets = map[string]preset{
 		loginPath:  "/wp-json/jwt-auth/v1/token",
 		body:       map[string]any{"username": "{{username}}", "password": "{{password}}"},
 		tokenPaths: []string{"token", "data.token"},
-		scopePath:  "/wp-json/",
+		// With plain permalinks the REST API is only at ?rest_route=, in
+		// the two forms WordPress accepts (rest_url() gives the second).
+		scopePaths:     []string{"/wp-json/", "/?rest_route=", "/index.php?rest_route="},
+		plainLoginPath: "/?rest_route=/jwt-auth/v1/token",
 	},
 	// json-server-auth: POST /login {"email", "password"} → {"accessToken"}.
 	"json-server-auth": {
@@ -147,7 +155,8 @@ type settings struct {
 	expiresPaths              []string
 	refreshURL, refreshMethod string
 	refreshBody               map[string]any
-	scopePath                 string
+	scopePaths                []string
+	plainLoginURL             string // the preset's login without pretty permalinks; "" when login_url is set
 
 	// oauth2 mode
 	tokenURL, grant, clientID, clientSecret, clientAuth string
@@ -272,7 +281,7 @@ func (st *settings) readLogin(cfg core.Config, base string) []core.Diagnostic {
 	st.tokenPaths = pathList(cfg.String("token_path", ""), p.tokenPaths, defaultTokenPaths)
 	st.refreshPaths = pathList(cfg.String("refresh_token_path", ""), p.refreshKeys, defaultRefreshPaths)
 	st.expiresPaths = pathList(cfg.String("expires_in_path", ""), nil, defaultExpiresPaths)
-	st.scopePath = p.scopePath
+	st.scopePaths = p.scopePaths
 
 	var err error
 	login := cfg.String("login_url", p.loginPath)
@@ -280,6 +289,9 @@ func (st *settings) readLogin(cfg core.Config, base string) []core.Diagnostic {
 		ds = append(ds, core.DiagError("login_url", "login mode needs login_url (or a preset: wordpress, json-server-auth, simplejwt)"))
 	} else if st.loginURL, err = resolve(base, login); err != nil {
 		ds = append(ds, core.DiagError(keyOr(cfg, "login_url", "preset"), "%v", err))
+	}
+	if _, set := cfg["login_url"]; !set && p.plainLoginPath != "" {
+		st.plainLoginURL, _ = resolve(base, p.plainLoginPath) // same base and origin as loginURL, checked above
 	}
 	if r := cfg.String("refresh_url", p.refreshPath); r != "" {
 		if st.refreshURL, err = resolve(base, r); err != nil {

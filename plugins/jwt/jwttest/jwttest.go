@@ -7,7 +7,8 @@
 //     POST /broken/html, /broken/shape, /broken/malformed, /broken/down (503);
 //   - WordPress "JWT Authentication for WP REST API" (Tmeister, v1.3.4):
 //     /wp-json/jwt-auth/v1/token, /token/validate and /wp-json/wp/v2/users/me
-//     (also reachable as /?rest_route=/...);
+//     (also reachable as /?rest_route=/... and /index.php?rest_route=/...,
+//     the only way with Options.PlainPermalinks);
 //   - its look-alike usefulteam/jwt-auth (3.x) as a second WordPress site
 //     under /alt: /alt/wp-json/jwt-auth/v1/token, /token/validate,
 //     /token/refresh and /alt/wp-json/wp/v2/users/me;
@@ -92,6 +93,12 @@ type Options struct {
 	// endpoint of every flavour). The wait ends early, without an answer,
 	// when the request's context is cancelled or the Server is closed.
 	Latency time.Duration
+	// PlainPermalinks makes both WordPress sites run with "plain"
+	// permalinks: their REST API answers only at /?rest_route=/... (and
+	// /index.php?rest_route=/..., the form rest_url() gives), while
+	// /wp-json/... is an ordinary page request that no rewrite rule routes
+	// to the API: an empty 200 HTML answer, as observed on WordPress 6.1.
+	PlainPermalinks bool
 	// Now is the clock used for iat, nbf, exp and every expiry check.
 	// Nil means time.Now.
 	Now func() time.Time
@@ -325,14 +332,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.genericResource(w, r)
 	case strings.HasPrefix(p, "/broken/"):
 		s.broken(w, r)
+	case (p == "/" || p == "/index.php") && r.URL.Query().Has("rest_route"):
+		s.wordpress(w, r, r.URL.Query().Get("rest_route"))
+	case (p == "/alt" || p == "/alt/" || p == "/alt/index.php") && r.URL.Query().Has("rest_route"):
+		s.usefulteam(w, r, r.URL.Query().Get("rest_route"))
+	case s.opts.PlainPermalinks && (p == "/wp-json" || strings.HasPrefix(p, "/wp-json/") || p == "/alt/wp-json" || strings.HasPrefix(p, "/alt/wp-json/")):
+		wpNoRewrite(w)
 	case p == "/wp-json" || strings.HasPrefix(p, "/wp-json/"):
 		s.wordpress(w, r, strings.TrimPrefix(p, "/wp-json"))
-	case p == "/" && r.URL.Query().Has("rest_route"):
-		s.wordpress(w, r, r.URL.Query().Get("rest_route"))
 	case p == "/alt/wp-json" || strings.HasPrefix(p, "/alt/wp-json/"):
 		s.usefulteam(w, r, strings.TrimPrefix(p, "/alt/wp-json"))
-	case (p == "/alt" || p == "/alt/") && r.URL.Query().Has("rest_route"):
-		s.usefulteam(w, r, r.URL.Query().Get("rest_route"))
 	case p == "/login" || p == "/signin" || p == "/664/posts" || p == "/660/posts":
 		s.jsonServer(w, r)
 	case p == "/api/token" || p == "/api/token/" || p == "/api/token/refresh" ||

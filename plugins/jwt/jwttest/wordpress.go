@@ -340,6 +340,13 @@ func wpDispatch(w http.ResponseWriter, r *http.Request, site, route, getRoute st
 	return params, true
 }
 
+// wpNoRewrite answers a /wp-json/ URL on a site with plain permalinks:
+// without rewrite rules WordPress serves it as an ordinary page request, not
+// through the REST API; the theme-less front page is an empty 200.
+func wpNoRewrite(w http.ResponseWriter) {
+	writeRaw(w, http.StatusOK, ctHTML, nil)
+}
+
 // wordpress serves the main site's REST API (Tmeister's plugin).
 func (s *Server) wordpress(w http.ResponseWriter, r *http.Request, route string) {
 	site := s.base
