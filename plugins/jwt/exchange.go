@@ -327,7 +327,7 @@ func leafPaths(doc any) []string {
 		}
 		for k, e := range m {
 			p := k
-			if path != "" {
+			if depth > 0 { // an empty key is a path of its own
 				p = path + "." + k
 			}
 			walk(e, p, depth+1)
