@@ -205,7 +205,10 @@ func (s *Scheme) credential(st *settings, token, refreshToken string, lifetime t
 		c.State, _ = json.Marshal(state{RefreshToken: refreshToken})
 	}
 	for _, p := range st.scopePaths {
-		if u, err := resolve(st.base, p); err == nil && st.base != "" {
+		if st.base == "" {
+			break
+		}
+		if u, err := resolve(st.base, p); err == nil {
 			c.Scope = append(c.Scope, u)
 		}
 	}
