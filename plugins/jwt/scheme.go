@@ -3,7 +3,8 @@
 // SimpleJWT), from an OAuth2 token endpoint (RFC 6749 password and
 // client_credentials grants, refresh with rotation), by signing it locally,
 // or from a secret reference; it refreshes it, reacts to RFC 6750
-// challenges, and offers the actions decode, verify and sign.
+// challenges and to the refusals of servers that send none (WordPress, Dex),
+// and offers the actions decode, verify and sign.
 //
 // Compact JWS are parsed and their claims checked by this package (RFC 7515,
 // 7519, 8725); signatures are made and checked with the signing methods of

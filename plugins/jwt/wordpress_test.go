@@ -113,3 +113,69 @@ func TestSchemeWordPressFallbackErrors(t *testing.T) {
 		t.Errorf("login_url set: %v, want the 404 of login_url", err)
 	}
 }
+
+// schemeSource is a minimal host for a Scheme: one cached credential, the
+// scheme's challenge decision, a new login or refresh when it says so.
+type schemeSource struct {
+	s    *Scheme
+	cfg  core.Config
+	base string
+	cred *core.Credential
+}
+
+func (src *schemeSource) Credential(ctx context.Context) (*core.Credential, error) {
+	if src.cred == nil {
+		c, err := src.s.Login(ctx, core.LoginRequest{Config: src.cfg, URL: src.base})
+		if err != nil {
+			return nil, err
+		}
+		src.cred = c
+	}
+	return src.cred, nil
+}
+
+func (src *schemeSource) Challenge(ctx context.Context, cred *core.Credential, req core.HTTPRequest, resp core.HTTPResponse) (*core.Credential, bool, error) {
+	res, err := src.s.HandleChallenge(ctx, core.ChallengeRequest{Config: src.cfg, URL: src.base, Credential: cred, Request: req, Response: resp})
+	if err != nil {
+		return nil, false, err
+	}
+	if res.Decision != core.DecisionLogin && res.Decision != core.DecisionRefresh {
+		return nil, false, core.Errorf(core.KindRejected, "%s", res.Diagnosis)
+	}
+	src.cred = nil
+	c, err := src.Credential(ctx)
+	return c, res.ReplaySafe, err
+}
+
+// The scenario: on a plain-permalink WordPress, requests at
+// /?rest_route=/wp/v2/users/me carry the token (one login, not one per
+// call), and after a key change one new login fixes them.
+func TestSchemeWordPressRESTRouteThroughClient(t *testing.T) {
+	srv := jwttest.Start(jwttest.Options{PlainPermalinks: true})
+	defer srv.Close()
+	src := &schemeSource{s: New(), cfg: core.Config{"preset": "wordpress", "username": "alice", "password": "wonderland"}, base: srv.URL}
+	client := authhttp.NewClient(src, []string{srv.URL + "/"}, nil)
+	get := func() {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/?rest_route=/wp/v2/users/me", nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("HTTP %d", resp.StatusCode)
+		}
+	}
+	for range 3 {
+		get()
+	}
+	if srv.Logins() != 1 {
+		t.Errorf("%d logins for 3 calls, want 1", srv.Logins())
+	}
+	srv.RevokeAccess()
+	get()
+	if srv.Logins() != 2 {
+		t.Errorf("%d logins after a key change, want 2", srv.Logins())
+	}
+}
