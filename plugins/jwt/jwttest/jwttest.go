@@ -333,8 +333,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, "/broken/"):
 		s.broken(w, r)
 	case (p == "/" || p == "/index.php") && r.URL.Query().Has("rest_route"):
+		if s.opts.PlainPermalinks {
+			wpPlainLink(w, s.base)
+		}
 		s.wordpress(w, r, r.URL.Query().Get("rest_route"))
 	case (p == "/alt" || p == "/alt/" || p == "/alt/index.php") && r.URL.Query().Has("rest_route"):
+		if s.opts.PlainPermalinks {
+			wpPlainLink(w, s.base+"/alt")
+		}
 		s.usefulteam(w, r, r.URL.Query().Get("rest_route"))
 	case s.opts.PlainPermalinks && (p == "/wp-json" || strings.HasPrefix(p, "/wp-json/") || p == "/alt/wp-json" || strings.HasPrefix(p, "/alt/wp-json/")):
 		wpNoRewrite(w)

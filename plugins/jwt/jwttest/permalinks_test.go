@@ -28,6 +28,13 @@ func TestWordPressPlainPermalinks(t *testing.T) {
 				if a.Status != http.StatusOK || !strings.Contains(a.Body, `"token"`) {
 					t.Errorf("plain=%v %s%s: %d %q", plain, site, path, a.Status, a.Body)
 				}
+				link := "<" + s.URL + site + `/wp-json/>; rel="https://api.w.org/"`
+				if plain {
+					link = "<" + s.URL + site + `/index.php?rest_route=/>; rel="https://api.w.org/"`
+				}
+				if got := a.Header.Get("Link"); got != link {
+					t.Errorf("plain=%v %s%s: Link %q, want %q", plain, site, path, got, link)
+				}
 			}
 		}
 	}
