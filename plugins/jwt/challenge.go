@@ -54,7 +54,7 @@ func challengeDecision(req core.ChallengeRequest) (res core.ChallengeResponse, f
 		return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf(format, args...)}
 	}
 	if scope := outOfScope(req); scope != "" {
-		return fail("%s answered HTTP %d, but the token is only sent under %s (the credential's scope, narrower than the profile's match): no token went there, so a new one would not help; use a URL under that scope",
+		return fail("%s answered HTTP %d outside the credential's scope (%s), which is narrower than the profile's match: no token was sent there, so logging in again would not help",
 			target, status, scope), false
 	}
 	static := req.Config.String("mode", modeLogin) == modeStatic
