@@ -3,7 +3,9 @@
 package httpauth
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -14,9 +16,36 @@ type Challenge struct {
 	// Token68 is set for challenges of the form `Negotiate abc==`.
 	Token68 string
 	// Params holds auth-params by lowercase name (their names are
-	// case-insensitive); quoted values are unquoted.
+	// case-insensitive); quoted values are unquoted. No value holds a
+	// control character: a quoted value with one (a line break, a NUL) is
+	// dropped, and a tab reads as a space.
 	Params map[string]string
 }
+
+// String renders c as one challenge of a WWW-Authenticate value, its
+// parameters sorted by name and quoted; Parse reads it back as c.
+func (c Challenge) String() string {
+	var b strings.Builder
+	b.WriteString(c.Scheme)
+	if c.Token68 != "" {
+		b.WriteString(" " + c.Token68)
+		return b.String()
+	}
+	for i, name := range slices.Sorted(maps.Keys(c.Params)) {
+		sep := ", "
+		if i == 0 {
+			sep = " "
+		}
+		b.WriteString(sep + name + "=" + quote(c.Params[name]))
+	}
+	return b.String()
+}
+
+// quoteEscapes escapes what a quoted-string cannot hold as is.
+var quoteEscapes = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// quote makes s a quoted-string (RFC 9110 §5.6.4).
+func quote(s string) string { return `"` + quoteEscapes.Replace(s) + `"` }
 
 // Find returns the first challenge whose scheme is scheme (case-insensitive).
 func Find(cs []Challenge, scheme string) (Challenge, bool) {
@@ -146,33 +175,40 @@ func (p *parser) params(into map[string]string) {
 		}
 		p.i++
 		p.space()
-		var val string
-		if !p.done() && p.s[p.i] == '"' {
-			val = p.quoted()
-		} else {
-			val = p.token()
+		val, ok := p.token(), true
+		if val == "" && !p.done() && p.s[p.i] == '"' {
+			val, ok = p.quoted()
 		}
-		into[strings.ToLower(name)] = val
+		if ok {
+			into[strings.ToLower(name)] = val
+		}
 	}
 }
 
-func (p *parser) quoted() string {
+// quoted reads a quoted-string (RFC 9110 §5.6.4) and returns its value;
+// ok is false when it holds a control character other than a tab, which
+// reads as a space.
+func (p *parser) quoted() (val string, ok bool) {
 	p.i++ // opening quote
 	var b strings.Builder
+	ok = true
 	for !p.done() {
 		c := p.s[p.i]
 		p.i++
-		switch c {
-		case '\\':
-			if !p.done() {
-				b.WriteByte(p.s[p.i])
-				p.i++
-			}
-		case '"':
-			return b.String()
-		default:
-			b.WriteByte(c)
+		if c == '"' {
+			break
 		}
+		if c == '\\' && !p.done() { // quoted-pair
+			c = p.s[p.i]
+			p.i++
+		}
+		switch {
+		case c == '\t':
+			c = ' '
+		case c < 0x20 || c == 0x7f:
+			ok = false
+		}
+		b.WriteByte(c)
 	}
-	return b.String()
+	return b.String(), ok
 }

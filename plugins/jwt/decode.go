@@ -70,10 +70,11 @@ func notAJWT(err error) error {
 }
 
 // b64url decodes unpadded base64url (RFC 7515 §2), the encoding of JWS
-// segments and JWK members. The error names what, never the value.
+// segments and JWK members. The error names what, never the value. A line
+// break, which encoding/base64 would skip, is not base64url either.
 func b64url(what, s string) ([]byte, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
+	if err != nil || strings.ContainsAny(s, "\r\n") {
 		return nil, fmt.Errorf("%s is not base64url", what)
 	}
 	return b, nil

@@ -85,8 +85,8 @@ func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (any, error) 
 	}
 	var doc any
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, core.Errorf(core.KindBadAnswer, "%s %s: the server answered HTTP %d with %s, not JSON; is the URL the API's endpoint?",
-			x.what, where, resp.StatusCode, redact.Secrets(describeBody(resp.Header.Get("Content-Type"), raw), secrets...))
+		return nil, &statusErr{status: resp.StatusCode, err: core.Errorf(core.KindBadAnswer, "%s %s: the server answered HTTP %d with %s, not JSON; is the URL the API's endpoint?",
+			x.what, where, resp.StatusCode, redact.Secrets(describeBody(resp.Header.Get("Content-Type"), raw), secrets...))}
 	}
 	return doc, nil
 }
@@ -172,8 +172,9 @@ func statusError(what, where string, status int, raw []byte, secrets []string) e
 	return &statusErr{err: core.Errorf(kind, "%s %s: HTTP %d: %s", what, where, status, msg), code: oauthError(raw), status: status}
 }
 
-// statusErr is a refused exchange; code is the OAuth2 "error" or WordPress
-// "code" of the answer, when it has one. Its kind is err's.
+// statusErr is an exchange the server answered with a refusal, or with a
+// 2xx status but no JSON; code is the OAuth2 "error" or WordPress "code" of
+// the answer, when it has one. Its kind is err's.
 type statusErr struct {
 	err    *core.Error
 	code   string
@@ -326,7 +327,7 @@ func leafPaths(doc any) []string {
 		}
 		for k, e := range m {
 			p := k
-			if path != "" {
+			if depth > 0 { // an empty key is a path of its own
 				p = path + "." + k
 			}
 			walk(e, p, depth+1)

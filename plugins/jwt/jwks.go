@@ -216,7 +216,7 @@ func newJWKSSource(rawURL string, client *http.Client, cacheDir string) (*jwksSo
 	if err != nil || u.Host == "" {
 		return nil, core.Errorf(core.KindConfig, "the JWKS URL is not an absolute URL")
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+	if !secureTransport(u) {
 		return nil, core.Errorf(core.KindConfig, "the JWKS URL must use https (plain http only to a loopback address), not %s", u.Scheme)
 	}
 	if client == nil {
@@ -225,9 +225,18 @@ func newJWKSSource(rawURL string, client *http.Client, cacheDir string) (*jwksSo
 	return &jwksSource{url: rawURL, client: client, cacheDir: cacheDir, now: time.Now}, nil
 }
 
-// isLoopback reports whether host is localhost or a loopback IP address.
+// secureTransport reports whether u may carry a secret or fetch keys: it
+// uses https, or plain http to a loopback host (a local server, a tunnel).
+// Every endpoint the scheme sends secrets to or trusts keys from is held to
+// it: JWKS URLs, login_url, refresh_url and token_url.
+func secureTransport(u *url.URL) bool {
+	return u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())
+}
+
+// isLoopback reports whether host is localhost or a loopback IP address
+// (127.0.0.0/8, ::1).
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -3,7 +3,9 @@ package jwt
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -20,10 +22,28 @@ func (s *Scheme) login(ctx context.Context, st *settings) (*core.Credential, err
 		return nil, err
 	}
 	doc, err := s.do(ctx, st, x)
+	if err != nil && st.plainLoginURL != "" && notTheAPI(err) {
+		// A site with plain permalinks: /wp-json/ is a page, the REST API
+		// is at ?rest_route=.
+		first := err
+		x.url = st.plainLoginURL
+		if doc, err = s.do(ctx, st, x); err != nil && notTheAPI(err) {
+			err = first // no REST API either way: the URL to check is the first
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	return s.fromAnswer(st, x, doc, "")
+}
+
+// notTheAPI reports whether a failed exchange reached something other than
+// the REST API: a 404 that is not a REST error (no code), or a success
+// answer that is not JSON. A site without pretty permalinks answers its
+// /wp-json/ URLs this way.
+func notTheAPI(err error) bool {
+	se, ok := errors.AsType[*statusErr](err)
+	return ok && (se.status == http.StatusNotFound && se.code == "" || se.status >= 200 && se.status <= 299)
 }
 
 // refresh exchanges the refresh token at refresh_url. A refusal is

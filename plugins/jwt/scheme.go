@@ -3,7 +3,8 @@
 // SimpleJWT), from an OAuth2 token endpoint (RFC 6749 password and
 // client_credentials grants, refresh with rotation), by signing it locally,
 // or from a secret reference; it refreshes it, reacts to RFC 6750
-// challenges, and offers the actions decode, verify and sign.
+// challenges and to the refusals of servers that send none (WordPress, Dex),
+// and offers the actions decode, verify and sign.
 //
 // Compact JWS are parsed and their claims checked by this package (RFC 7515,
 // 7519, 8725); signatures are made and checked with the signing methods of
@@ -23,8 +24,6 @@ import (
 	"time"
 
 	"github.com/authx/authx/core"
-	"github.com/authx/authx/core/httpauth"
-	"github.com/authx/authx/core/redact"
 )
 
 // Version of the scheme.
@@ -206,9 +205,12 @@ func (s *Scheme) credential(st *settings, token, refreshToken string, lifetime t
 	if refreshToken != "" {
 		c.State, _ = json.Marshal(state{RefreshToken: refreshToken})
 	}
-	if st.scopePath != "" && st.base != "" {
-		if u, err := resolve(st.base, st.scopePath); err == nil {
-			c.Scope = []string{u}
+	for _, p := range st.scopePaths {
+		if st.base == "" {
+			break
+		}
+		if u, err := resolve(st.base, p); err == nil {
+			c.Scope = append(c.Scope, u)
 		}
 	}
 	return c, nil
@@ -244,81 +246,6 @@ func (s *Scheme) mint(st *settings, cfg core.Config) (*core.Credential, error) {
 	c := st.bearer(token)
 	c.ExpiresAt = exp // zero, meaning unknown, without a ttl
 	return c, nil
-}
-
-// HandleChallenge implements core.ChallengeHandler (RFC 6750 §3): a 401
-// with error="invalid_token", or a 401 that says nothing, renews the token
-// (refresh, else a new login) for one retry; 403 insufficient_scope and
-// every other refusal is a diagnosis. WordPress answers 403
-// jwt_auth_invalid_token to a stale token: log in again. A static token
-// cannot be renewed: the diagnosis says to replace it, unless the profile
-// already holds another one (it was rotated), which is then used. The diagnosis quotes
-// the server, scrubbed of the credential's token and refresh token.
-func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
-	res, forbidden := challengeDecision(req)
-	res.Diagnosis = redact.Secrets(res.Diagnosis, credSecrets(req.Credential)...)
-	if forbidden { // the token is fine; the user may not do this (exit 14)
-		return core.ChallengeResponse{}, core.Errorf(core.KindForbidden, "%s", res.Diagnosis)
-	}
-	return res, nil
-}
-
-// credSecrets are the secrets a credential holds: its token and refresh
-// token.
-func credSecrets(c *core.Credential) []string {
-	if c == nil {
-		return nil
-	}
-	return []string{c.Token, stateOf(c).RefreshToken}
-}
-
-// challengeDecision is HandleChallenge before scrubbing. forbidden says
-// that the server accepted the token but refuses the user this request (a
-// 403 insufficient_scope, or a 403 that asks for nothing else).
-func challengeDecision(req core.ChallengeRequest) (res core.ChallengeResponse, forbidden bool) {
-	static := req.Config.String("mode", modeLogin) == modeStatic
-	if static && req.Credential != nil && req.Credential.Token != strings.TrimSpace(req.Config.String("token", "")) {
-		// The token was replaced since the credential was cached: take the new one.
-		return core.ChallengeResponse{Decision: core.DecisionLogin, ReplaySafe: req.Response.Status == http.StatusUnauthorized,
-			Diagnosis: "the static token changed since it was cached"}, false
-	}
-	challenges := httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate")
-	bearer, isBearer := httpauth.Find(challenges, "Bearer")
-	code, desc := bearer.Params["error"], oneLine(redact.Secrets(bearer.Params["error_description"], credSecrets(req.Credential)...), 300)
-	status, target := req.Response.Status, req.Request.Method+" "+redact.RawURL(req.Request.URL)
-	fail := func(format string, args ...any) core.ChallengeResponse {
-		return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf(format, args...)}
-	}
-	switch {
-	case code == "insufficient_scope":
-		need := ""
-		if sc := bearer.Params["scope"]; sc != "" {
-			need = fmt.Sprintf(" (it requires scope %s)", printable(sc))
-		}
-		return fail("the token lacks the scope for %s%s: insufficient_scope, HTTP %d", target, need, status), true
-	case code == "invalid_request":
-		return fail("the server calls the request malformed (invalid_request%s)", detail(desc)), false
-	case status == http.StatusUnauthorized && (isBearer || len(challenges) == 0):
-		if static {
-			return fail("the server rejected the static token (HTTP 401%s); replace it", detail(code, desc)), false
-		}
-		// A 401 means the server did not act on the request: a POST may be
-		// sent again with the renewed token.
-		return core.ChallengeResponse{Decision: core.DecisionRefresh, ReplaySafe: true, Diagnosis: "the token was rejected" + detail(code, desc)}, false
-	case status == http.StatusUnauthorized:
-		return fail("the server wants %s authentication, not a bearer token (HTTP 401)", challenges[0].Scheme), false
-	case status == http.StatusForbidden && oauthError(req.Response.BodyPrefix) == "jwt_auth_invalid_token":
-		if static {
-			return fail("WordPress rejected the static token: %s; replace it", serverMessage(req.Response.BodyPrefix, credSecrets(req.Credential)...)), false
-		}
-		// WordPress checks the token before it routes the request.
-		return core.ChallengeResponse{Decision: core.DecisionLogin, ReplaySafe: true, Diagnosis: "WordPress rejected the token: " + serverMessage(req.Response.BodyPrefix, credSecrets(req.Credential)...)}, false
-	}
-	msg := serverMessage(req.Response.BodyPrefix, credSecrets(req.Credential)...)
-	if msg == "" {
-		msg = http.StatusText(status)
-	}
-	return fail("forbidden: %s answered HTTP %d: %s", target, status, msg), status == http.StatusForbidden
 }
 
 // RunAction implements core.ActionRunner.

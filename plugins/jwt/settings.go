@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // The modes of a profile: one profile is one mode.
@@ -90,7 +91,12 @@ type preset struct {
 	refreshPath string // the refresh endpoint; "" means none: log in again
 	refreshBody map[string]any
 	refreshKeys []string
-	scopePath   string // credentials are sent only under this path
+	// scopePaths are the URL prefixes, relative to the profile's url, the
+	// credential is sent under; none means the profile's match.
+	scopePaths []string
+	// plainLoginPath is the login endpoint on sites whose REST API has no
+	// pretty URLs; it is tried when loginPath is not the API.
+	plainLoginPath string
 }
 
 var presets = map[string]preset{
@@ -101,7 +107,10 @@ var presets = map[string]preset{
 		loginPath:  "/wp-json/jwt-auth/v1/token",
 		body:       map[string]any{"username": "{{username}}", "password": "{{password}}"},
 		tokenPaths: []string{"token", "data.token"},
-		scopePath:  "/wp-json/",
+		// With plain permalinks the REST API is only at ?rest_route=, in
+		// the two forms WordPress accepts (rest_url() gives the second).
+		scopePaths:     []string{"/wp-json/", "/?rest_route=", "/index.php?rest_route="},
+		plainLoginPath: "/?rest_route=/jwt-auth/v1/token",
 	},
 	// json-server-auth: POST /login {"email", "password"} → {"accessToken"}.
 	"json-server-auth": {
@@ -146,7 +155,8 @@ type settings struct {
 	expiresPaths              []string
 	refreshURL, refreshMethod string
 	refreshBody               map[string]any
-	scopePath                 string
+	scopePaths                []string
+	plainLoginURL             string // the preset's login without pretty permalinks; "" when login_url is set
 
 	// oauth2 mode
 	tokenURL, grant, clientID, clientSecret, clientAuth string
@@ -271,7 +281,7 @@ func (st *settings) readLogin(cfg core.Config, base string) []core.Diagnostic {
 	st.tokenPaths = pathList(cfg.String("token_path", ""), p.tokenPaths, defaultTokenPaths)
 	st.refreshPaths = pathList(cfg.String("refresh_token_path", ""), p.refreshKeys, defaultRefreshPaths)
 	st.expiresPaths = pathList(cfg.String("expires_in_path", ""), nil, defaultExpiresPaths)
-	st.scopePath = p.scopePath
+	st.scopePaths = p.scopePaths
 
 	var err error
 	login := cfg.String("login_url", p.loginPath)
@@ -280,11 +290,16 @@ func (st *settings) readLogin(cfg core.Config, base string) []core.Diagnostic {
 	} else if st.loginURL, err = resolve(base, login); err != nil {
 		ds = append(ds, core.DiagError(keyOr(cfg, "login_url", "preset"), "%v", err))
 	}
+	if _, set := cfg["login_url"]; !set && p.plainLoginPath != "" {
+		st.plainLoginURL, _ = resolve(base, p.plainLoginPath) // same base and origin as loginURL, checked above
+	}
 	if r := cfg.String("refresh_url", p.refreshPath); r != "" {
 		if st.refreshURL, err = resolve(base, r); err != nil {
 			ds = append(ds, core.DiagError(keyOr(cfg, "refresh_url", "preset"), "%v", err))
 		}
 	}
+	ds = append(ds, checkTransport(keyOr(cfg, "login_url", "preset"), st.loginURL)...)
+	ds = append(ds, checkTransport(keyOr(cfg, "refresh_url", "preset"), st.refreshURL)...)
 	ds = append(ds, checkTemplates("body", st.body)...)
 	ds = append(ds, checkTemplates("refresh_body", st.refreshBody)...)
 	if usesPlaceholder(st.body, "password") && cfg["password"] == nil {
@@ -311,6 +326,8 @@ func (st *settings) readOAuth2(cfg core.Config, base string) []core.Diagnostic {
 		ds = append(ds, core.DiagError("token_url", "oauth2 mode needs the token endpoint, e.g. token_url: https://auth.example.com/oauth/token"))
 	} else if st.tokenURL, err = resolve(base, u); err != nil {
 		ds = append(ds, core.DiagError("token_url", "%v", err))
+	} else {
+		ds = append(ds, checkTransport("token_url", st.tokenURL)...)
 	}
 	if st.clientID == "" && (st.grant == "client_credentials" || st.clientSecret != "") {
 		ds = append(ds, core.DiagError("client_id", "the %s grant needs client_id", st.grant))
@@ -373,6 +390,18 @@ func resolve(base, ref string) (string, error) {
 	}
 	u.Path = strings.TrimPrefix(u.Path, "/")
 	return b.ResolveReference(u).String(), nil
+}
+
+// checkTransport refuses endpoint, the URL of field, when it would carry
+// secrets (a password, a client secret, a refresh token) over plain http to
+// a host that is not loopback; the same rule as JWKS URLs. A relative URL
+// is checked once the profile's url resolves it (Login, Refresh).
+func checkTransport(field, endpoint string) []core.Diagnostic {
+	u, err := url.Parse(endpoint)
+	if endpoint == "" || err != nil || !u.IsAbs() || secureTransport(u) {
+		return nil
+	}
+	return []core.Diagnostic{core.DiagError(field, "%s must use https (plain http only to a loopback address): it receives secrets", redact.RawURL(endpoint))}
 }
 
 // stringMap reads an object of strings.

@@ -7,7 +7,8 @@
 //     POST /broken/html, /broken/shape, /broken/malformed, /broken/down (503);
 //   - WordPress "JWT Authentication for WP REST API" (Tmeister, v1.3.4):
 //     /wp-json/jwt-auth/v1/token, /token/validate and /wp-json/wp/v2/users/me
-//     (also reachable as /?rest_route=/...);
+//     (also reachable as /?rest_route=/... and /index.php?rest_route=/...,
+//     the only way with Options.PlainPermalinks);
 //   - its look-alike usefulteam/jwt-auth (3.x) as a second WordPress site
 //     under /alt: /alt/wp-json/jwt-auth/v1/token, /token/validate,
 //     /token/refresh and /alt/wp-json/wp/v2/users/me;
@@ -16,7 +17,8 @@
 //   - Django REST framework SimpleJWT: POST /api/token/,
 //     POST /api/token/refresh/ and GET /api/user/;
 //   - an RFC 6749 token endpoint: POST /oauth/token (password,
-//     client_credentials and refresh_token grants).
+//     client_credentials and refresh_token grants), and Dex's /dex/userinfo,
+//     which refuses a bad token with 403 and no WWW-Authenticate.
 //
 // The answers (status codes, headers, bodies, messages, JWT header and claim
 // layout) copy the real products' source code, not what a friendly server
@@ -91,6 +93,12 @@ type Options struct {
 	// endpoint of every flavour). The wait ends early, without an answer,
 	// when the request's context is cancelled or the Server is closed.
 	Latency time.Duration
+	// PlainPermalinks makes both WordPress sites run with "plain"
+	// permalinks: their REST API answers only at /?rest_route=/... (and
+	// /index.php?rest_route=/..., the form rest_url() gives), while
+	// /wp-json/... is an ordinary page request that no rewrite rule routes
+	// to the API: an empty 200 HTML answer, as observed on WordPress 6.1.
+	PlainPermalinks bool
 	// Now is the clock used for iat, nbf, exp and every expiry check.
 	// Nil means time.Now.
 	Now func() time.Time
@@ -324,14 +332,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.genericResource(w, r)
 	case strings.HasPrefix(p, "/broken/"):
 		s.broken(w, r)
+	case (p == "/" || p == "/index.php") && r.URL.Query().Has("rest_route"):
+		if s.opts.PlainPermalinks {
+			wpPlainLink(w, s.base)
+		}
+		s.wordpress(w, r, r.URL.Query().Get("rest_route"))
+	case (p == "/alt" || p == "/alt/" || p == "/alt/index.php") && r.URL.Query().Has("rest_route"):
+		if s.opts.PlainPermalinks {
+			wpPlainLink(w, s.base+"/alt")
+		}
+		s.usefulteam(w, r, r.URL.Query().Get("rest_route"))
+	case s.opts.PlainPermalinks && (p == "/wp-json" || strings.HasPrefix(p, "/wp-json/") || p == "/alt/wp-json" || strings.HasPrefix(p, "/alt/wp-json/")):
+		wpNoRewrite(w)
 	case p == "/wp-json" || strings.HasPrefix(p, "/wp-json/"):
 		s.wordpress(w, r, strings.TrimPrefix(p, "/wp-json"))
-	case p == "/" && r.URL.Query().Has("rest_route"):
-		s.wordpress(w, r, r.URL.Query().Get("rest_route"))
 	case p == "/alt/wp-json" || strings.HasPrefix(p, "/alt/wp-json/"):
 		s.usefulteam(w, r, strings.TrimPrefix(p, "/alt/wp-json"))
-	case (p == "/alt" || p == "/alt/") && r.URL.Query().Has("rest_route"):
-		s.usefulteam(w, r, r.URL.Query().Get("rest_route"))
 	case p == "/login" || p == "/signin" || p == "/664/posts" || p == "/660/posts":
 		s.jsonServer(w, r)
 	case p == "/api/token" || p == "/api/token/" || p == "/api/token/refresh" ||
@@ -339,6 +355,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.simpleJWT(w, r)
 	case p == "/oauth/token":
 		s.oauthToken(w, r)
+	case p == "/dex/userinfo":
+		s.dexUserinfo(w, r)
 	default:
 		s.notFound(w, r)
 	}

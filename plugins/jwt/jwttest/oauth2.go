@@ -6,14 +6,15 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // An RFC 6749 token endpoint at /oauth/token: password (§4.3),
 // client_credentials (§4.4) and refresh_token (§6) grants, client
 // authentication by HTTP Basic (§2.3.1) or by client_id/client_secret in the
-// body, errors as §5.2 says. Access tokens are JWTs accepted by /api/me and
-// /api/admin.
+// body, errors as §5.2 says. Access tokens are JWTs accepted by /api/me,
+// /api/admin and Dex's /dex/userinfo.
 
 type oauthError struct {
 	Error            string `json:"error"`
@@ -267,4 +268,41 @@ func (s *Server) oauthIssue(w http.ResponseWriter, sub, clientID, scope, audienc
 		RefreshToken: refresh,
 		Scope:        scope,
 	})
+}
+
+// dexUserinfo is Dex's /userinfo (server/handlers.go handleUserInfo, as of
+// v2.45) at /dex/userinfo, for the access tokens of /oauth/token: an
+// Authorization header that does not start with "Bearer " (in any case) is
+// 401 with "WWW-Authenticate: Bearer"; a token that does not verify is 403
+// WITHOUT a challenge; both bodies are tokenErr's access_denied "Invalid
+// bearer token.". A valid token's answer is its claims. Any method is
+// served, as Dex's route is.
+func (s *Server) dexUserinfo(w http.ResponseWriter, r *http.Request) {
+	const prefix = "Bearer "
+	auth := r.Header.Get("Authorization")
+	if len(auth) < len(prefix) || !strings.EqualFold(prefix, auth[:len(prefix)]) {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		dexTokenErr(w, http.StatusUnauthorized, "access_denied", "Invalid bearer token.")
+		return
+	}
+	claims, err := s.parseStd(auth[len(prefix):], s.key(func(k *keyring) []byte { return k.api }), true)
+	if err != nil {
+		dexTokenErr(w, http.StatusForbidden, "access_denied", "Invalid bearer token.")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(marshal(claims))
+}
+
+// dexTokenErr is Dex's tokenErr (server/oauth2.go): an RFC 6749 §5.2 body
+// whose error_description is omitted when empty, with Content-Length.
+func dexTokenErr(w http.ResponseWriter, status int, typ, description string) {
+	body := marshal(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description,omitempty"`
+	}{typ, description})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
 }

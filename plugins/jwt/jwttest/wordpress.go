@@ -61,7 +61,9 @@ func newWPError(status int, code, message string) *wpError {
 func writeWP(w http.ResponseWriter, site string, status int, v any) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Link", "<"+site+`/wp-json/>; rel="https://api.w.org/"`)
+	if h.Get("Link") == "" { // set by wpPlainLink on a site with plain permalinks
+		h.Set("Link", "<"+site+`/wp-json/>; rel="https://api.w.org/"`)
+	}
 	writeRaw(w, status, ctJSON, phpJSON(v))
 }
 
@@ -338,6 +340,19 @@ func wpDispatch(w http.ResponseWriter, r *http.Request, site, route, getRoute st
 		return wpParams{}, false
 	}
 	return params, true
+}
+
+// wpPlainLink sets the Link header of a site with plain permalinks, whose
+// rest_url() is {home}/index.php?rest_route=/.
+func wpPlainLink(w http.ResponseWriter, site string) {
+	w.Header().Set("Link", "<"+site+`/index.php?rest_route=/>; rel="https://api.w.org/"`)
+}
+
+// wpNoRewrite answers a /wp-json/ URL on a site with plain permalinks:
+// without rewrite rules WordPress serves it as an ordinary page request, not
+// through the REST API; the theme-less front page is an empty 200.
+func wpNoRewrite(w http.ResponseWriter) {
+	writeRaw(w, http.StatusOK, ctHTML, nil)
 }
 
 // wordpress serves the main site's REST API (Tmeister's plugin).

@@ -27,6 +27,7 @@ func main() {
 	latency := flag.Duration("latency", 0, "delay every login and refresh answer by this `DURATION`")
 	client := flag.String("client", "cli", "OAuth2 client_id")
 	secret := flag.String("client-secret", "s3cret-client", "OAuth2 client_secret (empty: a public client)")
+	plain := flag.Bool("plain-permalinks", false, "WordPress sites with plain permalinks: the REST API only at ?rest_route=/...")
 	flag.Parse()
 	if *password == "" {
 		*password = cmp.Or(os.Getenv("AUTHX_JWT_TEST_PASSWORD"), "wonderland")
@@ -39,6 +40,8 @@ func main() {
 		RotateRefresh: *rotate,
 		Clients:       map[string]string{*client: *secret},
 		Latency:       *latency,
+
+		PlainPermalinks: *plain,
 	})
 	defer s.Close()
 
@@ -50,10 +53,12 @@ func main() {
               GET  %[1]s/api/me   %[1]s/api/admin   %[1]s/api/quiet
               POST %[1]s/broken/html   %[1]s/broken/shape   %[1]s/broken/malformed
   wordpress   POST %[1]s/wp-json/jwt-auth/v1/token   POST .../token/validate   GET %[1]s/wp-json/wp/v2/users/me
+              (or %[1]s/?rest_route=/jwt-auth/v1/token ..., the only way with -plain-permalinks)
   usefulteam  POST %[1]s/alt/wp-json/jwt-auth/v1/token   .../token/validate   .../token/refresh (cookie)
   json-server POST %[1]s/login {"email","password"}   GET %[1]s/664/posts (public)   GET %[1]s/660/posts (guarded)
   simplejwt   POST %[1]s/api/token/   POST %[1]s/api/token/refresh/   GET %[1]s/api/user/
   oauth2      POST %[1]s/oauth/token  (form; Basic or body client auth; grants password, client_credentials, refresh_token)
+  dex         GET  %[1]s/dex/userinfo  (a refused token: 403 access_denied, no WWW-Authenticate)
 try: curl -s %[1]s/auth/login -H 'Content-Type: application/json' -d '{"username":"%[2]s","password":"..."}'
 `, u, *user)
 

@@ -1,0 +1,166 @@
+package jwt
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authx/authx/core"
+)
+
+// FuzzDotPath: the dot paths of token_path, refresh_token_path and
+// expires_in_path never panic on any answer; a path finds what a document
+// built along it holds; every path leafPaths lists is found by lookup.
+func FuzzDotPath(f *testing.F) {
+	seeds := [][2]string{
+		{`{"data":{"token":"abc"}}`, "data.token"},
+		{`{"success":true,"data":{"token":"t","id":1}}`, "data.token"},
+		{`{"access_token":"a","expires_in":"3600"}`, "expires_in"},
+		{`{"a.b":{"c":1}}`, "a.b.c"},
+		{`{"":{"":{"x":"y"}}}`, ".."},
+		{`{"data":["token"]}`, "data.0"},
+		{`"just a string"`, "token"},
+		{`null`, ""},
+		{`{"expires_in":1e308}`, "expires_in"},
+		{`{"expires_in":-1}`, "expires_in"},
+		{`{"expires_in":"NaN"}`, "expires_in"},
+		{`{"token":"a\r\nX-Evil: 1"}`, "token"},
+		{`{"a":{"a":{"a":{"a":{"a":{"a":{"a":"deep"}}}}}}}`, "a.a.a.a.a.a.a"},
+		{"{\"t\\u0000\":\"nul\"}", "t\x00"},
+	}
+	for _, s := range seeds {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, raw, path string) {
+		var doc any
+		if json.Unmarshal([]byte(raw), &doc) != nil {
+			doc = raw
+		}
+		v, ok := lookup(doc, path)
+		_, _ = firstString(doc, path)
+		_ = lifetime(doc, path)
+		if ok { // every proper prefix is an object
+			parts := strings.Split(path, ".")
+			for i := 1; i < len(parts); i++ {
+				if m, isMap := lookupOK(doc, strings.Join(parts[:i], ".")); !isMap {
+					t.Fatalf("lookup(%s) found %v but its prefix %q is %v", path, v, strings.Join(parts[:i], "."), m)
+				}
+			}
+		}
+		// A document built along the path holds the leaf there.
+		var built any = "leaf"
+		parts := strings.Split(path, ".")
+		for i := len(parts) - 1; i >= 0; i-- {
+			built = map[string]any{parts[i]: built}
+		}
+		if got, ok := lookup(built, path); !ok || got != "leaf" {
+			t.Fatalf("lookup(%q) in %v = %v, %v", path, built, got, ok)
+		}
+		if s, ok := firstString(built, path); !ok || s != "leaf" {
+			t.Fatalf("firstString(%q) = %q, %v", path, s, ok)
+		}
+		// leafPaths lists paths lookup finds, unless a key holds a dot.
+		paths := leafPaths(doc)
+		if len(paths) <= 20 && !dottedKey(doc) {
+			for _, p := range paths {
+				if _, ok := lookup(doc, p); !ok {
+					t.Fatalf("leafPaths(%s) lists %q, which lookup does not find", raw, p)
+				}
+			}
+		}
+	})
+}
+
+// lookupOK returns what lookup finds at path and whether it is an object.
+func lookupOK(doc any, path string) (any, bool) {
+	v, _ := lookup(doc, path)
+	_, isMap := v.(map[string]any)
+	return v, isMap
+}
+
+// dottedKey reports whether an object of doc has a key with a dot.
+func dottedKey(doc any) bool {
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, v := range m {
+		if strings.Contains(k, ".") || dottedKey(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// FuzzDecode: decoding any token never panics; a refusal is one line that
+// does not quote the token; what decodes re-encodes to a token that
+// decodes to the same header, claims, payload and signature; a token with a
+// character outside base64url and the dots is refused.
+func FuzzDecode(f *testing.F) {
+	hs, _, err := Mint(MintOptions{Alg: "HS256", Key: []byte(strings.Repeat("k", 32)), TTL: time.Minute, Now: time.Unix(1700000000, 0)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{
+		hs,
+		"eyJhbGciOiJIUzI1NiJ9.%%%.x",
+		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.",
+		"a.b.c.d.e",
+		"..",
+		"",
+		hs + "\r\nX-Evil: 1",
+		"eyJhbGciOiJIUzI1NiJ9\n.e30.",
+		"e30.e30.e30",
+		"W10.e30.",
+		"eyJhbGciOiJIUzI1NiIsImFsZyI6Im5vbmUifQ.e30.",
+		"eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjFlMzA4fQ.",
+		"eyJhbGciOiJIUzI1NiJ9.eyJleHAiOiItMSJ9.",
+		"eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjEuNX0.AAAA",
+		"eyJhbGciOiJIUzI1NiJ9.AP8.",
+	} {
+		f.Add(s)
+	}
+	now := time.Unix(1700000000, 0)
+	f.Fuzz(func(t *testing.T, token string) {
+		out, err := Decode(token, now)
+		_, _ = ExpiryOf(token)
+		_ = checkJWTShape(token)
+		if err != nil {
+			msg := err.Error()
+			if core.KindOf(err) != core.KindConfig || strings.ContainsAny(msg, "\r\n") || len(token) >= 12 && strings.Contains(msg, token) {
+				t.Fatalf("Decode(%q): %v (%v)", token, err, core.KindOf(err))
+			}
+			return
+		}
+		if strings.ContainsFunc(token, func(r rune) bool { return !strings.ContainsRune(b64urlAlphabet+".", r) }) {
+			t.Fatalf("Decode accepted %q, which holds a character of no JWS", token)
+		}
+		var rep map[string]any
+		if json.Unmarshal(out, &rep) != nil || rep["header"] == nil {
+			t.Fatalf("Decode(%q) printed %s", token, out)
+		}
+		j, err := parseJWS(token)
+		if err != nil {
+			t.Fatalf("Decode accepted %q but parseJWS refuses it: %v", token, err)
+		}
+		h, err := json.Marshal(j.header)
+		if err != nil {
+			t.Fatalf("header %v does not re-encode: %v", j.header, err)
+		}
+		enc := base64.RawURLEncoding.EncodeToString
+		again, err := parseJWS(enc(h) + "." + enc(j.payload) + "." + enc(j.signature))
+		if err != nil {
+			t.Fatalf("re-encoded %q: %v", token, err)
+		}
+		if !reflect.DeepEqual(again.header, j.header) || !reflect.DeepEqual(again.claims, j.claims) ||
+			string(again.payload) != string(j.payload) || string(again.signature) != string(j.signature) {
+			t.Fatalf("%q re-encodes to another token: %#v vs %#v", token, again, j)
+		}
+	})
+}
+
+// b64urlAlphabet is base64url's alphabet (RFC 4648 §5).
+const b64urlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
