@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 )
 
@@ -39,14 +38,14 @@ const (
 // The error is a *Error of KindPlugin, as a credential comes from a plugin;
 // its one-line message names the field ("header 2 value holds a control
 // character") and never quotes a value, which may be a secret. A nil
-// credential is valid. Validate allocates nothing unless c is invalid or
-// has scope entries.
+// credential is valid. Validate allocates nothing unless c is invalid: the
+// cached path of authx token runs it on every call.
 func (c *Credential) Validate() error {
 	if c == nil {
 		return nil
 	}
 	total := len(c.Token) + len(c.State)
-	if p := valueProblem(c.Token, isTokenByte); p != "" {
+	if p := valueProblem(c.Token, isTokenByte, "holds whitespace or a control character"); p != "" {
 		return Errorf(KindPlugin, "the token %s", p)
 	}
 	for i, h := range c.Headers {
@@ -54,7 +53,7 @@ func (c *Credential) Validate() error {
 		if err := checkName("header", i, h.Name); err != nil {
 			return err
 		}
-		if p := valueProblem(h.Value, isFieldValueByte); p != "" { // the name is a token now: safe to show
+		if p := valueProblem(h.Value, isFieldValueByte, "holds a control character (a line break, NUL or DEL)"); p != "" { // the name is a token now: safe to show
 			return Errorf(KindPlugin, "header %d (%s) value %s", i+1, h.Name, p)
 		}
 	}
@@ -63,7 +62,7 @@ func (c *Credential) Validate() error {
 		if err := checkName("cookie", i, k.Name); err != nil {
 			return err
 		}
-		if p := valueProblem(k.Value, isCookieOctet); p != "" {
+		if p := valueProblem(k.Value, isCookieOctet, "is not RFC 6265 cookie-octets (it holds a space, quote, comma, semicolon, backslash or control character)"); p != "" {
 			return Errorf(KindPlugin, "cookie %d (%s) value %s", i+1, k.Name, p)
 		}
 		if !valid(k.Domain, isAttrByte) || !valid(k.Path, isAttrByte) || len(k.Domain)+len(k.Path) > MaxValueSize {
@@ -107,26 +106,40 @@ func checkName(what string, i int, name string) error {
 	return nil
 }
 
-// valueProblem says what is wrong with a value, or "" when nothing is.
-func valueProblem(s string, ok func(byte) bool) string {
+// valueProblem says what is wrong with a value, or "" when nothing is:
+// too large, or a byte that ok refuses, which bad describes.
+func valueProblem(s string, ok func(byte) bool, bad string) string {
 	if len(s) > MaxValueSize {
 		return "is larger than " + sizeName(MaxValueSize)
 	}
 	if !valid(s, ok) {
-		return "holds a control character or another byte not allowed there"
+		return bad
 	}
 	return ""
 }
 
+// checkScope checks a scope entry without parsing it (no allocation):
+// http:// or https:// (any case), a non-empty host, no whitespace or
+// control character. Matching parses it and skips one that does not parse.
 func checkScope(i int, s string) error {
 	if len(s) > MaxValueSize || !valid(s, isTokenByte) {
 		return Errorf(KindPlugin, "scope entry %d holds whitespace or a control character", i+1)
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https") {
+	rest, ok := cutPrefixFold(s, "https://")
+	if !ok {
+		rest, ok = cutPrefixFold(s, "http://")
+	}
+	if !ok || rest == "" || rest[0] == '/' || rest[0] == '?' || rest[0] == '#' {
 		return Errorf(KindPlugin, "scope entry %d is not an absolute http(s) URL", i+1)
 	}
 	return nil
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }
 
 func valid(s string, ok func(byte) bool) bool {

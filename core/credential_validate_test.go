@@ -30,10 +30,13 @@ func TestCredentialValidate(t *testing.T) {
 		{"CR LF in the token", func(c *Credential) { c.Token = "abc\r\nX-Evil: 1" }, "the token holds"},
 		{"large token", func(c *Credential) { c.Token = strings.Repeat("t", MaxValueSize+1) }, "the token is larger than 64 KiB"},
 		{"cookie named a;b", func(c *Credential) { c.Cookies[0].Name = "a;b" }, "cookie 1 name is not an HTTP token"},
-		{"semicolon in a cookie value", func(c *Credential) { c.Cookies[0].Value = "a; admin=1" }, "cookie 1 (JSESSIONID.1a2b) value holds"},
-		{"quote in a cookie value", func(c *Credential) { c.Cookies[0].Value = `a"b` }, "cookie 1 (JSESSIONID.1a2b) value holds"},
+		{"semicolon in a cookie value", func(c *Credential) { c.Cookies[0].Value = "a; admin=1" }, "cookie 1 (JSESSIONID.1a2b) value is not RFC 6265"},
+		{"quote in a cookie value", func(c *Credential) { c.Cookies[0].Value = `a"b` }, "cookie 1 (JSESSIONID.1a2b) value is not RFC 6265"},
 		{"CR LF in a cookie path", func(c *Credential) { c.Cookies[0].Path = "/\r\nX-Evil: 1" }, "cookie 1 (JSESSIONID.1a2b) has a domain or path"},
 		{"relative scope", func(c *Credential) { c.Scope = []string{"/api/"} }, "scope entry 1 is not an absolute http(s) URL"},
+		{"scope without a host", func(c *Credential) { c.Scope = []string{"https:///api/"} }, "scope entry 1 is not an absolute http(s) URL"},
+		{"scope of another scheme", func(c *Credential) { c.Scope = []string{"file://h/etc/"} }, "scope entry 1 is not an absolute http(s) URL"},
+		{"scope in capitals", func(c *Credential) { c.Scope = []string{"HTTP://H:8080"} }, ""},
 		{"scope with a newline", func(c *Credential) { c.Scope = append(c.Scope, "https://h/\nx") }, "scope entry 2 holds"},
 		{"large state", func(c *Credential) { c.State = make([]byte, MaxCredentialSize) }, "the credential is larger than 1 MiB"},
 		{"many headers", func(c *Credential) {
@@ -69,7 +72,8 @@ func TestCredentialValidate(t *testing.T) {
 // The cached path of authx token validates every entry it serves: that
 // must cost no allocation.
 func TestValidateAllocatesNothing(t *testing.T) {
-	c := &Credential{Token: "abc", Headers: []Header{{Name: "Authorization", Value: "Bearer abc"}}, Cookies: []Cookie{{Name: "s", Value: "v"}}, State: []byte("x")}
+	c := &Credential{Token: "abc", Headers: []Header{{Name: "Authorization", Value: "Bearer abc"}}, Cookies: []Cookie{{Name: "s", Value: "v"}},
+		Scope: []string{"https://h/api/"}, State: []byte("x")}
 	if n := testing.AllocsPerRun(100, func() { c.Validate() }); n != 0 {
 		t.Errorf("%v allocations per Validate", n)
 	}
