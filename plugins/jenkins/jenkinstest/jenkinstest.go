@@ -222,21 +222,20 @@ type Server struct {
 // listen.
 func Start(o Options) *Server {
 	s := &Server{
-		users:      map[string]User{},
-		jobs:       map[string]Job{},
-		field:      o.CrumbField,
-		csrf:       !o.CSRFDisabled,
-		version:    o.Version,
-		anonRead:   o.AnonymousRead,
-		salt:       o.Salt,
-		sessions:   map[string]struct{}{},
-		tokens:     map[string][]apiToken{},
-		queue:      map[int]queueItem{},
-		builds:     map[string]int{},
-		requests:   map[string]int64{},
-		headers:    map[string]int64{},
-		crumbValue: o.CrumbValue,
+		users:    map[string]User{},
+		jobs:     map[string]Job{},
+		field:    o.CrumbField,
+		csrf:     !o.CSRFDisabled,
+		version:  o.Version,
+		anonRead: o.AnonymousRead,
+		salt:     o.Salt,
+		sessions: map[string]struct{}{},
+		tokens:   map[string][]apiToken{},
+		queue:    map[int]queueItem{},
+		builds:   map[string]int{},
+		requests: map[string]int64{},
 	}
+	s.headers, s.crumbValue = map[string]int64{}, o.CrumbValue
 	if o.Users == nil {
 		s.users["admin"] = User{Password: "admin-pw", Permissions: []string{permAdminister}}
 	}
