@@ -165,7 +165,9 @@ but forwards other headers (a Jenkins crumb, an API key, cookies): prefer
 				return err
 			}
 			var conf strings.Builder
-			render.Headers(&conf, "curl", "", "", res.Credential, false)
+			if err := render.Headers(&conf, "curl", "", "", res.Credential, false); err != nil {
+				return err
+			}
 			r, w, err := os.Pipe()
 			if err != nil {
 				return core.Wrap(core.KindInternal, err, "creating a pipe for curl")
@@ -214,7 +216,10 @@ wgetrc replaces ~/.wgetrc for this run.
 				return core.Wrap(core.KindConfig, err, "creating the temporary wgetrc")
 			}
 			defer os.Remove(f.Name())
-			render.Headers(f, "wget", "", "", res.Credential, false)
+			if err := render.Headers(f, "wget", "", "", res.Credential, false); err != nil {
+				f.Close()
+				return err
+			}
 			if err := f.Close(); err != nil {
 				return core.Wrap(core.KindConfig, err, "writing the temporary wgetrc")
 			}
@@ -252,6 +257,9 @@ COMMAND's exit code.
 			t.profile = profile
 			s, res, err := a.credential(cmd, &t)
 			if err != nil {
+				return err
+			}
+			if err := render.Check(res.Credential); err != nil {
 				return err
 			}
 			named, err := profileEnv(s.Profile.Name, s.Profile.Env, res.Credential)

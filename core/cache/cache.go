@@ -197,7 +197,9 @@ func writeExclusive(path string, data []byte) error {
 }
 
 // Get returns k's entry. A missing, unreadable, corrupt or other-version entry
-// is a miss: (nil, nil). Only an unexpected I/O error is returned as an error.
+// is a miss: (nil, nil), and so is one whose credential fails
+// core.Credential.Validate (a hand-edited entry with a line break). Only an
+// unexpected I/O error is returned as an error.
 func (s *Store) Get(k Key) (*Entry, error) {
 	nk, err := s.nameKey(false)
 	if err != nil || nk == nil {
@@ -211,7 +213,7 @@ func (s *Store) Get(k Key) (*Entry, error) {
 		return nil, core.Wrap(core.KindCache, err, "reading the credential cache")
 	}
 	var e Entry
-	if json.Unmarshal(data, &e) != nil || e.Version != Version || e.Profile != k.Profile {
+	if json.Unmarshal(data, &e) != nil || e.Version != Version || e.Profile != k.Profile || e.Credential.Validate() != nil {
 		return nil, nil
 	}
 	return &e, nil

@@ -293,3 +293,28 @@ func TestDamagedNameKey(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// Issue 10, point 1: an entry whose credential would inject a header (a
+// hand-edited CR/LF) is damaged: a miss, never served.
+func TestGetRefusesAnInvalidCredential(t *testing.T) {
+	s := New(t.TempDir())
+	k := KeyFor("p", []byte("id"))
+	for _, c := range []core.Credential{
+		{Token: "abc\r\nX-Evil: 1"},
+		{Headers: []core.Header{{Name: "Authorization", Value: "Bearer abc\nX-Evil: 1"}}},
+		{Cookies: []core.Cookie{{Name: "a;b", Value: "v"}}},
+	} {
+		if err := s.Put(k, &Entry{Credential: c}); err != nil {
+			t.Fatal(err)
+		}
+		if e, err := s.Get(k); e != nil || err != nil {
+			t.Errorf("%+v served: %+v, %v", c, e, err)
+		}
+	}
+	if err := s.Put(k, &Entry{Credential: core.Credential{Token: "abc"}}); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := s.Get(k); e == nil || err != nil || e.Credential.Token != "abc" {
+		t.Errorf("a valid entry: %+v, %v", e, err)
+	}
+}

@@ -2,6 +2,9 @@ package pluginrpc
 
 import (
 	"context"
+	"time"
+
+	"google.golang.org/grpc"
 
 	"github.com/authx/authx/core"
 	pluginv1 "github.com/authx/authx/core/proto/authx/plugin/v1"
@@ -20,11 +23,44 @@ type Client struct {
 // conformance kit).
 func NewClient(rpc pluginv1.AuthSchemeClient) *Client { return &Client{rpc: rpc} }
 
+// MaxAnswerSize bounds every answer the host reads from a plugin: a larger
+// one is refused by gRPC from its length prefix, before it is read into
+// memory. go-plugin's own default is 2 GiB.
+const MaxAnswerSize = 4 << 20
+
+// bounded is the call option every call carries.
+var bounded = grpc.MaxCallRecvMsgSize(MaxAnswerSize)
+
+// callError turns a failed call into a *core.Error naming the call. When
+// the caller's deadline (call_timeout) has passed, that is the failure,
+// whatever gRPC reports: "context deadline exceeded" if the host's timer
+// fired first, "stream terminated by RST_STREAM with error code: CANCEL" if
+// the plugin's did.
+func callError(ctx context.Context, start time.Time, call string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return core.Errorf(core.KindTimeout, "plugin call %s timed out after %s (call_timeout; raise it if the server is just slow)", call, d.Sub(start).Round(time.Millisecond))
+	}
+	return fromStatus(err, call)
+}
+
+// checked returns cred, or a KindPlugin error when it is not a credential
+// the host may hand on (see core.Credential.Validate).
+func checked(call string, cred *core.Credential) (*core.Credential, error) {
+	if err := cred.Validate(); err != nil {
+		return nil, core.Prefix("plugin "+call+" answered an unusable credential", err, core.KindPlugin)
+	}
+	return cred, nil
+}
+
 // Describe fetches the plugin's description.
 func (c *Client) Describe(ctx context.Context) (core.Description, error) {
-	r, err := c.rpc.Describe(ctx, &pluginv1.DescribeRequest{})
+	start := time.Now()
+	r, err := c.rpc.Describe(ctx, &pluginv1.DescribeRequest{}, bounded)
 	if err != nil {
-		return core.Description{}, fromStatus(err, "describe")
+		return core.Description{}, callError(ctx, start, "describe", err)
 	}
 	return fromDescription(r), nil
 }
@@ -35,9 +71,10 @@ func (c *Client) Configure(ctx context.Context, cfg core.Config) ([]core.Diagnos
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.rpc.Configure(ctx, &pluginv1.ConfigureRequest{Config: s})
+	start := time.Now()
+	r, err := c.rpc.Configure(ctx, &pluginv1.ConfigureRequest{Config: s}, bounded)
 	if err != nil {
-		return nil, fromStatus(err, "configure")
+		return nil, callError(ctx, start, "configure", err)
 	}
 	return fromDiagnostics(r.GetDiagnostics()), nil
 }
@@ -48,10 +85,11 @@ func (c *Client) Login(ctx context.Context, req core.LoginRequest) (*core.Creden
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	r, err := c.rpc.Login(ctx, &pluginv1.LoginRequest{Config: s, Url: req.URL, Interactive: req.Interactive,
-		Answers: req.Answers, Continuation: req.Continuation})
+		Answers: req.Answers, Continuation: req.Continuation}, bounded)
 	if err != nil {
-		return nil, fromStatus(err, "login")
+		return nil, callError(ctx, start, "login", err)
 	}
 	if ir := r.GetInputRequired(); ir != nil {
 		out := &core.InputRequired{Continuation: ir.GetContinuation()}
@@ -63,7 +101,7 @@ func (c *Client) Login(ctx context.Context, req core.LoginRequest) (*core.Creden
 	if r.GetCredential() == nil {
 		return nil, core.Errorf(core.KindPlugin, "plugin login returned neither a credential nor a prompt")
 	}
-	return FromCredential(r.GetCredential()), nil
+	return checked("login", FromCredential(r.GetCredential()))
 }
 
 // Refresh renews a credential.
@@ -72,14 +110,15 @@ func (c *Client) Refresh(ctx context.Context, req core.RefreshRequest) (*core.Cr
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.rpc.Refresh(ctx, &pluginv1.RefreshRequest{Config: s, Url: req.URL, Credential: ToCredential(req.Credential)})
+	start := time.Now()
+	r, err := c.rpc.Refresh(ctx, &pluginv1.RefreshRequest{Config: s, Url: req.URL, Credential: ToCredential(req.Credential)}, bounded)
 	if err != nil {
-		return nil, fromStatus(err, "refresh")
+		return nil, callError(ctx, start, "refresh", err)
 	}
 	if r.GetCredential() == nil {
 		return nil, core.Errorf(core.KindPlugin, "plugin refresh returned no credential")
 	}
-	return FromCredential(r.GetCredential()), nil
+	return checked("refresh", FromCredential(r.GetCredential()))
 }
 
 // Apply computes per-request headers.
@@ -88,12 +127,17 @@ func (c *Client) Apply(ctx context.Context, req core.ApplyRequest) ([]core.Heade
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	r, err := c.rpc.Apply(ctx, &pluginv1.ApplyRequest{Config: s, Url: req.URL, Credential: ToCredential(req.Credential),
-		Request: toHTTPRequest(req.Request)})
+		Request: toHTTPRequest(req.Request)}, bounded)
 	if err != nil {
-		return nil, fromStatus(err, "apply")
+		return nil, callError(ctx, start, "apply", err)
 	}
-	return fromHeaders(r.GetHeaders()), nil
+	hs := fromHeaders(r.GetHeaders())
+	if _, err := checked("apply", &core.Credential{Headers: hs}); err != nil {
+		return nil, err
+	}
+	return hs, nil
 }
 
 // HandleChallenge asks the plugin what to do after a 401/403.
@@ -102,10 +146,11 @@ func (c *Client) HandleChallenge(ctx context.Context, req core.ChallengeRequest)
 	if err != nil {
 		return core.ChallengeResponse{}, err
 	}
+	start := time.Now()
 	r, err := c.rpc.HandleChallenge(ctx, &pluginv1.HandleChallengeRequest{Config: s, Url: req.URL, Credential: ToCredential(req.Credential),
-		Request: toHTTPRequest(req.Request), Response: toHTTPResponse(req.Response)})
+		Request: toHTTPRequest(req.Request), Response: toHTTPResponse(req.Response)}, bounded)
 	if err != nil {
-		return core.ChallengeResponse{}, fromStatus(err, "challenge")
+		return core.ChallengeResponse{}, callError(ctx, start, "challenge", err)
 	}
 	out := core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: r.GetDiagnosis(),
 		Credential: FromCredential(r.GetCredential()), ReplaySafe: r.GetReplaySafe()}
@@ -117,6 +162,9 @@ func (c *Client) HandleChallenge(ctx context.Context, req core.ChallengeRequest)
 	if out.Decision == core.DecisionRetry && out.Credential == nil {
 		return core.ChallengeResponse{}, core.Errorf(core.KindPlugin, "plugin asked to retry without a credential")
 	}
+	if _, err := checked("challenge", out.Credential); err != nil {
+		return core.ChallengeResponse{}, err
+	}
 	return out, nil
 }
 
@@ -126,8 +174,9 @@ func (c *Client) Logout(ctx context.Context, req core.LogoutRequest) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.rpc.Logout(ctx, &pluginv1.LogoutRequest{Config: s, Url: req.URL, Credential: ToCredential(req.Credential)})
-	return fromStatus(err, "logout")
+	start := time.Now()
+	_, err = c.rpc.Logout(ctx, &pluginv1.LogoutRequest{Config: s, Url: req.URL, Credential: ToCredential(req.Credential)}, bounded)
+	return callError(ctx, start, "logout", err)
 }
 
 // RunAction runs a plugin-defined action.
@@ -136,10 +185,11 @@ func (c *Client) RunAction(ctx context.Context, req core.ActionRequest) (core.Ac
 	if err != nil {
 		return core.ActionResult{}, err
 	}
+	start := time.Now()
 	r, err := c.rpc.RunAction(ctx, &pluginv1.RunActionRequest{Action: req.Action, Args: req.Args, Flags: req.Flags,
-		Config: s, Url: req.URL, Credential: ToCredential(req.Credential), Stdin: req.Stdin})
+		Config: s, Url: req.URL, Credential: ToCredential(req.Credential), Stdin: req.Stdin}, bounded)
 	if err != nil {
-		return core.ActionResult{}, fromStatus(err, "action "+req.Action)
+		return core.ActionResult{}, callError(ctx, start, "action "+req.Action, err)
 	}
 	return core.ActionResult{Stdout: r.GetStdout(), Stderr: r.GetStderr(), ExitCode: int(r.GetExitCode())}, nil
 }

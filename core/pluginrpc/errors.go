@@ -94,7 +94,11 @@ func fromStatus(err error, call string) error {
 	switch st.Code() {
 	case codes.DeadlineExceeded:
 		if msg == context.DeadlineExceeded.Error() { // the host's own deadline, not the plugin's report
-			return core.Errorf(core.KindTimeout, "the plugin did not finish %s within call_timeout (raise it if the server is just slow)", call)
+			return core.Errorf(core.KindTimeout, "plugin call %s timed out (call_timeout; raise it if the server is just slow)", call)
+		}
+	case codes.ResourceExhausted:
+		if strings.Contains(msg, "larger than max") { // gRPC's own refusal of an answer over MaxAnswerSize
+			return core.Errorf(core.KindPlugin, "plugin %s answered more than %d MiB, the most authx reads from a plugin", call, MaxAnswerSize>>20)
 		}
 	case codes.Canceled:
 		return core.Errorf(core.KindInterrupted, "%s: canceled", call)

@@ -44,7 +44,7 @@ func TestErrorsCrossTheWire(t *testing.T) {
 	}
 	// The host's own call deadline says which call and which setting.
 	host := fromStatus(status.Error(codes.DeadlineExceeded, context.DeadlineExceeded.Error()), "login")
-	if core.KindOf(host) != core.KindTimeout || host.Error() != "the plugin did not finish login within call_timeout (raise it if the server is just slow)" {
+	if core.KindOf(host) != core.KindTimeout || host.Error() != "plugin call login timed out (call_timeout; raise it if the server is just slow)" {
 		t.Errorf("the host's deadline: %v (%v)", host, core.KindOf(host))
 	}
 	for _, tt := range tests {

@@ -210,18 +210,58 @@ func (s *Scheme) fetchCrumb(ctx context.Context, st *settings) (*crumb, error) {
 	if err := st.refusal(resp, body); err != nil {
 		return nil, err
 	}
+	c, err := parseCrumb(body)
+	if err != nil {
+		return nil, core.Prefix(redact.RawURL(st.url)+"/crumbIssuer/api/json", err, core.KindBadAnswer)
+	}
+	c.Cookies = sessionCookies(resp)
+	return c, nil
+}
+
+// maxCrumbSize bounds a crumb: Jenkins' are 64 hex digits.
+const maxCrumbSize = 1024
+
+// parseCrumb reads a crumb issuer's JSON answer. The crumb goes into a
+// request header (and a curl config, a wgetrc), so crumbRequestField must be
+// an HTTP header name (an RFC 9110 token) and the crumb at most 1 KiB with
+// no whitespace or control character; an answer that breaks this is a bad
+// answer (KindBadAnswer) whose message quotes neither.
+func parseCrumb(body []byte) (*crumb, error) {
 	var answer struct {
 		Crumb string `json:"crumb"`
 		Field string `json:"crumbRequestField"`
 	}
 	if json.Unmarshal(body, &answer) != nil || answer.Crumb == "" || answer.Field == "" {
-		return nil, core.Errorf(core.KindBadAnswer, "%s/crumbIssuer/api/json: the answer holds no crumb and crumbRequestField; is url the Jenkins root?", redact.RawURL(st.url))
+		return nil, core.Errorf(core.KindBadAnswer, "the answer holds no crumb and crumbRequestField; is url the Jenkins root?")
 	}
-	c := &crumb{Field: answer.Field, Value: answer.Crumb}
-	for _, k := range resp.Cookies() { // the session cookie's name is random per Jenkins start: keep them all
-		c.Cookies = append(c.Cookies, core.Cookie{Name: k.Name, Value: k.Value, Path: k.Path, HTTPOnly: k.HttpOnly, Secure: k.Secure})
+	if !core.ValidHeaderName(answer.Field) {
+		return nil, core.Errorf(core.KindBadAnswer, "crumbRequestField is not an HTTP header name (it holds a separator, space or control character, or is too long); refusing to send it")
 	}
-	return c, nil
+	if len(answer.Crumb) > maxCrumbSize || strings.ContainsFunc(answer.Crumb, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return nil, core.Errorf(core.KindBadAnswer, "the crumb holds whitespace or a control character, or is longer than %d bytes; refusing to send it", maxCrumbSize)
+	}
+	return &crumb{Field: answer.Field, Value: answer.Crumb}, nil
+}
+
+// maxCookies bounds the cookies kept from one answer.
+const maxCookies = 16
+
+// sessionCookies returns the cookies resp sets, to be sent back with the
+// crumb. The session cookie's name is random per Jenkins start, so all are
+// kept, but only those a Cookie header can carry unchanged (RFC 6265: a
+// token name, cookie-octets for the value), at most maxCookies.
+func sessionCookies(resp *http.Response) []core.Cookie {
+	var out []core.Cookie
+	for _, k := range resp.Cookies() {
+		if len(out) == maxCookies {
+			break
+		}
+		c := core.Cookie{Name: k.Name, Value: k.Value, Path: k.Path, HTTPOnly: k.HttpOnly, Secure: k.Secure}
+		if (&core.Credential{Cookies: []core.Cookie{c}}).Validate() == nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // whoAmI asks Jenkins who the profile's credentials are; cred adds a crumb

@@ -122,6 +122,9 @@ func (s *Server) crumbIssuer(x *exchange, rest []string) {
 			return
 		}
 		crumb := Crumb(x.who.name, x.session(), s.salt)
+		if s.crumbValue != "" {
+			crumb = s.crumbValue
+		}
 		x.apiJSON(object{
 			{"_class", "hudson.security.csrf.DefaultCrumbIssuer"},
 			{"crumb", crumb},

@@ -180,6 +180,11 @@ type Options struct {
 	// Salt is the crumb salt, 16 hex characters; "" means a random one. Start
 	// panics on any other length or on non-hex characters.
 	Salt string
+	// CrumbValue, when set, is the crumb the issuer answers instead of the
+	// one it computes: a broken or hostile server (CrumbFilter still wants
+	// the computed one). CrumbField may be anything too, e.g. a name holding
+	// a newline.
+	CrumbValue string
 }
 
 // Server is a running emulator on 127.0.0.1. It is safe for concurrent use.
@@ -195,6 +200,7 @@ type Server struct {
 	version    string
 	anonRead   bool
 	salt       string
+	crumbValue string
 	crumbCount atomic.Int64
 
 	mu          sync.Mutex
@@ -207,6 +213,7 @@ type Server struct {
 	queueSeq    int
 	builds      map[string]int
 	requests    map[string]int64 // method + " " + path
+	headers     map[string]int64 // canonical header name → requests carrying it
 }
 
 // Start starts an emulator on 127.0.0.1 (never another interface) with the
@@ -228,6 +235,7 @@ func Start(o Options) *Server {
 		builds:   map[string]int{},
 		requests: map[string]int64{},
 	}
+	s.headers, s.crumbValue = map[string]int64{}, o.CrumbValue
 	if o.Users == nil {
 		s.users["admin"] = User{Password: "admin-pw", Permissions: []string{permAdminister}}
 	}
@@ -303,6 +311,15 @@ func (s *Server) Requests(method, path string) int64 {
 	return s.requests[method+" "+path]
 }
 
+// HeaderRequests reports how many requests carried a header of this name
+// (any case), whatever their outcome: a test's check that no injected header
+// reached the server.
+func (s *Server) HeaderRequests(name string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.headers[http.CanonicalHeaderKey(name)]
+}
+
 // Builds reports how many builds of the job (full name, "folder/name") have
 // been queued by accepted triggers.
 func (s *Server) Builds(job string) int {
@@ -369,6 +386,9 @@ type exchange struct {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests[r.Method+" "+r.URL.Path]++
+	for name := range r.Header {
+		s.headers[name]++
+	}
 	hash := s.sessionHash
 	s.mu.Unlock()
 
