@@ -224,9 +224,10 @@ const (
 )
 
 // get serves, refreshes or obtains the credential according to m. For
-// modeRenew, rejected is the credential the server refused: when the cache
-// already holds another fresh one (a concurrent authx renewed it), that one
-// is served.
+// modeRenew and modeLogin, rejected is the credential the server refused
+// (nil for an explicit login): when the cache, read again under the lock,
+// holds another fresh one (a concurrent authx renewed it), that one is
+// served, so that one refusal seen by N processes makes one login.
 func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*Result, error) {
 	if s.Store == nil {
 		return s.obtain(ctx, nil, m == modeLogin)
@@ -249,7 +250,7 @@ func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*
 	if err != nil {
 		return nil, err
 	}
-	if s.Fresh(old) && (m == modeUse || m == modeRenew && rejected != nil && !sameCredential(&old.Credential, rejected)) {
+	if s.Fresh(old) && (m == modeUse || rejected != nil && !sameCredential(&old.Credential, rejected)) {
 		s.log().Debug("credential obtained by a concurrent authx", "profile", s.Profile.Name)
 		return &Result{Credential: &old.Credential, Source: FromCache}, nil
 	}

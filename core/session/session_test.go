@@ -158,3 +158,44 @@ func TestConcurrentGetsShareOneLogin(t *testing.T) {
 		t.Errorf("%d logins for 16 concurrent Gets, want 1", n)
 	}
 }
+
+// A login forced by a refusal re-reads the cache under the lock: when a
+// concurrent authx already replaced the refused credential, that one is
+// served and nothing logs in. An explicit Login always logs in.
+func TestLoginAfterRefusalReusesConcurrentRenewal(t *testing.T) {
+	srv := newServer(t)
+	s := newSession(t, srv, testkitDir(t), nil)
+	defer s.Close()
+	ctx := context.Background()
+	cached := core.Credential{Token: "renewed-by-another", Headers: []core.Header{{Name: "Authorization", Value: "Bearer renewed-by-another"}}, ExpiresAt: time.Now().Add(time.Hour)}
+	tests := []struct {
+		name     string
+		mode     mode
+		rejected *core.Credential
+		token    string
+		source   Source
+	}{
+		{"refused an older credential: reuse", modeLogin, &core.Credential{Token: "stale"}, "renewed-by-another", FromCache},
+		{"refresh decision, older credential: reuse", modeRenew, &core.Credential{Token: "stale"}, "renewed-by-another", FromCache},
+		{"refused the cached one: log in", modeLogin, &cached, "login", LoggedIn},
+		{"explicit login: log in", modeLogin, nil, "login", LoggedIn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.Store.Put(s.Key(), &cache.Entry{Scheme: "testkit", Created: time.Now(), Credential: cached}); err != nil {
+				t.Fatal(err)
+			}
+			before := srv.logins.Load()
+			res, err := s.get(ctx, tt.mode, tt.rejected)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Credential.Token != tt.token || res.Source != tt.source {
+				t.Errorf("got %q from %v, want %q from %v", res.Credential.Token, res.Source, tt.token, tt.source)
+			}
+			if logins := srv.logins.Load() - before; (tt.source == LoggedIn) != (logins == 1) || logins > 1 {
+				t.Errorf("%d logins", logins)
+			}
+		})
+	}
+}
