@@ -288,3 +288,26 @@ func TestRootRefusesAnotherUsersCache(t *testing.T) {
 		t.Errorf("%d logins", srv.logins.Load())
 	}
 }
+
+// Point 12: a refusal at a URL the credential does not cover makes no
+// login, and the message names the credential's scope rather than a
+// renewal that did not help. (Once the wordpress preset covers plain
+// permalinks, the request simply succeeds: either way, one login.)
+func TestRefusalOutsideCredentialScopeMakesNoLogin(t *testing.T) {
+	srv := startJWT(t, jwttest.Options{})
+	e := newEnv(t).set("API_PW=wonderland")
+	e.config(fmt.Sprintf("profiles:\n  blog:\n    scheme: jwt\n    url: %s\n    config:\n      preset: wordpress\n      username: alice\n      password: env:API_PW\n", srv.URL))
+	if r := e.run("request", "blog", "GET", "/wp-json/wp/v2/users/me", "--fail"); r.code != 0 {
+		t.Fatalf("first request: %+v", r)
+	}
+	for range 2 {
+		r := e.run("request", "blog", "GET", "/?rest_route=/wp/v2/users/me")
+		if r.code != 0 && (r.code != 2 || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stderr, "again") ||
+			!strings.Contains(r.stderr, "the credential's scope ("+srv.URL+"/wp-json/) does not cover "+srv.URL+"/")) {
+			t.Errorf("plain-permalink URL: %+v; want success, or exit 2 naming the credential's scope", r)
+		}
+	}
+	if n := srv.Logins(); n != 1 {
+		t.Errorf("%d logins, want 1", n)
+	}
+}
