@@ -264,7 +264,7 @@ func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*
 	if cache.IsReadOnly(err) {
 		s.warnReadOnly(err)
 		old, _ := s.Store.Get(key) // a stale entry may still be refreshed
-		return s.renew(ctx, m, old)
+		return s.obtainOrKeep(ctx, m, old)
 	}
 	if err != nil {
 		return nil, err
@@ -278,7 +278,7 @@ func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*
 		s.log().Debug("credential obtained by a concurrent authx", "profile", s.Profile.Name)
 		return &Result{Credential: &old.Credential, Source: FromCache}, nil
 	}
-	res, err := s.renew(ctx, m, old)
+	res, err := s.obtainOrKeep(ctx, m, old)
 	if err != nil || res.Source == FromCache {
 		return res, err
 	}
@@ -288,12 +288,12 @@ func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*
 	return res, nil
 }
 
-// renew refreshes old or logs in for get. When that fails for a reason
+// obtainOrKeep refreshes old or logs in for get. When that fails for a reason
 // other than a refusal (the token server down, a 5xx, a timeout) and old,
 // which the server has not refused, has not expired yet (it is only inside
 // the refresh skew), old is served with a warning: a script keeps working
 // until the credential really expires.
-func (s *Session) renew(ctx context.Context, m mode, old *cache.Entry) (*Result, error) {
+func (s *Session) obtainOrKeep(ctx context.Context, m mode, old *cache.Entry) (*Result, error) {
 	res, err := s.obtain(ctx, old, m == modeLogin)
 	if err == nil || m != modeUse || old == nil || !transient(err) || !old.Credential.FreshAt(s.now(), 0) {
 		return res, err
