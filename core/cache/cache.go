@@ -166,7 +166,7 @@ func (s *Store) nameKey(create bool) ([]byte, error) {
 		return nk, nil
 	case err == nil:
 		return nil, core.Errorf(core.KindCache, "the credential cache's %s is damaged (%d bytes, want 32): delete it and log in again", path, len(nk))
-	case errors.Is(err, errDamaged):
+	case isDamaged(err):
 		return nil, core.Errorf(core.KindCache, "the credential cache's %s is damaged (%v): delete it and log in again", path, err)
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, core.Wrap(core.KindCache, err, "reading the credential cache's key")
@@ -227,7 +227,7 @@ func (s *Store) Get(k Key) (*Entry, error) {
 		return nil, err
 	}
 	data, err := readFile(s.path(k, nk), maxEntrySize)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errDamaged) {
+	if errors.Is(err, fs.ErrNotExist) || isDamaged(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -246,13 +246,35 @@ func decodeEntry(data []byte, profile string) *Entry {
 	return &e
 }
 
-// errDamaged marks a file of the store that must not be read.
-var errDamaged = errors.New("damaged")
+// damaged says why a file of the store must not be read.
+type damaged string
+
+func (d damaged) Error() string { return string(d) }
+
+func isDamaged(err error) bool {
+	var d damaged
+	return errors.As(err, &d)
+}
+
+// kindOfFile names a file type for messages.
+func kindOfFile(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m.IsDir():
+		return "a directory"
+	case m&(fs.ModeDevice|fs.ModeCharDevice) != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
+}
 
 // readFile reads a file of the store, at most limit bytes. It never waits:
 // the file is opened without blocking (a FIFO would block a plain open) and
 // checked with fstat before any read. A file that is not a regular file,
-// belongs to another user or is larger than limit is errDamaged.
+// belongs to another user or is larger than limit is damaged.
 func readFile(path string, limit int64) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
 	if err != nil {
@@ -265,15 +287,15 @@ func readFile(path string, limit int64) ([]byte, error) {
 	}
 	switch uid, known := owner(fi); {
 	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("%w: not a regular file (%s)", errDamaged, fi.Mode().Type())
+		return nil, damaged(kindOfFile(fi.Mode()))
 	case known && uid != euid():
-		return nil, fmt.Errorf("%w: it belongs to uid %d", errDamaged, uid)
+		return nil, damaged(fmt.Sprintf("it belongs to uid %d", uid))
 	case fi.Size() > limit:
-		return nil, fmt.Errorf("%w: larger than %d bytes", errDamaged, limit)
+		return nil, damaged(fmt.Sprintf("larger than %d bytes", limit))
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err == nil && int64(len(data)) > limit {
-		return nil, fmt.Errorf("%w: larger than %d bytes", errDamaged, limit)
+		return nil, damaged(fmt.Sprintf("larger than %d bytes", limit))
 	}
 	return data, err
 }

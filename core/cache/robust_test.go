@@ -82,7 +82,7 @@ func TestFIFONameKey(t *testing.T) {
 	}
 	withTimeout(t, 3*time.Second, func() {
 		_, err := New(dir).Get(KeyFor("work", []byte("id")))
-		if core.KindOf(err) != core.KindCache || !strings.Contains(err.Error(), "is damaged") {
+		if core.KindOf(err) != core.KindCache || !strings.Contains(err.Error(), "is damaged (a named pipe): delete it") {
 			t.Errorf("Get = %v, want a damaged-cache error", err)
 		}
 	})
