@@ -229,6 +229,7 @@ func (a *app) sessionFor(t *target, p *config.Profile) (*session.Session, error)
 	s.Interactive = a.interactive()
 	s.Prompt = a.prompt
 	s.Log = a.log()
+	s.Warn = func(msg string) { a.notice("warning: %s", msg) }
 	s.Secrets = &secret.Resolver{Interactive: s.Interactive, Prompt: secret.TTYPrompt}
 	a.mu.Lock()
 	a.sessions = append(a.sessions, s)

@@ -105,7 +105,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	if len(cred.Scope) > 0 && !InScope(req.URL, cred.Scope) {
+	if !credentialCovers(cred, req.URL) {
 		return t.base().RoundTrip(req)
 	}
 	// The contract: never modify the caller's request. The clone's context

@@ -117,16 +117,24 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
 		return resp, nil
 	}
-	ch, ok := c.Source.(Challenger)
-	if !ok || !InScopeOf(c.HTTP, resp.Request) {
-		return resp, nil
-	}
 	// The challenge is about the credential the server refused: the one
 	// Transport sent, not whatever the source would hand out now (a source
 	// without a cache logs in anew on every call).
 	var cred *core.Credential
 	if t != nil {
 		cred = t.credentialOf(resp.Request)
+		// A request meant to carry the credential was refused where scope
+		// kept it out (the credential's own scope, or a redirect beyond the
+		// match prefixes): a renewed one would stay out too.
+		if cred != nil && InScope(req.URL, t.Scope) {
+			if err := CheckScope(resp.Request.URL, t.Scope, cred); err != nil {
+				return resp, &ChallengeError{Response: resp, Err: notSent(resp, err)}
+			}
+		}
+	}
+	ch, ok := c.Source.(Challenger)
+	if !ok || !InScopeOf(c.HTTP, resp.Request) {
+		return resp, nil
 	}
 	if cred == nil {
 		var err error

@@ -8,7 +8,12 @@
 // even when the name is shown (authx status) or pasted in a bug report.
 // The directory is 0700 and every file 0600; writes are atomic (temp file,
 // fsync, rename). Lock serialises logins and refreshes of one entry across
-// processes with flock(2).
+// processes with flock(2), waiting at most LockTimeout.
+//
+// Every read is bounded: a file of the store that is not a regular file (a
+// FIFO, a device), is larger than maxEntrySize or belongs to another user
+// is damaged, never waited on. A directory that belongs to another user is
+// refused, for root too.
 package cache
 
 import (
@@ -101,8 +106,19 @@ func fileSafe(s string) string {
 	return b.String()
 }
 
-// Store is a cache directory. It is safe for concurrent use.
+// DefaultLockTimeout is how long Lock waits for another authx when
+// Store.LockTimeout is zero: long enough for a login that prompts.
+const DefaultLockTimeout = 2 * time.Minute
+
+// maxEntrySize bounds an entry file: larger is damaged.
+const maxEntrySize = 4 << 20
+
+// Store is a cache directory. It is safe for concurrent use once its
+// fields are set.
 type Store struct {
+	// LockTimeout bounds Lock's wait; zero means DefaultLockTimeout.
+	LockTimeout time.Duration
+
 	dir string
 	nk  atomic.Pointer[[]byte] // the name key, once read
 }
@@ -133,13 +149,16 @@ func (s *Store) nameKey(create bool) ([]byte, error) {
 	if nk := s.nk.Load(); nk != nil {
 		return *nk, nil
 	}
+	if err := s.checkDir(); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(s.dir, nameKeyFile)
-	nk, err := os.ReadFile(path)
+	nk, err := readFile(path, 32)
 	// Where there are no hard links the key is written in place: give a
 	// concurrent writer a moment before calling a short key damaged.
 	for i := 0; i < 10 && err == nil && len(nk) < 32; i++ {
 		time.Sleep(10 * time.Millisecond)
-		nk, err = os.ReadFile(path)
+		nk, err = readFile(path, 32)
 	}
 	switch {
 	case err == nil && len(nk) == 32:
@@ -147,6 +166,8 @@ func (s *Store) nameKey(create bool) ([]byte, error) {
 		return nk, nil
 	case err == nil:
 		return nil, core.Errorf(core.KindCache, "the credential cache's %s is damaged (%d bytes, want 32): delete it and log in again", path, len(nk))
+	case isDamaged(err):
+		return nil, core.Errorf(core.KindCache, "the credential cache's %s is damaged (%v): delete it and log in again", path, err)
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, core.Wrap(core.KindCache, err, "reading the credential cache's key")
 	case !create:
@@ -196,27 +217,113 @@ func writeExclusive(path string, data []byte) error {
 	return err
 }
 
-// Get returns k's entry. A missing, unreadable, corrupt or other-version entry
-// is a miss: (nil, nil), and so is one whose credential fails
-// core.Credential.Validate (a hand-edited entry with a line break). Only an
-// unexpected I/O error is returned as an error.
+// Get returns k's entry. A missing, damaged (see readFile), corrupt or
+// other-version entry is a miss: (nil, nil), which the next Put replaces, and
+// so is one whose credential fails core.Credential.Validate (a hand-edited
+// entry with a line break). Only an unexpected I/O error, or a directory that
+// belongs to another user, is returned as an error.
 func (s *Store) Get(k Key) (*Entry, error) {
 	nk, err := s.nameKey(false)
 	if err != nil || nk == nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(s.path(k, nk))
-	if errors.Is(err, fs.ErrNotExist) {
+	data, err := readFile(s.path(k, nk), maxEntrySize)
+	if errors.Is(err, fs.ErrNotExist) || isDamaged(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, core.Wrap(core.KindCache, err, "reading the credential cache")
 	}
+	return decodeEntry(data, k.Profile), nil
+}
+
+// decodeEntry decodes an entry file of profile; nil when it is not a
+// well-formed entry of this version for that profile holding a valid
+// credential.
+func decodeEntry(data []byte, profile string) *Entry {
 	var e Entry
-	if json.Unmarshal(data, &e) != nil || e.Version != Version || e.Profile != k.Profile || e.Credential.Validate() != nil {
-		return nil, nil
+	if json.Unmarshal(data, &e) != nil || e.Version != Version || e.Profile != profile || e.Credential.Validate() != nil {
+		return nil
 	}
-	return &e, nil
+	return &e
+}
+
+// damaged says why a file of the store must not be read.
+type damaged string
+
+func (d damaged) Error() string { return string(d) }
+
+func isDamaged(err error) bool {
+	var d damaged
+	return errors.As(err, &d)
+}
+
+// kindOfFile names a file type for messages.
+func kindOfFile(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m.IsDir():
+		return "a directory"
+	case m&(fs.ModeDevice|fs.ModeCharDevice) != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
+}
+
+// readFile reads a file of the store, at most limit bytes. It never waits:
+// the file is opened without blocking (a FIFO would block a plain open) and
+// checked with fstat before any read. A file that is not a regular file,
+// belongs to another user or is larger than limit is damaged.
+func readFile(path string, limit int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch uid, known := owner(fi); {
+	case !fi.Mode().IsRegular():
+		return nil, damaged(kindOfFile(fi.Mode()))
+	case known && uid != euid():
+		return nil, damaged(fmt.Sprintf("it belongs to uid %d", uid))
+	case fi.Size() > limit:
+		return nil, damaged(fmt.Sprintf("larger than %d bytes", limit))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		return nil, damaged(fmt.Sprintf("larger than %d bytes", limit))
+	}
+	return data, err
+}
+
+// euid is a seam for tests that emulate another user.
+var euid = os.Geteuid
+
+// checkDir refuses a cache directory that belongs to another user: that
+// user's credentials are not ours to read, and root must not leave files
+// the owner cannot replace. A missing directory is fine.
+func (s *Store) checkDir() error {
+	fi, err := os.Stat(s.dir)
+	if err != nil {
+		return nil // missing: created (by us) on the first write; other errors surface there
+	}
+	if uid, known := owner(fi); known && uid != euid() {
+		return core.Errorf(core.KindCache, "the credential cache %s belongs to uid %d, and authx runs as uid %d: refusing to use it (set cache_dir or AUTHX_CACHE_DIR to a directory of your own)", s.dir, uid, euid())
+	}
+	return nil
+}
+
+// IsReadOnly reports whether err is a write the cache directory refused
+// (permission denied, a read-only file system): authx then works without
+// caching.
+func IsReadOnly(err error) bool {
+	return errors.Is(err, fs.ErrPermission) || errors.Is(err, errReadOnlyFS)
 }
 
 // Put stores e under k atomically and removes the profile's entries for
@@ -242,12 +349,25 @@ func (s *Store) Put(k Key, e *Entry) error {
 	return nil
 }
 
+// mkdir creates the directory (0700), or checks an existing one: it must be
+// ours, and loses its group and other permissions. The owner's own bits
+// stay, so that a cache made read-only stays so.
 func (s *Store) mkdir() error {
-	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+	fi, err := os.Stat(s.dir)
+	mode := os.FileMode(0o700)
+	if err == nil {
+		if err := s.checkDir(); err != nil {
+			return err
+		}
+		mode = fi.Mode().Perm() & 0o700
+		if mode == fi.Mode().Perm() {
+			return nil
+		}
+	} else if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return core.Wrap(core.KindCache, err, "creating the credential cache")
 	}
-	// MkdirAll keeps an existing directory's mode; tighten ours.
-	if err := os.Chmod(s.dir, 0o700); err != nil {
+	// MkdirAll applies the umask; tighten ours.
+	if err := os.Chmod(s.dir, mode); err != nil {
 		return core.Wrap(core.KindCache, err, "securing the credential cache")
 	}
 	return nil
@@ -317,6 +437,9 @@ func (s *Store) removeStale(keep, profile string) {
 
 // Delete removes every entry of profile and reports how many it removed.
 func (s *Store) Delete(profile string) (int, error) {
+	if err := s.checkDir(); err != nil {
+		return 0, err
+	}
 	n := 0
 	for _, name := range s.entries(profile) {
 		if err := os.Remove(filepath.Join(s.dir, name+".json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -330,10 +453,13 @@ func (s *Store) Delete(profile string) (int, error) {
 
 // Profiles lists the profiles that have entries, sorted.
 func (s *Store) Profiles() []string {
+	if s.checkDir() != nil {
+		return nil
+	}
 	matches, _ := filepath.Glob(filepath.Join(s.dir, "*.json"))
 	seen := map[string]bool{}
 	for _, m := range matches {
-		data, err := os.ReadFile(m)
+		data, err := readFile(m, maxEntrySize)
 		if err != nil {
 			continue
 		}
@@ -352,10 +478,11 @@ func (s *Store) Profiles() []string {
 	return out
 }
 
-// Lock takes the exclusive lock of k's entry, waiting until it is free or
-// ctx ends. The lock is held by an open file, so it is released when the
-// process dies. Callers must re-read the entry after taking the lock: another
-// process may have just refreshed it.
+// Lock takes the exclusive lock of k's entry, waiting until it is free, ctx
+// ends or LockTimeout passes (a KindTimeout error naming the profile). The
+// lock is held by an open file, so it is released when the process dies.
+// Callers must re-read the entry after taking the lock: another process may
+// have just refreshed it.
 func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
 	if err := s.mkdir(); err != nil {
 		return nil, err
@@ -364,10 +491,21 @@ func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, k.name(nk)+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	path := filepath.Join(s.dir, k.name(nk)+".lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|openNonBlock, 0o600)
 	if err != nil {
 		return nil, core.Wrap(core.KindCache, err, "opening the cache lock")
 	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, core.Errorf(core.KindCache, "the credential cache's lock %s is not a regular file: delete it", path)
+	}
+	timeout := s.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
 	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
 		ok, err := tryLock(f)
 		if err != nil {
@@ -381,6 +519,9 @@ func (s *Store) Lock(ctx context.Context, k Key) (unlock func(), err error) {
 		case <-ctx.Done():
 			f.Close()
 			return nil, core.Wrap(core.KindTimeout, ctx.Err(), fmt.Sprintf("waiting for another authx to finish logging in to profile %q", k.Profile))
+		case <-deadline.C:
+			f.Close()
+			return nil, core.Errorf(core.KindTimeout, "gave up after %s (lock_timeout) waiting for another authx to finish logging in to profile %q", timeout, k.Profile)
 		case <-time.After(delay):
 		}
 	}

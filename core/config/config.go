@@ -28,6 +28,7 @@ import (
 	"github.com/knadh/koanf/v2"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/cache"
 )
 
 // Defaults of the settings.
@@ -35,6 +36,7 @@ const (
 	DefaultPluginStartTimeout = 10 * time.Second
 	DefaultCallTimeout        = 60 * time.Second
 	DefaultRefreshSkew        = core.DefaultRefreshSkew
+	DefaultLockTimeout        = cache.DefaultLockTimeout
 )
 
 // File is a loaded configuration.
@@ -55,7 +57,10 @@ type Settings struct {
 	PluginStartTimeout time.Duration
 	CallTimeout        time.Duration
 	RefreshSkew        time.Duration
-	CacheDir           string
+	// LockTimeout bounds the wait for another authx logging in to the
+	// same profile.
+	LockTimeout time.Duration
+	CacheDir    string
 }
 
 // Profile is one named way of authenticating.
@@ -229,7 +234,7 @@ var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 var hexSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
 var (
-	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "cache_dir"}
+	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir"}
 	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env"}
 	pluginKeys  = []string{"path", "sha256"}
 )
@@ -300,6 +305,7 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 	f.Settings.PluginStartTimeout = d.duration("plugin_start_timeout", raw["plugin_start_timeout"])
 	f.Settings.CallTimeout = d.duration("call_timeout", raw["call_timeout"])
 	f.Settings.RefreshSkew = d.duration("refresh_skew", raw["refresh_skew"])
+	f.Settings.LockTimeout = d.duration("lock_timeout", raw["lock_timeout"])
 	f.Settings.CacheDir = expandHome(d.str("cache_dir", raw["cache_dir"]))
 
 	for name, v := range d.mapAt("plugins", raw["plugins"]) {
@@ -448,6 +454,7 @@ var envSettings = []struct{ key, env string }{
 	{"plugin_start_timeout", "AUTHX_PLUGIN_START_TIMEOUT"},
 	{"call_timeout", "AUTHX_CALL_TIMEOUT"},
 	{"refresh_skew", "AUTHX_REFRESH_SKEW"},
+	{"lock_timeout", "AUTHX_LOCK_TIMEOUT"},
 	{"cache_dir", "AUTHX_CACHE_DIR"},
 }
 
@@ -472,6 +479,8 @@ func applyEnv(s *Settings, getenv func(string) string, flags map[string]string) 
 			s.CallTimeout = dur()
 		case "refresh_skew":
 			s.RefreshSkew = dur()
+		case "lock_timeout":
+			s.LockTimeout = dur()
 		case "cache_dir":
 			s.CacheDir = expandHome(val)
 		default:
@@ -506,6 +515,9 @@ func defaults(s *Settings, getenv func(string) string) {
 	}
 	if s.RefreshSkew == 0 {
 		s.RefreshSkew = DefaultRefreshSkew
+	}
+	if s.LockTimeout == 0 {
+		s.LockTimeout = DefaultLockTimeout
 	}
 	if s.CacheDir == "" {
 		dir := getenv("XDG_CACHE_HOME")

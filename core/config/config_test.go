@@ -273,3 +273,29 @@ func TestTOMLErrorHasItsPosition(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// lock_timeout: default, file, environment.
+func TestLockTimeoutSetting(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	tests := []struct {
+		file, env string
+		want      time.Duration
+	}{
+		{"", "", DefaultLockTimeout},
+		{"lock_timeout: 5s\n", "", 5 * time.Second},
+		{"lock_timeout: 5s\n", "300ms", 300 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		os.WriteFile(path, []byte(tt.file), 0o600)
+		f, err := Load(LoadOptions{Path: path, Getenv: func(k string) string {
+			if k == "AUTHX_LOCK_TIMEOUT" {
+				return tt.env
+			}
+			return ""
+		}})
+		if err != nil || f.Settings.LockTimeout != tt.want {
+			t.Errorf("file %q env %q: %v, %v; want %v", tt.file, tt.env, f.Settings.LockTimeout, err, tt.want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,6 +80,11 @@ type Session struct {
 	// CallTimeout bounds each plugin call; zero means no bound.
 	CallTimeout time.Duration
 	Log         hclog.Logger
+	// Warn tells the user something went wrong that the session worked
+	// around (a read-only cache, an unreachable token server while the
+	// cached credential is still valid): one line, no secret. Nil logs it
+	// at warn level.
+	Warn func(msg string)
 	// PluginSpec overrides the plugin the profile runs (e.g. from the
 	// config's top-level plugins: entry); zero means the profile's own.
 	PluginSpec host.Spec
@@ -87,6 +93,8 @@ type Session struct {
 	plugin   atomic.Pointer[host.Plugin]
 	desc     core.Description
 	resolved core.Config // resolved once per Session: prompts and cmd: run once
+
+	readOnlyWarned atomic.Bool
 }
 
 // New returns a Session for profile p of file f (nil f: an ad-hoc profile,
@@ -99,6 +107,7 @@ func New(f *config.File, p *config.Profile, h *host.Host) *Session {
 	}
 	s.ConfigFile = f.Path
 	s.Store = cache.New(f.Settings.CacheDir)
+	s.Store.LockTimeout = f.Settings.LockTimeout
 	s.Skew, s.CallTimeout = f.Settings.RefreshSkew, f.Settings.CallTimeout
 	if p.Plugin == (config.PluginEntry{}) {
 		s.PluginSpec = PluginSpec(f, p.Scheme)
@@ -146,6 +155,16 @@ func (s *Session) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+// warn reports a worked-around failure through Warn.
+func (s *Session) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if s.Warn != nil {
+		s.Warn(msg)
+		return
+	}
+	s.log().Warn(msg)
 }
 
 func (s *Session) log() hclog.Logger {
@@ -224,9 +243,10 @@ const (
 )
 
 // get serves, refreshes or obtains the credential according to m. For
-// modeRenew, rejected is the credential the server refused: when the cache
-// already holds another fresh one (a concurrent authx renewed it), that one
-// is served.
+// modeRenew and modeLogin, rejected is the credential the server refused
+// (nil for an explicit login): when the cache, read again under the lock,
+// holds another fresh one (a concurrent authx renewed it), that one is
+// served, so that one refusal seen by N processes makes one login.
 func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*Result, error) {
 	if s.Store == nil {
 		return s.obtain(ctx, nil, m == modeLogin)
@@ -241,6 +261,11 @@ func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*
 		}
 	}
 	unlock, err := s.Store.Lock(ctx, key)
+	if cache.IsReadOnly(err) {
+		s.warnReadOnly(err)
+		old, _ := s.Store.Get(key) // a stale entry may still be refreshed
+		return s.obtainOrKeep(ctx, m, old)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -249,13 +274,13 @@ func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*
 	if err != nil {
 		return nil, err
 	}
-	if s.Fresh(old) && (m == modeUse || m == modeRenew && rejected != nil && !sameCredential(&old.Credential, rejected)) {
+	if s.Fresh(old) && (m == modeUse || rejected != nil && !sameCredential(&old.Credential, rejected)) {
 		s.log().Debug("credential obtained by a concurrent authx", "profile", s.Profile.Name)
 		return &Result{Credential: &old.Credential, Source: FromCache}, nil
 	}
-	res, err := s.obtain(ctx, old, m == modeLogin)
-	if err != nil {
-		return nil, err
+	res, err := s.obtainOrKeep(ctx, m, old)
+	if err != nil || res.Source == FromCache {
+		return res, err
 	}
 	if err := s.put(key, res); err != nil {
 		return nil, err
@@ -263,12 +288,61 @@ func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*
 	return res, nil
 }
 
+// obtainOrKeep refreshes old or logs in for get. When that fails for a reason
+// other than a refusal (the token server down, a 5xx, a timeout) and old,
+// which the server has not refused, has not expired yet (it is only inside
+// the refresh skew), old is served with a warning: a script keeps working
+// until the credential really expires.
+func (s *Session) obtainOrKeep(ctx context.Context, m mode, old *cache.Entry) (*Result, error) {
+	res, err := s.obtain(ctx, old, m == modeLogin)
+	if err == nil || m != modeUse || old == nil || !transient(err) || !old.Credential.FreshAt(s.now(), 0) {
+		return res, err
+	}
+	left := "no known expiry"
+	if !old.Credential.ExpiresAt.IsZero() {
+		left = "expires in " + old.Credential.ExpiresAt.Sub(s.now()).Round(time.Second).String()
+	}
+	s.warn("profile %q: renewing the credential failed (%s); using the cached one, which %s", s.Profile.Name, oneLine(err.Error()), left)
+	return &Result{Credential: &old.Credential, Source: FromCache}, nil
+}
+
+// transient reports a failure that says nothing about the credential: the
+// server could not be reached, answered 5xx or garbage, or too late.
+func transient(err error) bool {
+	switch core.KindOf(err) {
+	case core.KindNetwork, core.KindTimeout, core.KindHTTPServer, core.KindBadAnswer:
+		return true
+	}
+	return false
+}
+
+// oneLine keeps the first line of msg.
+func oneLine(msg string) string {
+	first, _, _ := strings.Cut(msg, "\n")
+	return strings.TrimSpace(first)
+}
+
+// put caches res. A read-only cache is not an error: the credential is
+// used without being cached, with a warning.
 func (s *Session) put(key cache.Key, res *Result) error {
-	if err := s.Store.Put(key, &cache.Entry{Scheme: s.Profile.Scheme, Created: s.now().UTC(), Credential: *res.Credential}); err != nil {
+	err := s.Store.Put(key, &cache.Entry{Scheme: s.Profile.Scheme, Created: s.now().UTC(), Credential: *res.Credential})
+	if cache.IsReadOnly(err) {
+		s.warnReadOnly(err)
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	s.log().Debug("credential cached", "profile", s.Profile.Name, "source", res.Source.String(), "path", s.Store.Path(key))
 	return nil
+}
+
+// warnReadOnly says that the cache cannot be written, once per session.
+func (s *Session) warnReadOnly(err error) {
+	if s.readOnlyWarned.Swap(true) {
+		return
+	}
+	s.warn("the credential cache %s cannot be written (%s); continuing without caching", s.Store.Dir(), oneLine(err.Error()))
 }
 
 func sameCredential(a, b *core.Credential) bool {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,11 +27,16 @@ type server struct {
 	*httptest.Server
 	logins, refreshes atomic.Int64
 	reject            atomic.Bool
+	down              atomic.Bool // answer 503 to everything
 }
 
 func newServer(t *testing.T) *server {
 	s := &server{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.down.Load() {
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
 		switch r.URL.Path {
 		case "/login":
 			s.logins.Add(1)
@@ -156,5 +162,94 @@ func TestConcurrentGetsShareOneLogin(t *testing.T) {
 	}
 	if n := srv.logins.Load(); n != 1 {
 		t.Errorf("%d logins for 16 concurrent Gets, want 1", n)
+	}
+}
+
+// A login forced by a refusal re-reads the cache under the lock: when a
+// concurrent authx already replaced the refused credential, that one is
+// served and nothing logs in. An explicit Login always logs in.
+func TestLoginAfterRefusalReusesConcurrentRenewal(t *testing.T) {
+	srv := newServer(t)
+	s := newSession(t, srv, testkitDir(t), nil)
+	defer s.Close()
+	ctx := context.Background()
+	cached := core.Credential{Token: "renewed-by-another", Headers: []core.Header{{Name: "Authorization", Value: "Bearer renewed-by-another"}}, ExpiresAt: time.Now().Add(time.Hour)}
+	tests := []struct {
+		name     string
+		mode     mode
+		rejected *core.Credential
+		token    string
+		source   Source
+	}{
+		{"refused an older credential: reuse", modeLogin, &core.Credential{Token: "stale"}, "renewed-by-another", FromCache},
+		{"refresh decision, older credential: reuse", modeRenew, &core.Credential{Token: "stale"}, "renewed-by-another", FromCache},
+		{"refused the cached one: log in", modeLogin, &cached, "login", LoggedIn},
+		{"explicit login: log in", modeLogin, nil, "login", LoggedIn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.Store.Put(s.Key(), &cache.Entry{Scheme: "testkit", Created: time.Now(), Credential: cached}); err != nil {
+				t.Fatal(err)
+			}
+			before := srv.logins.Load()
+			res, err := s.get(ctx, tt.mode, tt.rejected)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Credential.Token != tt.token || res.Source != tt.source {
+				t.Errorf("got %q from %v, want %q from %v", res.Credential.Token, res.Source, tt.token, tt.source)
+			}
+			if logins := srv.logins.Load() - before; (tt.source == LoggedIn) != (logins == 1) || logins > 1 {
+				t.Errorf("%d logins", logins)
+			}
+		})
+	}
+}
+
+// A renewal that fails for a reason other than a refusal (the token server
+// answers 5xx or is unreachable) while the cached credential has not expired
+// yet serves it, with one warning; once it has expired, the failure is the
+// answer. A credential the server refused is never served again.
+func TestRenewalFailureServesStillValidCredential(t *testing.T) {
+	dir := testkitDir(t)
+	for _, outage := range []struct {
+		name string
+		kind core.Kind
+		down func(*server)
+	}{
+		{"5xx", core.KindBadAnswer, func(s *server) { s.down.Store(true) }},
+		{"unreachable", core.KindNetwork, func(s *server) { s.Close() }},
+	} {
+		t.Run(outage.name, func(t *testing.T) {
+			srv := newServer(t)
+			now := time.Now()
+			s := newSession(t, srv, dir, func() time.Time { return now })
+			var warnings []string
+			s.Warn = func(msg string) { warnings = append(warnings, msg) }
+			defer s.Close()
+			ctx := context.Background()
+			if _, err := s.Get(ctx); err != nil {
+				t.Fatal(err)
+			}
+			outage.down(srv)
+
+			now = now.Add(50 * time.Second) // 11s left: inside the skew, not expired
+			res, err := s.Get(ctx)
+			if err != nil || res.Credential.Token != "login" || res.Source != FromCache {
+				t.Fatalf("inside the skew: %+v, %v; want the cached credential", res, err)
+			}
+			if len(warnings) != 1 || !strings.Contains(warnings[0], `profile "tk": renewing the credential failed`) ||
+				!strings.Contains(warnings[0], "expires in 1") || strings.Contains(warnings[0], "\n") {
+				t.Errorf("warnings = %q, want one line", warnings)
+			}
+			if _, err := s.get(ctx, modeRenew, res.Credential); core.KindOf(err) != outage.kind {
+				t.Errorf("after a refusal: %v, want the outage's error", err)
+			}
+
+			now = now.Add(12 * time.Second) // expired
+			if _, err := s.Get(ctx); core.KindOf(err) != outage.kind {
+				t.Errorf("expired: %v (kind %v), want kind %v", err, core.KindOf(err), outage.kind)
+			}
+		})
 	}
 }
