@@ -17,15 +17,16 @@ func TestRenew(t *testing.T) {
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name          string
+		refused       string
 		cached        *cache.Entry
 		token         string
 		source        Source
 		logins, refrs int64
 	}{
-		{"nothing cached: log in", nil, "login", LoggedIn, 1, 0},
-		{"cached long ago: refresh it", &cache.Entry{Created: now.Add(-time.Hour), Credential: core.Credential{Token: "old", State: []byte("r"), ExpiresAt: now.Add(time.Hour)}}, "refreshed", Refreshed, 0, 1},
-		{"renewed moments ago: take it", &cache.Entry{Created: now.Add(-2 * time.Second), Credential: core.Credential{Token: "new", ExpiresAt: now.Add(time.Hour)}}, "new", FromCache, 0, 0},
-		{"recent but stale: refresh it", &cache.Entry{Created: now.Add(-2 * time.Second), Credential: core.Credential{Token: "old", State: []byte("r"), ExpiresAt: now}}, "refreshed", Refreshed, 0, 1},
+		{"nothing cached: log in", "", nil, "login", LoggedIn, 1, 0},
+		{"cached long ago: refresh it", "", &cache.Entry{Created: now.Add(-time.Hour), Credential: core.Credential{Token: "old", State: []byte("r"), ExpiresAt: now.Add(time.Hour)}}, "refreshed", Refreshed, 0, 1},
+		{"renewed moments ago: take it", "", &cache.Entry{Created: now.Add(-2 * time.Second), Credential: core.Credential{Token: "new", ExpiresAt: now.Add(time.Hour)}}, "new", FromCache, 0, 0},
+		{"recent but stale: refresh it", "", &cache.Entry{Created: now.Add(-2 * time.Second), Credential: core.Credential{Token: "old", State: []byte("r"), ExpiresAt: now}}, "refreshed", Refreshed, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,7 +39,7 @@ func TestRenew(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			res, err := s.Renew(context.Background())
+			res, err := s.Renew(context.Background(), tt.refused)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,7 +72,7 @@ func TestConcurrentRenewsShareOneRefresh(t *testing.T) {
 		s.Store = first.Store
 		wg.Go(func() {
 			defer s.Close()
-			res, err := s.Renew(context.Background())
+			res, err := s.Renew(context.Background(), "")
 			if err != nil || res.Credential.Token != "refreshed" {
 				t.Errorf("renew: %v %+v", err, res)
 			}
