@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -19,8 +20,8 @@ import (
 
 // The wrappers run another program with the profile's credentials, never
 // putting them on a command line: curl reads them as a config from an
-// inherited file descriptor, wget from a private temporary wgetrc, and exec's
-// command from its environment.
+// inherited pipe, wget as a wgetrc from an inherited file that no directory
+// names, and exec's command from its environment.
 
 // forward passes sig to the wrapped child, if one runs, and reports whether
 // it did.
@@ -41,7 +42,7 @@ func (a *app) runChild(c *exec.Cmd) error {
 		c.Stdin = a.stdin
 	}
 	c.Stdout, c.Stderr = a.stdout, a.stderr
-	a.close() // no plugin needs to outlive the credential lookup
+	a.stopPlugins() // no plugin needs to run while the child does
 	if err := c.Start(); err != nil {
 		return core.Errorf(core.KindConfig, "cannot run %s: %v", c.Args[0], errors.Unwrap(err))
 	}
@@ -63,6 +64,18 @@ func (a *app) runChild(c *exec.Cmd) error {
 		return &exitError{code: ee.ExitCode()}
 	}
 	return core.Errorf(core.KindInternal, "waiting for %s: %v", c.Args[0], err)
+}
+
+// stopPlugins kills the plugins of this run's sessions. Unlike close, it
+// lets a session start its plugin again, to renew a credential the child
+// saw refused.
+func (a *app) stopPlugins() {
+	a.mu.Lock()
+	sessions := slices.Clone(a.sessions)
+	a.mu.Unlock()
+	for _, s := range sessions {
+		s.Close()
+	}
 }
 
 // wrapperArgs splits `[PROFILE] -- ARGS`: the profile, if any, and the
@@ -106,11 +119,19 @@ func urls(args []string) []string {
 	return out
 }
 
+// wrapped is what a wrapper runs its command with.
+type wrapped struct {
+	s     *session.Session
+	cred  *core.Credential
+	scope []string // where the credential may go: the profile's, or the ad-hoc URL's origin
+	urls  []string // the http(s) URLs among the command's arguments
+}
+
 // wrapperCredential resolves the profile (or the one the child's first URL
 // selects) and its credential, and refuses when a URL among the child's
-// arguments lies outside the profile's scope: the child would send the
-// credential there.
-func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, args []string) (*session.Result, error) {
+// arguments lies outside the scope: the child would send the credential
+// there.
+func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, args []string) (*wrapped, error) {
 	t.profile = profile
 	targets := urls(args)
 	if t.profile == "" && t.url == "" && t.scheme == "" && len(targets) > 0 {
@@ -120,23 +141,41 @@ func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, a
 	if err != nil {
 		return nil, err
 	}
-	scope := s.Scope()
+	parsed := make([]*url.URL, len(targets))
 	for i, raw := range targets {
-		u, err := url.Parse(raw)
-		if err != nil {
+		if parsed[i], err = url.Parse(raw); err != nil {
 			return nil, core.Errorf(core.KindConfig, "a URL among %s's arguments does not parse (%s); authx sends credentials only to URLs it can check", cmd.Name(), redact.ParseError(err))
 		}
+	}
+	scope, err := checkScope(s, res.Credential, parsed, cmd.Name()+" would send the credentials there")
+	if err != nil {
+		return nil, err
+	}
+	return &wrapped{s: s, cred: res.Credential, scope: scope, urls: targets}, nil
+}
+
+// checkScope refuses when one of targets lies outside the profile's scope
+// or outside the credential's own (core.Credential.Scope), which is where
+// authhttp.Transport applies a credential; consequence ends the message. It
+// returns the profile's scope, which for an ad-hoc profile without a url is
+// the origin of the first target. The wrappers and `authx header --url`
+// share it.
+func checkScope(s *session.Session, cred *core.Credential, targets []*url.URL, consequence string) ([]string, error) {
+	scope := s.Scope()
+	for i, u := range targets {
 		if len(scope) == 0 && i == 0 { // an ad-hoc profile: the origin of the first URL
 			scope = []string{u.Scheme + "://" + u.Host + "/"}
 		}
-		// Within the profile's scope, and the credential's own when it
-		// has one, as authhttp.Transport requires.
-		if !authhttp.InScope(u, scope) || len(res.Credential.Scope) > 0 && !authhttp.InScope(u, res.Credential.Scope) {
-			return nil, core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); %s would send the credentials there",
-				redact.URL(u), s.Profile.Name, strings.Join(scope, ", "), cmd.Name())
+		if !authhttp.InScope(u, scope) {
+			return nil, core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); %s",
+				redact.URL(u), s.Profile.Name, strings.Join(scope, ", "), consequence)
+		}
+		if len(cred.Scope) > 0 && !authhttp.InScope(u, cred.Scope) {
+			return nil, core.Errorf(core.KindConfig, "%s is within profile %q's match prefixes but outside its credential's scope (%s, set by scheme %s); %s",
+				redact.URL(u), s.Profile.Name, strings.Join(cred.Scope, ", "), s.Profile.Scheme, consequence)
 		}
 	}
-	return res, nil
+	return scope, nil
 }
 
 func (a *app) curlCommand() *cobra.Command {
@@ -149,39 +188,58 @@ inherited file descriptor, so they never appear on a command line. The
 profile is PROFILE, else the one matching the first URL among the arguments.
 authx exits with curl's exit code.
 
-curl drops Authorization when -L follows a redirect to another host or port,
-but forwards other headers (a Jenkins crumb, an API key, cookies): prefer
-'authx request', which drops every credential on such redirects.
+When the server refuses the credential and curl was given -f (exit 22, so
+nothing of the refusal reached the output), authx asks the profile's scheme
+about the refusal, renews the credential (one refresh or login, shared with
+concurrent authx processes) and runs curl once more: for one URL fetched
+with GET or HEAD and no body. See docs/scripts.md.
 
-  authx curl work -- -sS https://api.example.com/v1/items`,
+curl -L drops Authorization and Cookie on a redirect to another host or
+port but forwards any other header, so authx refuses -L when the credential
+holds another header (an API key, a Jenkins crumb), and always refuses
+--location-trusted; 'authx request' follows redirects without credentials.
+
+  authx curl work -- -sSf https://api.example.com/v1/items`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			profile, rest, err := wrapperArgs(cmd, args)
 			if err != nil {
 				return err
 			}
-			res, err := a.wrapperCredential(cmd, &t, profile, rest)
+			w, err := a.wrapperCredential(cmd, &t, profile, rest)
 			if err != nil {
 				return err
 			}
-			var conf strings.Builder
-			render.Headers(&conf, "curl", "", "", res.Credential, false)
-			r, w, err := os.Pipe()
-			if err != nil {
-				return core.Wrap(core.KindInternal, err, "creating a pipe for curl")
+			c := scanCurl(rest)
+			if why := curlRedirectLeak(c, w.cred); why != "" {
+				return core.Errorf(core.KindConfig, "%s", why)
 			}
-			defer r.Close()
-			go func() { // a config larger than the pipe buffer must not block authx
-				w.WriteString(conf.String())
-				w.Close()
-			}()
-			c := exec.Command("curl", append([]string{"--config", "/dev/fd/3"}, rest...)...)
-			c.ExtraFiles = []*os.File{r} // fd 3 in the child
-			return a.runChild(c)
+			refused := func(code int) bool { return code == 22 }
+			return a.runRenewing(cmd.Context(), w, oneURL(c.req, w.urls), refused, func(cred *core.Credential) error {
+				return a.runCurl(cred, rest)
+			})
 		},
 	}
 	t.addFlags(cmd)
 	return cmd
+}
+
+// runCurl runs curl with cred's headers as a config on fd 3.
+func (a *app) runCurl(cred *core.Credential, args []string) error {
+	var conf strings.Builder
+	render.Headers(&conf, "curl", "", "", cred, false)
+	r, w, err := os.Pipe()
+	if err != nil {
+		return core.Wrap(core.KindInternal, err, "creating a pipe for curl")
+	}
+	defer r.Close()
+	go func() { // a config larger than the pipe buffer must not block authx
+		w.WriteString(conf.String())
+		w.Close()
+	}()
+	c := exec.Command("curl", append([]string{"--config", "/dev/fd/3"}, args...)...)
+	c.ExtraFiles = []*os.File{r} // fd 3 in the child
+	return a.runChild(c)
 }
 
 func (a *app) wgetCommand() *cobra.Command {
@@ -189,14 +247,20 @@ func (a *app) wgetCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "wget [PROFILE] -- WGET-ARGS...",
 		Short: "Run wget with the profile's credentials (never in its argv)",
-		Long: `Run wget with the profile's headers in a private (0600) temporary wgetrc
-given with --config, removed when wget exits, on SIGINT too. The headers are
-sent preemptively, so --auth-no-challenge is never needed.
+		Long: `Run wget with the profile's headers in a wgetrc that exists on no file
+system (an anonymous memory file on Linux, an unlinked temporary file
+elsewhere) given as --config=/dev/fd/3, so nothing is left behind even when
+authx is killed. The headers are sent preemptively, so --auth-no-challenge
+is never needed.
 
 wget forwards headers to whatever host a redirect points at, so authx adds
 --max-redirect=0: a redirect makes wget stop (exit 8) instead of leaking the
-credential. Use 'authx request' to follow redirects safely. The temporary
-wgetrc replaces ~/.wgetrc for this run.
+credential. Use 'authx request' to follow redirects safely. The wgetrc
+replaces ~/.wgetrc for this run.
+
+When wget exits 6 or 8 (nothing of the refused answer is written, unless
+--content-on-error) and the server refused the credential, authx renews it
+as for 'authx curl' and runs wget once more. See docs/scripts.md.
 
   authx wget ci -- -qO- https://ci.example.com/api/json`,
 		Args: cobra.ArbitraryArgs,
@@ -205,26 +269,33 @@ wgetrc replaces ~/.wgetrc for this run.
 			if err != nil {
 				return err
 			}
-			res, err := a.wrapperCredential(cmd, &t, profile, rest)
+			w, err := a.wrapperCredential(cmd, &t, profile, rest)
 			if err != nil {
 				return err
 			}
-			f, err := os.CreateTemp("", "authx-wgetrc-*") // mode 0600
-			if err != nil {
-				return core.Wrap(core.KindConfig, err, "creating the temporary wgetrc")
-			}
-			defer os.Remove(f.Name())
-			render.Headers(f, "wget", "", "", res.Credential, false)
-			if err := f.Close(); err != nil {
-				return core.Wrap(core.KindConfig, err, "writing the temporary wgetrc")
-			}
-			// The last --max-redirect wins, so the user's cannot re-enable redirects.
-			c := exec.Command("wget", append(append([]string{"--config=" + f.Name()}, rest...), "--max-redirect=0")...)
-			return a.runChild(c)
+			refused := func(code int) bool { return code == 6 || code == 8 }
+			return a.runRenewing(cmd.Context(), w, oneURL(scanWget(rest), w.urls), refused, func(cred *core.Credential) error {
+				return a.runWget(cred, rest)
+			})
 		},
 	}
 	t.addFlags(cmd)
 	return cmd
+}
+
+// runWget runs wget with cred's headers in a wgetrc on fd 3.
+func (a *app) runWget(cred *core.Credential, args []string) error {
+	var rc strings.Builder
+	render.Headers(&rc, "wget", "", "", cred, false)
+	f, err := wgetrc(rc.String())
+	if err != nil {
+		return core.Wrap(core.KindConfig, err, "creating the wgetrc")
+	}
+	defer f.Close()
+	// The last --max-redirect wins, so the user's cannot re-enable redirects.
+	c := exec.Command("wget", append(append([]string{"--config=/dev/fd/3"}, args...), "--max-redirect=0")...)
+	c.ExtraFiles = []*os.File{f} // fd 3 in the child
+	return a.runChild(c)
 }
 
 func (a *app) execCommand() *cobra.Command {
