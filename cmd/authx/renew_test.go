@@ -374,7 +374,7 @@ func TestScanToolArgs(t *testing.T) {
 		{[]string{"-e", "robots=off", "https://h/x"}, true},
 		{[]string{"-e", "post_data=a", "https://h/x"}, false},
 		{[]string{"-O", "--post-data", "https://h/x"}, true}, // a file name, not an option
-		{[]string{"--method"}, false}, // a value missing: cautious, no panic
+		{[]string{"--method"}, false},                        // a value missing: cautious, no panic
 	}
 	for _, tt := range wget {
 		if r := scanWget(tt.args); (r.noRerun == "") != tt.rerun {
