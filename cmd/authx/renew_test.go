@@ -119,27 +119,28 @@ func TestTokenRenewIsSingleFlight(t *testing.T) {
 	}
 }
 
-// A refused request is run again only when that is safe: curl needs -f
-// (without it the refusal's body is already on stdout), a body from stdin
-// cannot be read twice, and a URL answering 404 is not a refusal.
+// A refused request is renewed for the next run, but run again only when
+// that is safe: curl needs -f (without it the refusal's body is already on
+// stdout, as with -i), a body from stdin cannot be read twice. A probe of a
+// URL that does not answer GET finds nothing to renew; a 404 is no refusal.
 func TestWrappersRerunOnlyWhatIsReplayable(t *testing.T) {
-	needTool(t, "curl")
 	srv := startJWT(t, jwttest.Options{AccessTTL: time.Hour})
 	e := jwtEnv(t, srv, genericLogin)
 	if r := e.run("token", "api"); r.code != 0 {
 		t.Fatalf("login: %+v", r)
 	}
 	tests := []struct {
-		name string
-		args []string
-		code int
+		name     string
+		args     []string
+		code     int
+		renewals int64
 	}{
-		{"curl without -f", []string{"curl", "api", "--", "-s", srv.URL + "/api/me"}, 0},
-		{"curl -f -d @-", []string{"curl", "api", "--", "-sf", "-d", "@-", srv.URL + "/api/notes"}, 22},
-		{"curl -fi", []string{"curl", "api", "--", "-sfi", srv.URL + "/api/me"}, 22},
-		{"curl -f -X POST", []string{"curl", "api", "--", "-sf", "-XPOST", srv.URL + "/api/notes"}, 22},
-		{"wget --post-file=-", []string{"wget", "api", "--", "-q", "-O-", "--post-file=/dev/stdin", srv.URL + "/api/notes"}, 6},
-		{"curl -f on a 404", []string{"curl", "api", "--", "-sf", srv.URL + "/api/nothing-here"}, 22},
+		{"curl without -f", []string{"curl", "api", "--", "-s", srv.URL + "/api/me"}, 0, 1},
+		{"curl -fi", []string{"curl", "api", "--", "-sfi", srv.URL + "/api/me"}, 22, 1},
+		{"curl -f -d @-", []string{"curl", "api", "--", "-sf", "-d", "@-", srv.URL + "/api/notes"}, 22, 0},
+		{"curl -f -X POST", []string{"curl", "api", "--", "-sf", "-XPOST", srv.URL + "/api/notes"}, 22, 0},
+		{"wget --post-file=/dev/stdin", []string{"wget", "api", "--", "-q", "-O-", "--post-file=/dev/stdin", srv.URL + "/api/notes"}, 6, 0},
+		{"curl -f on a 404", []string{"curl", "api", "--", "-sf", srv.URL + "/api/nothing-here"}, 22, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,10 +151,17 @@ func TestWrappersRerunOnlyWhatIsReplayable(t *testing.T) {
 			if r.code != tt.code || strings.Contains(r.stdout, `"user":"alice"`) {
 				t.Errorf("%+v; want exit %d and no second run", r, tt.code)
 			}
-			if n := srv.Refreshes() + srv.Logins() - before; n != 0 {
-				t.Errorf("%d renewals, want none", n)
+			if n := srv.Refreshes() + srv.Logins() - before; n != tt.renewals {
+				t.Errorf("%d renewals, want %d", n, tt.renewals)
 			}
-			e.run("token", "api", "--renew") // a valid token for the next case
+			if said := strings.Contains(r.stderr, "renewed it for the next run"); said != (tt.renewals == 1) || strings.Count(r.stderr, "\n") > 1 {
+				t.Errorf("stderr %q: want one line saying so exactly when renewed", r.stderr)
+			}
+			if tt.renewals == 1 {
+				if again := e.run(tt.args...); again.code != 0 || !strings.Contains(again.stdout, `"user":"alice"`) {
+					t.Errorf("the next run: %+v, want the renewed credential accepted", again)
+				}
+			}
 		})
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,33 +13,33 @@ import (
 	"github.com/authx/authx/core/authhttp"
 )
 
-// A wrapped curl or wget whose request the server refused is run once more
-// with a renewed credential, when all of this holds:
+// When the server refuses the credential a wrapped curl or wget sent, authx
+// renews it (so that the next run works) and, when it is safe, runs the
+// tool once more with the new one:
 //
-//   - the tool's exit code says the server answered with an error (curl 22,
-//     which needs -f/--fail; wget 6 or 8), so nothing of the refused answer
-//     reached the user's output;
-//   - the request is replayable: one URL, GET or HEAD, no body (none from
-//     stdin above all), no config read from stdin or a file, and nothing of
-//     the refused answer written to stdout (curl -i, -D -, --fail-with-body;
-//     wget --content-on-error);
+//   - the tool reports an error answer: curl's final status (read from a
+//     private --dump-header pipe) is 401 or 403, or, when the user's own -D
+//     hides it, curl exits 22 (-f); wget exits 6 or 8;
 //   - a probe (GET of the same URL with the same credential, same-origin
 //     redirects followed when the tool follows redirects) is refused with
 //     401 or 403, and the profile's scheme recognises that refusal as one
 //     a new credential cures (session.Challenge: refresh or log in,
-//     single-flight across processes).
+//     single-flight across processes);
+//   - for the rerun only: nothing of the refused answer reached the user's
+//     output (curl -f without -i, -D - or --fail-with-body; wget without
+//     --content-on-error) and the request is replayable: one URL, GET or
+//     HEAD, no body (none from stdin above all), no curl -K.
 //
-// The probe costs one request, only after a failure; it gives the scheme
+// The probe costs one request, only after a refusal; it gives the scheme
 // what neither tool can hand over without changing the user's output: the
-// status, the headers and the start of the body (WordPress names a stale
-// token in its 403 body only).
+// start of the body (WordPress names a stale token in its 403 body only).
 
 // probeTimeout bounds the probe, body included.
 const probeTimeout = 30 * time.Second
 
 // toolRequest is what authx knows of a wrapped tool's request.
 type toolRequest struct {
-	// url is the one URL the tool fetches.
+	// url is the one URL the tool fetches; "" when there is not one.
 	url string
 	// follow says the tool follows redirects (curl -L).
 	follow bool
@@ -48,30 +47,43 @@ type toolRequest struct {
 	noRerun string
 }
 
-// runRenewing runs the tool with w's credential; when run's exit code is
-// one refused says is an error answer and req may be replayed, it asks the
-// scheme about the refusal and runs the tool once more with the renewed
-// credential. It returns run's error (an *exitError for the tool's code).
-func (a *app) runRenewing(ctx context.Context, w *wrapped, req toolRequest, refused func(code int) bool, run func(*core.Credential) error) error {
-	err := run(w.cred)
-	var exit *exitError
-	if !errors.As(err, &exit) || !refused(exit.code) {
-		return err
+// outcome is how a wrapped tool's run ended.
+type outcome struct {
+	err error // the tool's exit status (an *exitError unless 0), or authx's own failure
+	// refused says the answer was an error status a credential may cause:
+	// 401 or 403 when the tool tells, any error status when it does not.
+	refused bool
+	// written says the refused answer reached the user's output.
+	written bool
+}
+
+// runRenewing runs the tool with w's credential; when the outcome is a
+// refusal the scheme recognises, it renews the credential and, when req may
+// be replayed and the answer was not written, runs the tool once more with
+// it. It returns the last run's error (an *exitError for the tool's code).
+func (a *app) runRenewing(ctx context.Context, w *wrapped, req toolRequest, run func(*core.Credential) outcome) error {
+	o := run(w.cred)
+	if !o.refused || req.url == "" {
+		return o.err
 	}
-	if req.noRerun != "" {
-		a.log().Debug("the command failed; not run again", "why", req.noRerun)
-		return err
-	}
-	renewed, rerr := a.renewAfterRefusal(ctx, w, req)
-	if rerr != nil {
-		a.warn(profileErr(w.s.Profile.Name, rerr))
-		return err
+	renewed, err := a.renewAfterRefusal(ctx, w, req)
+	if err != nil {
+		a.warn(profileErr(w.s.Profile.Name, err))
+		return o.err
 	}
 	if renewed == nil {
-		return err
+		return o.err
+	}
+	why := req.noRerun
+	if o.written {
+		why = "the refused answer is already in the output (give curl -f to let authx run it again)"
+	}
+	if why != "" {
+		a.warn(profileErr(w.s.Profile.Name, core.Errorf(core.KindRejected, "the server refused the credential; renewed it for the next run, but did not run the command again: %s", why)))
+		return o.err
 	}
 	a.log().Info("the server refused the credential; renewed it, running the command once more", "profile", w.s.Profile.Name)
-	return run(renewed)
+	return run(renewed).err
 }
 
 // warn writes err as one line on stderr, unless --quiet.
@@ -315,7 +327,7 @@ func scanWget(args []string) toolRequest {
 }
 
 // oneURL sets req.url to the only URL of urls, or says why there is not
-// exactly one.
+// exactly one (and nothing to probe).
 func oneURL(req toolRequest, urls []string) toolRequest {
 	switch {
 	case len(urls) == 1:

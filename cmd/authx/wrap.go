@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"errors"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -36,8 +39,15 @@ func (a *app) forward(sig os.Signal) bool {
 }
 
 // runChild runs c with the standard streams of authx, forwarding signals to
-// it, and returns its exit code as an *exitError (nil for 0).
-func (a *app) runChild(c *exec.Cmd) error {
+// it, and returns its exit code as an *exitError (nil for 0). It closes
+// authx's copies of the files in closeAfterStart once the child has its own
+// (the write ends of pipes the child writes to, so that they see EOF).
+func (a *app) runChild(c *exec.Cmd, closeAfterStart ...*os.File) error {
+	defer func() {
+		for _, f := range closeAfterStart {
+			f.Close()
+		}
+	}()
 	if c.Stdin == nil {
 		c.Stdin = a.stdin
 	}
@@ -45,6 +55,9 @@ func (a *app) runChild(c *exec.Cmd) error {
 	a.stopPlugins() // no plugin needs to run while the child does
 	if err := c.Start(); err != nil {
 		return core.Errorf(core.KindConfig, "cannot run %s: %v", c.Args[0], errors.Unwrap(err))
+	}
+	for _, f := range closeAfterStart {
+		f.Close()
 	}
 	a.mu.Lock()
 	a.child = c.Process
@@ -188,11 +201,11 @@ inherited file descriptor, so they never appear on a command line. The
 profile is PROFILE, else the one matching the first URL among the arguments.
 authx exits with curl's exit code.
 
-When the server refuses the credential and curl was given -f (exit 22, so
-nothing of the refusal reached the output), authx asks the profile's scheme
-about the refusal, renews the credential (one refresh or login, shared with
-concurrent authx processes) and runs curl once more: for one URL fetched
-with GET or HEAD and no body. See docs/scripts.md.
+When the server refuses the credential (HTTP 401 or 403 that the profile's
+scheme recognises as curable), authx renews it (one refresh or login,
+shared with concurrent authx processes) and, when curl was given -f (so
+nothing of the refusal reached the output) and fetched one URL with GET or
+HEAD and no body, runs curl once more. See docs/scripts.md.
 
 curl -L drops Authorization and Cookie on a redirect to another host or
 port but forwards any other header, so authx refuses -L when the credential
@@ -214,8 +227,7 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 			if why := curlRedirectLeak(c, w.cred); why != "" {
 				return core.Errorf(core.KindConfig, "%s", why)
 			}
-			refused := func(code int) bool { return code == 22 }
-			return a.runRenewing(cmd.Context(), w, oneURL(c.req, w.urls), refused, func(cred *core.Credential) error {
+			return a.runRenewing(cmd.Context(), w, oneURL(c.req, w.urls), func(cred *core.Credential) outcome {
 				return a.runCurl(cred, rest)
 			})
 		},
@@ -224,22 +236,66 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 	return cmd
 }
 
-// runCurl runs curl with cred's headers as a config on fd 3.
-func (a *app) runCurl(cred *core.Credential, args []string) error {
+// runCurl runs curl with cred's headers as a config on fd 3, and reads the
+// status of its final answer from the headers it dumps on fd 4 (unless the
+// user's own -D replaces that).
+func (a *app) runCurl(cred *core.Credential, args []string) outcome {
 	var conf strings.Builder
 	render.Headers(&conf, "curl", "", "", cred, false)
+	conf.WriteString("dump-header = \"/dev/fd/4\"\n")
 	r, w, err := os.Pipe()
 	if err != nil {
-		return core.Wrap(core.KindInternal, err, "creating a pipe for curl")
+		return outcome{err: core.Wrap(core.KindInternal, err, "creating a pipe for curl")}
 	}
 	defer r.Close()
+	hr, hw, err := os.Pipe()
+	if err != nil {
+		w.Close()
+		return outcome{err: core.Wrap(core.KindInternal, err, "creating a pipe for curl")}
+	}
+	defer hr.Close()
 	go func() { // a config larger than the pipe buffer must not block authx
 		w.WriteString(conf.String())
 		w.Close()
 	}()
+	status := make(chan int, 1)
+	go func() { status <- finalStatus(hr) }()
 	c := exec.Command("curl", append([]string{"--config", "/dev/fd/3"}, args...)...)
-	c.ExtraFiles = []*os.File{r} // fd 3 in the child
-	return a.runChild(c)
+	c.ExtraFiles = []*os.File{r, hw} // fds 3 and 4 in the child
+	err = a.runChild(c, hw)
+	code := 0
+	var exit *exitError
+	if errors.As(err, &exit) {
+		code = exit.code
+	}
+	switch st := <-status; {
+	case st == 401 || st == 403:
+		return outcome{err: err, refused: true, written: code != 22}
+	case st == 0: // no headers seen: the user's -D took them, or curl failed before an answer
+		return outcome{err: err, refused: code == 22}
+	}
+	return outcome{err: err}
+}
+
+// finalStatus reads the response headers curl dumps (every answer's, with
+// redirects and 1xx) and returns the last status code, 0 when there is none.
+// It reads at most 1 MiB, then drains the rest.
+func finalStatus(r io.Reader) int {
+	defer io.Copy(io.Discard, r)
+	status := 0
+	sc := bufio.NewScanner(io.LimitReader(r, 1<<20))
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "HTTP/") {
+			continue
+		}
+		if f := strings.Fields(line); len(f) >= 2 {
+			if n, err := strconv.Atoi(f[1]); err == nil && n >= 100 && n < 600 && n/100 != 1 {
+				status = n
+			}
+		}
+	}
+	return status
 }
 
 func (a *app) wgetCommand() *cobra.Command {
@@ -273,9 +329,10 @@ as for 'authx curl' and runs wget once more. See docs/scripts.md.
 			if err != nil {
 				return err
 			}
-			refused := func(code int) bool { return code == 6 || code == 8 }
-			return a.runRenewing(cmd.Context(), w, oneURL(scanWget(rest), w.urls), refused, func(cred *core.Credential) error {
-				return a.runWget(cred, rest)
+			return a.runRenewing(cmd.Context(), w, oneURL(scanWget(rest), w.urls), func(cred *core.Credential) outcome {
+				err := a.runWget(cred, rest)
+				var exit *exitError
+				return outcome{err: err, refused: errors.As(err, &exit) && (exit.code == 6 || exit.code == 8)}
 			})
 		},
 	}
