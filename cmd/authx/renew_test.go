@@ -419,3 +419,32 @@ func FuzzScanToolArgs(f *testing.F) {
 		}
 	})
 }
+
+// authx exec cannot tell a refusal from the command's exit code: the
+// command says so itself with `authx token P --renew`, naming the token it
+// was given, and gets a new one; a second command told of the same
+// refusal gets the same new token without another renewal.
+func TestExecCommandRenewsWithTokenRenew(t *testing.T) {
+	srv := startJWT(t, jwttest.Options{AccessTTL: time.Hour})
+	e := jwtEnv(t, srv, genericLogin)
+	e.set("PATH=" + binDir + string(os.PathListSeparator) + os.Getenv("PATH"))
+	old := e.run("token", "api")
+	if old.code != 0 {
+		t.Fatalf("login: %+v", old)
+	}
+	srv.RevokeAccess()
+	script := `new=$(AUTHX_REFUSED=$AUTHX_TOKEN authx token api --renew) && test -n "$new" && test "$new" != "$AUTHX_TOKEN" && echo "$new"`
+	first := e.run("exec", "api", "--", "sh", "-c", script)
+	if first.code != 0 || srv.Refreshes() != 1 {
+		t.Fatalf("exec + token --renew: %+v; %d refreshes, want a new token from 1", first, srv.Refreshes())
+	}
+	// Another script refused the same token: it gets the new one, with no
+	// other renewal.
+	second := e.runWith([]string{"AUTHX_REFUSED=" + strings.TrimSpace(old.stdout)}, "token", "api", "--renew")
+	if second.stdout != first.stdout || srv.Refreshes() != 1 {
+		t.Errorf("a second --renew of the same refusal: %+v; %d refreshes, want %q from none", second, srv.Refreshes(), first.stdout)
+	}
+	if r := e.run("exec", "api", "--", "sh", "-c", `echo "$AUTHX_TOKEN"`); r.stdout != first.stdout {
+		t.Errorf("exec after the renewal hands out %q, want the renewed %q", r.stdout, first.stdout)
+	}
+}
