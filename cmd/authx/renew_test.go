@@ -448,3 +448,27 @@ func TestExecCommandRenewsWithTokenRenew(t *testing.T) {
 		t.Errorf("exec after the renewal hands out %q, want the renewed %q", r.stdout, first.stdout)
 	}
 }
+
+// 6 scripts running `authx curl P -- -sf URL` when the server revokes the
+// token renew it once between them, and all get their answer.
+func TestParallelWrappersRenewOnce(t *testing.T) {
+	needTool(t, "curl")
+	srv := startJWT(t, jwttest.Options{AccessTTL: time.Hour, Latency: 50 * time.Millisecond})
+	e := jwtEnv(t, srv, genericLogin)
+	if r := e.run("token", "api"); r.code != 0 {
+		t.Fatalf("login: %+v", r)
+	}
+	srv.RevokeAccess()
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			if r := e.run("curl", "api", "--", "-sf", srv.URL+"/api/me"); r.code != 0 || !strings.Contains(r.stdout, `"user":"alice"`) {
+				t.Errorf("%+v", r)
+			}
+		})
+	}
+	wg.Wait()
+	if srv.Refreshes() != 1 || srv.Logins() != 1 {
+		t.Errorf("6 parallel curl after a revocation: %d refreshes, %d logins; want 1 and 1", srv.Refreshes(), srv.Logins())
+	}
+}
