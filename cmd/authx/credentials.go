@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"maps"
+	"net/url"
+	"os"
 	"slices"
 	"strings"
 
@@ -10,17 +13,29 @@ import (
 
 	"github.com/authx/authx/cmd/authx/internal/render"
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/session"
 )
 
 // credential resolves a target to a credential, prefixing errors with the
 // profile's name.
 func (a *app) credential(cmd *cobra.Command, t *target) (*session.Session, *session.Result, error) {
+	return a.credentialFor(cmd, t, false)
+}
+
+// credentialFor is credential; with renew, the caller says the server
+// refused the profile's credential, and it is renewed (session.Renew; the
+// refused token or header value may be given in $AUTHX_REFUSED).
+func (a *app) credentialFor(cmd *cobra.Command, t *target, renew bool) (*session.Session, *session.Result, error) {
 	s, err := a.session(t)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := s.Get(cmd.Context())
+	get := s.Get
+	if renew {
+		get = func(ctx context.Context) (*session.Result, error) { return s.Renew(ctx, os.Getenv("AUTHX_REFUSED")) }
+	}
+	res, err := get(cmd.Context())
 	if err != nil {
 		return nil, nil, profileErr(s.Profile.Name, err)
 	}
@@ -31,8 +46,30 @@ func (a *app) credential(cmd *cobra.Command, t *target) (*session.Session, *sess
 	return s, res, nil
 }
 
+// printable resolves t (renewing with renew) to a credential to print, and
+// refuses when t.url lies outside its scope, as the wrappers do: the
+// caller means to send it there.
+func (a *app) printable(cmd *cobra.Command, t *target, renew bool) (*session.Session, *session.Result, error) {
+	s, res, err := a.credentialFor(cmd, t, renew)
+	if err != nil || t.url == "" {
+		return s, res, err
+	}
+	u, err := url.Parse(t.url)
+	if err != nil || u.Host == "" { // Select has checked it; never send a credential to what it cannot check
+		return nil, nil, core.Errorf(core.KindConfig, "--url %s: expected an absolute http(s) URL", redact.RawURL(t.url))
+	}
+	if _, err := checkScope(s, res.Credential, []*url.URL{u}, "the credential is not for that URL"); err != nil {
+		return nil, nil, err
+	}
+	return s, res, nil
+}
+
+// renewHelp is the --renew flag's help.
+const renewHelp = "the server refused the credential: refresh or log in (once for all the authx processes told of the same refusal) and print the new one"
+
 func (a *app) tokenCommand() *cobra.Command {
 	var t target
+	var renew bool
 	cmd := &cobra.Command{
 		Use:   "token [PROFILE]",
 		Short: "Print the profile's bare token (bearer token, API key, Basic credentials)",
@@ -40,14 +77,22 @@ func (a *app) tokenCommand() *cobra.Command {
 logging in or refreshing first when the cached one is missing or about to
 expire. Nothing else is printed on stdout.
 
-  curl -H "Authorization: Bearer $(authx token api)" https://api.example.com/me`,
+After the server refused the token, --renew renews it: a refresh or a new
+login, one for all the authx processes that report the same refusal. Give
+the refused token in $AUTHX_REFUSED, and a cached token other than it is
+taken as the renewal; without it, a token another authx obtained less than
+5 seconds earlier is. See docs/scripts.md.
+
+  tok=$(authx token api)
+  curl -sf -H "Authorization: Bearer $tok" https://api.example.com/me ||
+    tok=$(AUTHX_REFUSED=$tok authx token api --renew)`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeProfiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				t.profile = args[0]
 			}
-			s, res, err := a.credential(cmd, &t)
+			s, res, err := a.printable(cmd, &t, renew)
 			if err != nil {
 				return err
 			}
@@ -59,12 +104,14 @@ expire. Nothing else is printed on stdout.
 		},
 	}
 	t.addFlags(cmd)
+	cmd.Flags().BoolVar(&renew, "renew", false, renewHelp)
 	return cmd
 }
 
 func (a *app) headerCommand() *cobra.Command {
 	var t target
 	var format string
+	var renew bool
 	cmd := &cobra.Command{
 		Use:   "header [PROFILE]",
 		Short: "Print the request headers that authenticate as the profile",
@@ -76,7 +123,11 @@ Formats (--format):
   json    {"profile","scheme","headers","cookies","expires_at","cached"}
   env     export AUTHX_TOKEN=..., AUTHX_AUTHORIZATION=..., AUTHX_HEADER_<NAME>=...
   curl    a curl config:  authx header P --format curl | curl -K - URL
-  wget    wgetrc lines (header = ...) for wget --config`,
+  wget    wgetrc lines (header = ...) for wget --config
+
+With --url, the URL must lie within the profile's match prefixes and the
+credential's own scope, as for the wrappers. --renew renews a credential
+the server refused, as for 'authx token'.`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeProfiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -86,7 +137,7 @@ Formats (--format):
 			if !slices.Contains(render.Formats, format) {
 				return core.Errorf(core.KindConfig, "--format %q: expected one of %s", format, strings.Join(render.Formats, ", "))
 			}
-			s, res, err := a.credential(cmd, &t)
+			s, res, err := a.printable(cmd, &t, renew)
 			if err != nil {
 				return err
 			}
@@ -94,6 +145,7 @@ Formats (--format):
 		},
 	}
 	t.addFlags(cmd)
+	cmd.Flags().BoolVar(&renew, "renew", false, renewHelp)
 	cmd.Flags().StringVarP(&format, "format", "f", "header", "output `FORMAT`: "+strings.Join(render.Formats, ", "))
 	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(render.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"errors"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -19,8 +23,8 @@ import (
 
 // The wrappers run another program with the profile's credentials, never
 // putting them on a command line: curl reads them as a config from an
-// inherited file descriptor, wget from a private temporary wgetrc, and exec's
-// command from its environment.
+// inherited pipe, wget as a wgetrc from an inherited file that no directory
+// names, and exec's command from its environment.
 
 // forward passes sig to the wrapped child, if one runs, and reports whether
 // it did.
@@ -35,15 +39,25 @@ func (a *app) forward(sig os.Signal) bool {
 }
 
 // runChild runs c with the standard streams of authx, forwarding signals to
-// it, and returns its exit code as an *exitError (nil for 0).
-func (a *app) runChild(c *exec.Cmd) error {
+// it, and returns its exit code as an *exitError (nil for 0). It closes
+// authx's copies of the files in closeAfterStart once the child has its own
+// (the write ends of pipes the child writes to, so that they see EOF).
+func (a *app) runChild(c *exec.Cmd, closeAfterStart ...*os.File) error {
+	defer func() {
+		for _, f := range closeAfterStart {
+			f.Close()
+		}
+	}()
 	if c.Stdin == nil {
 		c.Stdin = a.stdin
 	}
 	c.Stdout, c.Stderr = a.stdout, a.stderr
-	a.close() // no plugin needs to outlive the credential lookup
+	a.stopPlugins() // no plugin needs to run while the child does
 	if err := c.Start(); err != nil {
 		return core.Errorf(core.KindConfig, "cannot run %s: %v", c.Args[0], errors.Unwrap(err))
+	}
+	for _, f := range closeAfterStart {
+		f.Close()
 	}
 	a.mu.Lock()
 	a.child = c.Process
@@ -63,6 +77,18 @@ func (a *app) runChild(c *exec.Cmd) error {
 		return &exitError{code: ee.ExitCode()}
 	}
 	return core.Errorf(core.KindInternal, "waiting for %s: %v", c.Args[0], err)
+}
+
+// stopPlugins kills the plugins of this run's sessions. Unlike close, it
+// lets a session start its plugin again, to renew a credential the child
+// saw refused.
+func (a *app) stopPlugins() {
+	a.mu.Lock()
+	sessions := slices.Clone(a.sessions)
+	a.mu.Unlock()
+	for _, s := range sessions {
+		s.Close()
+	}
 }
 
 // wrapperArgs splits `[PROFILE] -- ARGS`: the profile, if any, and the
@@ -106,11 +132,19 @@ func urls(args []string) []string {
 	return out
 }
 
+// wrapped is what a wrapper runs its command with.
+type wrapped struct {
+	s     *session.Session
+	cred  *core.Credential
+	scope []string // where the credential may go: the profile's, or the ad-hoc URL's origin
+	urls  []string // the http(s) URLs among the command's arguments
+}
+
 // wrapperCredential resolves the profile (or the one the child's first URL
 // selects) and its credential, and refuses when a URL among the child's
-// arguments lies outside the profile's scope: the child would send the
-// credential there.
-func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, args []string) (*session.Result, error) {
+// arguments lies outside the scope: the child would send the credential
+// there.
+func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, args []string) (*wrapped, error) {
 	t.profile = profile
 	targets := urls(args)
 	if t.profile == "" && t.url == "" && t.scheme == "" && len(targets) > 0 {
@@ -120,23 +154,41 @@ func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, a
 	if err != nil {
 		return nil, err
 	}
-	scope := s.Scope()
+	parsed := make([]*url.URL, len(targets))
 	for i, raw := range targets {
-		u, err := url.Parse(raw)
-		if err != nil {
+		if parsed[i], err = url.Parse(raw); err != nil {
 			return nil, core.Errorf(core.KindConfig, "a URL among %s's arguments does not parse (%s); authx sends credentials only to URLs it can check", cmd.Name(), redact.ParseError(err))
 		}
+	}
+	scope, err := checkScope(s, res.Credential, parsed, cmd.Name()+" would send the credentials there")
+	if err != nil {
+		return nil, err
+	}
+	return &wrapped{s: s, cred: res.Credential, scope: scope, urls: targets}, nil
+}
+
+// checkScope refuses when one of targets lies outside the profile's scope
+// or outside the credential's own (core.Credential.Scope), which is where
+// authhttp.Transport applies a credential; consequence ends the message. It
+// returns the profile's scope, which for an ad-hoc profile without a url is
+// the origin of the first target. The wrappers and `authx header --url`
+// share it.
+func checkScope(s *session.Session, cred *core.Credential, targets []*url.URL, consequence string) ([]string, error) {
+	scope := s.Scope()
+	for i, u := range targets {
 		if len(scope) == 0 && i == 0 { // an ad-hoc profile: the origin of the first URL
 			scope = []string{u.Scheme + "://" + u.Host + "/"}
 		}
-		// Within the profile's scope, and the credential's own when it
-		// has one, as authhttp.Transport requires.
-		if !authhttp.InScope(u, scope) || len(res.Credential.Scope) > 0 && !authhttp.InScope(u, res.Credential.Scope) {
-			return nil, core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); %s would send the credentials there",
-				redact.URL(u), s.Profile.Name, strings.Join(scope, ", "), cmd.Name())
+		if !authhttp.InScope(u, scope) {
+			return nil, core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); %s",
+				redact.URL(u), s.Profile.Name, strings.Join(scope, ", "), consequence)
+		}
+		if len(cred.Scope) > 0 && !authhttp.InScope(u, cred.Scope) {
+			return nil, core.Errorf(core.KindConfig, "%s is within profile %q's match prefixes but outside its credential's scope (%s, set by scheme %s); %s",
+				redact.URL(u), s.Profile.Name, strings.Join(cred.Scope, ", "), s.Profile.Scheme, consequence)
 		}
 	}
-	return res, nil
+	return scope, nil
 }
 
 func (a *app) curlCommand() *cobra.Command {
@@ -149,41 +201,103 @@ inherited file descriptor, so they never appear on a command line. The
 profile is PROFILE, else the one matching the first URL among the arguments.
 authx exits with curl's exit code.
 
-curl drops Authorization when -L follows a redirect to another host or port,
-but forwards other headers (a Jenkins crumb, an API key, cookies): prefer
-'authx request', which drops every credential on such redirects.
+When the server refuses the credential (HTTP 401 or 403 that the profile's
+scheme recognises as curable), authx renews it (one refresh or login,
+shared with concurrent authx processes) and, when curl was given -f (so
+nothing of the refusal reached the output) and fetched one URL with GET or
+HEAD and no body, runs curl once more. See docs/scripts.md.
 
-  authx curl work -- -sS https://api.example.com/v1/items`,
+curl -L drops Authorization and Cookie on a redirect to another host or
+port but forwards any other header, so authx refuses -L when the credential
+holds another header (an API key, a Jenkins crumb), and always refuses
+--location-trusted; 'authx request' follows redirects without credentials.
+
+  authx curl work -- -sSf https://api.example.com/v1/items`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			profile, rest, err := wrapperArgs(cmd, args)
 			if err != nil {
 				return err
 			}
-			res, err := a.wrapperCredential(cmd, &t, profile, rest)
+			w, err := a.wrapperCredential(cmd, &t, profile, rest)
 			if err != nil {
 				return err
 			}
-			var conf strings.Builder
-			if err := render.Headers(&conf, "curl", "", "", res.Credential, false); err != nil {
-				return err
+			c := scanCurl(rest)
+			if why := curlRedirectLeak(c, w.cred); why != "" {
+				return core.Errorf(core.KindConfig, "%s", why)
 			}
-			r, w, err := os.Pipe()
-			if err != nil {
-				return core.Wrap(core.KindInternal, err, "creating a pipe for curl")
-			}
-			defer r.Close()
-			go func() { // a config larger than the pipe buffer must not block authx
-				w.WriteString(conf.String())
-				w.Close()
-			}()
-			c := exec.Command("curl", append([]string{"--config", "/dev/fd/3"}, rest...)...)
-			c.ExtraFiles = []*os.File{r} // fd 3 in the child
-			return a.runChild(c)
+			return a.runRenewing(cmd.Context(), w, oneURL(c.req, w.urls), func(cred *core.Credential) outcome {
+				return a.runCurl(cred, rest)
+			})
 		},
 	}
 	t.addFlags(cmd)
 	return cmd
+}
+
+// runCurl runs curl with cred's headers as a config on fd 3, and reads the
+// status of its final answer from the headers it dumps on fd 4 (unless the
+// user's own -D replaces that).
+func (a *app) runCurl(cred *core.Credential, args []string) outcome {
+	var conf strings.Builder
+	if err := render.Headers(&conf, "curl", "", "", cred, false); err != nil {
+		return outcome{err: err}
+	}
+	conf.WriteString("dump-header = \"/dev/fd/4\"\n")
+	r, w, err := os.Pipe()
+	if err != nil {
+		return outcome{err: core.Wrap(core.KindInternal, err, "creating a pipe for curl")}
+	}
+	defer r.Close()
+	hr, hw, err := os.Pipe()
+	if err != nil {
+		w.Close()
+		return outcome{err: core.Wrap(core.KindInternal, err, "creating a pipe for curl")}
+	}
+	defer hr.Close()
+	go func() { // a config larger than the pipe buffer must not block authx
+		w.WriteString(conf.String())
+		w.Close()
+	}()
+	status := make(chan int, 1)
+	go func() { status <- finalStatus(hr) }()
+	c := exec.Command("curl", append([]string{"--config", "/dev/fd/3"}, args...)...)
+	c.ExtraFiles = []*os.File{r, hw} // fds 3 and 4 in the child
+	err = a.runChild(c, hw)
+	code := 0
+	var exit *exitError
+	if errors.As(err, &exit) {
+		code = exit.code
+	}
+	switch st := <-status; {
+	case st == 401 || st == 403:
+		return outcome{err: err, refused: true, written: code != 22}
+	case st == 0: // no headers seen: the user's -D took them, or curl failed before an answer
+		return outcome{err: err, refused: code == 22}
+	}
+	return outcome{err: err}
+}
+
+// finalStatus reads the response headers curl dumps (every answer's, with
+// redirects and 1xx) and returns the last status code, 0 when there is none.
+// It reads at most 1 MiB, then drains the rest.
+func finalStatus(r io.Reader) int {
+	defer io.Copy(io.Discard, r)
+	status := 0
+	sc := bufio.NewScanner(io.LimitReader(r, 1<<20))
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "HTTP/") {
+			continue
+		}
+		if f := strings.Fields(line); len(f) >= 2 {
+			if n, err := strconv.Atoi(f[1]); err == nil && n >= 100 && n < 600 && n/100 != 1 {
+				status = n
+			}
+		}
+	}
+	return status
 }
 
 func (a *app) wgetCommand() *cobra.Command {
@@ -191,14 +305,20 @@ func (a *app) wgetCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "wget [PROFILE] -- WGET-ARGS...",
 		Short: "Run wget with the profile's credentials (never in its argv)",
-		Long: `Run wget with the profile's headers in a private (0600) temporary wgetrc
-given with --config, removed when wget exits, on SIGINT too. The headers are
-sent preemptively, so --auth-no-challenge is never needed.
+		Long: `Run wget with the profile's headers in a wgetrc that exists on no file
+system (an anonymous memory file on Linux, an unlinked temporary file
+elsewhere) given as --config=/dev/fd/3, so nothing is left behind even when
+authx is killed. The headers are sent preemptively, so --auth-no-challenge
+is never needed.
 
 wget forwards headers to whatever host a redirect points at, so authx adds
 --max-redirect=0: a redirect makes wget stop (exit 8) instead of leaking the
-credential. Use 'authx request' to follow redirects safely. The temporary
-wgetrc replaces ~/.wgetrc for this run.
+credential. Use 'authx request' to follow redirects safely. The wgetrc
+replaces ~/.wgetrc for this run.
+
+When wget exits 6 or 8 (nothing of the refused answer is written, unless
+--content-on-error) and the server refused the credential, authx renews it
+as for 'authx curl' and runs wget once more. See docs/scripts.md.
 
   authx wget ci -- -qO- https://ci.example.com/api/json`,
 		Args: cobra.ArbitraryArgs,
@@ -207,29 +327,36 @@ wgetrc replaces ~/.wgetrc for this run.
 			if err != nil {
 				return err
 			}
-			res, err := a.wrapperCredential(cmd, &t, profile, rest)
+			w, err := a.wrapperCredential(cmd, &t, profile, rest)
 			if err != nil {
 				return err
 			}
-			f, err := os.CreateTemp("", "authx-wgetrc-*") // mode 0600
-			if err != nil {
-				return core.Wrap(core.KindConfig, err, "creating the temporary wgetrc")
-			}
-			defer os.Remove(f.Name())
-			if err := render.Headers(f, "wget", "", "", res.Credential, false); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
-				return core.Wrap(core.KindConfig, err, "writing the temporary wgetrc")
-			}
-			// The last --max-redirect wins, so the user's cannot re-enable redirects.
-			c := exec.Command("wget", append(append([]string{"--config=" + f.Name()}, rest...), "--max-redirect=0")...)
-			return a.runChild(c)
+			return a.runRenewing(cmd.Context(), w, oneURL(scanWget(rest), w.urls), func(cred *core.Credential) outcome {
+				err := a.runWget(cred, rest)
+				var exit *exitError
+				return outcome{err: err, refused: errors.As(err, &exit) && (exit.code == 6 || exit.code == 8)}
+			})
 		},
 	}
 	t.addFlags(cmd)
 	return cmd
+}
+
+// runWget runs wget with cred's headers in a wgetrc on fd 3.
+func (a *app) runWget(cred *core.Credential, args []string) error {
+	var rc strings.Builder
+	if err := render.Headers(&rc, "wget", "", "", cred, false); err != nil {
+		return err
+	}
+	f, err := wgetrc(rc.String())
+	if err != nil {
+		return core.Wrap(core.KindConfig, err, "creating the wgetrc")
+	}
+	defer f.Close()
+	// The last --max-redirect wins, so the user's cannot re-enable redirects.
+	c := exec.Command("wget", append(append([]string{"--config=/dev/fd/3"}, args...), "--max-redirect=0")...)
+	c.ExtraFiles = []*os.File{f} // fd 3 in the child
+	return a.runChild(c)
 }
 
 func (a *app) execCommand() *cobra.Command {

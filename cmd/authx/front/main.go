@@ -18,6 +18,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +26,8 @@ import (
 	"time"
 
 	"github.com/authx/authx/cmd/authx/internal/render"
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/authhttp"
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 )
@@ -109,8 +112,10 @@ func parse(args []string) (r request, ok bool) {
 	return r, true
 }
 
-// serve prints the credential when the command is one the front serves and
-// the profile's cached credential is fresh, and reports whether it did.
+// serve prints the credential when the command is one the front serves,
+// the profile's cached credential is fresh and covers the --url given, and
+// reports whether it did. Anything else (--renew among them) is the full
+// CLI's.
 // Logging, when asked for, is the full CLI's job.
 func serve(args []string, stdout io.Writer, getenv func(string) string, now time.Time) bool {
 	r, ok := parse(args)
@@ -126,7 +131,7 @@ func serve(args []string, stdout io.Writer, getenv func(string) string, now time
 		return false
 	}
 	e, err := cache.New(cfg.Settings.CacheDir).Get(cache.KeyFor(p.Name, p.Identity()))
-	if err != nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest {
+	if err != nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest || !inCredentialScope(r.url, &e.Credential) {
 		return false
 	}
 	switch {
@@ -138,6 +143,17 @@ func serve(args []string, stdout io.Writer, getenv func(string) string, now time
 		return false
 	}
 	return true
+}
+
+// inCredentialScope reports whether rawURL ("" for none) lies within the
+// credential's own scope, when it has one. Select has checked the
+// profile's; the full CLI explains a refusal.
+func inCredentialScope(rawURL string, c *core.Credential) bool {
+	if rawURL == "" || len(c.Scope) == 0 {
+		return true
+	}
+	u, err := url.Parse(rawURL)
+	return err == nil && authhttp.InScope(u, c.Scope)
 }
 
 func logging(level string) bool { return level != "" && !strings.EqualFold(level, "off") }

@@ -29,7 +29,9 @@ func TestParse(t *testing.T) {
 		{[]string{"header", "--scheme", "basic"}, false, request{}},   // ad hoc: the full CLI
 		{[]string{"token", "a", "b"}, false, request{}},               // a usage error to report
 		{[]string{"token", "--url"}, false, request{}},                // a flag without its value
-		{[]string{"request", "work", "GET", "/x"}, false, request{}},  // any other command
+		{[]string{"token", "work", "--renew"}, false, request{}},      // a refused credential: the full CLI renews
+		{[]string{"header", "--renew", "-f", "curl"}, false, request{}},
+		{[]string{"request", "work", "GET", "/x"}, false, request{}}, // any other command
 		{[]string{"--help"}, false, request{}},
 		{[]string{}, false, request{}},
 	}
@@ -95,6 +97,20 @@ func TestServe(t *testing.T) {
 	put(stale)
 	if _, ok := run("token", "work"); ok {
 		t.Error("served a credential about to expire")
+	}
+	scoped := bearer
+	scoped.Scope = []string{"https://api.example.com/v1/"}
+	put(scoped)
+	if out, ok := run("header", "work", "--url", "https://api.example.com/v1/items"); !ok || out != "Authorization: Bearer t0k\n" {
+		t.Errorf("header --url within the credential's scope: %q %v", out, ok)
+	}
+	for _, u := range []string{"https://api.example.com/v2/items", "https://api.example.com/?rest_route=/v1/x"} {
+		if _, ok := run("header", "work", "--url", u); ok {
+			t.Errorf("served header --url %s, outside the credential's scope: the full CLI refuses", u)
+		}
+		if _, ok := run("token", "--url", u); ok {
+			t.Errorf("served token --url %s, outside the credential's scope", u)
+		}
 	}
 	signing := bearer
 	signing.PerRequest = true

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package main
+
+import "os"
+
+// wgetrc returns a file holding content, positioned at its start, that no
+// directory names once it returns (see unlinkedFile). wget reads it as
+// /dev/fd/N.
+func wgetrc(content string) (*os.File, error) { return unlinkedFile(content) }
