@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,6 +31,10 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if fuzzing() { // the fuzz targets here need no executables, and each fuzz worker runs TestMain again
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "authx-test-bin-")
 	if err != nil {
 		panic(err)
@@ -52,6 +57,13 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// fuzzing reports whether this run fuzzes (go test -fuzz) or is one of the
+// fuzzing engine's workers.
+func fuzzing() bool {
+	f, w := flag.Lookup("test.fuzz"), flag.Lookup("test.fuzzworker")
+	return f != nil && f.Value.String() != "" || w != nil && w.Value.String() == "true"
 }
 
 // env is an isolated user environment: its own config, cache and data dirs.
