@@ -30,15 +30,15 @@ func TestMatchNormalizesPaths(t *testing.T) {
 		{"http://h/api/", "http://h/api/%2e/x", true},
 		{"http://h/api/", "http://h/x/../api/y", true},
 		{"http://h/api/", "http://h/api/..", false},
-		{"http://h/api/", "http://h/api/..\\echo", false},         // a backslash read as a slash
-		{"http://h/api/", "http://h/api/..%5Cecho", false},        // the same, encoded
+		{"http://h/api/", "http://h/api/..\\echo", false},           // a backslash read as a slash
+		{"http://h/api/", "http://h/api/..%5Cecho", false},          // the same, encoded
 		{"http://h/api/", "http://h/api/x%2F..%2F..%2Fecho", false}, // a server decoding %2F
-		{"http://h/api/", "http://h/api/..;/echo", false},         // Tomcat's path parameters
-		{"http://h/api/", "http://h/api//../echo", false},         // a server merging slashes
-		{"http://h/api/", "http://h/api%2Fx", false},              // %2F is no segment boundary
-		{"http://h/api%2Fx/", "http://h/api%2fx/y", true},         // but equal once normalized
-		{"http://h/api/", "http://h/%61pi/x", true},               // %61 is a
-		{"http://h/api/", "http://h/API/x", false},                // paths are case-sensitive
+		{"http://h/api/", "http://h/api/..;/echo", false},           // Tomcat's path parameters
+		{"http://h/api/", "http://h/api//../echo", false},           // a server merging slashes
+		{"http://h/api/", "http://h/api%2Fx", false},                // %2F is no segment boundary
+		{"http://h/api%2Fx/", "http://h/api%2fx/y", true},           // but equal once normalized
+		{"http://h/api/", "http://h/%61pi/x", true},                 // %61 is a
+		{"http://h/api/", "http://h/API/x", false},                  // paths are case-sensitive
 		{"http://h/api", "http://h/apix", false},
 		{"http://h/api", "http://h/api/x", true},
 		{"http://h/api", "http://h/api", true},
