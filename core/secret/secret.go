@@ -7,10 +7,11 @@
 package secret
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,8 +21,19 @@ import (
 	"github.com/authx/authx/core"
 )
 
-// DefaultCmdTimeout bounds a cmd: reference.
-const DefaultCmdTimeout = 10 * time.Second
+// Bounds of the sources.
+const (
+	// DefaultCmdTimeout bounds a cmd: reference.
+	DefaultCmdTimeout = 30 * time.Second
+	// MaxSize bounds a secret read from a file: or a cmd: (a trailing
+	// newline aside).
+	MaxSize     = 64 << 10
+	maxSizeText = "64 KiB"
+	// orphanGrace is how long the output of a command whose shell has
+	// exited is still read: enough for what is in the pipe, not for a
+	// child that escaped the process group and holds it open.
+	orphanGrace = 100 * time.Millisecond
+)
 
 var prefixes = []string{"env:", "file:", "cmd:", "prompt:"}
 
@@ -157,6 +169,9 @@ func isWord(s string) bool {
 	return true
 }
 
+// readFile reads a file: reference: a regular file of at most MaxSize
+// bytes. It is opened without blocking, so a named pipe is refused rather
+// than waited on.
 func readFile(path string) (string, error) {
 	p := path
 	if strings.HasPrefix(p, "~/") {
@@ -164,15 +179,49 @@ func readFile(path string) (string, error) {
 			p = filepath.Join(home, p[2:])
 		}
 	}
-	data, err := os.ReadFile(p)
+	fail := func(format string, args ...any) (string, error) {
+		return "", core.Errorf(core.KindConfig, "file:%s: %s", path, fmt.Sprintf(format, args...))
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|nonblock, 0)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return "", core.Errorf(core.KindConfig, "file:%s: cannot read %s: %v", path, p, err)
+		return fail("cannot read %s: %v", p, err)
 	}
-	return trimNewline(string(data)), nil
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fail("cannot read %s: %v", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fail("%s is not a regular file (%s); a secret file holds the secret itself (for a program's output use cmd:, for standard input prompt:)", p, fileType(fi.Mode()))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+2)) // +2: a trailing CR LF
+	if err != nil {
+		return fail("cannot read %s: %v", p, err)
+	}
+	v := trimNewline(string(data))
+	if len(v) > MaxSize {
+		return fail("%s is larger than %s", p, maxSizeText)
+	}
+	return v, nil
+}
+
+// fileType names the type of a file that is not a regular one.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 func trimNewline(s string) string {
@@ -182,6 +231,12 @@ func trimNewline(s string) string {
 	return strings.TrimSuffix(s, "\n")
 }
 
+// command runs a cmd: reference with /bin/sh in a process group of its own,
+// stdin from /dev/null and stderr discarded (it may echo the secret). It
+// reads at most MaxSize bytes of output and waits at most the timeout; when
+// the shell exits, or on any failure, the whole group is killed, so a
+// background child (`sleep 100 & echo pw`) neither outlives the resolve nor
+// holds it up by keeping the output pipe open.
 func (r *Resolver) command(ctx context.Context, command string) (string, error) {
 	timeout := r.CmdTimeout
 	if timeout <= 0 {
@@ -189,12 +244,38 @@ func (r *Resolver) command(ctx context.Context, command string) (string, error) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c := exec.CommandContext(ctx, "/bin/sh", "-c", command)
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb // stderr is kept from the user: it may echo the secret
+	out, w, err := os.Pipe()
+	if err != nil {
+		return "", core.Errorf(core.KindConfig, "cmd: cannot run the command: %v", err)
+	}
+	defer out.Close()
+	c := exec.Command("/bin/sh", "-c", command)
+	c.Stdout = w
 	setProcessGroup(c)
-	c.WaitDelay = time.Second
-	err := c.Run()
+	err = c.Start()
+	w.Close()
+	if err != nil {
+		return "", core.Errorf(core.KindConfig, "cmd: cannot run the command: %v", err)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		killGroup(c)
+		out.SetReadDeadline(time.Now())
+	})
+	defer stop()
+	exited := make(chan error, 1)
+	go func() {
+		err := c.Wait()
+		killGroup(c) // the shell's background children
+		out.SetReadDeadline(time.Now().Add(orphanGrace))
+		exited <- err
+	}()
+	data, _ := io.ReadAll(io.LimitReader(out, MaxSize+2))
+	if v := trimNewline(string(data)); len(v) > MaxSize {
+		killGroup(c)
+		<-exited
+		return "", core.Errorf(core.KindConfig, "cmd: the command's output is larger than %s", maxSizeText)
+	}
+	err = <-exited
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
 		return "", core.Errorf(core.KindConfig, "cmd: command timed out after %s", timeout)
@@ -207,7 +288,7 @@ func (r *Resolver) command(ctx context.Context, command string) (string, error) 
 		}
 		return "", core.Errorf(core.KindConfig, "cmd: cannot run the command: %v", err)
 	}
-	return trimNewline(out.String()), nil
+	return trimNewline(string(data)), nil
 }
 
 func (r *Resolver) prompt(ctx context.Context, message string) (string, error) {
