@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -24,7 +25,6 @@ import (
 
 	"github.com/knadh/koanf/parsers/toml/v2"
 	"github.com/knadh/koanf/parsers/yaml"
-	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
 
 	"github.com/authx/authx/core"
@@ -159,19 +159,27 @@ func Load(opts LoadOptions) (*File, error) {
 		if abs, err := filepath.Abs(path); err == nil {
 			path = abs
 		}
-		_, err := os.Stat(path)
+		data, owner, mode, err := readFile(path)
 		switch {
 		case err == nil:
 			f.Path = path
-			if raw, err = readFile(path); err != nil {
+			if raw, err = parse(path, data); err != nil {
 				return nil, err
+			}
+			if owner != noOwner && holdsCmd(raw) {
+				if err := checkMode(path, mode); err != nil {
+					return nil, err
+				}
+				if err := checkOwner(path, owner, uint32(os.Geteuid())); err != nil {
+					return nil, err
+				}
 			}
 		case errors.Is(err, fs.ErrNotExist) && !must:
 			f.looked = path
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, core.Errorf(core.KindConfig, "config %s: no such file", path)
 		default:
-			return nil, core.Wrap(core.KindConfig, err, "config "+path)
+			return nil, err
 		}
 	}
 	d := &decoder{file: f.Path}
@@ -186,13 +194,67 @@ func Load(opts LoadOptions) (*File, error) {
 	return f, nil
 }
 
-func readFile(path string) (map[string]any, error) {
+// maxFileSize bounds the config file.
+const maxFileSize = 1 << 20
+
+// readFile reads the config file, at most maxFileSize bytes and without
+// waiting for a named pipe's writer, and returns its owner and mode as
+// they were when it was read. A missing file's error is fs.ErrNotExist.
+func readFile(path string) (data []byte, owner uint32, mode fs.FileMode, err error) {
+	file, err := os.OpenFile(path, os.O_RDONLY|nonblock, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, 0, err
+	}
+	fail := func(err error) ([]byte, uint32, fs.FileMode, error) {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, 0, 0, core.Errorf(core.KindConfig, "config %s: %v", path, err)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	defer file.Close()
+	fi, err := file.Stat()
+	if err != nil {
+		return fail(err)
+	}
+	if fi.IsDir() {
+		return fail(errors.New("is a directory"))
+	}
+	file.SetReadDeadline(time.Now().Add(readTimeout)) // a pipe; a regular file has no deadline
+	data, err = io.ReadAll(io.LimitReader(file, maxFileSize+1))
+	switch {
+	case err != nil:
+		return fail(err)
+	case len(data) > maxFileSize:
+		return fail(errors.New("larger than 1 MiB"))
+	}
+	return data, fileOwner(fi), fi.Mode(), nil
+}
+
+// readTimeout bounds reading a config file that is a pipe.
+const readTimeout = 10 * time.Second
+
+// bytesProvider hands koanf bytes already read.
+type bytesProvider []byte
+
+func (b bytesProvider) ReadBytes() ([]byte, error) { return b, nil }
+
+func (b bytesProvider) Read() (map[string]any, error) {
+	return nil, errors.New("bytesProvider: Read is not supported")
+}
+
+// parse parses the file's bytes, TOML when path ends in .toml and YAML
+// otherwise, into its raw tree.
+func parse(path string, data []byte) (map[string]any, error) {
 	k := koanf.New("\x00") // keys may contain dots; we walk the raw tree ourselves
 	var parser koanf.Parser = yaml.Parser()
 	if strings.EqualFold(filepath.Ext(path), ".toml") {
 		parser = toml.Parser()
 	}
-	if err := k.Load(file.Provider(path), parser); err != nil {
+	if err := k.Load(bytesProvider(data), parser); err != nil {
 		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, parseError(err))
 	}
 	return k.Raw(), nil
