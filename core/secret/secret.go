@@ -60,6 +60,12 @@ type Resolver struct {
 	Prompt      func(ctx context.Context, message string) (string, error)
 	// CmdTimeout bounds cmd: references; zero means DefaultCmdTimeout.
 	CmdTimeout time.Duration
+	// FromArgv names the flag the values came from ("--set") when they
+	// were given on the command line, where other processes can read them
+	// (ps, /proc): Warn is then told, once, that a literal secret was.
+	FromArgv string
+	Warn     func(message string)
+	warned   bool
 }
 
 // Resolve returns the secret s refers to, or s itself when it is a literal.
@@ -111,15 +117,26 @@ func Check(s string) error {
 }
 
 // ResolveTree returns a copy of v with every string leaf of its maps and
-// slices resolved. v itself is not modified.
+// slices resolved. v itself is not modified. A literal string v from the
+// command line is warned about (see FromArgv); literals nested in an object,
+// such as a login body's templates, are not.
 func (r *Resolver) ResolveTree(ctx context.Context, v any) (any, error) {
+	out, err := r.resolveTree(ctx, v)
+	if s, ok := v.(string); ok && err == nil && s != "" && !IsRef(s) && r.FromArgv != "" && r.Warn != nil && !r.warned {
+		r.warned = true
+		r.Warn(fmt.Sprintf("a secret given with %s is on authx's command line, where other processes can read it (ps); pass env:NAME, file:PATH or prompt: instead", r.FromArgv))
+	}
+	return out, err
+}
+
+func (r *Resolver) resolveTree(ctx context.Context, v any) (any, error) {
 	switch t := v.(type) {
 	case string:
 		return r.Resolve(ctx, t)
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, e := range t {
-			res, err := r.ResolveTree(ctx, e)
+			res, err := r.resolveTree(ctx, e)
 			if err != nil {
 				return nil, err
 			}
@@ -129,7 +146,7 @@ func (r *Resolver) ResolveTree(ctx context.Context, v any) (any, error) {
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {
-			res, err := r.ResolveTree(ctx, e)
+			res, err := r.resolveTree(ctx, e)
 			if err != nil {
 				return nil, err
 			}

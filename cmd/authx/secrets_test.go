@@ -1,0 +1,26 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSetLiteralSecretWarns: --set password=LITERAL works but warns, in
+// one line without the secret, that it is in argv; a reference does not.
+func TestSetLiteralSecretWarns(t *testing.T) {
+	e := newEnv(t).set("PW=s3cr3t-pw")
+	r := e.run("header", "--scheme", "basic", "--set", "username=alice", "--set", "password=s3cr3t-pw")
+	want := "authx: warning: a secret given with --set is on authx's command line, where other processes can read it (ps); pass env:NAME, file:PATH or prompt: instead\n"
+	if r.code != 0 || r.stdout != "Authorization: Basic YWxpY2U6czNjcjN0LXB3\n" || r.stderr != want {
+		t.Errorf("literal: %+v; want the header and the warning %q", r, want)
+	}
+	r = e.run("header", "--scheme", "basic", "--set", "username=alice", "--set", "password=env:PW")
+	if r.code != 0 || r.stderr != "" {
+		t.Errorf("reference: %+v; want no warning", r)
+	}
+	// A field given twice that is no list is refused, not silently the last.
+	r = e.run("header", "--scheme", "basic", "--set", "username=alice", "--set", "username=bob", "--set", "password=env:PW")
+	if r.code != 2 || !strings.Contains(r.stderr, "username") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("username twice: %+v", r)
+	}
+}
