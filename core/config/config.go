@@ -18,8 +18,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	gotoml "github.com/pelletier/go-toml/v2"
 
@@ -153,8 +155,8 @@ func Load(opts LoadOptions) (*File, error) {
 	if path == "" {
 		path, must = DefaultPath(getenv)
 	}
-	f := &File{Profiles: map[string]*Profile{}, Plugins: map[string]PluginEntry{}}
-	raw := map[string]any{}
+	var raw map[string]any
+	read, looked := "", ""
 	if path != "" {
 		if abs, err := filepath.Abs(path); err == nil {
 			path = abs
@@ -162,7 +164,7 @@ func Load(opts LoadOptions) (*File, error) {
 		data, owner, mode, err := readFile(path)
 		switch {
 		case err == nil:
-			f.Path = path
+			read = path
 			if raw, err = parse(path, data); err != nil {
 				return nil, err
 			}
@@ -175,23 +177,41 @@ func Load(opts LoadOptions) (*File, error) {
 				}
 			}
 		case errors.Is(err, fs.ErrNotExist) && !must:
-			f.looked = path
+			looked = path
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, core.Errorf(core.KindConfig, "config %s: no such file", path)
 		default:
 			return nil, err
 		}
 	}
-	d := &decoder{file: f.Path}
-	d.decode(f, raw)
-	if d.err != nil {
-		return nil, d.err
+	f, err := decodeFile(read, raw)
+	if err != nil {
+		return nil, err
 	}
+	f.looked = looked
 	if err := applyEnv(&f.Settings, getenv, opts.Settings); err != nil {
 		return nil, err
 	}
 	defaults(&f.Settings, getenv)
 	return f, nil
+}
+
+// decodeFile builds a File from the raw tree of the file at path ("" when
+// there is none), without the environment and flags.
+func decodeFile(path string, raw map[string]any) (*File, error) {
+	f := &File{Path: path, Profiles: map[string]*Profile{}, Plugins: map[string]PluginEntry{}}
+	d := &decoder{file: path}
+	d.decode(f, raw)
+	return f, d.err
+}
+
+// parseFile parses and decodes the bytes of the file at path.
+func parseFile(path string, data []byte) (*File, error) {
+	raw, err := parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	return decodeFile(path, raw)
 }
 
 // maxFileSize bounds the config file.
@@ -255,7 +275,7 @@ func parse(path string, data []byte) (map[string]any, error) {
 		parser = toml.Parser()
 	}
 	if err := k.Load(bytesProvider(data), parser); err != nil {
-		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, parseError(err))
+		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, oneLine(parseError(err)))
 	}
 	return k.Raw(), nil
 }
@@ -310,7 +330,26 @@ func (d *decoder) fail(key, format string, args ...any) {
 	if d.file != "" {
 		where = "config " + d.file
 	}
-	d.err = core.Errorf(core.KindConfig, "%s: %s: %s", where, key, fmt.Sprintf(format, args...))
+	d.err = core.Errorf(core.KindConfig, "%s: %s: %s", where, oneLine(key), oneLine(fmt.Sprintf(format, args...)))
+}
+
+// oneLine writes the control characters of s, which a file's keys and a
+// parser's quotes may hold, as Go escapes (\n, \x00), so that a message
+// stays one line.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func (d *decoder) checkKeys(path string, m map[string]any, known []string) {

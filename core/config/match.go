@@ -52,7 +52,7 @@ func normalize(u *url.URL) (*url.URL, string) {
 	}
 	p, ok := cleanPath(u.EscapedPath())
 	if !ok {
-		return nil, "the path has a dot segment hidden by \\, %2F, ;, or //, which servers read differently; credentials are not sent to it"
+		return nil, "the path has a dot segment hidden (by \\, %2F, ;, // or double encoding) that servers may read differently; credentials are not sent to it"
 	}
 	n := *u
 	n.Scheme, n.Host = scheme, strings.ToLower(u.Host)
@@ -158,17 +158,22 @@ func hasDotSegment(p string) bool {
 }
 
 // hiddenDotSegment reports whether the escaped segment seg, which is no dot
-// segment itself, holds one for a server that decodes it, splits it at "/"
-// or "\", or drops its ";parameters".
+// segment itself, holds one for a server that decodes it (once or more),
+// splits it at "/" or "\", or drops its ";parameters".
 func hiddenDotSegment(seg string) bool {
 	s, err := url.PathUnescape(seg)
 	if err != nil {
 		return true
 	}
-	for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == '\\' }) {
-		part, _, _ = strings.Cut(part, ";")
-		if part == "." || part == ".." {
-			return true
+	for range 3 {
+		for _, part := range strings.FieldsFunc(s, func(r rune) bool { return r == '/' || r == '\\' }) {
+			part, _, _ = strings.Cut(part, ";")
+			if part == "." || part == ".." {
+				return true
+			}
+		}
+		if s, err = url.PathUnescape(s); err != nil {
+			return false
 		}
 	}
 	return false
