@@ -230,6 +230,9 @@ func (a *app) sessionFor(t *target, p *config.Profile) (*session.Session, error)
 	s.Prompt = a.prompt
 	s.Log = a.log()
 	s.Secrets = &secret.Resolver{Interactive: s.Interactive, Prompt: secret.TTYPrompt}
+	if a.cfg != nil {
+		s.Secrets.CmdTimeout = a.cfg.Settings.CmdTimeout
+	}
 	if t.scheme != "" { // ad hoc: every value came from --set
 		s.Secrets.FromArgv, s.Secrets.Warn = "--set", func(m string) { fmt.Fprintln(a.stderr, "authx: warning: "+m) }
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSetLiteralSecretWarns: --set password=LITERAL works but warns, in
@@ -22,5 +23,25 @@ func TestSetLiteralSecretWarns(t *testing.T) {
 	r = e.run("header", "--scheme", "basic", "--set", "username=alice", "--set", "username=bob", "--set", "password=env:PW")
 	if r.code != 2 || !strings.Contains(r.stderr, "username") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("username twice: %+v", r)
+	}
+}
+
+// TestCmdTimeoutSetting: cmd_timeout bounds a cmd: reference.
+func TestCmdTimeoutSetting(t *testing.T) {
+	e := newEnv(t)
+	e.config(`
+cmd_timeout: 300ms
+profiles:
+  slow:
+    scheme: basic
+    config: {username: alice, password: "cmd:sleep 20; echo pw"}
+`)
+	start := time.Now()
+	r := e.run("header", "slow")
+	if r.code != 2 || !strings.Contains(r.stderr, "cmd: command timed out after 300ms") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("%+v", r)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %v", d)
 	}
 }

@@ -37,6 +37,9 @@ const (
 	DefaultPluginStartTimeout = 10 * time.Second
 	DefaultCallTimeout        = 60 * time.Second
 	DefaultRefreshSkew        = core.DefaultRefreshSkew
+	// DefaultCmdTimeout bounds a cmd: secret reference (as
+	// secret.DefaultCmdTimeout does).
+	DefaultCmdTimeout = 30 * time.Second
 )
 
 // File is a loaded configuration.
@@ -58,6 +61,8 @@ type Settings struct {
 	CallTimeout        time.Duration
 	RefreshSkew        time.Duration
 	CacheDir           string
+	// CmdTimeout bounds each cmd: secret reference.
+	CmdTimeout time.Duration
 }
 
 // Profile is one named way of authenticating.
@@ -311,7 +316,7 @@ var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 var hexSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
 var (
-	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "cache_dir"}
+	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "cache_dir", "cmd_timeout"}
 	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env"}
 	pluginKeys  = []string{"path", "sha256"}
 )
@@ -401,6 +406,7 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 	f.Settings.PluginStartTimeout = d.duration("plugin_start_timeout", raw["plugin_start_timeout"])
 	f.Settings.CallTimeout = d.duration("call_timeout", raw["call_timeout"])
 	f.Settings.RefreshSkew = d.duration("refresh_skew", raw["refresh_skew"])
+	f.Settings.CmdTimeout = d.duration("cmd_timeout", raw["cmd_timeout"])
 	f.Settings.CacheDir = expandHome(d.str("cache_dir", raw["cache_dir"]))
 
 	for name, v := range d.mapAt("plugins", raw["plugins"]) {
@@ -550,6 +556,7 @@ var envSettings = []struct{ key, env string }{
 	{"call_timeout", "AUTHX_CALL_TIMEOUT"},
 	{"refresh_skew", "AUTHX_REFRESH_SKEW"},
 	{"cache_dir", "AUTHX_CACHE_DIR"},
+	{"cmd_timeout", "AUTHX_CMD_TIMEOUT"},
 }
 
 // applyEnv overrides settings from the environment, then from flags.
@@ -573,6 +580,8 @@ func applyEnv(s *Settings, getenv func(string) string, flags map[string]string) 
 			s.CallTimeout = dur()
 		case "refresh_skew":
 			s.RefreshSkew = dur()
+		case "cmd_timeout":
+			s.CmdTimeout = dur()
 		case "cache_dir":
 			s.CacheDir = expandHome(val)
 		default:
@@ -607,6 +616,9 @@ func defaults(s *Settings, getenv func(string) string) {
 	}
 	if s.RefreshSkew == 0 {
 		s.RefreshSkew = DefaultRefreshSkew
+	}
+	if s.CmdTimeout == 0 {
+		s.CmdTimeout = DefaultCmdTimeout
 	}
 	if s.CacheDir == "" {
 		dir := getenv("XDG_CACHE_HOME")
