@@ -168,7 +168,7 @@ type target struct {
 func (t *target) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&t.url, "url", "", "pick the profile whose match prefix is the longest prefix of `URL`")
 	cmd.Flags().StringVar(&t.scheme, "scheme", "", "use `SCHEME` ad hoc, without a profile (with --set)")
-	cmd.Flags().StringArrayVar(&t.sets, "set", nil, "ad-hoc config `KEY=VALUE` for --scheme (repeatable; VALUE may be env:NAME, file:PATH, cmd:CMD, prompt:)")
+	cmd.Flags().StringArrayVar(&t.sets, "set", nil, "ad-hoc config `KEY=VALUE` for --scheme (repeatable; a key given again, or a list field's a,b, makes a list; VALUE may be env:NAME, file:PATH, cmd:CMD, prompt:)")
 }
 
 // profile resolves t to a profile and the file it came from.
