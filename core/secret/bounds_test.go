@@ -62,6 +62,7 @@ func TestSecretSourcesAreBounded(t *testing.T) {
 		{"file:" + big, "is larger than 64 KiB", false},
 		{"file:" + exact, strings.Repeat("a", MaxSize), true},
 		{"cmd:head -c 65536 /dev/zero | tr '\\0' a", strings.Repeat("a", MaxSize), true},
+		{"cmd:head -c 65536 /dev/zero | tr '\\0' a; printf '\\r\\n'; yes", "is larger than 64 KiB", false},
 	}
 	r := &Resolver{CmdTimeout: 2 * time.Second}
 	for _, tt := range tests {

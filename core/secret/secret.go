@@ -237,15 +237,14 @@ func readFile(path string) (string, error) {
 	if !fi.Mode().IsRegular() {
 		return fail("%s is not a regular file (%s); a secret file holds the secret itself (for a program's output use cmd:, for standard input prompt:)", p, fileType(fi.Mode()))
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+2)) // +2: a trailing CR LF
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+3))
 	if err != nil {
 		return fail("cannot read %s: %v", p, err)
 	}
-	v := trimNewline(string(data))
-	if len(v) > MaxSize {
+	if tooLarge(data) {
 		return fail("%s is larger than %s", p, maxSizeText)
 	}
-	return v, nil
+	return trimNewline(string(data)), nil
 }
 
 // fileType names the type of a file that is not a regular one.
@@ -261,6 +260,12 @@ func fileType(m fs.FileMode) string {
 		return "a device"
 	}
 	return "a special file"
+}
+
+// tooLarge reports whether data, read up to MaxSize+3 bytes, holds more
+// than MaxSize bytes besides a trailing newline (LF or CR LF).
+func tooLarge(data []byte) bool {
+	return len(data) > MaxSize+2 || len(trimNewline(string(data))) > MaxSize
 }
 
 func trimNewline(s string) string {
@@ -308,8 +313,8 @@ func (r *Resolver) command(ctx context.Context, command string) (string, error) 
 		out.SetReadDeadline(time.Now().Add(orphanGrace))
 		exited <- err
 	}()
-	data, _ := io.ReadAll(io.LimitReader(out, MaxSize+2))
-	if v := trimNewline(string(data)); len(v) > MaxSize {
+	data, _ := io.ReadAll(io.LimitReader(out, MaxSize+3))
+	if tooLarge(data) {
 		killGroup(c)
 		<-exited
 		return "", core.Errorf(core.KindConfig, "cmd: the command's output is larger than %s", maxSizeText)
