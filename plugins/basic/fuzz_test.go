@@ -34,8 +34,18 @@ func FuzzNetrc(f *testing.F) {
 			}
 		}
 		entry := "machine " + m + "\n  login " + l + "\n  password " + p + "\n"
-		if login, password, ok := lookupNetrc([]byte(entry), strings.ToUpper(m), ""); !ok || login != l || password != p {
+		if login, password, ok := lookupNetrc([]byte(entry), asciiUpper(m), ""); !ok || login != l || password != p {
 			t.Fatalf("%q: %q, %q, %v", entry, login, password, ok)
 		}
 	})
+}
+
+// asciiUpper upper-cases ASCII letters only, as host names compare.
+func asciiUpper(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' {
+			return r - 'a' + 'A'
+		}
+		return r
+	}, s)
 }
