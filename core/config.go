@@ -120,24 +120,34 @@ func (c Config) Duration(key string, def time.Duration) time.Duration {
 	return def
 }
 
-// StringList returns the list of strings at key (a single string counts as a
-// list of one).
+// StringList returns the list of strings at key. A string, alone or as an
+// item of the list, holds items separated by commas (`--set scope=a,b`,
+// `scope: "a, b"`); spaces around items and empty items are dropped.
 func (c Config) StringList(key string) []string {
+	var items []string
 	switch v := c[key].(type) {
 	case string:
-		return []string{v}
+		items = []string{v}
 	case []string:
-		return v
+		items = v
 	case []any:
-		out := make([]string, 0, len(v))
 		for _, e := range v {
 			if s, ok := e.(string); ok {
+				items = append(items, s)
+			}
+		}
+	default:
+		return nil
+	}
+	out := []string{}
+	for _, item := range items {
+		for _, s := range strings.Split(item, ",") {
+			if s = strings.TrimSpace(s); s != "" {
 				out = append(out, s)
 			}
 		}
-		return out
 	}
-	return nil
+	return out
 }
 
 // Object returns the nested object at key.

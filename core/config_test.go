@@ -1,6 +1,7 @@
 package core
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -67,6 +68,29 @@ func TestExitCodesAreStable(t *testing.T) {
 	for k, code := range want {
 		if k.ExitCode() != code {
 			t.Errorf("%v exits %d, want %d", k, k.ExitCode(), code)
+		}
+	}
+}
+
+// TestStringListSplitsCommas: a list field's string value, alone or as an
+// item, holds items separated by commas (--set scope=a,b; scope: "a, b").
+func TestStringListSplitsCommas(t *testing.T) {
+	tests := []struct {
+		v    any
+		want []string
+	}{
+		{"a", []string{"a"}},
+		{"a,b", []string{"a", "b"}},
+		{" a , b,,c ", []string{"a", "b", "c"}},
+		{[]any{"a", "b,c"}, []string{"a", "b", "c"}},
+		{[]string{"a,b"}, []string{"a", "b"}},
+		{"", []string{}},
+		{nil, nil},
+	}
+	for _, tt := range tests {
+		got := Config{"k": tt.v}.StringList("k")
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("StringList(%#v) = %#v, want %#v", tt.v, got, tt.want)
 		}
 	}
 }

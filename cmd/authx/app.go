@@ -168,7 +168,7 @@ type target struct {
 func (t *target) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&t.url, "url", "", "pick the profile whose match prefix is the longest prefix of `URL`")
 	cmd.Flags().StringVar(&t.scheme, "scheme", "", "use `SCHEME` ad hoc, without a profile (with --set)")
-	cmd.Flags().StringArrayVar(&t.sets, "set", nil, "ad-hoc config `KEY=VALUE` for --scheme (repeatable; VALUE may be env:NAME, file:PATH, cmd:CMD, prompt:)")
+	cmd.Flags().StringArrayVar(&t.sets, "set", nil, "ad-hoc config `KEY=VALUE` for --scheme (repeatable; a key given again, or a list field's a,b, makes a list; VALUE may be env:NAME, file:PATH, cmd:CMD, prompt:)")
 }
 
 // profile resolves t to a profile and the file it came from.
@@ -231,6 +231,12 @@ func (a *app) sessionFor(t *target, p *config.Profile) (*session.Session, error)
 	s.Log = a.log()
 	s.Warn = func(msg string) { a.notice("warning: %s", msg) }
 	s.Secrets = &secret.Resolver{Interactive: s.Interactive, Prompt: secret.TTYPrompt}
+	if a.cfg != nil {
+		s.Secrets.CmdTimeout = a.cfg.Settings.CmdTimeout
+	}
+	if t.scheme != "" { // ad hoc: every value came from --set
+		s.Secrets.FromArgv, s.Secrets.Warn = "--set", func(m string) { fmt.Fprintln(a.stderr, "authx: warning: "+m) }
+	}
 	a.mu.Lock()
 	a.sessions = append(a.sessions, s)
 	a.mu.Unlock()

@@ -118,7 +118,7 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 	if len(scope) == 0 { // an ad-hoc profile: the origin the user named
 		scope = []string{target.Scheme + "://" + target.Host + "/"}
 	}
-	if !authhttp.InScope(target, scope) {
+	if !config.InScope(target, scope) {
 		return core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); credentials are not sent there", redact.URL(target), p.Name, strings.Join(scope, ", "))
 	}
 	if f.maxTime > 0 {
@@ -163,7 +163,8 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 	}
 }
 
-// requestProfile picks the profile and resolves a relative URL against it.
+// requestProfile picks the profile, resolves a relative URL against it and
+// normalizes the URL (config.NormalizeURL), as the profile was matched.
 func (a *app) requestProfile(t *target, rawURL string) (*config.Profile, *url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -190,6 +191,10 @@ func (a *app) requestProfile(t *target, rawURL string) (*config.Profile, *url.UR
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, nil, core.Errorf(core.KindConfig, "%s: only http and https URLs are supported", redact.URL(u))
 	}
+	// Send exactly what was matched: /api/../echo is /echo.
+	if u, err = config.NormalizeURL(u); err != nil {
+		return nil, nil, err
+	}
 	return p, u, nil
 }
 
@@ -202,9 +207,8 @@ func resolveRelative(base, ref *url.URL) *url.URL {
 		b.Path += "/"
 		b.RawPath = ""
 	}
-	r := *ref
-	r.Path = strings.TrimPrefix(r.Path, "/")
-	r.RawPath = ""
+	r := *ref // its escaped path, or %2F would become a segment boundary
+	r.Path, r.RawPath = strings.TrimPrefix(r.Path, "/"), strings.TrimPrefix(r.EscapedPath(), "/")
 	return b.ResolveReference(&r)
 }
 

@@ -11,20 +11,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	gotoml "github.com/pelletier/go-toml/v2"
 
 	"github.com/knadh/koanf/parsers/toml/v2"
 	"github.com/knadh/koanf/parsers/yaml"
-	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
 
 	"github.com/authx/authx/core"
@@ -37,6 +39,9 @@ const (
 	DefaultCallTimeout        = 60 * time.Second
 	DefaultRefreshSkew        = core.DefaultRefreshSkew
 	DefaultLockTimeout        = cache.DefaultLockTimeout
+	// DefaultCmdTimeout bounds a cmd: secret reference (as
+	// secret.DefaultCmdTimeout does).
+	DefaultCmdTimeout = 30 * time.Second
 )
 
 // File is a loaded configuration.
@@ -61,6 +66,8 @@ type Settings struct {
 	// same profile.
 	LockTimeout time.Duration
 	CacheDir    string
+	// CmdTimeout bounds each cmd: secret reference.
+	CmdTimeout time.Duration
 }
 
 // Profile is one named way of authenticating.
@@ -158,32 +165,40 @@ func Load(opts LoadOptions) (*File, error) {
 	if path == "" {
 		path, must = DefaultPath(getenv)
 	}
-	f := &File{Profiles: map[string]*Profile{}, Plugins: map[string]PluginEntry{}}
-	raw := map[string]any{}
+	var raw map[string]any
+	read, looked := "", ""
 	if path != "" {
 		if abs, err := filepath.Abs(path); err == nil {
 			path = abs
 		}
-		_, err := os.Stat(path)
+		data, owner, mode, err := readFile(path)
 		switch {
 		case err == nil:
-			f.Path = path
-			if raw, err = readFile(path); err != nil {
+			read = path
+			if raw, err = parse(path, data); err != nil {
 				return nil, err
 			}
+			if owner != noOwner && holdsCmd(raw) {
+				if err := checkMode(path, mode); err != nil {
+					return nil, err
+				}
+				if err := checkOwner(path, owner, uint32(os.Geteuid())); err != nil {
+					return nil, err
+				}
+			}
 		case errors.Is(err, fs.ErrNotExist) && !must:
-			f.looked = path
+			looked = path
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, core.Errorf(core.KindConfig, "config %s: no such file", path)
 		default:
-			return nil, core.Wrap(core.KindConfig, err, "config "+path)
+			return nil, err
 		}
 	}
-	d := &decoder{file: f.Path}
-	d.decode(f, raw)
-	if d.err != nil {
-		return nil, d.err
+	f, err := decodeFile(read, raw)
+	if err != nil {
+		return nil, err
 	}
+	f.looked = looked
 	if err := applyEnv(&f.Settings, getenv, opts.Settings); err != nil {
 		return nil, err
 	}
@@ -191,14 +206,86 @@ func Load(opts LoadOptions) (*File, error) {
 	return f, nil
 }
 
-func readFile(path string) (map[string]any, error) {
+// decodeFile builds a File from the raw tree of the file at path ("" when
+// there is none), without the environment and flags.
+func decodeFile(path string, raw map[string]any) (*File, error) {
+	f := &File{Path: path, Profiles: map[string]*Profile{}, Plugins: map[string]PluginEntry{}}
+	d := &decoder{file: path}
+	d.decode(f, raw)
+	return f, d.err
+}
+
+// parseFile parses and decodes the bytes of the file at path.
+func parseFile(path string, data []byte) (*File, error) {
+	raw, err := parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	return decodeFile(path, raw)
+}
+
+// maxFileSize bounds the config file.
+const maxFileSize = 1 << 20
+
+// readFile reads the config file, at most maxFileSize bytes and without
+// waiting for a named pipe's writer, and returns its owner and mode as
+// they were when it was read. A missing file's error is fs.ErrNotExist.
+func readFile(path string) (data []byte, owner uint32, mode fs.FileMode, err error) {
+	file, err := os.OpenFile(path, os.O_RDONLY|nonblock, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, 0, err
+	}
+	fail := func(err error) ([]byte, uint32, fs.FileMode, error) {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, 0, 0, core.Errorf(core.KindConfig, "config %s: %v", path, err)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	defer file.Close()
+	fi, err := file.Stat()
+	if err != nil {
+		return fail(err)
+	}
+	if fi.IsDir() {
+		return fail(errors.New("is a directory"))
+	}
+	file.SetReadDeadline(time.Now().Add(readTimeout)) // a pipe; a regular file has no deadline
+	data, err = io.ReadAll(io.LimitReader(file, maxFileSize+1))
+	switch {
+	case err != nil:
+		return fail(err)
+	case len(data) > maxFileSize:
+		return fail(errors.New("larger than 1 MiB"))
+	}
+	return data, fileOwner(fi), fi.Mode(), nil
+}
+
+// readTimeout bounds reading a config file that is a pipe.
+const readTimeout = 10 * time.Second
+
+// bytesProvider hands koanf bytes already read.
+type bytesProvider []byte
+
+func (b bytesProvider) ReadBytes() ([]byte, error) { return b, nil }
+
+func (b bytesProvider) Read() (map[string]any, error) {
+	return nil, errors.New("bytesProvider: Read is not supported")
+}
+
+// parse parses the file's bytes, TOML when path ends in .toml and YAML
+// otherwise, into its raw tree.
+func parse(path string, data []byte) (map[string]any, error) {
 	k := koanf.New("\x00") // keys may contain dots; we walk the raw tree ourselves
 	var parser koanf.Parser = yaml.Parser()
 	if strings.EqualFold(filepath.Ext(path), ".toml") {
 		parser = toml.Parser()
 	}
-	if err := k.Load(file.Provider(path), parser); err != nil {
-		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, parseError(err))
+	if err := k.Load(bytesProvider(data), parser); err != nil {
+		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, oneLine(parseError(err)))
 	}
 	return k.Raw(), nil
 }
@@ -234,7 +321,7 @@ var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 var hexSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
 var (
-	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir"}
+	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir", "cmd_timeout"}
 	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env"}
 	pluginKeys  = []string{"path", "sha256"}
 )
@@ -253,7 +340,26 @@ func (d *decoder) fail(key, format string, args ...any) {
 	if d.file != "" {
 		where = "config " + d.file
 	}
-	d.err = core.Errorf(core.KindConfig, "%s: %s: %s", where, key, fmt.Sprintf(format, args...))
+	d.err = core.Errorf(core.KindConfig, "%s: %s: %s", where, oneLine(key), oneLine(fmt.Sprintf(format, args...)))
+}
+
+// oneLine writes the control characters of s, which a file's keys and a
+// parser's quotes may hold, as Go escapes (\n, \x00), so that a message
+// stays one line.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func (d *decoder) checkKeys(path string, m map[string]any, known []string) {
@@ -306,6 +412,7 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 	f.Settings.CallTimeout = d.duration("call_timeout", raw["call_timeout"])
 	f.Settings.RefreshSkew = d.duration("refresh_skew", raw["refresh_skew"])
 	f.Settings.LockTimeout = d.duration("lock_timeout", raw["lock_timeout"])
+	f.Settings.CmdTimeout = d.duration("cmd_timeout", raw["cmd_timeout"])
 	f.Settings.CacheDir = expandHome(d.str("cache_dir", raw["cache_dir"]))
 
 	for name, v := range d.mapAt("plugins", raw["plugins"]) {
@@ -456,6 +563,7 @@ var envSettings = []struct{ key, env string }{
 	{"refresh_skew", "AUTHX_REFRESH_SKEW"},
 	{"lock_timeout", "AUTHX_LOCK_TIMEOUT"},
 	{"cache_dir", "AUTHX_CACHE_DIR"},
+	{"cmd_timeout", "AUTHX_CMD_TIMEOUT"},
 }
 
 // applyEnv overrides settings from the environment, then from flags.
@@ -481,6 +589,8 @@ func applyEnv(s *Settings, getenv func(string) string, flags map[string]string) 
 			s.RefreshSkew = dur()
 		case "lock_timeout":
 			s.LockTimeout = dur()
+		case "cmd_timeout":
+			s.CmdTimeout = dur()
 		case "cache_dir":
 			s.CacheDir = expandHome(val)
 		default:
@@ -518,6 +628,9 @@ func defaults(s *Settings, getenv func(string) string) {
 	}
 	if s.LockTimeout == 0 {
 		s.LockTimeout = DefaultLockTimeout
+	}
+	if s.CmdTimeout == 0 {
+		s.CmdTimeout = DefaultCmdTimeout
 	}
 	if s.CacheDir == "" {
 		dir := getenv("XDG_CACHE_HOME")

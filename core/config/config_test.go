@@ -36,7 +36,8 @@ func TestLoadGood(t *testing.T) {
 		t.Errorf("plugins = %+v / %+v", f.Plugins, f.Profiles["ci.prod"].Plugin)
 	}
 	s := f.Settings
-	if s.RefreshSkew != 30*time.Second || s.LogLevel != "debug" || s.PluginStartTimeout != DefaultPluginStartTimeout || s.CallTimeout != DefaultCallTimeout {
+	if s.RefreshSkew != 30*time.Second || s.LogLevel != "debug" || s.PluginStartTimeout != DefaultPluginStartTimeout || s.CallTimeout != DefaultCallTimeout ||
+		s.CmdTimeout != DefaultCmdTimeout {
 		t.Errorf("settings = %+v", s)
 	}
 }
@@ -122,13 +123,13 @@ func TestLookupOrder(t *testing.T) {
 }
 
 func TestSettingsPrecedence(t *testing.T) {
-	env := map[string]string{"AUTHX_REFRESH_SKEW": "10s", "AUTHX_LOG": "info", "AUTHX_CACHE_DIR": "/c"}
+	env := map[string]string{"AUTHX_REFRESH_SKEW": "10s", "AUTHX_LOG": "info", "AUTHX_CACHE_DIR": "/c", "AUTHX_CMD_TIMEOUT": "5s"}
 	f, err := Load(LoadOptions{Path: "testdata/good.yaml", Getenv: func(k string) string { return env[k] },
 		Settings: map[string]string{"log_level": "trace"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Settings.RefreshSkew != 10*time.Second || f.Settings.LogLevel != "trace" || f.Settings.CacheDir != "/c" {
+	if f.Settings.RefreshSkew != 10*time.Second || f.Settings.LogLevel != "trace" || f.Settings.CacheDir != "/c" || f.Settings.CmdTimeout != 5*time.Second {
 		t.Errorf("settings = %+v", f.Settings)
 	}
 	env["AUTHX_CALL_TIMEOUT"] = "forever"

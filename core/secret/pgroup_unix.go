@@ -7,9 +7,20 @@ import (
 	"syscall"
 )
 
-// setProcessGroup runs the command in its own process group and makes a
-// cancel kill the whole group, so a timed-out `cmd:` leaves no child behind.
+// nonblock opens a file: reference without waiting for a named pipe's
+// writer.
+const nonblock = syscall.O_NONBLOCK
+
+// setProcessGroup runs the command in its own process group, which
+// killGroup kills.
 func setProcessGroup(c *exec.Cmd) {
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	c.Cancel = func() error { return syscall.Kill(-c.Process.Pid, syscall.SIGKILL) }
+}
+
+// killGroup kills the command's process group: the shell and every child
+// that did not leave it. It is harmless once the group is gone.
+func killGroup(c *exec.Cmd) {
+	if c.Process != nil {
+		syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+	}
 }

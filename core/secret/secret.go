@@ -7,21 +7,35 @@
 package secret
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/authx/authx/core"
 )
 
-// DefaultCmdTimeout bounds a cmd: reference.
-const DefaultCmdTimeout = 10 * time.Second
+// Bounds of the sources.
+const (
+	// DefaultCmdTimeout bounds a cmd: reference.
+	DefaultCmdTimeout = 30 * time.Second
+	// MaxSize bounds a secret read from a file: or a cmd: (a trailing
+	// newline aside).
+	MaxSize     = 64 << 10
+	maxSizeText = "64 KiB"
+	// orphanGrace is how long the output of a command whose shell has
+	// exited is still read: enough for what is in the pipe, not for a
+	// child that escaped the process group and holds it open.
+	orphanGrace = 100 * time.Millisecond
+)
 
 var prefixes = []string{"env:", "file:", "cmd:", "prompt:"}
 
@@ -48,6 +62,12 @@ type Resolver struct {
 	Prompt      func(ctx context.Context, message string) (string, error)
 	// CmdTimeout bounds cmd: references; zero means DefaultCmdTimeout.
 	CmdTimeout time.Duration
+	// FromArgv names the flag the values came from ("--set") when they
+	// were given on the command line, where other processes can read them
+	// (ps, /proc): Warn is then told, once, that a literal secret was.
+	FromArgv string
+	Warn     func(message string)
+	warned   bool
 }
 
 // Resolve returns the secret s refers to, or s itself when it is a literal.
@@ -89,7 +109,9 @@ func Check(s string) error {
 	case kind == "env" && arg == "":
 		return core.Errorf(core.KindConfig, "env: needs a variable name (env:NAME)")
 	case kind == "env" && strings.TrimSpace(arg) != arg:
-		return core.Errorf(core.KindConfig, "env:%s: a variable name has no spaces around it (env:%s)", arg, strings.TrimSpace(arg))
+		return core.Errorf(core.KindConfig, "env:%s: a variable name has no spaces around it (env:%s)", show(arg), show(strings.TrimSpace(arg)))
+	case kind == "env" && strings.ContainsFunc(arg, func(r rune) bool { return r == '=' || unicode.IsControl(r) }):
+		return core.Errorf(core.KindConfig, "env:%s: not a variable name (it holds = or a control character)", show(arg))
 	case kind == "file" && strings.TrimSpace(arg) == "":
 		return core.Errorf(core.KindConfig, "file: needs a path (file:PATH)")
 	case kind == "cmd" && strings.TrimSpace(arg) == "":
@@ -99,15 +121,26 @@ func Check(s string) error {
 }
 
 // ResolveTree returns a copy of v with every string leaf of its maps and
-// slices resolved. v itself is not modified.
+// slices resolved. v itself is not modified. A literal string v from the
+// command line is warned about (see FromArgv); literals nested in an object,
+// such as a login body's templates, are not.
 func (r *Resolver) ResolveTree(ctx context.Context, v any) (any, error) {
+	out, err := r.resolveTree(ctx, v)
+	if s, ok := v.(string); ok && err == nil && s != "" && !IsRef(s) && r.FromArgv != "" && r.Warn != nil && !r.warned {
+		r.warned = true
+		r.Warn(fmt.Sprintf("a secret given with %s is on authx's command line, where other processes can read it (ps); pass env:NAME, file:PATH or prompt: instead", r.FromArgv))
+	}
+	return out, err
+}
+
+func (r *Resolver) resolveTree(ctx context.Context, v any) (any, error) {
 	switch t := v.(type) {
 	case string:
 		return r.Resolve(ctx, t)
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, e := range t {
-			res, err := r.ResolveTree(ctx, e)
+			res, err := r.resolveTree(ctx, e)
 			if err != nil {
 				return nil, err
 			}
@@ -117,7 +150,7 @@ func (r *Resolver) ResolveTree(ctx context.Context, v any) (any, error) {
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {
-			res, err := r.ResolveTree(ctx, e)
+			res, err := r.resolveTree(ctx, e)
 			if err != nil {
 				return nil, err
 			}
@@ -136,11 +169,29 @@ func (r *Resolver) env(name string) (string, error) {
 	v, ok := lookup(name)
 	switch {
 	case !ok:
-		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is not set", name, name)
+		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is not set", show(name), show(name))
 	case v == "":
-		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is empty", name, name)
+		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is empty", show(name), show(name))
 	}
 	return v, nil
+}
+
+// show writes the control characters of s as Go escapes (\n, \x00), so
+// that a message naming a reference's argument stays one line.
+func show(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // isWord reports whether s is one to eight ASCII letters, the shape of a
@@ -157,6 +208,9 @@ func isWord(s string) bool {
 	return true
 }
 
+// readFile reads a file: reference: a regular file of at most MaxSize
+// bytes. It is opened without blocking, so a named pipe is refused rather
+// than waited on.
 func readFile(path string) (string, error) {
 	p := path
 	if strings.HasPrefix(p, "~/") {
@@ -164,15 +218,54 @@ func readFile(path string) (string, error) {
 			p = filepath.Join(home, p[2:])
 		}
 	}
-	data, err := os.ReadFile(p)
+	fail := func(format string, args ...any) (string, error) {
+		return "", core.Errorf(core.KindConfig, "file:%s: %s", show(path), show(fmt.Sprintf(format, args...)))
+	}
+	f, err := os.OpenFile(p, os.O_RDONLY|nonblock, 0)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return "", core.Errorf(core.KindConfig, "file:%s: cannot read %s: %v", path, p, err)
+		return fail("cannot read %s: %v", p, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fail("cannot read %s: %v", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fail("%s is not a regular file (%s); a secret file holds the secret itself (for a program's output use cmd:, for standard input prompt:)", p, fileType(fi.Mode()))
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+3))
+	if err != nil {
+		return fail("cannot read %s: %v", p, err)
+	}
+	if tooLarge(data) {
+		return fail("%s is larger than %s", p, maxSizeText)
 	}
 	return trimNewline(string(data)), nil
+}
+
+// fileType names the type of a file that is not a regular one.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
+}
+
+// tooLarge reports whether data, read up to MaxSize+3 bytes, holds more
+// than MaxSize bytes besides a trailing newline (LF or CR LF).
+func tooLarge(data []byte) bool {
+	return len(data) > MaxSize+2 || len(trimNewline(string(data))) > MaxSize
 }
 
 func trimNewline(s string) string {
@@ -182,6 +275,12 @@ func trimNewline(s string) string {
 	return strings.TrimSuffix(s, "\n")
 }
 
+// command runs a cmd: reference with /bin/sh in a process group of its own,
+// stdin from /dev/null and stderr discarded (it may echo the secret). It
+// reads at most MaxSize bytes of output and waits at most the timeout; when
+// the shell exits, or on any failure, the whole group is killed, so a
+// background child (`sleep 100 & echo pw`) neither outlives the resolve nor
+// holds it up by keeping the output pipe open.
 func (r *Resolver) command(ctx context.Context, command string) (string, error) {
 	timeout := r.CmdTimeout
 	if timeout <= 0 {
@@ -189,12 +288,38 @@ func (r *Resolver) command(ctx context.Context, command string) (string, error) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	c := exec.CommandContext(ctx, "/bin/sh", "-c", command)
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb // stderr is kept from the user: it may echo the secret
+	out, w, err := os.Pipe()
+	if err != nil {
+		return "", core.Errorf(core.KindConfig, "cmd: cannot run the command: %v", err)
+	}
+	defer out.Close()
+	c := exec.Command("/bin/sh", "-c", command)
+	c.Stdout = w
 	setProcessGroup(c)
-	c.WaitDelay = time.Second
-	err := c.Run()
+	err = c.Start()
+	w.Close()
+	if err != nil {
+		return "", core.Errorf(core.KindConfig, "cmd: cannot run the command: %v", err)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		killGroup(c)
+		out.SetReadDeadline(time.Now())
+	})
+	defer stop()
+	exited := make(chan error, 1)
+	go func() {
+		err := c.Wait()
+		killGroup(c) // the shell's background children
+		out.SetReadDeadline(time.Now().Add(orphanGrace))
+		exited <- err
+	}()
+	data, _ := io.ReadAll(io.LimitReader(out, MaxSize+3))
+	if tooLarge(data) {
+		killGroup(c)
+		<-exited
+		return "", core.Errorf(core.KindConfig, "cmd: the command's output is larger than %s", maxSizeText)
+	}
+	err = <-exited
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
 		return "", core.Errorf(core.KindConfig, "cmd: command timed out after %s", timeout)
@@ -207,7 +332,7 @@ func (r *Resolver) command(ctx context.Context, command string) (string, error) 
 		}
 		return "", core.Errorf(core.KindConfig, "cmd: cannot run the command: %v", err)
 	}
-	return trimNewline(out.String()), nil
+	return trimNewline(string(data)), nil
 }
 
 func (r *Resolver) prompt(ctx context.Context, message string) (string, error) {

@@ -138,3 +138,30 @@ func TestIsRef(t *testing.T) {
 		}
 	}
 }
+
+// TestArgvLiteralWarns: a literal secret that came from the command line
+// is reported once, without its value; references and values nested in an
+// object (a login body's templates) are not.
+func TestArgvLiteralWarns(t *testing.T) {
+	var warnings []string
+	r := &Resolver{FromArgv: "--set", Warn: func(m string) { warnings = append(warnings, m) },
+		Getenv: func(string) (string, bool) { return value, true }}
+	ctx := context.Background()
+	for _, v := range []any{"env:PW", map[string]any{"username": "{{username}}"}, true, ""} {
+		if _, err := r.ResolveTree(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(warnings) != 0 {
+		t.Fatalf("warned about references: %q", warnings)
+	}
+	for range 2 {
+		if got, err := r.ResolveTree(ctx, value); err != nil || got != value {
+			t.Fatalf("ResolveTree(literal) = %v, %v", got, err)
+		}
+	}
+	want := "a secret given with --set is on authx's command line, where other processes can read it (ps); pass env:NAME, file:PATH or prompt: instead"
+	if len(warnings) != 1 || warnings[0] != want {
+		t.Errorf("warnings %q, want one: %q", warnings, want)
+	}
+}

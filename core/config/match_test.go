@@ -1,0 +1,104 @@
+package config
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestMatchNormalizesPaths pins what a match prefix covers once the target
+// is normalized: dot segments removed (RFC 3986 §5.2.4, also
+// percent-encoded), percent-encodings of unreserved characters decoded, host
+// and scheme in any case, default ports explicit; and what it refuses as
+// ambiguous (a dot segment that a server decoding %2F, reading \ as / or
+// dropping ;parameters would see).
+func TestMatchNormalizesPaths(t *testing.T) {
+	tests := []struct {
+		prefix, target string
+		want           bool
+	}{
+		{"http://h/api/", "http://h/api/x", true},
+		{"http://h/api/", "http://h/api", true},
+		{"http://h/api/", "http://h/api/../echo", false},
+		{"http://h/api/", "http://h/api/%2e%2e/echo", false},
+		{"http://h/api/", "http://h/api/%2E%2E/echo", false},
+		{"http://h/api/", "http://h/api/.%2e/echo", false},
+		{"http://h/api/", "http://h/api/%2e./echo", false},
+		{"http://h/api/", "http://h/api/x/../../echo", false},
+		{"http://h/api/", "http://h/api/x/..", true},
+		{"http://h/api/", "http://h/api/./x", true},
+		{"http://h/api/", "http://h/api/%2e/x", true},
+		{"http://h/api/", "http://h/x/../api/y", true},
+		{"http://h/api/", "http://h/api/..", false},
+		{"http://h/api/", "http://h/api/..\\echo", false},           // a backslash read as a slash
+		{"http://h/api/", "http://h/api/..%5Cecho", false},          // the same, encoded
+		{"http://h/api/", "http://h/api/x%2F..%2F..%2Fecho", false}, // a server decoding %2F
+		{"http://h/api/", "http://h/api/..;/echo", false},           // Tomcat's path parameters
+		{"http://h/api/", "http://h/api//../echo", false},           // a server merging slashes
+		{"http://h/api/", "http://h/api%2Fx", false},                // %2F is no segment boundary
+		{"http://h/api%2Fx/", "http://h/api%2fx/y", true},           // but equal once normalized
+		{"http://h/api/", "http://h/%61pi/x", true},                 // %61 is a
+		{"http://h/api/", "http://h/API/x", false},                  // paths are case-sensitive
+		{"http://h/api", "http://h/apix", false},
+		{"http://h/api", "http://h/api/x", true},
+		{"http://h/api", "http://h/api", true},
+		{"http://h/api", "http://h/api/../apix", false},
+		{"http://h/api/", "HTTP://H:80/api/x", true},
+		{"https://h/api/", "https://h:443/api/x", true},
+		{"http://h/api/", "http://h:8080/api/x", false},
+		{"http://h/api/", "http://user:pw@h/api/x", true},
+		{"http://h/api/", "http://h/api/x?next=/../echo", true}, // the query is not the path
+		{"http://h/", "http://h/../../etc", true},
+		{"http://h/a/./b/", "http://h/a/b/c", true}, // prefixes are normalized too
+	}
+	for _, tt := range tests {
+		f := &File{Profiles: map[string]*Profile{"p": {Name: "p", Match: []string{tt.prefix}}}}
+		_, _, err := f.Select("p", tt.target, "")
+		if got := err == nil; got != tt.want {
+			t.Errorf("prefix %s, URL %s: covered %v (%v), want %v", tt.prefix, tt.target, got, err, tt.want)
+		}
+		_, err = f.ProfileForURL(tt.target)
+		if got := err == nil; got != tt.want {
+			t.Errorf("ProfileForURL(%s) with prefix %s: %v (%v), want %v", tt.target, tt.prefix, got, err, tt.want)
+		}
+		u, _ := url.Parse(tt.target)
+		if got := InScope(u, []string{tt.prefix}); got != tt.want {
+			t.Errorf("InScope(%s, %s) = %v, want %v", tt.target, tt.prefix, got, tt.want)
+		}
+	}
+}
+
+func TestNormalizeURL(t *testing.T) {
+	tests := []struct{ in, want, err string }{
+		{"http://h/api/../echo", "http://h/echo", ""},
+		{"http://h/api/%2e%2E/echo?q=/../x#f", "http://h/echo?q=/../x#f", ""},
+		{"HTTP://User@H.Example:8080/a/./b/../c", "http://User@h.example:8080/a/c", ""},
+		{"http://h", "http://h/", ""},
+		{"http://h/%7euser/%2f/%41%zz", "", "invalid URL escape"},
+		{"http://h/%7euser/%2f/a%5c", "http://h/~user/%2F/a%5C", ""},
+		{"http://h/a b/é", "http://h/a%20b/%C3%A9", ""},
+		{"http://h/api/..;/echo", "", "servers may read differently"},
+		{"http://h/a%2F..%2Fb", "", "servers may read differently"},
+		{"ftp://h/x", "", "expected an http:// or https:// URL"},
+		{"/relative", "", "expected an http:// or https:// URL"},
+		{"http:///x", "", "the URL has no host"},
+	}
+	for _, tt := range tests {
+		u, err := url.Parse(tt.in)
+		if err == nil {
+			u, err = NormalizeURL(u)
+		}
+		got, msg := "", ""
+		if err == nil {
+			got = u.String()
+		} else {
+			msg = err.Error()
+		}
+		if got != tt.want || tt.err == "" != (err == nil) || !strings.Contains(msg, tt.err) {
+			t.Errorf("NormalizeURL(%s) = %q, %v; want %q, error %q", tt.in, got, err, tt.want, tt.err)
+		}
+		if err == nil && !strings.Contains(got, "%") && u.Path != u.EscapedPath() && u.RawPath == "" {
+			t.Errorf("NormalizeURL(%s): path %q escaped %q", tt.in, u.Path, u.EscapedPath())
+		}
+	}
+}
