@@ -62,6 +62,9 @@ profiles:
 			{"request", "api", "GET", rec.URL + path},
 			{"request", "GET", rec.URL + path},
 			{"request", "api", "GET", strings.TrimPrefix(path, "/api/")}, // relative to match
+			{"curl", "api", "--", "-s", rec.URL + path},
+			{"curl", "--", "-s", rec.URL + path},
+			{"wget", "api", "--", "-q", "-O-", rec.URL + path},
 		} {
 			r := e.run(args...)
 			if r.code != 2 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/authx/authx/core/urlscope"
 	"io"
 	"net"
 	"net/http"
@@ -118,7 +119,7 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 	if len(scope) == 0 { // an ad-hoc profile: the origin the user named
 		scope = []string{target.Scheme + "://" + target.Host + "/"}
 	}
-	if !config.InScope(target, scope) {
+	if !urlscope.InScope(target, scope) {
 		return core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); credentials are not sent there", redact.URL(target), p.Name, strings.Join(scope, ", "))
 	}
 	if f.maxTime > 0 {
@@ -164,7 +165,7 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 }
 
 // requestProfile picks the profile, resolves a relative URL against it and
-// normalizes the URL (config.NormalizeURL), as the profile was matched.
+// normalizes the URL (urlscope.Normalize), as the profile was matched.
 func (a *app) requestProfile(t *target, rawURL string) (*config.Profile, *url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -192,7 +193,7 @@ func (a *app) requestProfile(t *target, rawURL string) (*config.Profile, *url.UR
 		return nil, nil, core.Errorf(core.KindConfig, "%s: only http and https URLs are supported", redact.URL(u))
 	}
 	// Send exactly what was matched: /api/../echo is /echo.
-	if u, err = config.NormalizeURL(u); err != nil {
+	if u, err = urlscope.Normalize(u); err != nil {
 		return nil, nil, err
 	}
 	return p, u, nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"github.com/authx/authx/core/authhttp"
 	"io"
 	"net/url"
 	"os"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/authx/authx/cmd/authx/internal/render"
 	"github.com/authx/authx/core"
-	"github.com/authx/authx/core/authhttp"
 	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/session"
 )
@@ -168,24 +168,28 @@ func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, a
 }
 
 // checkScope refuses when one of targets lies outside the profile's scope
-// or outside the credential's own (core.Credential.Scope), which is where
-// authhttp.Transport applies a credential; consequence ends the message. It
-// returns the profile's scope, which for an ad-hoc profile without a url is
-// the origin of the first target. The wrappers and `authx header --url`
-// share it.
+// or outside the credential's own (core.Credential.Scope): the rule of
+// authhttp.CheckScope, which is where authhttp.Transport applies a
+// credential; consequence ends the message. It returns the profile's scope,
+// which for an ad-hoc profile without a url is the origin of the first
+// target. The wrappers and `authx header --url` share it.
 func checkScope(s *session.Session, cred *core.Credential, targets []*url.URL, consequence string) ([]string, error) {
 	scope := s.Scope()
 	for i, u := range targets {
 		if len(scope) == 0 && i == 0 { // an ad-hoc profile: the origin of the first URL
 			scope = []string{u.Scheme + "://" + u.Host + "/"}
 		}
-		if !authhttp.InScope(u, scope) {
-			return nil, core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); %s",
-				redact.URL(u), s.Profile.Name, strings.Join(scope, ", "), consequence)
-		}
-		if len(cred.Scope) > 0 && !authhttp.InScope(u, cred.Scope) {
+		var se *authhttp.ScopeError
+		switch err := authhttp.CheckScope(u, scope, cred); {
+		case err == nil:
+		case !errors.As(err, &se):
+			return nil, err
+		case se.Credential:
 			return nil, core.Errorf(core.KindConfig, "%s is within profile %q's match prefixes but outside its credential's scope (%s, set by scheme %s); %s",
-				redact.URL(u), s.Profile.Name, strings.Join(cred.Scope, ", "), s.Profile.Scheme, consequence)
+				redact.URL(u), s.Profile.Name, strings.Join(se.Prefixes, ", "), s.Profile.Scheme, consequence)
+		default:
+			return nil, core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); %s",
+				redact.URL(u), s.Profile.Name, strings.Join(se.Prefixes, ", "), consequence)
 		}
 	}
 	return scope, nil

@@ -21,6 +21,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/redact"
+	"github.com/authx/authx/core/urlscope"
 )
 
 // Source supplies credentials. Credential returns one that is valid now,
@@ -94,7 +95,7 @@ func (t *Transport) credentialOf(r *http.Request) *core.Credential {
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !InScope(req.URL, t.Scope) {
+	if !urlscope.InScope(req.URL, t.Scope) {
 		return t.base().RoundTrip(req)
 	}
 	cred := t.credentialOf(req)
@@ -195,26 +196,6 @@ func redacted(h http.Header) http.Header {
 }
 
 var sensitiveHeaders = []string{"Authorization", "Cookie", "Proxy-Authorization"}
-
-// InScope reports whether u is under one of the URL prefixes: same scheme,
-// host and port (default ports made explicit), and a path prefix that ends at
-// a segment boundary.
-func InScope(u *url.URL, prefixes []string) bool {
-	for _, p := range prefixes {
-		pu, err := url.Parse(p)
-		if err != nil {
-			continue
-		}
-		if !SameOrigin(pu, u) {
-			continue
-		}
-		pp, up := pu.EscapedPath(), u.EscapedPath()
-		if pp == "" || pp == "/" || up == pp || strings.HasPrefix(up, strings.TrimSuffix(pp, "/")+"/") {
-			return true
-		}
-	}
-	return false
-}
 
 // SameOrigin reports whether a and b have the same scheme, host and port.
 // Unlike net/http's redirect rule, the port counts.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/redact"
+	"github.com/authx/authx/core/urlscope"
 )
 
 // MaxRedirects is how many redirects a Client follows.
@@ -102,7 +103,7 @@ const peekSize = 4096
 // URL without query or user info).
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	t, _ := c.HTTP.Transport.(*Transport)
-	if t != nil && InScope(req.URL, t.Scope) {
+	if t != nil && urlscope.InScope(req.URL, t.Scope) {
 		cred, err := c.Source.Credential(req.Context())
 		if err != nil {
 			closeBody(req)
@@ -126,7 +127,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		// A request meant to carry the credential was refused where scope
 		// kept it out (the credential's own scope, or a redirect beyond the
 		// match prefixes): a renewed one would stay out too.
-		if cred != nil && InScope(req.URL, t.Scope) {
+		if cred != nil && urlscope.InScope(req.URL, t.Scope) {
 			if err := CheckScope(resp.Request.URL, t.Scope, cred); err != nil {
 				return resp, &ChallengeError{Response: resp, Err: notSent(resp, err)}
 			}
@@ -180,7 +181,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 // with r (only those requests can be fixed by a new credential).
 func InScopeOf(c *http.Client, r *http.Request) bool {
 	t, ok := c.Transport.(*Transport)
-	return !ok || InScope(r.URL, t.Scope)
+	return !ok || urlscope.InScope(r.URL, t.Scope)
 }
 
 // peek reads the start of resp's body for the challenge and puts it back.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/redact"
+	"github.com/authx/authx/core/urlscope"
 )
 
 // ScopeError says why a credential may not be sent to a URL: it lies
@@ -37,7 +38,7 @@ func (e *ScopeError) Error() string {
 // that names the real reason. A nil cred is checked against profileScope
 // only.
 func CheckScope(u *url.URL, profileScope []string, cred *core.Credential) error {
-	if !InScope(u, profileScope) {
+	if !urlscope.InScope(u, profileScope) {
 		return core.Wrap(core.KindConfig, &ScopeError{URL: u, Prefixes: profileScope}, "")
 	}
 	if !credentialCovers(cred, u) {
@@ -49,7 +50,7 @@ func CheckScope(u *url.URL, profileScope []string, cred *core.Credential) error 
 // credentialCovers reports whether cred's own scope, if it has one,
 // covers u.
 func credentialCovers(cred *core.Credential, u *url.URL) bool {
-	return cred == nil || len(cred.Scope) == 0 || InScope(u, cred.Scope)
+	return cred == nil || len(cred.Scope) == 0 || urlscope.InScope(u, cred.Scope)
 }
 
 // notSent explains a refusal of a request that went out without the

@@ -1,8 +1,8 @@
 package config
 
 import (
+	"github.com/authx/authx/core/urlscope"
 	"net/url"
-	"strings"
 	"testing"
 )
 
@@ -62,43 +62,8 @@ func TestMatchNormalizesPaths(t *testing.T) {
 			t.Errorf("ProfileForURL(%s) with prefix %s: %v (%v), want %v", tt.target, tt.prefix, got, err, tt.want)
 		}
 		u, _ := url.Parse(tt.target)
-		if got := InScope(u, []string{tt.prefix}); got != tt.want {
+		if got := urlscope.InScope(u, []string{tt.prefix}); got != tt.want {
 			t.Errorf("InScope(%s, %s) = %v, want %v", tt.target, tt.prefix, got, tt.want)
-		}
-	}
-}
-
-func TestNormalizeURL(t *testing.T) {
-	tests := []struct{ in, want, err string }{
-		{"http://h/api/../echo", "http://h/echo", ""},
-		{"http://h/api/%2e%2E/echo?q=/../x#f", "http://h/echo?q=/../x#f", ""},
-		{"HTTP://User@H.Example:8080/a/./b/../c", "http://User@h.example:8080/a/c", ""},
-		{"http://h", "http://h/", ""},
-		{"http://h/%7euser/%2f/%41%zz", "", "invalid URL escape"},
-		{"http://h/%7euser/%2f/a%5c", "http://h/~user/%2F/a%5C", ""},
-		{"http://h/a b/é", "http://h/a%20b/%C3%A9", ""},
-		{"http://h/api/..;/echo", "", "servers may read differently"},
-		{"http://h/a%2F..%2Fb", "", "servers may read differently"},
-		{"ftp://h/x", "", "expected an http:// or https:// URL"},
-		{"/relative", "", "expected an http:// or https:// URL"},
-		{"http:///x", "", "the URL has no host"},
-	}
-	for _, tt := range tests {
-		u, err := url.Parse(tt.in)
-		if err == nil {
-			u, err = NormalizeURL(u)
-		}
-		got, msg := "", ""
-		if err == nil {
-			got = u.String()
-		} else {
-			msg = err.Error()
-		}
-		if got != tt.want || tt.err == "" != (err == nil) || !strings.Contains(msg, tt.err) {
-			t.Errorf("NormalizeURL(%s) = %q, %v; want %q, error %q", tt.in, got, err, tt.want, tt.err)
-		}
-		if err == nil && !strings.Contains(got, "%") && u.Path != u.EscapedPath() && u.RawPath == "" {
-			t.Errorf("NormalizeURL(%s): path %q escaped %q", tt.in, u.Path, u.EscapedPath())
 		}
 	}
 }

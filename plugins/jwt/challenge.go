@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/authx/authx/core/urlscope"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/authx/authx/core"
-	"github.com/authx/authx/core/authhttp"
 	"github.com/authx/authx/core/httpauth"
 	"github.com/authx/authx/core/redact"
 )
@@ -176,7 +176,7 @@ func refusalOf(body []byte) (tokenRefusal, bool) {
 
 // outOfScope returns the credential's scope, for a message, when the
 // request's URL lies outside it, and "" otherwise. The host applies a
-// credential only within its scope (authhttp.InScope, used here too), so a
+// credential only within its scope (urlscope.InScope, used here too), so a
 // refusal there was not the token's.
 func outOfScope(req core.ChallengeRequest) string {
 	c := req.Credential
@@ -184,7 +184,7 @@ func outOfScope(req core.ChallengeRequest) string {
 		return ""
 	}
 	u, err := url.Parse(req.Request.URL)
-	if err != nil || u.Host == "" || authhttp.InScope(u, c.Scope) {
+	if err != nil || u.Host == "" || urlscope.InScope(u, c.Scope) {
 		return ""
 	}
 	shown := make([]string, 0, len(c.Scope))

@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"context"
+	"github.com/authx/authx/core/urlscope"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -35,7 +36,7 @@ func TestSchemeWordPressPlainPermalinks(t *testing.T) {
 			}
 			for _, target := range []string{"/wp-json/wp/v2/users/me", "/?rest_route=/wp/v2/users/me", "/index.php?rest_route=/wp/v2/users/me"} {
 				u, _ := url.Parse(base + target)
-				if !authhttp.InScope(u, c.Scope) {
+				if !urlscope.InScope(u, c.Scope) {
 					t.Errorf("plain=%v: %s is outside the token's scope %v", plain, u, c.Scope)
 				}
 				if strings.HasPrefix(target, "/wp-json/") && plain {

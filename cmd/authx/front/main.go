@@ -17,6 +17,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/authx/authx/core/urlscope"
 	"io"
 	"net/url"
 	"os"
@@ -27,7 +28,6 @@ import (
 
 	"github.com/authx/authx/cmd/authx/internal/render"
 	"github.com/authx/authx/core"
-	"github.com/authx/authx/core/authhttp"
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 )
@@ -153,7 +153,7 @@ func inCredentialScope(rawURL string, c *core.Credential) bool {
 		return true
 	}
 	u, err := url.Parse(rawURL)
-	return err == nil && authhttp.InScope(u, c.Scope)
+	return err == nil && urlscope.InScope(u, c.Scope)
 }
 
 func logging(level string) bool { return level != "" && !strings.EqualFold(level, "off") }
