@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authx/authx/plugins/jwt/jwttest"
 )
@@ -45,6 +49,85 @@ func TestServerEchoedSecretsNeverReachStderr(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want exit 4 quoting the server, masked", r.code, r.stderr)
 			}
 			for _, form := range echoForms(pw, "cli") {
+				if strings.Contains(r.stderr, form) {
+					t.Errorf("stderr shows the secret as %q: %s", form, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+// rawServer answers every request on a fresh connection with what answer
+// makes of the request's head, byte for byte (a status line net/http would
+// not write), and returns its base URL.
+func rawServer(t *testing.T, answer func(head string) string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				var head strings.Builder
+				r := bufio.NewReader(c)
+				for {
+					line, err := r.ReadString('\n')
+					head.WriteString(line)
+					if err != nil || line == "\r\n" {
+						break
+					}
+				}
+				io.WriteString(c, answer(head.String()))
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// authorization returns the Authorization value of a request head.
+func authorization(head string) string {
+	for _, line := range strings.Split(head, "\r\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.EqualFold(k, "Authorization") {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// Issue 10, point 2: authx request's own messages that quote the server (a
+// status line, a malformed answer) show none of the profile's secrets.
+func TestRequestMessagesQuoteServersWithoutSecrets(t *testing.T) {
+	const pw = `S3c<r>"et/PW`
+	tests := []struct {
+		name   string
+		answer func(auth string) string
+		code   int
+	}{
+		{"reason phrase", func(auth string) string {
+			return "HTTP/1.1 400 Bad " + auth + " " + url.QueryEscape(pw) + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+		}, 7},
+		{"malformed answer", func(auth string) string {
+			return strings.TrimPrefix(auth, "Basic ") + "," + pw + "\r\n\r\n" // no space: net/http quotes the line
+		}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := rawServer(t, func(head string) string { return tt.answer(authorization(head)) })
+			e := newEnv(t).set("API_PW=" + pw)
+			e.config(fmt.Sprintf("profiles:\n  api:\n    scheme: basic\n    url: %s\n    config: {username: cid, password: env:API_PW}\n", base))
+			r := e.run("request", "api", "GET", "/x", "--fail")
+			if r.code != tt.code || !strings.Contains(r.stderr, "***") {
+				t.Fatalf("exit %d, stderr %q; want exit %d, masked", r.code, r.stderr, tt.code)
+			}
+			for _, form := range echoForms(pw, "cid") {
 				if strings.Contains(r.stderr, form) {
 					t.Errorf("stderr shows the secret as %q: %s", form, r.stderr)
 				}
