@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +126,41 @@ func TestRequestMessagesQuoteServersWithoutSecrets(t *testing.T) {
 			e.config(fmt.Sprintf("profiles:\n  api:\n    scheme: basic\n    url: %s\n    config: {username: cid, password: env:API_PW}\n", base))
 			r := e.run("request", "api", "GET", "/x", "--fail")
 			if r.code != tt.code || !strings.Contains(r.stderr, "***") {
+				t.Fatalf("exit %d, stderr %q; want exit %d, masked", r.code, r.stderr, tt.code)
+			}
+			for _, form := range echoForms(pw, "cid") {
+				if strings.Contains(r.stderr, form) {
+					t.Errorf("stderr shows the secret as %q: %s", form, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+// Issue 10, point 2, through the real CLI and plugin process: a plugin's
+// error, panic and action error that quote the password (in any encoding)
+// reach stderr masked, with the error's exit code.
+func TestPluginMessagesReachStderrMasked(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("go", "build", "-o", dir, "../../core/session/testdata/authx-plugin-leaky").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	const pw = `S3c<r>"et/PW`
+	tests := []struct {
+		leak string
+		args []string
+		code int
+	}{
+		{"login", []string{"token", "api"}, 4},
+		{"panic", []string{"token", "api"}, 6},
+		{"", []string{"leaky", "leak", "-p", "api"}, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.leak+strings.Join(tt.args, " "), func(t *testing.T) {
+			e := newEnv(t).set("API_PW="+pw, "AUTHX_PLUGIN_PATH="+dir)
+			e.config(fmt.Sprintf("profiles:\n  api:\n    scheme: leaky\n    config: {user: cid, password: env:API_PW, leak: %q}\n", tt.leak))
+			r := e.run(tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, "raw ***") {
 				t.Fatalf("exit %d, stderr %q; want exit %d, masked", r.code, r.stderr, tt.code)
 			}
 			for _, form := range echoForms(pw, "cid") {

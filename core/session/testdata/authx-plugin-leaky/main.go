@@ -1,7 +1,7 @@
 // Command authx-plugin-leaky is a scheme that puts the profile's password,
-// and its Basic credentials, in every message it sends: its errors, its
-// panics, its diagnoses and its config diagnostics, in the encodings a
-// server may echo them. The host must mask them all.
+// and its Basic credentials, in every message it sends (its errors, its
+// panics, its diagnoses, its config diagnostics, its action's error) in
+// the encodings a server may echo them. The host must mask them all.
 package main
 
 import (
@@ -26,6 +26,7 @@ func (scheme) Describe() core.Description {
 			{Name: "password", Type: core.TypeString, Secret: true},
 			{Name: "leak", Type: core.TypeString, Help: "where to leak: login, panic, configure, challenge, forbidden, apply, logout"},
 		},
+		Actions: []core.Action{{Name: "leak", Summary: "fail quoting the password", NeedsProfile: true}},
 	}
 }
 
@@ -71,6 +72,10 @@ func (scheme) Apply(_ context.Context, req core.ApplyRequest) ([]core.Header, er
 
 func (scheme) Logout(_ context.Context, req core.LogoutRequest) error {
 	return core.Errorf(core.KindNetwork, "revocation of %s failed: %s", req.Credential.Token, echo(req.Config))
+}
+
+func (scheme) RunAction(_ context.Context, req core.ActionRequest) (core.ActionResult, error) {
+	return core.ActionResult{}, core.Errorf(core.KindHTTP, "action failed: %s", echo(req.Config))
 }
 
 func main() { sdk.Serve(scheme{}) }
