@@ -139,7 +139,8 @@ func TestRequestMessagesQuoteServersWithoutSecrets(t *testing.T) {
 
 // Issue 10, point 2, through the real CLI and plugin process: a plugin's
 // error, panic and action error that quote the password (in any encoding)
-// reach stderr masked, with the error's exit code.
+// reach stderr masked, with the error's exit code; the debug log holds no
+// panic text.
 func TestPluginMessagesReachStderrMasked(t *testing.T) {
 	dir := t.TempDir()
 	if out, err := exec.Command("go", "build", "-o", dir, "../../core/session/testdata/authx-plugin-leaky").CombinedOutput(); err != nil {
@@ -153,6 +154,7 @@ func TestPluginMessagesReachStderrMasked(t *testing.T) {
 	}{
 		{"login", []string{"token", "api"}, 4},
 		{"panic", []string{"token", "api"}, 6},
+		{"panic", []string{"token", "api", "--log-level", "debug"}, 6}, // the plugin's log of its panic too
 		{"", []string{"leaky", "leak", "-p", "api"}, 7},
 	}
 	for _, tt := range tests {
