@@ -38,18 +38,15 @@ import (
 //
 // Not covered: a secret encoded twice (JSON inside JSON: \\u003c), hex, or
 // transformed otherwise (hashed, case-changed, cut). Secrets shorter than
-// MinLen are ignored, except inside a "user:secret" pair.
+// MinLen are ignored, except inside a "user:secret" pair; secrets longer
+// than maxBase64 have no base64 forms.
 //
 // Scrub repeats until no form of a secret is left, so a secret cannot be
-// rebuilt around a Mask. A nil *Set scrubs nothing.
+// rebuilt around a Mask. It is meant for error paths: each form costs at
+// most len(text)·len(form) steps, and none when the text holds no byte a
+// spelling of its first character starts with. A nil *Set scrubs nothing.
 type Set struct {
-	needles []needle // longest first, so that "user:secret" is masked as a whole
-}
-
-// needle is one form of a secret, matched unit by unit.
-type needle struct {
-	text  string
-	units []unit
+	needles []string // the forms, longest first, so that "user:secret" is masked as a whole
 }
 
 // unit is one character of a needle: a rune, or a byte that is not UTF-8.
@@ -59,9 +56,20 @@ type unit struct {
 	valid bool // r is the rune raw encodes
 }
 
+// unitAt returns the character of needle n that starts at byte off.
+func unitAt(n string, off int) unit {
+	r, size := utf8.DecodeRuneInString(n[off:])
+	return unit{raw: n[off : off+size], r: r, valid: r != utf8.RuneError || size > 1}
+}
+
 // minCore is the length of the shortest base64 run of a secret inside a
 // longer base64 text that a Set masks.
 const minCore = 6
+
+// maxBase64 is the length of the longest secret whose base64 forms a Set
+// holds: no server quotes more in a message, and a 1 MiB token would cost
+// megabytes of forms on every error.
+const maxBase64 = 64 << 10
 
 // New returns a Set of the given secrets; values shorter than MinLen are
 // ignored.
@@ -78,6 +86,9 @@ func (s *Set) Add(secrets ...string) {
 			continue
 		}
 		s.add(v)
+		if len(v) > maxBase64 {
+			continue
+		}
 		for _, form := range base64Forms(v) {
 			s.add(form)
 		}
@@ -93,7 +104,7 @@ func (s *Set) Add(secrets ...string) {
 // when secret is short.
 func (s *Set) AddBasic(user, secret string) {
 	s.Add(secret)
-	if secret == "" || len(user)+1+len(secret) < MinLen {
+	if secret == "" || len(user)+1+len(secret) < MinLen || len(user)+1+len(secret) > maxBase64 {
 		return
 	}
 	for _, form := range base64Forms(user + ":" + secret) {
@@ -111,23 +122,14 @@ func (s *Set) Len() int {
 	return len(s.needles)
 }
 
-func (s *Set) add(text string) {
-	for _, n := range s.needles {
-		if n.text == text {
-			return
-		}
+func (s *Set) add(form string) {
+	if !slices.Contains(s.needles, form) {
+		s.needles = append(s.needles, form)
 	}
-	n := needle{text: text, units: make([]unit, 0, len(text))}
-	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		n.units = append(n.units, unit{raw: text[i : i+size], r: r, valid: r != utf8.RuneError || size > 1})
-		i += size
-	}
-	s.needles = append(s.needles, n)
 }
 
 func (s *Set) sort() {
-	slices.SortStableFunc(s.needles, func(a, b needle) int { return len(b.text) - len(a.text) })
+	slices.SortStableFunc(s.needles, func(a, b string) int { return len(b) - len(a) })
 }
 
 var base64Encodings = []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding}
@@ -168,8 +170,11 @@ func (s *Set) Scrub(text string) string {
 	var m matcher
 	for changed := true; changed; {
 		changed = false
-		for i := range s.needles {
-			if out, ok := m.replace(text, &s.needles[i]); ok {
+		for _, n := range s.needles {
+			if len(n) > len(text) { // every spelling of a form is at least as long
+				continue
+			}
+			if out, ok := m.replace(text, n); ok {
 				text, changed = out, true
 			}
 		}
@@ -180,10 +185,11 @@ func (s *Set) Scrub(text string) string {
 // matcher holds the scratch space of Scrub.
 type matcher struct {
 	cur, next []int
-	// trail lists the states (units matched, text position) the current
-	// start reached; dead marks states from which no match completes, so
-	// that no later start explores them again. dead is nil until a failed
-	// start explored many states: only ambiguous text needs it.
+	// trail lists the states (bytes of the needle matched, text position)
+	// the current start reached; dead marks states from which no match
+	// completes, so that no later start explores them again. dead is empty
+	// until a failed start explored many states: only ambiguous text needs
+	// it.
 	trail []int
 	dead  []uint64
 	width int // len(text)+1: state (k, p) is k*width + p
@@ -191,12 +197,12 @@ type matcher struct {
 
 // replace replaces each match of n in text, leftmost first, by Mask and
 // reports whether there was one.
-func (m *matcher) replace(text string, n *needle) (string, bool) {
+func (m *matcher) replace(text, n string) (string, bool) {
 	m.dead, m.width = m.dead[:0], len(text)+1
 	var b strings.Builder
 	last, found := 0, false
 	for i := 0; i < len(text); {
-		if !mayStart(text[i], &n.units[0]) {
+		if !mayStart(text[i], n[0]) {
 			i++
 			continue
 		}
@@ -220,22 +226,24 @@ func (m *matcher) replace(text string, n *needle) (string, bool) {
 	return b.String(), true
 }
 
-// mayStart reports whether a form of u may start with byte c.
-func mayStart(c byte, u *unit) bool {
-	return c == u.raw[0] || c == '%' || c == '\\' || c == '&' || c == '+'
+// mayStart reports whether a spelling of a character whose first byte is
+// first may start with byte c.
+func mayStart(c, first byte) bool {
+	return c == first || c == '%' || c == '\\' || c == '&' || c == '+'
 }
 
 // matchAt returns the end of the longest match of n at text[i:], or -1. It
 // follows every spelling of every unit at once (the set of positions the
 // units so far may end at), and skips the states a failed start already
 // explored, so that ambiguous text (`\\` is a backslash escaped, or two)
-// costs at most len(text)·len(n.units) states over all starts, never an
+// costs at most len(text)·len(n) states over all starts, never an
 // exponential.
-func (m *matcher) matchAt(text string, i int, n *needle) int {
+func (m *matcher) matchAt(text string, i int, n string) int {
 	m.cur, m.trail = append(m.cur[:0], i), m.trail[:0]
 	ambiguous := false // more than one position: worth remembering dead states
-	for k := range n.units {
-		u := &n.units[k]
+	for off := 0; off < len(n); {
+		u := unitAt(n, off)
+		off += len(u.raw)
 		m.next = m.next[:0]
 		for _, p := range m.cur {
 			m.next = u.ends(text, p, m.next)
@@ -245,7 +253,7 @@ func (m *matcher) matchAt(text string, i int, n *needle) int {
 			m.next = slices.Compact(m.next)
 		}
 		if len(m.dead) > 0 {
-			m.next = slices.DeleteFunc(m.next, func(p int) bool { return m.isDead(k+1, p) })
+			m.next = slices.DeleteFunc(m.next, func(p int) bool { return m.isDead(off, p) })
 		}
 		if len(m.next) == 0 {
 			m.fail()
@@ -253,7 +261,7 @@ func (m *matcher) matchAt(text string, i int, n *needle) int {
 		}
 		if ambiguous = ambiguous || len(m.next) > 1; ambiguous {
 			for _, p := range m.next {
-				m.trail = append(m.trail, (k+1)*m.width+p)
+				m.trail = append(m.trail, off*m.width+p)
 			}
 		}
 		m.cur, m.next = m.next, m.cur
