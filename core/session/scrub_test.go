@@ -9,15 +9,17 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 	"github.com/authx/authx/core/host"
 	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/secret"
 )
 
-const leakyUser, leakyPassword = "cid", `S3c<r>"et/PW`
+const leakyUser, leakyPassword, leakyRefresh = "cid", `S3c<r>"et/PW`, "r-0123456789abcdef"
 
 // leakyForms are the spellings of the password that must not reach the
 // user: those the leaky plugin writes, and a few more.
@@ -27,7 +29,7 @@ func leakyForms() []string {
 	return []string{
 		leakyPassword, string(goJSON[1 : len(goJSON)-1]), strings.ReplaceAll(string(goJSON[1:len(goJSON)-1]), "/", `\/`),
 		url.QueryEscape(leakyPassword), url.PathEscape(leakyPassword), "S3c", "et/PW",
-		base64.StdEncoding.EncodeToString([]byte(leakyPassword)), basic, basic[8:],
+		base64.StdEncoding.EncodeToString([]byte(leakyPassword)), basic, basic[8:], leakyRefresh,
 	}
 }
 
@@ -63,6 +65,16 @@ func TestPluginMessagesAreScrubbed(t *testing.T) {
 			return err
 		}, core.KindConfig},
 		{"logout", func(s *Session, cred *core.Credential) error { return s.revoke(ctx, cred) }, core.KindNetwork},
+		{"refresh", func(s *Session, cred *core.Credential) error { // the cached credential's state, too
+			s.Store = cache.New(t.TempDir())
+			stale := &cache.Entry{Scheme: "leaky", Credential: *cred}
+			stale.Credential.State, stale.Credential.ExpiresAt = []byte(`{"refresh_token":"`+leakyRefresh+`"}`), time.Now().Add(-time.Minute)
+			if err := s.Store.Put(s.Key(), stale); err != nil {
+				t.Fatal(err)
+			}
+			_, err := s.Get(ctx)
+			return err
+		}, core.KindNetwork},
 	}
 	for _, tt := range tests {
 		t.Run(tt.leak, func(t *testing.T) {

@@ -24,7 +24,7 @@ func (scheme) Describe() core.Description {
 		Config: []core.Field{
 			{Name: "user", Type: core.TypeString},
 			{Name: "password", Type: core.TypeString, Secret: true},
-			{Name: "leak", Type: core.TypeString, Help: "where to leak: login, panic, configure, challenge, forbidden, apply, logout"},
+			{Name: "leak", Type: core.TypeString, Help: "where to leak: login, panic, configure, challenge, forbidden, apply, logout, refresh"},
 		},
 		Actions: []core.Action{{Name: "leak", Summary: "fail quoting the password", NeedsProfile: true}},
 	}
@@ -57,6 +57,10 @@ func (scheme) Login(_ context.Context, req core.LoginRequest) (*core.Credential,
 	}
 	token := base64.StdEncoding.EncodeToString([]byte(req.Config.String("user", "") + ":" + req.Config.String("password", "")))
 	return &core.Credential{Token: token, Headers: []core.Header{{Name: "Authorization", Value: "Basic " + token}}}, nil
+}
+
+func (scheme) Refresh(_ context.Context, req core.RefreshRequest) (*core.Credential, error) {
+	return nil, core.Errorf(core.KindNetwork, "refresh with %s refused: %s", req.Credential.State, echo(req.Config))
 }
 
 func (scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
