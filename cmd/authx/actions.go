@@ -166,5 +166,5 @@ func (a *app) runAction(cmd *cobra.Command, spec host.Spec, act core.Action, t *
 		req.Credential = &e.Credential
 	}
 	res, err := p.RunAction(cmd.Context(), req)
-	return res, profileErr(s.Profile.Name, err)
+	return res, profileErr(s.Profile.Name, s.ScrubError(err))
 }

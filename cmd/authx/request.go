@@ -145,7 +145,7 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 		return profileErr(s.Profile.Name, challenge.Err)
 	}
 	if err != nil {
-		return profileErr(s.Profile.Name, networkError(err, f, method, target))
+		return profileErr(s.Profile.Name, s.ScrubError(networkError(err, f, method, target)))
 	}
 	defer resp.Body.Close()
 	if err := f.writeResponse(a.stdout, resp); err != nil {
@@ -158,9 +158,9 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 	case !f.fail || resp.StatusCode < 400:
 		return nil
 	case resp.StatusCode < 500:
-		return core.Errorf(core.KindHTTP, "%s %s: HTTP %s", method, redact.URL(target), resp.Status)
+		return core.Errorf(core.KindHTTP, "%s %s: HTTP %s", method, redact.URL(target), s.Scrub(resp.Status))
 	default:
-		return core.Errorf(core.KindHTTPServer, "%s %s: HTTP %s", method, redact.URL(target), resp.Status)
+		return core.Errorf(core.KindHTTPServer, "%s %s: HTTP %s", method, redact.URL(target), s.Scrub(resp.Status))
 	}
 }
 

@@ -86,6 +86,24 @@ func transportError(err error) error {
 	return core.Wrap(kind, err, "")
 }
 
+// Scrubber is a Source that knows the secrets its credentials were made
+// from (a *session.Session is one). A Client masks them, through
+// ScrubError, in the failed round trips it reports, whose text may quote
+// the server ("malformed HTTP response ...").
+type Scrubber interface {
+	ScrubError(err error) error
+}
+
+// transportError is the package's transportError, masked by the source
+// when it is a Scrubber.
+func (c *Client) transportError(err error) error {
+	err = transportError(err)
+	if s, ok := c.Source.(Scrubber); ok {
+		return s.ScrubError(err)
+	}
+	return err
+}
+
 // peekSize is how much of a refused response's body the source sees.
 const peekSize = 4096
 
@@ -113,7 +131,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, transportError(err)
+		return nil, c.transportError(err)
 	}
 	if resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden {
 		return resp, nil
@@ -164,7 +182,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	resp.Body.Close()
 	resp2, err := c.HTTP.Do(retry)
 	if err != nil {
-		return nil, transportError(err)
+		return nil, c.transportError(err)
 	}
 	if resp2.StatusCode != http.StatusUnauthorized && resp2.StatusCode != http.StatusForbidden {
 		return resp2, nil

@@ -1,13 +1,13 @@
 // Package redact makes text safe to show a user or write to a log: URLs
-// without the parts that may carry secrets, and text a server wrote without
-// the secrets it was sent. Plugins use it for every message that names a
-// URL or quotes a server.
+// without the parts that may carry secrets, and text a server or a plugin
+// wrote without the secrets it was sent, in any of the forms it may echo
+// them (see Set). Plugins use it for every message that names a URL or
+// quotes a server; the host uses it for every message a plugin sends.
 package redact
 
 import (
 	"errors"
 	"net/url"
-	"strings"
 )
 
 // Mask is what Secrets writes in place of a secret.
@@ -46,13 +46,10 @@ func ParseError(err error) string {
 }
 
 // Secrets replaces every occurrence of each secret (of at least MinLen
-// bytes) in text with Mask. It guards text a server wrote (an error
-// message, a page title, a challenge), which may echo what it was sent.
+// bytes) in text with Mask, in every form Set covers. It guards text a
+// server wrote (an error message, a page title, a challenge), which may
+// echo what it was sent. For Basic credentials (base64 of "user:secret")
+// use a Set and AddBasic.
 func Secrets(text string, secrets ...string) string {
-	for _, s := range secrets {
-		if len(s) >= MinLen {
-			text = strings.ReplaceAll(text, s, Mask)
-		}
-	}
-	return text
+	return New(secrets...).Scrub(text)
 }

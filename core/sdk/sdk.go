@@ -12,7 +12,6 @@ package sdk
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"runtime/debug"
 	"time"
@@ -83,12 +82,15 @@ func watchParent(ppid int, every time.Duration, gone func()) {
 }
 
 // recoverPanics turns a panic inside a call into an INTERNAL error and logs
-// the stack to stderr, so a bug in one call does not kill the plugin.
+// the stack to stderr, so a bug in one call does not kill the plugin. The
+// panic's text goes only into the error, which the host masks the
+// profile's secrets in; the log, which the host relays as is, has the
+// stack alone.
 func recoverPanics(logger hclog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				logger.Error("panic in plugin call", "method", info.FullMethod, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				logger.Error("panic in plugin call", "method", info.FullMethod, "stack", string(debug.Stack()))
 				err = status.Errorf(codes.Internal, "plugin panicked in %s: %v", info.FullMethod, r)
 			}
 		}()

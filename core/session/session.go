@@ -372,7 +372,7 @@ func (s *Session) obtain(ctx context.Context, old *cache.Entry, force bool) (*Re
 		case k == core.KindLoginRequired || k == core.KindRejected:
 			s.log().Debug("refresh refused; logging in again", "profile", s.Profile.Name)
 		default:
-			return nil, err
+			return nil, s.scrub(err, cfg, &old.Credential)
 		}
 	}
 	cred, err := s.login(ctx, p, cfg)
@@ -393,7 +393,7 @@ func (s *Session) login(ctx context.Context, p *host.Plugin, cfg core.Config) (*
 		cancel()
 		var ir *core.InputRequired
 		if !errors.As(err, &ir) {
-			return cred, err
+			return cred, s.scrub(err, cfg)
 		}
 		if !s.Interactive || s.Prompt == nil {
 			return nil, core.Errorf(core.KindLoginRequired, "login needs input (%s) but this run is non-interactive; configure it as a secret reference (env:, file:, cmd:)", promptNames(ir.Prompts))
@@ -494,9 +494,9 @@ func (s *Session) ResolvedConfig(ctx context.Context) (core.Config, error) {
 	defer cancel()
 	ds, err := p.Configure(cctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, s.scrub(err, cfg)
 	}
-	if err := s.diagnose(ds); err != nil {
+	if err := s.diagnose(s.scrubDiagnostics(ds, cfg)); err != nil {
 		return nil, err
 	}
 	s.resolved = cfg
@@ -552,7 +552,7 @@ func (s *Session) revoke(ctx context.Context, cred *core.Credential) error {
 	}
 	cctx, cancel := s.callCtx(ctx)
 	defer cancel()
-	return p.Logout(cctx, core.LogoutRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred})
+	return s.scrub(p.Logout(cctx, core.LogoutRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred}), cfg, cred)
 }
 
 // Challenge handles a 401 or 403 answer to a request made with cred: it
@@ -581,7 +581,7 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 	res, err := p.HandleChallenge(cctx, core.ChallengeRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req, Response: resp})
 	cancel()
 	if err != nil {
-		return nil, false, err
+		return nil, false, s.scrub(err, cfg, cred)
 	}
 	s.log().Debug("challenge", "profile", s.Profile.Name, "status", resp.Status, "decision", int(res.Decision))
 	var renewed *Result
@@ -602,7 +602,7 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 		if msg == "" {
 			msg = fmt.Sprintf("the server answered HTTP %d", resp.Status)
 		}
-		return nil, false, core.Errorf(kind, "%s", msg)
+		return nil, false, s.scrub(core.Errorf(kind, "%s", msg), cfg, cred)
 	}
 	if err != nil {
 		return nil, false, err
@@ -626,7 +626,8 @@ func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTP
 	}
 	cctx, cancel := s.callCtx(ctx)
 	defer cancel()
-	return p.Apply(cctx, core.ApplyRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req})
+	hs, err := p.Apply(cctx, core.ApplyRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req})
+	return hs, s.scrub(err, cfg, cred)
 }
 
 // Close stops the plugin if one was started. It never waits for a call in

@@ -100,6 +100,24 @@ func (s *Scheme) Login(_ context.Context, req core.LoginRequest) (*core.Credenti
 	}, nil
 }
 
+// secrets returns what a message about req must not quote from the server:
+// the configured password and the one the credential was made from (netrc's,
+// say), alone and as Basic credentials, in any encoding.
+func secrets(req core.ChallengeRequest) *redact.Set {
+	set := redact.New()
+	if pass, ok := req.Config["password"].(string); ok {
+		set.AddBasic(req.Config.String("username", ""), pass)
+	}
+	if req.Credential != nil {
+		if b, err := base64.StdEncoding.DecodeString(req.Credential.Token); err == nil {
+			if user, pass, ok := strings.Cut(string(b), ":"); ok {
+				set.AddBasic(user, pass)
+			}
+		}
+	}
+	return set
+}
+
 // basicToken is the base64 of user:password (RFC 7617 §2).
 func basicToken(user, pass string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
@@ -146,11 +164,11 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 				schemes = append(schemes, c.Scheme)
 			}
 			return core.ChallengeResponse{Decision: core.DecisionFail,
-				Diagnosis: fmt.Sprintf("credentials rejected: the server asks for %s authentication, not Basic; does this profile need another scheme?", strings.Join(schemes, " or "))}, nil
+				Diagnosis: fmt.Sprintf("credentials rejected: the server asks for %s authentication, not Basic; does this profile need another scheme?", secrets(req).Scrub(strings.Join(schemes, " or ")))}, nil
 		}
 		realm := ""
 		if ok && c.Params["realm"] != "" {
-			realm = fmt.Sprintf(" (realm %q)", c.Params["realm"])
+			realm = fmt.Sprintf(" (realm %q)", secrets(req).Scrub(c.Params["realm"]))
 		}
 		return core.ChallengeResponse{Decision: core.DecisionFail,
 			Diagnosis: fmt.Sprintf("credentials rejected: the server refused user %q%s", user, realm)}, nil

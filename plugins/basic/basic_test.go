@@ -178,3 +178,35 @@ func TestHandleChallengeRotatedPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestHandleChallengeMasksEchoedCredentials: a realm (or a scheme list)
+// that echoes the password or the Basic credentials, in any encoding, is
+// quoted without them; also for a password that came from netrc, known
+// only through the cached credential.
+func TestHandleChallengeMasksEchoedCredentials(t *testing.T) {
+	tests := []struct {
+		name, password, www, want string
+	}{
+		{"Basic credentials in the realm", "S3cretPW", `Basic realm="Basic Y2lkOlMzY3JldFBX"`, `(realm "Basic ***")`},
+		{"password in the realm", "S3cretPW", `Basic realm="pw S3cretPW"`, `(realm "pw ***")`},
+		{"JSON-escaped", `S3c<r>"PW`, `Basic realm="S3c\\u003cr\\u003e\\\"PW"`, `(realm "***")`},
+		{"percent-encoded", `S3c<r>"PW`, `Basic realm="S3c%3Cr%3E%22PW"`, `(realm "***")`},
+		{"scheme list", "S3cretPW", `Y2lkOlMzY3JldFBX realm="x"`, "asks for *** authentication"},
+		{"netrc password", "", `Basic realm="Basic Y2lkOk4zdHJjUFch"`, `(realm "Basic ***")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, pass := core.Config{"username": "cid", "password": tt.password}, tt.password
+			if tt.password == "" {
+				cfg, pass = core.Config{"username": "cid", "netrc": true}, "N3trcPW!"
+			}
+			res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{
+				Config: cfg, Credential: &core.Credential{Token: basicToken("cid", pass)},
+				Response: core.HTTPResponse{Status: 401, Header: http.Header{"Www-Authenticate": {tt.www}}},
+			})
+			if err != nil || !strings.Contains(res.Diagnosis, tt.want) {
+				t.Errorf("%q, %v; want it to hold %q", res.Diagnosis, err, tt.want)
+			}
+		})
+	}
+}

@@ -140,7 +140,7 @@ func (s *Scheme) post(ctx context.Context, st *settings, cached *core.Credential
 			continue
 		}
 		if resp.StatusCode == http.StatusBadRequest {
-			return nil, nil, core.Errorf(core.KindConfig, "POST %s%s: Jenkins answered HTTP 400: %s", redact.RawURL(st.url), path, redact.Secrets(firstLine(body), st.secret, st.buildToken))
+			return nil, nil, core.Errorf(core.KindConfig, "POST %s%s: Jenkins answered HTTP 400: %s", redact.RawURL(st.url), path, st.secrets().Scrub(firstLine(body)))
 		}
 		if err := st.refusal(resp, body); err != nil {
 			return nil, nil, err

@@ -146,6 +146,15 @@ func (st *settings) what() string {
 	return "password"
 }
 
+// secrets returns what a message quoting Jenkins must not show, in any
+// encoding: the token or password, alone and as the Basic credentials sent,
+// and the job's build token.
+func (st *settings) secrets() *redact.Set {
+	set := redact.New(st.buildToken)
+	set.AddBasic(st.user, st.secret)
+	return set
+}
+
 func (st *settings) basic() string {
 	return base64.StdEncoding.EncodeToString([]byte(st.user + ":" + st.secret))
 }
@@ -382,15 +391,15 @@ func diagnose(st *settings, status int, h http.Header, body []byte) *core.Error 
 	case status == http.StatusUnauthorized:
 		realm := ""
 		if c, ok := httpauth.Find(httpauth.ParseHeader(h, "WWW-Authenticate"), "Basic"); ok && c.Params["realm"] != "" {
-			realm = fmt.Sprintf(", realm %q", c.Params["realm"])
+			realm = fmt.Sprintf(", realm %q", st.secrets().Scrub(c.Params["realm"]))
 		}
 		return core.Errorf(core.KindRejected, "Jenkins rejected user %q's %s (HTTP 401%s): check user and %s", st.user, st.what(), realm, keyOf(st))
 	case status != http.StatusForbidden:
 		return nil
 	case strings.EqualFold(h.Get("X-You-Are-Authenticated-As"), "anonymous"):
-		return core.Errorf(core.KindConfig, "Jenkins saw the request as anonymous (it needs %s): it was sent without credentials; is the URL under the profile's url, or does a proxy strip Authorization?", or(h.Get("X-Required-Permission"), "Overall/Read"))
+		return core.Errorf(core.KindConfig, "Jenkins saw the request as anonymous (it needs %s): it was sent without credentials; is the URL under the profile's url, or does a proxy strip Authorization?", st.secrets().Scrub(or(h.Get("X-Required-Permission"), "Overall/Read")))
 	case h.Get("X-Required-Permission") != "":
-		return core.Errorf(core.KindForbidden, "Jenkins user %q lacks the permission %s", or(h.Get("X-You-Are-Authenticated-As"), st.user), h.Get("X-Required-Permission"))
+		return core.Errorf(core.KindForbidden, "Jenkins user %q lacks the permission %s", st.secrets().Scrub(or(h.Get("X-You-Are-Authenticated-As"), st.user)), st.secrets().Scrub(h.Get("X-Required-Permission")))
 	case strings.Contains(string(body), "Invalid token provided"):
 		return core.Errorf(core.KindHTTP, "Jenkins refused the job's build token (the token= parameter): check the job's \"Trigger builds remotely\" token")
 	}

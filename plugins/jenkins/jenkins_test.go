@@ -123,3 +123,30 @@ func TestLoginFailureKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagnoseMasksEchoedCredentials: the header values a diagnosis quotes
+// (the realm, the permission, the user) never show the token, the Basic
+// credentials or the build token, in any encoding.
+func TestDiagnoseMasksEchoedCredentials(t *testing.T) {
+	st := &settings{user: "cid", secret: `S3c<r>"etPW`, isToken: true, buildToken: "b-tok-1234"}
+	basic := st.basic()
+	tests := []struct {
+		name   string
+		status int
+		header http.Header
+		want   string
+	}{
+		{"Basic credentials in the realm", 401, http.Header{"Www-Authenticate": {`Basic realm="auth was Basic ` + basic + `"`}}, `realm "auth was Basic ***"`},
+		{"JSON-escaped token in the realm", 401, http.Header{"Www-Authenticate": {`Basic realm="S3c\\u003cr\\u003e\\\"etPW"`}}, `realm "***"`},
+		{"form-encoded token as the user", 403, http.Header{"X-Required-Permission": {"Job/Build"}, "X-You-Are-Authenticated-As": {"S3c%3Cr%3E%22etPW"}}, `user "***" lacks`},
+		{"build token as the permission", 403, http.Header{"X-Required-Permission": {"b-tok-1234"}, "X-You-Are-Authenticated-As": {"anonymous"}}, "(it needs ***)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := diagnose(st, tt.status, tt.header, nil)
+			if d == nil || !strings.Contains(d.Msg, tt.want) {
+				t.Errorf("%v, want it to hold %q", d, tt.want)
+			}
+		})
+	}
+}

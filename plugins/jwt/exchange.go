@@ -68,6 +68,8 @@ func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (any, error) 
 	}
 	if x.basicUser != "" {
 		req.SetBasicAuth(url.QueryEscape(x.basicUser), url.QueryEscape(x.basicPassword)) // RFC 6749 §2.3.1
+		_, basic, _ := strings.Cut(req.Header.Get("Authorization"), " ")
+		x.secrets = append(x.secrets, basic) // a server may quote the credentials it refused
 	}
 	where, limit := redact.RawURL(x.url), st.timeout.String()+" (the profile's timeout)"
 	resp, err := stayOnHost(s.client()).Do(req)

@@ -3,9 +3,11 @@ package jwttest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -279,7 +281,7 @@ const malformedJWT = "eyJhbGciOiJIUzI1NiJ9.%%%.x"
 // credentials, and count as login requests.
 func (s *Server) broken(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
-	case "/broken/html", "/broken/shape", "/broken/malformed", "/broken/down":
+	case "/broken/html", "/broken/shape", "/broken/malformed", "/broken/down", "/broken/echo":
 	default:
 		s.notFound(w, r)
 		return
@@ -312,6 +314,11 @@ func (s *Server) broken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, struct {
 			Data shapeData `json:"data"`
 		}{shapeData{JWT: tok, User: shapeUser{ID: u.id, Email: u.email}}})
+	case "/broken/echo": // a careless server quotes what it was sent, as PHP encodes it
+		params, _ := bodyParams(r)
+		pw := str(params, "password") + str(params, "client_secret")
+		writeRaw(w, http.StatusUnauthorized, ctJSON, phpJSON(map[string]string{"code": "bad_login",
+			"message": fmt.Sprintf("wrong password %s (form-encoded %s), auth header was %s", pw, url.QueryEscape(pw), r.Header.Get("Authorization"))}))
 	case "/broken/down": // a NestJS-style 503 while the API is being deployed
 		writeJSON(w, http.StatusServiceUnavailable, nestError{StatusCode: 503, Message: "Service Unavailable"})
 	case "/broken/malformed":

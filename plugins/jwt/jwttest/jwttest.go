@@ -4,7 +4,8 @@
 //
 //   - a generic Express/Nest style API:   POST /auth/login, POST /auth/refresh,
 //     GET /api/me, GET /api/admin, GET /api/quiet and the bad-input helpers
-//     POST /broken/html, /broken/shape, /broken/malformed, /broken/down (503);
+//     POST /broken/html, /broken/shape, /broken/malformed, /broken/down (503),
+//     /broken/echo (401 quoting the password and Authorization it was sent);
 //   - WordPress "JWT Authentication for WP REST API" (Tmeister, v1.3.4):
 //     /wp-json/jwt-auth/v1/token, /token/validate and /wp-json/wp/v2/users/me
 //     (also reachable as /?rest_route=/... and /index.php?rest_route=/...,
