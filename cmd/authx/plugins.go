@@ -26,6 +26,24 @@ const (
 	protocolMinor = pluginrpc.ProtocolMinor
 )
 
+// pinned returns an installed plugin's spec with the config's top-level pin
+// for its scheme, when the config runs that very binary (it names no other
+// path), so that `plugins list` refuses what the config would refuse.
+func (a *app) pinned(installed host.Spec) host.Spec {
+	spec := a.pluginSpec(installed.Scheme)
+	if spec.Path != "" && !sameFile(spec.Path, installed.Path) {
+		return installed
+	}
+	spec.Path = installed.Path
+	return spec
+}
+
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
 // pluginSpec is the plugin of scheme as the config names it.
 func (a *app) pluginSpec(scheme string) host.Spec {
 	if a.cfg == nil {
@@ -55,17 +73,23 @@ is started only when its binary changed.`,
 				Version string `json:"version"`
 				Path    string `json:"path"`
 				Summary string `json:"summary"`
-				Error   string `json:"error,omitempty"`
+				// Status is "ok", "pin mismatch" (the plugin was not run)
+				// or "error".
+				Status string `json:"status"`
+				Error  string `json:"error,omitempty"`
 			}
 			rows := []row{}
 			for _, spec := range h.Installed() {
-				d, path, err := h.Describe(cmd.Context(), spec)
-				r := row{Scheme: spec.Scheme, Version: d.Version, Path: spec.Path, Summary: d.Summary}
+				d, path, err := h.Describe(cmd.Context(), a.pinned(spec))
+				r := row{Scheme: spec.Scheme, Version: d.Version, Path: spec.Path, Summary: d.Summary, Status: "ok"}
 				if path != "" {
 					r.Path = path
 				}
 				if err != nil {
-					r.Error = oneLine(err.Error())
+					r.Status, r.Error = "error", oneLine(err.Error())
+					if core.KindOf(err) == core.KindPluginIntegrity {
+						r.Status = "pin mismatch"
+					}
 				}
 				rows = append(rows, r)
 			}
@@ -81,7 +105,7 @@ is started only when its binary changed.`,
 			for _, r := range rows {
 				summary := r.Summary
 				if r.Error != "" {
-					summary = "error: " + r.Error
+					summary = r.Status + ": " + r.Error
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Scheme, r.Version, r.Path, summary)
 			}

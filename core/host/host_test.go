@@ -194,3 +194,50 @@ func TestStartTimeoutKillsWhatThePluginStarted(t *testing.T) {
 		t.Errorf("the plugin's child %d still runs: %s", pid, stat)
 	}
 }
+
+// TestDescribeChecksPinFirst: a plugin that does not match its pin is
+// neither run nor described from the cache.
+func TestDescribeChecksPinFirst(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ran")
+	script := "#!/bin/sh\ntouch " + marker + "\nexit 1\n"
+	path := filepath.Join(dir, "authx-plugin-marked")
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := fmt.Sprintf("%x", sha256.Sum256([]byte(script)))
+	bad := strings.Repeat("0", 64)
+	basic := buildPlugin(t, "../../plugins/basic/cmd/authx-plugin-basic", "authx-plugin-basic")
+	cacheFile := filepath.Join(t.TempDir(), "plugins.json")
+	h := New(Options{SearchPath: []string{dir, filepath.Dir(basic)}, DescribeCache: cacheFile})
+	defer h.Close()
+	if _, _, err := h.Describe(context.Background(), Spec{Scheme: "basic"}); err != nil {
+		t.Fatal(err) // warms the cache
+	}
+	tests := []struct {
+		name string
+		spec Spec
+	}{
+		{"script, wrong pin", Spec{Scheme: "marked", SHA256: bad}},
+		{"cached description, wrong pin", Spec{Scheme: "basic", SHA256: bad}},
+	}
+	for _, tt := range tests {
+		_, got, err := h.Describe(context.Background(), tt.spec)
+		if core.KindOf(err) != core.KindPluginIntegrity || got == "" {
+			t.Errorf("%s: Describe = %q, %v; want a pin mismatch naming the path", tt.name, got, err)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a plugin whose pin does not match was run")
+	}
+	// The matching pin runs it (and the script fails, as it should).
+	if _, _, err := h.Describe(context.Background(), Spec{Scheme: "marked", SHA256: good}); core.KindOf(err) != core.KindPlugin {
+		t.Errorf("matching pin: %v", err)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Error("the matching pin did not run the script")
+	}
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// markerPlugin writes a plugin script into dir that creates marker when
+// run, and returns the marker's path.
+func markerPlugin(t *testing.T, dir, scheme string) string {
+	t.Helper()
+	marker := filepath.Join(dir, scheme+".ran")
+	script := "#!/bin/sh\ntouch " + marker + "\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(dir, "authx-plugin-"+scheme), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return marker
+}
+
+// TestPinMismatchIsNotRun: `plugins list` and `plugins describe` check a
+// plugin's pin before running it, and say so.
+func TestPinMismatchIsNotRun(t *testing.T) {
+	plugins := t.TempDir()
+	marker := markerPlugin(t, plugins, "marked")
+	e := newEnv(t).set("AUTHX_PLUGIN_PATH=" + plugins)
+	e.config("plugins:\n  marked: {sha256: " + strings.Repeat("ab", 32) + "}\n")
+	tests := []struct {
+		args []string
+		code int
+		want string // in stdout for list, stderr for describe
+	}{
+		{[]string{"plugins", "list"}, 0, "pin mismatch: plugin " + filepath.Join(plugins, "authx-plugin-marked") + " has sha256 "},
+		{[]string{"plugins", "list", "--json"}, 0, `"status": "pin mismatch"`},
+		{[]string{"plugins", "describe", "marked"}, 9, "but the pin (plugins.marked.sha256 in "},
+	}
+	for _, tt := range tests {
+		r := e.run(tt.args...)
+		out := r.stdout
+		if tt.code != 0 {
+			out = r.stderr
+			if strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("%v: stderr %q, want one line", tt.args, r.stderr)
+			}
+		}
+		if r.code != tt.code || !strings.Contains(out, tt.want) {
+			t.Errorf("%v: %+v, want exit %d and %q", tt.args, r, tt.code, tt.want)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("%v ran a plugin whose pin does not match", tt.args)
+		}
+	}
+	// The other plugins are still listed as usual.
+	if r := e.run("plugins", "list"); !strings.Contains(r.stdout, "basic") {
+		t.Errorf("list: %+v", r)
+	}
+}
