@@ -56,3 +56,15 @@ func TestPinMismatchIsNotRun(t *testing.T) {
 		t.Errorf("list: %+v", r)
 	}
 }
+
+// TestPluginDiesBeforeHandshake: its exit status and last stderr line are
+// in the one-line error, exit 6.
+func TestPluginDiesBeforeHandshake(t *testing.T) {
+	e := newEnv(t).set("AUTHX_PLUGIN_PATH=" + filepath.Join("..", "..", "core", "host", "testdata"))
+	e.config("profiles:\n  p: {scheme: dies}\n")
+	r := e.run("token", "p")
+	want := "authx-plugin-dies exited before the plugin handshake (exit status 3): fatal: missing module foo\n"
+	if r.code != 6 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("%+v, want exit 6 and one line ending in %q", r, want)
+	}
+}

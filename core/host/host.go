@@ -302,11 +302,15 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 
 	rpc, err := p.proc.Client()
 	if err != nil {
+		died := ""
+		if p.runner != nil && !strings.Contains(err.Error(), "timeout while waiting") && p.runner.waitExited(200*time.Millisecond) {
+			died = p.runner.deathNote()
+		}
 		p.proc.Kill()
 		if p.socketDir != "" {
 			os.RemoveAll(p.socketDir) // go-plugin keeps it when the process never started
 		}
-		return nil, h.startError(path, err)
+		return nil, h.startError(path, err, died)
 	}
 	raw, err := rpc.Dispense(pluginrpc.PluginName)
 	if err != nil {
@@ -347,8 +351,10 @@ func isConnectionError(err error) bool {
 
 var incompatible = regexp.MustCompile(`Plugin version: (\d+), Client versions: \[([\d ]+)\]`)
 
-// startError turns go-plugin's start-up errors into one line each.
-func (h *Host) startError(path string, err error) error {
+// startError turns go-plugin's start-up errors into one line each. died
+// describes a plugin that ended on its own before its handshake (exit
+// status and last stderr line, see cmdRunner.deathNote), "" otherwise.
+func (h *Host) startError(path string, err error, died string) error {
 	msg := err.Error()
 	var pe *exec.Error
 	switch {
@@ -358,6 +364,8 @@ func (h *Host) startError(path string, err error) error {
 		m := incompatible.FindStringSubmatch(msg)
 		return core.Errorf(core.KindPlugin, "plugin %s speaks plugin protocol v%s but this authx speaks v%s; install a plugin built for protocol v%s",
 			path, m[1], strings.ReplaceAll(m[2], " ", "/"), m[2])
+	case died != "":
+		return core.Errorf(core.KindPlugin, "plugin %s exited before the plugin handshake %s", path, died)
 	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "plugin exited before we could connect"):
 		return core.Errorf(core.KindPlugin, "%s is not an authx plugin: it exited or printed something other than the plugin handshake", path)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):

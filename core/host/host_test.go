@@ -241,3 +241,46 @@ func TestDescribeChecksPinFirst(t *testing.T) {
 		t.Error("the matching pin did not run the script")
 	}
 }
+
+// TestDiesBeforeHandshake: a plugin that dies before its handshake is
+// explained by its exit status and its last stderr line, made safe.
+func TestDiesBeforeHandshake(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	dir := t.TempDir()
+	long := strings.Repeat("x", 300)
+	scripts := map[string]string{
+		"escapes": "#!/bin/sh\nprintf 'bad \\033[31mred\\033[0m\\r\\n\\n' >&2\nexit 2\n",
+		"long":    "#!/bin/sh\necho " + long + " >&2\nexit 1\n",
+		"hclog":   "#!/bin/sh\necho '{\"@level\":\"error\",\"@message\":\"no config dir\",\"@module\":\"plugin\"}' >&2\nexit 1\n",
+		"quiet":   "#!/bin/sh\nexit 0\n",
+	}
+	for name, script := range scripts {
+		if err := os.WriteFile(filepath.Join(dir, "authx-plugin-"+name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testdata, _ := filepath.Abs("testdata")
+	h := New(Options{SearchPath: []string{testdata, dir}, StartTimeout: 10 * time.Second})
+	defer h.Close()
+	tests := []struct {
+		scheme string
+		want   string
+	}{
+		{"dies", "authx-plugin-dies exited before the plugin handshake (exit status 3): fatal: missing module foo"},
+		{"escapes", "exited before the plugin handshake (exit status 2): bad [31mred [0m"},
+		{"long", "(exit status 1): " + strings.Repeat("x", 200) + "…"},
+		{"hclog", "(exit status 1): no config dir"},
+		{"quiet", "is not an authx plugin"},
+	}
+	for _, tt := range tests {
+		_, err := h.Start(context.Background(), Spec{Scheme: tt.scheme})
+		if core.KindOf(err) != core.KindPlugin || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want a plugin failure containing %q", tt.scheme, err, tt.want)
+		}
+		if err != nil && strings.ContainsFunc(err.Error(), func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			t.Errorf("%s: control characters in %q", tt.scheme, err)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin/runner"
@@ -24,7 +25,9 @@ type cmdRunner struct {
 	stderr io.ReadCloser
 
 	mu    sync.Mutex
-	state *os.ProcessState // set once the process has been reaped
+	state  *os.ProcessState // set once the process has been reaped
+	killed bool             // Kill was called before it was reaped
+	tail  *stderrTail      // the end of the plugin's stderr
 }
 
 var _ runner.Runner = (*cmdRunner)(nil)
@@ -41,7 +44,8 @@ func newCmdRunner(logger hclog.Logger, cmd *exec.Cmd) (*cmdRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cmdRunner{logger: logger, cmd: cmd, stdout: stdout, stderr: stderr}, nil
+	tail := &stderrTail{ReadCloser: stderr}
+	return &cmdRunner{logger: logger, cmd: cmd, stdout: stdout, stderr: tail, tail: tail}, nil
 }
 
 func (r *cmdRunner) Start(context.Context) error {
@@ -71,10 +75,48 @@ func (r *cmdRunner) exitState() string {
 	return r.state.String()
 }
 
+// waitExited waits up to d for the process to have been reaped and
+// reports whether it ended on its own: a plugin that died before the
+// handshake, not one that go-plugin or the host killed.
+func (r *cmdRunner) waitExited(d time.Duration) bool {
+	if r.cmd.Process == nil {
+		return false
+	}
+	for deadline := time.Now().Add(d); ; time.Sleep(5 * time.Millisecond) {
+		r.mu.Lock()
+		state, killed := r.state, r.killed
+		r.mu.Unlock()
+		if state != nil { // an exit status is its own doing; a signal is ours when we sent one
+			return state.ExitCode() >= 0 || !killed
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// deathNote describes how a plugin that died before its handshake ended,
+// for a one-line message: its exit status, then the last line it wrote on
+// stderr made safe to show; "" when it exited 0 and said nothing (then it
+// is no authx plugin at all).
+func (r *cmdRunner) deathNote() string {
+	st, last := r.exitState(), r.tail.lastLine()
+	switch {
+	case st == "exit status 0" && last == "":
+		return ""
+	case last == "":
+		return "(" + st + ")"
+	}
+	return "(" + st + "): " + last
+}
+
 func (r *cmdRunner) Kill(context.Context) error {
 	if r.cmd.Process == nil {
 		return nil
 	}
+	r.mu.Lock()
+	r.killed = r.killed || r.state == nil
+	r.mu.Unlock()
 	return killProcessGroup(r.cmd.Process)
 }
 
