@@ -24,10 +24,10 @@ type cmdRunner struct {
 	stdout io.ReadCloser
 	stderr io.ReadCloser
 
-	mu    sync.Mutex
+	mu     sync.Mutex
 	state  *os.ProcessState // set once the process has been reaped
 	killed bool             // Kill was called before it was reaped
-	tail  *stderrTail      // the end of the plugin's stderr
+	tail   *stderrTail      // the end of the plugin's stderr
 }
 
 var _ runner.Runner = (*cmdRunner)(nil)
