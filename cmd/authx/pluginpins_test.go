@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,5 +67,20 @@ func TestPluginDiesBeforeHandshake(t *testing.T) {
 	want := "authx-plugin-dies exited before the plugin handshake (exit status 3): fatal: missing module foo\n"
 	if r.code != 6 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.HasSuffix(r.stderr, want) {
 		t.Errorf("%+v, want exit 6 and one line ending in %q", r, want)
+	}
+}
+
+// TestTopLevelPinIsPartOfTheCacheIdentity: a credential cached by a pinned
+// plugin is not served once the pin changes: the new pin is checked first.
+func TestTopLevelPinIsPartOfTheCacheIdentity(t *testing.T) {
+	e := newEnv(t).set("PW=pw")
+	config := "plugins:\n  basic: {sha256: %s}\nprofiles:\n  p:\n    scheme: basic\n    config: {username: alice, password: env:PW}\n"
+	e.config(fmt.Sprintf(config, sha256File(t, filepath.Join(binDir, "authx-plugin-basic"))))
+	if r := e.run("token", "p"); r.code != 0 || r.stdout != "YWxpY2U6cHc=\n" {
+		t.Fatalf("pinned: %+v", r)
+	}
+	e.config(fmt.Sprintf(config, strings.Repeat("ab", 32)))
+	if r := e.run("token", "p"); r.code != 9 || r.stdout != "" || !strings.Contains(r.stderr, "plugins.basic.sha256 in ") {
+		t.Errorf("after the pin changed: %+v, want exit 9 (the cached credential was served)", r)
 	}
 }

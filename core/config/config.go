@@ -70,6 +70,9 @@ type Profile struct {
 	// are not resolved.
 	Config map[string]any
 	Plugin PluginEntry
+	// shared is the file's top-level plugins: entry for Scheme, which runs
+	// the profile's plugin when Plugin is empty: part of the identity.
+	shared PluginEntry
 	// Env names more variables for `authx exec`: variable name → "token",
 	// "authorization", "cookie" or "header:NAME". It is not part of the
 	// profile's identity: changing it keeps the cached credential.
@@ -98,7 +101,15 @@ func (p *Profile) BaseURL() string {
 // never by their value; a literal secret in the file (which `authx config
 // validate` warns about) is in it as written, so it is never shown: the
 // cache names entries by a keyed hash of it.
+//
+// The plugin that runs counts by its path and pin: the profile's own
+// plugin: entry, else the file's top-level plugins: entry for the scheme
+// (changing a pin invalidates what the old plugin obtained).
 func (p *Profile) Identity() []byte {
+	var shared *PluginEntry
+	if p.Plugin == (PluginEntry{}) && p.shared != (PluginEntry{}) {
+		shared = &p.shared
+	}
 	b, _ := json.Marshal(struct {
 		Name   string         `json:"name"`
 		Scheme string         `json:"scheme"`
@@ -106,7 +117,8 @@ func (p *Profile) Identity() []byte {
 		Match  []string       `json:"match"`
 		Config map[string]any `json:"config"`
 		Plugin PluginEntry    `json:"plugin"`
-	}{p.Name, p.Scheme, p.URL, p.Match, p.Config, p.Plugin}) // json sorts map keys
+		Shared *PluginEntry   `json:"shared_plugin,omitempty"` // omitted: identities without one are unchanged
+	}{p.Name, p.Scheme, p.URL, p.Match, p.Config, p.Plugin, shared}) // json sorts map keys
 	return b
 }
 
@@ -333,6 +345,7 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 		if v, ok := m["plugin"]; ok {
 			p.Plugin = d.plugin(key+".plugin", v)
 		}
+		p.shared = f.Plugins[p.Scheme]
 		p.Env = d.env(key+".env", m["env"])
 		f.Profiles[name] = p
 	}
