@@ -84,3 +84,20 @@ func TestTopLevelPinIsPartOfTheCacheIdentity(t *testing.T) {
 		t.Errorf("after the pin changed: %+v, want exit 9 (the cached credential was served)", r)
 	}
 }
+
+// TestNoCoreFiles: authx runs, and starts everything, with a core size
+// limit of 0, soft and hard; on Linux authx itself is not dumpable, and the
+// command it runs is (the kernel resets the flag on exec), so it can still
+// read its own /proc entries.
+func TestNoCoreFiles(t *testing.T) {
+	if _, err := os.Stat("/proc/self/limits"); err != nil {
+		t.Skip("no /proc")
+	}
+	e := newEnv(t).set("PW=pw")
+	e.config("profiles:\n  p:\n    scheme: basic\n    config: {username: alice, password: env:PW}\n")
+	r := e.run("exec", "p", "--", "sh", "-c", "grep 'Max core file size' /proc/self/limits; cat /proc/self/fd/0 </dev/null")
+	f := strings.Fields(r.stdout)
+	if r.code != 0 || len(f) < 6 || f[4] != "0" || f[5] != "0" {
+		t.Errorf("authx exec child: %+v, want a core size limit of 0 0", r)
+	}
+}

@@ -284,3 +284,31 @@ func TestDiesBeforeHandshake(t *testing.T) {
 		}
 	}
 }
+
+// TestPluginWritesNoCoreFile: a plugin built with the SDK runs with a core
+// size limit of 0, soft and hard.
+func TestPluginWritesNoCoreFile(t *testing.T) {
+	if _, err := os.Stat("/proc/self/limits"); err != nil {
+		t.Skip("no /proc")
+	}
+	path := buildPlugin(t, "../../plugins/basic/cmd/authx-plugin-basic", "authx-plugin-basic")
+	h := New(Options{SearchPath: []string{filepath.Dir(path)}})
+	defer h.Close()
+	p, err := h.Start(context.Background(), Spec{Scheme: "basic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits, err := os.ReadFile("/proc/" + p.PID() + "/limits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(limits), "\n") {
+		if strings.HasPrefix(line, "Max core file size") {
+			if f := strings.Fields(line); len(f) < 6 || f[4] != "0" || f[5] != "0" {
+				t.Errorf("plugin %s", line)
+			}
+			return
+		}
+	}
+	t.Errorf("no core size in %s", limits)
+}
