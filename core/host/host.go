@@ -79,6 +79,8 @@ type Host struct {
 	mu      sync.Mutex
 	running []*Plugin
 	closed  bool
+
+	sweep sync.Once // removes stale plugin socket directories, before the first start
 }
 
 // New returns a Host. It does no I/O.
@@ -270,6 +272,8 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 
 	p := &Plugin{Path: path, Scheme: scheme}
 	env := pluginEnv(levelName(h.opts.Logger))
+	socketBase := socketTempDir(os.TempDir(), os.Getenv("XDG_RUNTIME_DIR"))
+	h.sweep.Do(func() { removeStaleSocketDirs(socketBase) })
 	p.proc = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  pluginrpc.Handshake,
 		VersionedPlugins: pluginrpc.VersionedPlugins(),
@@ -277,6 +281,9 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 		// variables (socket dir, versions, cookie); the real one is ours.
 		RunnerFunc: func(l hclog.Logger, spec *exec.Cmd, socketDir string) (runner.Runner, error) {
 			p.socketDir = socketDir
+			if err := markSocketDir(socketDir); err != nil {
+				h.opts.Logger.Debug("could not mark the plugin socket directory", "dir", socketDir, "error", err)
+			}
 			cmd := exec.Command(path)
 			cmd.Env = append(env, spec.Env...)
 			r, err := newCmdRunner(l, cmd)
@@ -294,7 +301,7 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 		Managed:          true,
 		GRPCDialOptions:  []grpc.DialOption{grpc.WithChainUnaryInterceptor(p.crashInterceptor)},
 		SyncStdout:       h.opts.Stdout,
-		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: socketTempDir(os.TempDir(), os.Getenv("XDG_RUNTIME_DIR"))},
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: socketBase},
 	})
 	h.mu.Lock()
 	h.running = append(h.running, p)
