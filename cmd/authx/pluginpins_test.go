@@ -101,3 +101,39 @@ func TestNoCoreFiles(t *testing.T) {
 		t.Errorf("authx exec child: %+v, want a core size limit of 0 0", r)
 	}
 }
+
+// TestDirectoryPin: `authx plugins pin --dir` pins every file beside a
+// plugin; with `pin: dir` a changed file there is refused (exit 9).
+func TestDirectoryPin(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "authx-plugin-basic")
+	copyFile(t, filepath.Join(binDir, "authx-plugin-basic"), exe)
+	os.Chmod(exe, 0o755)
+	module := filepath.Join(dir, "module.py")
+	os.WriteFile(module, []byte("X = 1\n"), 0o644)
+	e := newEnv(t).set("PW=pw")
+
+	r := e.run("plugins", "pin", exe)
+	if r.code != 0 || r.stdout != sha256File(t, exe)+"\n" {
+		t.Fatalf("plugins pin: %+v", r)
+	}
+	r = e.run("plugins", "pin", "--dir", exe)
+	sum := strings.TrimSpace(r.stdout)
+	if r.code != 0 || len(sum) != 64 || sum == sha256File(t, exe) || !strings.Contains(r.stderr, "covers 2 entries under "+dir) {
+		t.Fatalf("plugins pin --dir: %+v", r)
+	}
+	config := "profiles:\n  p:\n    scheme: basic\n    plugin: {path: " + exe + ", sha256: " + sum + ", pin: %s}\n    config: {username: alice, password: env:PW}\n"
+	e.config(fmt.Sprintf(config, "dir"))
+	if r := e.run("token", "p"); r.code != 0 || r.stdout != "YWxpY2U6cHc=\n" {
+		t.Fatalf("dir pin: %+v", r)
+	}
+	os.WriteFile(module, []byte("X = 2\n"), 0o644)
+	e.run("logout", "p")
+	if r := e.run("token", "p"); r.code != 9 || !strings.Contains(r.stderr, "plugin directory "+dir+" has sha256 ") {
+		t.Errorf("changed module: %+v, want exit 9", r)
+	}
+	e.config(fmt.Sprintf(config, "tree"))
+	if r := e.run("token", "p"); r.code != 2 || !strings.Contains(r.stderr, "profiles.p.plugin.pin") {
+		t.Errorf("pin: tree: %+v, want exit 2", r)
+	}
+}

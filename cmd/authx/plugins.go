@@ -169,7 +169,58 @@ Prints one line per check; exits 6 when a check fails. To see why, add
 	test.Flags().StringVar(&pt.config, "config", "", "the profile config to log in with: a YAML or JSON `FILE` (here authx's own config file comes only from $AUTHX_CONFIG)")
 	test.Flags().StringVar(&pt.answers, "answers", "", "answers to the plugin's prompts: a YAML or JSON `FILE` mapping prompt id to answer")
 	test.Flags().StringVar(&pt.url, "url", "", "the profile `URL` sent with the calls")
-	cmd.AddCommand(list, describe, test)
+	cmd.AddCommand(list, describe, test, a.pinCommand())
+	return cmd
+}
+
+// pinCommand is `authx plugins pin PATH [--dir]`: the sha256 to pin a
+// plugin with.
+func (a *app) pinCommand() *cobra.Command {
+	var dir bool
+	cmd := &cobra.Command{
+		Use:   "pin PATH",
+		Short: "Print the sha256 that pins the plugin executable at PATH (--dir: its whole directory)",
+		Long: `Print the sha256 to put in the config to pin the plugin executable at PATH:
+authx then refuses to run it (exit 9) once it changed.
+
+Without --dir, the pin covers the executable alone (what sha256sum prints):
+enough for a Go plugin, a single static binary. A plugin in Python or Node
+loads modules from beside its entry script, which such a pin does not
+cover; pin it with --dir and 'pin: dir' in the config: the sha256 then
+covers every file under the directory of PATH (symbolic links resolved),
+by a manifest of their paths, modes and contents:
+
+  plugins:
+    apikey:
+      path: ~/.local/share/authx/apikey/authx-plugin-apikey
+      sha256: <authx plugins pin --dir PATH>
+      pin: dir
+
+Nothing is run. See docs/writing-a-plugin.md for what a pin covers.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !dir {
+				sum, err := host.FileDigest(args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, sum)
+				return nil
+			}
+			root, err := host.PluginDir(args[0])
+			if err != nil {
+				return err
+			}
+			sum, n, err := host.DirDigest(root)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, sum)
+			a.notice("the pin covers %d entries under %s; use it with pin: dir", n, root)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dir, "dir", false, "pin every file in the directory of PATH (for a plugin in Python, Node, ...)")
 	return cmd
 }
 

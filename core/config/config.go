@@ -83,6 +83,9 @@ type Profile struct {
 type PluginEntry struct {
 	Path   string
 	SHA256 string
+	// Pin says what SHA256 covers: "" (or "file") the executable alone,
+	// "dir" every file in its directory (see host.DirDigest).
+	Pin string
 }
 
 // BaseURL returns the profile's base URL: url, else the first match prefix.
@@ -243,7 +246,7 @@ var hexSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 var (
 	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "cache_dir"}
 	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env"}
-	pluginKeys  = []string{"path", "sha256"}
+	pluginKeys  = []string{"path", "sha256", "pin"}
 )
 
 // decoder turns the raw tree into a File, keeping the first error.
@@ -441,6 +444,17 @@ func (d *decoder) plugin(key string, v any) PluginEntry {
 	e := PluginEntry{Path: expandHome(d.str(key+".path", m["path"])), SHA256: strings.ToLower(d.str(key+".sha256", m["sha256"]))}
 	if e.SHA256 != "" && !hexSHA256.MatchString(e.SHA256) {
 		d.fail(key+".sha256", "expected 64 hex digits (the output of sha256sum)")
+	}
+	switch e.Pin = d.str(key+".pin", m["pin"]); e.Pin {
+	case "", "file", "dir":
+	default:
+		d.fail(key+".pin", "%q: expected file (the sha256 covers the executable) or dir (every file in its directory)", e.Pin)
+	}
+	if e.Pin != "" && e.SHA256 == "" {
+		d.fail(key+".pin", "pin: %s needs a sha256 (authx plugins pin)", e.Pin)
+	}
+	if e.Pin == "file" {
+		e.Pin = "" // the default: the identity is the same either way
 	}
 	return e
 }

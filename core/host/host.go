@@ -9,8 +9,6 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +48,9 @@ type Spec struct {
 	Scheme string
 	Path   string // explicit binary; "" = search
 	SHA256 string // lowercase hex; "" = no pin
+	// PinDir makes SHA256 the DirDigest of the executable's directory
+	// (config `pin: dir`) instead of the executable's own digest.
+	PinDir bool
 	// PinSource names where the pin came from, for the error message
 	// (e.g. `profiles.work.plugin.sha256 in /home/a/.config/authx/config.yaml`).
 	PinSource string
@@ -170,28 +171,32 @@ func checkExecutable(p string) error {
 	return nil
 }
 
-// verify checks the binary at path against a sha256 pin.
+// verify checks the plugin at path against spec's sha256 pin: the
+// executable's digest, or with PinDir its directory's (DirDigest).
 func verify(path string, spec Spec) error {
 	if spec.SHA256 == "" {
 		return nil
 	}
-	f, err := os.Open(path)
+	what, got := path, ""
+	var err error
+	if spec.PinDir {
+		if what, err = PluginDir(path); err == nil {
+			got, _, err = DirDigest(what)
+		}
+		what = "directory " + what
+	} else {
+		got, err = FileDigest(path)
+	}
 	if err != nil {
-		return core.Wrap(core.KindPluginNotFound, err, "opening plugin")
+		return err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return core.Wrap(core.KindPluginIntegrity, err, "hashing plugin "+path)
-	}
-	got := hex.EncodeToString(h.Sum(nil))
 	if !strings.EqualFold(got, spec.SHA256) {
 		src := ""
 		if spec.PinSource != "" {
 			src = " (" + spec.PinSource + ")"
 		}
 		return core.Errorf(core.KindPluginIntegrity, "plugin %s has sha256 %s but the pin%s is %s; refusing to run it (reinstall the plugin or update the pin)",
-			path, got, src, strings.ToLower(spec.SHA256))
+			what, got, src, strings.ToLower(spec.SHA256))
 	}
 	return nil
 }
