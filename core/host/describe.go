@@ -39,7 +39,8 @@ func (h *Host) Describe(ctx context.Context, spec Spec) (core.Description, strin
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	if err := verify(path, spec); err != nil {
+	hashed, err := verify(path, spec)
+	if err != nil {
 		return core.Description{}, path, err
 	}
 	fi, err := os.Stat(path)
@@ -51,7 +52,7 @@ func (h *Host) Describe(ctx context.Context, spec Spec) (core.Description, strin
 	if e, ok := c.Entries[path]; ok && e.Size == key.Size && e.ModTime.Equal(key.ModTime) && e.Inode == key.Inode {
 		return e.Description, path, nil
 	}
-	p, err := h.start(ctx, path, spec.Scheme)
+	p, err := h.start(ctx, path, spec.Scheme, hashed)
 	if err != nil {
 		return core.Description{}, "", err
 	}

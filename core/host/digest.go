@@ -24,16 +24,31 @@ const (
 // FileDigest returns the hex sha256 of the file at path, as sha256sum
 // prints it: what a `sha256:` pin covers by default.
 func FileDigest(path string) (string, error) {
+	sum, _, err := digestFile(path)
+	return sum, err
+}
+
+// digestFile returns the hex sha256 of the file at path and the identity
+// of the file it read (see sameFile), refusing one that changed while it
+// was read.
+func digestFile(path string) (string, os.FileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", core.Wrap(core.KindPluginNotFound, err, "opening plugin")
+		return "", nil, core.Wrap(core.KindPluginNotFound, err, "opening plugin")
 	}
 	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return "", nil, core.Wrap(core.KindPluginIntegrity, err, "hashing plugin "+path)
+	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", core.Wrap(core.KindPluginIntegrity, err, "hashing plugin "+path)
+		return "", nil, core.Wrap(core.KindPluginIntegrity, err, "hashing plugin "+path)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	if after, err := f.Stat(); err != nil || !sameFile(before, after) {
+		return "", nil, core.Errorf(core.KindPluginIntegrity, "plugin %s changed while it was being hashed; refusing to run it", path)
+	}
+	return hex.EncodeToString(h.Sum(nil)), before, nil
 }
 
 // PluginDir returns the directory a `pin: dir` covers for the plugin

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/authx/authx/core"
 )
@@ -96,14 +97,77 @@ func TestVerifyDirPin(t *testing.T) {
 	}
 	file, _ := FileDigest(link)
 	spec := Spec{Scheme: "py", SHA256: sum, PinDir: true}
-	if err := verify(link, spec); err != nil {
+	if _, err := verify(link, spec); err != nil {
 		t.Fatalf("matching dir pin: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "lib/mod.py"), []byte("import os; os.system('evil')\n"), 0o644)
-	if err := verify(link, spec); core.KindOf(err) != core.KindPluginIntegrity || !strings.Contains(err.Error(), "plugin directory "+dir) {
+	if _, err := verify(link, spec); core.KindOf(err) != core.KindPluginIntegrity || !strings.Contains(err.Error(), "plugin directory "+dir) {
 		t.Errorf("changed module: %v", err)
 	}
-	if err := verify(link, Spec{Scheme: "py", SHA256: file}); err != nil {
+	if _, err := verify(link, Spec{Scheme: "py", SHA256: file}); err != nil {
 		t.Errorf("a file pin covers the entry script only: %v", err)
+	}
+}
+
+// TestCheckStarted: a plugin file swapped or rewritten between its pin
+// check and its start is refused; the very file hashed passes.
+func TestCheckStarted(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	selfInfo, _ := os.Stat(self)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "authx-plugin-s")
+	os.WriteFile(script, []byte("#!/bin/sh\nexit 0\n"), 0o755)
+	native := filepath.Join(dir, "authx-plugin-n")
+	copyTo := func(dst string) {
+		data, err := os.ReadFile(self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(dst, data, 0o755)
+	}
+	copyTo(native)
+	stat := func(p string) os.FileInfo {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	tests := []struct {
+		name   string
+		path   string
+		hashed func() os.FileInfo // stat at check time, then the change
+		ok     bool
+	}{
+		{"unchanged script", script, func() os.FileInfo { return stat(script) }, true},
+		{"the running binary", self, func() os.FileInfo { return selfInfo }, true},
+		{"script swapped", script, func() os.FileInfo {
+			fi := stat(script)
+			os.WriteFile(script+".new", []byte("#!/bin/sh\nevil\n"), 0o755)
+			os.Rename(script+".new", script)
+			return fi
+		}, false},
+		{"script rewritten in place, same size", script, func() os.FileInfo {
+			fi := stat(script)
+			time.Sleep(10 * time.Millisecond)
+			os.WriteFile(script, []byte("#!/bin/sh\nexit 1\n"), 0o755)
+			return fi
+		}, false},
+		// The process runs another image than the binary hashed (this test
+		// binary, not its copy): a swap and a swap back around the exec.
+		{"native binary not the process's image", native, func() os.FileInfo { return stat(native) }, false},
+	}
+	_, noProc := os.Stat("/proc/self/exe")
+	for _, tt := range tests {
+		if tt.path == native && noProc != nil {
+			continue // the process image is checked through /proc
+		}
+		err := checkStarted(tt.path, tt.hashed(), os.Getpid())
+		if (err == nil) != tt.ok || err != nil && core.KindOf(err) != core.KindPluginIntegrity {
+			t.Errorf("%s: %v", tt.name, err)
+		}
 	}
 }

@@ -172,12 +172,15 @@ func checkExecutable(p string) error {
 }
 
 // verify checks the plugin at path against spec's sha256 pin: the
-// executable's digest, or with PinDir its directory's (DirDigest).
-func verify(path string, spec Spec) error {
+// executable's digest, or with PinDir its directory's (DirDigest). For an
+// executable it returns the identity of the file it hashed, which start
+// checks again once the process runs (nil: nothing to check).
+func verify(path string, spec Spec) (os.FileInfo, error) {
 	if spec.SHA256 == "" {
-		return nil
+		return nil, nil
 	}
 	what, got := path, ""
+	var hashed os.FileInfo
 	var err error
 	if spec.PinDir {
 		if what, err = PluginDir(path); err == nil {
@@ -185,20 +188,48 @@ func verify(path string, spec Spec) error {
 		}
 		what = "directory " + what
 	} else {
-		got, err = FileDigest(path)
+		got, hashed, err = digestFile(path)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !strings.EqualFold(got, spec.SHA256) {
 		src := ""
 		if spec.PinSource != "" {
 			src = " (" + spec.PinSource + ")"
 		}
-		return core.Errorf(core.KindPluginIntegrity, "plugin %s has sha256 %s but the pin%s is %s; refusing to run it (reinstall the plugin or update the pin)",
+		return nil, core.Errorf(core.KindPluginIntegrity, "plugin %s has sha256 %s but the pin%s is %s; refusing to run it (reinstall the plugin or update the pin)",
 			what, got, src, strings.ToLower(spec.SHA256))
 	}
-	return nil
+	return hashed, nil
+}
+
+// checkStarted makes sure that the process pid runs the very file verify
+// hashed: path still names it, unchanged (same device, inode, size, mtime
+// and ctime), and on Linux, for a native executable, it is the process's
+// own image (/proc/PID/exe). A file swapped or rewritten between the check
+// and the exec is refused.
+func checkStarted(path string, hashed os.FileInfo, pid int) error {
+	now, err := os.Stat(path)
+	if err == nil && sameFile(hashed, now) {
+		if exe, err := os.Stat(fmt.Sprintf("/proc/%d/exe", pid)); err != nil || os.SameFile(exe, hashed) || !isNative(path) {
+			return nil
+		}
+	}
+	return core.Errorf(core.KindPluginIntegrity, "plugin %s changed between its sha256 check and its start; refusing to run it", path)
+}
+
+// isNative reports whether the file at path is not a script: a "#!"
+// script's process image is its interpreter.
+func isNative(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	head := make([]byte, 2)
+	n, _ := io.ReadFull(f, head)
+	return string(head[:n]) != "#!"
 }
 
 // pluginEnv is the environment a plugin gets: a short allow-list, never the
@@ -261,13 +292,16 @@ func (h *Host) Start(ctx context.Context, spec Spec) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := verify(path, spec); err != nil {
+	hashed, err := verify(path, spec)
+	if err != nil {
 		return nil, err
 	}
-	return h.start(ctx, path, spec.Scheme)
+	return h.start(ctx, path, spec.Scheme, hashed)
 }
 
-func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) {
+// start starts the executable at path; hashed, when not nil, is the file
+// its pin was checked against (see checkStarted).
+func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInfo) (*Plugin, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -292,6 +326,9 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 			cmd := exec.Command(path)
 			cmd.Env = append(env, spec.Env...)
 			r, err := newCmdRunner(l, cmd)
+			if err == nil && hashed != nil {
+				r.check = func(pid int) error { return checkStarted(path, hashed, pid) }
+			}
 			if err == nil && h.opts.Stdout != nil {
 				r.teeAfterHandshake(h.opts.Stdout)
 			}
@@ -369,7 +406,10 @@ var incompatible = regexp.MustCompile(`Plugin version: (\d+), Client versions: \
 func (h *Host) startError(path string, err error, died string) error {
 	msg := err.Error()
 	var pe *exec.Error
+	var ce *core.Error
 	switch {
+	case errors.As(err, &ce):
+		return ce
 	case errors.As(err, &pe) || strings.Contains(msg, "exec format error") || strings.Contains(msg, "permission denied"):
 		return core.Errorf(core.KindPlugin, "plugin %s cannot be executed: %v", path, firstLine(msg))
 	case incompatible.MatchString(msg):

@@ -84,10 +84,10 @@ func TestVerify(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "authx-plugin-x")
 	writeExe(t, p)
 	sum := fmt.Sprintf("%x", sha256.Sum256([]byte("#!/bin/sh\n")))
-	if err := verify(p, Spec{SHA256: strings.ToUpper(sum)}); err != nil {
+	if _, err := verify(p, Spec{SHA256: strings.ToUpper(sum)}); err != nil {
 		t.Errorf("matching pin: %v", err)
 	}
-	err := verify(p, Spec{SHA256: strings.Repeat("0", 64), PinSource: "plugins.x.sha256 in /c.yaml"})
+	_, err := verify(p, Spec{SHA256: strings.Repeat("0", 64), PinSource: "plugins.x.sha256 in /c.yaml"})
 	if core.KindOf(err) != core.KindPluginIntegrity || !strings.Contains(err.Error(), sum) || !strings.Contains(err.Error(), "plugins.x.sha256 in /c.yaml") {
 		t.Errorf("mismatch: %v", err)
 	}

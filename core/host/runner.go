@@ -28,6 +28,9 @@ type cmdRunner struct {
 	state  *os.ProcessState // set once the process has been reaped
 	killed bool             // Kill was called before it was reaped
 	tail   *stderrTail      // the end of the plugin's stderr
+	// check, when set, vets the started process before it is used; on an
+	// error the process is killed and Start fails with it.
+	check func(pid int) error
 }
 
 var _ runner.Runner = (*cmdRunner)(nil)
@@ -54,6 +57,12 @@ func (r *cmdRunner) Start(context.Context) error {
 		return err
 	}
 	r.logger.Debug("plugin started", "path", r.cmd.Path, "pid", r.cmd.Process.Pid)
+	if r.check != nil {
+		if err := r.check(r.cmd.Process.Pid); err != nil {
+			killProcessGroup(r.cmd.Process)
+			return err
+		}
+	}
 	return nil
 }
 
