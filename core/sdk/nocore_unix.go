@@ -2,15 +2,12 @@
 
 package sdk
 
-import "golang.org/x/sys/unix"
+import "syscall"
 
 // disableCoreDumps keeps the secrets a plugin holds (its resolved config,
 // the credentials it makes) out of core files: the core size limit is 0,
-// soft and hard (authx already starts its plugins so; this also covers a
-// plugin started some other way). On Linux the plugin is also made
-// non-dumpable, which keeps other processes of the same user from attaching
-// to it with ptrace or reading its /proc memory. Failures are ignored.
-func disableCoreDumps() {
-	unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{})
-	setNonDumpable()
-}
+// soft and hard. authx already starts its plugins so; this also covers a
+// plugin started some other way. (The plugin stays dumpable, unlike
+// authx: the host checks a pinned plugin's /proc/PID/exe after starting
+// it.) A failure is ignored.
+func disableCoreDumps() { syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{}) }
