@@ -59,6 +59,11 @@ func (a *app) globalFlags(root *cobra.Command, args []string) []string {
 	return fs.Args()
 }
 
+// globalFlagNames are the root's persistent flags (and help): an action
+// flag of one of these names is not added, since globalFlags takes them as
+// authx's own.
+var globalFlagNames = map[string]bool{"config": true, "log-level": true, "no-input": true, "quiet": true, "help": true}
+
 // failingCommand stands for `authx <scheme> ...` when it cannot be built:
 // it fails with err, whatever its arguments.
 func failingCommand(scheme string, err error) *cobra.Command {
@@ -129,6 +134,9 @@ func (a *app) actionCommand(spec host.Spec, act core.Action) *cobra.Command {
 		},
 	}
 	for _, f := range act.Flags {
+		if globalFlagNames[f.Name] {
+			continue // authx's own, wherever it stands (see globalFlags)
+		}
 		def := ""
 		if f.Default != nil {
 			def = fmt.Sprint(f.Default)
