@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // TestGlobalFlagsAroundPluginCommands: authx's global flags work before
@@ -45,5 +49,16 @@ func TestGlobalFlagsAroundPluginCommands(t *testing.T) {
 	r := e.run("--log-level", "verbose", "--config", other, "testkit", "whoami", "-p", "tk")
 	if r.code != 2 || !strings.Contains(r.stderr, "verbose") || strings.Contains(r.stderr, "unknown command") {
 		t.Errorf("bad log level: %+v", r)
+	}
+}
+
+// TestGlobalFlagNames: the names an action flag may not take are exactly
+// the root's persistent flags, and help.
+func TestGlobalFlagNames(t *testing.T) {
+	root := newApp(context.Background()).rootCommand()
+	want := map[string]bool{"help": true}
+	root.PersistentFlags().VisitAll(func(f *pflag.Flag) { want[f.Name] = true })
+	if !reflect.DeepEqual(want, globalFlagNames) {
+		t.Errorf("globalFlagNames = %v, want %v", globalFlagNames, want)
 	}
 }
