@@ -137,3 +137,35 @@ func TestDirectoryPin(t *testing.T) {
 		t.Errorf("pin: tree: %+v, want exit 2", r)
 	}
 }
+
+// TestKilledAuthxSocketDirIsRemoved: the plugin socket directory a killed
+// authx leaves is removed by the next authx that starts a plugin.
+func TestKilledAuthxSocketDirIsRemoved(t *testing.T) {
+	tmp, err := os.MkdirTemp("/tmp", "ax") // short: it holds the sockets
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	srv := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right", "TMPDIR="+tmp)
+	e.config(testkitConfig(srv.URL, "      hang: 60s\n"))
+	c := e.cmd("token", "tk")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitForPlugin(t, c)
+	left, _ := filepath.Glob(filepath.Join(tmp, "plugin-dir*", "authx-host.pid"))
+	c.Process.Kill() // SIGKILL: authx gets no chance to clean up
+	c.Wait()
+	if len(left) != 1 {
+		t.Fatalf("socket dirs of the killed authx: %v", left)
+	}
+	e.config(testkitConfig(srv.URL, ""))
+	if r := e.run("token", "tk"); r.code != 0 {
+		t.Fatalf("token: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Dir(left[0])); err == nil {
+		t.Errorf("the killed authx's socket dir %s is still there", filepath.Dir(left[0]))
+	}
+	noOrphans(t)
+}
