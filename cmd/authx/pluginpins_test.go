@@ -25,8 +25,10 @@ func markerPlugin(t *testing.T, dir, scheme string) string {
 func TestPinMismatchIsNotRun(t *testing.T) {
 	plugins := t.TempDir()
 	marker := markerPlugin(t, plugins, "marked")
+	byProfile := markerPlugin(t, plugins, "byprofile") // pinned by a profile only
 	e := newEnv(t).set("AUTHX_PLUGIN_PATH=" + plugins)
-	e.config("plugins:\n  marked: {sha256: " + strings.Repeat("ab", 32) + "}\n")
+	e.config("plugins:\n  marked: {sha256: " + strings.Repeat("ab", 32) + "}\n" +
+		"profiles:\n  q: {scheme: byprofile, plugin: {sha256: " + strings.Repeat("cd", 32) + "}}\n")
 	tests := []struct {
 		args []string
 		code int
@@ -34,6 +36,7 @@ func TestPinMismatchIsNotRun(t *testing.T) {
 	}{
 		{[]string{"plugins", "list"}, 0, "pin mismatch: plugin " + filepath.Join(plugins, "authx-plugin-marked") + " has sha256 "},
 		{[]string{"plugins", "list", "--json"}, 0, `"status": "pin mismatch"`},
+		{[]string{"plugins", "list"}, 0, "pin mismatch: plugin " + filepath.Join(plugins, "authx-plugin-byprofile") + " has sha256 "},
 		{[]string{"plugins", "describe", "marked"}, 9, "but the pin (plugins.marked.sha256 in "},
 	}
 	for _, tt := range tests {
@@ -48,8 +51,10 @@ func TestPinMismatchIsNotRun(t *testing.T) {
 		if r.code != tt.code || !strings.Contains(out, tt.want) {
 			t.Errorf("%v: %+v, want exit %d and %q", tt.args, r, tt.code, tt.want)
 		}
-		if _, err := os.Stat(marker); err == nil {
-			t.Fatalf("%v ran a plugin whose pin does not match", tt.args)
+		for _, m := range []string{marker, byProfile} {
+			if _, err := os.Stat(m); err == nil {
+				t.Fatalf("%v ran a plugin whose pin does not match", tt.args)
+			}
 		}
 	}
 	// The other plugins are still listed as usual.

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/config"
 	"github.com/authx/authx/core/host"
 	"github.com/authx/authx/core/pluginrpc"
 	"github.com/authx/authx/core/plugintest"
@@ -26,16 +27,43 @@ const (
 	protocolMinor = pluginrpc.ProtocolMinor
 )
 
-// pinned returns an installed plugin's spec with the config's top-level pin
-// for its scheme, when the config runs that very binary (it names no other
-// path), so that `plugins list` refuses what the config would refuse.
-func (a *app) pinned(installed host.Spec) host.Spec {
-	spec := a.pluginSpec(installed.Scheme)
-	if spec.Path != "" && !sameFile(spec.Path, installed.Path) {
-		return installed
+// describeInstalled describes an installed plugin for `plugins list`,
+// unless a pin of the config that applies to it does not match: then it is
+// not run (core.KindPluginIntegrity).
+func (a *app) describeInstalled(ctx context.Context, installed host.Spec) (core.Description, string, error) {
+	pins := a.pinsOf(installed)
+	for _, pin := range pins[1:] {
+		if err := a.plugins().Verify(pin); err != nil {
+			return core.Description{}, installed.Path, err
+		}
 	}
-	spec.Path = installed.Path
-	return spec
+	return a.plugins().Describe(ctx, pins[0])
+}
+
+// pinsOf returns the specs under which the config would run an installed
+// plugin: first the scheme's top-level plugins: entry (or the plain
+// installed spec), then every profile's own pin on it. A pin applies when
+// it names no other path than the installed binary.
+func (a *app) pinsOf(installed host.Spec) []host.Spec {
+	applies := func(path string) bool { return path == "" || sameFile(path, installed.Path) }
+	top := a.pluginSpec(installed.Scheme)
+	if !applies(top.Path) {
+		top = host.Spec{Scheme: installed.Scheme}
+	}
+	top.Path = installed.Path
+	specs := []host.Spec{top}
+	if a.cfg == nil {
+		return specs
+	}
+	for _, name := range config.ProfileNames(a.cfg) {
+		p := a.cfg.Profiles[name]
+		if p.Scheme == installed.Scheme && p.Plugin.SHA256 != "" && applies(p.Plugin.Path) {
+			spec := session.New(a.cfg, p, nil).Spec()
+			spec.Path = installed.Path
+			specs = append(specs, spec)
+		}
+	}
+	return specs
 }
 
 func sameFile(a, b string) bool {
@@ -80,7 +108,7 @@ is started only when its binary changed.`,
 			}
 			rows := []row{}
 			for _, spec := range h.Installed() {
-				d, path, err := h.Describe(cmd.Context(), a.pinned(spec))
+				d, path, err := a.describeInstalled(cmd.Context(), spec)
 				r := row{Scheme: spec.Scheme, Version: d.Version, Path: spec.Path, Summary: d.Summary, Status: "ok"}
 				if path != "" {
 					r.Path = path

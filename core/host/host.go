@@ -285,6 +285,15 @@ func (p *Plugin) Kill() { p.proc.Kill() }
 // Exited reports whether the plugin process has exited.
 func (p *Plugin) Exited() bool { return p.proc.Exited() }
 
+// Verify locates the plugin for spec and checks its pin, running nothing.
+func (h *Host) Verify(spec Spec) error {
+	path, err := h.Locate(spec)
+	if err == nil {
+		_, err = verify(path, spec)
+	}
+	return err
+}
+
 // Start locates, verifies and starts the plugin for spec, and connects to it.
 // The process lives until Kill or Host.Close.
 func (h *Host) Start(ctx context.Context, spec Spec) (*Plugin, error) {
