@@ -38,6 +38,7 @@ func TestPinMismatchIsNotRun(t *testing.T) {
 		{[]string{"plugins", "list", "--json"}, 0, `"status": "pin mismatch"`},
 		{[]string{"plugins", "list"}, 0, "pin mismatch: plugin " + filepath.Join(plugins, "authx-plugin-byprofile") + " has sha256 "},
 		{[]string{"plugins", "describe", "marked"}, 9, "but the pin (plugins.marked.sha256 in "},
+		{[]string{"plugins", "describe", "byprofile"}, 9, "but the pin (profiles.q.plugin.sha256 in "},
 	}
 	for _, tt := range tests {
 		r := e.run(tt.args...)

@@ -89,7 +89,9 @@ func (a *app) pluginsCommand() *cobra.Command {
 		Long: `List the plugins found in the plugin directories, in search order:
 AUTHX_PLUGIN_PATH, $XDG_DATA_HOME/authx/plugins, and the directory of the authx
 executable. Descriptions are cached by (path, size, mtime, inode), so a plugin
-is started only when its binary changed.`,
+is started only when its binary changed. The config's sha256 pins on a plugin
+(plugins.SCHEME and the profiles' own) are checked first: a plugin that does
+not match is listed with the status "pin mismatch" and not run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := a.loadConfig(); err != nil {
@@ -146,12 +148,18 @@ is started only when its binary changed.`,
 	describe := &cobra.Command{
 		Use:   "describe SCHEME",
 		Short: "Show a plugin's capabilities, config fields and actions",
-		Args:  cobra.ExactArgs(1),
+		Long: `Show a plugin's capabilities, config fields and actions. The config's sha256
+pins on it are checked first: a plugin that does not match is not run (exit 9).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := a.loadConfig(); err != nil {
 				return err
 			}
-			d, path, err := a.plugins().Describe(cmd.Context(), a.pluginSpec(args[0]))
+			path, err := a.plugins().Locate(a.pluginSpec(args[0]))
+			if err != nil {
+				return err
+			}
+			d, path, err := a.describeInstalled(cmd.Context(), host.Spec{Scheme: args[0], Path: path})
 			if err != nil {
 				return err
 			}
