@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/host"
@@ -14,19 +15,23 @@ import (
 )
 
 // withSchemeCommands adds `authx <scheme> <action>` for a plugin-defined
-// action when args start with a word that is no built-in command but names an
+// action when the first word of args is no built-in command but names an
 // installed plugin. Only then is the plugin looked up, so other commands pay
-// nothing for it.
+// nothing for it. authx's global flags are read first, wherever they are
+// (`authx --log-level debug jenkins whoami -p ci`, `--config` after the
+// action): finding the plugin loads the config and builds the logger.
 func (a *app) withSchemeCommands(root *cobra.Command, args []string) []string {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") || !host.ValidSchemeName(args[0]) {
+	words := a.globalFlags(root, args)
+	if len(words) == 0 || !host.ValidSchemeName(words[0]) {
 		return args
 	}
-	if c, _, err := root.Find(args[:1]); err == nil && c != root {
+	if c, _, err := root.Find(words[:1]); err == nil && c != root {
 		return args
 	}
-	scheme := args[0]
+	scheme := words[0]
 	if _, err := a.loadConfig(); err != nil {
-		return args // reported by the command that runs
+		root.AddCommand(failingCommand(scheme, err)) // a config error, not "unknown command"
+		return args
 	}
 	spec := a.pluginSpec(scheme)
 	if _, err := a.plugins().Locate(spec); err != nil {
@@ -34,6 +39,40 @@ func (a *app) withSchemeCommands(root *cobra.Command, args []string) []string {
 	}
 	root.AddCommand(a.schemeCommand(spec))
 	return args
+}
+
+// globalFlags parses root's persistent flags (--config, --log-level,
+// --no-input, --quiet) out of args into a, ahead of cobra (which parses
+// them again, to the same values), and returns the other words. Flags it
+// does not know are skipped, with their value when one follows. It returns
+// nil when args do not parse; cobra then reports why.
+func (a *app) globalFlags(root *cobra.Command, args []string) []string {
+	fs := pflag.NewFlagSet("authx", pflag.ContinueOnError)
+	fs.ParseErrorsWhitelist.UnknownFlags = true
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.AddFlagSet(root.PersistentFlags())
+	fs.BoolP("help", "h", false, "") // so that --help is no parse error
+	if fs.Parse(args) != nil {
+		return nil
+	}
+	return fs.Args()
+}
+
+// globalFlagNames are the root's persistent flags (and help): an action
+// flag of one of these names is not added, since globalFlags takes them as
+// authx's own.
+var globalFlagNames = map[string]bool{"config": true, "log-level": true, "no-input": true, "quiet": true, "help": true}
+
+// failingCommand stands for `authx <scheme> ...` when it cannot be built:
+// it fails with err, whatever its arguments.
+func failingCommand(scheme string, err error) *cobra.Command {
+	return &cobra.Command{
+		Use:                scheme,
+		Args:               cobra.ArbitraryArgs,
+		DisableFlagParsing: true,
+		RunE:               func(*cobra.Command, []string) error { return err },
+	}
 }
 
 func (a *app) schemeCommand(spec host.Spec) *cobra.Command {
@@ -47,10 +86,7 @@ func (a *app) schemeCommand(spec host.Spec) *cobra.Command {
 	}
 	d, _, err := a.plugins().Describe(a.ctx, spec)
 	if err != nil {
-		cmd.RunE = func(*cobra.Command, []string) error { return err }
-		cmd.Args = cobra.ArbitraryArgs
-		cmd.DisableFlagParsing = true
-		return cmd
+		return failingCommand(spec.Scheme, err)
 	}
 	cmd.Long = fmt.Sprintf("%s %s — %s", d.Name, d.Version, d.Summary)
 	for _, act := range d.Actions {
@@ -98,6 +134,9 @@ func (a *app) actionCommand(spec host.Spec, act core.Action) *cobra.Command {
 		},
 	}
 	for _, f := range act.Flags {
+		if globalFlagNames[f.Name] {
+			continue // authx's own, wherever it stands (see globalFlags)
+		}
 		def := ""
 		if f.Default != nil {
 			def = fmt.Sprint(f.Default)

@@ -20,6 +20,7 @@ import (
 )
 
 func main() {
+	disableCoreDumps()
 	os.Exit(run(os.Args[1:]))
 }
 

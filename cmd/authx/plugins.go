@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/config"
 	"github.com/authx/authx/core/host"
 	"github.com/authx/authx/core/pluginrpc"
 	"github.com/authx/authx/core/plugintest"
@@ -25,6 +26,51 @@ const (
 	protocolMajor = pluginrpc.ProtocolMajor
 	protocolMinor = pluginrpc.ProtocolMinor
 )
+
+// describeInstalled describes an installed plugin for `plugins list`,
+// unless a pin of the config that applies to it does not match: then it is
+// not run (core.KindPluginIntegrity).
+func (a *app) describeInstalled(ctx context.Context, installed host.Spec) (core.Description, string, error) {
+	pins := a.pinsOf(installed)
+	for _, pin := range pins[1:] {
+		if err := a.plugins().Verify(pin); err != nil {
+			return core.Description{}, installed.Path, err
+		}
+	}
+	return a.plugins().Describe(ctx, pins[0])
+}
+
+// pinsOf returns the specs under which the config would run an installed
+// plugin: first the scheme's top-level plugins: entry (or the plain
+// installed spec), then every profile's own pin on it. A pin applies when
+// it names no other path than the installed binary.
+func (a *app) pinsOf(installed host.Spec) []host.Spec {
+	applies := func(path string) bool { return path == "" || sameFile(path, installed.Path) }
+	top := a.pluginSpec(installed.Scheme)
+	if !applies(top.Path) {
+		top = host.Spec{Scheme: installed.Scheme}
+	}
+	top.Path = installed.Path
+	specs := []host.Spec{top}
+	if a.cfg == nil {
+		return specs
+	}
+	for _, name := range config.ProfileNames(a.cfg) {
+		p := a.cfg.Profiles[name]
+		if p.Scheme == installed.Scheme && p.Plugin.SHA256 != "" && applies(p.Plugin.Path) {
+			spec := session.New(a.cfg, p, nil).Spec()
+			spec.Path = installed.Path
+			specs = append(specs, spec)
+		}
+	}
+	return specs
+}
+
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
 
 // pluginSpec is the plugin of scheme as the config names it.
 func (a *app) pluginSpec(scheme string) host.Spec {
@@ -43,7 +89,9 @@ func (a *app) pluginsCommand() *cobra.Command {
 		Long: `List the plugins found in the plugin directories, in search order:
 AUTHX_PLUGIN_PATH, $XDG_DATA_HOME/authx/plugins, and the directory of the authx
 executable. Descriptions are cached by (path, size, mtime, inode), so a plugin
-is started only when its binary changed.`,
+is started only when its binary changed. The config's sha256 pins on a plugin
+(plugins.SCHEME and the profiles' own) are checked first: a plugin that does
+not match is listed with the status "pin mismatch" and not run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := a.loadConfig(); err != nil {
@@ -55,17 +103,23 @@ is started only when its binary changed.`,
 				Version string `json:"version"`
 				Path    string `json:"path"`
 				Summary string `json:"summary"`
-				Error   string `json:"error,omitempty"`
+				// Status is "ok", "pin mismatch" (the plugin was not run)
+				// or "error".
+				Status string `json:"status"`
+				Error  string `json:"error,omitempty"`
 			}
 			rows := []row{}
 			for _, spec := range h.Installed() {
-				d, path, err := h.Describe(cmd.Context(), spec)
-				r := row{Scheme: spec.Scheme, Version: d.Version, Path: spec.Path, Summary: d.Summary}
+				d, path, err := a.describeInstalled(cmd.Context(), spec)
+				r := row{Scheme: spec.Scheme, Version: d.Version, Path: spec.Path, Summary: d.Summary, Status: "ok"}
 				if path != "" {
 					r.Path = path
 				}
 				if err != nil {
-					r.Error = oneLine(err.Error())
+					r.Status, r.Error = "error", oneLine(err.Error())
+					if core.KindOf(err) == core.KindPluginIntegrity {
+						r.Status = "pin mismatch"
+					}
 				}
 				rows = append(rows, r)
 			}
@@ -81,7 +135,7 @@ is started only when its binary changed.`,
 			for _, r := range rows {
 				summary := r.Summary
 				if r.Error != "" {
-					summary = "error: " + r.Error
+					summary = r.Status + ": " + r.Error
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Scheme, r.Version, r.Path, summary)
 			}
@@ -94,12 +148,18 @@ is started only when its binary changed.`,
 	describe := &cobra.Command{
 		Use:   "describe SCHEME",
 		Short: "Show a plugin's capabilities, config fields and actions",
-		Args:  cobra.ExactArgs(1),
+		Long: `Show a plugin's capabilities, config fields and actions. The config's sha256
+pins on it are checked first: a plugin that does not match is not run (exit 9).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := a.loadConfig(); err != nil {
 				return err
 			}
-			d, path, err := a.plugins().Describe(cmd.Context(), a.pluginSpec(args[0]))
+			path, err := a.plugins().Locate(a.pluginSpec(args[0]))
+			if err != nil {
+				return err
+			}
+			d, path, err := a.describeInstalled(cmd.Context(), host.Spec{Scheme: args[0], Path: path})
 			if err != nil {
 				return err
 			}
@@ -145,7 +205,58 @@ Prints one line per check; exits 6 when a check fails. To see why, add
 	test.Flags().StringVar(&pt.config, "config", "", "the profile config to log in with: a YAML or JSON `FILE` (here authx's own config file comes only from $AUTHX_CONFIG)")
 	test.Flags().StringVar(&pt.answers, "answers", "", "answers to the plugin's prompts: a YAML or JSON `FILE` mapping prompt id to answer")
 	test.Flags().StringVar(&pt.url, "url", "", "the profile `URL` sent with the calls")
-	cmd.AddCommand(list, describe, test)
+	cmd.AddCommand(list, describe, test, a.pinCommand())
+	return cmd
+}
+
+// pinCommand is `authx plugins pin PATH [--dir]`: the sha256 to pin a
+// plugin with.
+func (a *app) pinCommand() *cobra.Command {
+	var dir bool
+	cmd := &cobra.Command{
+		Use:   "pin PATH",
+		Short: "Print the sha256 that pins the plugin executable at PATH (--dir: its whole directory)",
+		Long: `Print the sha256 to put in the config to pin the plugin executable at PATH:
+authx then refuses to run it (exit 9) once it changed.
+
+Without --dir, the pin covers the executable alone (what sha256sum prints):
+enough for a Go plugin, a single static binary. A plugin in Python or Node
+loads modules from beside its entry script, which such a pin does not
+cover; pin it with --dir and 'pin: dir' in the config: the sha256 then
+covers every file under the directory of PATH (symbolic links resolved),
+by a manifest of their paths, modes and contents:
+
+  plugins:
+    apikey:
+      path: ~/.local/share/authx/apikey/authx-plugin-apikey
+      sha256: <authx plugins pin --dir PATH>
+      pin: dir
+
+Nothing is run. See docs/writing-a-plugin.md for what a pin covers.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !dir {
+				sum, err := host.FileDigest(args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, sum)
+				return nil
+			}
+			root, err := host.PluginDir(args[0])
+			if err != nil {
+				return err
+			}
+			sum, n, err := host.DirDigest(root)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, sum)
+			a.notice("the pin covers %d entries under %s; use it with pin: dir", n, root)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&dir, "dir", false, "pin every file in the directory of PATH (for a plugin in Python, Node, ...)")
 	return cmd
 }
 

@@ -24,7 +24,8 @@ prints tokens and headers for curl, wget and any other program.
 
 Plugins add their own commands, 'authx SCHEME ACTION' (e.g. 'authx jwt
 decode TOKEN', 'authx jenkins whoami -p ci'); 'authx plugins describe SCHEME'
-lists them.
+lists them. The global flags go before or after any command, theirs too
+('authx --log-level debug jenkins whoami -p ci').
 
 Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
 		SilenceUsage:  true,

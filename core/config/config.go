@@ -82,6 +82,9 @@ type Profile struct {
 	// are not resolved.
 	Config map[string]any
 	Plugin PluginEntry
+	// shared is the file's top-level plugins: entry for Scheme, which runs
+	// the profile's plugin when Plugin is empty: part of the identity.
+	shared PluginEntry
 	// Env names more variables for `authx exec`: variable name → "token",
 	// "authorization", "cookie" or "header:NAME". It is not part of the
 	// profile's identity: changing it keeps the cached credential.
@@ -92,6 +95,9 @@ type Profile struct {
 type PluginEntry struct {
 	Path   string
 	SHA256 string
+	// Pin says what SHA256 covers: "" (or "file") the executable alone,
+	// "dir" every file in its directory (see host.DirDigest).
+	Pin string
 }
 
 // BaseURL returns the profile's base URL: url, else the first match prefix.
@@ -110,7 +116,15 @@ func (p *Profile) BaseURL() string {
 // never by their value; a literal secret in the file (which `authx config
 // validate` warns about) is in it as written, so it is never shown: the
 // cache names entries by a keyed hash of it.
+//
+// The plugin that runs counts by its path and pin: the profile's own
+// plugin: entry, else the file's top-level plugins: entry for the scheme
+// (changing a pin invalidates what the old plugin obtained).
 func (p *Profile) Identity() []byte {
+	var shared *PluginEntry
+	if p.Plugin == (PluginEntry{}) && p.shared != (PluginEntry{}) {
+		shared = &p.shared
+	}
 	b, _ := json.Marshal(struct {
 		Name   string         `json:"name"`
 		Scheme string         `json:"scheme"`
@@ -118,7 +132,8 @@ func (p *Profile) Identity() []byte {
 		Match  []string       `json:"match"`
 		Config map[string]any `json:"config"`
 		Plugin PluginEntry    `json:"plugin"`
-	}{p.Name, p.Scheme, p.URL, p.Match, p.Config, p.Plugin}) // json sorts map keys
+		Shared *PluginEntry   `json:"shared_plugin,omitempty"` // omitted: identities without one are unchanged
+	}{p.Name, p.Scheme, p.URL, p.Match, p.Config, p.Plugin, shared}) // json sorts map keys
 	return b
 }
 
@@ -323,7 +338,7 @@ var hexSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 var (
 	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir", "cmd_timeout"}
 	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env"}
-	pluginKeys  = []string{"path", "sha256"}
+	pluginKeys  = []string{"path", "sha256", "pin"}
 )
 
 // decoder turns the raw tree into a File, keeping the first error.
@@ -446,6 +461,7 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 		if v, ok := m["plugin"]; ok {
 			p.Plugin = d.plugin(key+".plugin", v)
 		}
+		p.shared = f.Plugins[p.Scheme]
 		p.Env = d.env(key+".env", m["env"])
 		f.Profiles[name] = p
 	}
@@ -541,6 +557,17 @@ func (d *decoder) plugin(key string, v any) PluginEntry {
 	e := PluginEntry{Path: expandHome(d.str(key+".path", m["path"])), SHA256: strings.ToLower(d.str(key+".sha256", m["sha256"]))}
 	if e.SHA256 != "" && !hexSHA256.MatchString(e.SHA256) {
 		d.fail(key+".sha256", "expected 64 hex digits (the output of sha256sum)")
+	}
+	switch e.Pin = d.str(key+".pin", m["pin"]); e.Pin {
+	case "", "file", "dir":
+	default:
+		d.fail(key+".pin", "%q: expected file (the sha256 covers the executable) or dir (every file in its directory)", e.Pin)
+	}
+	if e.Pin != "" && e.SHA256 == "" {
+		d.fail(key+".pin", "pin: %s needs a sha256 (authx plugins pin)", e.Pin)
+	}
+	if e.Pin == "file" {
+		e.Pin = "" // the default: the identity is the same either way
 	}
 	return e
 }

@@ -28,8 +28,9 @@ type describeEntry struct {
 
 // Describe returns the description of the plugin for spec, from the
 // on-disk cache when the binary's (path, size, mtime, inode) is unchanged,
-// else by starting the plugin once. A checksum pin is checked before any
-// start; a cached description is only served for an unchanged file.
+// else by starting the plugin once. A checksum pin is checked first, before
+// the cache is consulted or anything is started: a plugin that does not
+// match its pin is never run and never described (core.KindPluginIntegrity).
 func (h *Host) Describe(ctx context.Context, spec Spec) (core.Description, string, error) {
 	path, err := h.Locate(spec)
 	if err != nil {
@@ -37,6 +38,10 @@ func (h *Host) Describe(ctx context.Context, spec Spec) (core.Description, strin
 	}
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
+	}
+	hashed, err := verify(path, spec)
+	if err != nil {
+		return core.Description{}, path, err
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -47,10 +52,7 @@ func (h *Host) Describe(ctx context.Context, spec Spec) (core.Description, strin
 	if e, ok := c.Entries[path]; ok && e.Size == key.Size && e.ModTime.Equal(key.ModTime) && e.Inode == key.Inode {
 		return e.Description, path, nil
 	}
-	if err := verify(path, spec); err != nil {
-		return core.Description{}, "", err
-	}
-	p, err := h.start(ctx, path, spec.Scheme)
+	p, err := h.start(ctx, path, spec.Scheme, hashed)
 	if err != nil {
 		return core.Description{}, "", err
 	}

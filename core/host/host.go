@@ -9,8 +9,6 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +48,9 @@ type Spec struct {
 	Scheme string
 	Path   string // explicit binary; "" = search
 	SHA256 string // lowercase hex; "" = no pin
+	// PinDir makes SHA256 the DirDigest of the executable's directory
+	// (config `pin: dir`) instead of the executable's own digest.
+	PinDir bool
 	// PinSource names where the pin came from, for the error message
 	// (e.g. `profiles.work.plugin.sha256 in /home/a/.config/authx/config.yaml`).
 	PinSource string
@@ -79,6 +80,8 @@ type Host struct {
 	mu      sync.Mutex
 	running []*Plugin
 	closed  bool
+
+	sweep sync.Once // removes stale plugin socket directories, before the first start
 }
 
 // New returns a Host. It does no I/O.
@@ -168,30 +171,65 @@ func checkExecutable(p string) error {
 	return nil
 }
 
-// verify checks the binary at path against a sha256 pin.
-func verify(path string, spec Spec) error {
+// verify checks the plugin at path against spec's sha256 pin: the
+// executable's digest, or with PinDir its directory's (DirDigest). For an
+// executable it returns the identity of the file it hashed, which start
+// checks again once the process runs (nil: nothing to check).
+func verify(path string, spec Spec) (os.FileInfo, error) {
 	if spec.SHA256 == "" {
-		return nil
+		return nil, nil
 	}
-	f, err := os.Open(path)
+	what, got := path, ""
+	var hashed os.FileInfo
+	var err error
+	if spec.PinDir {
+		if what, err = PluginDir(path); err == nil {
+			got, _, err = DirDigest(what)
+		}
+		what = "directory " + what
+	} else {
+		got, hashed, err = digestFile(path)
+	}
 	if err != nil {
-		return core.Wrap(core.KindPluginNotFound, err, "opening plugin")
+		return nil, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return core.Wrap(core.KindPluginIntegrity, err, "hashing plugin "+path)
-	}
-	got := hex.EncodeToString(h.Sum(nil))
 	if !strings.EqualFold(got, spec.SHA256) {
 		src := ""
 		if spec.PinSource != "" {
 			src = " (" + spec.PinSource + ")"
 		}
-		return core.Errorf(core.KindPluginIntegrity, "plugin %s has sha256 %s but the pin%s is %s; refusing to run it (reinstall the plugin or update the pin)",
-			path, got, src, strings.ToLower(spec.SHA256))
+		return nil, core.Errorf(core.KindPluginIntegrity, "plugin %s has sha256 %s but the pin%s is %s; refusing to run it (reinstall the plugin or update the pin)",
+			what, got, src, strings.ToLower(spec.SHA256))
 	}
-	return nil
+	return hashed, nil
+}
+
+// checkStarted makes sure that the process pid runs the very file verify
+// hashed: path still names it, unchanged (same device, inode, size, mtime
+// and ctime), and on Linux, for a native executable, it is the process's
+// own image (/proc/PID/exe). A file swapped or rewritten between the check
+// and the exec is refused.
+func checkStarted(path string, hashed os.FileInfo, pid int) error {
+	now, err := os.Stat(path)
+	if err == nil && sameFile(hashed, now) {
+		if exe, err := os.Stat(fmt.Sprintf("/proc/%d/exe", pid)); err != nil || os.SameFile(exe, hashed) || !isNative(path) {
+			return nil
+		}
+	}
+	return core.Errorf(core.KindPluginIntegrity, "plugin %s changed between its sha256 check and its start; refusing to run it", path)
+}
+
+// isNative reports whether the file at path is not a script: a "#!"
+// script's process image is its interpreter.
+func isNative(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	head := make([]byte, 2)
+	n, _ := io.ReadFull(f, head)
+	return string(head[:n]) != "#!"
 }
 
 // pluginEnv is the environment a plugin gets: a short allow-list, never the
@@ -247,6 +285,15 @@ func (p *Plugin) Kill() { p.proc.Kill() }
 // Exited reports whether the plugin process has exited.
 func (p *Plugin) Exited() bool { return p.proc.Exited() }
 
+// Verify locates the plugin for spec and checks its pin, running nothing.
+func (h *Host) Verify(spec Spec) error {
+	path, err := h.Locate(spec)
+	if err == nil {
+		_, err = verify(path, spec)
+	}
+	return err
+}
+
 // Start locates, verifies and starts the plugin for spec, and connects to it.
 // The process lives until Kill or Host.Close.
 func (h *Host) Start(ctx context.Context, spec Spec) (*Plugin, error) {
@@ -254,13 +301,16 @@ func (h *Host) Start(ctx context.Context, spec Spec) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := verify(path, spec); err != nil {
+	hashed, err := verify(path, spec)
+	if err != nil {
 		return nil, err
 	}
-	return h.start(ctx, path, spec.Scheme)
+	return h.start(ctx, path, spec.Scheme, hashed)
 }
 
-func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) {
+// start starts the executable at path; hashed, when not nil, is the file
+// its pin was checked against (see checkStarted).
+func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInfo) (*Plugin, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -270,6 +320,8 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 
 	p := &Plugin{Path: path, Scheme: scheme}
 	env := pluginEnv(levelName(h.opts.Logger))
+	socketBase := socketTempDir(os.TempDir(), os.Getenv("XDG_RUNTIME_DIR"))
+	h.sweep.Do(func() { removeStaleSocketDirs(socketBase) })
 	p.proc = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  pluginrpc.Handshake,
 		VersionedPlugins: pluginrpc.VersionedPlugins(),
@@ -277,9 +329,15 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 		// variables (socket dir, versions, cookie); the real one is ours.
 		RunnerFunc: func(l hclog.Logger, spec *exec.Cmd, socketDir string) (runner.Runner, error) {
 			p.socketDir = socketDir
+			if err := markSocketDir(socketDir); err != nil {
+				h.opts.Logger.Debug("could not mark the plugin socket directory", "dir", socketDir, "error", err)
+			}
 			cmd := exec.Command(path)
 			cmd.Env = append(env, spec.Env...)
 			r, err := newCmdRunner(l, cmd)
+			if err == nil && hashed != nil {
+				r.check = func(pid int) error { return checkStarted(path, hashed, pid) }
+			}
 			if err == nil && h.opts.Stdout != nil {
 				r.teeAfterHandshake(h.opts.Stdout)
 			}
@@ -294,7 +352,7 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 		Managed:          true,
 		GRPCDialOptions:  []grpc.DialOption{grpc.WithChainUnaryInterceptor(p.crashInterceptor)},
 		SyncStdout:       h.opts.Stdout,
-		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: socketTempDir(os.TempDir(), os.Getenv("XDG_RUNTIME_DIR"))},
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: socketBase},
 	})
 	h.mu.Lock()
 	h.running = append(h.running, p)
@@ -302,11 +360,15 @@ func (h *Host) start(ctx context.Context, path, scheme string) (*Plugin, error) 
 
 	rpc, err := p.proc.Client()
 	if err != nil {
+		died := ""
+		if p.runner != nil && !strings.Contains(err.Error(), "timeout while waiting") && p.runner.waitExited(200*time.Millisecond) {
+			died = p.runner.deathNote()
+		}
 		p.proc.Kill()
 		if p.socketDir != "" {
 			os.RemoveAll(p.socketDir) // go-plugin keeps it when the process never started
 		}
-		return nil, h.startError(path, err)
+		return nil, h.startError(path, err, died)
 	}
 	raw, err := rpc.Dispense(pluginrpc.PluginName)
 	if err != nil {
@@ -347,17 +409,24 @@ func isConnectionError(err error) bool {
 
 var incompatible = regexp.MustCompile(`Plugin version: (\d+), Client versions: \[([\d ]+)\]`)
 
-// startError turns go-plugin's start-up errors into one line each.
-func (h *Host) startError(path string, err error) error {
+// startError turns go-plugin's start-up errors into one line each. died
+// describes a plugin that ended on its own before its handshake (exit
+// status and last stderr line, see cmdRunner.deathNote), "" otherwise.
+func (h *Host) startError(path string, err error, died string) error {
 	msg := err.Error()
 	var pe *exec.Error
+	var ce *core.Error
 	switch {
+	case errors.As(err, &ce):
+		return ce
 	case errors.As(err, &pe) || strings.Contains(msg, "exec format error") || strings.Contains(msg, "permission denied"):
 		return core.Errorf(core.KindPlugin, "plugin %s cannot be executed: %v", path, firstLine(msg))
 	case incompatible.MatchString(msg):
 		m := incompatible.FindStringSubmatch(msg)
 		return core.Errorf(core.KindPlugin, "plugin %s speaks plugin protocol v%s but this authx speaks v%s; install a plugin built for protocol v%s",
 			path, m[1], strings.ReplaceAll(m[2], " ", "/"), m[2])
+	case died != "":
+		return core.Errorf(core.KindPlugin, "plugin %s exited before the plugin handshake %s", path, died)
 	case strings.Contains(msg, "Unrecognized remote plugin message"), strings.Contains(msg, "plugin exited before we could connect"):
 		return core.Errorf(core.KindPlugin, "%s is not an authx plugin: it exited or printed something other than the plugin handshake", path)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):

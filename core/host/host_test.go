@@ -84,10 +84,10 @@ func TestVerify(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "authx-plugin-x")
 	writeExe(t, p)
 	sum := fmt.Sprintf("%x", sha256.Sum256([]byte("#!/bin/sh\n")))
-	if err := verify(p, Spec{SHA256: strings.ToUpper(sum)}); err != nil {
+	if _, err := verify(p, Spec{SHA256: strings.ToUpper(sum)}); err != nil {
 		t.Errorf("matching pin: %v", err)
 	}
-	err := verify(p, Spec{SHA256: strings.Repeat("0", 64), PinSource: "plugins.x.sha256 in /c.yaml"})
+	_, err := verify(p, Spec{SHA256: strings.Repeat("0", 64), PinSource: "plugins.x.sha256 in /c.yaml"})
 	if core.KindOf(err) != core.KindPluginIntegrity || !strings.Contains(err.Error(), sum) || !strings.Contains(err.Error(), "plugins.x.sha256 in /c.yaml") {
 		t.Errorf("mismatch: %v", err)
 	}
@@ -193,4 +193,122 @@ func TestStartTimeoutKillsWhatThePluginStarted(t *testing.T) {
 	if err == nil && !strings.Contains(string(stat), ") Z ") {
 		t.Errorf("the plugin's child %d still runs: %s", pid, stat)
 	}
+}
+
+// TestDescribeChecksPinFirst: a plugin that does not match its pin is
+// neither run nor described from the cache.
+func TestDescribeChecksPinFirst(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "ran")
+	script := "#!/bin/sh\ntouch " + marker + "\nexit 1\n"
+	path := filepath.Join(dir, "authx-plugin-marked")
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	good := fmt.Sprintf("%x", sha256.Sum256([]byte(script)))
+	bad := strings.Repeat("0", 64)
+	basic := buildPlugin(t, "../../plugins/basic/cmd/authx-plugin-basic", "authx-plugin-basic")
+	cacheFile := filepath.Join(t.TempDir(), "plugins.json")
+	h := New(Options{SearchPath: []string{dir, filepath.Dir(basic)}, DescribeCache: cacheFile})
+	defer h.Close()
+	if _, _, err := h.Describe(context.Background(), Spec{Scheme: "basic"}); err != nil {
+		t.Fatal(err) // warms the cache
+	}
+	tests := []struct {
+		name string
+		spec Spec
+	}{
+		{"script, wrong pin", Spec{Scheme: "marked", SHA256: bad}},
+		{"cached description, wrong pin", Spec{Scheme: "basic", SHA256: bad}},
+	}
+	for _, tt := range tests {
+		_, got, err := h.Describe(context.Background(), tt.spec)
+		if core.KindOf(err) != core.KindPluginIntegrity || got == "" {
+			t.Errorf("%s: Describe = %q, %v; want a pin mismatch naming the path", tt.name, got, err)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a plugin whose pin does not match was run")
+	}
+	// The matching pin runs it (and the script fails, as it should).
+	if _, _, err := h.Describe(context.Background(), Spec{Scheme: "marked", SHA256: good}); core.KindOf(err) != core.KindPlugin {
+		t.Errorf("matching pin: %v", err)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Error("the matching pin did not run the script")
+	}
+}
+
+// TestDiesBeforeHandshake: a plugin that dies before its handshake is
+// explained by its exit status and its last stderr line, made safe.
+func TestDiesBeforeHandshake(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	dir := t.TempDir()
+	long := strings.Repeat("x", 300)
+	scripts := map[string]string{
+		"escapes": "#!/bin/sh\nprintf 'bad \\033[31mred\\033[0m\\r\\n\\n' >&2\nexit 2\n",
+		"long":    "#!/bin/sh\necho " + long + " >&2\nexit 1\n",
+		"hclog":   "#!/bin/sh\necho '{\"@level\":\"error\",\"@message\":\"no config dir\",\"@module\":\"plugin\"}' >&2\nexit 1\n",
+		"quiet":   "#!/bin/sh\nexit 0\n",
+	}
+	for name, script := range scripts {
+		if err := os.WriteFile(filepath.Join(dir, "authx-plugin-"+name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testdata, _ := filepath.Abs("testdata")
+	h := New(Options{SearchPath: []string{testdata, dir}, StartTimeout: 10 * time.Second})
+	defer h.Close()
+	tests := []struct {
+		scheme string
+		want   string
+	}{
+		{"dies", "authx-plugin-dies exited before the plugin handshake (exit status 3): fatal: missing module foo"},
+		{"escapes", "exited before the plugin handshake (exit status 2): bad [31mred [0m"},
+		{"long", "(exit status 1): " + strings.Repeat("x", 200) + "…"},
+		{"hclog", "(exit status 1): no config dir"},
+		{"quiet", "is not an authx plugin"},
+	}
+	for _, tt := range tests {
+		_, err := h.Start(context.Background(), Spec{Scheme: tt.scheme})
+		if core.KindOf(err) != core.KindPlugin || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want a plugin failure containing %q", tt.scheme, err, tt.want)
+		}
+		if err != nil && strings.ContainsFunc(err.Error(), func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			t.Errorf("%s: control characters in %q", tt.scheme, err)
+		}
+	}
+}
+
+// TestPluginWritesNoCoreFile: a plugin built with the SDK runs with a core
+// size limit of 0, soft and hard.
+func TestPluginWritesNoCoreFile(t *testing.T) {
+	if _, err := os.Stat("/proc/self/limits"); err != nil {
+		t.Skip("no /proc")
+	}
+	path := buildPlugin(t, "../../plugins/basic/cmd/authx-plugin-basic", "authx-plugin-basic")
+	h := New(Options{SearchPath: []string{filepath.Dir(path)}})
+	defer h.Close()
+	p, err := h.Start(context.Background(), Spec{Scheme: "basic"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits, err := os.ReadFile("/proc/" + p.PID() + "/limits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(limits), "\n") {
+		if strings.HasPrefix(line, "Max core file size") {
+			if f := strings.Fields(line); len(f) < 6 || f[4] != "0" || f[5] != "0" {
+				t.Errorf("plugin %s", line)
+			}
+			return
+		}
+	}
+	t.Errorf("no core size in %s", limits)
 }

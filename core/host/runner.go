@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin/runner"
@@ -23,8 +24,13 @@ type cmdRunner struct {
 	stdout io.ReadCloser
 	stderr io.ReadCloser
 
-	mu    sync.Mutex
-	state *os.ProcessState // set once the process has been reaped
+	mu     sync.Mutex
+	state  *os.ProcessState // set once the process has been reaped
+	killed bool             // Kill was called before it was reaped
+	tail   *stderrTail      // the end of the plugin's stderr
+	// check, when set, vets the started process before it is used; on an
+	// error the process is killed and Start fails with it.
+	check func(pid int) error
 }
 
 var _ runner.Runner = (*cmdRunner)(nil)
@@ -41,7 +47,8 @@ func newCmdRunner(logger hclog.Logger, cmd *exec.Cmd) (*cmdRunner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cmdRunner{logger: logger, cmd: cmd, stdout: stdout, stderr: stderr}, nil
+	tail := &stderrTail{ReadCloser: stderr}
+	return &cmdRunner{logger: logger, cmd: cmd, stdout: stdout, stderr: tail, tail: tail}, nil
 }
 
 func (r *cmdRunner) Start(context.Context) error {
@@ -50,6 +57,12 @@ func (r *cmdRunner) Start(context.Context) error {
 		return err
 	}
 	r.logger.Debug("plugin started", "path", r.cmd.Path, "pid", r.cmd.Process.Pid)
+	if r.check != nil {
+		if err := r.check(r.cmd.Process.Pid); err != nil {
+			killProcessGroup(r.cmd.Process)
+			return err
+		}
+	}
 	return nil
 }
 
@@ -71,10 +84,48 @@ func (r *cmdRunner) exitState() string {
 	return r.state.String()
 }
 
+// waitExited waits up to d for the process to have been reaped and
+// reports whether it ended on its own: a plugin that died before the
+// handshake, not one that go-plugin or the host killed.
+func (r *cmdRunner) waitExited(d time.Duration) bool {
+	if r.cmd.Process == nil {
+		return false
+	}
+	for deadline := time.Now().Add(d); ; time.Sleep(5 * time.Millisecond) {
+		r.mu.Lock()
+		state, killed := r.state, r.killed
+		r.mu.Unlock()
+		if state != nil { // an exit status is its own doing; a signal is ours when we sent one
+			return state.ExitCode() >= 0 || !killed
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// deathNote describes how a plugin that died before its handshake ended,
+// for a one-line message: its exit status, then the last line it wrote on
+// stderr made safe to show; "" when it exited 0 and said nothing (then it
+// is no authx plugin at all).
+func (r *cmdRunner) deathNote() string {
+	st, last := r.exitState(), r.tail.lastLine()
+	switch {
+	case st == "exit status 0" && last == "":
+		return ""
+	case last == "":
+		return "(" + st + ")"
+	}
+	return "(" + st + "): " + last
+}
+
 func (r *cmdRunner) Kill(context.Context) error {
 	if r.cmd.Process == nil {
 		return nil
 	}
+	r.mu.Lock()
+	r.killed = r.killed || r.state == nil
+	r.mu.Unlock()
 	return killProcessGroup(r.cmd.Process)
 }
 

@@ -6,8 +6,9 @@
 //
 // Serve speaks the go-plugin handshake on stdout, serves authx.plugin.v1
 // over gRPC, logs hclog JSON to stderr (the host shows it at --log-level),
-// turns a panic in a call into an error instead of a crash, and exits when
-// the host process dies, so a killed authx leaves no plugin behind.
+// turns a panic in a call into an error instead of a crash, exits when the
+// host process dies, so a killed authx leaves no plugin behind, and writes
+// no core file (see disableCoreDumps).
 package sdk
 
 import (
@@ -45,6 +46,7 @@ func Logger(name string) hclog.Logger {
 // return. Run by hand (without the host's magic cookie), it prints a short
 // explanation and exits with status 1.
 func Serve(s core.Scheme) {
+	disableCoreDumps()
 	name := s.Describe().Name
 	logger := Logger("plugin." + name)
 	if os.Getenv(pluginrpc.Handshake.MagicCookieKey) != "" {

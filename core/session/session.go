@@ -142,7 +142,7 @@ func (s *Session) Scope() []string { return s.Profile.Scope() }
 func PluginSpec(f *config.File, scheme string) host.Spec {
 	spec := host.Spec{Scheme: scheme}
 	if e, ok := f.Plugins[scheme]; ok {
-		spec.Path, spec.SHA256 = e.Path, e.SHA256
+		spec.Path, spec.SHA256, spec.PinDir = e.Path, e.SHA256, e.Pin == "dir"
 		if e.SHA256 != "" {
 			spec.PinSource = fmt.Sprintf("plugins.%s.sha256 in %s", scheme, f.Path)
 		}
@@ -182,7 +182,7 @@ func (s *Session) Spec() host.Spec {
 	if s.PluginSpec.Scheme != "" {
 		return s.PluginSpec
 	}
-	spec := host.Spec{Scheme: s.Profile.Scheme, Path: s.Profile.Plugin.Path, SHA256: s.Profile.Plugin.SHA256}
+	spec := host.Spec{Scheme: s.Profile.Scheme, Path: s.Profile.Plugin.Path, SHA256: s.Profile.Plugin.SHA256, PinDir: s.Profile.Plugin.Pin == "dir"}
 	if spec.SHA256 != "" {
 		spec.PinSource = s.where("plugin.sha256")
 	}

@@ -36,6 +36,7 @@ import (
 const cliName = "authx-cli"
 
 func main() {
+	disableCoreDumps()
 	args := os.Args[1:]
 	if serve(args, os.Stdout, os.Getenv, time.Now()) {
 		return
