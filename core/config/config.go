@@ -18,10 +18,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	gotoml "github.com/pelletier/go-toml/v2"
 
@@ -31,6 +29,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/cache"
+	"github.com/authx/authx/core/redact"
 )
 
 // Defaults of the settings.
@@ -300,7 +299,7 @@ func parse(path string, data []byte) (map[string]any, error) {
 		parser = toml.Parser()
 	}
 	if err := k.Load(bytesProvider(data), parser); err != nil {
-		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, oneLine(parseError(err)))
+		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, redact.OneLine(parseError(err)))
 	}
 	return k.Raw(), nil
 }
@@ -355,26 +354,7 @@ func (d *decoder) fail(key, format string, args ...any) {
 	if d.file != "" {
 		where = "config " + d.file
 	}
-	d.err = core.Errorf(core.KindConfig, "%s: %s: %s", where, oneLine(key), oneLine(fmt.Sprintf(format, args...)))
-}
-
-// oneLine writes the control characters of s, which a file's keys and a
-// parser's quotes may hold, as Go escapes (\n, \x00), so that a message
-// stays one line.
-func oneLine(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	d.err = core.Errorf(core.KindConfig, "%s: %s: %s", where, redact.OneLine(key), redact.OneLine(fmt.Sprintf(format, args...)))
 }
 
 func (d *decoder) checkKeys(path string, m map[string]any, known []string) {

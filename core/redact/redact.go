@@ -8,6 +8,9 @@ package redact
 import (
 	"errors"
 	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
 )
 
 // Mask is what Secrets writes in place of a secret.
@@ -52,4 +55,23 @@ func ParseError(err error) string {
 // use a Set and AddBasic.
 func Secrets(text string, secrets ...string) string {
 	return New(secrets...).Scrub(text)
+}
+
+// OneLine writes the control characters of s (a config key, a parser's
+// quote, a reference's argument) as Go escapes (\n, \x00), so that a
+// message quoting it stays one line.
+func OneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

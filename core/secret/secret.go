@@ -15,12 +15,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
 )
 
 // Bounds of the sources.
@@ -109,9 +109,9 @@ func Check(s string) error {
 	case kind == "env" && arg == "":
 		return core.Errorf(core.KindConfig, "env: needs a variable name (env:NAME)")
 	case kind == "env" && strings.TrimSpace(arg) != arg:
-		return core.Errorf(core.KindConfig, "env:%s: a variable name has no spaces around it (env:%s)", show(arg), show(strings.TrimSpace(arg)))
+		return core.Errorf(core.KindConfig, "env:%s: a variable name has no spaces around it (env:%s)", redact.OneLine(arg), redact.OneLine(strings.TrimSpace(arg)))
 	case kind == "env" && strings.ContainsFunc(arg, func(r rune) bool { return r == '=' || unicode.IsControl(r) }):
-		return core.Errorf(core.KindConfig, "env:%s: not a variable name (it holds = or a control character)", show(arg))
+		return core.Errorf(core.KindConfig, "env:%s: not a variable name (it holds = or a control character)", redact.OneLine(arg))
 	case kind == "file" && strings.TrimSpace(arg) == "":
 		return core.Errorf(core.KindConfig, "file: needs a path (file:PATH)")
 	case kind == "cmd" && strings.TrimSpace(arg) == "":
@@ -169,29 +169,11 @@ func (r *Resolver) env(name string) (string, error) {
 	v, ok := lookup(name)
 	switch {
 	case !ok:
-		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is not set", show(name), show(name))
+		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is not set", redact.OneLine(name), redact.OneLine(name))
 	case v == "":
-		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is empty", show(name), show(name))
+		return "", core.Errorf(core.KindConfig, "env:%s: environment variable %s is empty", redact.OneLine(name), redact.OneLine(name))
 	}
 	return v, nil
-}
-
-// show writes the control characters of s as Go escapes (\n, \x00), so
-// that a message naming a reference's argument stays one line.
-func show(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // isWord reports whether s is one to eight ASCII letters, the shape of a
@@ -219,7 +201,7 @@ func readFile(path string) (string, error) {
 		}
 	}
 	fail := func(format string, args ...any) (string, error) {
-		return "", core.Errorf(core.KindConfig, "file:%s: %s", show(path), show(fmt.Sprintf(format, args...)))
+		return "", core.Errorf(core.KindConfig, "file:%s: %s", redact.OneLine(path), redact.OneLine(fmt.Sprintf(format, args...)))
 	}
 	f, err := os.OpenFile(p, os.O_RDONLY|nonblock, 0)
 	if err != nil {
