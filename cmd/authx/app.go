@@ -18,6 +18,7 @@ import (
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 	"github.com/authx/authx/core/host"
+	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/secret"
 	"github.com/authx/authx/core/session"
 )
@@ -42,6 +43,9 @@ type app struct {
 
 	cfg    *config.File
 	logger hclog.Logger
+	// logMask is the logger's output when logging is on; sessions add the
+	// secrets they learn to it.
+	logMask *redact.Writer
 
 	hostOnce sync.Once
 	host     atomic.Pointer[host.Host] // read by the signal handler too
@@ -91,7 +95,12 @@ func (a *app) log() hclog.Logger {
 	if l == hclog.NoLevel {
 		l = hclog.Off
 	}
-	a.logger = hclog.New(&hclog.LoggerOptions{Name: "authx", Output: a.stderr, Level: l})
+	var out io.Writer = a.stderr
+	if l != hclog.Off { // a plugin's log lines are relayed as it wrote them: mask what the sessions know
+		a.logMask = redact.NewWriter(a.stderr)
+		out = a.logMask
+	}
+	a.logger = hclog.New(&hclog.LoggerOptions{Name: "authx", Output: out, Level: l})
 	return a.logger
 }
 
@@ -228,7 +237,7 @@ func (a *app) sessionFor(t *target, p *config.Profile) (*session.Session, error)
 	}
 	s.Interactive = a.interactive()
 	s.Prompt = a.prompt
-	s.Log = a.log()
+	s.Log, s.LogMask = a.log(), a.logMask
 	s.Warn = func(msg string) { a.notice("warning: %s", msg) }
 	s.Secrets = &secret.Resolver{Interactive: s.Interactive, Prompt: secret.TTYPrompt}
 	if a.cfg != nil {

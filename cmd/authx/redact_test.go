@@ -156,13 +156,14 @@ func TestPluginMessagesReachStderrMasked(t *testing.T) {
 		{"panic", []string{"token", "api"}, 6},
 		{"panic", []string{"token", "api", "--log-level", "debug"}, 6}, // the plugin's log of its panic too
 		{"", []string{"leaky", "leak", "-p", "api"}, 7},
+		{"log", []string{"token", "api", "--log-level", "debug"}, 0}, // the plugin's own log lines
 	}
 	for _, tt := range tests {
 		t.Run(tt.leak+strings.Join(tt.args, " "), func(t *testing.T) {
 			e := newEnv(t).set("API_PW="+pw, "AUTHX_PLUGIN_PATH="+dir)
 			e.config(fmt.Sprintf("profiles:\n  api:\n    scheme: leaky\n    config: {user: cid, password: env:API_PW, leak: %q}\n", tt.leak))
 			r := e.run(tt.args...)
-			if r.code != tt.code || !strings.Contains(r.stderr, "raw ***") {
+			if r.code != tt.code || !strings.Contains(r.stderr, "raw ***") || tt.code == 0 && r.stdout == "" {
 				t.Fatalf("exit %d, stderr %q; want exit %d, masked", r.code, r.stderr, tt.code)
 			}
 			for _, form := range echoForms(pw, "cid") {

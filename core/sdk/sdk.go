@@ -31,12 +31,19 @@ import (
 // level ("off", "error", "warn", "info", "debug", "trace").
 const LogLevelEnv = "AUTHX_LOG_LEVEL"
 
+// stderr is the process's standard error as it started: go-plugin's Serve
+// points os.Stderr at a pipe of its own, whose bytes the host discards,
+// while the host reads this one's hclog JSON lines into its own log.
+var stderr = os.Stderr
+
 // Logger returns the plugin's logger: hclog JSON on stderr at the host's
-// level. Schemes may log through it; they must never log a secret.
+// level, which the host shows at its --log-level. It may be called before
+// or during Serve. Schemes may log through it; they must never log a
+// secret (the host masks the profile's secrets it knows, not others).
 func Logger(name string) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{
 		Name:       name,
-		Output:     os.Stderr,
+		Output:     stderr,
 		JSONFormat: true,
 		Level:      hclog.LevelFromString(os.Getenv(LogLevelEnv)),
 	})

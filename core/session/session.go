@@ -80,6 +80,12 @@ type Session struct {
 	// CallTimeout bounds each plugin call; zero means no bound.
 	CallTimeout time.Duration
 	Log         hclog.Logger
+	// LogMask, when set, is the writer Log writes through: the session adds
+	// the profile's secrets to it as it learns them (the resolved secret
+	// fields before any plugin call uses them, then each credential it
+	// serves or obtains), so that no log line, a plugin's own included,
+	// shows them. nil when logging is off.
+	LogMask *redact.Writer
 	// Warn tells the user something went wrong that the session worked
 	// around (a read-only cache, an unreachable token server while the
 	// cached credential is still valid): one line, no secret. Nil logs it
@@ -248,6 +254,15 @@ const (
 // holds another fresh one (a concurrent authx renewed it), that one is
 // served, so that one refusal seen by N processes makes one login.
 func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*Result, error) {
+	res, err := s.serve(ctx, m, rejected)
+	if res != nil && s.LogMask != nil {
+		s.LogMask.Add(secretsOf(core.Description{}, nil, res.Credential))
+	}
+	return res, err
+}
+
+// serve is get without telling LogMask the credential.
+func (s *Session) serve(ctx context.Context, m mode, rejected *core.Credential) (*Result, error) {
 	if s.Store == nil {
 		return s.obtain(ctx, nil, m == modeLogin)
 	}
@@ -500,6 +515,7 @@ func (s *Session) ResolvedConfig(ctx context.Context) (core.Config, error) {
 		return nil, err
 	}
 	s.resolved = cfg
+	s.LogMask.Add(secretsOf(desc, cfg))
 	return cfg, nil
 }
 

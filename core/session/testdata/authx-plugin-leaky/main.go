@@ -24,7 +24,7 @@ func (scheme) Describe() core.Description {
 		Config: []core.Field{
 			{Name: "user", Type: core.TypeString},
 			{Name: "password", Type: core.TypeString, Secret: true},
-			{Name: "leak", Type: core.TypeString, Help: "where to leak: login, panic, configure, challenge, forbidden, apply, logout, refresh"},
+			{Name: "leak", Type: core.TypeString, Help: "where to leak: login, panic, log, configure, challenge, forbidden, apply, logout, refresh"},
 		},
 		Actions: []core.Action{{Name: "leak", Summary: "fail quoting the password", NeedsProfile: true}},
 	}
@@ -54,6 +54,9 @@ func (scheme) Login(_ context.Context, req core.LoginRequest) (*core.Credential,
 		return nil, core.Errorf(core.KindRejected, "server said: %s", echo(req.Config))
 	case "panic":
 		panic("boom " + echo(req.Config))
+	case "log": // a careless plugin logs what it sends, then the token it got
+		sdk.Logger("leaky").Debug("logging in", "sent", echo(req.Config))
+		defer func() { sdk.Logger("leaky").Info("logged in", "authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(req.Config.String("user", "")+":"+req.Config.String("password", "")))) }()
 	}
 	token := base64.StdEncoding.EncodeToString([]byte(req.Config.String("user", "") + ":" + req.Config.String("password", "")))
 	return &core.Credential{Token: token, Headers: []core.Header{{Name: "Authorization", Value: "Basic " + token}}}, nil
