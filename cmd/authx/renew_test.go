@@ -209,6 +209,9 @@ func TestCurlLocationSendsNoCredentialElsewhere(t *testing.T) {
 		{"-L among combined flags", []string{"curl", "key", "--", "-sSfL", home.URL + "/go"}, 2, "-L"},
 		{"--location-trusted", []string{"curl", "bearer", "--", "-s", "--location-trusted", home.URL + "/go"}, 2, "--location-trusted"},
 		{"-L with Authorization only", []string{"curl", "bearer", "--", "-sL", home.URL + "/go"}, 0, ""},
+		{"-K: a config authx cannot check", []string{"curl", "bearer", "--", "-s", "-K", "/dev/null", home.URL + "/go"}, 2, "-K"},
+		{"wget -i: URLs authx cannot check", []string{"wget", "bearer", "--", "-q", "-i", "/dev/null"}, 2, "-i"},
+		{"wget -e input=", []string{"wget", "bearer", "--", "-q", "-e", "input=/dev/null"}, 2, "-e input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,6 +230,13 @@ func TestCurlLocationSendsNoCredentialElsewhere(t *testing.T) {
 				t.Errorf("stderr shows the secret: %q", r.stderr)
 			}
 		})
+	}
+	// A ~/.curlrc saying location-trusted is not read (curl -q).
+	if err := os.WriteFile(filepath.Join(e.home, ".curlrc"), []byte("location-trusted\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.run("curl", "bearer", "--", "-s", home.URL+"/go"); r.code != 0 || strings.Contains(r.stdout, "other origin") || leaked.Load().(string) != "" {
+		t.Errorf("with location-trusted in ~/.curlrc: %+v, the other origin received %q", r, leaked.Load())
 	}
 	// Without -L the API key goes to the profile's origin only.
 	if r := e.run("curl", "key", "--", "-s", home.URL+"/go"); r.code != 0 || leaked.Load().(string) != "" {

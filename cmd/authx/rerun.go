@@ -45,6 +45,9 @@ type toolRequest struct {
 	follow bool
 	// noRerun says why a refused run must not be run again; "" when it may.
 	noRerun string
+	// unchecked says why authx cannot see every URL the tool would send
+	// the credential to (a curl -K file, a wget -i list); "" when it can.
+	unchecked string
 }
 
 // outcome is how a wrapped tool's run ended.
@@ -180,6 +183,7 @@ func scanCurl(args []string) curlArgs {
 				block("the method is " + m)
 			}
 		case "-K", "--config":
+			c.req.unchecked = "-K: a curl config file may name URLs, or -L, that authx cannot check; put its options on the command line"
 			block("curl reads a config (-K)")
 		case "-i", "--include":
 			block("-i wrote the refused answer's headers to the output")
@@ -277,11 +281,15 @@ func scanWget(args []string) toolRequest {
 				block("the method is " + m)
 			}
 		case "-i", "--input-file":
+			r.unchecked = "-i: wget would read URLs from a file that authx cannot check; give them on the command line"
 			block("wget reads its URLs from a file")
 		case "--content-on-error":
 			block("--content-on-error wrote the refused answer to the output")
 		case "-e", "--execute":
 			l := strings.ToLower(value)
+			if strings.Contains(l, "input") || strings.Contains(l, "base") {
+				r.unchecked = "-e " + strings.ToLower(strings.TrimSpace(strings.SplitN(l, "=", 2)[0])) + ": wget would take URLs authx cannot check; give them on the command line"
+			}
 			for _, w := range []string{"post", "body", "method", "input", "content"} {
 				if strings.Contains(l, w) {
 					block("an -e command changes the request")

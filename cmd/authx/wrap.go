@@ -223,11 +223,14 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 			if err != nil {
 				return err
 			}
+			c := scanCurl(rest)
+			if c.req.unchecked != "" {
+				return core.Errorf(core.KindConfig, "authx curl refuses %s", c.req.unchecked)
+			}
 			w, err := a.wrapperCredential(cmd, &t, profile, rest)
 			if err != nil {
 				return err
 			}
-			c := scanCurl(rest)
 			if why := curlRedirectLeak(c, w.cred); why != "" {
 				return core.Errorf(core.KindConfig, "%s", why)
 			}
@@ -266,7 +269,9 @@ func (a *app) runCurl(cred *core.Credential, args []string) outcome {
 	}()
 	status := make(chan int, 1)
 	go func() { status <- finalStatus(hr) }()
-	c := exec.Command("curl", append([]string{"--config", "/dev/fd/3"}, args...)...)
+	// -q first: curl reads no ~/.curlrc, whose "location" or "url" lines
+	// would get around the checks above.
+	c := exec.Command("curl", append([]string{"-q", "--config", "/dev/fd/3"}, args...)...)
 	c.ExtraFiles = []*os.File{r, hw} // fds 3 and 4 in the child
 	err = a.runChild(c, hw)
 	code := 0
@@ -331,11 +336,15 @@ as for 'authx curl' and runs wget once more. See docs/scripts.md.
 			if err != nil {
 				return err
 			}
+			req := scanWget(rest)
+			if req.unchecked != "" {
+				return core.Errorf(core.KindConfig, "authx wget refuses %s", req.unchecked)
+			}
 			w, err := a.wrapperCredential(cmd, &t, profile, rest)
 			if err != nil {
 				return err
 			}
-			return a.runRenewing(cmd.Context(), w, oneURL(scanWget(rest), w.urls), func(cred *core.Credential) outcome {
+			return a.runRenewing(cmd.Context(), w, oneURL(req, w.urls), func(cred *core.Credential) outcome {
 				err := a.runWget(cred, rest)
 				var exit *exitError
 				return outcome{err: err, refused: errors.As(err, &exit) && (exit.code == 6 || exit.code == 8)}
