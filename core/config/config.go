@@ -192,11 +192,11 @@ func Load(opts LoadOptions) (*File, error) {
 			if raw, err = parse(path, data); err != nil {
 				return nil, err
 			}
-			if owner != noOwner && holdsCmd(raw) {
-				if err := checkMode(path, mode); err != nil {
+			if what := runs(raw); owner != noOwner && what != "" {
+				if err := checkMode(path, what, mode); err != nil {
 					return nil, err
 				}
-				if err := checkOwner(path, owner, uint32(os.Geteuid())); err != nil {
+				if err := checkOwner(path, what, owner, uint32(os.Geteuid())); err != nil {
 					return nil, err
 				}
 			}

@@ -29,23 +29,52 @@ func holdsCmd(v any) bool {
 	return false
 }
 
-// checkMode refuses a file that holds cmd: references and that group or
-// others may write, as ssh refuses such a config ("Bad owner or
-// permissions"): another user could make authx run their command.
-func checkMode(path string, mode fs.FileMode) error {
+// runs names what the raw config makes authx run, for messages: "cmd:
+// references" or "plugin paths" (a plugins.NAME.path or a profile's
+// plugin.path, an executable of the file's choosing); "" when it names
+// nothing to run.
+func runs(raw map[string]any) string {
+	if holdsCmd(raw) {
+		return "cmd: references"
+	}
+	entries := []any{}
+	if ps, ok := raw["plugins"].(map[string]any); ok {
+		for _, e := range ps {
+			entries = append(entries, e)
+		}
+	}
+	if ps, ok := raw["profiles"].(map[string]any); ok {
+		for _, p := range ps {
+			if p, ok := p.(map[string]any); ok {
+				entries = append(entries, p["plugin"])
+			}
+		}
+	}
+	for _, e := range entries {
+		if e, ok := e.(map[string]any); ok && e["path"] != nil && e["path"] != "" {
+			return "plugin paths"
+		}
+	}
+	return ""
+}
+
+// checkMode refuses a file that makes authx run something (what: see runs)
+// and that group or others may write, as ssh refuses such a config ("Bad
+// owner or permissions"): another user could make authx run their command.
+func checkMode(path, what string, mode fs.FileMode) error {
 	if mode.Perm()&0o022 == 0 {
 		return nil
 	}
-	return core.Errorf(core.KindConfig, "config %s: mode %04o lets other users edit it and it holds cmd: references, which authx runs; fix it with: chmod go-w %s",
-		path, mode.Perm(), path)
+	return core.Errorf(core.KindConfig, "config %s: mode %04o lets other users edit it and it holds %s, which authx runs; fix it with: chmod go-w %s",
+		path, mode.Perm(), what, path)
 }
 
-// checkOwner refuses a file that holds cmd: references and that neither
-// the user running authx (uid me) nor root owns.
-func checkOwner(path string, owner, me uint32) error {
+// checkOwner refuses a file that makes authx run something (what: see
+// runs) and that neither the user running authx (uid me) nor root owns.
+func checkOwner(path, what string, owner, me uint32) error {
 	if owner == me || owner == 0 || owner == noOwner {
 		return nil
 	}
-	return core.Errorf(core.KindConfig, "config %s: owned by uid %d, not by you (uid %d) or root, and it holds cmd: references, which authx runs; use a copy of your own",
-		path, owner, me)
+	return core.Errorf(core.KindConfig, "config %s: owned by uid %d, not by you (uid %d) or root, and it holds %s, which authx runs; use a copy of your own",
+		path, owner, me, what)
 }

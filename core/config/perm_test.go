@@ -17,23 +17,32 @@ import (
 // TestCmdConfigMustNotBeWritableByOthers: like ssh's "Bad owner or
 // permissions", a config file holding a cmd: reference that another user
 // could edit (group- or world-writable) is refused with one line naming the
-// file, its mode and the fix; without cmd: it is read.
+// file, its mode and the fix, and so is one naming a plugin's path (an
+// executable of its choosing); without either it is read.
 func TestCmdConfigMustNotBeWritableByOthers(t *testing.T) {
 	const withCmd = "profiles:\n  p:\n    scheme: basic\n    config:\n      password: cmd:pass show p\n"
 	const withoutCmd = "profiles:\n  p:\n    scheme: basic\n    config:\n      password: env:PW\n"
 	const nestedCmd = "profiles = {p = {scheme = \"jwt\", config = {body = {list = [\"x\", \"cmd:id\"]}}}}\n"
+	const pluginPath = "plugins:\n  basic: {path: /tmp/evil/authx-plugin-basic}\nprofiles:\n  p: {scheme: basic, config: {password: env:PW}}\n"
+	const profilePluginPath = "profiles:\n  p: {scheme: basic, plugin: {path: /tmp/evil/x}, config: {password: env:PW}}\n"
+	const pinOnly = "plugins:\n  basic: {sha256: " + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" + "}\nprofiles:\n  p: {scheme: basic, config: {password: env:PW}}\n"
 	tests := []struct {
 		name, content string
 		mode          os.FileMode
 		err           string // "" for none
+		what          string // what the message says the file holds
 	}{
-		{"a.yaml", withCmd, 0o600, ""},
-		{"b.yaml", withCmd, 0o644, ""},
-		{"c.yaml", withCmd, 0o664, "mode 0664 lets other users edit it"},
-		{"d.yaml", withCmd, 0o622, "mode 0622 lets other users edit it"},
-		{"e.yaml", withCmd, 0o666, "mode 0666"},
-		{"f.toml", nestedCmd, 0o606, "mode 0606"},
-		{"g.yaml", withoutCmd, 0o666, ""},
+		{"a.yaml", withCmd, 0o600, "", ""},
+		{"b.yaml", withCmd, 0o644, "", ""},
+		{"c.yaml", withCmd, 0o664, "mode 0664 lets other users edit it", ""},
+		{"d.yaml", withCmd, 0o622, "mode 0622 lets other users edit it", ""},
+		{"e.yaml", withCmd, 0o666, "mode 0666", ""},
+		{"f.toml", nestedCmd, 0o606, "mode 0606", ""},
+		{"g.yaml", withoutCmd, 0o666, "", ""},
+		{"h.yaml", pluginPath, 0o666, "mode 0666", "plugin paths"},
+		{"i.yaml", profilePluginPath, 0o664, "mode 0664", "plugin paths"},
+		{"j.yaml", pluginPath, 0o644, "", ""},
+		{"k.yaml", pinOnly, 0o666, "", ""},
 	}
 	dir := t.TempDir()
 	for _, tt := range tests {
@@ -51,9 +60,13 @@ func TestCmdConfigMustNotBeWritableByOthers(t *testing.T) {
 			}
 			continue
 		}
-		want := fmt.Sprintf("config %s: %s and it holds cmd: references, which authx runs; fix it with: chmod go-w %s", p, tt.err, p)
+		what := tt.what
+		if what == "" {
+			what = "cmd: references"
+		}
+		want := fmt.Sprintf("config %s: %s and it holds %s, which authx runs; fix it with: chmod go-w %s", p, tt.err, what, p)
 		if core.KindOf(err) != core.KindConfig || strings.Contains(msg, "\n") || !strings.HasPrefix(want, "config "+p+": "+tt.err) ||
-			!strings.Contains(msg, tt.err) || !strings.HasSuffix(msg, "chmod go-w "+p) || !strings.Contains(msg, "holds cmd: references") {
+			!strings.Contains(msg, tt.err) || !strings.HasSuffix(msg, "chmod go-w "+p) || !strings.Contains(msg, "holds "+what) {
 			t.Errorf("%s (%04o): %v; want like %q", tt.name, tt.mode, err, want)
 		}
 	}
@@ -73,7 +86,7 @@ func TestCmdConfigOwner(t *testing.T) {
 		{1000, 0, false}, // root runs no command a user wrote in
 	}
 	for _, tt := range tests {
-		err := checkOwner("/c.yaml", tt.owner, tt.me)
+		err := checkOwner("/c.yaml", "cmd: references", tt.owner, tt.me)
 		if (err == nil) != tt.ok {
 			t.Errorf("owner %d, me %d: %v", tt.owner, tt.me, err)
 		}

@@ -56,7 +56,9 @@ func (scheme) Login(_ context.Context, req core.LoginRequest) (*core.Credential,
 		panic("boom " + echo(req.Config))
 	case "log": // a careless plugin logs what it sends, then the token it got
 		sdk.Logger("leaky").Debug("logging in", "sent", echo(req.Config))
-		defer func() { sdk.Logger("leaky").Info("logged in", "authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(req.Config.String("user", "")+":"+req.Config.String("password", "")))) }()
+		defer func() {
+			sdk.Logger("leaky").Info("logged in", "authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(req.Config.String("user", "")+":"+req.Config.String("password", ""))))
+		}()
 	}
 	token := base64.StdEncoding.EncodeToString([]byte(req.Config.String("user", "") + ":" + req.Config.String("password", "")))
 	return &core.Credential{Token: token, Headers: []core.Header{{Name: "Authorization", Value: "Basic " + token}}}, nil
