@@ -139,20 +139,20 @@ var exitCodes = []struct {
 }{
 	{0, "success"},
 	{1, "internal error (a bug: please report it)"},
-	{core.KindConfig.ExitCode(), "usage or configuration error (bad flag, unknown profile, typo in the config file)"},
+	{core.KindConfig.ExitCode(), "usage or configuration error (bad flag, unknown profile, typo in the config file), a URL outside the profile's match or the credential's scope, a cmd: secret over cmd_timeout"},
 	{core.KindLoginRequired.ExitCode(), "login required, but the run is non-interactive (no terminal, or --no-input)"},
 	{core.KindRejected.ExitCode(), "credentials rejected by the server"},
 	{core.KindNetwork.ExitCode(), "network error: the server is unreachable, or DNS or TLS failed"},
-	{core.KindPlugin.ExitCode(), "plugin failed to start, is not an authx plugin, or crashed"},
+	{core.KindPlugin.ExitCode(), "plugin failed to start, exited before its handshake, is not an authx plugin, crashed, or answered a credential the host refuses (a line break in a header...)"},
 	{core.KindHTTP.ExitCode(), "HTTP 4xx after any retry (authx request --fail), a 403 again after renewing (a 401 again is 4), or a 403 the scheme does not diagnose"},
 	{core.KindPluginNotFound.ExitCode(), "no plugin installed for the scheme (or no authx-cli beside the authx front)"},
-	{core.KindPluginIntegrity.ExitCode(), "the plugin binary does not match its sha256 pin"},
+	{core.KindPluginIntegrity.ExitCode(), "the plugin binary (or its directory, with pin: dir) does not match its sha256 pin, or changed before it started; it was not run"},
 	{core.KindUnsupported.ExitCode(), "the scheme does not support this (e.g. no bare token, unknown action)"},
 	{core.KindCache.ExitCode(), "the credential cache could not be read or written (e.g. disk full); the old entry is kept"},
 	{core.KindHTTPServer.ExitCode(), "HTTP 5xx (authx request --fail, or a login endpoint)"},
 	{core.KindTokenInvalid.ExitCode(), "token invalid (authx jwt verify: signature, algorithm or claims; or a malformed JWT from a server)"},
 	{core.KindForbidden.ExitCode(), "forbidden: the server knows the user but refuses for lack of a permission"},
-	{core.KindTimeout.ExitCode(), "timeout: the server did not answer in time (--timeout, --max-time, the profile's timeout), or another authx held the profile's lock too long"},
+	{core.KindTimeout.ExitCode(), "timeout: the server did not answer in time (--timeout, --max-time, the profile's timeout), a plugin call outlived call_timeout, or another authx held the profile's lock past lock_timeout"},
 	{core.KindBadAnswer.ExitCode(), "bad server answer: HTML instead of JSON, no access_token or crumb in it, too large"},
 	{core.KindInterrupted.ExitCode(), "interrupted (SIGINT); 128 + the signal for others: 143 SIGTERM, 129 SIGHUP"},
 }
@@ -164,6 +164,7 @@ func exitCodesCommand() *cobra.Command {
 		for _, e := range exitCodes {
 			fmt.Fprintf(w, "  %3d  %s\n", e.code, e.meaning)
 		}
+		fmt.Fprintln(w, "authx curl, wget and exec exit with their command's code; authx's own codes only when it failed before running it.")
 	}
 	cmd := &cobra.Command{
 		Use:   "exit-codes",
