@@ -482,3 +482,22 @@ func TestParallelWrappersRenewOnce(t *testing.T) {
 		t.Errorf("6 parallel curl after a revocation: %d refreshes, %d logins; want 1 and 1", srv.Refreshes(), srv.Logins())
 	}
 }
+
+// TestRenewOfAnIrreplaceableCredentialFails: a static token the server
+// refused cannot be renewed; --renew told which value was refused says so
+// (exit 4) instead of printing it again, which would make a script's retry
+// loop on a dead token.
+func TestRenewOfAnIrreplaceableCredentialFails(t *testing.T) {
+	e := newEnv(t).set("TK=st4tic-t0ken")
+	e.config("profiles:\n  st:\n    scheme: jwt\n    url: https://api.example.com\n    config: {mode: static, token: env:TK}\n")
+	if r := e.run("token", "st"); r.code != 0 || r.stdout != "st4tic-t0ken\n" {
+		t.Fatalf("token: %+v", r)
+	}
+	r := e.runWith([]string{"AUTHX_REFUSED=st4tic-t0ken"}, "token", "st", "--renew")
+	if r.code != 4 || r.stdout != "" || !strings.Contains(r.stderr, "replace it") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("--renew of a refused static token: %+v; want exit 4, one line saying to replace it", r)
+	}
+	if strings.Contains(r.stderr, "st4tic-t0ken") {
+		t.Errorf("stderr shows the token: %q", r.stderr)
+	}
+}

@@ -304,7 +304,7 @@ func (r *Resolver) command(ctx context.Context, command string) (string, error) 
 	err = <-exited
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
-		return "", core.Errorf(core.KindConfig, "cmd: command timed out after %s", timeout)
+		return "", core.Errorf(core.KindConfig, "cmd: command timed out after %s (cmd_timeout; raise it, or AUTHX_CMD_TIMEOUT, if the command is just slow)", timeout)
 	case ctx.Err() != nil:
 		return "", core.Errorf(core.KindInterrupted, "cmd: command interrupted")
 	case err != nil:

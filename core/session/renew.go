@@ -21,6 +21,11 @@ const RenewGrace = 5 * time.Second
 // (`AUTHX_REFUSED=$tok authx token P --renew`): a cached credential that
 // holds another is a renewal a concurrent authx made, and is served.
 //
+// When renewing yields refused again (a static token, a password: the
+// scheme has nothing else to offer), Renew fails with KindRejected rather
+// than hand back what the server refused, so that a script's retry does not
+// loop.
+//
 // With refused "", the refused credential is taken to be the one the cache
 // holds, unless another authx obtained that one less than RenewGrace ago: a
 // concurrent renewal already answered the refusal, and the caller gets its
@@ -45,7 +50,11 @@ func (s *Session) Renew(ctx context.Context, refused string) (*Result, error) {
 	}
 	// Under the entry's lock get serves a fresh credential other than the
 	// refused one (a renewal that finished while this one waited).
-	return s.get(ctx, modeRenew, &e.Credential)
+	res, err := s.get(ctx, modeRenew, &e.Credential)
+	if err == nil && refused != "" && holds(res.Credential, refused) {
+		return nil, core.Errorf(core.KindRejected, "renewing gave the credential the server refused again: the scheme cannot obtain another (a static token, or a password the server no longer takes); replace it in profile %q's config", s.Profile.Name)
+	}
+	return res, err
 }
 
 // holds reports whether c's token or one of its header values is v.
