@@ -123,6 +123,11 @@ func TestDirectoryPin(t *testing.T) {
 	if r.code != 0 || r.stdout != sha256File(t, exe)+"\n" {
 		t.Fatalf("plugins pin: %+v", r)
 	}
+	for _, args := range [][]string{{"plugins", "pin", dir}, {"plugins", "pin", "--dir", dir}} {
+		if r := e.run(args...); r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "is a directory: give the plugin's executable") {
+			t.Errorf("%v: %+v; want exit 2 asking for the executable", args, r)
+		}
+	}
 	r = e.run("plugins", "pin", "--dir", exe)
 	sum := strings.TrimSpace(r.stdout)
 	if r.code != 0 || len(sum) != 64 || sum == sha256File(t, exe) || !strings.Contains(r.stderr, "covers 2 entries under "+dir) {

@@ -235,6 +235,9 @@ by a manifest of their paths, modes and contents:
 Nothing is run. See docs/writing-a-plugin.md for what a pin covers.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if fi, err := os.Stat(args[0]); err == nil && fi.IsDir() {
+				return core.Errorf(core.KindConfig, "%s is a directory: give the plugin's executable (with --dir the pin covers its whole directory)", args[0])
+			}
 			if !dir {
 				sum, err := host.FileDigest(args[0])
 				if err != nil {
