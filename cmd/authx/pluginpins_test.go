@@ -64,6 +64,35 @@ func TestPinMismatchIsNotRun(t *testing.T) {
 	}
 }
 
+// TestListShowsPluginsConfiguredByPath: a plugin the config names by path
+// outside the plugin directories runs too, so plugins list shows it, its
+// pin checked first (not run when it does not match), and a matching one
+// described.
+func TestListShowsPluginsConfiguredByPath(t *testing.T) {
+	elsewhere := t.TempDir()
+	marker := markerPlugin(t, elsewhere, "far")
+	e := newEnv(t)
+	e.config("plugins:\n  far: {path: " + filepath.Join(elsewhere, "authx-plugin-far") + ", sha256: " + strings.Repeat("ab", 32) + "}\n")
+	r := e.run("plugins", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "pin mismatch: plugin "+filepath.Join(elsewhere, "authx-plugin-far")) {
+		t.Errorf("list: %+v; want the configured plugin with its pin mismatch", r)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("plugins list ran a plugin whose pin does not match")
+	}
+	basic, err := filepath.Abs(filepath.Join(binDir, "authx-plugin-basic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy := filepath.Join(elsewhere, "authx-plugin-basic")
+	data, _ := os.ReadFile(basic)
+	os.WriteFile(copy, data, 0o755)
+	e.config("plugins:\n  basic: {path: " + copy + "}\n")
+	if r := e.run("plugins", "list"); r.code != 0 || !strings.Contains(r.stdout, copy) {
+		t.Errorf("list: %+v; want the configured copy of basic listed", r)
+	}
+}
+
 // TestPluginDiesBeforeHandshake: its exit status and last stderr line are
 // in the one-line error, exit 6.
 func TestPluginDiesBeforeHandshake(t *testing.T) {

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -66,6 +68,35 @@ func (a *app) pinsOf(installed host.Spec) []host.Spec {
 	return specs
 }
 
+// configuredElsewhere returns the plugins the config names by path
+// (plugins.SCHEME.path, a profile's plugin.path) that are not among
+// installed, each once: they run too, so `plugins list` shows them.
+func (a *app) configuredElsewhere(installed []host.Spec) []host.Spec {
+	if a.cfg == nil {
+		return nil
+	}
+	var out []host.Spec
+	add := func(scheme, path string) {
+		if path == "" {
+			return
+		}
+		for _, s := range append(installed, out...) {
+			if s.Path == path || sameFile(s.Path, path) {
+				return
+			}
+		}
+		out = append(out, host.Spec{Scheme: scheme, Path: path})
+	}
+	for _, scheme := range slices.Sorted(maps.Keys(a.cfg.Plugins)) {
+		add(scheme, a.cfg.Plugins[scheme].Path)
+	}
+	for _, name := range config.ProfileNames(a.cfg) {
+		p := a.cfg.Profiles[name]
+		add(p.Scheme, p.Plugin.Path)
+	}
+	return out
+}
+
 func sameFile(a, b string) bool {
 	fa, errA := os.Stat(a)
 	fb, errB := os.Stat(b)
@@ -88,7 +119,7 @@ func (a *app) pluginsCommand() *cobra.Command {
 		Short: "List the plugins found in the plugin directories",
 		Long: `List the plugins found in the plugin directories, in search order:
 AUTHX_PLUGIN_PATH, $XDG_DATA_HOME/authx/plugins, and the directory of the authx
-executable. Descriptions are cached by (path, size, mtime, inode), so a plugin
+executable, then those the config names by path elsewhere. Descriptions are cached by (path, size, mtime, inode), so a plugin
 is started only when its binary changed. The config's sha256 pins on a plugin
 (plugins.SCHEME and the profiles' own) are checked first: a plugin that does
 not match is listed with the status "pin mismatch" and not run.`,
@@ -109,7 +140,7 @@ not match is listed with the status "pin mismatch" and not run.`,
 				Error  string `json:"error,omitempty"`
 			}
 			rows := []row{}
-			for _, spec := range h.Installed() {
+			for _, spec := range append(h.Installed(), a.configuredElsewhere(h.Installed())...) {
 				d, path, err := a.describeInstalled(cmd.Context(), spec)
 				r := row{Scheme: spec.Scheme, Version: d.Version, Path: spec.Path, Summary: d.Summary, Status: "ok"}
 				if path != "" {
