@@ -244,7 +244,7 @@ func (a *app) sessionFor(t *target, p *config.Profile) (*session.Session, error)
 		s.Secrets.CmdTimeout = a.cfg.Settings.CmdTimeout
 	}
 	if t.scheme != "" { // ad hoc: every value came from --set
-		s.Secrets.FromArgv, s.Secrets.Warn = "--set", func(m string) { fmt.Fprintln(a.stderr, "authx: warning: "+m) }
+		s.Secrets.FromArgv, s.Secrets.Warn = "--set", func(m string) { a.notice("warning: %s", m) }
 	}
 	a.mu.Lock()
 	a.sessions = append(a.sessions, s)
