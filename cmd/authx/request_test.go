@@ -468,3 +468,15 @@ func TestExecProfileEnv(t *testing.T) {
 		t.Errorf("bad variable name: %+v", r)
 	}
 }
+
+// TestToolFlagsBeforeDashDash: a tool's flag given before "--" is one line
+// saying where it goes, exit 2.
+func TestToolFlagsBeforeDashDash(t *testing.T) {
+	e := newEnv(t)
+	for _, args := range [][]string{{"curl", "work", "-sS", "https://api.example.com/"}, {"wget", "work", "-qO-", "https://api.example.com/"}, {"exec", "work", "-x"}} {
+		r := e.run(args...)
+		if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "put the "+args[0]+" arguments after it") {
+			t.Errorf("%v: %+v; want exit 2 and one line pointing at --", args, r)
+		}
+	}
+}

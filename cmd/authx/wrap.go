@@ -107,6 +107,17 @@ func wrapperArgs(cmd *cobra.Command, args []string) (string, []string, error) {
 	return "", args, nil
 }
 
+// toolFlagError explains a flag of the wrapped tool given before "--",
+// where authx reads it as its own.
+func toolFlagError(cmd *cobra.Command, err error) error {
+	example := map[string]string{"curl": "-sS https://api.example.com/", "wget": "-qO- https://api.example.com/"}[cmd.Name()]
+	if example == "" {
+		example = "COMMAND ARGS"
+	}
+	return core.Errorf(core.KindConfig, "%v: authx %s reads the flags before --; put the %s arguments after it, e.g. authx %s work -- %s",
+		err, cmd.Name(), cmd.Name(), cmd.Name(), example)
+}
+
 // urlValued are the curl and wget options whose value is a URL that is not
 // fetched with the request's headers (a proxy, a referer, DoH): their
 // values are not targets.
@@ -240,6 +251,7 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 		},
 	}
 	t.addFlags(cmd)
+	cmd.SetFlagErrorFunc(toolFlagError)
 	return cmd
 }
 
@@ -352,6 +364,7 @@ as for 'authx curl' and runs wget once more. See docs/scripts.md.
 		},
 	}
 	t.addFlags(cmd)
+	cmd.SetFlagErrorFunc(toolFlagError)
 	return cmd
 }
 
@@ -412,5 +425,6 @@ COMMAND's exit code.
 		},
 	}
 	t.addFlags(cmd)
+	cmd.SetFlagErrorFunc(toolFlagError)
 	return cmd
 }
