@@ -492,13 +492,22 @@ func (d *decoder) str(key string, v any) string {
 }
 
 func (d *decoder) duration(key string, v any) time.Duration {
+	switch v.(type) {
+	case nil, string:
+	default:
+		d.fail(key, "expected a duration with its unit, e.g. \"90s\" or \"15m\"")
+		return 0
+	}
 	s := d.str(key, v)
 	if s == "" {
 		return 0
 	}
 	dur, err := time.ParseDuration(s)
-	if err != nil || dur < 0 {
+	switch {
+	case err != nil:
 		d.fail(key, "%q is not a duration (e.g. \"90s\", \"15m\")", s)
+	case dur < 0:
+		d.fail(key, "%q is negative; give a positive duration (e.g. \"90s\")", s)
 	}
 	return dur
 }
