@@ -169,6 +169,26 @@ type LoginRequest struct {
 	Interactive  bool
 	Answers      map[string]string
 	Continuation []byte
+	// UI reaches the user while the login waits for them (a browser login,
+	// a device code). It is nil when the host offers none: a
+	// non-interactive run, or a host older than protocol 1.3. A login that
+	// needs the user must then fail with KindLoginRequired, at once.
+	UI UI
+}
+
+// UI is what a Login may show the user through the host while it waits for
+// them: a browser login opens a URL and waits for its redirect, a device
+// login shows a code and polls. The host owns the terminal and the
+// browser; a plugin never touches either. Both methods return as soon as
+// the host has done what they ask: they never wait for the user.
+type UI interface {
+	// Notify shows message to the user (on the host's stderr). It may
+	// span lines and must not hold a secret.
+	Notify(ctx context.Context, message string) error
+	// OpenURL opens url in the user's browser, or only prints it when the
+	// host opens none (--no-browser, no display): either way the user has
+	// it once OpenURL returns nil.
+	OpenURL(ctx context.Context, url string) error
 }
 
 // RefreshRequest is the input of Refresher.Refresh.
