@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -19,7 +20,7 @@ const minStateString = 16
 // Secret), also as Basic credentials paired with each other string of cfg
 // (a user name, a client id); and what each credential carries: its token,
 // its header values and the part after a header's scheme word ("Bearer
-// abc": abc), its cookie values, and its state (the state's strings of at
+// abc": abc; for Basic also the password it encodes), its cookie values, and its state (the state's strings of at
 // least minStateString bytes when it is JSON).
 func secretsOf(desc core.Description, cfg core.Config, creds ...*core.Credential) *redact.Set {
 	set := redact.New()
@@ -44,8 +45,11 @@ func secretsOf(desc core.Description, cfg core.Config, creds ...*core.Credential
 		set.Add(c.Token)
 		for _, h := range c.Headers {
 			set.Add(h.Value)
-			if _, cred, ok := strings.Cut(h.Value, " "); ok {
+			if scheme, cred, ok := strings.Cut(h.Value, " "); ok {
 				set.Add(cred)
+				if user, pw, ok := basicCredentials(scheme, cred); ok {
+					set.AddBasic(user, pw) // a cached credential: the password itself is known only from it
+				}
 			}
 		}
 		for _, k := range c.Cookies {
@@ -54,6 +58,19 @@ func secretsOf(desc core.Description, cfg core.Config, creds ...*core.Credential
 		set.Add(stateSecrets(c.State)...)
 	}
 	return set
+}
+
+// basicCredentials returns the user and password of an HTTP Basic
+// credential (RFC 7617: base64 of "user:password").
+func basicCredentials(scheme, cred string) (user, password string, ok bool) {
+	if !strings.EqualFold(scheme, "Basic") {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(cred)
+	if err != nil {
+		return "", "", false
+	}
+	return strings.Cut(string(raw), ":")
 }
 
 // appendStrings appends the strings of a config value (a string, or a list
