@@ -198,6 +198,9 @@ func checkScope(s *session.Session, cred *core.Credential, targets []*url.URL, c
 		case se.Credential:
 			return nil, core.Errorf(core.KindConfig, "%s is within profile %q's match prefixes but outside its credential's scope (%s, set by scheme %s); %s",
 				redact.URL(u), s.Profile.Name, strings.Join(se.Prefixes, ", "), s.Profile.Scheme, consequence)
+		case s.Profile.Name == "":
+			return nil, core.Errorf(core.KindConfig, "%s is outside the ad-hoc profile's scope (%s, the first URL's origin); %s",
+				redact.URL(u), strings.Join(se.Prefixes, ", "), consequence)
 		default:
 			return nil, core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); %s",
 				redact.URL(u), s.Profile.Name, strings.Join(se.Prefixes, ", "), consequence)
