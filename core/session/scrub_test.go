@@ -179,3 +179,16 @@ func TestSecretsOfACachedBasicCredential(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretsOfSkipsPublicConfigValues: a credential value that the config
+// holds in a field that is not secret (an HMAC scheme's key id as its
+// token) stays readable in diagnoses; the secret fields are masked still.
+func TestSecretsOfSkipsPublicConfigValues(t *testing.T) {
+	desc := core.Description{Config: []core.Field{{Name: "key_id"}, {Name: "secret", Secret: true}}}
+	cfg := core.Config{"key_id": "orders-client-1", "secret": "s3cr3t-hmac-key"}
+	set := secretsOf(desc, cfg, &core.Credential{Token: "orders-client-1", PerRequest: true})
+	got := set.Scrub(`the secret for key id "orders-client-1" does not match: s3cr3t-hmac-key`)
+	if want := `the secret for key id "orders-client-1" does not match: ***`; got != want {
+		t.Errorf("Scrub = %q, want %q", got, want)
+	}
+}
