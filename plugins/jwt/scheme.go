@@ -29,7 +29,7 @@ import (
 // Version of the scheme.
 const Version = "0.1.0"
 
-// Scheme implements core.Scheme, Refresher, ChallengeHandler and
+// Scheme implements core.Scheme, Refresher, ChallengeHandler, LogoutHandler and
 // ActionRunner.
 type Scheme struct {
 	// Now is the clock; nil means time.Now.
@@ -40,6 +40,11 @@ type Scheme struct {
 	// bounded by the profile's timeout) and a client with a 10 s timeout for
 	// JWKS. An exchange never follows a redirect to another host.
 	HTTP *http.Client
+	// Sleep waits between the polls of a device login; nil means a timer.
+	// It returns ctx's error when ctx ends first.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// BrowserTimeout bounds a browser login; 0 means 5 minutes.
+	BrowserTimeout time.Duration
 }
 
 // New returns the scheme with the real clock and network.
@@ -49,6 +54,7 @@ var (
 	_ core.Refresher        = (*Scheme)(nil)
 	_ core.ChallengeHandler = (*Scheme)(nil)
 	_ core.ActionRunner     = (*Scheme)(nil)
+	_ core.LogoutHandler    = (*Scheme)(nil)
 )
 
 func (s *Scheme) now() time.Time {
@@ -123,7 +129,7 @@ func (s *Scheme) Login(ctx context.Context, req core.LoginRequest) (*core.Creden
 	}
 	switch st.mode {
 	case modeOAuth2:
-		return s.oauth2Token(ctx, st, st.grantForm(), "")
+		return s.oauth2Login(ctx, st, req.UI)
 	case modeSign:
 		return s.mint(st, req.Config)
 	case modeStatic:
@@ -149,7 +155,7 @@ func (s *Scheme) Refresh(ctx context.Context, req core.RefreshRequest) (*core.Cr
 		if refreshToken == "" {
 			return nil, core.Errorf(core.KindLoginRequired, "no refresh token; request a new token")
 		}
-		return s.oauth2Token(ctx, st, st.refreshForm(refreshToken), refreshToken)
+		return s.oauth2Refresh(ctx, st, req.Credential, refreshToken)
 	}
 	if st.refreshURL == "" || refreshToken == "" {
 		return nil, core.Errorf(core.KindLoginRequired, "this profile cannot refresh; log in again")
