@@ -57,7 +57,7 @@ var fields = []core.Field{
 	{Name: "device_authorization_url", Type: core.TypeString, Help: "oauth2 mode: the device authorization endpoint of grant device_code (default: from the issuer's discovery)"},
 	{Name: "revocation_url", Type: core.TypeString, Help: "oauth2 mode: where logout revokes the tokens, RFC 7009 (default: from the issuer's discovery)"},
 	{Name: "jwks_url", Type: core.TypeString, Help: "oauth2 mode: the keys that sign the id_token (default: from the issuer's discovery)"},
-	{Name: "redirect_port", Type: core.TypeInt, Default: "0", Help: "oauth2 mode, authorization_code: the port of the loopback redirect http://127.0.0.1:PORT/callback (0: a free port)"},
+	{Name: "redirect_port", Type: core.TypeInt, Default: 0, Help: "oauth2 mode, authorization_code: the port of the loopback redirect http://127.0.0.1:PORT/callback (0: a free port)"},
 	{Name: "redirect_path", Type: core.TypeString, Default: "/callback", Help: "oauth2 mode, authorization_code: the path of the loopback redirect URI"},
 	{Name: "prompt", Type: core.TypeString, Help: `oauth2 mode, authorization_code: the OIDC prompt parameter (default consent when scope holds offline_access, else none; "" sends none)`},
 
