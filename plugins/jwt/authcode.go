@@ -124,6 +124,7 @@ func (s *Scheme) authorizationCode(ctx context.Context, st *settings, ui core.UI
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx) // lets the landing page reach the browser
+		_ = srv.Close()        // ends a callback still waiting, if any
 	}()
 
 	if err := ui.OpenURL(ctx, target); err != nil {

@@ -57,6 +57,31 @@ func (s *Scheme) withIDToken(ctx context.Context, st *settings, c *core.Credenti
 	if err := s.checkIDToken(ctx, st, idToken, from); err != nil {
 		return nil, err
 	}
+	if err := sameSubject(st.oidc.previousIDToken, idToken); err != nil {
+		return nil, core.Errorf(core.KindTokenInvalid, "%s: the id_token: %v", from, err)
+	}
 	c.IDToken = idToken
 	return c, nil
+}
+
+// sameSubject checks that a refreshed id_token is about the user of the
+// previous one (OIDC Core §12.2: the same iss and sub). Both were
+// validated when received.
+func sameSubject(previous, next string) error {
+	if previous == "" {
+		return nil
+	}
+	p, err1 := parseJWS(previous)
+	n, err2 := parseJWS(next)
+	if err1 != nil || err2 != nil {
+		return nil // an unreadable previous token proves nothing
+	}
+	for _, name := range []string{"iss", "sub"} {
+		was, _ := p.claims[name].(string)
+		is, _ := n.claims[name].(string)
+		if was != is {
+			return invalidf("its %s differs from the login's (OIDC Core §12.2)", name)
+		}
+	}
+	return nil
 }

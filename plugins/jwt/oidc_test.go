@@ -624,3 +624,23 @@ func newTokenServer(t *testing.T, body string) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+func TestSameSubject(t *testing.T) {
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	tok := func(claims string) string { return enc(`{"alg":"ES256"}`) + "." + enc(claims) + "." + enc("sig") }
+	alice := tok(`{"iss":"i","sub":"alice"}`)
+	for _, tc := range []struct {
+		prev, next string
+		ok         bool
+	}{
+		{"", alice, true},
+		{alice, tok(`{"iss":"i","sub":"alice","exp":2}`), true},
+		{alice, tok(`{"iss":"i","sub":"bob"}`), false},
+		{alice, tok(`{"iss":"j","sub":"alice"}`), false},
+		{alice, tok(`{"iss":"i","sub":{"x":1}}`), false},
+	} {
+		if err := sameSubject(tc.prev, tc.next); (err == nil) != tc.ok {
+			t.Errorf("%s after %s: %v", tc.next, tc.prev, err)
+		}
+	}
+}
