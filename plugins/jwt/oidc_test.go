@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -642,5 +644,21 @@ func TestSameSubject(t *testing.T) {
 		if err := sameSubject(tc.prev, tc.next); (err == nil) != tc.ok {
 			t.Errorf("%s after %s: %v", tc.next, tc.prev, err)
 		}
+	}
+}
+
+func TestRedirectPortTaken(t *testing.T) {
+	s := startIdP(t, jwttest.Options{})
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	b := &fakeBrowser{}
+	_, err = New().Login(context.Background(), core.LoginRequest{Config: oidcProfile(s, "authorization_code", core.Config{"redirect_port": port}), UI: b})
+	requireKind(t, err, core.KindConfig, fmt.Sprintf("redirect_port: cannot listen on 127.0.0.1:%d for the browser's redirect: bind: address already in use", port))
+	if len(b.opened) != 0 {
+		t.Fatal("a browser was opened")
 	}
 }

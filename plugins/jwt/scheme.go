@@ -1,7 +1,9 @@
 // Package jwt is the bearer-token scheme: it obtains a token from a JSON
 // login endpoint (with presets for WordPress, json-server-auth and Django
 // SimpleJWT), from an OAuth2 token endpoint (RFC 6749 password and
-// client_credentials grants, refresh with rotation), by signing it locally,
+// client_credentials grants, refresh with rotation), through an OIDC
+// single sign-on (issuer discovery, a browser login with PKCE on a loopback
+// redirect, a device login; the id_token validated), by signing it locally,
 // or from a secret reference; it refreshes it, reacts to RFC 6750
 // challenges and to the refusals of servers that send none (WordPress, Dex),
 // and offers the actions decode, verify and sign.
@@ -76,7 +78,7 @@ func (s *Scheme) Describe() core.Description {
 	return core.Description{
 		Name:    "jwt",
 		Version: Version,
-		Summary: "bearer tokens: JSON login endpoints (presets: wordpress, json-server-auth, simplejwt), OAuth2 token endpoints, local signing, static tokens",
+		Summary: "bearer tokens: JSON login endpoints (presets: wordpress, json-server-auth, simplejwt), OAuth2 token endpoints and OIDC browser or device logins, local signing, static tokens",
 		Config:  fields,
 		Actions: Actions,
 	}
