@@ -147,6 +147,7 @@ func (s *Scheme) authorizationCode(ctx context.Context, st *settings, ui core.UI
 	var cred *core.Credential
 	if err = cb.err; err == nil {
 		st.oidc.nonce = ar.nonce
+		st.oidc.callSecrets = append(st.oidc.callSecrets, cb.code, ar.verifier)
 		form := url.Values{"grant_type": {"authorization_code"}, "code": {cb.code}, "redirect_uri": {ar.redirectURI}, "code_verifier": {ar.verifier}}
 		cred, err = s.oauth2Token(ctx, st, form, "")
 	}

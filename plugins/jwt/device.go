@@ -118,6 +118,7 @@ func parseDeviceAuthorization(doc any, from string) (deviceAuthorization, error)
 // has approved (RFC 8628 §3.4, §3.5).
 func (s *Scheme) pollDevice(ctx context.Context, st *settings, da deviceAuthorization) (*core.Credential, error) {
 	deadline := s.now().Add(da.lifetime)
+	st.oidc.callSecrets = append(st.oidc.callSecrets, da.deviceCode)
 	interval := da.interval
 	for {
 		if err := s.sleep(ctx, interval); err != nil {

@@ -28,9 +28,10 @@ type oidcSettings struct {
 	redirectPort                               int
 	redirectPath                               string
 	prompt                                     string
-	promptSet                                  bool   // prompt is given, maybe as "": send exactly that
-	nonce                                      string // per call: the nonce the id_token must carry
-	previousIDToken                            string // per call: kept by a refresh that brings no new one
+	promptSet                                  bool     // prompt is given, maybe as "": send exactly that
+	nonce                                      string   // per call: the nonce the id_token must carry
+	previousIDToken                            string   // per call: kept by a refresh that brings no new one
+	callSecrets                                []string // per call: an authorization or device code, a code verifier
 	discovered                                 bool
 }
 

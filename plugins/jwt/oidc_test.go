@@ -662,3 +662,17 @@ func TestRedirectPortTaken(t *testing.T) {
 		t.Fatal("a browser was opened")
 	}
 }
+
+// A server that quotes the device code in its error does not put it in the
+// message.
+func TestDevicePollScrubsTheCode(t *testing.T) {
+	srv := newTokenServer(t, `{"error":"invalid_grant","error_description":"device code dc-0123456789 is unknown"}`)
+	st, err := settingsFor(core.Config{"mode": "oauth2", "token_url": srv, "client_id": "x", "grant": "device_code", "device_authorization_url": srv}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &fakeClock{t: time.Now()}
+	da := deviceAuthorization{deviceCode: "dc-0123456789", interval: time.Second, lifetime: time.Minute}
+	_, err = (&Scheme{Now: clk.Now, Sleep: clk.Sleep}).pollDevice(context.Background(), st, da)
+	requireKind(t, err, core.KindRejected, "device code *** is unknown (invalid_grant)", []byte("dc-0123456789"))
+}

@@ -185,7 +185,7 @@ var placeholders = map[string][]string{"username": {"body", "refresh_body"}, "pa
 // password, the client secret, the extra headers' values and the literal
 // values of the login and refresh bodies.
 func (st *settings) secrets() []string {
-	out := []string{st.password, st.clientSecret}
+	out := append([]string{st.password, st.clientSecret}, st.oidc.callSecrets...)
 	for _, v := range st.headers {
 		out = append(out, v)
 	}

@@ -19,7 +19,11 @@
 //     POST /api/token/refresh/ and GET /api/user/;
 //   - an RFC 6749 token endpoint: POST /oauth/token (password,
 //     client_credentials and refresh_token grants), and Dex's /dex/userinfo,
-//     which refuses a bad token with 403 and no WWW-Authenticate.
+//     which refuses a bad token with 403 and no WWW-Authenticate;
+//   - an OpenID Provider on that token endpoint, as panva's oidc-provider
+//     behaves (oidc.go): discovery, /oauth/authorize with PKCE and loopback
+//     redirects, the authorization_code and device grants, the device
+//     verification page, ES256 id_tokens with their JWKS, and revocation.
 //
 // The answers (status codes, headers, bodies, messages, JWT header and claim
 // layout) copy the real products' source code, not what a friendly server
