@@ -30,6 +30,16 @@ func needsUser(what string) error {
 	return core.Errorf(core.KindLoginRequired, "%s needs the user, and this run cannot reach them (no terminal, --no-input or CI): run: authx login", what)
 }
 
+// waitEnded is the error of a login whose context ended while it waited
+// for the user: the host's call_timeout (KindTimeout), else an
+// interruption.
+func waitEnded(what, until string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return core.Errorf(core.KindTimeout, "%s: the host stopped waiting (call_timeout) before %s", what, until)
+	}
+	return core.Errorf(core.KindInterrupted, "%s: canceled before %s", what, until)
+}
+
 // randomToken returns 32 random bytes, base64url without padding: a state,
 // a nonce or a PKCE code verifier (RFC 7636 §4.1: 43 characters).
 func randomToken() string {
@@ -142,7 +152,7 @@ func (s *Scheme) authorizationCode(ctx context.Context, st *settings, ui core.UI
 	case <-timer.C:
 		return nil, core.Errorf(core.KindTimeout, "browser login: no sign-in within %s; run the login again", limit)
 	case <-ctx.Done():
-		return nil, core.Errorf(core.KindInterrupted, "browser login: canceled before the sign-in completed")
+		return nil, waitEnded("browser login", "the sign-in completed", ctx.Err())
 	}
 	var cred *core.Credential
 	if err = cb.err; err == nil {

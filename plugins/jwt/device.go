@@ -122,7 +122,7 @@ func (s *Scheme) pollDevice(ctx context.Context, st *settings, da deviceAuthoriz
 	interval := da.interval
 	for {
 		if err := s.sleep(ctx, interval); err != nil {
-			return nil, core.Errorf(core.KindInterrupted, "device login: canceled before the code was approved")
+			return nil, waitEnded("device login", "the code was approved", err)
 		}
 		if !s.now().Before(deadline) {
 			return nil, core.Errorf(core.KindTimeout, "device login: the code was not approved within %s; run the login again", da.lifetime)

@@ -676,3 +676,19 @@ func TestDevicePollScrubsTheCode(t *testing.T) {
 	_, err = (&Scheme{Now: clk.Now, Sleep: clk.Sleep}).pollDevice(context.Background(), st, da)
 	requireKind(t, err, core.KindRejected, "device code *** is unknown (invalid_grant)", []byte("dc-0123456789"))
 }
+
+// The host's call_timeout ends a wait for the user with a timeout, not an
+// interruption; a cancellation is an interruption.
+func TestLoginWaitEnded(t *testing.T) {
+	s := startIdP(t, jwttest.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := New().Login(ctx, core.LoginRequest{Config: oidcProfile(s, "authorization_code", nil), UI: &fakeBrowser{noOpen: true}})
+	requireKind(t, err, core.KindTimeout, "browser login: the host stopped waiting (call_timeout) before the sign-in completed")
+
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	clk := &fakeClock{t: time.Now()}
+	_, err = (&Scheme{Now: clk.Now, Sleep: clk.Sleep}).pollDevice(ctx, &settings{}, deviceAuthorization{interval: time.Second, lifetime: time.Minute})
+	requireKind(t, err, core.KindInterrupted, "device login: canceled before the code was approved")
+}
