@@ -206,17 +206,18 @@ func callbackHandler(path, state, issuer string, out chan<- callback) http.Handl
 
 // parseCallback reads an authorization response (RFC 6749 §4.1.2, §4.1.2.1;
 // RFC 9207 iss): the code when the state is the one sent, else a one-line
-// error. issuer, when known, must equal an iss parameter. Nothing of the
-// query but the error's code and a cleaned description reaches a message.
+// error. The state is checked first, an error's too: a response that is
+// not for this login says nothing about it. issuer, when known, must equal
+// an iss parameter. Nothing of the query but the error's code and a
+// cleaned description reaches a message.
 func parseCallback(q url.Values, state, issuer string) (string, error) {
-	if e := q.Get("error"); e != "" {
-		return "", authorizationError(e, q.Get("error_description"))
-	}
 	switch {
 	case q.Get("state") != state:
 		return "", core.Errorf(core.KindRejected, "browser login: the redirect carries another state than the one sent (a stale tab, or a forged request); run the login again")
 	case issuer != "" && q.Has("iss") && q.Get("iss") != issuer:
 		return "", core.Errorf(core.KindRejected, "browser login: the redirect comes from the issuer %s, not %s (RFC 9207: a mix-up attack?)", printable(redact.RawURL(q.Get("iss"))), redact.RawURL(issuer))
+	case q.Get("error") != "":
+		return "", authorizationError(q.Get("error"), q.Get("error_description"))
 	case q.Get("code") == "" || len(q["code"]) > 1:
 		return "", core.Errorf(core.KindBadAnswer, "browser login: the redirect carries no single code")
 	}

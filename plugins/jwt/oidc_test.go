@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -428,6 +429,9 @@ func TestDiscovery(t *testing.T) {
 	if a, b := s.Requests("/.well-known/openid-configuration"), s.Requests("/.well-known/oauth-authorization-server"); a != 1 || b != 1 {
 		t.Fatalf("metadata fetched %d + %d times", a, b)
 	}
+	if fi, err := os.Stat(metadataCachePath(s.URL)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("cache file: %v %v", fi, err)
+	}
 	// An explicit token_url wins over the metadata.
 	cfg["token_url"] = s.URL + "/nowhere"
 	_, err := sch.Login(context.Background(), core.LoginRequest{Config: cfg})
@@ -562,10 +566,11 @@ func TestParseCallback(t *testing.T) {
 		{"code=abc&state=s-123&iss=https%3A%2F%2Fevil", core.KindRejected, "RFC 9207"},
 		{"code=&state=s-123", core.KindBadAnswer, "no single code"},
 		{"code=a&code=b&state=s-123", core.KindBadAnswer, "no single code"},
-		{"error=access_denied&error_description=The+user+said+no%0D%0AX-Evil:+1", core.KindRejected, "The user said no X-Evil: 1 (access_denied)"},
-		{"error=consent_required", core.KindLoginRequired, "answered: consent_required"},
-		{"error=temporarily_unavailable", core.KindHTTPServer, "temporarily_unavailable"},
-		{"error=invalid_scope&error_description=%00bad", core.KindConfig, "bad (invalid_scope)"},
+		{"error=access_denied&error_description=The+user+said+no%0D%0AX-Evil:+1&state=s-123", core.KindRejected, "The user said no X-Evil: 1 (access_denied)"},
+		{"error=access_denied&state=other", core.KindRejected, "another state"},
+		{"error=consent_required&state=s-123", core.KindLoginRequired, "answered: consent_required"},
+		{"error=temporarily_unavailable&state=s-123", core.KindHTTPServer, "temporarily_unavailable"},
+		{"error=invalid_scope&error_description=%00bad&state=s-123", core.KindConfig, "bad (invalid_scope)"},
 	} {
 		q, _ := url.ParseQuery(tc.query)
 		code, err := parseCallback(q, state, iss)
