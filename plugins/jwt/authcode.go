@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -170,7 +171,7 @@ func (s *Scheme) authorizationCode(ctx context.Context, st *settings, ui core.UI
 // for the exchange's outcome. Other paths are 404, later requests say the
 // login is over.
 func callbackHandler(path, state, issuer string, out chan<- callback) http.Handler {
-	done := make(chan struct{})
+	var taken atomic.Bool
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != path {
 			http.NotFound(w, r)
@@ -181,12 +182,9 @@ func callbackHandler(path, state, issuer string, out chan<- callback) http.Handl
 			landingPage(w, http.StatusBadRequest, errors.New("this is not an authorization response"))
 			return
 		}
-		select {
-		case <-done:
+		if !taken.CompareAndSwap(false, true) {
 			landingPage(w, http.StatusGone, errors.New("this sign-in is already over"))
 			return
-		default:
-			close(done)
 		}
 		code, err := parseCallback(q, state, issuer)
 		reply := make(chan error, 1)

@@ -697,3 +697,41 @@ func TestLoginWaitEnded(t *testing.T) {
 	_, err = (&Scheme{Now: clk.Now, Sleep: clk.Sleep}).pollDevice(ctx, &settings{}, deviceAuthorization{interval: time.Second, lifetime: time.Minute})
 	requireKind(t, err, core.KindInterrupted, "device login: canceled before the code was approved")
 }
+
+// Only the first redirect counts, however many arrive at once.
+func TestCallbackHandlerFirstOnly(t *testing.T) {
+	out := make(chan callback, 1)
+	h := callbackHandler("/callback", "S", "", out)
+	var wg sync.WaitGroup
+	codes := make(chan int, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/callback?code=c&state=S", nil))
+			codes <- rec.Code
+		}()
+	}
+	cb := <-out
+	cb.reply <- nil
+	wg.Wait()
+	close(codes)
+	ok, gone := 0, 0
+	for c := range codes {
+		switch c {
+		case http.StatusOK:
+			ok++
+		case http.StatusGone:
+			gone++
+		}
+	}
+	if ok != 1 || gone != 7 || cb.code != "c" {
+		t.Fatalf("%d answered 200, %d 410, code %q", ok, gone, cb.code)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/favicon.ico", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("favicon: %d", rec.Code)
+	}
+}
