@@ -343,18 +343,26 @@ func (s *jwksSource) readCache() []byte {
 	return e.JWKS
 }
 
-// writeCache stores doc for ttl, atomically (temporary file and rename) in
-// a 0700 directory as a 0600 file. The cache is best effort: a failure to
-// write it is ignored.
+// writeCache stores doc for ttl; best effort.
 func (s *jwksSource) writeCache(doc []byte, ttl time.Duration) {
 	if s.cacheDir == "" || ttl <= 0 {
 		return
 	}
 	data, err := json.Marshal(cacheEntry{URL: s.url, Expires: s.now().Add(ttl).UTC(), JWKS: doc})
-	if err != nil || os.MkdirAll(s.cacheDir, 0o700) != nil {
+	if err == nil {
+		writeCacheFile(s.cachePath(), data)
+	}
+}
+
+// writeCacheFile writes data to path atomically (temporary file and
+// rename), as a 0600 file in a 0700 directory. A cache is best effort: a
+// failure to write it is ignored.
+func writeCacheFile(path string, data []byte) {
+	dir := filepath.Dir(path)
+	if os.MkdirAll(dir, 0o700) != nil {
 		return
 	}
-	f, err := os.CreateTemp(s.cacheDir, ".jwks-*.tmp")
+	f, err := os.CreateTemp(dir, ".cache-*.tmp")
 	if err != nil {
 		return
 	}
@@ -364,5 +372,5 @@ func (s *jwksSource) writeCache(doc []byte, ttl time.Duration) {
 	if werr != nil || cerr != nil || os.Chmod(f.Name(), 0o600) != nil {
 		return
 	}
-	_ = os.Rename(f.Name(), s.cachePath())
+	_ = os.Rename(f.Name(), path)
 }

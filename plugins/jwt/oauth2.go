@@ -53,16 +53,7 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 	if oldRefresh != "" {
 		x.what, x.secrets = "refresh", []string{oldRefresh}
 	}
-	switch {
-	case st.clientID == "":
-	case st.clientAuth == "body" || st.clientSecret == "":
-		form.Set("client_id", st.clientID)
-		if st.clientSecret != "" {
-			form.Set("client_secret", st.clientSecret)
-		}
-	default:
-		x.basicUser, x.basicPassword = st.clientID, st.clientSecret
-	}
+	st.authenticate(form, &x)
 	x.body = []byte(form.Encode())
 	doc, err := s.do(ctx, st, x)
 	if err != nil {
@@ -84,5 +75,26 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 	if !ok {
 		refreshToken = oldRefresh
 	}
-	return s.credential(st, token, refreshToken, lifetime(doc, "expires_in"), from)
+	c, err := s.credential(st, token, refreshToken, lifetime(doc, "expires_in"), from)
+	if err != nil {
+		return nil, err
+	}
+	return s.withIDToken(ctx, st, c, doc, from)
+}
+
+// authenticate adds the client's authentication (RFC 6749 §2.3) to a
+// request to the token endpoint or another endpoint that wants it (device
+// authorization, revocation): HTTP Basic, or client_id (and the secret
+// with client_auth body) in the form.
+func (st *settings) authenticate(form url.Values, x *exchange) {
+	switch {
+	case st.clientID == "":
+	case st.clientAuth == "body" || st.clientSecret == "":
+		form.Set("client_id", st.clientID)
+		if st.clientSecret != "" {
+			form.Set("client_secret", st.clientSecret)
+		}
+	default:
+		x.basicUser, x.basicPassword = st.clientID, st.clientSecret
+	}
 }

@@ -27,6 +27,7 @@ type oauthAnswer struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope"`
+	IDToken      string `json:"id_token,omitempty"`
 }
 
 func writeOAuth(w http.ResponseWriter, status int, v any) {
@@ -56,7 +57,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	// Count before answering anything about the grant, so a login attempt
 	// with a bad request still counts as one.
 	switch form.Get("grant_type") {
-	case "password", "client_credentials":
+	case "password", "client_credentials", "authorization_code", deviceGrantType:
 		if !s.tokenEndpoint(r, false) {
 			return
 		}
@@ -153,6 +154,10 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		}
 		u := s.userByID(rec.userID)
 		s.oauthIssue(w, u.login, clientID, scope, form.Get("audience"), refresh)
+	case "authorization_code":
+		s.codeGrant(w, form, clientID)
+	case deviceGrantType:
+		s.deviceGrant(w, form, clientID)
 	default:
 		oauthFail(w, http.StatusBadRequest, "unsupported_grant_type",
 			"The authorization grant type "+grant+" is not supported")
@@ -250,6 +255,12 @@ func (s *Server) oauthStoreRefresh(userID int, clientID, scope string) string {
 }
 
 func (s *Server) oauthIssue(w http.ResponseWriter, sub, clientID, scope, audience, refresh string) {
+	s.oauthIssueNonce(w, sub, clientID, scope, audience, refresh, "")
+}
+
+// oauthIssueNonce answers the tokens, with an id_token carrying nonce when
+// the scope holds openid.
+func (s *Server) oauthIssueNonce(w http.ResponseWriter, sub, clientID, scope, audience, refresh, nonce string) {
 	now := s.now()
 	tok := mint(apiClaims{
 		Iss:      s.base,
@@ -261,12 +272,17 @@ func (s *Server) oauthIssue(w http.ResponseWriter, sub, clientID, scope, audienc
 		Exp:      now.Add(s.opts.AccessTTL).Unix(),
 		Jti:      randHex(16),
 	}, s.key(func(k *keyring) []byte { return k.api }))
+	idToken := ""
+	if hasScope(scope, "openid") {
+		idToken = s.idToken(sub, clientID, nonce)
+	}
 	writeOAuth(w, http.StatusOK, oauthAnswer{
 		AccessToken:  tok,
 		TokenType:    "bearer",
 		ExpiresIn:    int64(s.opts.AccessTTL.Seconds()),
 		RefreshToken: refresh,
 		Scope:        scope,
+		IDToken:      idToken,
 	})
 }
 
