@@ -53,15 +53,23 @@ func (a *app) runChild(c *exec.Cmd, closeAfterStart ...*os.File) error {
 	}
 	c.Stdout, c.Stderr = a.stdout, a.stderr
 	a.stopPlugins() // no plugin needs to run while the child does
+	// Started and recorded under the lock forward takes, so that a signal
+	// either finds the child or, arriving before, has canceled the context
+	// and no child starts.
+	a.mu.Lock()
+	if err := a.ctx.Err(); err != nil {
+		a.mu.Unlock()
+		return err
+	}
 	if err := c.Start(); err != nil {
+		a.mu.Unlock()
 		return core.Errorf(core.KindConfig, "cannot run %s: %v", c.Args[0], errors.Unwrap(err))
 	}
+	a.child = c.Process
+	a.mu.Unlock()
 	for _, f := range closeAfterStart {
 		f.Close()
 	}
-	a.mu.Lock()
-	a.child = c.Process
-	a.mu.Unlock()
 	err := c.Wait()
 	a.mu.Lock()
 	a.child = nil
