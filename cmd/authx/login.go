@@ -14,8 +14,8 @@ import (
 func (a *app) loginCommand() *cobra.Command {
 	var t target
 	cmd := &cobra.Command{
-		Use:               "login [PROFILE]",
-		Short:             "Log in now and cache the credential (even if a fresh one is cached)",
+		Use:   "login [PROFILE]",
+		Short: "Log in now and cache the credential (even if a fresh one is cached)",
 		Long: `Log in now and cache the credential, even if a fresh one is cached.
 
 A browser or device login (jwt's grant: authorization_code or device_code)

@@ -33,9 +33,9 @@ func TestParse(t *testing.T) {
 		{[]string{"header", "--renew", "-f", "curl"}, false, request{}},
 		{[]string{"token", "work", "--id-token"}, true, request{command: "token", profile: "work", format: "header", idToken: true}},
 		{[]string{"--id-token", "token"}, true, request{command: "token", format: "header", idToken: true}},
-		{[]string{"header", "work", "--id-token"}, false, request{}},    // token's flag only
+		{[]string{"header", "work", "--id-token"}, false, request{}},      // token's flag only
 		{[]string{"token", "--id-token=false", "work"}, false, request{}}, // a bool flag's value: the full CLI checks it
-		{[]string{"request", "work", "GET", "/x"}, false, request{}}, // any other command
+		{[]string{"request", "work", "GET", "/x"}, false, request{}},      // any other command
 		{[]string{"--help"}, false, request{}},
 		{[]string{}, false, request{}},
 	}
