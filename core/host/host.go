@@ -388,10 +388,15 @@ func (p *Plugin) crashInterceptor(ctx context.Context, method string, req, reply
 	return p.crashed(method, invoker(ctx, method, req, reply, cc, opts...))
 }
 
-// crashStreamInterceptor is crashInterceptor for the streaming calls
-// (LoginStream): the stream's errors come from its RecvMsg.
+// crashStreamInterceptor is crashInterceptor for the streaming calls of
+// the authx service (LoginStream): the stream's errors come from its
+// RecvMsg. go-plugin's own streams (stdio) are left alone: they end when
+// the plugin exits, as they should.
 func (p *Plugin) crashStreamInterceptor(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	s, err := streamer(ctx, desc, cc, method, opts...)
+	if !strings.HasPrefix(method, "/authx.plugin.") {
+		return s, err
+	}
 	if err != nil {
 		return nil, p.crashed(method, err)
 	}
