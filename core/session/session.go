@@ -25,6 +25,7 @@ import (
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 	"github.com/authx/authx/core/host"
+	"github.com/authx/authx/core/pluginrpc"
 	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/secret"
 )
@@ -396,7 +397,7 @@ func (s *Session) obtain(ctx context.Context, old *cache.Entry, force bool) (*Re
 			return nil, s.scrub(err, cfg, &old.Credential)
 		}
 	}
-	cred, err := s.login(ctx, p, cfg)
+	cred, err := s.login(ctx, p, desc, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -412,13 +413,14 @@ const maxRounds = 8
 // (the IdP's device code expiry, its redirect wait) usually ends it first.
 const UILoginTimeout = 10 * time.Minute
 
-func (s *Session) login(ctx context.Context, p *host.Plugin, cfg core.Config) (*core.Credential, error) {
+func (s *Session) login(ctx context.Context, p *host.Plugin, desc core.Description, cfg core.Config) (*core.Credential, error) {
 	req := core.LoginRequest{Config: cfg, URL: s.Profile.BaseURL(), Interactive: s.Interactive}
 	if s.Interactive {
 		req.UI = s.UI
 	}
+	waits := req.UI != nil && desc.ProtocolMinor >= pluginrpc.StreamMinor // only such a plugin can wait for the user
 	for round := 0; round < maxRounds; round++ {
-		cctx, cancel := s.loginCtx(ctx, req.UI != nil)
+		cctx, cancel := s.loginCtx(ctx, waits)
 		cred, err := p.Login(cctx, req)
 		cancel()
 		var ir *core.InputRequired
@@ -442,7 +444,8 @@ func (s *Session) login(ctx context.Context, p *host.Plugin, cfg core.Config) (*
 }
 
 // loginCtx bounds one Login call: by call_timeout, or at least
-// UILoginTimeout when the login has a UI to wait for the user through.
+// UILoginTimeout when the login has a UI to wait for the user through (a
+// plugin of protocol minor 3 or later, in an interactive run).
 func (s *Session) loginCtx(ctx context.Context, ui bool) (context.Context, context.CancelFunc) {
 	if ui && s.CallTimeout > 0 && s.CallTimeout < UILoginTimeout {
 		return context.WithTimeout(ctx, UILoginTimeout)
