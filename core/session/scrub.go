@@ -41,7 +41,7 @@ func secretsOf(desc core.Description, cfg core.Config, creds ...*core.Credential
 		if c == nil {
 			continue
 		}
-		set.Add(c.Token)
+		set.Add(c.Token, c.IDToken)
 		for _, h := range c.Headers {
 			set.Add(h.Value)
 			if _, cred, ok := strings.Cut(h.Value, " "); ok {
