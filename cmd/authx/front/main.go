@@ -82,7 +82,7 @@ func parse(args []string) (r request, ok bool) {
 			}
 			continue
 		case "--id-token":
-			if hasValue {
+			if hasValue || len(positional) == 0 { // a value, or before the command: the full CLI explains
 				return r, false
 			}
 			r.idToken = true

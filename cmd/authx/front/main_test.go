@@ -32,7 +32,8 @@ func TestParse(t *testing.T) {
 		{[]string{"token", "work", "--renew"}, false, request{}},      // a refused credential: the full CLI renews
 		{[]string{"header", "--renew", "-f", "curl"}, false, request{}},
 		{[]string{"token", "work", "--id-token"}, true, request{command: "token", profile: "work", format: "header", idToken: true}},
-		{[]string{"--id-token", "token"}, true, request{command: "token", format: "header", idToken: true}},
+		{[]string{"token", "--id-token"}, true, request{command: "token", format: "header", idToken: true}},
+		{[]string{"--id-token", "token"}, false, request{}},               // a command's flag before the command
 		{[]string{"header", "work", "--id-token"}, false, request{}},      // token's flag only
 		{[]string{"token", "--id-token=false", "work"}, false, request{}}, // a bool flag's value: the full CLI checks it
 		{[]string{"request", "work", "GET", "/x"}, false, request{}},      // any other command
