@@ -27,7 +27,10 @@ type Credential struct {
 	State []byte `json:"state,omitempty"`
 	// PerRequest asks the host to call Apply for every request.
 	PerRequest bool `json:"per_request,omitempty"`
-	// IDToken is the validated OIDC id_token of the login, if any.
+	// IDToken is the OpenID Connect ID token of the login that obtained
+	// the credential (already validated by the scheme), which `authx token
+	// --id-token` prints; empty when there is none. It is never sent by
+	// the host.
 	IDToken string `json:"id_token,omitempty"`
 }
 

@@ -23,7 +23,7 @@ const (
 // a plugin's answer or a cache entry, so that what reaches a header, a curl
 // config or a wgetrc holds no line break.
 //
-//   - the token holds no whitespace or control character;
+//   - the token and the id token hold no whitespace or control character;
 //   - header names are RFC 9110 tokens; header values hold no control
 //     character other than horizontal tab (no CR, LF, NUL or DEL);
 //   - cookie names are tokens and cookie values RFC 6265 cookie-octets (no
@@ -31,7 +31,7 @@ const (
 //     paths hold no control character or ';';
 //   - scope entries are absolute http(s) URLs without whitespace or control
 //     characters;
-//   - the token and each value are at most MaxValueSize bytes, each name
+//   - the token, the id token and each value are at most MaxValueSize bytes, each name
 //     MaxNameSize, and the whole credential (State included)
 //     MaxCredentialSize.
 //
@@ -44,9 +44,12 @@ func (c *Credential) Validate() error {
 	if c == nil {
 		return nil
 	}
-	total := len(c.Token) + len(c.State)
+	total := len(c.Token) + len(c.IDToken) + len(c.State)
 	if p := valueProblem(c.Token, isTokenByte, "holds whitespace or a control character"); p != "" {
 		return Errorf(KindPlugin, "the token %s", p)
+	}
+	if p := valueProblem(c.IDToken, isTokenByte, "holds whitespace or a control character"); p != "" {
+		return Errorf(KindPlugin, "the id token %s", p)
 	}
 	for i, h := range c.Headers {
 		total += len(h.Name) + len(h.Value)

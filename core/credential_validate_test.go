@@ -29,6 +29,15 @@ func TestCredentialValidate(t *testing.T) {
 		{"NUL in the token", func(c *Credential) { c.Token = "ab\x00c" }, "the token holds"},
 		{"CR LF in the token", func(c *Credential) { c.Token = "abc\r\nX-Evil: 1" }, "the token holds"},
 		{"large token", func(c *Credential) { c.Token = strings.Repeat("t", MaxValueSize+1) }, "the token is larger than 64 KiB"},
+		{"an id token", func(c *Credential) { c.IDToken = "eyJh.eyJz.c2ln" }, ""},
+		{"space in the id token", func(c *Credential) { c.IDToken = "eyJh eyJz" }, "the id token holds"},
+		{"CR LF in the id token", func(c *Credential) { c.IDToken = "eyJh\r\nX-Evil: 1" }, "the id token holds"},
+		{"NUL in the id token", func(c *Credential) { c.IDToken = "e\x00" }, "the id token holds"},
+		{"large id token", func(c *Credential) { c.IDToken = strings.Repeat("t", MaxValueSize+1) }, "the id token is larger than 64 KiB"},
+		{"id token in the total", func(c *Credential) {
+			c.State = make([]byte, MaxCredentialSize-MaxValueSize)
+			c.IDToken = strings.Repeat("t", MaxValueSize)
+		}, "the credential is larger than 1 MiB"},
 		{"cookie named a;b", func(c *Credential) { c.Cookies[0].Name = "a;b" }, "cookie 1 name is not an HTTP token"},
 		{"semicolon in a cookie value", func(c *Credential) { c.Cookies[0].Value = "a; admin=1" }, "cookie 1 (JSESSIONID.1a2b) value is not RFC 6265"},
 		{"quote in a cookie value", func(c *Credential) { c.Cookies[0].Value = `a"b` }, "cookie 1 (JSESSIONID.1a2b) value is not RFC 6265"},
@@ -72,7 +81,7 @@ func TestCredentialValidate(t *testing.T) {
 // The cached path of authx token validates every entry it serves: that
 // must cost no allocation.
 func TestValidateAllocatesNothing(t *testing.T) {
-	c := &Credential{Token: "abc", Headers: []Header{{Name: "Authorization", Value: "Bearer abc"}}, Cookies: []Cookie{{Name: "s", Value: "v"}},
+	c := &Credential{Token: "abc", IDToken: "eyJh.eyJz.c2ln", Headers: []Header{{Name: "Authorization", Value: "Bearer abc"}}, Cookies: []Cookie{{Name: "s", Value: "v"}},
 		Scope: []string{"https://h/api/"}, State: []byte("x")}
 	if n := testing.AllocsPerRun(100, func() { c.Validate() }); n != 0 {
 		t.Errorf("%v allocations per Validate", n)
@@ -111,6 +120,32 @@ func FuzzCredentialValidate(f *testing.F) {
 		got, err := http.ParseCookie(c.CookieHeader())
 		if err != nil || len(got) != 1 || got[0].Name != cname || got[0].Value != cvalue {
 			t.Fatalf("cookie %q=%q came back from %q as %v (%v)", cname, cvalue, c.CookieHeader(), got, err)
+		}
+	})
+}
+
+// FuzzIDToken: an id token Validate accepts holds no whitespace or control
+// character and is at most MaxValueSize bytes, and the id token is held to
+// exactly the rules of the token.
+func FuzzIDToken(f *testing.F) {
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln")
+	f.Add("eyJh\r\nX-Evil: 1")
+	f.Add("a b")
+	f.Add("a\tb\x00\x7f")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, idToken string) {
+		err := (&Credential{IDToken: idToken}).Validate()
+		if (err == nil) != ((&Credential{Token: idToken}).Validate() == nil) {
+			t.Fatalf("id token %q and token are judged differently: %v", idToken, err)
+		}
+		if err != nil {
+			if KindOf(err) != KindPlugin || strings.ContainsAny(err.Error(), "\r\n\x00") || len(idToken) >= 8 && strings.Contains(err.Error(), idToken) {
+				t.Fatalf("error %q (%v) for %q", err, KindOf(err), idToken)
+			}
+			return
+		}
+		if len(idToken) > MaxValueSize || strings.ContainsFunc(idToken, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+			t.Fatalf("accepted %q", idToken)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/browser"
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 	"github.com/authx/authx/core/host"
@@ -40,6 +41,9 @@ type app struct {
 	logLevel   string
 	noInput    bool
 	quiet      bool
+	// noBrowser is login's --no-browser: a login's URLs are printed, not
+	// opened.
+	noBrowser bool
 
 	cfg    *config.File
 	logger hclog.Logger
@@ -163,7 +167,21 @@ func (a *app) killPlugins() {
 	}
 }
 
-func (a *app) interactive() bool { return !a.noInput && secret.Interactive() }
+// interactive reports whether this run may reach the user: a terminal, no
+// --no-input (or AUTHX_NO_INPUT), and not a CI job (CI=true, as GitHub
+// Actions, GitLab CI and most others set it), where nobody would answer
+// and a browser must never open.
+func (a *app) interactive() bool { return !a.noInput && !inCI(os.Getenv("CI")) && secret.Interactive() }
+
+// inCI reports whether the CI variable says this is a CI job.
+func inCI(v string) bool { return strings.EqualFold(v, "true") || v == "1" }
+
+// ui is the UI a login of an interactive run shows notices and opens URLs
+// through.
+func (a *app) ui() core.UI {
+	return &terminalUI{stderr: a.stderr, noBrowser: a.noBrowser, debug: a.log().Debug,
+		open: func(url string) error { return browser.Open(url, nil) }}
+}
 
 // target is how a command names a profile: by name, by URL, or ad hoc with
 // --scheme and --set.
@@ -237,6 +255,9 @@ func (a *app) sessionFor(t *target, p *config.Profile) (*session.Session, error)
 	}
 	s.Interactive = a.interactive()
 	s.Prompt = a.prompt
+	if s.Interactive {
+		s.UI = a.ui()
+	}
 	s.Log, s.LogMask = a.log(), a.logMask
 	s.Warn = func(msg string) { a.notice("warning: %s", msg) }
 	s.Secrets = &secret.Resolver{Interactive: s.Interactive, Prompt: secret.TTYPrompt}

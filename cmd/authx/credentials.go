@@ -69,7 +69,7 @@ const renewHelp = "the server refused the credential: refresh or log in (once fo
 
 func (a *app) tokenCommand() *cobra.Command {
 	var t target
-	var renew bool
+	var renew, idToken bool
 	cmd := &cobra.Command{
 		Use:   "token [PROFILE]",
 		Short: "Print the profile's bare token (bearer token, API key, Basic credentials)",
@@ -82,6 +82,10 @@ login, one for all the authx processes that report the same refusal. Give
 the refused token in $AUTHX_REFUSED, and a cached token other than it is
 taken as the renewal; without it, a token another authx obtained less than
 5 seconds earlier is. See docs/scripts.md.
+
+--id-token prints the OpenID Connect ID token of the profile's login
+instead (e.g. for kubectl's oidc authentication), served from the cache
+like the token; a credential without one is an error (exit 10).
 
   tok=$(authx token api)
   curl -sf -H "Authorization: Bearer $tok" https://api.example.com/me ||
@@ -96,6 +100,13 @@ taken as the renewal; without it, a token another authx obtained less than
 			if err != nil {
 				return err
 			}
+			if idToken {
+				if res.Credential.IDToken == "" {
+					return profileErr(s.Profile.Name, core.Errorf(core.KindUnsupported, "the credential has no id token (an OpenID Connect login with the openid scope gives one)"))
+				}
+				fmt.Fprintln(a.stdout, res.Credential.IDToken)
+				return nil
+			}
 			if res.Credential.Token == "" {
 				return profileErr(s.Profile.Name, core.Errorf(core.KindUnsupported, "scheme %q yields no bare token; use 'authx header'", s.Profile.Scheme))
 			}
@@ -105,6 +116,7 @@ taken as the renewal; without it, a token another authx obtained less than
 	}
 	t.addFlags(cmd)
 	cmd.Flags().BoolVar(&renew, "renew", false, renewHelp)
+	cmd.Flags().BoolVar(&idToken, "id-token", false, "print the OpenID Connect ID token of the login instead of the token")
 	return cmd
 }
 

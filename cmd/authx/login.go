@@ -14,8 +14,16 @@ import (
 func (a *app) loginCommand() *cobra.Command {
 	var t target
 	cmd := &cobra.Command{
-		Use:               "login [PROFILE]",
-		Short:             "Log in now and cache the credential (even if a fresh one is cached)",
+		Use:   "login [PROFILE]",
+		Short: "Log in now and cache the credential (even if a fresh one is cached)",
+		Long: `Log in now and cache the credential, even if a fresh one is cached.
+
+A browser or device login (jwt's grant: authorization_code or device_code)
+shows its messages on stderr and opens the browser: $BROWSER when set (a
+command; the URL is its last argument), else xdg-open (with a display) or
+open. With --no-browser, or when there is no browser, it prints the URL to
+open instead. In a non-interactive run (no terminal, --no-input, CI=true)
+nothing is shown or opened: such a login fails at once with exit code 3.`,
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: a.completeProfiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -35,6 +43,7 @@ func (a *app) loginCommand() *cobra.Command {
 		},
 	}
 	t.addFlags(cmd)
+	cmd.Flags().BoolVar(&a.noBrowser, "no-browser", false, "print the URL of a browser login instead of opening the browser")
 	return cmd
 }
 

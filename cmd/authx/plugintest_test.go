@@ -47,18 +47,18 @@ func TestPluginsTest(t *testing.T) {
 		stderr string   // the one line's start; "" for none
 	}{
 		{"basic", []string{"PW=s3cr3t-pw"}, []string{basic, "--config", withRef}, 0,
-			[]string{`login\s+pass\s+a token, headers: Authorization`, `exits when its host dies\s+pass`, `^17 passed, 0 failed, 1 skipped$`}, ""},
+			[]string{`login\s+pass\s+a token, headers: Authorization`, `exits when its host dies\s+pass`, `login stream\s+pass\s+0 notices and 0 URLs, then a credential`, `login without a UI\s+pass\s+logs in without the user`, `^19 passed, 0 failed, 1 skipped$`}, ""},
 		{"basic answering its prompt", nil, []string{basic, "--config", withoutPassword, "--answers", answers, "--url", "https://api.example.com/"}, 0,
-			[]string{`input required\s+pass\s+Login asked for password; the continuation completed`, `^18 passed, 0 failed, 0 skipped$`}, ""},
+			[]string{`input required\s+pass\s+Login asked for password; the continuation completed`, `login without a UI\s+pass\s+asks for input, which a non-interactive host refuses at once`, `^20 passed, 0 failed, 0 skipped$`}, ""},
 		{"basic without config", nil, []string{basic}, 0,
-			[]string{`login\s+skip\s+no Config given`, `^14 passed, 0 failed, 4 skipped$`}, ""},
+			[]string{`login\s+skip\s+no Config given`, `login stream\s+skip\s+no Config given`, `^14 passed, 0 failed, 6 skipped$`}, ""},
 		{"noisy", []string{"PW=s3cr3t-pw"}, []string{noisy, "--config", withRef}, 6,
-			[]string{`stdout stays clean\s+FAIL\s+27 bytes written to stdout after the handshake, which carries nothing else: "DEBUG: logging in as alice\\n"`,
-				`^16 passed, 1 failed, 1 skipped$`}, "authx: 1 of 18 checks failed\n"},
+			[]string{`stdout stays clean\s+FAIL\s+\d+ bytes written to stdout after the handshake, which carries nothing else: "DEBUG: logging in as alice\\n`,
+				`^18 passed, 1 failed, 1 skipped$`}, "authx: 1 of 20 checks failed\n"},
 		{"jenkins", []string{"PW=admin-pw"}, []string{filepath.Join(binDir, "authx-plugin-jenkins"), "--config", jenkinsConfig, "--url", jenkins.URL}, 0,
-			[]string{`login\s+pass`, `handle challenge\s+pass`, `run action\s+pass`, `^17 passed, 0 failed, 1 skipped$`}, ""},
+			[]string{`login\s+pass`, `handle challenge\s+pass`, `run action\s+pass`, `^19 passed, 0 failed, 1 skipped$`}, ""},
 		{"jwt sign mode", []string{"KEY=" + hmacKey}, []string{filepath.Join(binDir, "authx-plugin-jwt"), "--config", jwtConfig}, 0,
-			[]string{`login\s+pass\s+a token, headers: Authorization, expires`, `refresh\s+pass`, `^17 passed, 0 failed, 1 skipped$`}, ""},
+			[]string{`login\s+pass\s+a token, headers: Authorization, expires`, `refresh\s+pass`, `^19 passed, 0 failed, 1 skipped$`}, ""},
 		{"unset secret", nil, []string{basic, "--config", withRef}, 2, nil,
 			"authx: --config " + withRef + ": password: env:PW: environment variable PW is not set\n"},
 		{"missing config file", nil, []string{basic, "--config", filepath.Join(files, "nope.yaml")}, 2, nil, "authx: --config: open "},
@@ -94,7 +94,7 @@ func TestPluginsTest(t *testing.T) {
 	literal := write("literal.yaml", "username: alice\npassword: s3cr3t-pw\n")
 	r := newEnv(t).run("plugins", "test", noisy, "--config", literal, "--log-level", "debug")
 	own := regexp.MustCompile(`(?m)^\S+ \[DEBUG\] authx\.plugin\.noisy\.authx-plugin-noisy: plugin address: `)
-	if r.code != 6 || !own.MatchString(r.stderr) || !strings.HasSuffix(r.stderr, "authx: 1 of 18 checks failed\n") ||
+	if r.code != 6 || !own.MatchString(r.stderr) || !strings.HasSuffix(r.stderr, "authx: 1 of 20 checks failed\n") ||
 		strings.Contains(r.stderr, "s3cr3t-pw") {
 		t.Errorf("--log-level debug: exit %d, stderr:\n%s", r.code, r.stderr)
 	}

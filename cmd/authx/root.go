@@ -47,7 +47,7 @@ Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configPath, "config", "", "config `FILE` (default $AUTHX_CONFIG, else $XDG_CONFIG_HOME/authx/config.yaml)")
 	pf.StringVar(&a.logLevel, "log-level", "", "log to stderr at `LEVEL`: off, error, warn, info, debug, trace (default $AUTHX_LOG, else off)")
-	pf.BoolVar(&a.noInput, "no-input", false, "never prompt; fail with exit code 3 when a login needs the user (also AUTHX_NO_INPUT=1)")
+	pf.BoolVar(&a.noInput, "no-input", false, "never prompt or open a browser; fail with exit code 3 when a login needs the user (also AUTHX_NO_INPUT=1, or CI=true)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "print no notices on stderr (errors still go there)")
 
 	root.AddCommand(

@@ -140,7 +140,7 @@ var exitCodes = []struct {
 	{0, "success"},
 	{1, "internal error (a bug: please report it)"},
 	{core.KindConfig.ExitCode(), "usage or configuration error (bad flag, unknown profile, typo in the config file), a URL outside the profile's match or the credential's scope, a cmd: secret over cmd_timeout"},
-	{core.KindLoginRequired.ExitCode(), "login required, but the run is non-interactive (no terminal, or --no-input)"},
+	{core.KindLoginRequired.ExitCode(), "login required, but the run is non-interactive (no terminal, --no-input, or CI=true)"},
 	{core.KindRejected.ExitCode(), "credentials rejected by the server"},
 	{core.KindNetwork.ExitCode(), "network error: the server is unreachable, or DNS or TLS failed"},
 	{core.KindPlugin.ExitCode(), "plugin failed to start, exited before its handshake, is not an authx plugin, crashed, or answered a credential the host refuses (a line break in a header...)"},

@@ -350,7 +350,7 @@ func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInf
 		StartTimeout:     h.opts.StartTimeout,
 		Logger:           h.opts.Logger.Named(scheme),
 		Managed:          true,
-		GRPCDialOptions:  []grpc.DialOption{grpc.WithChainUnaryInterceptor(p.crashInterceptor)},
+		GRPCDialOptions:  []grpc.DialOption{grpc.WithChainUnaryInterceptor(p.crashInterceptor), grpc.WithChainStreamInterceptor(p.crashStreamInterceptor)},
 		SyncStdout:       h.opts.Stdout,
 		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: socketBase},
 	})
@@ -385,11 +385,46 @@ func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInf
 // crashInterceptor turns a broken connection into a one-line "plugin
 // crashed" error when the process turns out to be gone.
 func (p *Plugin) crashInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	err := invoker(ctx, method, req, reply, cc, opts...)
+	return p.crashed(method, invoker(ctx, method, req, reply, cc, opts...))
+}
+
+// crashStreamInterceptor is crashInterceptor for the streaming calls of
+// the authx service (LoginStream): the stream's errors come from its
+// RecvMsg. go-plugin's own streams (stdio) are left alone: they end when
+// the plugin exits, as they should.
+func (p *Plugin) crashStreamInterceptor(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	s, err := streamer(ctx, desc, cc, method, opts...)
+	if !strings.HasPrefix(method, "/authx.plugin.") {
+		return s, err
+	}
+	if err != nil {
+		return nil, p.crashed(method, err)
+	}
+	return &crashStream{ClientStream: s, p: p, method: method}, nil
+}
+
+type crashStream struct {
+	grpc.ClientStream
+	p      *Plugin
+	method string
+}
+
+func (s *crashStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return s.p.crashed(s.method, err)
+}
+
+// crashed returns err, or a "plugin crashed" error when the call failed
+// because the process is gone. A LoginStream is named Login, as for the
+// user it is one.
+func (p *Plugin) crashed(method string, err error) error {
 	if err == nil || p.runner == nil {
 		return err
 	}
-	call := method[strings.LastIndex(method, "/")+1:]
+	call := strings.TrimSuffix(method[strings.LastIndex(method, "/")+1:], "Stream")
 	for i := 0; i < 40; i++ { // the process is reaped asynchronously; wait up to 200ms
 		if st := p.runner.exitState(); st != "" {
 			return core.Errorf(core.KindPlugin, "plugin %s crashed during %s (%s)", filepath.Base(p.Path), call, st)

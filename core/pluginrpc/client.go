@@ -2,6 +2,9 @@ package pluginrpc
 
 import (
 	"context"
+	"errors"
+	"io"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -17,6 +20,9 @@ import (
 // description does not claim.
 type Client struct {
 	rpc pluginv1.AuthSchemeClient
+	// minor is the protocol minor version the plugin's last Describe
+	// answered: from 3 on, Login goes through LoginStream.
+	minor atomic.Uint32
 }
 
 // NewClient wraps a generated gRPC client (used by tests and the
@@ -62,8 +68,13 @@ func (c *Client) Describe(ctx context.Context) (core.Description, error) {
 	if err != nil {
 		return core.Description{}, callError(ctx, start, "describe", err)
 	}
+	c.minor.Store(r.GetProtocolMinor())
 	return fromDescription(r), nil
 }
+
+// StreamMinor is the protocol minor version from which a plugin serves
+// LoginStream.
+const StreamMinor = 3
 
 // Configure asks the plugin to check cfg.
 func (c *Client) Configure(ctx context.Context, cfg core.Config) ([]core.Diagnostic, error) {
@@ -79,18 +90,92 @@ func (c *Client) Configure(ctx context.Context, cfg core.Config) ([]core.Diagnos
 	return fromDiagnostics(r.GetDiagnostics()), nil
 }
 
-// Login obtains a credential or returns a *core.InputRequired error.
+// Login obtains a credential or returns a *core.InputRequired error. For a
+// plugin whose Describe answered protocol minor 3 or later it calls
+// LoginStream, showing the plugin's notices and URLs through req.UI (nil:
+// the plugin is told there is no UI); for an older one it calls the unary
+// Login, and req.UI is not used.
 func (c *Client) Login(ctx context.Context, req core.LoginRequest) (*core.Credential, error) {
 	s, err := toStruct(req.Config)
 	if err != nil {
 		return nil, err
 	}
+	wire := &pluginv1.LoginRequest{Config: s, Url: req.URL, Interactive: req.Interactive,
+		Answers: req.Answers, Continuation: req.Continuation}
 	start := time.Now()
-	r, err := c.rpc.Login(ctx, &pluginv1.LoginRequest{Config: s, Url: req.URL, Interactive: req.Interactive,
-		Answers: req.Answers, Continuation: req.Continuation}, bounded)
+	if c.minor.Load() >= StreamMinor {
+		wire.Ui = req.UI != nil
+		return c.loginStream(ctx, start, wire, req.UI)
+	}
+	r, err := c.rpc.Login(ctx, wire, bounded)
 	if err != nil {
 		return nil, callError(ctx, start, "login", err)
 	}
+	return loginResult(r)
+}
+
+// loginStream runs a LoginStream: it shows each notice and opens each URL
+// through ui, after checking them (CheckNotice, CheckURL), until the event
+// that carries the result.
+func (c *Client) loginStream(ctx context.Context, start time.Time, wire *pluginv1.LoginRequest, ui core.UI) (*core.Credential, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends the stream when the host stops reading it
+	stream, err := c.rpc.LoginStream(ctx, wire, bounded)
+	if err != nil {
+		return nil, callError(ctx, start, "login", err)
+	}
+	for events := 0; ; events++ {
+		ev, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil, core.Errorf(core.KindPlugin, "plugin login stream ended without a result")
+		}
+		if err != nil {
+			return nil, callError(ctx, start, "login", err)
+		}
+		if r := ev.GetResult(); r != nil {
+			return loginResult(r)
+		}
+		if events >= MaxLoginEvents {
+			return nil, core.Errorf(core.KindPlugin, "plugin login sent more than %d notices and URLs", MaxLoginEvents)
+		}
+		if err := showEvent(ctx, ev, ui); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// showEvent checks one notice or URL of a login and hands it to ui. An
+// event of a kind this host does not know (a newer minor's) is skipped.
+func showEvent(ctx context.Context, ev *pluginv1.LoginEvent, ui core.UI) error {
+	var kind string
+	var show func() error
+	switch e := ev.GetEvent().(type) {
+	case *pluginv1.LoginEvent_Notice:
+		kind, show = "a notice", func() error {
+			if err := CheckNotice(e.Notice.GetMessage()); err != nil {
+				return core.Prefix("plugin login sent an unusable notice", err, core.KindPlugin)
+			}
+			return ui.Notify(ctx, e.Notice.GetMessage())
+		}
+	case *pluginv1.LoginEvent_OpenUrl:
+		kind, show = "a URL to open", func() error {
+			if err := CheckURL(e.OpenUrl.GetUrl()); err != nil {
+				return core.Prefix("plugin login sent an unusable URL", err, core.KindPlugin)
+			}
+			return ui.OpenURL(ctx, e.OpenUrl.GetUrl())
+		}
+	default:
+		return nil
+	}
+	if ui == nil {
+		return core.Errorf(core.KindPlugin, "plugin login sent %s although the host offered no UI", kind)
+	}
+	return show()
+}
+
+// loginResult turns a login's answer into a credential or a
+// *core.InputRequired error.
+func loginResult(r *pluginv1.LoginResponse) (*core.Credential, error) {
 	if ir := r.GetInputRequired(); ir != nil {
 		out := &core.InputRequired{Continuation: ir.GetContinuation()}
 		for _, p := range ir.GetPrompts() {

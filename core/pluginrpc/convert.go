@@ -133,7 +133,7 @@ func ToCredential(c *core.Credential) *pluginv1.Credential {
 	}
 	out := &pluginv1.Credential{
 		Token: c.Token, Headers: toHeaders(c.Headers), ExpiresAt: ts(c.ExpiresAt),
-		Scope: c.Scope, State: c.State, PerRequest: c.PerRequest,
+		Scope: c.Scope, State: c.State, PerRequest: c.PerRequest, IdToken: c.IDToken,
 	}
 	for _, k := range c.Cookies {
 		out.Cookies = append(out.Cookies, &pluginv1.Cookie{Name: k.Name, Value: k.Value, Domain: k.Domain,
@@ -149,7 +149,7 @@ func FromCredential(c *pluginv1.Credential) *core.Credential {
 	}
 	out := &core.Credential{
 		Token: c.GetToken(), Headers: fromHeaders(c.GetHeaders()), ExpiresAt: fromTS(c.GetExpiresAt()),
-		Scope: c.GetScope(), State: c.GetState(), PerRequest: c.GetPerRequest(),
+		Scope: c.GetScope(), State: c.GetState(), PerRequest: c.GetPerRequest(), IDToken: c.GetIdToken(),
 	}
 	for _, k := range c.GetCookies() {
 		out.Cookies = append(out.Cookies, core.Cookie{Name: k.GetName(), Value: k.GetValue(), Domain: k.GetDomain(),

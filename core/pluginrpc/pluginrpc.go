@@ -26,7 +26,10 @@ const ProtocolMajor = 1
 // DATA_LOSS classifies an unusable server answer (exit 16); an ErrorInfo
 // detail of domain "authx.dev" and reason TOKEN_INVALID makes it exit 13,
 // and reason HTTP_SERVER_ERROR on ABORTED exit 12.
-const ProtocolMinor = 2
+// 3: LoginStream, through which a login shows notices and opens URLs via
+// the host while it waits for the user (LoginRequest.ui says whether the
+// host offers that); Credential.id_token.
+const ProtocolMinor = 3
 
 // PluginName is the name under which the scheme is dispensed.
 const PluginName = "scheme"

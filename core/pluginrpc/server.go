@@ -3,6 +3,7 @@ package pluginrpc
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -73,12 +74,37 @@ func (s *server) Configure(ctx context.Context, req *pluginv1.ConfigureRequest) 
 }
 
 func (s *server) Login(ctx context.Context, req *pluginv1.LoginRequest) (*pluginv1.LoginResponse, error) {
+	return s.login(ctx, req, nil)
+}
+
+// LoginStream runs the scheme's Login with a UI whose notices and URLs are
+// sent as events (when the host offers a UI), then sends the result.
+func (s *server) LoginStream(req *pluginv1.LoginRequest, stream pluginv1.AuthScheme_LoginStreamServer) error {
+	var ui *streamUI
+	if req.GetUi() {
+		ui = &streamUI{stream: stream}
+		defer ui.close()
+	}
+	res, err := s.login(stream.Context(), req, ui)
+	if err != nil {
+		return err
+	}
+	ui.close() // no event may follow the result
+	return stream.Send(&pluginv1.LoginEvent{Event: &pluginv1.LoginEvent_Result{Result: res}})
+}
+
+// login runs the scheme's Login with ui (nil: none).
+func (s *server) login(ctx context.Context, req *pluginv1.LoginRequest, ui *streamUI) (*pluginv1.LoginResponse, error) {
 	cfg, err := s.checked(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	cred, err := s.impl.Login(ctx, core.LoginRequest{Config: cfg, URL: req.GetUrl(), Interactive: req.GetInteractive(),
-		Answers: req.GetAnswers(), Continuation: req.GetContinuation()})
+	lr := core.LoginRequest{Config: cfg, URL: req.GetUrl(), Interactive: req.GetInteractive(),
+		Answers: req.GetAnswers(), Continuation: req.GetContinuation()}
+	if ui != nil {
+		lr.UI = ui
+	}
+	cred, err := s.impl.Login(ctx, lr)
 	if ir, ok := err.(*core.InputRequired); ok {
 		out := &pluginv1.InputRequired{Continuation: ir.Continuation}
 		for _, p := range ir.Prompts {
@@ -93,6 +119,56 @@ func (s *server) Login(ctx context.Context, req *pluginv1.LoginRequest) (*plugin
 		return nil, status.Error(codes.Internal, "login returned no credential")
 	}
 	return &pluginv1.LoginResponse{Result: &pluginv1.LoginResponse_Credential{Credential: ToCredential(cred)}}, nil
+}
+
+// streamUI is the core.UI a scheme's Login gets in a LoginStream: each call
+// checks its argument as the host will and sends one event. It is safe for
+// concurrent use, and refuses calls once the login has returned.
+type streamUI struct {
+	mu     sync.Mutex
+	stream pluginv1.AuthScheme_LoginStreamServer
+	done   bool
+	events int
+}
+
+func (u *streamUI) Notify(_ context.Context, message string) error {
+	if err := CheckNotice(message); err != nil {
+		return err
+	}
+	return u.send(&pluginv1.LoginEvent{Event: &pluginv1.LoginEvent_Notice{Notice: &pluginv1.Notice{Message: message}}})
+}
+
+func (u *streamUI) OpenURL(_ context.Context, rawURL string) error {
+	if err := CheckURL(rawURL); err != nil {
+		return err
+	}
+	return u.send(&pluginv1.LoginEvent{Event: &pluginv1.LoginEvent_OpenUrl{OpenUrl: &pluginv1.OpenURL{Url: rawURL}}})
+}
+
+func (u *streamUI) send(ev *pluginv1.LoginEvent) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch {
+	case u.done:
+		return core.Errorf(core.KindInternal, "the login has returned: its UI is closed")
+	case u.events >= MaxLoginEvents:
+		return core.Errorf(core.KindPlugin, "a login may send at most %d notices and URLs", MaxLoginEvents)
+	}
+	u.events++
+	if err := u.stream.Send(ev); err != nil {
+		return core.Wrap(core.KindInterrupted, err, "the host stopped listening")
+	}
+	return nil
+}
+
+// close refuses every later call; a nil u is a no-op.
+func (u *streamUI) close() {
+	if u == nil {
+		return
+	}
+	u.mu.Lock()
+	u.done = true
+	u.mu.Unlock()
 }
 
 func (s *server) Refresh(ctx context.Context, req *pluginv1.RefreshRequest) (*pluginv1.RefreshResponse, error) {

@@ -44,7 +44,7 @@ func (r *runner) login(ctx context.Context) (Status, string) {
 		return Skip, "no Config given"
 	}
 	r.noCred = "login failed"
-	req := core.LoginRequest{Config: r.config(), URL: r.o.URL, Interactive: true}
+	req := core.LoginRequest{Config: r.config(), URL: r.o.URL, Interactive: true, UI: &r.ui}
 	for range maxRounds {
 		cred, err := r.plugin.Login(ctx, req)
 		var ir *core.InputRequired

@@ -31,6 +31,15 @@
 //     expiry. Prompts are answered from Options.Answers, for at most 8
 //     rounds.
 //   - input required: Login asked and its continuation completed.
+//   - login stream (protocol minor 3): LoginStream with a UI sends notices
+//     and URLs the host would show (no control character in a notice but
+//     line feed and tab, absolute http(s) URLs, both bounded), then exactly
+//     one result, the last event, with a well-formed credential. The login
+//     check above goes through it too, with a UI that opens nothing.
+//   - login without a UI (minor 3): LoginStream without a UI, as in a
+//     non-interactive run, sends no notice or URL and answers within 5 s
+//     (or the timeout, when shorter): a credential, input required, or
+//     FAILED_PRECONDITION; a login that waits for the user fails.
 //   - refresh, apply, handle challenge, logout: when claimed, a well-formed
 //     answer to a call with the login's credential; when not, UNIMPLEMENTED.
 //   - run action: an action no plugin has is refused with UNIMPLEMENTED.

@@ -27,7 +27,7 @@ var binDir string
 
 // broken are the test plugins under testdata, each breaking one rule, plus
 // host's plugin that speaks protocol v2.
-var broken = []string{"./testdata/noisy", "./testdata/rawnoisy", "./testdata/badschema", "./testdata/greedy", "./testdata/orphan", "./testdata/deaf", "../host/testdata/v2plugin"}
+var broken = []string{"./testdata/noisy", "./testdata/rawnoisy", "./testdata/badschema", "./testdata/greedy", "./testdata/orphan", "./testdata/deaf", "./testdata/badstream", "../host/testdata/v2plugin"}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "authx-plugintest-bin-")
@@ -52,7 +52,7 @@ func TestMain(m *testing.M) {
 func build(dir string) error {
 	args := append([]string{"build", "-o", dir + string(os.PathSeparator),
 		"../../plugins/basic/cmd/authx-plugin-basic", "../../plugins/jwt/cmd/authx-plugin-jwt",
-		"../../plugins/jenkins/cmd/authx-plugin-jenkins", "../internal/testkit/cmd/authx-plugin-testkit"}, broken...)
+		"../../plugins/jenkins/cmd/authx-plugin-jenkins", "../internal/testkit/cmd/authx-plugin-testkit", "../internal/testkit/cmd/authx-plugin-device"}, broken...)
 	cmd := exec.Command("go", args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -89,12 +89,22 @@ func TestRun(t *testing.T) {
 			pass: []string{"login", "handle challenge", "refresh", "apply", "logout", "run action", "shutdown", "exits when its host dies"},
 			skip: []string{"input required"}},
 		{name: "basic prompts", plugin: "basic", opts: Options{Config: map[string]any{"username": "alice"}, Answers: map[string]string{"password": "pw"}},
-			pass: []string{"login", "input required"}},
+			pass: []string{"login", "input required", "login stream", "login without a UI"}},
 		{name: "basic without the answer", plugin: "basic", opts: Options{Config: map[string]any{"username": "alice"}},
-			fail: []string{"login", "input required"}, skip: []string{"handle challenge"}, details: []string{`Login asks for "password"`}},
+			fail: []string{"login", "input required", "login stream"}, skip: []string{"handle challenge"}, pass: []string{"login without a UI"},
+			details: []string{`Login asks for "password"`, `LoginStream asks for "password"`}},
 		{name: "basic without config", plugin: "basic",
 			pass: []string{"configure rejects an unknown key", "configure rejects a wrong type", "refresh"},
-			skip: []string{"configure accepts the config", "login", "input required", "handle challenge"}},
+			skip: []string{"configure accepts the config", "login", "input required", "handle challenge", "login stream", "login without a UI"}},
+		{name: "device", plugin: "device", opts: Options{Config: map[string]any{"code": "ABCD-EFGH"}},
+			pass: []string{"login", "login stream", "login without a UI", "refresh", "exits when its host dies"}},
+		{name: "device waiting without a UI", plugin: "device", opts: Options{Config: map[string]any{"misbehave": "hang"}, Timeout: 2 * time.Second},
+			fail: []string{"login without a UI"}, pass: []string{"login", "login stream"},
+			details: []string{"no answer within 2s without a UI: a non-interactive run would hang"}},
+		{name: "bad events", plugin: "badstream", opts: Options{Config: map[string]any{"user": "u"}, Timeout: 3 * time.Second},
+			fail: []string{"login", "login stream", "login without a UI"}, pass: []string{"refresh", "run action"},
+			details: []string{"plugin login sent an unusable notice: the notice holds a control character", "event 1: the notice holds a control character",
+				"event 2: the URL to open is not an absolute http(s) URL", "event 4 follows the result", "no answer within 3s without a UI"}},
 		{name: "jwt static", plugin: "jwt", opts: Options{Config: map[string]any{"mode": "static", "token": testJWT(t, time.Hour)}},
 			pass: []string{"login", "refresh", "handle challenge", "apply", "logout", "run action"}},
 		{name: "jenkins", plugin: "jenkins", opts: Options{URL: jenkins.URL, Config: map[string]any{"user": "admin", "password": "admin-pw"}},
@@ -103,9 +113,9 @@ func TestRun(t *testing.T) {
 			Answers: map[string]string{"otp": "123456"}},
 			pass: []string{"login", "input required", "refresh", "handle challenge", "logout", "run action"}},
 		{name: "noisy", plugin: "noisy", opts: Options{Config: map[string]any{"username": "alice", "password": "pw"}},
-			fail: []string{"stdout stays clean"}, details: []string{`"DEBUG: logging in as alice\n"`}},
+			fail: []string{"stdout stays clean"}, details: []string{`"DEBUG: logging in as alice\n`}},
 		{name: "raw stdout", plugin: "rawnoisy", opts: Options{Config: map[string]any{"username": "alice", "password": "pw"}},
-			fail: []string{"stdout stays clean"}, details: []string{`"raw debug line\n"`}},
+			fail: []string{"stdout stays clean"}, details: []string{`"raw debug line\n`}},
 		{name: "badschema", plugin: "badschema", opts: Options{Config: map[string]any{"username": "alice", "password": "pw"}},
 			fail: []string{"config schema"}, details: []string{`config field "username" is declared twice`, `config field "speed": default: "fast" is not one of slow, careful`}},
 		{name: "greedy", plugin: "greedy", opts: Options{Config: map[string]any{"user": "g"}},
@@ -143,8 +153,8 @@ func TestRun(t *testing.T) {
 
 func checkReport(t *testing.T, tt testCase, report Report) {
 	t.Helper()
-	if len(report) != 18 || report[0].Check != "handshake" || report[17].Check != "exits when its host dies" {
-		t.Fatalf("report has %d checks, want the 18 in their order", len(report))
+	if len(report) != 20 || report[0].Check != "handshake" || report[19].Check != "exits when its host dies" {
+		t.Fatalf("report has %d checks, want the 20 in their order", len(report))
 	}
 	var failed, details []string
 	for _, res := range report {
@@ -257,7 +267,7 @@ func TestTestReportsFailures(t *testing.T) {
 	if len(rec.errors) != 1 || !strings.HasPrefix(rec.errors[0], "stdout stays clean: ") {
 		t.Errorf("errors %q, want one for stdout", rec.errors)
 	}
-	if len(rec.logs) != 1 || !strings.Contains(rec.logs[0], "16 passed, 1 failed, 1 skipped") {
+	if len(rec.logs) != 1 || !strings.Contains(rec.logs[0], "18 passed, 1 failed, 1 skipped") {
 		t.Errorf("logs %q, want the table", rec.logs)
 	}
 }

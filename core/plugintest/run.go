@@ -39,6 +39,7 @@ type runner struct {
 	cred      *core.Credential // the login's credential
 	noCred    string           // why there is none
 	asked     []string         // the prompt ids Login asked for
+	ui        kitUI            // what the logins showed
 }
 
 // Run starts the plugin at o.Path and runs every check against it. It
@@ -70,6 +71,8 @@ func (r *runner) checks() []check {
 		{name: "configure accepts the config", run: r.acceptsConfig},
 		{name: "login", run: r.login},
 		{name: "input required", run: r.inputRequired},
+		{name: "login stream", run: r.loginStream},
+		{name: "login without a UI", run: r.loginWithoutUI},
 		{name: "refresh", run: r.refresh},
 		{name: "apply", run: r.apply},
 		{name: "handle challenge", run: r.handleChallenge},

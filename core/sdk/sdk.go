@@ -68,7 +68,7 @@ func Serve(s core.Scheme) {
 			pluginrpc.ProtocolMajor: {pluginrpc.PluginName: &pluginrpc.SchemePlugin{Impl: s}},
 		},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			opts = append(opts, grpc.ChainUnaryInterceptor(recoverPanics(logger)))
+			opts = append(opts, grpc.ChainUnaryInterceptor(recoverPanics(logger)), grpc.ChainStreamInterceptor(recoverStreamPanics(logger)))
 			return grpc.NewServer(opts...)
 		},
 		Logger: logger,
@@ -104,5 +104,18 @@ func recoverPanics(logger hclog.Logger) grpc.UnaryServerInterceptor {
 			}
 		}()
 		return handler(ctx, req)
+	}
+}
+
+// recoverStreamPanics is recoverPanics for the streaming calls (LoginStream).
+func recoverStreamPanics(logger hclog.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				logger.Error("panic in plugin call", "method", info.FullMethod, "stack", string(debug.Stack()))
+				err = status.Errorf(codes.Internal, "plugin panicked in %s: %v", info.FullMethod, r)
+			}
+		}()
+		return handler(srv, ss)
 	}
 }

@@ -54,7 +54,7 @@ func secretsOf(desc core.Description, cfg core.Config, creds ...*core.Credential
 		if c == nil {
 			continue
 		}
-		add(c.Token)
+		add(c.Token, c.IDToken)
 		for _, h := range c.Headers {
 			add(h.Value)
 			if scheme, cred, ok := strings.Cut(h.Value, " "); ok {

@@ -153,10 +153,11 @@ func TestSecretsOf(t *testing.T) {
 	desc := core.Description{Config: []core.Field{{Name: "user"}, {Name: "password", Secret: true}, {Name: "headers", Secret: true}}}
 	cfg := core.Config{"user": "cid", "password": "S3cretPW", "headers": map[string]any{"X-Api-Key": "k-123456"}}
 	cred := &core.Credential{Token: "tok-abcdef", Headers: []core.Header{{Name: "Authorization", Value: "Bearer hdr-abcdef"}},
-		Cookies: []core.Cookie{{Name: "JSESSIONID", Value: "sess-abcdef"}}, State: []byte(`{"refresh_token":"refresh-0123456789","token_type":"Bearer"}`)}
+		Cookies: []core.Cookie{{Name: "JSESSIONID", Value: "sess-abcdef"}}, State: []byte(`{"refresh_token":"refresh-0123456789","token_type":"Bearer"}`),
+		IDToken: "eyJh.id-token.c2ln"}
 	set := secretsOf(desc, cfg, cred)
-	text := "cid S3cretPW k-123456 Y2lkOlMzY3JldFBX tok-abcdef hdr-abcdef sess-abcdef refresh-0123456789 Bearer"
-	if got, want := set.Scrub(text), "cid *** *** *** *** *** *** *** Bearer"; got != want {
+	text := "cid S3cretPW k-123456 Y2lkOlMzY3JldFBX tok-abcdef hdr-abcdef sess-abcdef refresh-0123456789 eyJh.id-token.c2ln Bearer"
+	if got, want := set.Scrub(text), "cid *** *** *** *** *** *** *** *** Bearer"; got != want {
 		t.Errorf("Scrub = %q, want %q", got, want)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 	"github.com/authx/authx/core/host"
+	"github.com/authx/authx/core/pluginrpc"
 	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/secret"
 )
@@ -73,6 +74,12 @@ type Session struct {
 	// Interactive allows prompting; Prompt asks the user one question.
 	Interactive bool
 	Prompt      func(ctx context.Context, p core.Prompt) (string, error)
+	// UI shows a login's notices and opens its URLs (a browser or device
+	// login, protocol minor 3). It reaches the plugin only when Interactive
+	// is set; nil, or a non-interactive run, gives the plugin none, and a
+	// login that needs the user fails with KindLoginRequired, whose
+	// message then ends in "run: authx login PROFILE".
+	UI core.UI
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Skew renews credentials this long before they expire.
@@ -390,7 +397,7 @@ func (s *Session) obtain(ctx context.Context, old *cache.Entry, force bool) (*Re
 			return nil, s.scrub(err, cfg, &old.Credential)
 		}
 	}
-	cred, err := s.login(ctx, p, cfg)
+	cred, err := s.login(ctx, p, desc, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -400,18 +407,28 @@ func (s *Session) obtain(ctx context.Context, old *cache.Entry, force bool) (*Re
 // maxRounds bounds the input-required conversation with a plugin.
 const maxRounds = 8
 
-func (s *Session) login(ctx context.Context, p *host.Plugin, cfg core.Config) (*core.Credential, error) {
+// UILoginTimeout is the least time a login with a UI is given, whatever
+// call_timeout says: the user has to find the browser window or the other
+// device, sign in, perhaps approve on their phone. The plugin's own flow
+// (the IdP's device code expiry, its redirect wait) usually ends it first.
+const UILoginTimeout = 10 * time.Minute
+
+func (s *Session) login(ctx context.Context, p *host.Plugin, desc core.Description, cfg core.Config) (*core.Credential, error) {
 	req := core.LoginRequest{Config: cfg, URL: s.Profile.BaseURL(), Interactive: s.Interactive}
+	if s.Interactive {
+		req.UI = s.UI
+	}
+	waits := req.UI != nil && desc.ProtocolMinor >= pluginrpc.StreamMinor // only such a plugin can wait for the user
 	for round := 0; round < maxRounds; round++ {
-		cctx, cancel := s.callCtx(ctx)
+		cctx, cancel := s.loginCtx(ctx, waits)
 		cred, err := p.Login(cctx, req)
 		cancel()
 		var ir *core.InputRequired
 		if !errors.As(err, &ir) {
-			return cred, s.scrub(err, cfg)
+			return cred, s.loginHint(s.scrub(err, cfg))
 		}
 		if !s.Interactive || s.Prompt == nil {
-			return nil, core.Errorf(core.KindLoginRequired, "login needs input (%s) but this run is non-interactive; configure it as a secret reference (env:, file:, cmd:)", promptNames(ir.Prompts))
+			return nil, s.loginHint(core.Errorf(core.KindLoginRequired, "login needs input (%s) but this run is non-interactive; configure it as a secret reference (env:, file:, cmd:)", promptNames(ir.Prompts)))
 		}
 		answers := make(map[string]string, len(ir.Prompts))
 		for _, pr := range ir.Prompts {
@@ -424,6 +441,39 @@ func (s *Session) login(ctx context.Context, p *host.Plugin, cfg core.Config) (*
 		req.Answers, req.Continuation = answers, ir.Continuation
 	}
 	return nil, core.Errorf(core.KindPlugin, "plugin kept asking for input after %d rounds", maxRounds)
+}
+
+// loginCtx bounds one Login call: by call_timeout, or at least
+// UILoginTimeout when the login has a UI to wait for the user through (a
+// plugin of protocol minor 3 or later, in an interactive run).
+func (s *Session) loginCtx(ctx context.Context, ui bool) (context.Context, context.CancelFunc) {
+	if ui && s.CallTimeout > 0 && s.CallTimeout < UILoginTimeout {
+		return context.WithTimeout(ctx, UILoginTimeout)
+	}
+	return s.callCtx(ctx)
+}
+
+// loginHintPrefix is how a message tells the user the command to run.
+const loginHintPrefix = "run: authx login"
+
+// loginHint makes a KindLoginRequired error of a login end in "run: authx
+// login PROFILE": it completes a plugin's "run: authx login" with the
+// profile's name, or adds the whole hint. Other errors pass unchanged.
+func (s *Session) loginHint(err error) error {
+	if core.KindOf(err) != core.KindLoginRequired {
+		return err
+	}
+	if s.ConfigFile == "" { // an ad-hoc profile has no name to log in to
+		return err
+	}
+	msg, hint := err.Error(), loginHintPrefix+" "+s.Profile.Name
+	switch {
+	case strings.HasSuffix(msg, hint):
+		return err
+	case strings.HasSuffix(msg, loginHintPrefix):
+		return core.Errorf(core.KindLoginRequired, "%s", strings.TrimSuffix(msg, loginHintPrefix)+hint)
+	}
+	return core.Errorf(core.KindLoginRequired, "%s; %s", strings.TrimRight(msg, " .;"), hint)
 }
 
 func promptNames(ps []core.Prompt) string {

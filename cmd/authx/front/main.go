@@ -51,6 +51,7 @@ type request struct {
 	url        string
 	format     string
 	configPath string
+	idToken    bool // token --id-token
 }
 
 // parse reads `[global flags] token|header [PROFILE] [flags]`; ok is false
@@ -80,6 +81,12 @@ func parse(args []string) (r request, ok bool) {
 				return r, false
 			}
 			continue
+		case "--id-token":
+			if hasValue || len(positional) == 0 { // a value, or before the command: the full CLI explains
+				return r, false
+			}
+			r.idToken = true
+			continue
 		case "--config":
 			v, has = value()
 			r.configPath = v
@@ -107,7 +114,7 @@ func parse(args []string) (r request, ok bool) {
 	if len(positional) == 2 {
 		r.profile = positional[1]
 	}
-	if r.command == "token" && formatSet { // --format is header's flag only
+	if r.command == "token" && formatSet || r.command == "header" && r.idToken { // --format is header's flag only, --id-token token's
 		return r, false
 	}
 	return r, true
@@ -136,6 +143,10 @@ func serve(args []string, stdout io.Writer, getenv func(string) string, now time
 		return false
 	}
 	switch {
+	case r.idToken && e.Credential.IDToken != "": // none: the full CLI explains
+		fmt.Fprintln(stdout, e.Credential.IDToken)
+	case r.idToken:
+		return false
 	case r.command == "token" && e.Credential.Token != "":
 		fmt.Fprintln(stdout, e.Credential.Token)
 	case r.command == "header" && slices.Contains(render.Formats, r.format):

@@ -31,7 +31,12 @@ func TestParse(t *testing.T) {
 		{[]string{"token", "--url"}, false, request{}},                // a flag without its value
 		{[]string{"token", "work", "--renew"}, false, request{}},      // a refused credential: the full CLI renews
 		{[]string{"header", "--renew", "-f", "curl"}, false, request{}},
-		{[]string{"request", "work", "GET", "/x"}, false, request{}}, // any other command
+		{[]string{"token", "work", "--id-token"}, true, request{command: "token", profile: "work", format: "header", idToken: true}},
+		{[]string{"token", "--id-token"}, true, request{command: "token", format: "header", idToken: true}},
+		{[]string{"--id-token", "token"}, false, request{}},               // a command's flag before the command
+		{[]string{"header", "work", "--id-token"}, false, request{}},      // token's flag only
+		{[]string{"token", "--id-token=false", "work"}, false, request{}}, // a bool flag's value: the full CLI checks it
+		{[]string{"request", "work", "GET", "/x"}, false, request{}},      // any other command
 		{[]string{"--help"}, false, request{}},
 		{[]string{}, false, request{}},
 	}
@@ -111,6 +116,18 @@ func TestServe(t *testing.T) {
 		if _, ok := run("token", "--url", u); ok {
 			t.Errorf("served token --url %s, outside the credential's scope", u)
 		}
+	}
+	if _, ok := run("token", "work", "--id-token"); ok {
+		t.Error("served --id-token from a credential without one: the full CLI explains")
+	}
+	oidc := bearer
+	oidc.IDToken = "eyJh.eyJz.c2ln"
+	put(oidc)
+	if out, ok := run("token", "work", "--id-token"); !ok || out != "eyJh.eyJz.c2ln\n" {
+		t.Errorf("token --id-token: %q %v", out, ok)
+	}
+	if out, ok := run("token", "work"); !ok || out != "t0k\n" {
+		t.Errorf("token beside an id token: %q %v", out, ok)
 	}
 	signing := bearer
 	signing.PerRequest = true

@@ -26,7 +26,7 @@ type server struct {
 
 func (server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
 	return &pluginv1.DescribeResponse{
-		Name: "greedy", Version: "0.1.0", ProtocolMinor: pluginrpc.ProtocolMinor, Summary: "answers a call it does not claim",
+		Name: "greedy", Version: "0.1.0", ProtocolMinor: 2, Summary: "answers a call it does not claim", // minor 2: no LoginStream, the host calls Login
 		Capabilities: &pluginv1.Capabilities{Login: true, Apply: true},
 		Config:       []*pluginv1.Field{{Name: "user", Type: pluginv1.FieldType_FIELD_TYPE_STRING, Required: true}},
 	}, nil

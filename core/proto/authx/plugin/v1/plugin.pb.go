@@ -214,7 +214,7 @@ func (x HandleChallengeResponse_Decision) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use HandleChallengeResponse_Decision.Descriptor instead.
 func (HandleChallengeResponse_Decision) EnumDescriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{22, 0}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{25, 0}
 }
 
 type DescribeRequest struct {
@@ -935,7 +935,11 @@ type Credential struct {
 	// state is plugin-private (refresh token, session): stored, never read.
 	State []byte `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"`
 	// per_request asks the host to call Apply for every request.
-	PerRequest    bool `protobuf:"varint,7,opt,name=per_request,json=perRequest,proto3" json:"per_request,omitempty"`
+	PerRequest bool `protobuf:"varint,7,opt,name=per_request,json=perRequest,proto3" json:"per_request,omitempty"`
+	// id_token is the OpenID Connect ID token of the login, validated by the
+	// plugin, for `authx token --id-token`; the same rules as token. Since
+	// minor 3.
+	IdToken       string `protobuf:"bytes,8,opt,name=id_token,json=idToken,proto3" json:"id_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1017,6 +1021,13 @@ func (x *Credential) GetPerRequest() bool {
 		return x.PerRequest
 	}
 	return false
+}
+
+func (x *Credential) GetIdToken() string {
+	if x != nil {
+		return x.IdToken
+	}
+	return ""
 }
 
 type Prompt struct {
@@ -1140,9 +1151,14 @@ type LoginRequest struct {
 	// url is the profile's base URL or the URL the user asked for.
 	Url string `protobuf:"bytes,2,opt,name=url,proto3" json:"url,omitempty"`
 	// interactive is true when the host can prompt the user.
-	Interactive   bool              `protobuf:"varint,3,opt,name=interactive,proto3" json:"interactive,omitempty"`
-	Answers       map[string]string `protobuf:"bytes,4,rep,name=answers,proto3" json:"answers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Continuation  []byte            `protobuf:"bytes,5,opt,name=continuation,proto3" json:"continuation,omitempty"`
+	Interactive  bool              `protobuf:"varint,3,opt,name=interactive,proto3" json:"interactive,omitempty"`
+	Answers      map[string]string `protobuf:"bytes,4,rep,name=answers,proto3" json:"answers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Continuation []byte            `protobuf:"bytes,5,opt,name=continuation,proto3" json:"continuation,omitempty"`
+	// ui is true when the host shows the notices and opens the URLs of a
+	// LoginStream's events: an interactive run. When false, a login that
+	// needs the user fails at once with FAILED_PRECONDITION. Always false in
+	// the unary Login. Since minor 3.
+	Ui            bool `protobuf:"varint,6,opt,name=ui,proto3" json:"ui,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1210,6 +1226,13 @@ func (x *LoginRequest) GetContinuation() []byte {
 		return x.Continuation
 	}
 	return nil
+}
+
+func (x *LoginRequest) GetUi() bool {
+	if x != nil {
+		return x.Ui
+	}
+	return false
 }
 
 type LoginResponse struct {
@@ -1294,6 +1317,200 @@ func (*LoginResponse_Credential) isLoginResponse_Result() {}
 
 func (*LoginResponse_InputRequired) isLoginResponse_Result() {}
 
+// LoginEvent is one message of a LoginStream: notices and URLs while the
+// login waits, then the result, which ends the stream. Since minor 3.
+type LoginEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*LoginEvent_Notice
+	//	*LoginEvent_OpenUrl
+	//	*LoginEvent_Result
+	Event         isLoginEvent_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoginEvent) Reset() {
+	*x = LoginEvent{}
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoginEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoginEvent) ProtoMessage() {}
+
+func (x *LoginEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoginEvent.ProtoReflect.Descriptor instead.
+func (*LoginEvent) Descriptor() ([]byte, []int) {
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *LoginEvent) GetEvent() isLoginEvent_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *LoginEvent) GetNotice() *Notice {
+	if x != nil {
+		if x, ok := x.Event.(*LoginEvent_Notice); ok {
+			return x.Notice
+		}
+	}
+	return nil
+}
+
+func (x *LoginEvent) GetOpenUrl() *OpenURL {
+	if x != nil {
+		if x, ok := x.Event.(*LoginEvent_OpenUrl); ok {
+			return x.OpenUrl
+		}
+	}
+	return nil
+}
+
+func (x *LoginEvent) GetResult() *LoginResponse {
+	if x != nil {
+		if x, ok := x.Event.(*LoginEvent_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+type isLoginEvent_Event interface {
+	isLoginEvent_Event()
+}
+
+type LoginEvent_Notice struct {
+	Notice *Notice `protobuf:"bytes,1,opt,name=notice,proto3,oneof"`
+}
+
+type LoginEvent_OpenUrl struct {
+	OpenUrl *OpenURL `protobuf:"bytes,2,opt,name=open_url,json=openUrl,proto3,oneof"`
+}
+
+type LoginEvent_Result struct {
+	Result *LoginResponse `protobuf:"bytes,3,opt,name=result,proto3,oneof"`
+}
+
+func (*LoginEvent_Notice) isLoginEvent_Event() {}
+
+func (*LoginEvent_OpenUrl) isLoginEvent_Event() {}
+
+func (*LoginEvent_Result) isLoginEvent_Event() {}
+
+// Notice is a message the host shows the user on its stderr (a device
+// code and where to enter it). At most 4 KiB of UTF-8 without control
+// characters other than line feed and tab; never a secret.
+type Notice struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Message       string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Notice) Reset() {
+	*x = Notice{}
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Notice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Notice) ProtoMessage() {}
+
+func (x *Notice) ProtoReflect() protoreflect.Message {
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Notice.ProtoReflect.Descriptor instead.
+func (*Notice) Descriptor() ([]byte, []int) {
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Notice) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// OpenURL asks the host to open url in the user's browser, or to print it
+// when it opens none (--no-browser, no display). An absolute http or https
+// URL of at most 8 KiB without whitespace or control characters.
+type OpenURL struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenURL) Reset() {
+	*x = OpenURL{}
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenURL) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenURL) ProtoMessage() {}
+
+func (x *OpenURL) ProtoReflect() protoreflect.Message {
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenURL.ProtoReflect.Descriptor instead.
+func (*OpenURL) Descriptor() ([]byte, []int) {
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *OpenURL) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
 type RefreshRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Config        *structpb.Struct       `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
@@ -1305,7 +1522,7 @@ type RefreshRequest struct {
 
 func (x *RefreshRequest) Reset() {
 	*x = RefreshRequest{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1534,7 @@ func (x *RefreshRequest) String() string {
 func (*RefreshRequest) ProtoMessage() {}
 
 func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1547,7 @@ func (x *RefreshRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshRequest.ProtoReflect.Descriptor instead.
 func (*RefreshRequest) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RefreshRequest) GetConfig() *structpb.Struct {
@@ -1363,7 +1580,7 @@ type RefreshResponse struct {
 
 func (x *RefreshResponse) Reset() {
 	*x = RefreshResponse{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1375,7 +1592,7 @@ func (x *RefreshResponse) String() string {
 func (*RefreshResponse) ProtoMessage() {}
 
 func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1388,7 +1605,7 @@ func (x *RefreshResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefreshResponse.ProtoReflect.Descriptor instead.
 func (*RefreshResponse) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RefreshResponse) GetCredential() *Credential {
@@ -1411,7 +1628,7 @@ type HTTPRequest struct {
 
 func (x *HTTPRequest) Reset() {
 	*x = HTTPRequest{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1423,7 +1640,7 @@ func (x *HTTPRequest) String() string {
 func (*HTTPRequest) ProtoMessage() {}
 
 func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1436,7 +1653,7 @@ func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPRequest.ProtoReflect.Descriptor instead.
 func (*HTTPRequest) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *HTTPRequest) GetMethod() string {
@@ -1479,7 +1696,7 @@ type HTTPResponse struct {
 
 func (x *HTTPResponse) Reset() {
 	*x = HTTPResponse{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1491,7 +1708,7 @@ func (x *HTTPResponse) String() string {
 func (*HTTPResponse) ProtoMessage() {}
 
 func (x *HTTPResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1504,7 +1721,7 @@ func (x *HTTPResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPResponse.ProtoReflect.Descriptor instead.
 func (*HTTPResponse) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *HTTPResponse) GetStatus() int32 {
@@ -1541,7 +1758,7 @@ type ApplyRequest struct {
 
 func (x *ApplyRequest) Reset() {
 	*x = ApplyRequest{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1553,7 +1770,7 @@ func (x *ApplyRequest) String() string {
 func (*ApplyRequest) ProtoMessage() {}
 
 func (x *ApplyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1566,7 +1783,7 @@ func (x *ApplyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyRequest.ProtoReflect.Descriptor instead.
 func (*ApplyRequest) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ApplyRequest) GetConfig() *structpb.Struct {
@@ -1607,7 +1824,7 @@ type ApplyResponse struct {
 
 func (x *ApplyResponse) Reset() {
 	*x = ApplyResponse{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +1836,7 @@ func (x *ApplyResponse) String() string {
 func (*ApplyResponse) ProtoMessage() {}
 
 func (x *ApplyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[20]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +1849,7 @@ func (x *ApplyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyResponse.ProtoReflect.Descriptor instead.
 func (*ApplyResponse) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ApplyResponse) GetHeaders() []*Header {
@@ -1656,7 +1873,7 @@ type HandleChallengeRequest struct {
 
 func (x *HandleChallengeRequest) Reset() {
 	*x = HandleChallengeRequest{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1668,7 +1885,7 @@ func (x *HandleChallengeRequest) String() string {
 func (*HandleChallengeRequest) ProtoMessage() {}
 
 func (x *HandleChallengeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1681,7 +1898,7 @@ func (x *HandleChallengeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleChallengeRequest.ProtoReflect.Descriptor instead.
 func (*HandleChallengeRequest) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *HandleChallengeRequest) GetConfig() *structpb.Struct {
@@ -1734,7 +1951,7 @@ type HandleChallengeResponse struct {
 
 func (x *HandleChallengeResponse) Reset() {
 	*x = HandleChallengeResponse{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1746,7 +1963,7 @@ func (x *HandleChallengeResponse) String() string {
 func (*HandleChallengeResponse) ProtoMessage() {}
 
 func (x *HandleChallengeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1759,7 +1976,7 @@ func (x *HandleChallengeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandleChallengeResponse.ProtoReflect.Descriptor instead.
 func (*HandleChallengeResponse) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *HandleChallengeResponse) GetDecision() HandleChallengeResponse_Decision {
@@ -1801,7 +2018,7 @@ type LogoutRequest struct {
 
 func (x *LogoutRequest) Reset() {
 	*x = LogoutRequest{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1813,7 +2030,7 @@ func (x *LogoutRequest) String() string {
 func (*LogoutRequest) ProtoMessage() {}
 
 func (x *LogoutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1826,7 +2043,7 @@ func (x *LogoutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogoutRequest.ProtoReflect.Descriptor instead.
 func (*LogoutRequest) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *LogoutRequest) GetConfig() *structpb.Struct {
@@ -1858,7 +2075,7 @@ type LogoutResponse struct {
 
 func (x *LogoutResponse) Reset() {
 	*x = LogoutResponse{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1870,7 +2087,7 @@ func (x *LogoutResponse) String() string {
 func (*LogoutResponse) ProtoMessage() {}
 
 func (x *LogoutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1883,7 +2100,7 @@ func (x *LogoutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogoutResponse.ProtoReflect.Descriptor instead.
 func (*LogoutResponse) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 type RunActionRequest struct {
@@ -1903,7 +2120,7 @@ type RunActionRequest struct {
 
 func (x *RunActionRequest) Reset() {
 	*x = RunActionRequest{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1915,7 +2132,7 @@ func (x *RunActionRequest) String() string {
 func (*RunActionRequest) ProtoMessage() {}
 
 func (x *RunActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1928,7 +2145,7 @@ func (x *RunActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunActionRequest.ProtoReflect.Descriptor instead.
 func (*RunActionRequest) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RunActionRequest) GetAction() string {
@@ -1992,7 +2209,7 @@ type RunActionResponse struct {
 
 func (x *RunActionResponse) Reset() {
 	*x = RunActionResponse{}
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2004,7 +2221,7 @@ func (x *RunActionResponse) String() string {
 func (*RunActionResponse) ProtoMessage() {}
 
 func (x *RunActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_authx_plugin_v1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2017,7 +2234,7 @@ func (x *RunActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunActionResponse.ProtoReflect.Descriptor instead.
 func (*RunActionResponse) Descriptor() ([]byte, []int) {
-	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_authx_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RunActionResponse) GetStdout() []byte {
@@ -2100,7 +2317,7 @@ const file_authx_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04path\x18\x04 \x01(\tR\x04path\x124\n" +
 	"\aexpires\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aexpires\x12\x16\n" +
 	"\x06secure\x18\x06 \x01(\bR\x06secure\x12\x1b\n" +
-	"\thttp_only\x18\a \x01(\bR\bhttpOnly\"\x90\x02\n" +
+	"\thttp_only\x18\a \x01(\bR\bhttpOnly\"\xab\x02\n" +
 	"\n" +
 	"Credential\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x121\n" +
@@ -2111,20 +2328,22 @@ const file_authx_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05scope\x18\x05 \x03(\tR\x05scope\x12\x14\n" +
 	"\x05state\x18\x06 \x01(\fR\x05state\x12\x1f\n" +
 	"\vper_request\x18\a \x01(\bR\n" +
-	"perRequest\"J\n" +
+	"perRequest\x12\x19\n" +
+	"\bid_token\x18\b \x01(\tR\aidToken\"J\n" +
 	"\x06Prompt\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
 	"\x06secret\x18\x03 \x01(\bR\x06secret\"f\n" +
 	"\rInputRequired\x121\n" +
 	"\aprompts\x18\x01 \x03(\v2\x17.authx.plugin.v1.PromptR\aprompts\x12\"\n" +
-	"\fcontinuation\x18\x02 \x01(\fR\fcontinuation\"\x99\x02\n" +
+	"\fcontinuation\x18\x02 \x01(\fR\fcontinuation\"\xa9\x02\n" +
 	"\fLoginRequest\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06config\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12 \n" +
 	"\vinteractive\x18\x03 \x01(\bR\vinteractive\x12D\n" +
 	"\aanswers\x18\x04 \x03(\v2*.authx.plugin.v1.LoginRequest.AnswersEntryR\aanswers\x12\"\n" +
-	"\fcontinuation\x18\x05 \x01(\fR\fcontinuation\x1a:\n" +
+	"\fcontinuation\x18\x05 \x01(\fR\fcontinuation\x12\x0e\n" +
+	"\x02ui\x18\x06 \x01(\bR\x02ui\x1a:\n" +
 	"\fAnswersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa1\x01\n" +
@@ -2133,7 +2352,17 @@ const file_authx_plugin_v1_plugin_proto_rawDesc = "" +
 	"credential\x18\x01 \x01(\v2\x1b.authx.plugin.v1.CredentialH\x00R\n" +
 	"credential\x12G\n" +
 	"\x0einput_required\x18\x02 \x01(\v2\x1e.authx.plugin.v1.InputRequiredH\x00R\rinputRequiredB\b\n" +
-	"\x06result\"\x90\x01\n" +
+	"\x06result\"\xb9\x01\n" +
+	"\n" +
+	"LoginEvent\x121\n" +
+	"\x06notice\x18\x01 \x01(\v2\x17.authx.plugin.v1.NoticeH\x00R\x06notice\x125\n" +
+	"\bopen_url\x18\x02 \x01(\v2\x18.authx.plugin.v1.OpenURLH\x00R\aopenUrl\x128\n" +
+	"\x06result\x18\x03 \x01(\v2\x1e.authx.plugin.v1.LoginResponseH\x00R\x06resultB\a\n" +
+	"\x05event\"\"\n" +
+	"\x06Notice\x12\x18\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage\"\x1b\n" +
+	"\aOpenURL\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\"\x90\x01\n" +
 	"\x0eRefreshRequest\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06config\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12;\n" +
@@ -2218,12 +2447,13 @@ const file_authx_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x0eFIELD_TYPE_INT\x10\x03\x12\x17\n" +
 	"\x13FIELD_TYPE_DURATION\x10\x04\x12\x1a\n" +
 	"\x16FIELD_TYPE_STRING_LIST\x10\x05\x12\x15\n" +
-	"\x11FIELD_TYPE_OBJECT\x10\x062\x94\x05\n" +
+	"\x11FIELD_TYPE_OBJECT\x10\x062\xe1\x05\n" +
 	"\n" +
 	"AuthScheme\x12O\n" +
 	"\bDescribe\x12 .authx.plugin.v1.DescribeRequest\x1a!.authx.plugin.v1.DescribeResponse\x12R\n" +
 	"\tConfigure\x12!.authx.plugin.v1.ConfigureRequest\x1a\".authx.plugin.v1.ConfigureResponse\x12F\n" +
-	"\x05Login\x12\x1d.authx.plugin.v1.LoginRequest\x1a\x1e.authx.plugin.v1.LoginResponse\x12L\n" +
+	"\x05Login\x12\x1d.authx.plugin.v1.LoginRequest\x1a\x1e.authx.plugin.v1.LoginResponse\x12K\n" +
+	"\vLoginStream\x12\x1d.authx.plugin.v1.LoginRequest\x1a\x1b.authx.plugin.v1.LoginEvent0\x01\x12L\n" +
 	"\aRefresh\x12\x1f.authx.plugin.v1.RefreshRequest\x1a .authx.plugin.v1.RefreshResponse\x12F\n" +
 	"\x05Apply\x12\x1d.authx.plugin.v1.ApplyRequest\x1a\x1e.authx.plugin.v1.ApplyResponse\x12d\n" +
 	"\x0fHandleChallenge\x12'.authx.plugin.v1.HandleChallengeRequest\x1a(.authx.plugin.v1.HandleChallengeResponse\x12I\n" +
@@ -2243,7 +2473,7 @@ func file_authx_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_authx_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_authx_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_authx_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_authx_plugin_v1_plugin_proto_goTypes = []any{
 	(FieldType)(0),                        // 0: authx.plugin.v1.FieldType
 	(Diagnostic_Severity)(0),              // 1: authx.plugin.v1.Diagnostic.Severity
@@ -2263,84 +2493,92 @@ var file_authx_plugin_v1_plugin_proto_goTypes = []any{
 	(*InputRequired)(nil),                 // 15: authx.plugin.v1.InputRequired
 	(*LoginRequest)(nil),                  // 16: authx.plugin.v1.LoginRequest
 	(*LoginResponse)(nil),                 // 17: authx.plugin.v1.LoginResponse
-	(*RefreshRequest)(nil),                // 18: authx.plugin.v1.RefreshRequest
-	(*RefreshResponse)(nil),               // 19: authx.plugin.v1.RefreshResponse
-	(*HTTPRequest)(nil),                   // 20: authx.plugin.v1.HTTPRequest
-	(*HTTPResponse)(nil),                  // 21: authx.plugin.v1.HTTPResponse
-	(*ApplyRequest)(nil),                  // 22: authx.plugin.v1.ApplyRequest
-	(*ApplyResponse)(nil),                 // 23: authx.plugin.v1.ApplyResponse
-	(*HandleChallengeRequest)(nil),        // 24: authx.plugin.v1.HandleChallengeRequest
-	(*HandleChallengeResponse)(nil),       // 25: authx.plugin.v1.HandleChallengeResponse
-	(*LogoutRequest)(nil),                 // 26: authx.plugin.v1.LogoutRequest
-	(*LogoutResponse)(nil),                // 27: authx.plugin.v1.LogoutResponse
-	(*RunActionRequest)(nil),              // 28: authx.plugin.v1.RunActionRequest
-	(*RunActionResponse)(nil),             // 29: authx.plugin.v1.RunActionResponse
-	nil,                                   // 30: authx.plugin.v1.LoginRequest.AnswersEntry
-	nil,                                   // 31: authx.plugin.v1.RunActionRequest.FlagsEntry
-	(*structpb.Value)(nil),                // 32: google.protobuf.Value
-	(*structpb.Struct)(nil),               // 33: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil),         // 34: google.protobuf.Timestamp
+	(*LoginEvent)(nil),                    // 18: authx.plugin.v1.LoginEvent
+	(*Notice)(nil),                        // 19: authx.plugin.v1.Notice
+	(*OpenURL)(nil),                       // 20: authx.plugin.v1.OpenURL
+	(*RefreshRequest)(nil),                // 21: authx.plugin.v1.RefreshRequest
+	(*RefreshResponse)(nil),               // 22: authx.plugin.v1.RefreshResponse
+	(*HTTPRequest)(nil),                   // 23: authx.plugin.v1.HTTPRequest
+	(*HTTPResponse)(nil),                  // 24: authx.plugin.v1.HTTPResponse
+	(*ApplyRequest)(nil),                  // 25: authx.plugin.v1.ApplyRequest
+	(*ApplyResponse)(nil),                 // 26: authx.plugin.v1.ApplyResponse
+	(*HandleChallengeRequest)(nil),        // 27: authx.plugin.v1.HandleChallengeRequest
+	(*HandleChallengeResponse)(nil),       // 28: authx.plugin.v1.HandleChallengeResponse
+	(*LogoutRequest)(nil),                 // 29: authx.plugin.v1.LogoutRequest
+	(*LogoutResponse)(nil),                // 30: authx.plugin.v1.LogoutResponse
+	(*RunActionRequest)(nil),              // 31: authx.plugin.v1.RunActionRequest
+	(*RunActionResponse)(nil),             // 32: authx.plugin.v1.RunActionResponse
+	nil,                                   // 33: authx.plugin.v1.LoginRequest.AnswersEntry
+	nil,                                   // 34: authx.plugin.v1.RunActionRequest.FlagsEntry
+	(*structpb.Value)(nil),                // 35: google.protobuf.Value
+	(*structpb.Struct)(nil),               // 36: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil),         // 37: google.protobuf.Timestamp
 }
 var file_authx_plugin_v1_plugin_proto_depIdxs = []int32{
 	5,  // 0: authx.plugin.v1.DescribeResponse.capabilities:type_name -> authx.plugin.v1.Capabilities
 	6,  // 1: authx.plugin.v1.DescribeResponse.config:type_name -> authx.plugin.v1.Field
 	7,  // 2: authx.plugin.v1.DescribeResponse.actions:type_name -> authx.plugin.v1.Action
 	0,  // 3: authx.plugin.v1.Field.type:type_name -> authx.plugin.v1.FieldType
-	32, // 4: authx.plugin.v1.Field.default_value:type_name -> google.protobuf.Value
+	35, // 4: authx.plugin.v1.Field.default_value:type_name -> google.protobuf.Value
 	6,  // 5: authx.plugin.v1.Action.flags:type_name -> authx.plugin.v1.Field
 	1,  // 6: authx.plugin.v1.Diagnostic.severity:type_name -> authx.plugin.v1.Diagnostic.Severity
-	33, // 7: authx.plugin.v1.ConfigureRequest.config:type_name -> google.protobuf.Struct
+	36, // 7: authx.plugin.v1.ConfigureRequest.config:type_name -> google.protobuf.Struct
 	8,  // 8: authx.plugin.v1.ConfigureResponse.diagnostics:type_name -> authx.plugin.v1.Diagnostic
-	34, // 9: authx.plugin.v1.Cookie.expires:type_name -> google.protobuf.Timestamp
+	37, // 9: authx.plugin.v1.Cookie.expires:type_name -> google.protobuf.Timestamp
 	11, // 10: authx.plugin.v1.Credential.headers:type_name -> authx.plugin.v1.Header
 	12, // 11: authx.plugin.v1.Credential.cookies:type_name -> authx.plugin.v1.Cookie
-	34, // 12: authx.plugin.v1.Credential.expires_at:type_name -> google.protobuf.Timestamp
+	37, // 12: authx.plugin.v1.Credential.expires_at:type_name -> google.protobuf.Timestamp
 	14, // 13: authx.plugin.v1.InputRequired.prompts:type_name -> authx.plugin.v1.Prompt
-	33, // 14: authx.plugin.v1.LoginRequest.config:type_name -> google.protobuf.Struct
-	30, // 15: authx.plugin.v1.LoginRequest.answers:type_name -> authx.plugin.v1.LoginRequest.AnswersEntry
+	36, // 14: authx.plugin.v1.LoginRequest.config:type_name -> google.protobuf.Struct
+	33, // 15: authx.plugin.v1.LoginRequest.answers:type_name -> authx.plugin.v1.LoginRequest.AnswersEntry
 	13, // 16: authx.plugin.v1.LoginResponse.credential:type_name -> authx.plugin.v1.Credential
 	15, // 17: authx.plugin.v1.LoginResponse.input_required:type_name -> authx.plugin.v1.InputRequired
-	33, // 18: authx.plugin.v1.RefreshRequest.config:type_name -> google.protobuf.Struct
-	13, // 19: authx.plugin.v1.RefreshRequest.credential:type_name -> authx.plugin.v1.Credential
-	13, // 20: authx.plugin.v1.RefreshResponse.credential:type_name -> authx.plugin.v1.Credential
-	11, // 21: authx.plugin.v1.HTTPRequest.headers:type_name -> authx.plugin.v1.Header
-	11, // 22: authx.plugin.v1.HTTPResponse.headers:type_name -> authx.plugin.v1.Header
-	33, // 23: authx.plugin.v1.ApplyRequest.config:type_name -> google.protobuf.Struct
-	13, // 24: authx.plugin.v1.ApplyRequest.credential:type_name -> authx.plugin.v1.Credential
-	20, // 25: authx.plugin.v1.ApplyRequest.request:type_name -> authx.plugin.v1.HTTPRequest
-	11, // 26: authx.plugin.v1.ApplyResponse.headers:type_name -> authx.plugin.v1.Header
-	33, // 27: authx.plugin.v1.HandleChallengeRequest.config:type_name -> google.protobuf.Struct
-	13, // 28: authx.plugin.v1.HandleChallengeRequest.credential:type_name -> authx.plugin.v1.Credential
-	20, // 29: authx.plugin.v1.HandleChallengeRequest.request:type_name -> authx.plugin.v1.HTTPRequest
-	21, // 30: authx.plugin.v1.HandleChallengeRequest.response:type_name -> authx.plugin.v1.HTTPResponse
-	2,  // 31: authx.plugin.v1.HandleChallengeResponse.decision:type_name -> authx.plugin.v1.HandleChallengeResponse.Decision
-	13, // 32: authx.plugin.v1.HandleChallengeResponse.credential:type_name -> authx.plugin.v1.Credential
-	33, // 33: authx.plugin.v1.LogoutRequest.config:type_name -> google.protobuf.Struct
-	13, // 34: authx.plugin.v1.LogoutRequest.credential:type_name -> authx.plugin.v1.Credential
-	31, // 35: authx.plugin.v1.RunActionRequest.flags:type_name -> authx.plugin.v1.RunActionRequest.FlagsEntry
-	33, // 36: authx.plugin.v1.RunActionRequest.config:type_name -> google.protobuf.Struct
-	13, // 37: authx.plugin.v1.RunActionRequest.credential:type_name -> authx.plugin.v1.Credential
-	3,  // 38: authx.plugin.v1.AuthScheme.Describe:input_type -> authx.plugin.v1.DescribeRequest
-	9,  // 39: authx.plugin.v1.AuthScheme.Configure:input_type -> authx.plugin.v1.ConfigureRequest
-	16, // 40: authx.plugin.v1.AuthScheme.Login:input_type -> authx.plugin.v1.LoginRequest
-	18, // 41: authx.plugin.v1.AuthScheme.Refresh:input_type -> authx.plugin.v1.RefreshRequest
-	22, // 42: authx.plugin.v1.AuthScheme.Apply:input_type -> authx.plugin.v1.ApplyRequest
-	24, // 43: authx.plugin.v1.AuthScheme.HandleChallenge:input_type -> authx.plugin.v1.HandleChallengeRequest
-	26, // 44: authx.plugin.v1.AuthScheme.Logout:input_type -> authx.plugin.v1.LogoutRequest
-	28, // 45: authx.plugin.v1.AuthScheme.RunAction:input_type -> authx.plugin.v1.RunActionRequest
-	4,  // 46: authx.plugin.v1.AuthScheme.Describe:output_type -> authx.plugin.v1.DescribeResponse
-	10, // 47: authx.plugin.v1.AuthScheme.Configure:output_type -> authx.plugin.v1.ConfigureResponse
-	17, // 48: authx.plugin.v1.AuthScheme.Login:output_type -> authx.plugin.v1.LoginResponse
-	19, // 49: authx.plugin.v1.AuthScheme.Refresh:output_type -> authx.plugin.v1.RefreshResponse
-	23, // 50: authx.plugin.v1.AuthScheme.Apply:output_type -> authx.plugin.v1.ApplyResponse
-	25, // 51: authx.plugin.v1.AuthScheme.HandleChallenge:output_type -> authx.plugin.v1.HandleChallengeResponse
-	27, // 52: authx.plugin.v1.AuthScheme.Logout:output_type -> authx.plugin.v1.LogoutResponse
-	29, // 53: authx.plugin.v1.AuthScheme.RunAction:output_type -> authx.plugin.v1.RunActionResponse
-	46, // [46:54] is the sub-list for method output_type
-	38, // [38:46] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	19, // 18: authx.plugin.v1.LoginEvent.notice:type_name -> authx.plugin.v1.Notice
+	20, // 19: authx.plugin.v1.LoginEvent.open_url:type_name -> authx.plugin.v1.OpenURL
+	17, // 20: authx.plugin.v1.LoginEvent.result:type_name -> authx.plugin.v1.LoginResponse
+	36, // 21: authx.plugin.v1.RefreshRequest.config:type_name -> google.protobuf.Struct
+	13, // 22: authx.plugin.v1.RefreshRequest.credential:type_name -> authx.plugin.v1.Credential
+	13, // 23: authx.plugin.v1.RefreshResponse.credential:type_name -> authx.plugin.v1.Credential
+	11, // 24: authx.plugin.v1.HTTPRequest.headers:type_name -> authx.plugin.v1.Header
+	11, // 25: authx.plugin.v1.HTTPResponse.headers:type_name -> authx.plugin.v1.Header
+	36, // 26: authx.plugin.v1.ApplyRequest.config:type_name -> google.protobuf.Struct
+	13, // 27: authx.plugin.v1.ApplyRequest.credential:type_name -> authx.plugin.v1.Credential
+	23, // 28: authx.plugin.v1.ApplyRequest.request:type_name -> authx.plugin.v1.HTTPRequest
+	11, // 29: authx.plugin.v1.ApplyResponse.headers:type_name -> authx.plugin.v1.Header
+	36, // 30: authx.plugin.v1.HandleChallengeRequest.config:type_name -> google.protobuf.Struct
+	13, // 31: authx.plugin.v1.HandleChallengeRequest.credential:type_name -> authx.plugin.v1.Credential
+	23, // 32: authx.plugin.v1.HandleChallengeRequest.request:type_name -> authx.plugin.v1.HTTPRequest
+	24, // 33: authx.plugin.v1.HandleChallengeRequest.response:type_name -> authx.plugin.v1.HTTPResponse
+	2,  // 34: authx.plugin.v1.HandleChallengeResponse.decision:type_name -> authx.plugin.v1.HandleChallengeResponse.Decision
+	13, // 35: authx.plugin.v1.HandleChallengeResponse.credential:type_name -> authx.plugin.v1.Credential
+	36, // 36: authx.plugin.v1.LogoutRequest.config:type_name -> google.protobuf.Struct
+	13, // 37: authx.plugin.v1.LogoutRequest.credential:type_name -> authx.plugin.v1.Credential
+	34, // 38: authx.plugin.v1.RunActionRequest.flags:type_name -> authx.plugin.v1.RunActionRequest.FlagsEntry
+	36, // 39: authx.plugin.v1.RunActionRequest.config:type_name -> google.protobuf.Struct
+	13, // 40: authx.plugin.v1.RunActionRequest.credential:type_name -> authx.plugin.v1.Credential
+	3,  // 41: authx.plugin.v1.AuthScheme.Describe:input_type -> authx.plugin.v1.DescribeRequest
+	9,  // 42: authx.plugin.v1.AuthScheme.Configure:input_type -> authx.plugin.v1.ConfigureRequest
+	16, // 43: authx.plugin.v1.AuthScheme.Login:input_type -> authx.plugin.v1.LoginRequest
+	16, // 44: authx.plugin.v1.AuthScheme.LoginStream:input_type -> authx.plugin.v1.LoginRequest
+	21, // 45: authx.plugin.v1.AuthScheme.Refresh:input_type -> authx.plugin.v1.RefreshRequest
+	25, // 46: authx.plugin.v1.AuthScheme.Apply:input_type -> authx.plugin.v1.ApplyRequest
+	27, // 47: authx.plugin.v1.AuthScheme.HandleChallenge:input_type -> authx.plugin.v1.HandleChallengeRequest
+	29, // 48: authx.plugin.v1.AuthScheme.Logout:input_type -> authx.plugin.v1.LogoutRequest
+	31, // 49: authx.plugin.v1.AuthScheme.RunAction:input_type -> authx.plugin.v1.RunActionRequest
+	4,  // 50: authx.plugin.v1.AuthScheme.Describe:output_type -> authx.plugin.v1.DescribeResponse
+	10, // 51: authx.plugin.v1.AuthScheme.Configure:output_type -> authx.plugin.v1.ConfigureResponse
+	17, // 52: authx.plugin.v1.AuthScheme.Login:output_type -> authx.plugin.v1.LoginResponse
+	18, // 53: authx.plugin.v1.AuthScheme.LoginStream:output_type -> authx.plugin.v1.LoginEvent
+	22, // 54: authx.plugin.v1.AuthScheme.Refresh:output_type -> authx.plugin.v1.RefreshResponse
+	26, // 55: authx.plugin.v1.AuthScheme.Apply:output_type -> authx.plugin.v1.ApplyResponse
+	28, // 56: authx.plugin.v1.AuthScheme.HandleChallenge:output_type -> authx.plugin.v1.HandleChallengeResponse
+	30, // 57: authx.plugin.v1.AuthScheme.Logout:output_type -> authx.plugin.v1.LogoutResponse
+	32, // 58: authx.plugin.v1.AuthScheme.RunAction:output_type -> authx.plugin.v1.RunActionResponse
+	50, // [50:59] is the sub-list for method output_type
+	41, // [41:50] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_authx_plugin_v1_plugin_proto_init() }
@@ -2352,13 +2590,18 @@ func file_authx_plugin_v1_plugin_proto_init() {
 		(*LoginResponse_Credential)(nil),
 		(*LoginResponse_InputRequired)(nil),
 	}
+	file_authx_plugin_v1_plugin_proto_msgTypes[15].OneofWrappers = []any{
+		(*LoginEvent_Notice)(nil),
+		(*LoginEvent_OpenUrl)(nil),
+		(*LoginEvent_Result)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authx_plugin_v1_plugin_proto_rawDesc), len(file_authx_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   29,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

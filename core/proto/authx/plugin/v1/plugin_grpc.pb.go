@@ -44,6 +44,7 @@ const (
 	AuthScheme_Describe_FullMethodName        = "/authx.plugin.v1.AuthScheme/Describe"
 	AuthScheme_Configure_FullMethodName       = "/authx.plugin.v1.AuthScheme/Configure"
 	AuthScheme_Login_FullMethodName           = "/authx.plugin.v1.AuthScheme/Login"
+	AuthScheme_LoginStream_FullMethodName     = "/authx.plugin.v1.AuthScheme/LoginStream"
 	AuthScheme_Refresh_FullMethodName         = "/authx.plugin.v1.AuthScheme/Refresh"
 	AuthScheme_Apply_FullMethodName           = "/authx.plugin.v1.AuthScheme/Apply"
 	AuthScheme_HandleChallenge_FullMethodName = "/authx.plugin.v1.AuthScheme/HandleChallenge"
@@ -63,7 +64,17 @@ type AuthSchemeClient interface {
 	// Configure validates a profile's configuration without side effects.
 	Configure(ctx context.Context, in *ConfigureRequest, opts ...grpc.CallOption) (*ConfigureResponse, error)
 	// Login obtains a credential, or asks for user input (InputRequired).
+	// The plugin gets no way to reach the user while it runs: a flow that
+	// needs the user in a browser or on another device fails with
+	// FAILED_PRECONDITION. Since minor 3 the host calls LoginStream instead.
 	Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error)
+	// LoginStream is Login with the host's UI (since minor 3; the host calls
+	// it only when DescribeResponse.protocol_minor >= 3): while the login
+	// waits for the user (a browser login, a device code), the plugin streams
+	// LoginEvents asking the host to show a notice or open a URL, then ends
+	// with exactly one event carrying the result, or with a status error as
+	// Login fails. LoginRequest.ui says whether the host offers a UI.
+	LoginStream(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LoginEvent], error)
 	// Refresh renews a credential without user interaction (capability refresh).
 	Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResponse, error)
 	// Apply computes per-request headers (capability apply), for schemes that
@@ -116,6 +127,25 @@ func (c *authSchemeClient) Login(ctx context.Context, in *LoginRequest, opts ...
 	}
 	return out, nil
 }
+
+func (c *authSchemeClient) LoginStream(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LoginEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AuthScheme_ServiceDesc.Streams[0], AuthScheme_LoginStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[LoginRequest, LoginEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AuthScheme_LoginStreamClient = grpc.ServerStreamingClient[LoginEvent]
 
 func (c *authSchemeClient) Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -179,7 +209,17 @@ type AuthSchemeServer interface {
 	// Configure validates a profile's configuration without side effects.
 	Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error)
 	// Login obtains a credential, or asks for user input (InputRequired).
+	// The plugin gets no way to reach the user while it runs: a flow that
+	// needs the user in a browser or on another device fails with
+	// FAILED_PRECONDITION. Since minor 3 the host calls LoginStream instead.
 	Login(context.Context, *LoginRequest) (*LoginResponse, error)
+	// LoginStream is Login with the host's UI (since minor 3; the host calls
+	// it only when DescribeResponse.protocol_minor >= 3): while the login
+	// waits for the user (a browser login, a device code), the plugin streams
+	// LoginEvents asking the host to show a notice or open a URL, then ends
+	// with exactly one event carrying the result, or with a status error as
+	// Login fails. LoginRequest.ui says whether the host offers a UI.
+	LoginStream(*LoginRequest, grpc.ServerStreamingServer[LoginEvent]) error
 	// Refresh renews a credential without user interaction (capability refresh).
 	Refresh(context.Context, *RefreshRequest) (*RefreshResponse, error)
 	// Apply computes per-request headers (capability apply), for schemes that
@@ -211,6 +251,9 @@ func (UnimplementedAuthSchemeServer) Configure(context.Context, *ConfigureReques
 }
 func (UnimplementedAuthSchemeServer) Login(context.Context, *LoginRequest) (*LoginResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Login not implemented")
+}
+func (UnimplementedAuthSchemeServer) LoginStream(*LoginRequest, grpc.ServerStreamingServer[LoginEvent]) error {
+	return status.Error(codes.Unimplemented, "method LoginStream not implemented")
 }
 func (UnimplementedAuthSchemeServer) Refresh(context.Context, *RefreshRequest) (*RefreshResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Refresh not implemented")
@@ -301,6 +344,17 @@ func _AuthScheme_Login_Handler(srv interface{}, ctx context.Context, dec func(in
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _AuthScheme_LoginStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(LoginRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AuthSchemeServer).LoginStream(m, &grpc.GenericServerStream[LoginRequest, LoginEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AuthScheme_LoginStreamServer = grpc.ServerStreamingServer[LoginEvent]
 
 func _AuthScheme_Refresh_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RefreshRequest)
@@ -432,6 +486,12 @@ var AuthScheme_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AuthScheme_RunAction_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "LoginStream",
+			Handler:       _AuthScheme_LoginStream_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "authx/plugin/v1/plugin.proto",
 }
