@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authx/authx/core"
@@ -40,6 +41,9 @@ type Scheme struct {
 	// bounded by the profile's timeout) and a client with a 10 s timeout for
 	// JWKS. An exchange never follows a redirect to another host.
 	HTTP *http.Client
+
+	mu         sync.Mutex
+	tlsClients map[string]*http.Client // by TLS setting: see httpClient
 }
 
 // New returns the scheme with the real clock and network.
