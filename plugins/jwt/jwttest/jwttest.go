@@ -42,7 +42,9 @@ package jwttest
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -103,6 +105,19 @@ type Options struct {
 	// Now is the clock used for iat, nbf, exp and every expiry check.
 	// Nil means time.Now.
 	Now func() time.Time
+	// ClientKeys registers private_key_jwt clients (RFC 7523 §2.2): a
+	// client_id and the public key (*rsa.PublicKey, *ecdsa.PublicKey,
+	// ed25519.PublicKey) its client assertions must verify with. A client
+	// of Clients may authenticate with client_secret_jwt (HS256/384/512
+	// keyed with its secret).
+	ClientKeys map[string]crypto.PublicKey
+	// TLSClients registers tls_client_auth clients (RFC 8705 §2.1.2): a
+	// client_id and the subject common name of the TLS client certificate
+	// it must present. Only a server started with TLS sees certificates.
+	TLSClients map[string]string
+	// TLS, when set, makes the server serve https with this configuration
+	// (its certificate, ClientAuth, ClientCAs); URL is then https://.
+	TLS *tls.Config
 }
 
 // Server is a running emulator. Its methods are safe for concurrent use.
@@ -119,6 +134,8 @@ type Server struct {
 	users   []*user
 	clients map[string]string
 	scopes  []string
+
+	jtis map[string]int64 // client assertion jti → its exp: replays are refused
 
 	logins    atomic.Int64
 	refreshes atomic.Int64
@@ -165,6 +182,7 @@ func Start(o Options) *Server {
 		djRefresh:  map[string]bool{},
 		djAccess:   map[string]bool{},
 		altRefresh: map[int]map[string]altRefreshRec{},
+		jtis:       map[string]int64{},
 	}
 	s.applyDefaults()
 	s.keys = keyring{
@@ -179,12 +197,18 @@ func Start(o Options) *Server {
 		panic(fmt.Sprintf("jwttest: cannot listen on 127.0.0.1: %v", err))
 	}
 	s.base = "http://" + ln.Addr().String()
-	s.URL = s.base
 	s.ts = httptest.NewUnstartedServer(s)
 	s.ts.Listener.Close()
 	s.ts.Listener = ln
 	s.ts.Config.ReadHeaderTimeout = 10 * time.Second
-	s.ts.Start()
+	if o.TLS != nil {
+		s.base = "https://" + ln.Addr().String()
+		s.ts.TLS = o.TLS
+		s.ts.StartTLS()
+	} else {
+		s.ts.Start()
+	}
+	s.URL = s.base
 	return s
 }
 
