@@ -48,6 +48,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -204,6 +206,9 @@ func Start(o Options) *Server {
 	if o.TLS != nil {
 		s.base = "https://" + ln.Addr().String()
 		s.ts.TLS = o.TLS
+		// A refused handshake (no or a wrong client certificate) is what
+		// tests provoke: not worth a log line.
+		s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
 		s.ts.StartTLS()
 	} else {
 		s.ts.Start()
