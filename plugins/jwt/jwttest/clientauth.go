@@ -65,6 +65,11 @@ func (s *Server) verifyAssertion(form url.Values) (string, error) {
 	if _, seen := s.jtis[id+" "+jti]; seen {
 		return "", errors.New("The client assertion's jti was already used")
 	}
+	for k, until := range s.jtis { // forget the expired: they are refused on exp anyway
+		if until < s.now().Unix() {
+			delete(s.jtis, k)
+		}
+	}
 	s.jtis[id+" "+jti] = exp.Unix()
 	return id, nil
 }

@@ -18,8 +18,11 @@
 //   - Django REST framework SimpleJWT: POST /api/token/,
 //     POST /api/token/refresh/ and GET /api/user/;
 //   - an RFC 6749 token endpoint: POST /oauth/token (password,
-//     client_credentials and refresh_token grants), and Dex's /dex/userinfo,
-//     which refuses a bad token with 403 and no WWW-Authenticate.
+//     client_credentials, refresh_token and RFC 8693 token exchange grants;
+//     client secrets, RFC 7523 client assertions verified as oidc-provider
+//     does, RFC 8705 TLS client certificates with Options.TLS; RFC 8707
+//     resource indicators), and Dex's /dex/userinfo, which refuses a bad
+//     token with 403 and no WWW-Authenticate.
 //
 // The answers (status codes, headers, bodies, messages, JWT header and claim
 // layout) copy the real products' source code, not what a friendly server
