@@ -39,7 +39,9 @@ type Scheme struct {
 	// the JWKS fetches of verify --jwks. nil means http.DefaultClient, which
 	// honours the proxy variables, for the endpoints (each exchange is
 	// bounded by the profile's timeout) and a client with a 10 s timeout for
-	// JWKS. An exchange never follows a redirect to another host.
+	// JWKS. An exchange never follows a redirect to another host. A
+	// profile's ca_file, client_cert and client_key apply on top of it
+	// (httpClient).
 	HTTP *http.Client
 
 	mu         sync.Mutex
