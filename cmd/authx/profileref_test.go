@@ -74,3 +74,20 @@ func TestProfileReferenceCycle(t *testing.T) {
 		t.Errorf("%d token requests for a loop", srv.Logins())
 	}
 }
+
+// config validate names a profile: reference to no profile, and warns about
+// one in a field that does not resolve it.
+func TestProfileReferenceValidate(t *testing.T) {
+	srv := startJWT(t, jwttest.Options{})
+	e := newEnv(t).set("API_PW=wonderland")
+	e.config(profileRefConfig(srv, map[string]string{"orders": "nope"}) + `  odd:
+    scheme: jwt
+    url: https://api.example.com
+    config: {mode: oauth2, token_url: /oauth/token, client_id: "profile:sso", client_secret: env:X}
+`)
+	r := e.run("config", "validate")
+	if r.code != 2 || !strings.Contains(r.stderr, "profiles.orders.config.subject_token: profile:nope: no such profile (profiles: odd, orders, sso)") ||
+		!strings.Contains(r.stderr, "warning: config ") || !strings.Contains(r.stderr, "profiles.odd.config.client_id holds a profile: reference, which only secret fields resolve") {
+		t.Fatalf("validate: %+v", r)
+	}
+}
