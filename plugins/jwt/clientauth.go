@@ -136,7 +136,8 @@ func (s *Scheme) authenticateClient(st *settings, form url.Values, x *exchange, 
 }
 
 // clientAssertion signs a client assertion for a request to aud (RFC 7523
-// §3): iss and sub the client_id, a unique jti, a short exp; with the
+// §3): iss and sub the client_id, a unique jti, iat and nbf now, a short
+// exp; with the
 // private key (private_key_jwt) or the client secret (client_secret_jwt).
 func (s *Scheme) clientAssertion(st *settings, aud string) (string, error) {
 	var key any
@@ -166,6 +167,7 @@ func (s *Scheme) clientAssertion(st *settings, aud string) (string, error) {
 		"aud": aud,
 		"jti": hex.EncodeToString(jti),
 		"iat": now.Unix(),
+		"nbf": now.Unix(), // Entra ID requires it
 		"exp": now.Add(assertionTTL).Unix(),
 	})
 	if st.assertionKid != "" {

@@ -136,8 +136,9 @@ func TestOAuth2ClientAssertionClaims(t *testing.T) {
 	}
 	exp, _ := c["exp"].(json.Number).Int64()
 	iat, _ := c["iat"].(json.Number).Int64()
-	if exp-iat != int64(assertionTTL.Seconds()) || iat != now.Unix() {
-		t.Fatalf("iat %v exp %v", iat, exp)
+	nbf, _ := c["nbf"].(json.Number).Int64()
+	if exp-iat != int64(assertionTTL.Seconds()) || iat != now.Unix() || nbf != iat {
+		t.Fatalf("iat %v nbf %v exp %v", iat, nbf, exp)
 	}
 	if code := post(a1); code != 200 {
 		t.Fatalf("first use: HTTP %d", code)
