@@ -27,6 +27,8 @@ type Credential struct {
 	State []byte `json:"state,omitempty"`
 	// PerRequest asks the host to call Apply for every request.
 	PerRequest bool `json:"per_request,omitempty"`
+	// IDToken is the validated OIDC id_token of the login, if any.
+	IDToken string `json:"id_token,omitempty"`
 }
 
 // Header is one HTTP header.

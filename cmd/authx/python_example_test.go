@@ -127,15 +127,15 @@ func noScriptOrphans(t *testing.T, script, home string) {
 
 func TestPythonExampleWithAuthx(t *testing.T) {
 	e, dir, _ := pythonEnv(t)
-	e.set("API_KEY=k-123 secret")
+	e.set("API_KEY=k-123+secret")
 	script := filepath.Join(dir, "authx-plugin-apikey")
 
 	r := e.run("header", "--scheme", "apikey", "--set", "key=env:API_KEY")
-	if r.code != 0 || r.stdout != "X-API-Key: k-123 secret\n" || r.stderr != "" {
+	if r.code != 0 || r.stdout != "X-API-Key: k-123+secret\n" || r.stderr != "" {
 		t.Errorf("authx header: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	r = e.run("token", "--scheme", "apikey", "--set", "key=env:API_KEY", "--set", "header=X-Token")
-	if r.code != 0 || r.stdout != "k-123 secret\n" {
+	if r.code != 0 || r.stdout != "k-123+secret\n" {
 		t.Errorf("authx token: %+v", r)
 	}
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"strings"
@@ -172,5 +174,31 @@ func TestPluginMessagesReachStderrMasked(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRedirectNamingTheSecretIsMasked: a hostile server redirects to a URL
+// built from the password; the error that quotes that URL (here a
+// Location net/http cannot parse) shows it masked, on the first run (the
+// password resolved) and from the cache (only the Basic credential known).
+func TestRedirectNamingTheSecretIsMasked(t *testing.T) {
+	const pw = "Sekr1tPW"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "http://127.0.0.1:1/%zz"+pw)
+		w.WriteHeader(http.StatusFound)
+	}))
+	defer srv.Close()
+	e := newEnv(t).set("PW=" + pw)
+	e.config(fmt.Sprintf("profiles:\n  b:\n    scheme: basic\n    match: %s/\n    config: {username: cid, password: env:PW}\n", srv.URL))
+	for _, run := range []string{"first", "cached"} {
+		r := e.run("request", "b", "GET", srv.URL+"/a")
+		if r.code == 0 || !strings.Contains(r.stderr, "***") {
+			t.Errorf("%s run: %+v; want a failure quoting the Location masked", run, r)
+		}
+		for _, form := range echoForms(pw, "cid") {
+			if strings.Contains(r.stderr, form) {
+				t.Errorf("%s run: stderr shows the password as %q: %s", run, form, r.stderr)
+			}
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -212,6 +213,11 @@ func TestCurlLocationSendsNoCredentialElsewhere(t *testing.T) {
 		{"-K: a config authx cannot check", []string{"curl", "bearer", "--", "-s", "-K", "/dev/null", home.URL + "/go"}, 2, "-K"},
 		{"wget -i: URLs authx cannot check", []string{"wget", "bearer", "--", "-q", "-i", "/dev/null"}, 2, "-i"},
 		{"wget -e input=", []string{"wget", "bearer", "--", "-q", "-e", "input=/dev/null"}, 2, "-e input"},
+		{"wget -r follows links", []string{"wget", "bearer", "--", "-q", "-r", home.URL + "/go"}, 2, "-r: wget would follow links"},
+		{"wget -qp", []string{"wget", "bearer", "--", "-qp", home.URL + "/go"}, 2, "-p: wget would follow links"},
+		{"wget --mirror", []string{"wget", "bearer", "--", "--mirror", home.URL + "/go"}, 2, "--mirror"},
+		{"wget -H", []string{"wget", "bearer", "--", "-H", home.URL + "/go"}, 2, "-H"},
+		{"wget -e recursive=on", []string{"wget", "bearer", "--", "-e", "recursive=on", home.URL + "/go"}, 2, "-e recursive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,6 +237,17 @@ func TestCurlLocationSendsNoCredentialElsewhere(t *testing.T) {
 			}
 		})
 	}
+	// wget after a "--" of the user's still follows no redirect: authx's
+	// --max-redirect=0 goes before it, where wget reads options.
+	t.Run("wget after --", func(t *testing.T) {
+		needTool(t, "wget")
+		for _, prof := range []string{"bearer", "key"} {
+			r := e.run("wget", prof, "--", "-q", "-O", "/dev/null", "--", home.URL+"/go")
+			if r.code != 8 || leaked.Load().(string) != "" {
+				t.Errorf("wget %s -- … -- URL: %+v, the other origin received %q; want wget's exit 8 on the redirect and nothing sent there", prof, r, leaked.Load())
+			}
+		}
+	})
 	// A ~/.curlrc saying location-trusted is not read (curl -q).
 	if err := os.WriteFile(filepath.Join(e.home, ".curlrc"), []byte("location-trusted\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -499,5 +516,19 @@ func TestRenewOfAnIrreplaceableCredentialFails(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "st4tic-t0ken") {
 		t.Errorf("stderr shows the token: %q", r.stderr)
+	}
+}
+
+func TestNoRedirectsIsTheLastOption(t *testing.T) {
+	tests := []struct{ in, want []string }{
+		{nil, []string{"--max-redirect=0"}},
+		{[]string{"-q", "http://h/"}, []string{"-q", "http://h/", "--max-redirect=0"}},
+		{[]string{"-q", "--", "http://h/"}, []string{"-q", "--max-redirect=0", "--", "http://h/"}},
+		{[]string{"--", "-x", "--"}, []string{"--max-redirect=0", "--", "-x", "--"}},
+	}
+	for _, tt := range tests {
+		if got := noRedirects(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("noRedirects(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -280,6 +280,9 @@ func scanWget(args []string) toolRequest {
 			if m := strings.ToUpper(value); m != http.MethodGet && m != http.MethodHead {
 				block("the method is " + m)
 			}
+		case "-r", "--recursive", "-p", "--page-requisites", "-m", "--mirror", "-H", "--span-hosts":
+			r.unchecked = name + ": wget would follow links a server names, to URLs (other ports and paths, with -H other hosts) that authx cannot check"
+			block("wget follows links")
 		case "-i", "--input-file":
 			r.unchecked = "-i: wget would read URLs from a file that authx cannot check; give them on the command line"
 			block("wget reads its URLs from a file")
@@ -287,7 +290,8 @@ func scanWget(args []string) toolRequest {
 			block("--content-on-error wrote the refused answer to the output")
 		case "-e", "--execute":
 			l := strings.ToLower(value)
-			if strings.Contains(l, "input") || strings.Contains(l, "base") {
+			if strings.Contains(l, "input") || strings.Contains(l, "base") || strings.Contains(l, "recursive") ||
+				strings.Contains(l, "page_requisites") || strings.Contains(l, "mirror") || strings.Contains(l, "span_hosts") {
 				r.unchecked = "-e " + strings.ToLower(strings.TrimSpace(strings.SplitN(l, "=", 2)[0])) + ": wget would take URLs authx cannot check; give them on the command line"
 			}
 			for _, w := range []string{"post", "body", "method", "input", "content"} {

@@ -198,6 +198,9 @@ func checkScope(s *session.Session, cred *core.Credential, targets []*url.URL, c
 		case se.Credential:
 			return nil, core.Errorf(core.KindConfig, "%s is within profile %q's match prefixes but outside its credential's scope (%s, set by scheme %s); %s",
 				redact.URL(u), s.Profile.Name, strings.Join(se.Prefixes, ", "), s.Profile.Scheme, consequence)
+		case s.Profile.Name == "":
+			return nil, core.Errorf(core.KindConfig, "%s is outside the ad-hoc profile's scope (%s, the first URL's origin); %s",
+				redact.URL(u), strings.Join(se.Prefixes, ", "), consequence)
 		default:
 			return nil, core.Errorf(core.KindConfig, "%s is outside profile %q's match prefixes (%s); %s",
 				redact.URL(u), s.Profile.Name, strings.Join(se.Prefixes, ", "), consequence)
@@ -379,10 +382,25 @@ func (a *app) runWget(cred *core.Credential, args []string) error {
 		return core.Wrap(core.KindConfig, err, "creating the wgetrc")
 	}
 	defer f.Close()
-	// The last --max-redirect wins, so the user's cannot re-enable redirects.
-	c := exec.Command("wget", append(append([]string{"--config=/dev/fd/3"}, args...), "--max-redirect=0")...)
+	c := exec.Command("wget", append([]string{"--config=/dev/fd/3"}, noRedirects(args)...)...)
 	c.ExtraFiles = []*os.File{f} // fd 3 in the child
 	return a.runChild(c)
+}
+
+// noRedirects returns wget's args with --max-redirect=0 as the last
+// option: before a "--" among them, after which wget reads no option (it
+// would take ours for a URL and follow redirects), else at the end. The
+// last --max-redirect wins, so the user's cannot re-enable redirects.
+func noRedirects(args []string) []string {
+	out := make([]string, 0, len(args)+1)
+	for i, a := range args {
+		if a == "--" {
+			out = append(out, "--max-redirect=0")
+			return append(out, args[i:]...)
+		}
+		out = append(out, a)
+	}
+	return append(out, "--max-redirect=0")
 }
 
 func (a *app) execCommand() *cobra.Command {

@@ -350,24 +350,27 @@ func (s *Store) Put(k Key, e *Entry) error {
 }
 
 // mkdir creates the directory (0700), or checks an existing one: it must be
-// ours, and loses its group and other permissions. The owner's own bits
-// stay, so that a cache made read-only stays so.
+// ours and writable by no one else (a shared directory such as /tmp, where
+// another user could plant or swap entries, is refused, not rewritten). An
+// existing directory's mode is never changed: a cache the user made
+// read-only stays so, and a directory others may read exposes no secret
+// (every file is 0600).
 func (s *Store) mkdir() error {
 	fi, err := os.Stat(s.dir)
-	mode := os.FileMode(0o700)
 	if err == nil {
 		if err := s.checkDir(); err != nil {
 			return err
 		}
-		mode = fi.Mode().Perm() & 0o700
-		if mode == fi.Mode().Perm() {
-			return nil
+		if fi.Mode().Perm()&0o022 != 0 || fi.Mode()&fs.ModeSticky != 0 {
+			return core.Errorf(core.KindCache, "the credential cache %s is a directory other users may write (mode %s); set cache_dir to a directory of your own", s.dir, fi.Mode().String())
 		}
-	} else if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return nil
+	}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return core.Wrap(core.KindCache, err, "creating the credential cache")
 	}
 	// MkdirAll applies the umask; tighten ours.
-	if err := os.Chmod(s.dir, mode); err != nil {
+	if err := os.Chmod(s.dir, 0o700); err != nil {
 		return core.Wrap(core.KindCache, err, "securing the credential cache")
 	}
 	return nil

@@ -119,6 +119,7 @@ func TestForeignCacheDirIsRefused(t *testing.T) {
 	if err := s.Put(k, entry("t1")); err != nil {
 		t.Fatal(err)
 	}
+	before, _ := os.Stat(dir)
 	other := os.Geteuid() + 1
 	euid = func() int { return other } // as if another user (or root) ran authx on this directory
 	defer func() { euid = os.Geteuid }()
@@ -135,22 +136,45 @@ func TestForeignCacheDirIsRefused(t *testing.T) {
 	if e, err := New(dir).Get(k); err != nil || e == nil || e.Credential.Token != "t1" {
 		t.Errorf("the owner's entry was touched: %v, %v", e, err)
 	}
-	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
-		t.Errorf("mode %v", fi.Mode().Perm())
+	if fi, _ := os.Stat(dir); fi.Mode() != before.Mode() {
+		t.Errorf("mode %v, was %v", fi.Mode(), before.Mode())
 	}
 }
 
-// An existing directory keeps its owner bits: a cache the user made
-// read-only stays read-only (only group and other bits are dropped).
-func TestMkdirKeepsAReadOnlyDirectoryReadOnly(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "c")
-	if err := os.Mkdir(dir, 0o555); err != nil {
-		t.Fatal(err)
+// An existing directory's mode is never changed: a cache the user made
+// read-only stays read-only, and one others may read stays readable (its
+// files are 0600). One that others may write (a shared /tmp, a 1777
+// directory) is refused and left alone.
+func TestMkdirNeverChangesAnExistingDirectory(t *testing.T) {
+	tests := []struct {
+		mode    os.FileMode
+		refused bool
+	}{
+		{0o555, false},
+		{0o755, false},
+		{0o700, false},
+		{0o775, true},
+		{0o777, true},
+		{0o777 | os.ModeSticky, true},
+		{0o700 | os.ModeSticky, true},
 	}
-	os.Chmod(dir, 0o555)
-	New(dir).Put(KeyFor("work", []byte("id")), entry("t")) // fails unless root
-	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o500 {
-		t.Errorf("mode %v, want 0500", fi.Mode().Perm())
+	for _, tt := range tests {
+		dir := filepath.Join(t.TempDir(), "c")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(dir, tt.mode)
+		err := New(dir).Put(KeyFor("work", []byte("id")), entry("t"))
+		if refused := err != nil && strings.Contains(err.Error(), "other users may write"); refused != tt.refused {
+			t.Errorf("mode %v: %v, want refused %v", tt.mode, err, tt.refused)
+		}
+		if tt.refused && core.KindOf(err) != core.KindCache {
+			t.Errorf("mode %v: kind %v, want a cache error", tt.mode, core.KindOf(err))
+		}
+		if fi, _ := os.Stat(dir); fi.Mode()&(os.ModePerm|os.ModeSticky) != tt.mode {
+			t.Errorf("mode %v became %v", tt.mode, fi.Mode())
+		}
+		os.Chmod(dir, 0o700)
 	}
 }
 

@@ -1,8 +1,10 @@
 package session
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/authx/authx/core"
@@ -19,8 +21,10 @@ const minStateString = 16
 // Secret), also as Basic credentials paired with each other string of cfg
 // (a user name, a client id); and what each credential carries: its token,
 // its header values and the part after a header's scheme word ("Bearer
-// abc": abc), its cookie values, and its state (the state's strings of at
-// least minStateString bytes when it is JSON).
+// abc": abc; for Basic also the password it encodes), its cookie values,
+// and its state (the state's strings of at least minStateString bytes when
+// it is JSON), except values the config holds in a field that is not
+// secret.
 func secretsOf(desc core.Description, cfg core.Config, creds ...*core.Credential) *redact.Set {
 	set := redact.New()
 	var secrets, others []string
@@ -37,23 +41,48 @@ func secretsOf(desc core.Description, cfg core.Config, creds ...*core.Credential
 			set.AddBasic(user, sec)
 		}
 	}
+	// A credential's value that the config holds in a field that is not
+	// secret (an HMAC scheme's key id as its token, a user name) is public.
+	add := func(vs ...string) {
+		for _, v := range vs {
+			if !slices.Contains(others, v) {
+				set.Add(v)
+			}
+		}
+	}
 	for _, c := range creds {
 		if c == nil {
 			continue
 		}
-		set.Add(c.Token)
+		add(c.Token)
 		for _, h := range c.Headers {
-			set.Add(h.Value)
-			if _, cred, ok := strings.Cut(h.Value, " "); ok {
-				set.Add(cred)
+			add(h.Value)
+			if scheme, cred, ok := strings.Cut(h.Value, " "); ok {
+				add(cred)
+				if user, pw, ok := basicCredentials(scheme, cred); ok && !slices.Contains(others, pw) {
+					set.AddBasic(user, pw) // a cached credential: the password itself is known only from it
+				}
 			}
 		}
 		for _, k := range c.Cookies {
-			set.Add(k.Value)
+			add(k.Value)
 		}
-		set.Add(stateSecrets(c.State)...)
+		add(stateSecrets(c.State)...)
 	}
 	return set
+}
+
+// basicCredentials returns the user and password of an HTTP Basic
+// credential (RFC 7617: base64 of "user:password").
+func basicCredentials(scheme, cred string) (user, password string, ok bool) {
+	if !strings.EqualFold(scheme, "Basic") {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(cred)
+	if err != nil {
+		return "", "", false
+	}
+	return strings.Cut(string(raw), ":")
 }
 
 // appendStrings appends the strings of a config value (a string, or a list

@@ -160,3 +160,35 @@ func TestSecretsOf(t *testing.T) {
 		t.Errorf("Scrub = %q, want %q", got, want)
 	}
 }
+
+// TestSecretsOfACachedBasicCredential: with only the cached credential
+// known (no plugin ran, nothing resolved), the password a Basic credential
+// encodes is masked too, e.g. in a DNS error for a host a hostile redirect
+// named after it.
+func TestSecretsOfACachedBasicCredential(t *testing.T) {
+	cred := &core.Credential{Token: "Y2lkOlNla3IxdFBX", Headers: []core.Header{{Name: "Authorization", Value: "Basic Y2lkOlNla3IxdFBX"}}} // cid:Sekr1tPW
+	set := secretsOf(core.Description{}, nil, cred)
+	for text, want := range map[string]string{
+		"dial tcp: lookup Sekr1tPW.invalid: no such host":          "dial tcp: lookup ***.invalid: no such host",
+		`failed to parse Location header "http://h:1/%zzSekr1tPW"`: `failed to parse Location header "http://h:1/%zz***"`,
+		"auth was Basic Y2lkOlNla3IxdFBX":                          "auth was ***", // the header value is a secret as a whole
+		"user cid stays":                                           "user cid stays",
+	} {
+		if got := set.Scrub(text); got != want {
+			t.Errorf("Scrub(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
+
+// TestSecretsOfSkipsPublicConfigValues: a credential value that the config
+// holds in a field that is not secret (an HMAC scheme's key id as its
+// token) stays readable in diagnoses; the secret fields are masked still.
+func TestSecretsOfSkipsPublicConfigValues(t *testing.T) {
+	desc := core.Description{Config: []core.Field{{Name: "key_id"}, {Name: "secret", Secret: true}}}
+	cfg := core.Config{"key_id": "orders-client-1", "secret": "s3cr3t-hmac-key"}
+	set := secretsOf(desc, cfg, &core.Credential{Token: "orders-client-1", PerRequest: true})
+	got := set.Scrub(`the secret for key id "orders-client-1" does not match: s3cr3t-hmac-key`)
+	if want := `the secret for key id "orders-client-1" does not match: ***`; got != want {
+		t.Errorf("Scrub = %q, want %q", got, want)
+	}
+}

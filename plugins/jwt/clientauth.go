@@ -102,17 +102,19 @@ func (st *settings) readClientAuth(cfg core.Config) []core.Diagnostic {
 	return ds
 }
 
-// authenticateClient adds the client's authentication to x, a request to
-// endpoint whose form is form (the token endpoint; also any other endpoint
-// where the client authenticates: revocation, device authorization). Every
-// such request goes through it.
-func (s *Scheme) authenticateClient(st *settings, form url.Values, x *exchange, endpoint string) error {
+// authenticateClient adds the client's authentication (RFC 6749 §2.3) to
+// x, whose form is form: a request to the token endpoint (every grant, the
+// refresh) or to another endpoint where the client authenticates (device
+// authorization, revocation). Every such request goes through it. A client
+// assertion's aud is the token endpoint whatever the request's endpoint,
+// as RFC 7523 §3 and OIDC Core §9 ask and IdPs accept.
+func (s *Scheme) authenticateClient(st *settings, form url.Values, x *exchange) error {
 	if st.clientID == "" {
 		return nil
 	}
 	switch st.clientAuth {
 	case authPrivateKeyJWT, authSecretJWT:
-		assertion, err := s.clientAssertion(st, endpoint)
+		assertion, err := s.clientAssertion(st, st.tokenURL)
 		if err != nil {
 			return err
 		}

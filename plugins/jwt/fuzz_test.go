@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/authx/authx/core"
 )
@@ -218,6 +219,50 @@ func FuzzAssertionKey(f *testing.F) {
 	})
 }
 
+// FuzzMetadata: parseMetadata never panics; what it accepts is for the
+// configured issuer exactly, and every endpoint it returns is an absolute
+// http(s) URL that may carry secrets (https, or http to a loopback host)
+// with no fragment and no control character; its errors are one line.
+func FuzzMetadata(f *testing.F) {
+	const iss = "https://idp.example.com/realms/main"
+	for _, s := range []string{
+		`{"issuer":"https://idp.example.com/realms/main","token_endpoint":"https://idp.example.com/realms/main/protocol/openid-connect/token","jwks_uri":"https://idp.example.com/certs"}`,
+		`{"issuer":"https://idp.example.com/realms/main/"}`,
+		`{"issuer":"https://evil.example"}`,
+		`{"issuer":"https://idp.example.com/realms/main","token_endpoint":"http://idp.example.com/token"}`,
+		`{"issuer":"https://idp.example.com/realms/main","token_endpoint":"http://127.0.0.1:8080/token"}`,
+		`{"issuer":"https://idp.example.com/realms/main","authorization_endpoint":"https://idp.example.com/auth#frag"}`,
+		`{"issuer":"https://idp.example.com/realms/main","revocation_endpoint":"https://idp.example.com/r\r\nX-Evil: 1"}`,
+		`{"issuer":"https://idp.example.com/realms/main","device_authorization_endpoint":"javascript:alert(1)"}`,
+		`{"issuer":"https://idp.example.com/realms/main","jwks_uri":"https://user:pw@idp.example.com/certs"}`,
+		`{"issuer":"https://idp.example.com/realms/main","token_endpoint":"https://idp.example.com/\u0000"}`,
+		`{"issuer":null}`, `[]`, `null`, `"x"`, `{"issuer":1}`,
+	} {
+		f.Add(s, iss)
+	}
+	f.Fuzz(func(t *testing.T, raw, issuer string) {
+		md, err := parseMetadata([]byte(raw), issuer)
+		if err != nil {
+			if strings.ContainsAny(err.Error(), "\r\n\x00") {
+				t.Fatalf("error not one line: %q", err)
+			}
+			return
+		}
+		if md.Issuer != issuer {
+			t.Fatalf("accepted the metadata of %q for %q", md.Issuer, issuer)
+		}
+		for _, e := range []string{md.TokenEndpoint, md.AuthorizationEndpoint, md.DeviceAuthorizationEndpoint, md.JWKSURI, md.RevocationEndpoint} {
+			if e == "" {
+				continue
+			}
+			u, err := url.Parse(e)
+			if err != nil || !u.IsAbs() || !secureTransport(u) || u.Fragment != "" || strings.ContainsAny(e, "\r\n\x00 ") {
+				t.Fatalf("endpoint %q accepted", e)
+			}
+		}
+	})
+}
+
 // FuzzExtraParams: extra_params never lets a reserved parameter through,
 // and every accepted parameter reaches the token request as given.
 func FuzzExtraParams(f *testing.F) {
@@ -245,6 +290,43 @@ func FuzzExtraParams(f *testing.F) {
 		}
 		if !reserved && len(ds) == 0 && (form.Get(key) != value || !slices.Equal(form["also"], []string{value, "2"})) {
 			t.Fatalf("form %v lacks %q=%q", form, key, value)
+		}
+	})
+}
+
+// FuzzCallback: a loopback redirect's query never panics the parser; a
+// code comes back only with the exact state and issuer (when the query
+// names one) and no error; every error is one short printable line.
+func FuzzCallback(f *testing.F) {
+	for _, s := range []string{
+		"code=abc&state=S&iss=https%3A%2F%2Fidp.example",
+		"code=abc&state=s",
+		"code=abc&state=S&state=S",
+		"code=a&code=b&state=S",
+		"error=access_denied&error_description=no%0D%0ASet-Cookie:%20x&state=S",
+		"error=%00%1b[31m&state=S",
+		"error=invalid_request&error_description=" + strings.Repeat("A", 1000),
+		"code=abc&state=S&iss=https%3A%2F%2Fidp.example%2F",
+		"%zz", ";;;", "code=%E2%80%AE&state=S",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		const state, iss = "S", "https://idp.example"
+		q, _ := url.ParseQuery(raw)
+		code, err := parseCallback(q, state, iss)
+		if err != nil {
+			msg := err.Error()
+			if strings.ContainsAny(msg, "\r\n\x00\x1b") || !utf8.ValidString(msg) || len([]rune(msg)) > 400 {
+				t.Fatalf("error not one short printable line: %q", msg)
+			}
+			if code != "" {
+				t.Fatalf("a code with an error")
+			}
+			return
+		}
+		if code == "" || q.Get("state") != state || q.Has("iss") && q.Get("iss") != iss || q.Get("error") != "" {
+			t.Fatalf("accepted %q", raw)
 		}
 	})
 }

@@ -212,7 +212,6 @@ type jwksSource struct {
 	now      func() time.Time // the cache's clock: real time, not the verification time
 	// lastRefetch is this process's last refetch for an unknown kid.
 	lastRefetch time.Time
-	what        string // for messages; "" means "JWKS"
 }
 
 // newJWKSSource checks rawURL (https, or http to a loopback host) and
@@ -293,13 +292,10 @@ func (s *jwksSource) mayRefetch() bool {
 // fetch GETs the document and returns it with its cache lifetime. Failures
 // are KindNetwork or KindTimeout (no answer) or KindBadAnswer.
 func (s *jwksSource) fetch(ctx context.Context) ([]byte, time.Duration, error) {
-	where, what := redact.RawURL(s.url), s.what
-	if what == "" {
-		what = "JWKS"
-	}
+	where := redact.RawURL(s.url)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return nil, 0, core.Errorf(core.KindConfig, "%s %s: %v", what, where, err)
+		return nil, 0, core.Errorf(core.KindConfig, "JWKS %s: %v", where, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	limit := "the time allowed"
@@ -308,15 +304,15 @@ func (s *jwksSource) fetch(ctx context.Context) ([]byte, time.Duration, error) {
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, 0, transportError(what, where, limit, err)
+		return nil, 0, transportError("JWKS", where, limit, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, 0, &statusErr{err: core.Errorf(core.KindBadAnswer, "%s %s: HTTP %d", what, where, resp.StatusCode), status: resp.StatusCode}
+		return nil, 0, core.Errorf(core.KindBadAnswer, "JWKS %s: HTTP %d", where, resp.StatusCode)
 	}
 	doc, err := readBody(resp.Body)
 	if err != nil {
-		return nil, 0, transportError(what, where, limit, err)
+		return nil, 0, transportError("JWKS", where, limit, err)
 	}
 	return doc, cacheTTL(resp.Header.Get("Cache-Control")), nil
 }
@@ -373,18 +369,26 @@ func (s *jwksSource) readCache() *cacheEntry {
 }
 
 // writeCache stores doc for ttl (with the time of a refetch for an unknown
-// kid, or zero), atomically (temporary file and rename) in
-// a 0700 directory as a 0600 file. The cache is best effort: a failure to
-// write it is ignored.
+// kid, or zero); best effort.
 func (s *jwksSource) writeCache(doc []byte, ttl time.Duration, refetched time.Time) {
 	if s.cacheDir == "" || ttl <= 0 {
 		return
 	}
 	data, err := json.Marshal(cacheEntry{URL: s.url, Expires: s.now().Add(ttl).UTC(), JWKS: doc, Refetched: refetched.UTC()})
-	if err != nil || os.MkdirAll(s.cacheDir, 0o700) != nil {
+	if err == nil {
+		writeCacheFile(s.cachePath(), data)
+	}
+}
+
+// writeCacheFile writes data to path atomically (temporary file and
+// rename), as a 0600 file in a 0700 directory. A cache is best effort: a
+// failure to write it is ignored.
+func writeCacheFile(path string, data []byte) {
+	dir := filepath.Dir(path)
+	if os.MkdirAll(dir, 0o700) != nil {
 		return
 	}
-	f, err := os.CreateTemp(s.cacheDir, ".jwks-*.tmp")
+	f, err := os.CreateTemp(dir, ".cache-*.tmp")
 	if err != nil {
 		return
 	}
@@ -394,5 +398,5 @@ func (s *jwksSource) writeCache(doc []byte, ttl time.Duration, refetched time.Ti
 	if werr != nil || cerr != nil || os.Chmod(f.Name(), 0o600) != nil {
 		return
 	}
-	_ = os.Rename(f.Name(), s.cachePath())
+	_ = os.Rename(f.Name(), path)
 }

@@ -57,7 +57,7 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 		x.what, x.secrets = "refresh", []string{oldRefresh}
 	}
 	st.addTokenParams(form)
-	if err := s.authenticateClient(st, form, &x, st.tokenURL); err != nil {
+	if err := s.authenticateClient(st, form, &x); err != nil {
 		return nil, err
 	}
 	x.body = []byte(form.Encode())
@@ -83,5 +83,9 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 	if !ok {
 		refreshToken = oldRefresh
 	}
-	return s.credential(st, token, refreshToken, lifetime(doc, "expires_in"), from)
+	c, err := s.credential(st, token, refreshToken, lifetime(doc, "expires_in"), from)
+	if err != nil {
+		return nil, err
+	}
+	return s.withIDToken(ctx, st, c, doc, from)
 }

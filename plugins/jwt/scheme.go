@@ -1,7 +1,9 @@
 // Package jwt is the bearer-token scheme: it obtains a token from a JSON
 // login endpoint (with presets for WordPress, json-server-auth and Django
 // SimpleJWT), from an OAuth2 token endpoint (RFC 6749 password and
-// client_credentials grants, refresh with rotation), by signing it locally,
+// client_credentials grants, refresh with rotation), through an OIDC
+// single sign-on (issuer discovery, a browser login with PKCE on a loopback
+// redirect, a device login; the id_token validated), by signing it locally,
 // or from a secret reference; it refreshes it, reacts to RFC 6750
 // challenges and to the refusals of servers that send none (WordPress, Dex),
 // and offers the actions decode, verify and sign.
@@ -30,7 +32,7 @@ import (
 // Version of the scheme.
 const Version = "0.1.0"
 
-// Scheme implements core.Scheme, Refresher, ChallengeHandler and
+// Scheme implements core.Scheme, Refresher, ChallengeHandler, LogoutHandler and
 // ActionRunner.
 type Scheme struct {
 	// Now is the clock; nil means time.Now.
@@ -43,6 +45,11 @@ type Scheme struct {
 	// profile's ca_file, client_cert and client_key apply on top of it
 	// (httpClient).
 	HTTP *http.Client
+	// Sleep waits between the polls of a device login; nil means a timer.
+	// It returns ctx's error when ctx ends first.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// BrowserTimeout bounds a browser login; 0 means 5 minutes.
+	BrowserTimeout time.Duration
 
 	mu         sync.Mutex
 	tlsClients map[string]*http.Client // by TLS setting: see httpClient
@@ -55,6 +62,7 @@ var (
 	_ core.Refresher        = (*Scheme)(nil)
 	_ core.ChallengeHandler = (*Scheme)(nil)
 	_ core.ActionRunner     = (*Scheme)(nil)
+	_ core.LogoutHandler    = (*Scheme)(nil)
 )
 
 func (s *Scheme) now() time.Time {
@@ -76,7 +84,7 @@ func (s *Scheme) Describe() core.Description {
 	return core.Description{
 		Name:    "jwt",
 		Version: Version,
-		Summary: "bearer tokens: JSON login endpoints (presets: wordpress, json-server-auth, simplejwt), OAuth2 token endpoints, local signing, static tokens",
+		Summary: "bearer tokens: JSON login endpoints (presets: wordpress, json-server-auth, simplejwt), OAuth2 token endpoints and OIDC browser or device logins, local signing, static tokens",
 		Config:  fields,
 		Actions: Actions,
 	}
@@ -129,7 +137,7 @@ func (s *Scheme) Login(ctx context.Context, req core.LoginRequest) (*core.Creden
 	}
 	switch st.mode {
 	case modeOAuth2:
-		return s.oauth2Token(ctx, st, st.grantForm(), "")
+		return s.oauth2Login(ctx, st, req.UI)
 	case modeSign:
 		return s.mint(st, req.Config)
 	case modeStatic:
@@ -155,7 +163,7 @@ func (s *Scheme) Refresh(ctx context.Context, req core.RefreshRequest) (*core.Cr
 		if refreshToken == "" {
 			return nil, core.Errorf(core.KindLoginRequired, "no refresh token; request a new token")
 		}
-		return s.oauth2Token(ctx, st, st.refreshForm(refreshToken), refreshToken)
+		return s.oauth2Refresh(ctx, st, req.Credential, refreshToken)
 	}
 	if st.refreshURL == "" || refreshToken == "" {
 		return nil, core.Errorf(core.KindLoginRequired, "this profile cannot refresh; log in again")

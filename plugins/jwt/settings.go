@@ -47,7 +47,7 @@ var fields = []core.Field{
 	{Name: "refresh_body", Type: core.TypeObject, Secret: true, Help: `login mode: the refresh body, e.g. {"refreshToken": "{{refresh_token}}"} (the default)`},
 
 	{Name: "token_url", Type: core.TypeString, Help: "oauth2 mode: the token endpoint (RFC 6749 §3.2)"},
-	{Name: "grant", Type: core.TypeString, Default: "client_credentials", Enum: []string{"client_credentials", "password", "token_exchange"}, Help: "oauth2 mode: the grant type"},
+	{Name: "grant", Type: core.TypeString, Default: "client_credentials", Enum: []string{"client_credentials", "password", "authorization_code", "device_code", grantExchange}, Help: "oauth2 mode: the grant type; authorization_code is a browser login (PKCE, loopback redirect), device_code a login with a code on another device (RFC 8628), token_exchange trades subject_token for a token (RFC 8693)"},
 	{Name: "client_id", Type: core.TypeString, Help: "oauth2 mode: the client identifier"},
 	{Name: "client_secret", Type: core.TypeString, Secret: true, Help: "oauth2 mode: the client secret (omit for a public client)"},
 	{Name: "client_auth", Type: core.TypeString, Default: "basic", Enum: clientAuthMethods,
@@ -67,11 +67,18 @@ var fields = []core.Field{
 	{Name: "ca_file", Type: core.TypeString, Help: "login, oauth2: a PEM file of certificate authorities trusted besides the system's, for the plugin's requests"},
 	{Name: "client_cert", Type: core.TypeString, Help: "login, oauth2: a PEM file holding the TLS client certificate (with client_key)"},
 	{Name: "client_key", Type: core.TypeString, Secret: true, Help: "login, oauth2: the TLS client certificate's PEM private key, usually file:PATH"},
+	{Name: "authorization_url", Type: core.TypeString, Help: "oauth2 mode: the authorization endpoint of grant authorization_code (default: from the issuer's discovery)"},
+	{Name: "device_authorization_url", Type: core.TypeString, Help: "oauth2 mode: the device authorization endpoint of grant device_code (default: from the issuer's discovery)"},
+	{Name: "revocation_url", Type: core.TypeString, Help: "oauth2 mode: where logout revokes the tokens, RFC 7009 (default: from the issuer's discovery)"},
+	{Name: "jwks_url", Type: core.TypeString, Help: "oauth2 mode: the keys that sign the id_token (default: from the issuer's discovery)"},
+	{Name: "redirect_port", Type: core.TypeInt, Default: 0, Help: "oauth2 mode, authorization_code: the port of the loopback redirect http://127.0.0.1:PORT/callback (0: a free port)"},
+	{Name: "redirect_path", Type: core.TypeString, Default: "/callback", Help: "oauth2 mode, authorization_code: the path of the loopback redirect URI"},
+	{Name: "prompt", Type: core.TypeString, Help: `oauth2 mode, authorization_code: the OIDC prompt parameter (default consent when scope holds offline_access, else none; "" sends none)`},
 
 	{Name: "algorithm", Type: core.TypeString, Default: "HS256", Enum: Algorithms(), Help: "sign mode: the signing algorithm"},
 	{Name: "key", Type: core.TypeString, Secret: true, Help: "sign mode: the HMAC secret (at least as long as the hash) or a PEM private key, usually file:PATH or env:NAME"},
 	{Name: "key_id", Type: core.TypeString, Help: "sign mode: the kid header"},
-	{Name: "issuer", Type: core.TypeString, Help: "sign mode: the iss claim"},
+	{Name: "issuer", Type: core.TypeString, Help: "sign mode: the iss claim; oauth2 mode: the OIDC issuer, whose discovery document gives the endpoints"},
 	{Name: "subject", Type: core.TypeString, Help: "sign mode: the sub claim"},
 	{Name: "claims", Type: core.TypeObject, Help: "sign mode: more claims"},
 	{Name: "ttl", Type: core.TypeDuration, Default: "5m", Help: "sign mode: the token's lifetime (exp = iat + ttl); it is minted again before it expires"},
@@ -85,8 +92,9 @@ var modeKeys = map[string][]string{
 		"refresh_url", "refresh_method", "refresh_body"},
 	modeOAuth2: {"token_url", "grant", "client_id", "client_secret", "client_auth", "scope",
 		"client_assertion_key", "client_assertion_alg", "client_assertion_kid", "resource", "extra_params",
-		"subject_token", "subject_token_type", "actor_token", "actor_token_type", "requested_token_type"},
-	modeSign:   {"algorithm", "key", "key_id", "issuer", "subject", "claims", "ttl"},
+		"subject_token", "subject_token_type", "actor_token", "actor_token_type", "requested_token_type",
+		"authorization_url", "device_authorization_url", "revocation_url", "jwks_url", "redirect_port", "redirect_path", "prompt"},
+	modeSign:   {"algorithm", "key", "key_id", "subject", "claims", "ttl"},
 	modeStatic: {"token"},
 }
 
@@ -96,6 +104,7 @@ var sharedKeys = map[string][]string{
 	"password": {modeLogin, modeOAuth2},
 	"headers":  {modeLogin, modeOAuth2},
 	"audience": {modeOAuth2, modeSign},
+	"issuer":   {modeOAuth2, modeSign},
 	// TLS of every request the plugin makes (tls.go).
 	"ca_file":     {modeLogin, modeOAuth2},
 	"client_cert": {modeLogin, modeOAuth2},
@@ -181,6 +190,7 @@ type settings struct {
 	// oauth2 mode
 	tokenURL, grant, clientID, clientSecret, clientAuth string
 	scopes, audience                                    []string
+	oidc                                                oidcSettings
 
 	// oauth2 mode: client assertions (clientauth.go), resource and
 	// extra_params (params.go), the token_exchange grant (tokenexchange.go)
@@ -207,7 +217,7 @@ var placeholders = map[string][]string{"username": {"body", "refresh_body"}, "pa
 // password, the client secret, the extra headers' values and the literal
 // values of the login and refresh bodies.
 func (st *settings) secrets() []string {
-	out := []string{st.password, st.clientSecret, st.assertionKey, st.clientKey, st.subjectToken, st.actorToken}
+	out := append([]string{st.password, st.clientSecret, st.assertionKey, st.clientKey, st.subjectToken, st.actorToken}, st.oidc.callSecrets...)
 	for _, v := range st.headers {
 		out = append(out, v)
 	}
@@ -354,15 +364,13 @@ func (st *settings) readOAuth2(cfg core.Config, base string) []core.Diagnostic {
 	st.clientAuth = cfg.String("client_auth", "basic")
 	st.scopes = cfg.StringList("scope")
 	st.audience = cfg.StringList("audience")
-	var err error
-	if u := cfg.String("token_url", ""); u == "" {
-		ds = append(ds, core.DiagError("token_url", "oauth2 mode needs the token endpoint, e.g. token_url: https://auth.example.com/oauth/token"))
-	} else if st.tokenURL, err = resolve(base, u); err != nil {
-		ds = append(ds, core.DiagError("token_url", "%v", err))
-	} else {
-		ds = append(ds, checkTransport("token_url", st.tokenURL)...)
+	ds = append(ds, st.readOIDC(cfg, base)...)
+	tokenURL, eds := readEndpoint(cfg, base, "token_url")
+	st.tokenURL, ds = tokenURL, append(ds, eds...)
+	if cfg.String("token_url", "") == "" && st.oidc.issuer == "" {
+		ds = append(ds, core.DiagError("token_url", "oauth2 mode needs the token endpoint, e.g. token_url: https://auth.example.com/oauth/token, or the OIDC issuer"))
 	}
-	if st.clientID == "" && (st.grant == "client_credentials" || st.clientSecret != "") {
+	if st.clientID == "" && (st.grant != "password" || st.clientSecret != "") {
 		ds = append(ds, core.DiagError("client_id", "the %s grant needs client_id", st.grant))
 	}
 	ds = append(ds, st.readClientAuth(cfg)...)

@@ -98,7 +98,7 @@ func Verify(ctx context.Context, token string, o VerifyOptions) (*Verified, erro
 		if len(o.Key) > 0 || o.JWKSURL != "" {
 			return nil, core.Errorf(core.KindConfig, "give one of a key, a JWKS URL and an issuer")
 		}
-		jwks, err := discoverJWKS(ctx, o.IssuerURL, o)
+		jwks, err := discoverJWKS(ctx, o)
 		if err != nil {
 			return nil, err
 		}

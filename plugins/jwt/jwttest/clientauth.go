@@ -80,3 +80,11 @@ func (s *Server) verifyAssertion(form url.Values) (string, error) {
 func certificateFor(r *http.Request, cn string) bool {
 	return r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && r.TLS.PeerCertificates[0].Subject.CommonName == cn
 }
+
+// knownClient reports whether id is a registered client: with a secret (or
+// public), a public key, or a TLS certificate.
+func (s *Server) knownClient(id string) bool {
+	_, secret := s.clients[id]
+	_, tlsClient := s.opts.TLSClients[id]
+	return secret || s.opts.ClientKeys[id] != nil || tlsClient
+}

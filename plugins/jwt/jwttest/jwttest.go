@@ -22,7 +22,11 @@
 //     client secrets, RFC 7523 client assertions verified as oidc-provider
 //     does, RFC 8705 TLS client certificates with Options.TLS; RFC 8707
 //     resource indicators), and Dex's /dex/userinfo, which refuses a bad
-//     token with 403 and no WWW-Authenticate.
+//     token with 403 and no WWW-Authenticate;
+//   - an OpenID Provider on that token endpoint, as panva's oidc-provider
+//     behaves (oidc.go): discovery, /oauth/authorize with PKCE and loopback
+//     redirects, the authorization_code and device grants, the device
+//     verification page, ES256 id_tokens with their JWKS, and revocation.
 //
 // The answers (status codes, headers, bodies, messages, JWT header and claim
 // layout) copy the real products' source code, not what a friendly server
@@ -56,6 +60,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -123,6 +128,35 @@ type Options struct {
 	// TLS, when set, makes the server serve https with this configuration
 	// (its certificate, ClientAuth, ClientCAs); URL is then https://.
 	TLS *tls.Config
+
+	// Authorize is the user at the OpenID Provider's sign-in (GET
+	// /oauth/authorize) and device verification page (/device): given the
+	// request's parameters, it returns the login of the user who signs in
+	// and consents, or an OAuth error code (access_denied, ...) to answer
+	// instead. Nil signs in as the first user.
+	Authorize func(q url.Values) (login, errCode string)
+	// RedirectPath is the path of the loopback redirect URIs the native
+	// clients registered. Default /callback.
+	RedirectPath string
+	// DeviceInterval is the interval of device authorization answers and
+	// the least time between two polls (a sooner one is slow_down, and the
+	// interval grows by 5 s). 0 omits it and enforces nothing, as
+	// oidc-provider does.
+	DeviceInterval time.Duration
+	// SlowDown answers that many polls of each device code with slow_down
+	// first, the interval growing by 5 s each time.
+	SlowDown int
+	// DiscoveryIssuer is the issuer the metadata claims; default URL.
+	DiscoveryIssuer string
+	// DiscoveryCacheControl is the metadata's Cache-Control header; none
+	// by default.
+	DiscoveryCacheControl string
+	// NoOIDCDiscovery serves only the RFC 8414 metadata: the OIDC
+	// Discovery path is 404.
+	NoOIDCDiscovery bool
+	// BadNonce makes the id_tokens of the code flow carry another nonce
+	// than the request's: an injected token, for the client's check.
+	BadNonce bool
 }
 
 // Server is a running emulator. Its methods are safe for concurrent use.
@@ -153,6 +187,8 @@ type Server struct {
 	djAccess    map[string]bool                  // SimpleJWT access jti → revoked
 	altRefresh  map[int]map[string]altRefreshRec // usefulteam: user ID → device → token
 	lastRefresh string
+
+	oidc oidcState
 }
 
 type user struct {
@@ -190,6 +226,7 @@ func Start(o Options) *Server {
 		jtis:       map[string]int64{},
 	}
 	s.applyDefaults()
+	s.oidc.init()
 	s.keys = keyring{
 		api: randBytes(32),
 		wp:  randBytes(64),
@@ -356,6 +393,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests[p]++
 	s.mu.Unlock()
 
+	if s.routeOIDC(w, r) {
+		return
+	}
 	switch {
 	case p == "/auth/login":
 		s.genericLogin(w, r)

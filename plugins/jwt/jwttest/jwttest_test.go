@@ -1152,7 +1152,7 @@ func TestOAuth2Errors(t *testing.T) {
 		{"wrong user password", "POST", "", with(url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {"x"}}).Encode(), good, 400, "invalid_grant", false},
 		{"missing password", "POST", "", url.Values{"grant_type": {"password"}, "username": {"alice"}}.Encode(), good, 400, "invalid_request", false},
 		{"missing grant_type", "POST", "", url.Values{"username": {"alice"}}.Encode(), good, 400, "invalid_request", false},
-		{"unsupported grant", "POST", "", url.Values{"grant_type": {"authorization_code"}, "code": {"x"}}.Encode(), good, 400, "unsupported_grant_type", false},
+		{"unsupported grant", "POST", "", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:saml2-bearer"}, "assertion": {"x"}}.Encode(), good, 400, "unsupported_grant_type", false},
 		{"unknown scope", "POST", "", with(pw, "scope", "read delete").Encode(), good, 400, "invalid_scope", false},
 		{"duplicate parameter", "POST", "", pw.Encode() + "&username=bob", good, 400, "invalid_request", false},
 		{"JSON body", "POST", "application/json", `{"grant_type":"password","username":"alice","password":"wonderland"}`, good, 400, "invalid_request", false},

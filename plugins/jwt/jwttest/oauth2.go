@@ -30,6 +30,7 @@ type oauthAnswer struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope"`
+	IDToken      string `json:"id_token,omitempty"`
 }
 
 func writeOAuth(w http.ResponseWriter, status int, v any) {
@@ -59,7 +60,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	// Count before answering anything about the grant, so a login attempt
 	// with a bad request still counts as one.
 	switch form.Get("grant_type") {
-	case "password", "client_credentials", grantTokenExchange:
+	case "password", "client_credentials", "authorization_code", deviceGrantType, grantTokenExchange:
 		if !s.tokenEndpoint(r, false) {
 			return
 		}
@@ -163,6 +164,10 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		}
 		u := s.userByID(rec.userID)
 		s.oauthIssue(w, u.login, clientID, scope, aud, refresh)
+	case "authorization_code":
+		s.codeGrant(w, form, clientID, aud)
+	case deviceGrantType:
+		s.deviceGrant(w, form, clientID, aud)
 	case grantTokenExchange:
 		s.tokenExchange(w, form, clientID, aud)
 	default:
@@ -283,6 +288,12 @@ func (s *Server) oauthStoreRefresh(userID int, clientID, scope string) string {
 }
 
 func (s *Server) oauthIssue(w http.ResponseWriter, sub, clientID, scope string, audience any, refresh string) {
+	s.oauthIssueNonce(w, sub, clientID, scope, audience, refresh, "")
+}
+
+// oauthIssueNonce answers the tokens, with an id_token carrying nonce when
+// the scope holds openid.
+func (s *Server) oauthIssueNonce(w http.ResponseWriter, sub, clientID, scope string, audience any, refresh, nonce string) {
 	now := s.now()
 	tok := mint(apiClaims{
 		Iss:      s.base,
@@ -294,12 +305,17 @@ func (s *Server) oauthIssue(w http.ResponseWriter, sub, clientID, scope string, 
 		Exp:      now.Add(s.opts.AccessTTL).Unix(),
 		Jti:      randHex(16),
 	}, s.key(func(k *keyring) []byte { return k.api }))
+	idToken := ""
+	if hasScope(scope, "openid") {
+		idToken = s.idToken(sub, clientID, nonce)
+	}
 	writeOAuth(w, http.StatusOK, oauthAnswer{
 		AccessToken:  tok,
 		TokenType:    "bearer",
 		ExpiresIn:    int64(s.opts.AccessTTL.Seconds()),
 		RefreshToken: refresh,
 		Scope:        scope,
+		IDToken:      idToken,
 	})
 }
 

@@ -57,7 +57,11 @@ func main() {
   usefulteam  POST %[1]s/alt/wp-json/jwt-auth/v1/token   .../token/validate   .../token/refresh (cookie)
   json-server POST %[1]s/login {"email","password"}   GET %[1]s/664/posts (public)   GET %[1]s/660/posts (guarded)
   simplejwt   POST %[1]s/api/token/   POST %[1]s/api/token/refresh/   GET %[1]s/api/user/
-  oauth2      POST %[1]s/oauth/token  (form; Basic or body client auth; grants password, client_credentials, refresh_token)
+  oauth2      POST %[1]s/oauth/token  (form; Basic or body client auth; grants password, client_credentials, refresh_token,
+              authorization_code, device_code)
+  oidc        issuer %[1]s: GET %[1]s/.well-known/openid-configuration   GET %[1]s/oauth/authorize (PKCE S256,
+              redirect http://127.0.0.1:PORT/callback; the user signs in at once)   POST %[1]s/oauth/device_authorization
+              GET %[1]s/device?user_code=...   GET %[1]s/oauth/jwks   POST %[1]s/oauth/revoke
   dex         GET  %[1]s/dex/userinfo  (a refused token: 403 access_denied, no WWW-Authenticate)
 try: curl -s %[1]s/auth/login -H 'Content-Type: application/json' -d '{"username":"%[2]s","password":"..."}'
 `, u, *user)

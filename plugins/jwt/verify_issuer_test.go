@@ -70,8 +70,8 @@ func TestVerifyIssuerDiscovery(t *testing.T) {
 		{name: "OIDC discovery", meta: map[string]string{"/.well-known/openid-configuration": ""}},
 		{name: "issuer with a path", issuerPath: "/realms/x", meta: map[string]string{"/realms/x/.well-known/openid-configuration": ""}},
 		{name: "RFC 8414 only", issuerPath: "/tenant", meta: map[string]string{"/.well-known/oauth-authorization-server/tenant": ""}},
-		{name: "another issuer's document", meta: map[string]string{"/.well-known/openid-configuration": "https://evil.example.com"}, kind: core.KindBadAnswer, msg: `the document is for issuer "https://evil.example.com", not`},
-		{name: "no metadata", meta: map[string]string{}, kind: core.KindConfig, msg: "no OpenID Connect or RFC 8414 metadata there"},
+		{name: "another issuer's document", meta: map[string]string{"/.well-known/openid-configuration": "https://evil.example.com"}, kind: core.KindBadAnswer, msg: `the metadata is for the issuer "https://evil.example.com", not`},
+		{name: "no metadata", meta: map[string]string{}, kind: core.KindConfig, msg: "/.well-known/openid-configuration: HTTP 404"},
 		{name: "token of another issuer", meta: map[string]string{"/.well-known/openid-configuration": ""}, tokenIss: "https://other.example.com", invalid: `iss is "https://other.example.com", not`},
 	}
 	for _, tt := range tests {
