@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
 	"net/url"
@@ -191,18 +190,10 @@ func assertionAlg(material, alg string) (string, error) {
 	if block == nil {
 		return "", core.Errorf(core.KindConfig, "not a PEM private key (no -----BEGIN block)")
 	}
-	var priv any
-	var err error
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		priv, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		priv, err = x509.ParseECPrivateKey(block.Bytes)
-	case "PRIVATE KEY":
-		priv, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	default:
+	if block.Type != "PRIVATE KEY" && block.Type != "RSA PRIVATE KEY" && block.Type != "EC PRIVATE KEY" {
 		return "", core.Errorf(core.KindConfig, "unsupported PEM block %q (want an unencrypted PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)", printable(block.Type))
 	}
+	priv, err := parsePrivateKey(block)
 	if err != nil {
 		return "", core.Errorf(core.KindConfig, "the PEM %s cannot be read", strings.ToLower(block.Type))
 	}
