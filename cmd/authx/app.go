@@ -267,10 +267,36 @@ func (a *app) sessionFor(t *target, p *config.Profile) (*session.Session, error)
 	if t.scheme != "" { // ad hoc: every value came from --set
 		s.Secrets.FromArgv, s.Secrets.Warn = "--set", func(m string) { a.notice("warning: %s", m) }
 	}
+	s.Secrets.Self, s.Secrets.Profile = p.Name, a.profileToken
 	a.mu.Lock()
 	a.sessions = append(a.sessions, s)
 	a.mu.Unlock()
 	return s, nil
+}
+
+// profileToken returns the current token of the profile name, for a
+// profile:NAME reference in another profile's config (a token exchange's
+// subject_token): served from the cache, refreshed or logged in as
+// `authx token NAME` would. ctx carries the chain of profiles being
+// resolved, which the new session's resolver extends (see secret.Resolver).
+func (a *app) profileToken(ctx context.Context, name string) (string, error) {
+	t := &target{profile: name}
+	p, _, err := a.profile(t)
+	if err != nil {
+		return "", core.Prefix("profile:"+name, err, core.KindConfig)
+	}
+	s, err := a.sessionFor(t, p)
+	if err != nil {
+		return "", core.Prefix("profile:"+name, err, core.KindConfig)
+	}
+	c, err := s.Credential(ctx)
+	if err != nil {
+		return "", core.Prefix(fmt.Sprintf("profile %q", name), err, core.KindInternal)
+	}
+	if c.Token == "" {
+		return "", core.Errorf(core.KindConfig, "profile:%s: profile %q has no token (its scheme sends headers only)", name, name)
+	}
+	return c.Token, nil
 }
 
 // loadConfigQuietly loads the config for its settings, ignoring errors (an

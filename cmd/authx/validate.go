@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -44,7 +45,18 @@ is no error.`,
 				}
 				for _, f := range d.Config {
 					v, ok := p.Config[f.Name]
-					if !ok || !f.Secret {
+					if !ok {
+						continue
+					}
+					if !f.Secret {
+						if hasProfileRef(v) { // perhaps meant, perhaps a scope such as profile:read
+							fmt.Fprintf(a.stderr, "authx: warning: config %s: profiles.%s.config.%s holds a profile: reference, which only secret fields resolve; it is sent as written\n", cfg.Path, name, f.Name)
+						}
+						continue
+					}
+					if err := checkProfileRefs(v, cfg); err != nil {
+						fmt.Fprintf(a.stderr, "authx: config %s: profiles.%s.config.%s: %s\n", cfg.Path, name, f.Name, err)
+						errs++
 						continue
 					}
 					if err := checkRefs(v); err != nil {
@@ -84,6 +96,41 @@ func checkRefs(v any) error {
 		}
 	}
 	return nil
+}
+
+// checkProfileRefs checks that the profile:NAME references among v's
+// strings name profiles of cfg.
+func checkProfileRefs(v any, cfg *config.File) error {
+	var err error
+	walkStrings(v, func(s string) {
+		if name, ok := strings.CutPrefix(s, "profile:"); ok && err == nil && cfg.Profiles[name] == nil && secret.Check(s) == nil {
+			err = fmt.Errorf("profile:%s: no such profile (profiles: %s)", name, strings.Join(config.ProfileNames(cfg), ", "))
+		}
+	})
+	return err
+}
+
+// hasProfileRef reports whether a string of v starts with profile:.
+func hasProfileRef(v any) bool {
+	found := false
+	walkStrings(v, func(s string) { found = found || strings.HasPrefix(s, "profile:") })
+	return found
+}
+
+// walkStrings calls f for every string in v, in the order of sorted keys.
+func walkStrings(v any, f func(string)) {
+	switch t := v.(type) {
+	case string:
+		f(t)
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			walkStrings(t[k], f)
+		}
+	case []any:
+		for _, e := range t {
+			walkStrings(e, f)
+		}
+	}
 }
 
 // hasLiteral reports whether v holds a non-empty string that is not a

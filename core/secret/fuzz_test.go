@@ -17,13 +17,14 @@ import (
 func FuzzSecretRef(f *testing.F) {
 	for _, s := range []string{"env:PW", "env: PW", "env:PW\n", "env:", "file:/dev/zero", "file:", "cmd:yes",
 		"cmd:sleep 100 & echo pw", "cmd: ", "prompt:", "prompt:Token:", "Env:hunter2", "envv:PW", "FILE:/x",
-		"cmdd:s3cret", "https://u:p@h", "plain", "", ":", "env:A\x00B", "env:\r\nX-Evil: 1"} {
+		"cmdd:s3cret", "https://u:p@h", "plain", "", ":", "env:A\x00B", "env:\r\nX-Evil: 1",
+		"profile:sso", "profile:", "profile:a\r\nb", "profil:sso", "profile:../x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		kind, arg, hasColon := strings.Cut(s, ":")
 		ref := IsRef(s)
-		if ref != (hasColon && (kind == "env" || kind == "file" || kind == "cmd" || kind == "prompt")) {
+		if ref != (hasColon && (kind == "env" || kind == "file" || kind == "cmd" || kind == "prompt" || kind == "profile")) {
 			t.Fatalf("IsRef(%q) = %v", s, ref)
 		}
 		err := Check(s)
@@ -37,7 +38,7 @@ func FuzzSecretRef(f *testing.F) {
 			}
 		}
 		if ref && kind != "env" {
-			return // file:, cmd: and prompt: would read, run or ask
+			return // file:, cmd:, prompt: and profile: would read, run or ask
 		}
 		r := &Resolver{Getenv: func(name string) (string, bool) { return "value-of-" + name, true }}
 		got, rerr := r.Resolve(context.Background(), s)

@@ -1,6 +1,7 @@
 // Package secret resolves secret references: the strings `env:NAME`,
-// `file:PATH`, `cmd:COMMAND` and `prompt:[MESSAGE]` that a profile's secret
-// fields may hold instead of the secret itself. Anything else is a literal.
+// `file:PATH`, `cmd:COMMAND`, `prompt:[MESSAGE]` and `profile:NAME` that a
+// profile's secret fields may hold instead of the secret itself. Anything
+// else is a literal.
 //
 // Errors never contain a resolved value: they name the reference and say
 // what went wrong.
@@ -15,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -37,10 +40,10 @@ const (
 	orphanGrace = 100 * time.Millisecond
 )
 
-var prefixes = []string{"env:", "file:", "cmd:", "prompt:"}
+var prefixes = []string{"env:", "file:", "cmd:", "prompt:", "profile:"}
 
 // kinds are the prefixes without their colon, for suggestions.
-var kinds = []string{"env", "file", "cmd", "prompt"}
+var kinds = []string{"env", "file", "cmd", "prompt", "profile"}
 
 // IsRef reports whether s is a secret reference.
 func IsRef(s string) bool {
@@ -68,6 +71,15 @@ type Resolver struct {
 	FromArgv string
 	Warn     func(message string)
 	warned   bool
+	// Profile returns the current token of another profile, for a
+	// profile:NAME reference; the host sets it (a plugin cannot read
+	// another profile). ctx carries the chain of profiles being resolved:
+	// a Resolver the host makes for NAME must be given it, so that a loop
+	// is refused. nil means profile: references are refused.
+	Profile func(ctx context.Context, name string) (string, error)
+	// Self is the profile whose config this Resolver resolves: a
+	// reference back to it, directly or through others, is a cycle.
+	Self string
 }
 
 // Resolve returns the secret s refers to, or s itself when it is a literal.
@@ -86,6 +98,8 @@ func (r *Resolver) Resolve(ctx context.Context, s string) (string, error) {
 		return readFile(arg)
 	case "cmd":
 		return r.command(ctx, arg)
+	case "profile":
+		return r.profile(ctx, arg)
 	default: // prompt
 		return r.prompt(ctx, arg)
 	}
@@ -116,6 +130,10 @@ func Check(s string) error {
 		return core.Errorf(core.KindConfig, "file: needs a path (file:PATH)")
 	case kind == "cmd" && strings.TrimSpace(arg) == "":
 		return core.Errorf(core.KindConfig, "cmd: needs a command (cmd:COMMAND)")
+	case kind == "profile" && arg == "":
+		return core.Errorf(core.KindConfig, "profile: needs a profile name (profile:NAME)")
+	case kind == "profile" && !profileName.MatchString(arg):
+		return core.Errorf(core.KindConfig, "profile:%s: not a profile name (letters, digits, '.', '_' and '-')", redact.OneLine(arg))
 	}
 	return nil
 }
@@ -331,4 +349,29 @@ func (r *Resolver) prompt(ctx context.Context, message string) (string, error) {
 		return "", fmt.Errorf("prompt: %w", err)
 	}
 	return v, nil
+}
+
+// profileName is the shape of a profile's name (core/config's rule).
+var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// chainKey is the context key of the profiles whose references are being
+// resolved, outermost first.
+type chainKey struct{}
+
+// profile resolves profile:NAME through r.Profile, refusing a reference
+// that leads back to a profile being resolved (NAME is r.Self or encloses
+// it): the loop would never end, or deadlock on the profiles' locks.
+func (r *Resolver) profile(ctx context.Context, name string) (string, error) {
+	if r.Profile == nil {
+		return "", core.Errorf(core.KindConfig, "profile:%s: another profile's token can only be used in a profile's config", name)
+	}
+	chain, _ := ctx.Value(chainKey{}).([]string)
+	if r.Self != "" && (len(chain) == 0 || chain[len(chain)-1] != r.Self) {
+		chain = append(slices.Clip(chain), r.Self)
+	}
+	if i := slices.Index(chain, name); i >= 0 {
+		loop := append(slices.Clone(chain[i:]), name)
+		return "", core.Errorf(core.KindConfig, "profile:%s: a cycle of profile references: %s", name, strings.Join(loop, " → "))
+	}
+	return r.Profile(context.WithValue(ctx, chainKey{}, chain), name)
 }

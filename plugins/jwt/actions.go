@@ -32,6 +32,8 @@ var Actions = []core.Action{
 		Flags: []core.Field{
 			{Name: "key", Type: core.TypeString, Secret: true, Help: "verification key: an HMAC secret, a PEM public key or certificate, a JWK or a JWKS; usually env:NAME or file:PATH"},
 			{Name: "jwks", Type: core.TypeString, Help: "`URL` of the issuer's JWKS (https), instead of --key"},
+			{Name: "issuer", Type: core.TypeString, Help: "issuer `URL` whose discovery document names the JWKS, instead of --key or --jwks; the iss claim must be it unless --iss says otherwise"},
+			{Name: "typ", Type: core.TypeString, Help: "require this typ header, e.g. at+jwt for an access token (RFC 9068), which refuses an id_token"},
 			{Name: "alg", Type: core.TypeString, Help: "allowed algorithms, comma-separated, e.g. RS256,ES256 (default: those the key's type allows)"},
 			{Name: "iss", Type: core.TypeString, Help: "require this issuer (iss claim)"},
 			{Name: "aud", Type: core.TypeString, Help: "require this audience in the aud claim"},
@@ -138,21 +140,29 @@ func runVerify(ctx context.Context, req core.ActionRequest, now func() time.Time
 // verifyOptions turns verify's flags into VerifyOptions.
 func verifyOptions(flags map[string]string, now func() time.Time, client *http.Client, cacheDir string) (VerifyOptions, error) {
 	o := VerifyOptions{
-		Algs:     splitList(flags["alg"]),
-		Key:      []byte(flags["key"]),
-		JWKSURL:  flags["jwks"],
-		Issuer:   flags["iss"],
-		Audience: flags["aud"],
-		Subject:  flags["sub"],
-		Now:      now,
-		Client:   client,
-		CacheDir: cacheDir,
+		Algs:      splitList(flags["alg"]),
+		Key:       []byte(flags["key"]),
+		JWKSURL:   flags["jwks"],
+		IssuerURL: flags["issuer"],
+		Type:      flags["typ"],
+		Issuer:    flags["iss"],
+		Audience:  flags["aud"],
+		Subject:   flags["sub"],
+		Now:       now,
+		Client:    client,
+		CacheDir:  cacheDir,
+	}
+	given := 0
+	for _, f := range []string{"key", "jwks", "issuer"} {
+		if flags[f] != "" {
+			given++
+		}
 	}
 	switch {
-	case flags["key"] == "" && o.JWKSURL == "":
-		return o, core.Errorf(core.KindConfig, "verify needs --key or --jwks")
-	case flags["key"] != "" && o.JWKSURL != "":
-		return o, core.Errorf(core.KindConfig, "give only one of --key and --jwks")
+	case given == 0:
+		return o, core.Errorf(core.KindConfig, "verify needs --key, --jwks or --issuer")
+	case given > 1:
+		return o, core.Errorf(core.KindConfig, "give only one of --key, --jwks and --issuer")
 	}
 	if s := flags["leeway"]; s != "" {
 		d, err := time.ParseDuration(s)

@@ -63,13 +63,17 @@ type authRequest struct {
 }
 
 // authorizationURL is the authorization request (RFC 6749 §4.1.1, RFC 7636
-// §4.3, OIDC Core §3.1.2.1) at the endpoint, whose own query is kept.
+// §4.3, OIDC Core §3.1.2.1) at the endpoint, whose own query is kept, with
+// the profile's resource indicators and extra_params.
 func (st *settings) authorizationURL(ar authRequest) (string, error) {
 	u, err := url.Parse(st.oidc.authorizationURL)
 	if err != nil || !u.IsAbs() {
 		return "", core.Errorf(core.KindConfig, "authorization_url %q is not an absolute URL", redact.RawURL(st.oidc.authorizationURL))
 	}
 	q := u.Query()
+	for k, vs := range st.authorizationParams() {
+		q[k] = vs
+	}
 	q.Set("response_type", "code")
 	q.Set("client_id", st.clientID)
 	q.Set("redirect_uri", ar.redirectURI)

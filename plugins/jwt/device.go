@@ -63,13 +63,15 @@ func (s *Scheme) deviceCode(ctx context.Context, st *settings, ui core.UI) (*cor
 // deviceAuthorize posts the device authorization request (RFC 8628 §3.1)
 // with the client's authentication and reads the answer.
 func (s *Scheme) deviceAuthorize(ctx context.Context, st *settings) (deviceAuthorization, error) {
-	form := url.Values{}
+	form := st.authorizationParams()
 	st.addScope(form)
 	x := exchange{what: "device authorization", method: http.MethodPost, url: st.oidc.deviceURL, ctype: "application/x-www-form-urlencoded"}
 	if err := requireAbsolute("device_authorization_url", x.url); err != nil {
 		return deviceAuthorization{}, err
 	}
-	st.authenticate(form, &x)
+	if err := s.authenticateClient(st, form, &x); err != nil {
+		return deviceAuthorization{}, err
+	}
 	x.body = []byte(form.Encode())
 	doc, err := s.do(ctx, st, x)
 	if err != nil {

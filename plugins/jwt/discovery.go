@@ -236,18 +236,70 @@ func metadataURLs(issuer string) []string {
 	return []string{oidc.String(), oauth.String()}
 }
 
-// metadata returns the issuer's metadata: from the disk cache while it is
+// discovery fetches and caches issuers' metadata: with client, each fetch
+// bounded by timeout (limit names it in messages), on the clock now, cached
+// next to the JWKS cache directory jwksDir ("" means no disk cache).
+type discovery struct {
+	client  *http.Client
+	timeout time.Duration
+	limit   string
+	now     func() time.Time
+	jwksDir string
+}
+
+// discovery is the profile's: its HTTP client (with its TLS) and timeout.
+func (s *Scheme) discovery(st *settings) (discovery, error) {
+	client, err := s.httpClient(st)
+	if err != nil {
+		return discovery{}, err
+	}
+	return discovery{client: client, timeout: st.timeout, limit: st.timeout.String() + " (the profile's timeout)", now: s.now, jwksDir: jwksCacheDir()}, nil
+}
+
+// metadata returns the profile issuer's metadata.
+func (s *Scheme) metadata(ctx context.Context, st *settings) (*metadata, error) {
+	d, err := s.discovery(st)
+	if err != nil {
+		return nil, err
+	}
+	return d.metadata(ctx, st.oidc.issuer)
+}
+
+// discoverJWKS returns the jwks_uri of the metadata of o.IssuerURL, for
+// Verify: fetched with o.Client (nil: one with a jwksTimeout timeout) and
+// cached beside o.CacheDir.
+func discoverJWKS(ctx context.Context, o VerifyOptions) (string, error) {
+	if err := checkIssuer(o.IssuerURL); err != nil {
+		return "", core.Errorf(core.KindConfig, "--issuer: %v", err)
+	}
+	d := discovery{client: o.Client, timeout: jwksTimeout, limit: jwksTimeout.String(), now: time.Now, jwksDir: o.CacheDir}
+	if d.client == nil {
+		d.client = &http.Client{Timeout: jwksTimeout}
+	}
+	if o.cacheNow != nil {
+		d.now = o.cacheNow
+	}
+	md, err := d.metadata(ctx, o.IssuerURL)
+	if err != nil {
+		return "", err
+	}
+	if md.JWKSURI == "" {
+		return "", core.Errorf(core.KindBadAnswer, "the metadata of %s has no jwks_uri", redact.RawURL(o.IssuerURL))
+	}
+	return md.JWKSURI, nil
+}
+
+// metadata returns the metadata of issuer: from the disk cache while it is
 // fresh, else fetched (OIDC Discovery first, RFC 8414 when that is not
 // found) and cached for as long as its answer allows.
-func (s *Scheme) metadata(ctx context.Context, st *settings) (*metadata, error) {
-	issuer := st.oidc.issuer
-	path := metadataCachePath(issuer)
-	if md := readMetadataCache(path, issuer, s.now()); md != nil {
+func (d discovery) metadata(ctx context.Context, issuer string) (*metadata, error) {
+	path := metadataCachePath(d.jwksDir, issuer)
+	if md := readMetadataCache(path, issuer, d.now()); md != nil {
 		return md, nil
 	}
 	var first error
 	for _, u := range metadataURLs(issuer) {
-		raw, ttl, err := s.fetchMetadata(ctx, st, u)
+		raw, ttl, err := d.fetch(ctx, u)
 		if err != nil {
 			if first == nil {
 				first = err
@@ -261,37 +313,37 @@ func (s *Scheme) metadata(ctx context.Context, st *settings) (*metadata, error) 
 		if err != nil {
 			return nil, core.Errorf(core.KindBadAnswer, "discovery %s: %v", redact.RawURL(u), err)
 		}
-		writeMetadataCache(path, md, s.now(), ttl)
+		writeMetadataCache(path, md, d.now(), ttl)
 		return md, nil
 	}
 	return nil, first
 }
 
-// fetchMetadata GETs one metadata URL within the profile's timeout and
-// returns the document with its freshness lifetime.
-func (s *Scheme) fetchMetadata(ctx context.Context, st *settings, target string) ([]byte, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+// fetch GETs one metadata URL within the timeout and returns the document
+// with its freshness lifetime.
+func (d discovery) fetch(ctx context.Context, target string) ([]byte, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
-	where, limit := redact.RawURL(target), st.timeout.String()+" (the profile's timeout)"
+	where := redact.RawURL(target)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return nil, 0, core.Errorf(core.KindConfig, "discovery %s: %v", where, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "authx-plugin-jwt/"+Version)
-	resp, err := stayOnHost(s.client()).Do(req)
+	resp, err := stayOnHost(d.client).Do(req)
 	if err != nil {
-		return nil, 0, transportError("discovery", where, limit, err)
+		return nil, 0, transportError("discovery", where, d.limit, err)
 	}
 	defer resp.Body.Close()
 	raw, err := readBody(resp.Body)
 	if err != nil {
-		return nil, 0, transportError("discovery", where, limit, err)
+		return nil, 0, transportError("discovery", where, d.limit, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, 0, statusError("discovery", where, resp.StatusCode, raw, nil)
 	}
-	return raw, freshness(resp.Header, s.now()), nil
+	return raw, freshness(resp.Header, d.now()), nil
 }
 
 // freshness is how long an answer may be cached (RFC 9111 §4.2.1):
@@ -322,10 +374,10 @@ type metadataCacheEntry struct {
 	Metadata metadata  `json:"metadata"`
 }
 
-// metadataCachePath is $XDG_CACHE_HOME/authx/oidc/<sha256 of the
-// issuer>.json, or "" when there is no cache directory.
-func metadataCachePath(issuer string) string {
-	dir := jwksCacheDir()
+// metadataCachePath is <the JWKS cache's parent>/oidc/<sha256 of the
+// issuer>.json ($XDG_CACHE_HOME/authx/oidc/...), or "" when there is no
+// cache directory.
+func metadataCachePath(dir, issuer string) string {
 	if dir == "" {
 		return ""
 	}

@@ -72,7 +72,11 @@ func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (any, error) 
 		x.secrets = append(x.secrets, basic) // a server may quote the credentials it refused
 	}
 	where, limit := redact.RawURL(x.url), st.timeout.String()+" (the profile's timeout)"
-	resp, err := stayOnHost(s.client()).Do(req)
+	client, err := s.httpClient(st)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := stayOnHost(client).Do(req)
 	if err != nil {
 		return nil, transportError(x.what, where, limit, err)
 	}

@@ -1,13 +1,19 @@
 package jwt
 
 import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/authx/authx/core"
@@ -167,6 +173,52 @@ func FuzzDecode(f *testing.F) {
 // b64urlAlphabet is base64url's alphabet (RFC 4648 §5).
 const b64urlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
+// FuzzAssertionKey: the PEM private key loader of private_key_jwt never
+// panics; its error is one line of kind config that quotes no part of the
+// key; a key it accepts gets a known asymmetric algorithm that signs a
+// client assertion the key's public half verifies.
+func FuzzAssertionKey(f *testing.F) {
+	// Not keysFor: its RSA keys take long to generate in every worker.
+	_, edPriv, _ := ed25519.GenerateKey(rand.Reader)
+	ecPriv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ed, ec := string(pemPKCS8(edPriv)), string(pemPKCS8(ecPriv))
+	for _, s := range [][2]string{
+		{ed, ""}, {ed, "EdDSA"}, {ed, "RS256"},
+		{ec, ""}, {ec, "ES384"},
+		{"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", ""},
+		{"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n", ""},
+		{"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", ""},
+		{"-----BEGIN X\r\nEvil: 1-----\nAAAA\n-----END X\r\nEvil: 1-----\n", ""},
+		{"hunter2", ""}, {"", ""},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, material, alg string) {
+		got, err := assertionAlg(material, alg)
+		if err != nil {
+			msg := err.Error()
+			if core.KindOf(err) != core.KindConfig || strings.ContainsAny(msg, "\r\n\x00") {
+				t.Fatalf("error %q (kind %v): want one line of kind config", msg, core.KindOf(err))
+			}
+			if _, body, ok := strings.Cut(material, "-----\n"); ok && len(body) >= 12 && strings.Contains(msg, body[:12]) {
+				t.Fatalf("error %q quotes the key", msg)
+			}
+			return
+		}
+		if !knownAlg(got) || strings.HasPrefix(got, "HS") || alg != "" && got != alg {
+			t.Fatalf("assertionAlg(…, %q) = %q", alg, got)
+		}
+		st := &settings{clientID: "c", clientAuth: authPrivateKeyJWT, assertionKey: material, assertionAlg: alg}
+		a, err := New().clientAssertion(st, "https://idp.example.com/token")
+		if err != nil {
+			t.Fatalf("the key was accepted but cannot sign: %v", err)
+		}
+		if _, err := Verify(t.Context(), a, VerifyOptions{Key: []byte(material), Algs: []string{got}, Audience: "https://idp.example.com/token", Issuer: "c", Subject: "c"}); err != nil {
+			t.Fatalf("the assertion does not verify with the key: %v", err)
+		}
+	})
+}
+
 // FuzzMetadata: parseMetadata never panics; what it accepts is for the
 // configured issuer exactly, and every endpoint it returns is an absolute
 // http(s) URL that may carry secrets (https, or http to a loopback host)
@@ -207,6 +259,37 @@ func FuzzMetadata(f *testing.F) {
 			if err != nil || !u.IsAbs() || !secureTransport(u) || u.Fragment != "" || strings.ContainsAny(e, "\r\n\x00 ") {
 				t.Fatalf("endpoint %q accepted", e)
 			}
+		}
+	})
+}
+
+// FuzzExtraParams: extra_params never lets a reserved parameter through,
+// and every accepted parameter reaches the token request as given.
+func FuzzExtraParams(f *testing.F) {
+	for _, s := range [][2]string{{"acr_values", "mfa"}, {"grant_type", "password"}, {"client_assertion", "x"},
+		{"code_verifier", "v"}, {"", "x"}, {"a\r\nb", "c"}, {"resource", "https://x/"}, {"ui_locales", "de en"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, key, value string) {
+		st := &settings{}
+		ds := st.readParams(core.Config{"extra_params": map[string]any{key: value, "also": []any{value, "2"}}})
+		reserved := slices.Contains(reservedParams, key)
+		if reserved || key == "" || strings.ContainsFunc(key, unicode.IsControl) {
+			if len(ds) == 0 || st.extraParams.Has(key) {
+				t.Fatalf("extra_params %q accepted", key)
+			}
+		} else if len(ds) != 0 {
+			t.Fatalf("extra_params %q refused: %+v", key, ds)
+		}
+		form := url.Values{}
+		st.addTokenParams(form)
+		for _, r := range reservedParams {
+			if form.Has(r) {
+				t.Fatalf("the token request got reserved parameter %q", r)
+			}
+		}
+		if !reserved && len(ds) == 0 && (form.Get(key) != value || !slices.Equal(form["also"], []string{value, "2"})) {
+			t.Fatalf("form %v lacks %q=%q", form, key, value)
 		}
 	})
 }

@@ -21,8 +21,12 @@ const idTokenLeeway = time.Minute
 // token endpoint over TLS, which §3.1.3.7 (6) allows instead. from names
 // the exchange, for messages.
 func (s *Scheme) checkIDToken(ctx context.Context, st *settings, token, from string) error {
+	client, err := s.httpClient(st)
+	if err != nil {
+		return err
+	}
 	o := VerifyOptions{JWKSURL: st.oidc.jwksURL, Issuer: st.oidc.issuer, Audience: st.clientID, Leeway: idTokenLeeway,
-		Now: s.now, Client: s.HTTP, CacheDir: jwksCacheDir()}
+		Now: s.now, Client: client, CacheDir: jwksCacheDir()}
 	var claims map[string]any
 	if o.JWKSURL != "" {
 		v, err := Verify(ctx, token, o)

@@ -32,6 +32,10 @@ const (
 	defaultJWKSTTL = 5 * time.Minute
 	maxJWKSTTL     = 24 * time.Hour
 	jwksTimeout    = 10 * time.Second
+	// jwksRefetchInterval bounds refetches for an unknown kid: at most one
+	// per URL in this time (the cache file records the last), so that
+	// tokens with made-up kids cannot make authx hammer the issuer.
+	jwksRefetchInterval = 30 * time.Second
 )
 
 // jwk holds the RFC 7517/7518 members authx reads. Private members (d, p,
@@ -206,6 +210,8 @@ type jwksSource struct {
 	client   *http.Client
 	cacheDir string           // "" = no disk cache
 	now      func() time.Time // the cache's clock: real time, not the verification time
+	// lastRefetch is this process's last refetch for an unknown kid.
+	lastRefetch time.Time
 }
 
 // newJWKSSource checks rawURL (https, or http to a loopback host) and
@@ -245,11 +251,12 @@ func isLoopback(host string) bool {
 
 // keys returns the keys of the JWKS: from the disk cache while it is fresh
 // unless refresh is set, else fetched (and cached). cached reports whether
-// they came from the cache.
+// they came from the cache. A refresh (an unknown kid) is recorded in the
+// cache: see mayRefetch.
 func (s *jwksSource) keys(ctx context.Context, refresh bool) (keys []verifyKey, cached bool, err error) {
 	if !refresh {
-		if doc := s.readCache(); doc != nil {
-			if keys, err := parseJWKSet(doc); err == nil {
+		if e := s.readCache(); e != nil {
+			if keys, err := parseJWKSet(e.JWKS); err == nil {
 				return keys, true, nil
 			}
 		}
@@ -262,8 +269,24 @@ func (s *jwksSource) keys(ctx context.Context, refresh bool) (keys []verifyKey, 
 	if err != nil {
 		return nil, false, core.Errorf(core.KindBadAnswer, "JWKS %s: %v", redact.RawURL(s.url), err)
 	}
-	s.writeCache(doc, ttl)
+	var refetched time.Time
+	if refresh {
+		refetched = s.now()
+		s.lastRefetch = refetched
+	}
+	s.writeCache(doc, ttl, refetched)
 	return keys, false, nil
+}
+
+// mayRefetch reports whether the JWKS may be fetched again for an unknown
+// kid: not within jwksRefetchInterval of the last such refetch, by this
+// process or another (the cache file says when).
+func (s *jwksSource) mayRefetch() bool {
+	last := s.lastRefetch
+	if e := s.readCache(); e != nil && e.Refetched.After(last) {
+		last = e.Refetched
+	}
+	return last.IsZero() || s.now().Sub(last) >= jwksRefetchInterval
 }
 
 // fetch GETs the document and returns it with its cache lifetime. Failures
@@ -319,6 +342,8 @@ type cacheEntry struct {
 	URL     string          `json:"url"`
 	Expires time.Time       `json:"expires"`
 	JWKS    json.RawMessage `json:"jwks"`
+	// Refetched is when the document was last fetched for an unknown kid.
+	Refetched time.Time `json:"refetched,omitzero"`
 }
 
 // cachePath is <cacheDir>/<sha256 hex of the URL>.json.
@@ -327,8 +352,8 @@ func (s *jwksSource) cachePath() string {
 	return filepath.Join(s.cacheDir, hex.EncodeToString(sum[:])+".json")
 }
 
-// readCache returns the cached document while it is fresh, else nil.
-func (s *jwksSource) readCache() []byte {
+// readCache returns the cache entry while it is fresh, else nil.
+func (s *jwksSource) readCache() *cacheEntry {
 	if s.cacheDir == "" {
 		return nil
 	}
@@ -340,15 +365,16 @@ func (s *jwksSource) readCache() []byte {
 	if json.Unmarshal(data, &e) != nil || e.URL != s.url || !s.now().Before(e.Expires) {
 		return nil
 	}
-	return e.JWKS
+	return &e
 }
 
-// writeCache stores doc for ttl; best effort.
-func (s *jwksSource) writeCache(doc []byte, ttl time.Duration) {
+// writeCache stores doc for ttl (with the time of a refetch for an unknown
+// kid, or zero); best effort.
+func (s *jwksSource) writeCache(doc []byte, ttl time.Duration, refetched time.Time) {
 	if s.cacheDir == "" || ttl <= 0 {
 		return
 	}
-	data, err := json.Marshal(cacheEntry{URL: s.url, Expires: s.now().Add(ttl).UTC(), JWKS: doc})
+	data, err := json.Marshal(cacheEntry{URL: s.url, Expires: s.now().Add(ttl).UTC(), JWKS: doc, Refetched: refetched.UTC()})
 	if err == nil {
 		writeCacheFile(s.cachePath(), data)
 	}

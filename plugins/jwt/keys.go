@@ -211,18 +211,21 @@ func pemPublicKey(data []byte) (verifyKey, error) {
 	return publicKey(pub, "")
 }
 
-// pemPrivateToPublic returns the public half of an unencrypted private key.
-func pemPrivateToPublic(block *pem.Block) (crypto.PublicKey, error) {
-	var priv any
-	var err error
+// parsePrivateKey parses an unencrypted PEM private key block: PKCS#1 RSA,
+// SEC1 EC, else PKCS#8.
+func parsePrivateKey(block *pem.Block) (any, error) {
 	switch block.Type {
 	case "RSA PRIVATE KEY":
-		priv, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		return x509.ParsePKCS1PrivateKey(block.Bytes)
 	case "EC PRIVATE KEY":
-		priv, err = x509.ParseECPrivateKey(block.Bytes)
-	default:
-		priv, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		return x509.ParseECPrivateKey(block.Bytes)
 	}
+	return x509.ParsePKCS8PrivateKey(block.Bytes)
+}
+
+// pemPrivateToPublic returns the public half of an unencrypted private key.
+func pemPrivateToPublic(block *pem.Block) (crypto.PublicKey, error) {
+	priv, err := parsePrivateKey(block)
 	if err != nil {
 		return nil, err
 	}

@@ -13,8 +13,11 @@ import (
 
 // grantForm is the token request of the profile's grant: password (RFC 6749
 // §4.3) or client_credentials (§4.4), with the audience parameter some
-// servers (Auth0) want.
+// servers (Auth0) want; or token_exchange (RFC 8693).
 func (st *settings) grantForm() url.Values {
+	if st.grant == grantExchange {
+		return st.exchangeForm()
+	}
 	form := url.Values{"grant_type": {st.grant}}
 	if st.grant == "password" {
 		form.Set("username", st.username)
@@ -53,7 +56,10 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 	if oldRefresh != "" {
 		x.what, x.secrets = "refresh", []string{oldRefresh}
 	}
-	st.authenticate(form, &x)
+	st.addTokenParams(form)
+	if err := s.authenticateClient(st, form, &x); err != nil {
+		return nil, err
+	}
 	x.body = []byte(form.Encode())
 	doc, err := s.do(ctx, st, x)
 	if err != nil {
@@ -68,7 +74,9 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 		return nil, core.Errorf(core.KindBadAnswer, "%s: the answer has no access_token (RFC 6749 §5.1); it has the keys %s",
 			from, strings.Join(leafPaths(doc), ", "))
 	}
-	if tt, _ := firstString(doc, "token_type"); !strings.EqualFold(tt, "bearer") && st.prefix == "Bearer" {
+	// RFC 8693 §2.2.1: an exchanged token that is not an access token has
+	// token_type N_A.
+	if tt, _ := firstString(doc, "token_type"); !strings.EqualFold(tt, "bearer") && st.prefix == "Bearer" && (st.grant != grantExchange || tt != "N_A") {
 		return nil, core.Errorf(core.KindBadAnswer, "%s: token_type is %s, not bearer; set prefix if the API expects it that way", from, printable(tt))
 	}
 	refreshToken, ok := firstString(doc, "refresh_token")
@@ -80,21 +88,4 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 		return nil, err
 	}
 	return s.withIDToken(ctx, st, c, doc, from)
-}
-
-// authenticate adds the client's authentication (RFC 6749 §2.3) to a
-// request to the token endpoint or another endpoint that wants it (device
-// authorization, revocation): HTTP Basic, or client_id (and the secret
-// with client_auth body) in the form.
-func (st *settings) authenticate(form url.Values, x *exchange) {
-	switch {
-	case st.clientID == "":
-	case st.clientAuth == "body" || st.clientSecret == "":
-		form.Set("client_id", st.clientID)
-		if st.clientSecret != "" {
-			form.Set("client_secret", st.clientSecret)
-		}
-	default:
-		x.basicUser, x.basicPassword = st.clientID, st.clientSecret
-	}
 }

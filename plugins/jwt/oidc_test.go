@@ -429,7 +429,7 @@ func TestDiscovery(t *testing.T) {
 	if a, b := s.Requests("/.well-known/openid-configuration"), s.Requests("/.well-known/oauth-authorization-server"); a != 1 || b != 1 {
 		t.Fatalf("metadata fetched %d + %d times", a, b)
 	}
-	if fi, err := os.Stat(metadataCachePath(s.URL)); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(metadataCachePath(jwksCacheDir(), s.URL)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("cache file: %v %v", fi, err)
 	}
 	// An explicit token_url wins over the metadata.

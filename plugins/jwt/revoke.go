@@ -21,7 +21,7 @@ func (s *Scheme) Logout(ctx context.Context, req core.LogoutRequest) error {
 	if err != nil || st.mode != modeOAuth2 || req.Credential == nil {
 		return err
 	}
-	if st.oidc.revocationURL == "" {
+	if st.oidc.revocationURL == "" || st.tokenURL == "" { // the token endpoint is a client assertion's aud
 		if err := s.discover(ctx, st); err != nil || st.oidc.revocationURL == "" {
 			return err
 		}
@@ -46,7 +46,9 @@ func (s *Scheme) revoke(ctx context.Context, st *settings, token, hint string) e
 	}
 	form := url.Values{"token": {token}, "token_type_hint": {hint}}
 	x := exchange{what: "revocation", method: http.MethodPost, url: st.oidc.revocationURL, ctype: "application/x-www-form-urlencoded", secrets: []string{token}}
-	st.authenticate(form, &x)
+	if err := s.authenticateClient(st, form, &x); err != nil {
+		return err
+	}
 	x.body = []byte(form.Encode())
 	_, err := s.do(ctx, st, x)
 	if se, ok := errors.AsType[*statusErr](err); ok && (se.code == "unsupported_token_type" || se.status >= 200 && se.status <= 299) {

@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authx/authx/core"
@@ -40,13 +41,18 @@ type Scheme struct {
 	// the JWKS fetches of verify --jwks. nil means http.DefaultClient, which
 	// honours the proxy variables, for the endpoints (each exchange is
 	// bounded by the profile's timeout) and a client with a 10 s timeout for
-	// JWKS. An exchange never follows a redirect to another host.
+	// JWKS. An exchange never follows a redirect to another host. A
+	// profile's ca_file, client_cert and client_key apply on top of it
+	// (httpClient).
 	HTTP *http.Client
 	// Sleep waits between the polls of a device login; nil means a timer.
 	// It returns ctx's error when ctx ends first.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// BrowserTimeout bounds a browser login; 0 means 5 minutes.
 	BrowserTimeout time.Duration
+
+	mu         sync.Mutex
+	tlsClients map[string]*http.Client // by TLS setting: see httpClient
 }
 
 // New returns the scheme with the real clock and network.

@@ -47,12 +47,26 @@ var fields = []core.Field{
 	{Name: "refresh_body", Type: core.TypeObject, Secret: true, Help: `login mode: the refresh body, e.g. {"refreshToken": "{{refresh_token}}"} (the default)`},
 
 	{Name: "token_url", Type: core.TypeString, Help: "oauth2 mode: the token endpoint (RFC 6749 §3.2)"},
-	{Name: "grant", Type: core.TypeString, Default: "client_credentials", Enum: []string{"client_credentials", "password", "authorization_code", "device_code"}, Help: "oauth2 mode: the grant type; authorization_code is a browser login (PKCE, loopback redirect), device_code a login with a code on another device (RFC 8628)"},
+	{Name: "grant", Type: core.TypeString, Default: "client_credentials", Enum: []string{"client_credentials", "password", "authorization_code", "device_code", grantExchange}, Help: "oauth2 mode: the grant type; authorization_code is a browser login (PKCE, loopback redirect), device_code a login with a code on another device (RFC 8628), token_exchange trades subject_token for a token (RFC 8693)"},
 	{Name: "client_id", Type: core.TypeString, Help: "oauth2 mode: the client identifier"},
 	{Name: "client_secret", Type: core.TypeString, Secret: true, Help: "oauth2 mode: the client secret (omit for a public client)"},
-	{Name: "client_auth", Type: core.TypeString, Default: "basic", Enum: []string{"basic", "body"}, Help: "oauth2 mode: send the client credentials with HTTP Basic (RFC 6749 §2.3.1) or in the body"},
+	{Name: "client_auth", Type: core.TypeString, Default: "basic", Enum: clientAuthMethods,
+		Help: "oauth2 mode: how the client authenticates: basic (client_secret_basic, RFC 6749 §2.3.1), body (client_secret_post), private_key_jwt or client_secret_jwt (RFC 7523), tls_client_auth (RFC 8705), none (a public client)"},
+	{Name: "client_assertion_key", Type: core.TypeString, Secret: true, Help: "oauth2 mode, private_key_jwt: the PEM private key (RSA, EC or Ed25519) that signs the client assertion, usually file:PATH"},
+	{Name: "client_assertion_alg", Type: core.TypeString, Help: "oauth2 mode: the client assertion's algorithm (default: RS256, ES256/384/512 or EdDSA by the key; HS256 for client_secret_jwt)"},
+	{Name: "client_assertion_kid", Type: core.TypeString, Help: "oauth2 mode, private_key_jwt: the kid header of the client assertion"},
 	{Name: "scope", Type: core.TypeStringList, Help: "oauth2 mode: the scopes to request"},
 	{Name: "audience", Type: core.TypeStringList, Help: "oauth2 mode: the audience parameter (Auth0 and others); sign mode: the aud claim"},
+	{Name: "resource", Type: core.TypeStringList, Help: "oauth2 mode: resource indicators (RFC 8707), one resource parameter each in token and authorization requests"},
+	{Name: "extra_params", Type: core.TypeObject, Help: "oauth2 mode: more parameters of token and authorization requests, each a string or a list of strings"},
+	{Name: "subject_token", Type: core.TypeString, Secret: true, Help: "oauth2 mode, token_exchange: the token to exchange (RFC 8693), a secret reference; profile:NAME is another profile's token"},
+	{Name: "subject_token_type", Type: core.TypeString, Default: tokenTypeAccess, Help: "oauth2 mode, token_exchange: the subject token's type URI"},
+	{Name: "actor_token", Type: core.TypeString, Secret: true, Help: "oauth2 mode, token_exchange: the acting party's token (delegation), a secret reference"},
+	{Name: "actor_token_type", Type: core.TypeString, Help: "oauth2 mode, token_exchange: the actor token's type URI (default: an access token's)"},
+	{Name: "requested_token_type", Type: core.TypeString, Help: "oauth2 mode, token_exchange: the type URI of the token wanted"},
+	{Name: "ca_file", Type: core.TypeString, Help: "login, oauth2: a PEM file of certificate authorities trusted besides the system's, for the plugin's requests"},
+	{Name: "client_cert", Type: core.TypeString, Help: "login, oauth2: a PEM file holding the TLS client certificate (with client_key)"},
+	{Name: "client_key", Type: core.TypeString, Secret: true, Help: "login, oauth2: the TLS client certificate's PEM private key, usually file:PATH"},
 	{Name: "authorization_url", Type: core.TypeString, Help: "oauth2 mode: the authorization endpoint of grant authorization_code (default: from the issuer's discovery)"},
 	{Name: "device_authorization_url", Type: core.TypeString, Help: "oauth2 mode: the device authorization endpoint of grant device_code (default: from the issuer's discovery)"},
 	{Name: "revocation_url", Type: core.TypeString, Help: "oauth2 mode: where logout revokes the tokens, RFC 7009 (default: from the issuer's discovery)"},
@@ -77,6 +91,8 @@ var modeKeys = map[string][]string{
 	modeLogin: {"preset", "login_url", "method", "body_format", "body", "token_path", "refresh_token_path", "expires_in_path",
 		"refresh_url", "refresh_method", "refresh_body"},
 	modeOAuth2: {"token_url", "grant", "client_id", "client_secret", "client_auth", "scope",
+		"client_assertion_key", "client_assertion_alg", "client_assertion_kid", "resource", "extra_params",
+		"subject_token", "subject_token_type", "actor_token", "actor_token_type", "requested_token_type",
 		"authorization_url", "device_authorization_url", "revocation_url", "jwks_url", "redirect_port", "redirect_path", "prompt"},
 	modeSign:   {"algorithm", "key", "key_id", "subject", "claims", "ttl"},
 	modeStatic: {"token"},
@@ -89,6 +105,10 @@ var sharedKeys = map[string][]string{
 	"headers":  {modeLogin, modeOAuth2},
 	"audience": {modeOAuth2, modeSign},
 	"issuer":   {modeOAuth2, modeSign},
+	// TLS of every request the plugin makes (tls.go).
+	"ca_file":     {modeLogin, modeOAuth2},
+	"client_cert": {modeLogin, modeOAuth2},
+	"client_key":  {modeLogin, modeOAuth2},
 }
 
 // preset holds the conventions of a known API. Paths are relative to the
@@ -172,6 +192,18 @@ type settings struct {
 	scopes, audience                                    []string
 	oidc                                                oidcSettings
 
+	// oauth2 mode: client assertions (clientauth.go), resource and
+	// extra_params (params.go), the token_exchange grant (tokenexchange.go)
+	assertionKey, assertionAlg, assertionKid string
+	resources                                []string
+	extraParams                              url.Values
+	subjectToken, subjectTokenType           string
+	actorToken, actorTokenType               string
+	requestedTokenType                       string
+
+	// TLS of every request (tls.go)
+	caFile, clientCert, clientKey string
+
 	// static mode
 	token string
 }
@@ -185,7 +217,7 @@ var placeholders = map[string][]string{"username": {"body", "refresh_body"}, "pa
 // password, the client secret, the extra headers' values and the literal
 // values of the login and refresh bodies.
 func (st *settings) secrets() []string {
-	out := append([]string{st.password, st.clientSecret}, st.oidc.callSecrets...)
+	out := append([]string{st.password, st.clientSecret, st.assertionKey, st.clientKey, st.subjectToken, st.actorToken}, st.oidc.callSecrets...)
 	for _, v := range st.headers {
 		out = append(out, v)
 	}
@@ -226,6 +258,7 @@ func read(cfg core.Config, base string) (*settings, []core.Diagnostic) {
 	}
 	headers, hds := stringMap(cfg, "headers")
 	st.headers, ds = headers, append(ds, hds...)
+	ds = append(ds, st.readTLS(cfg)...)
 
 	switch st.mode {
 	case modeLogin:
@@ -340,13 +373,13 @@ func (st *settings) readOAuth2(cfg core.Config, base string) []core.Diagnostic {
 	if st.clientID == "" && (st.grant != "password" || st.clientSecret != "") {
 		ds = append(ds, core.DiagError("client_id", "the %s grant needs client_id", st.grant))
 	}
-	if st.grant == "client_credentials" && st.clientSecret == "" {
-		ds = append(ds, core.DiagError("client_secret", "the client_credentials grant needs client_secret (e.g. client_secret: env:CLIENT_SECRET)"))
-	}
+	ds = append(ds, st.readClientAuth(cfg)...)
+	ds = append(ds, st.readParams(cfg)...)
+	ds = append(ds, st.readExchange(cfg)...)
 	if st.grant == "password" && (st.username == "" || cfg["password"] == nil) {
 		ds = append(ds, core.DiagError(keyOr(cfg, "password", "username"), "the password grant needs username and password"))
 	}
-	if len(st.audience) > 1 {
+	if len(st.audience) > 1 && st.grant != grantExchange {
 		ds = append(ds, core.DiagError("audience", "oauth2 mode sends one audience; %d are given", len(st.audience)))
 	}
 	return ds

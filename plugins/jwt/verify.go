@@ -44,6 +44,14 @@ type VerifyOptions struct {
 	// JWKSURL is an https URL (http only to a loopback address) serving a
 	// JWKS; keys are looked up by kid and cached in CacheDir.
 	JWKSURL string
+	// IssuerURL, instead of Key and JWKSURL, is an issuer whose metadata
+	// (OIDC discovery, else RFC 8414) names the JWKS URL; Issuer defaults
+	// to it.
+	IssuerURL string
+	// Type, when set, is the typ header the token must have, with or
+	// without "application/" (RFC 7515 §4.1.9): at+jwt for an RFC 9068
+	// access token, which an id_token is not.
+	Type string
 	// Leeway tolerates clock skew in the exp, nbf and iat checks.
 	Leeway time.Duration
 	// Issuer, Audience and Subject are checked when non-empty.
@@ -54,6 +62,8 @@ type VerifyOptions struct {
 	Client *http.Client
 	// CacheDir keeps fetched JWKS documents; "" means no disk cache.
 	CacheDir string
+	// cacheNow is the cache's clock in tests; nil means time.Now.
+	cacheNow func() time.Time
 }
 
 // Verified is a token whose signature (and claims, when the payload is a
@@ -70,7 +80,8 @@ type Verified struct {
 	KeyID string
 }
 
-// Verify checks a compact JWS following RFC 8725 §3.1: the algorithm must
+// Verify checks a compact JWS following RFC 8725 §3.1 (and its typ header
+// when VerifyOptions.Type says so): the algorithm must
 // be allowed (see VerifyOptions.Algs) and fit the key's type, "none" is
 // always refused, and keys are chosen by alg and kid. The signature is
 // checked first; then, only if the payload is a JSON object, exp and nbf
@@ -83,6 +94,19 @@ type Verified struct {
 // are KindConfig; JWKS fetch failures are KindNetwork. No message holds a
 // key or the token.
 func Verify(ctx context.Context, token string, o VerifyOptions) (*Verified, error) {
+	if o.IssuerURL != "" {
+		if len(o.Key) > 0 || o.JWKSURL != "" {
+			return nil, core.Errorf(core.KindConfig, "give one of a key, a JWKS URL and an issuer")
+		}
+		jwks, err := discoverJWKS(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		o.JWKSURL = jwks
+		if o.Issuer == "" {
+			o.Issuer = o.IssuerURL
+		}
+	}
 	ks, err := o.loadKeys()
 	if err != nil {
 		return nil, err
@@ -93,6 +117,9 @@ func Verify(ctx context.Context, token string, o VerifyOptions) (*Verified, erro
 	}
 	alg, kid, err := protectedParams(t.header)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkType(t.header, o.Type); err != nil {
 		return nil, err
 	}
 	if err := o.verifySignature(ctx, ks, t, alg, kid); err != nil {
@@ -127,6 +154,9 @@ func (o VerifyOptions) loadKeys() (keySet, error) {
 		return keySet{}, core.Errorf(core.KindConfig, "give either a key or a JWKS URL, not both")
 	case o.JWKSURL != "":
 		src, err := newJWKSSource(o.JWKSURL, o.Client, o.CacheDir)
+		if err == nil && o.cacheNow != nil {
+			src.now = o.cacheNow
+		}
 		return keySet{jwks: src}, err
 	case len(o.Key) == 0:
 		return keySet{}, core.Errorf(core.KindConfig, "no key to verify with: give a key or a JWKS URL")
@@ -162,9 +192,30 @@ func protectedParams(h map[string]any) (alg, kid string, err error) {
 	return alg, kid, nil
 }
 
+// checkType refuses a token whose typ header is not want (when want is
+// set), comparing case-insensitively with "application/" optional (RFC
+// 7515 §4.1.9): an id_token (typ JWT, or none) where an RFC 9068 access
+// token (at+jwt) is expected.
+func checkType(h map[string]any, want string) error {
+	if want == "" {
+		return nil
+	}
+	norm := func(s string) string {
+		return strings.TrimPrefix(strings.ToLower(s), "application/")
+	}
+	got, _ := h["typ"].(string)
+	switch {
+	case got == "":
+		return invalidf("the header has no typ (expected %s)", want)
+	case norm(got) != norm(want):
+		return invalidf("typ is %s, not %s", printable(got), want)
+	}
+	return nil
+}
+
 // verifySignature checks t's signature with the keys that fit alg and kid.
 // A cached JWKS that lacks the token's kid is fetched again once (key
-// rotation).
+// rotation), at most once per jwksRefetchInterval.
 func (o VerifyOptions) verifySignature(ctx context.Context, ks keySet, t *jws, alg, kid string) error {
 	keys := ks.static
 	if ks.jwks != nil {
@@ -173,7 +224,7 @@ func (o VerifyOptions) verifySignature(ctx context.Context, ks keySet, t *jws, a
 		if keys, cached, err = ks.jwks.keys(ctx, false); err != nil {
 			return err
 		}
-		if cached && kid != "" && !slices.ContainsFunc(keys, func(k verifyKey) bool { return k.kid == kid }) {
+		if cached && kid != "" && !slices.ContainsFunc(keys, func(k verifyKey) bool { return k.kid == kid }) && ks.jwks.mayRefetch() {
 			if keys, _, err = ks.jwks.keys(ctx, true); err != nil {
 				return err
 			}

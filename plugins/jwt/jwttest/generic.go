@@ -43,7 +43,7 @@ type genericLoginAnswer struct {
 type apiClaims struct {
 	Iss      string `json:"iss"`
 	Sub      string `json:"sub"`
-	Aud      string `json:"aud,omitempty"`
+	Aud      any    `json:"aud,omitempty"` // a string, or several (RFC 8707 resources)
 	Name     string `json:"name,omitempty"`
 	ClientID string `json:"client_id,omitempty"`
 	Scope    string `json:"scope"`

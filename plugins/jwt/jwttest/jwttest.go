@@ -18,8 +18,11 @@
 //   - Django REST framework SimpleJWT: POST /api/token/,
 //     POST /api/token/refresh/ and GET /api/user/;
 //   - an RFC 6749 token endpoint: POST /oauth/token (password,
-//     client_credentials and refresh_token grants), and Dex's /dex/userinfo,
-//     which refuses a bad token with 403 and no WWW-Authenticate;
+//     client_credentials, refresh_token and RFC 8693 token exchange grants;
+//     client secrets, RFC 7523 client assertions verified as oidc-provider
+//     does, RFC 8705 TLS client certificates with Options.TLS; RFC 8707
+//     resource indicators), and Dex's /dex/userinfo, which refuses a bad
+//     token with 403 and no WWW-Authenticate;
 //   - an OpenID Provider on that token endpoint, as panva's oidc-provider
 //     behaves (oidc.go): discovery, /oauth/authorize with PKCE and loopback
 //     redirects, the authorization_code and device grants, the device
@@ -46,10 +49,14 @@ package jwttest
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -108,6 +115,19 @@ type Options struct {
 	// Now is the clock used for iat, nbf, exp and every expiry check.
 	// Nil means time.Now.
 	Now func() time.Time
+	// ClientKeys registers private_key_jwt clients (RFC 7523 §2.2): a
+	// client_id and the public key (*rsa.PublicKey, *ecdsa.PublicKey,
+	// ed25519.PublicKey) its client assertions must verify with. A client
+	// of Clients may authenticate with client_secret_jwt (HS256/384/512
+	// keyed with its secret).
+	ClientKeys map[string]crypto.PublicKey
+	// TLSClients registers tls_client_auth clients (RFC 8705 §2.1.2): a
+	// client_id and the subject common name of the TLS client certificate
+	// it must present. Only a server started with TLS sees certificates.
+	TLSClients map[string]string
+	// TLS, when set, makes the server serve https with this configuration
+	// (its certificate, ClientAuth, ClientCAs); URL is then https://.
+	TLS *tls.Config
 
 	// Authorize is the user at the OpenID Provider's sign-in (GET
 	// /oauth/authorize) and device verification page (/device): given the
@@ -153,6 +173,8 @@ type Server struct {
 	users   []*user
 	clients map[string]string
 	scopes  []string
+
+	jtis map[string]int64 // client assertion jti → its exp: replays are refused
 
 	logins    atomic.Int64
 	refreshes atomic.Int64
@@ -201,6 +223,7 @@ func Start(o Options) *Server {
 		djRefresh:  map[string]bool{},
 		djAccess:   map[string]bool{},
 		altRefresh: map[int]map[string]altRefreshRec{},
+		jtis:       map[string]int64{},
 	}
 	s.applyDefaults()
 	s.oidc.init()
@@ -216,12 +239,21 @@ func Start(o Options) *Server {
 		panic(fmt.Sprintf("jwttest: cannot listen on 127.0.0.1: %v", err))
 	}
 	s.base = "http://" + ln.Addr().String()
-	s.URL = s.base
 	s.ts = httptest.NewUnstartedServer(s)
 	s.ts.Listener.Close()
 	s.ts.Listener = ln
 	s.ts.Config.ReadHeaderTimeout = 10 * time.Second
-	s.ts.Start()
+	if o.TLS != nil {
+		s.base = "https://" + ln.Addr().String()
+		s.ts.TLS = o.TLS
+		// A refused handshake (no or a wrong client certificate) is what
+		// tests provoke: not worth a log line.
+		s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+		s.ts.StartTLS()
+	} else {
+		s.ts.Start()
+	}
+	s.URL = s.base
 	return s
 }
 

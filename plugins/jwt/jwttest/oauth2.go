@@ -11,9 +11,12 @@ import (
 )
 
 // An RFC 6749 token endpoint at /oauth/token: password (§4.3),
-// client_credentials (§4.4) and refresh_token (§6) grants, client
-// authentication by HTTP Basic (§2.3.1) or by client_id/client_secret in the
-// body, errors as §5.2 says. Access tokens are JWTs accepted by /api/me,
+// client_credentials (§4.4), refresh_token (§6) and token exchange (RFC
+// 8693) grants, client authentication by HTTP Basic (§2.3.1), by
+// client_id/client_secret in the body, by a client assertion (RFC 7523
+// §2.2: private_key_jwt, client_secret_jwt) or by a TLS client certificate
+// (RFC 8705), resource indicators (RFC 8707: the token's aud), errors as
+// §5.2 says. Access tokens are JWTs accepted by /api/me,
 // /api/admin and Dex's /dex/userinfo.
 
 type oauthError struct {
@@ -57,7 +60,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	// Count before answering anything about the grant, so a login attempt
 	// with a bad request still counts as one.
 	switch form.Get("grant_type") {
-	case "password", "client_credentials", "authorization_code", deviceGrantType:
+	case "password", "client_credentials", "authorization_code", deviceGrantType, grantTokenExchange:
 		if !s.tokenEndpoint(r, false) {
 			return
 		}
@@ -72,7 +75,10 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for name, vals := range form {
-		if len(vals) > 1 {
+		// RFC 8707 §2 and RFC 8693 §2.1: resource, and a token exchange's
+		// audience, may be repeated.
+		repeatable := name == "resource" || name == "audience" && form.Get("grant_type") == grantTokenExchange
+		if len(vals) > 1 && !repeatable {
 			oauthFail(w, http.StatusBadRequest, "invalid_request", "Parameter "+name+" is included more than once")
 			return
 		}
@@ -87,7 +93,11 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	public := s.clients[clientID] == ""
+	public := s.clients[clientID] == "" && s.opts.ClientKeys[clientID] == nil && s.opts.TLSClients[clientID] == ""
+	aud, ok := s.oauthAudience(w, form)
+	if !ok {
+		return
+	}
 
 	switch grant {
 	case "password":
@@ -106,7 +116,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		refresh := s.oauthStoreRefresh(u.id, clientID, scope)
-		s.oauthIssue(w, u.login, clientID, scope, form.Get("audience"), refresh)
+		s.oauthIssue(w, u.login, clientID, scope, aud, refresh)
 	case "client_credentials":
 		if public {
 			oauthFail(w, http.StatusBadRequest, "unauthorized_client",
@@ -118,7 +128,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// §4.4.3: a refresh token SHOULD NOT be included.
-		s.oauthIssue(w, clientID, clientID, scope, form.Get("audience"), "")
+		s.oauthIssue(w, clientID, clientID, scope, aud, "")
 	case "refresh_token":
 		old := form.Get("refresh_token")
 		if old == "" {
@@ -153,11 +163,13 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			refresh = s.oauthStoreRefresh(rec.userID, clientID, rec.scope)
 		}
 		u := s.userByID(rec.userID)
-		s.oauthIssue(w, u.login, clientID, scope, form.Get("audience"), refresh)
+		s.oauthIssue(w, u.login, clientID, scope, aud, refresh)
 	case "authorization_code":
-		s.codeGrant(w, form, clientID)
+		s.codeGrant(w, form, clientID, aud)
 	case deviceGrantType:
-		s.deviceGrant(w, form, clientID)
+		s.deviceGrant(w, form, clientID, aud)
+	case grantTokenExchange:
+		s.tokenExchange(w, form, clientID, aud)
 	default:
 		oauthFail(w, http.StatusBadRequest, "unsupported_grant_type",
 			"The authorization grant type "+grant+" is not supported")
@@ -178,6 +190,18 @@ func (s *Server) oauthClient(w http.ResponseWriter, r *http.Request, form url.Va
 	if basicErr {
 		return unauthorized("Malformed HTTP Basic client credentials")
 	}
+	if _, assertion := form["client_assertion"]; assertion || form.Has("client_assertion_type") {
+		if basic || hasBodySecret {
+			oauthFail(w, http.StatusBadRequest, "invalid_request",
+				"The client used more than one authentication method")
+			return "", false
+		}
+		id, err := s.verifyAssertion(form)
+		if err != nil {
+			return unauthorized(err.Error())
+		}
+		return id, true
+	}
 	if basic {
 		if hasBodySecret || (bodyID != "" && bodyID != basicID) {
 			oauthFail(w, http.StatusBadRequest, "invalid_request",
@@ -191,6 +215,15 @@ func (s *Server) oauthClient(w http.ResponseWriter, r *http.Request, form url.Va
 	}
 	if bodyID == "" {
 		return unauthorized("Client authentication is required")
+	}
+	if cn, ok := s.opts.TLSClients[bodyID]; ok && !hasBodySecret {
+		if !certificateFor(r, cn) {
+			return unauthorized("The TLS client certificate is missing or does not match the client")
+		}
+		return bodyID, true
+	}
+	if s.opts.ClientKeys[bodyID] != nil {
+		return unauthorized("This client authenticates with private_key_jwt")
 	}
 	if secret, known := s.clients[bodyID]; !known || secret != bodySecret {
 		// Body credentials: §5.2 allows 400; no WWW-Authenticate challenge.
@@ -254,13 +287,13 @@ func (s *Server) oauthStoreRefresh(userID int, clientID, scope string) string {
 	return tok
 }
 
-func (s *Server) oauthIssue(w http.ResponseWriter, sub, clientID, scope, audience, refresh string) {
+func (s *Server) oauthIssue(w http.ResponseWriter, sub, clientID, scope string, audience any, refresh string) {
 	s.oauthIssueNonce(w, sub, clientID, scope, audience, refresh, "")
 }
 
 // oauthIssueNonce answers the tokens, with an id_token carrying nonce when
 // the scope holds openid.
-func (s *Server) oauthIssueNonce(w http.ResponseWriter, sub, clientID, scope, audience, refresh, nonce string) {
+func (s *Server) oauthIssueNonce(w http.ResponseWriter, sub, clientID, scope string, audience any, refresh, nonce string) {
 	now := s.now()
 	tok := mint(apiClaims{
 		Iss:      s.base,

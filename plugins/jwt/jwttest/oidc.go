@@ -202,7 +202,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	clientID, redirectURI := q.Get("client_id"), q.Get("redirect_uri")
-	if _, known := s.clients[clientID]; !known {
+	if !s.knownClient(clientID) {
 		errorPage(w, http.StatusBadRequest, "invalid_client", "unknown client_id")
 		return
 	}
@@ -311,8 +311,9 @@ func errorPage(w http.ResponseWriter, status int, code, desc string) {
 
 // codeGrant is grant_type=authorization_code at the token endpoint (RFC
 // 6749 §4.1.3, RFC 7636 §4.6): the code is single-use and bound to the
-// client, the redirect URI and the challenge.
-func (s *Server) codeGrant(w http.ResponseWriter, form url.Values, clientID string) {
+// client, the redirect URI and the challenge. aud is the access token's
+// (the request's resource indicators).
+func (s *Server) codeGrant(w http.ResponseWriter, form url.Values, clientID string, aud any) {
 	code, verifier := form.Get("code"), form.Get("code_verifier")
 	s.oidc.mu.Lock()
 	rec := s.oidc.codes[code]
@@ -334,7 +335,7 @@ func (s *Server) codeGrant(w http.ResponseWriter, form url.Values, clientID stri
 		if rec.offline {
 			refresh = s.oauthStoreRefresh(u.id, clientID, rec.scope)
 		}
-		s.oauthIssueNonce(w, u.login, clientID, rec.scope, "", refresh, rec.nonce)
+		s.oauthIssueNonce(w, u.login, clientID, rec.scope, aud, refresh, rec.nonce)
 	}
 }
 
@@ -440,7 +441,7 @@ func (d *deviceRecord) statusWord() string {
 // sooner than the interval (which then grows by 5 s) or while
 // Options.SlowDown lasts; expired_token, access_denied; the tokens once,
 // with a refresh token for offline_access.
-func (s *Server) deviceGrant(w http.ResponseWriter, form url.Values, clientID string) {
+func (s *Server) deviceGrant(w http.ResponseWriter, form url.Values, clientID string, aud any) {
 	dc := form.Get("device_code")
 	now := s.now()
 	s.oidc.mu.Lock()
@@ -481,7 +482,7 @@ func (s *Server) deviceGrant(w http.ResponseWriter, form url.Values, clientID st
 	if hasScope(rec.scope, "offline_access") {
 		refresh = s.oauthStoreRefresh(u.id, clientID, rec.scope)
 	}
-	s.oauthIssueNonce(w, u.login, clientID, rec.scope, "", refresh, "")
+	s.oauthIssueNonce(w, u.login, clientID, rec.scope, aud, refresh, "")
 }
 
 var deviceMessages = map[string]string{
