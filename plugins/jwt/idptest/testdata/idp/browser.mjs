@@ -31,6 +31,43 @@ const browser = await puppeteer.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check'],
 });
 let landed = '';
+
+// act takes one step on the page: fills and submits what it shows. It
+// returns true when the flow is over (the device flow's success page).
+async function act(page) {
+  const title = await page.title();
+  const step = async (fn) => {
+    await Promise.all([
+      page.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 10000 }).catch(() => {}),
+      fn(),
+    ]);
+  };
+  if (title === 'Sign-in Success') {
+    console.log('success');
+    return true;
+  }
+  if (await page.$('input[name="login"]')) {
+    await page.type('input[name="login"]', process.env.IDPTEST_USER || '');
+    await page.type('input[name="password"]', process.env.IDPTEST_PASSWORD || '');
+    await step(() => page.click('button[type="submit"]'));
+  } else if (await page.$('input[name="prompt"][value="consent"]')) {
+    if (action === 'deny') {
+      const abort = await page.$('a[href$="/abort"]');
+      if (!abort) fail('no abort link on the consent page');
+      await step(() => abort.click());
+    } else {
+      await step(() => page.click('form button[type="submit"]'));
+    }
+  } else if (await page.$('form[id="op.deviceConfirmForm"]')) {
+    const sel = action === 'deny' ? 'button[name="abort"]' : 'button[autofocus]';
+    await step(() => page.click(sel));
+  } else if (!landed) {
+    const text = await page.evaluate(() => document.body?.innerText || '');
+    if (text) fail(`unexpected page ${JSON.stringify(title)} at ${page.url()}: ${text.replace(/\s+/g, ' ').slice(0, 300)}`);
+    await new Promise((r) => setTimeout(r, 100)); // still loading
+  }
+  return false;
+}
 try {
   const page = await browser.newPage();
   await page.setRequestInterception(true);
@@ -52,46 +89,17 @@ try {
       console.log(`landed ${landed}`);
       break;
     }
-    let title;
+    let done;
     try {
-      title = await page.title();
-    } catch {
-      // A navigation (a redirect, a script) is under way: look again.
+      done = await act(page);
+    } catch (e) {
+      // A navigation (a redirect, a form post) replaced the page under
+      // the step: look at the new one.
+      if (!/context was destroyed|detached|navigat|Target closed/i.test(String(e))) throw e;
       await new Promise((r) => setTimeout(r, 100));
       continue;
     }
-    const step = async (fn) => {
-      await Promise.all([
-        page.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 10000 }).catch(() => {}),
-        fn(),
-      ]);
-    };
-    if (title === 'Sign-in Success') {
-      console.log('success');
-      break;
-    } else if (await page.$('input[name="login"]')) {
-      await page.type('input[name="login"]', process.env.IDPTEST_USER || '');
-      await page.type('input[name="password"]', process.env.IDPTEST_PASSWORD || '');
-      await step(() => page.click('button[type="submit"]'));
-    } else if (await page.$('input[name="prompt"][value="consent"]')) {
-      if (action === 'deny') {
-        const abort = await page.$('a[href$="/abort"]');
-        if (!abort) fail('no abort link on the consent page');
-        await step(() => abort.click());
-      } else {
-        await step(() => page.click('form button[type="submit"]'));
-      }
-    } else if (await page.$('form[id="op.deviceConfirmForm"]')) {
-      const sel = action === 'deny' ? 'button[name="abort"]' : 'button[autofocus]';
-      await step(() => page.click(sel));
-    } else {
-      const text = await page.evaluate(() => document.body?.innerText || '').catch(() => '');
-      if (!text) {
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      fail(`unexpected page ${JSON.stringify(title)} at ${page.url()}: ${text.replace(/\s+/g, ' ').slice(0, 300)}`);
-    }
+    if (done) break;
   }
 } finally {
   await browser.close();
