@@ -88,13 +88,20 @@ type IdP struct {
 }
 
 // Event is one event of the provider, as it reported it: "grant.success"
-// with the grant type, "refresh_token.consumed", "revocation.success",
-// "grant.error" with the error, "login.failed", ...
+// with the grant type (one per answered token request), "grant.error" with
+// the error, "refresh_token.consumed" (a refresh token used, and rotated),
+// "revocation.success" (one per revocation request answered 200) with
+// "refresh_token.destroyed" or "access_token.destroyed" for the token it
+// revoked and "grant.revoked", "login.failed" (a wrong password), ...
 type Event struct {
 	Event     string `json:"event"`
 	GrantType string `json:"grant_type,omitempty"`
 	ClientID  string `json:"client_id,omitempty"`
 	Error     string `json:"error,omitempty"`
+	// TokenKind is the token's kind (RefreshToken, AccessToken,
+	// ClientCredentials, DeviceCode) in its events: refresh_token.destroyed
+	// after a revocation, ...
+	TokenKind string `json:"token_kind,omitempty"`
 }
 
 // dir is testdata/idp beside this file: the node project.

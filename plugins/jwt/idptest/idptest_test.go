@@ -331,3 +331,19 @@ func getJSON(t *testing.T, u string, v any) {
 		t.Fatalf("GET %s: %s", u, resp.Status)
 	}
 }
+
+func TestRevocationEvents(t *testing.T) {
+	p := startTimed(t, Options{})
+	r := p.postForm(t, url.Values{"grant_type": {"client_credentials"}}, func(req *http.Request) { req.SetBasicAuth(SecretClientID, p.ClientSecret) })
+	req, _ := http.NewRequest("POST", p.Issuer+"/token/revocation", strings.NewReader(url.Values{"token": {r.AccessToken}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(SecretClientID, p.ClientSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || p.CountEventually("revocation.success", "", 1) != 1 || p.CountEventually("client_credentials.destroyed", "", 1) != 1 {
+		t.Errorf("revocation: %s, events %+v", resp.Status, p.Events())
+	}
+}

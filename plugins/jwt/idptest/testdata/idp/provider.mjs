@@ -176,21 +176,38 @@ provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
   };
 }, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope'], ['resource']);
 
-for (const name of ['grant.success', 'grant.error', 'refresh_token.consumed', 'refresh_token.saved',
-  'revocation.success', 'revocation.error', 'authorization.success', 'authorization.error',
-  'introspection.error', 'device_code.saved', 'server_error', 'interaction.ended']) {
-  provider.on(name, (ctxOrErr, err) => {
+// Events, one JSON line each, for the test to count. A listener gets a
+// context (grant.*, authorization.*, revocation.error), a token (TOKEN.saved,
+// .consumed, .destroyed) or an error, in that order.
+for (const name of ['grant.success', 'grant.error', 'grant.revoked', 'authorization.success', 'authorization.error',
+  'revocation.error', 'introspection.error', 'server_error', 'interaction.ended',
+  'refresh_token.saved', 'refresh_token.consumed', 'refresh_token.destroyed',
+  'access_token.destroyed', 'client_credentials.destroyed', 'device_code.saved', 'device_code.consumed']) {
+  provider.on(name, (...args) => {
     const line = { event: name };
-    const ctx = ctxOrErr && ctxOrErr.oidc ? ctxOrErr : undefined;
-    if (ctx) {
-      line.grant_type = ctx.oidc.params?.grant_type;
-      line.client_id = ctx.oidc.client?.clientId;
+    for (const a of args) {
+      if (a && a.oidc) {
+        line.grant_type = a.oidc.params?.grant_type;
+        line.client_id = a.oidc.client?.clientId;
+      } else if (a && a.kind && a.jti) {
+        line.token_kind = a.kind;
+        line.client_id = a.clientId;
+      } else if (a instanceof Error) {
+        line.error = a.error || a.message;
+      }
     }
-    const e = err || (ctx ? undefined : ctxOrErr);
-    if (e && e.message) line.error = e.error || e.message;
     emit(line);
   });
 }
+
+// oidc-provider emits no event for a successful revocation (RFC 7009: 200
+// whether or not the token was known); the destroyed events name the token.
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.method === 'POST' && ctx.path === '/token/revocation' && ctx.status === 200) {
+    emit({ event: 'revocation.success', client_id: ctx.oidc?.client?.clientId });
+  }
+});
 
 server.on('request', provider.callback());
 emit({ ready: true, port, issuer });
