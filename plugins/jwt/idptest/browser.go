@@ -43,6 +43,9 @@ type BrowserOptions struct {
 	// where authx must not open a browser, or where the test approves a
 	// device code itself with Visit.
 	Inert bool
+	// Password, when set, is typed instead of the user's: a wrong one
+	// leaves the browser on the IdP's refusal (the run fails).
+	Password string
 }
 
 // NewBrowser returns a browser that signs in at idp. It skips the test when
@@ -61,9 +64,13 @@ func NewBrowser(t testing.TB, idp *IdP, o BrowserOptions) *Browser {
 		action = "deny"
 	}
 	b := &Browser{Path: filepath.Join(d, "browser"), t: t, node: node, dir: d, idp: idp}
+	password := idp.Password
+	if o.Password != "" {
+		password = o.Password
+	}
 	b.env = []string{
 		"IDPTEST_CHROMIUM=" + chromium, "IDPTEST_ISSUER=" + idp.Issuer,
-		"IDPTEST_USER=" + idp.User, "IDPTEST_PASSWORD=" + idp.Password, "IDPTEST_ACTION=" + action,
+		"IDPTEST_USER=" + idp.User, "IDPTEST_PASSWORD=" + password, "IDPTEST_ACTION=" + action,
 	}
 	var envFile strings.Builder
 	for _, kv := range append(b.env, "IDPTEST_NODE="+node, "IDPTEST_DIR="+dir()) {

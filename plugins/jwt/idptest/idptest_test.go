@@ -347,3 +347,17 @@ func TestRevocationEvents(t *testing.T) {
 		t.Errorf("revocation: %s, events %+v", resp.Status, p.Events())
 	}
 }
+
+func TestWrongPasswordIsRefused(t *testing.T) {
+	p := startTimed(t, Options{})
+	b := NewBrowser(t, p, BrowserOptions{Password: "not-" + p.Password})
+	q := url.Values{"client_id": {NativeClientID}, "response_type": {"code"}, "redirect_uri": {"http://127.0.0.1:9/callback"}, "scope": {"openid"},
+		"state": {"s"}, "code_challenge": {b64(make([]byte, 32))}, "code_challenge_method": {"S256"}}
+	out, err := b.Visit(context.Background(), p.Issuer+"/auth?"+q.Encode())
+	if err == nil || !strings.Contains(err.Error(), "Wrong login or password") {
+		t.Errorf("a wrong password: %q, %v; want the IdP's refusal", out, err)
+	}
+	if n := p.CountEventually("login.failed", "", 1); n != 1 {
+		t.Errorf("%d failed logins, want 1", n)
+	}
+}
