@@ -124,13 +124,22 @@ func chromiumPath() string {
 
 // killAll kills the process group of every browser Path started.
 func (b *Browser) killAll() {
-	pids, _ := filepath.Glob(filepath.Join(b.dir, "run-*.pid"))
-	for _, f := range pids {
+	for _, pgid := range b.groups() {
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+}
+
+// groups are the process groups of the browsers Path started.
+func (b *Browser) groups() []int {
+	files, _ := filepath.Glob(filepath.Join(b.dir, "run-*.pid"))
+	var pgids []int
+	for _, f := range files {
 		data, _ := os.ReadFile(f)
 		if pid, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil && pid > 1 {
-			syscall.Kill(-pid, syscall.SIGKILL)
+			pgids = append(pgids, pid)
 		}
 	}
+	return pgids
 }
 
 // Opened returns the URLs Path was given, in order.

@@ -82,6 +82,7 @@ type IdP struct {
 	ClientKeyPEM []byte
 	ClientKeyID  string
 
+	pid    int // the node process, leader of its process group
 	mu     sync.Mutex
 	events []Event
 	stderr bytes.Buffer
@@ -170,6 +171,7 @@ func Start(t testing.TB, o Options) *IdP {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	p.pid = cmd.Process.Pid
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -359,5 +360,44 @@ func TestWrongPasswordIsRefused(t *testing.T) {
 	}
 	if n := p.CountEventually("login.failed", "", 1); n != 1 {
 		t.Errorf("%d failed logins, want 1", n)
+	}
+}
+
+// TestNothingLeftBehind: when a test ends, the IdP's process group and
+// every browser $BROWSER started, finished or not, are gone.
+func TestNothingLeftBehind(t *testing.T) {
+	var idpPID int
+	var groups []int
+	t.Run("run", func(t *testing.T) {
+		p := Start(t, Options{})
+		b := NewBrowser(t, p, BrowserOptions{})
+		idpPID = p.pid
+		// A page that never loads: the browser waits until its own
+		// timeout, long after this test.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		if out, err := exec.Command(b.Path, "http://"+ln.Addr().String()+"/").CombinedOutput(); err != nil {
+			t.Fatalf("$BROWSER: %v %s", err, out)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for len(b.groups()) == 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		groups = b.groups()
+		if len(groups) != 1 {
+			t.Fatalf("browser groups %v, want 1", groups)
+		}
+	})
+	deadline := time.Now().Add(2 * time.Second)
+	for _, pgid := range append(groups, idpPID) {
+		for syscall.Kill(-pgid, 0) == nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("process group %d still running after the test", pgid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
