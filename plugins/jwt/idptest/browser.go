@@ -71,6 +71,7 @@ func NewBrowser(t testing.TB, idp *IdP, o BrowserOptions) *Browser {
 	b.env = []string{
 		"IDPTEST_CHROMIUM=" + chromium, "IDPTEST_ISSUER=" + idp.Issuer,
 		"IDPTEST_USER=" + idp.User, "IDPTEST_PASSWORD=" + password, "IDPTEST_ACTION=" + action,
+		"IDPTEST_PROFILES=" + d,
 	}
 	var envFile strings.Builder
 	for _, kv := range append(b.env, "IDPTEST_NODE="+node, "IDPTEST_DIR="+dir()) {
@@ -122,9 +123,13 @@ func chromiumPath() string {
 	return ""
 }
 
-// killAll kills the process group of every browser Path started.
+// killAll kills the process group of every browser Path started. The
+// group's leader is killed first: it may not have called setsid yet, and
+// once killed it starts nothing more. Chromium, in a group of its own,
+// quits when node's end of its pipe closes.
 func (b *Browser) killAll() {
 	for _, pgid := range b.groups() {
+		syscall.Kill(pgid, syscall.SIGKILL)
 		syscall.Kill(-pgid, syscall.SIGKILL)
 	}
 }

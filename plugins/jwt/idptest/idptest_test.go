@@ -13,9 +13,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -368,10 +370,11 @@ func TestWrongPasswordIsRefused(t *testing.T) {
 func TestNothingLeftBehind(t *testing.T) {
 	var idpPID int
 	var groups []int
+	var profiles string
 	t.Run("run", func(t *testing.T) {
 		p := Start(t, Options{})
 		b := NewBrowser(t, p, BrowserOptions{})
-		idpPID = p.pid
+		idpPID, profiles = p.pid, b.dir
 		// A page that never loads: the browser waits until its own
 		// timeout, long after this test.
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -390,14 +393,67 @@ func TestNothingLeftBehind(t *testing.T) {
 		if len(groups) != 1 {
 			t.Fatalf("browser groups %v, want 1", groups)
 		}
+		for len(chromiums(profiles)) == 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if len(chromiums(profiles)) == 0 {
+			t.Fatal("chromium did not start")
+		}
 	})
 	deadline := time.Now().Add(2 * time.Second)
 	for _, pgid := range append(groups, idpPID) {
-		for syscall.Kill(-pgid, 0) == nil {
+		for live := alive(pgid); len(live) > 0; live = alive(pgid) {
 			if time.Now().After(deadline) {
-				t.Fatalf("process group %d still running after the test", pgid)
+				t.Fatalf("process group %d still running after the test: %v", pgid, live)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	for c := chromiums(profiles); len(c) > 0; c = chromiums(profiles) {
+		if time.Now().After(deadline) {
+			t.Fatalf("chromium still running after the test: %v", c)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// chromiums lists the live processes whose command line names dir (the
+// browser's profile directory is there).
+func chromiums(dir string) []string {
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var live []string
+	for _, f := range cmdlines {
+		data, err := os.ReadFile(f)
+		if err != nil || !strings.Contains(string(data), dir) || strings.HasPrefix(string(data), "/bin/sh") {
+			continue
+		}
+		stat, _ := os.ReadFile(strings.TrimSuffix(f, "cmdline") + "stat")
+		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && !strings.HasPrefix(strings.TrimSpace(string(stat[i+1:])), "Z") {
+			live = append(live, strings.ReplaceAll(string(data), "\x00", " ")[:min(len(data), 80)])
+		}
+	}
+	return live
+}
+
+// alive lists the processes of group pgid that are not zombies (a killed
+// process whose parent is gone waits for init to reap it).
+func alive(pgid int) []string {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var live []string
+	for _, f := range stats {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		s := string(data)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(s[i+1:]) // state ppid pgrp ...
+		if len(fields) > 2 && fields[2] == strconv.Itoa(pgid) && fields[0] != "Z" {
+			live = append(live, s[:i+1])
+		}
+	}
+	return live
 }

@@ -8,10 +8,14 @@
 // page. IDPTEST_ACTION=deny clicks the abort link instead of consenting.
 //
 // Environment: IDPTEST_CHROMIUM (the executable), IDPTEST_ISSUER,
-// IDPTEST_USER, IDPTEST_PASSWORD, IDPTEST_ACTION (approve | deny).
+// IDPTEST_USER, IDPTEST_PASSWORD, IDPTEST_ACTION (approve | deny),
+// IDPTEST_PROFILES (where chromium's throwaway profile goes).
 // It prints one line on stdout: "landed URL" or "success", or fails with
 // exit status 1 and the reason on stderr. Requests to any host other than
 // 127.0.0.1 are refused, so the run needs no network.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import puppeteer from 'puppeteer-core';
 
 const url = process.argv[process.argv.length - 1];
@@ -28,6 +32,8 @@ setTimeout(() => fail('timed out after 30s'), 30000).unref();
 const browser = await puppeteer.launch({
   executablePath: process.env.IDPTEST_CHROMIUM || '/usr/bin/chromium',
   headless: true,
+  userDataDir: fs.mkdtempSync(path.join(process.env.IDPTEST_PROFILES || os.tmpdir(), 'chromium-')),
+  pipe: true, // chromium quits when the pipe closes: it never outlives this script
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check'],
 });
 let landed = '';
