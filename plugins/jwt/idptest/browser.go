@@ -56,7 +56,7 @@ func NewBrowser(t testing.TB, idp *IdP, o BrowserOptions) *Browser {
 	node := needNode(t)
 	chromium := chromiumPath()
 	if chromium == "" {
-		t.Skip("idptest: chromium is not installed (.ci/run installs it: apt-get install chromium)")
+		missing(t, "idptest: chromium is not installed (.ci/run installs it: apt-get install chromium)")
 	}
 	d := t.TempDir()
 	action := "approve"

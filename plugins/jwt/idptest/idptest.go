@@ -8,7 +8,8 @@
 // core/internal, so that cmd/authx's end-to-end tests can use it too.
 //
 // Tests skip, saying why, when node, chromium or the node modules are
-// missing; .ci/run installs all three (`npm ci` in testdata/idp), so CI never
+// missing; .ci/run installs all three (`npm ci` in testdata/idp) and sets
+// AUTHX_REQUIRE_IDPTEST=1, which makes such a skip a failure, so CI never
 // skips. Everything listens on 127.0.0.1 and needs no network.
 package idptest
 
@@ -111,15 +112,30 @@ func dir() string {
 	return filepath.Join(filepath.Dir(file), "testdata", "idp")
 }
 
+// RequireEnv names the environment variable that turns a skip for a
+// missing node, chromium or node modules into a failure: .ci/run sets it,
+// so that CI never skips the single sign-on tests.
+const RequireEnv = "AUTHX_REQUIRE_IDPTEST"
+
+// missing skips the test, or fails it under RequireEnv, saying what is
+// missing.
+func missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv(RequireEnv) != "" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
 // needNode skips the test unless node and the node modules are there.
 func needNode(t testing.TB) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("idptest: node is not installed (.ci/run installs it)")
+		missing(t, "idptest: node is not installed (.ci/run installs it)")
 	}
 	if _, err := os.Stat(filepath.Join(dir(), "node_modules", "oidc-provider")); err != nil {
-		t.Skipf("idptest: the IdP's node modules are missing: run `npm ci --omit=dev` in %s (.ci/run does)", dir())
+		missing(t, "idptest: the IdP's node modules are missing: run `npm ci --omit=dev` in %s (.ci/run does)", dir())
 	}
 	return node
 }
