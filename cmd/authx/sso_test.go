@@ -232,6 +232,10 @@ func loginThroughBrowser(t *testing.T, e *env, p *idptest.IdP, b *idptest.Browse
 	}
 	if len(runs) != 1 || runs[0].Status != 0 || !strings.HasPrefix(runs[0].Out, "landed http://127.0.0.1:") {
 		t.Errorf("browser runs %+v; want one that landed on the loopback redirect", runs)
+	} else if _, page, _ := strings.Cut(runs[0].Out, "\npage: "); strings.TrimSpace(page) == "" {
+		t.Errorf("the loopback landing page says nothing; it should say the login is done")
+	} else {
+		t.Logf("the landing page says: %s", page)
 	}
 	if n := p.CountEventually("grant.success", "authorization_code", 1); n != 1 {
 		t.Errorf("%d authorization codes exchanged, want 1", n)

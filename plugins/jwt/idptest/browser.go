@@ -162,7 +162,7 @@ func (b *Browser) Opened() []string {
 // Run is one browser run Path started.
 type Run struct {
 	Status int    // exit status: 0 when the flow completed
-	Out    string // "landed URL" (the loopback redirect) or "success" (device flow)
+	Out    string // "landed URL\npage: TEXT" (the loopback redirect and what it showed) or "success" (device flow)
 	Err    string // why it failed
 }
 
@@ -195,7 +195,7 @@ func (b *Browser) Runs(timeout time.Duration) []Run {
 }
 
 // Visit drives the browser through url in the foreground, as Path would,
-// and returns its outcome: "landed URL" or "success".
+// and returns its outcome, as Run.Out.
 func (b *Browser) Visit(ctx context.Context, url string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()

@@ -147,7 +147,8 @@ func TestAuthorizationCodeThroughBrowser(t *testing.T) {
 	if cb.Get("state") != "st-123" || cb.Get("code") == "" || cb.Get("iss") != p.Issuer {
 		t.Fatalf("callback %v", cb)
 	}
-	if runs := b.Runs(10 * time.Second); len(runs) != 1 || runs[0].Status != 0 || !strings.HasPrefix(runs[0].Out, "landed "+redirect) {
+	if runs := b.Runs(10 * time.Second); len(runs) != 1 || runs[0].Status != 0 || !strings.HasPrefix(runs[0].Out, "landed "+redirect) ||
+		!strings.HasSuffix(runs[0].Out, "\npage: signed in, you may close this window") {
 		t.Errorf("browser runs %+v", runs)
 	}
 	if o := b.Opened(); len(o) != 1 || !strings.HasPrefix(o[0], p.Issuer+"/auth?") {

@@ -10,7 +10,8 @@
 // Environment: IDPTEST_CHROMIUM (the executable), IDPTEST_ISSUER,
 // IDPTEST_USER, IDPTEST_PASSWORD, IDPTEST_ACTION (approve | deny),
 // IDPTEST_PROFILES (where chromium's throwaway profile goes).
-// It prints one line on stdout: "landed URL" or "success", or fails with
+// It prints "landed URL" and "page: TEXT" (the landing page's text) or
+// "success" on stdout, or fails with
 // exit status 1 and the reason on stderr. Requests to any host other than
 // 127.0.0.1 are refused, so the run needs no network.
 import fs from 'node:fs';
@@ -93,6 +94,8 @@ try {
       // Let the redirect finish so that the loopback listener answers.
       await page.waitForNetworkIdle({ idleTime: 100, timeout: 5000 }).catch(() => {});
       console.log(`landed ${landed}`);
+      const text = await page.evaluate(() => document.body?.innerText || '').catch(() => '');
+      console.log(`page: ${text.replace(/\s+/g, ' ').trim().slice(0, 200)}`);
       break;
     }
     let done;
