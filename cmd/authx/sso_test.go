@@ -562,3 +562,26 @@ func TestSSOConcurrentRefreshOnce(t *testing.T) {
 		t.Errorf("the browser was opened %d times, want once", len(o))
 	}
 }
+
+// What to build 2 (beside the must-shows): the user refusing consent at the
+// IdP (error=access_denied on the redirect) is a clear one-line error, and
+// nothing is cached.
+func TestSSOBrowserLoginDenied(t *testing.T) {
+	p := idptest.Start(t, idptest.Options{})
+	b := idptest.NewBrowser(t, p, idptest.BrowserOptions{Deny: true})
+	e := ssoEnv(t, p, b, oauth2Profile("sso", p, browserLogin))
+	start := time.Now()
+	r := e.runTTY(30*time.Second, "login", "sso")
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	last := lines[len(lines)-1]
+	if r.code == 0 || !strings.Contains(last, "access_denied") && !strings.Contains(strings.ToLower(last), "denied") {
+		t.Errorf("a refused consent: exit %d after %v; want a failure whose one line says access was denied:\n%s",
+			r.code, time.Since(start).Round(time.Millisecond), r.stderr)
+	}
+	if n := p.Count("grant.success", ""); n != 0 {
+		t.Errorf("%d tokens issued after a refusal", n)
+	}
+	if r := e.run("token", "sso"); r.code != 3 {
+		t.Errorf("after a refused login: exit %d, want 3 (nothing cached)", r.code)
+	}
+}

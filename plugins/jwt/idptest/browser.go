@@ -126,12 +126,37 @@ func chromiumPath() string {
 // killAll kills the process group of every browser Path started. The
 // group's leader is killed first: it may not have called setsid yet, and
 // once killed it starts nothing more. Chromium, in a group of its own,
-// quits when node's end of its pipe closes.
+// quits when node's end of its pipe closes: killAll waits (up to 5 s) for
+// every chromium process of this browser to be gone, so that the test's
+// directory, where their profiles are, can be removed.
 func (b *Browser) killAll() {
 	for _, pgid := range b.groups() {
 		syscall.Kill(pgid, syscall.SIGKILL)
 		syscall.Kill(-pgid, syscall.SIGKILL)
 	}
+	for deadline := time.Now().Add(5 * time.Second); len(processesNaming(b.dir)) > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// processesNaming lists the live processes (not zombies) whose command
+// line holds dir, other than a shell: the browser's chromium processes,
+// whose profile is in dir.
+func processesNaming(dir string) []string {
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var live []string
+	for _, f := range cmdlines {
+		data, err := os.ReadFile(f)
+		if err != nil || !strings.Contains(string(data), dir) || strings.HasPrefix(string(data), "/bin/sh") || strings.HasPrefix(string(data), "sh\x00") {
+			continue
+		}
+		stat, _ := os.ReadFile(strings.TrimSuffix(f, "cmdline") + "stat")
+		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && !strings.HasPrefix(strings.TrimSpace(string(stat[i+1:])), "Z") {
+			cmd := strings.ReplaceAll(string(data), "\x00", " ")
+			live = append(live, cmd[:min(len(cmd), 80)])
+		}
+	}
+	return live
 }
 
 // groups are the process groups of the browsers Path started.

@@ -394,10 +394,10 @@ func TestNothingLeftBehind(t *testing.T) {
 		if len(groups) != 1 {
 			t.Fatalf("browser groups %v, want 1", groups)
 		}
-		for len(chromiums(profiles)) == 0 && time.Now().Before(deadline) {
+		for len(processesNaming(profiles)) == 0 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if len(chromiums(profiles)) == 0 {
+		if len(processesNaming(profiles)) == 0 {
 			t.Fatal("chromium did not start")
 		}
 	})
@@ -413,30 +413,12 @@ func TestNothingLeftBehind(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	for c := chromiums(profiles); len(c) > 0; c = chromiums(profiles) {
+	for c := processesNaming(profiles); len(c) > 0; c = processesNaming(profiles) {
 		if time.Now().After(deadline) {
 			t.Fatalf("chromium still running after the test: %v", c)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// chromiums lists the live processes whose command line names dir (the
-// browser's profile directory is there).
-func chromiums(dir string) []string {
-	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	var live []string
-	for _, f := range cmdlines {
-		data, err := os.ReadFile(f)
-		if err != nil || !strings.Contains(string(data), dir) || strings.HasPrefix(string(data), "/bin/sh") {
-			continue
-		}
-		stat, _ := os.ReadFile(strings.TrimSuffix(f, "cmdline") + "stat")
-		if i := strings.LastIndexByte(string(stat), ')'); i > 0 && !strings.HasPrefix(strings.TrimSpace(string(stat[i+1:])), "Z") {
-			live = append(live, strings.ReplaceAll(string(data), "\x00", " ")[:min(len(data), 80)])
-		}
-	}
-	return live
 }
 
 // alive lists the processes of group pgid that are not zombies (a killed
