@@ -355,6 +355,8 @@ func TestSSONonInteractiveFailsFast(t *testing.T) {
 	p := idptest.Start(t, idptest.Options{})
 	b := idptest.NewBrowser(t, p, idptest.BrowserOptions{Inert: true})
 	profiles := oauth2Profile("sso", p, browserLogin) + oauth2Profile("dev", p, deviceLogin)
+	var slowest time.Duration
+	defer func() { t.Logf("slowest non-interactive failure: %v", slowest.Round(time.Millisecond)) }()
 	for _, tc := range []struct {
 		name string
 		vars []string // beside no terminal
@@ -382,6 +384,7 @@ func TestSSONonInteractiveFailsFast(t *testing.T) {
 					start := time.Now()
 					r := e.runNoTTY(append(cmd, tc.args...)...)
 					took := time.Since(start)
+					slowest = max(slowest, took)
 					if r.code != 3 || took > time.Second || !strings.Contains(r.stderr, "run: authx login "+profile) {
 						t.Errorf("authx %v: exit %d after %v; want exit 3 within 1s saying `run: authx login %s`:\n%s",
 							cmd, r.code, took.Round(time.Millisecond), profile, r.stderr)
