@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,20 +27,12 @@ func (e *env) runIn(dir, bin string, args ...string) (result, int64) {
 	e.t.Helper()
 	c := exec.Command(bin, args...)
 	c.Env, c.Dir = e.vars, dir
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	err := c.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatal(err)
-	}
+	r := runCmd(e.t, c)
 	var rss int64
 	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss
 	}
-	return result{out.String(), errb.String(), code}, rss
+	return r, rss
 }
 
 // entries lists the names in dir.

@@ -122,6 +122,13 @@ func (e *env) runBin(bin string, args ...string) result {
 	e.t.Helper()
 	c := exec.Command(bin, args...)
 	c.Env = e.vars
+	return runCmd(e.t, c)
+}
+
+// runCmd runs c with its output collected; a failure to run it at all
+// fails t. A non-zero exit is the result's code, not a failure.
+func runCmd(t testing.TB, c *exec.Cmd) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	err := c.Run()
@@ -129,7 +136,7 @@ func (e *env) runBin(bin string, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return result{out.String(), errb.String(), code}
 }

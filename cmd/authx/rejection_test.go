@@ -226,16 +226,7 @@ func TestReadOnlyCacheWorksWithoutCaching(t *testing.T) {
 	run := func(args ...string) result {
 		c := e.cmd(args...)
 		as(c)
-		var out, errb bytes.Buffer
-		c.Stdout, c.Stderr = &out, &errb
-		err := c.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return result{out.String(), errb.String(), code}
+		return runCmd(t, c)
 	}
 	check := func(what string, r result, token string) {
 		t.Helper()

@@ -187,16 +187,7 @@ func (e *env) runNoTTY(args ...string) result {
 	c := exec.Command(filepath.Join(binDir, "authx"), args...)
 	c.Env = e.vars
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	err := c.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
+	return runCmd(e.t, c)
 }
 
 // claimsOf decodes a JWT's header and claims (unverified).
