@@ -155,8 +155,73 @@ type curlArgs struct {
 	req                       toolRequest
 }
 
-// curlValueShort are curl's short options that take a value.
-const curlValueShort = "AbcCdDeEFHKmoPQrtTuUwxXyYz"
+// toolOptions is how a tool reads its options: the short ones that take a
+// value (in the same argument or the next), the long ones that take the
+// next argument, and whether a long one may carry its value after "=".
+type toolOptions struct {
+	valueShort string
+	valueLong  []string
+	equals     bool
+}
+
+// curlOptions: curl's long options never take "=VALUE".
+var curlOptions = toolOptions{
+	valueShort: "AbcCdDeEFHKmoPQrtTuUwxXyYz",
+	valueLong: []string{"--data", "--data-ascii", "--data-binary", "--data-raw", "--data-urlencode", "--json", "--form", "--form-string",
+		"--upload-file", "--request", "--config", "--dump-header", "--output", "--header", "--user", "--url", "--proxy",
+		"--referer", "--user-agent", "--cookie", "--cookie-jar", "--write-out", "--max-time", "--connect-timeout", "--retry"},
+}
+
+// wgetOptions: only the long options whose value matters here are listed.
+var wgetOptions = toolOptions{
+	valueShort: "oaeiBtOTwQPUlARDIX",
+	valueLong:  []string{"--post-data", "--post-file", "--body-data", "--body-file", "--method", "--input-file", "--execute"},
+	equals:     true,
+}
+
+// walk calls option for each option among args, up to a "--", with its
+// value ("" for a flag). Combined short flags ("-sSf") count one by one.
+// An unknown long option is taken for a flag, which can only make the
+// caller more cautious.
+func (o toolOptions) walk(args []string, option func(name, value string)) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		next := func() string {
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			return ""
+		}
+		switch {
+		case a == "--":
+			return
+		case strings.HasPrefix(a, "--"):
+			name, value, hasValue := a, "", false
+			if o.equals {
+				name, value, hasValue = strings.Cut(a, "=")
+			}
+			if !hasValue && slices.Contains(o.valueLong, name) {
+				value = next()
+			}
+			option(name, value)
+		case len(a) > 1 && a[0] == '-':
+			for j := 1; j < len(a); j++ {
+				name := "-" + string(a[j])
+				if !strings.ContainsRune(o.valueShort, rune(a[j])) {
+					option(name, "")
+					continue
+				}
+				value := a[j+1:]
+				if value == "" {
+					value = next()
+				}
+				option(name, value)
+				break
+			}
+		}
+	}
+}
 
 // scanCurl reads curl's arguments: whether it follows redirects, and
 // whether a refused request may be run again (see runRenewing). Unknown
@@ -197,43 +262,7 @@ func scanCurl(args []string) curlArgs {
 			block("more than one request")
 		}
 	}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		next := func() string {
-			if i+1 < len(args) {
-				i++
-				return args[i]
-			}
-			return ""
-		}
-		switch {
-		case a == "--":
-			i = len(args)
-		case strings.HasPrefix(a, "--"):
-			switch a {
-			case "--data", "--data-ascii", "--data-binary", "--data-raw", "--data-urlencode", "--json", "--form", "--form-string",
-				"--upload-file", "--request", "--config", "--dump-header", "--output", "--header", "--user", "--url", "--proxy",
-				"--referer", "--user-agent", "--cookie", "--cookie-jar", "--write-out", "--max-time", "--connect-timeout", "--retry":
-				option(a, next())
-			default:
-				option(a, "")
-			}
-		case len(a) > 1 && a[0] == '-':
-			for j := 1; j < len(a); j++ {
-				name := "-" + string(a[j])
-				if a[j] == ':' || !strings.ContainsRune(curlValueShort, rune(a[j])) {
-					option(name, "")
-					continue
-				}
-				value := a[j+1:]
-				if value == "" {
-					value = next()
-				}
-				option(name, value)
-				break
-			}
-		}
-	}
+	curlOptions.walk(args, option)
 	c.req.follow = c.location
 	return c
 }
@@ -259,9 +288,6 @@ func curlRedirectLeak(c curlArgs, cred *core.Credential) string {
 	}
 	return ""
 }
-
-// wgetValueShort are wget's short options that take a value.
-const wgetValueShort = "oaeiBtOTwQPUlARDIX"
 
 // scanWget says whether a refused wget request may be run again (see
 // runRenewing).
@@ -301,40 +327,7 @@ func scanWget(args []string) toolRequest {
 			}
 		}
 	}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		next := func() string {
-			if i+1 < len(args) {
-				i++
-				return args[i]
-			}
-			return ""
-		}
-		switch {
-		case a == "--":
-			i = len(args)
-		case strings.HasPrefix(a, "--"):
-			name, value, hasValue := strings.Cut(a, "=")
-			if !hasValue && slices.Contains([]string{"--post-data", "--post-file", "--body-data", "--body-file", "--method", "--input-file", "--execute"}, name) {
-				value = next()
-			}
-			option(name, value)
-		case len(a) > 1 && a[0] == '-':
-			for j := 1; j < len(a); j++ {
-				name := "-" + string(a[j])
-				if !strings.ContainsRune(wgetValueShort, rune(a[j])) {
-					option(name, "")
-					continue
-				}
-				value := a[j+1:]
-				if value == "" {
-					value = next()
-				}
-				option(name, value)
-				break
-			}
-		}
-	}
+	wgetOptions.walk(args, option)
 	return r
 }
 
