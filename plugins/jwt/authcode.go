@@ -74,6 +74,7 @@ func (st *settings) authorizationURL(ar authRequest) (string, error) {
 	for k, vs := range st.authorizationParams() {
 		q[k] = vs
 	}
+	st.addAudience(q)
 	q.Set("response_type", "code")
 	q.Set("client_id", st.clientID)
 	q.Set("redirect_uri", ar.redirectURI)

@@ -64,6 +64,7 @@ func (s *Scheme) deviceCode(ctx context.Context, st *settings, ui core.UI) (*cor
 // with the client's authentication and reads the answer.
 func (s *Scheme) deviceAuthorize(ctx context.Context, st *settings) (deviceAuthorization, error) {
 	form := st.authorizationParams()
+	st.addAudience(form)
 	st.addScope(form)
 	x := exchange{what: "device authorization", method: http.MethodPost, url: st.oidc.deviceURL, ctype: "application/x-www-form-urlencoded"}
 	if err := requireAbsolute("device_authorization_url", x.url); err != nil {

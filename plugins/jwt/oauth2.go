@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -23,11 +24,18 @@ func (st *settings) grantForm() url.Values {
 		form.Set("username", st.username)
 		form.Set("password", st.password)
 	}
-	if len(st.audience) == 1 {
-		form.Set("audience", st.audience[0])
-	}
+	st.addAudience(form)
 	st.addScope(form)
 	return form
+}
+
+// addAudience sets the audience parameter (one value; Auth0 and others
+// want it on the authorization and device requests too, to pick the API an
+// access token is for).
+func (st *settings) addAudience(v url.Values) {
+	if len(st.audience) == 1 {
+		v.Set("audience", st.audience[0])
+	}
 }
 
 // refreshForm is a refresh request (§6).
@@ -70,6 +78,14 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 	}
 	from := x.what + " " + redact.RawURL(st.tokenURL)
 	token, ok := firstString(doc, "access_token")
+	if code, isErr := firstString(doc, "error"); !ok && isErr {
+		// GitHub answers a token request's errors with HTTP 200 (its
+		// device flow's authorization_pending too): an OAuth2 error all the
+		// same (RFC 6749 §5.2).
+		raw, _ := json.Marshal(doc)
+		return nil, &statusErr{status: http.StatusOK, code: code, err: core.Errorf(core.KindRejected, "%s: HTTP 200 with error %s: %s",
+			from, printable(code), serverMessage(raw, x.secrets...))}
+	}
 	if !ok {
 		return nil, core.Errorf(core.KindBadAnswer, "%s: the answer has no access_token (RFC 6749 §5.1); it has the keys %s",
 			from, strings.Join(leafPaths(doc), ", "))

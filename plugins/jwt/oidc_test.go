@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -733,5 +734,47 @@ func TestCallbackHandlerFirstOnly(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/favicon.ico", nil))
 	if rec.Code != http.StatusNotFound {
 		t.Fatalf("favicon: %d", rec.Code)
+	}
+}
+
+// TestDeviceCodeGitHubStyle: GitHub's device flow (OAuth2, no discovery)
+// answers a pending poll with HTTP 200 and {"error":"authorization_pending"}:
+// authx keeps polling, as for the RFC 8628 400 answer, and slow_down the
+// same way.
+func TestDeviceCodeGitHubStyle(t *testing.T) {
+	var polls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/login/device/code":
+			io.WriteString(w, `{"device_code":"dc-1","user_code":"ABCD-1234","verification_uri":"https://github.com/login/device","expires_in":900,"interval":5}`)
+		case "/login/oauth/access_token":
+			switch polls.Add(1) {
+			case 1:
+				io.WriteString(w, `{"error":"authorization_pending","error_description":"The authorization request is still pending."}`)
+			case 2:
+				io.WriteString(w, `{"error":"slow_down","error_description":"Too many requests have been made in the same timeframe.","interval":10}`)
+			default:
+				io.WriteString(w, `{"access_token":"gho_16C7e42F292c6912E7710c838347Ae178B4a","token_type":"bearer","scope":"repo"}`)
+			}
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	clk := &fakeClock{t: time.Now()}
+	b := &fakeBrowser{noOpen: true}
+	sch := &Scheme{Now: clk.Now, Sleep: clk.Sleep}
+	cfg := core.Config{"mode": "oauth2", "grant": "device_code", "client_id": "Iv1.8a61f9b3a7aba766", "client_auth": "none",
+		"token_url": srv.URL + "/login/oauth/access_token", "device_authorization_url": srv.URL + "/login/device/code", "scope": []any{"repo"}}
+	c, err := sch.Login(context.Background(), core.LoginRequest{Config: cfg, UI: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Token != "gho_16C7e42F292c6912E7710c838347Ae178B4a" || polls.Load() != 3 {
+		t.Fatalf("token %q after %d polls", c.Token, polls.Load())
+	}
+	if want := []time.Duration{5 * time.Second, 5 * time.Second, 10 * time.Second}; !equalDurations(clk.sleeps, want) {
+		t.Fatalf("sleeps %v, want %v", clk.sleeps, want)
 	}
 }

@@ -81,6 +81,23 @@ func TestAuthorizationCodeResourceAndExtraParams(t *testing.T) {
 	}
 }
 
+// Auth0 picks the API of a browser login's access token from the audience
+// parameter of the authorization request: a profile's one audience goes
+// there, as it goes into its token requests.
+func TestAuthorizationCodeAudience(t *testing.T) {
+	s := startIdP(t, jwttest.Options{})
+	b := &fakeBrowser{}
+	cfg := oidcProfile(s, "authorization_code", core.Config{"audience": []any{"https://api.example.com/"}})
+	if _, err := (&Scheme{BrowserTimeout: 20 * time.Second}).Login(context.Background(), core.LoginRequest{Config: cfg, UI: b}); err != nil {
+		t.Fatal(err)
+	}
+	b.done()
+	u, _ := url.Parse(b.opened[0])
+	if got := u.Query()["audience"]; !slices.Equal(got, []string{"https://api.example.com/"}) {
+		t.Fatalf("authorization request %s: audience %q", u.RawQuery, got)
+	}
+}
+
 // The profile's TLS applies to discovery and to the JWKS that checks the
 // id_token, not only to the token endpoint: an issuer served with a
 // private CA that wants a client certificate works with ca_file,
