@@ -191,3 +191,35 @@ func TestWrappersProfileTLS(t *testing.T) {
 		})
 	}
 }
+
+// client_key's secret reference is resolved once per run, shared by the
+// host's TLS settings and the plugin's config: a cmd: runs once, even when
+// the run logs in (cold cache) and sends the request.
+func TestProfileTLSKeyResolvedOnce(t *testing.T) {
+	pki, err := jwttest.NewPKI("script-client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mtlsAPI(t, pki, "static-token-1")
+	e, _ := tlsEnv(t, pki, srv)
+	counter := filepath.Join(e.home, "runs")
+	e.config(`profiles:
+  api:
+    scheme: jwt
+    url: ` + srv.URL + `
+    config:
+      mode: static
+      token: env:API_TOKEN
+      ca_file: ~/pki/ca.pem
+      client_cert: ~/pki/client.pem
+      client_key: "cmd:echo run >> ` + counter + `; cat ` + filepath.Join(e.home, "pki", "client.key") + `"
+`)
+	for i := 1; i <= 2; i++ { // a login, then from the cache
+		if r := e.run("request", "api", "GET", srv.URL+"/x"); r.code != 0 || r.stdout != "hello script-client\n" {
+			t.Fatalf("request %d: %+v", i, r)
+		}
+		if runs, _ := os.ReadFile(counter); strings.Count(string(runs), "run") != i {
+			t.Fatalf("after request %d the key command ran %d times", i, strings.Count(string(runs), "run"))
+		}
+	}
+}
