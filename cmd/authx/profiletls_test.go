@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,7 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/tlsconfig"
 	"github.com/authx/authx/plugins/jwt/jwttest"
 )
 
@@ -221,5 +225,34 @@ func TestProfileTLSKeyResolvedOnce(t *testing.T) {
 		if runs, _ := os.ReadFile(counter); strings.Count(string(runs), "run") != i {
 			t.Fatalf("after request %d the key command ran %d times", i, strings.Count(string(runs), "run"))
 		}
+	}
+}
+
+// The wrappers' probe after a refusal goes over the profile's TLS
+// settings: without them it could not reach an mTLS server, and the
+// refusal would never be seen.
+func TestProbeUsesProfileTLS(t *testing.T) {
+	pki, err := jwttest.NewPKI("script-client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mtlsAPI(t, pki, "the-good-token")
+	dir := t.TempDir()
+	ca, cert := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "client.pem")
+	os.WriteFile(ca, pki.CAPEM, 0o600)
+	os.WriteFile(cert, pki.ClientPEM, 0o600)
+	l, err := tlsconfig.Load(ca, cert, string(pki.ClientKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := &core.Credential{Token: "stale", Headers: []core.Header{{Name: "Authorization", Value: "Bearer stale"}}}
+	req := toolRequest{url: srv.URL + "/x"}
+	scope := []string{srv.URL + "/"}
+	resp, err := probe(context.Background(), stale, scope, req, profileTransport(5*time.Second, l))
+	if err != nil || resp == nil || resp.Status != http.StatusUnauthorized {
+		t.Fatalf("probe with the settings: %+v %v", resp, err)
+	}
+	if resp, err := probe(context.Background(), stale, scope, req, profileTransport(5*time.Second, nil)); err == nil || resp != nil {
+		t.Fatalf("probe without the settings: %+v %v", resp, err)
 	}
 }
