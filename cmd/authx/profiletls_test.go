@@ -24,8 +24,13 @@ import (
 // "hello CN" to a client certificate of the CA that sends the bearer token
 // (401 without it), and refuses the handshake without a certificate.
 func mtlsAPI(t *testing.T, pki *jwttest.PKI, token string) *httptest.Server {
+	return mtlsAPIWith(t, pki, "Bearer "+token)
+}
+
+// mtlsAPIWith is mtlsAPI wanting the Authorization header authorization.
+func mtlsAPIWith(t *testing.T, pki *jwttest.PKI, authorization string) *httptest.Server {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+token {
+		if r.Header.Get("Authorization") != authorization {
 			http.Error(w, "no token", http.StatusUnauthorized)
 			return
 		}
@@ -254,5 +259,33 @@ func TestProbeUsesProfileTLS(t *testing.T) {
 	}
 	if resp, err := probe(context.Background(), stale, scope, req, profileTransport(5*time.Second, nil)); err == nil || resp != nil {
 		t.Fatalf("probe without the settings: %+v %v", resp, err)
+	}
+}
+
+// Any scheme that declares the fields gets them: basic makes no request of
+// its own, and declares them for authx's.
+func TestBasicProfileTLS(t *testing.T) {
+	pki, err := jwttest.NewPKI("basic-client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mtlsAPIWith(t, pki, "Basic YWxpY2U6czNjcmV0") // alice:s3cret
+	e, _ := tlsEnv(t, pki, srv)
+	e.set("API_PW=s3cret")
+	e.config(`profiles:
+  api:
+    scheme: basic
+    url: ` + srv.URL + `
+    config: {username: alice, password: env:API_PW, ca_file: ~/pki/ca.pem, client_cert: ~/pki/client.pem, client_key: "file:~/pki/client.key"}
+  half:
+    scheme: basic
+    url: ` + srv.URL + `
+    config: {username: alice, password: env:API_PW, client_cert: ~/pki/client.pem}
+`)
+	if r := e.run("request", "api", "GET", srv.URL+"/x"); r.code != 0 || r.stdout != "hello basic-client\n" {
+		t.Fatalf("request api: %+v", r)
+	}
+	if r := e.run("request", "half", "GET", srv.URL+"/x"); r.code != 2 || !strings.Contains(r.stderr, "client_cert and client_key go together") {
+		t.Fatalf("request half: %+v", r)
 	}
 }

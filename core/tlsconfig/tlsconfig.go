@@ -30,6 +30,16 @@ const (
 	ClientKeyField  = "client_key"
 )
 
+// Fields declares the three fields in a scheme's config schema, for a
+// scheme whose profiles may need them (see docs/plugin-protocol.md).
+func Fields() []core.Field {
+	return []core.Field{
+		{Name: CAFileField, Type: core.TypeString, Help: "a PEM file of certificate authorities trusted besides the system's, for every request made for the profile (authx request, curl, wget, the scheme's own)"},
+		{Name: ClientCertField, Type: core.TypeString, Help: "a PEM file holding the TLS client certificate presented with client_key"},
+		{Name: ClientKeyField, Type: core.TypeString, Secret: true, Help: "the TLS client certificate's PEM private key, usually file:PATH"},
+	}
+}
+
 // MaxPEMFile bounds what is read of ca_file and client_cert.
 const MaxPEMFile = 1 << 20
 
