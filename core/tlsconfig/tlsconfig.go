@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,6 +155,23 @@ func (l *Loaded) Config(base *tls.Config) *tls.Config {
 		conf.Certificates = []tls.Certificate{*l.pair}
 	}
 	return conf
+}
+
+// Transport returns a clone of base (nil: http.DefaultTransport) whose TLS
+// configuration is Config of base's. base must be an *http.Transport, the
+// only RoundTripper whose TLS settings can be changed; another is an
+// error of KindInternal.
+func (l *Loaded) Transport(base http.RoundTripper) (*http.Transport, error) {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	t, ok := base.(*http.Transport)
+	if !ok {
+		return nil, core.Errorf(core.KindInternal, "ca_file, client_cert: the HTTP client's transport %T cannot take TLS settings", base)
+	}
+	t = t.Clone()
+	t.TLSClientConfig = l.Config(t.TLSClientConfig)
+	return t, nil
 }
 
 // certificates parses the CERTIFICATE blocks of b, skipping what does not

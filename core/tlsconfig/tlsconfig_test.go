@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,3 +160,27 @@ func FuzzLoadKey(f *testing.F) {
 		}
 	})
 }
+
+func TestTransport(t *testing.T) {
+	dir := t.TempDir()
+	caPEM, _ := selfSigned(t, "ca")
+	l, err := Load(write(t, dir, "ca.pem", caPEM), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := &http.Transport{MaxIdleConns: 7}
+	tr, err := l.Transport(base)
+	if err != nil || tr == base || tr.MaxIdleConns != 7 || tr.TLSClientConfig == nil || tr.TLSClientConfig.RootCAs == nil {
+		t.Fatalf("%+v %v", tr, err)
+	}
+	if tr, err := l.Transport(nil); err != nil || tr == http.DefaultTransport {
+		t.Fatalf("%v %v", tr, err)
+	}
+	if _, err := l.Transport(roundTripper{}); core.KindOf(err) != core.KindInternal {
+		t.Fatalf("another RoundTripper: %v", err)
+	}
+}
+
+type roundTripper struct{}
+
+func (roundTripper) RoundTrip(*http.Request) (*http.Response, error) { return nil, nil }

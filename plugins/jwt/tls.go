@@ -2,7 +2,6 @@ package jwt
 
 import (
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"net/http"
 	"strings"
@@ -42,20 +41,14 @@ func (s *Scheme) httpClient(st *settings) (*http.Client, error) {
 	if c, ok := s.tlsClients[id]; ok {
 		return c, nil
 	}
-	var tr *http.Transport
-	switch t := base.Transport.(type) {
-	case nil:
-		tr = http.DefaultTransport.(*http.Transport).Clone()
-	case *http.Transport:
-		tr = t.Clone()
-	default:
-		return nil, core.Errorf(core.KindInternal, "ca_file, client_cert: the HTTP client's transport %T cannot take TLS settings", t)
-	}
-	conf, err := st.tlsConfig(tr.TLSClientConfig)
+	l, err := st.tls.Load()
 	if err != nil {
 		return nil, err
 	}
-	tr.TLSClientConfig = conf
+	tr, err := l.Transport(base.Transport)
+	if err != nil {
+		return nil, err
+	}
 	c := *base
 	c.Transport = tr
 	if s.tlsClients == nil {
@@ -63,14 +56,4 @@ func (s *Scheme) httpClient(st *settings) (*http.Client, error) {
 	}
 	s.tlsClients[id] = &c
 	return &c, nil
-}
-
-// tlsConfig returns a copy of base (nil: the defaults) with st's roots and
-// client certificate.
-func (st *settings) tlsConfig(base *tls.Config) (*tls.Config, error) {
-	l, err := st.tls.Load()
-	if err != nil {
-		return nil, err
-	}
-	return l.Config(base), nil
 }
