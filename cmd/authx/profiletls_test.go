@@ -14,6 +14,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/tlsconfig"
+	"github.com/authx/authx/plugins/jenkins/jenkinstest"
 	"github.com/authx/authx/plugins/jwt/jwttest"
 )
 
@@ -43,10 +44,10 @@ func mtlsAPIWith(t *testing.T, pki *jwttest.PKI, authorization string) *httptest
 }
 
 // tlsEnv is an environment whose profile "api" is a static jwt token for
-// srv with the PKI's ca_file, client_cert and client_key (file:), and
+// url with the PKI's ca_file, client_cert and client_key (file:), and
 // whose profile "bare" is the same without them. TMPDIR is an empty
 // directory of its own.
-func tlsEnv(t *testing.T, pki *jwttest.PKI, srv *httptest.Server) (*env, string) {
+func tlsEnv(t *testing.T, pki *jwttest.PKI, url string) (*env, string) {
 	e := newEnv(t)
 	dir := filepath.Join(e.home, "pki")
 	tmp := filepath.Join(e.home, "tmp")
@@ -61,7 +62,7 @@ func tlsEnv(t *testing.T, pki *jwttest.PKI, srv *httptest.Server) (*env, string)
 	e.config(`profiles:
   api:
     scheme: jwt
-    url: ` + srv.URL + `
+    url: ` + url + `
     config:
       mode: static
       token: env:API_TOKEN
@@ -70,7 +71,7 @@ func tlsEnv(t *testing.T, pki *jwttest.PKI, srv *httptest.Server) (*env, string)
       client_key: file:` + filepath.Join(dir, "client.key") + `
   bare:
     scheme: jwt
-    url: ` + srv.URL + `
+    url: ` + url + `
     config: {mode: static, token: env:API_TOKEN}
 `)
 	return e, tmp
@@ -82,7 +83,7 @@ func TestRequestProfileTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := mtlsAPI(t, pki, "static-token-1")
-	e, tmp := tlsEnv(t, pki, srv)
+	e, tmp := tlsEnv(t, pki, srv.URL)
 	for _, run := range []string{"login", "cached"} { // the second serves the token from the cache, no plugin
 		if r := e.run("request", "api", "GET", srv.URL+"/x"); r.code != 0 || r.stdout != "hello script-client\n" {
 			t.Fatalf("%s: request api: %+v", run, r)
@@ -106,7 +107,7 @@ func TestRequestProfileTLSErrors(t *testing.T) {
 	}
 	other, _ := jwttest.NewPKI("script-client")
 	srv := mtlsAPI(t, pki, "static-token-1")
-	e, _ := tlsEnv(t, pki, srv)
+	e, _ := tlsEnv(t, pki, srv.URL)
 	os.WriteFile(filepath.Join(e.home, "pki", "other.key"), other.ClientKey, 0o600)
 	fields := map[string]string{"ca_file": "~/pki/ca.pem", "client_cert": "~/pki/client.pem", "client_key": "file:~/pki/client.key"}
 	tests := []struct{ name, key, value, want string }{
@@ -170,7 +171,7 @@ func TestWrappersProfileTLS(t *testing.T) {
 	keyChunk := string(pki.ClientKey[40:80])
 	for _, tool := range []string{"curl", "wget"} {
 		t.Run(tool, func(t *testing.T) {
-			e, tmp := tlsEnv(t, pki, srv)
+			e, tmp := tlsEnv(t, pki, srv.URL)
 			log := toolShim(t, e, tool)
 			args := map[string][]string{
 				"curl": {"curl", "api", "--", "-sS", srv.URL + "/x"},
@@ -210,7 +211,7 @@ func TestProfileTLSKeyResolvedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := mtlsAPI(t, pki, "static-token-1")
-	e, _ := tlsEnv(t, pki, srv)
+	e, _ := tlsEnv(t, pki, srv.URL)
 	counter := filepath.Join(e.home, "runs")
 	e.config(`profiles:
   api:
@@ -270,7 +271,7 @@ func TestBasicProfileTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := mtlsAPIWith(t, pki, "Basic YWxpY2U6czNjcmV0") // alice:s3cret
-	e, _ := tlsEnv(t, pki, srv)
+	e, _ := tlsEnv(t, pki, srv.URL)
 	e.set("API_PW=s3cret")
 	e.config(`profiles:
   api:
@@ -287,5 +288,33 @@ func TestBasicProfileTLS(t *testing.T) {
 	}
 	if r := e.run("request", "half", "GET", srv.URL+"/x"); r.code != 2 || !strings.Contains(r.stderr, "client_cert and client_key go together") {
 		t.Fatalf("request half: %+v", r)
+	}
+}
+
+// jenkins applies the settings to its own requests (the crumb a password
+// login fetches) and authx to the build request.
+func TestJenkinsProfileTLS(t *testing.T) {
+	pki, err := jwttest.NewPKI("ci-client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startJenkins(t, jenkinstest.Options{Jobs: ciJobs, TLS: pki.ServerTLS()})
+	e, _ := tlsEnv(t, pki, srv.URL)
+	e.set("JENKINS_PW=admin-pw")
+	e.config(`profiles:
+  ci:
+    scheme: jenkins
+    url: ` + srv.URL + `
+    config: {user: admin, password: env:JENKINS_PW, ca_file: ~/pki/ca.pem, client_cert: ~/pki/client.pem, client_key: "file:~/pki/client.key"}
+  bare:
+    scheme: jenkins
+    url: ` + srv.URL + `
+    config: {user: admin, password: env:JENKINS_PW}
+`)
+	if r := e.run("request", "ci", "POST", "/job/x/build", "-i", "--fail"); r.code != 0 || !strings.HasPrefix(r.stdout, "HTTP/1.1 201") {
+		t.Fatalf("build: %+v", r)
+	}
+	if r := e.run("request", "bare", "POST", "/job/x/build"); r.code != 5 || !strings.Contains(r.stderr, "crumbIssuer") || !strings.Contains(r.stderr, "certificate signed by unknown authority") {
+		t.Fatalf("without the settings: %+v", r)
 	}
 }
