@@ -84,9 +84,16 @@ func TestRequestProfileTLS(t *testing.T) {
 	}
 	srv := mtlsAPI(t, pki, "static-token-1")
 	e, tmp := tlsEnv(t, pki, srv.URL)
-	for _, run := range []string{"login", "cached"} { // the second serves the token from the cache, no plugin
-		if r := e.run("request", "api", "GET", srv.URL+"/x"); r.code != 0 || r.stdout != "hello script-client\n" {
+	for _, run := range []string{"login", "cached"} { // the second serves the token from the cache
+		r := e.run("--log-level", "debug", "request", "api", "GET", srv.URL+"/x")
+		if r.code != 0 || r.stdout != "hello script-client\n" {
 			t.Fatalf("%s: request api: %+v", run, r)
+		}
+		if strings.Contains(r.stderr, "PRIVATE KEY") || strings.Contains(r.stderr, string(pki.ClientKey[40:80])) {
+			t.Fatalf("%s: the key in the log:\n%s", run, r.stderr)
+		}
+		if started := strings.Contains(r.stderr, "plugin ready"); started != (run == "login") {
+			t.Fatalf("%s: plugin started %v:\n%s", run, started, r.stderr)
 		}
 	}
 	r := e.run("request", "bare", "GET", srv.URL+"/x")
