@@ -134,7 +134,11 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 	if err != nil {
 		return err
 	}
-	client := authhttp.NewClient(s, scope, baseTransport(f.timeout))
+	tls, err := s.TLS(ctx)
+	if err != nil {
+		return err
+	}
+	client := authhttp.NewClient(s, scope, profileTransport(f.timeout, tls))
 	resp, err := client.Do(req)
 	var challenge *authhttp.ChallengeError
 	if errors.As(err, &challenge) {
@@ -321,7 +325,7 @@ func (f *requestFlags) writeResponse(stdout io.Writer, resp *http.Response) (err
 }
 
 // baseTransport is http.DefaultTransport with authx's time limits.
-func baseTransport(timeout time.Duration) http.RoundTripper {
+func baseTransport(timeout time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	if timeout > 0 {
 		t.DialContext = (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext

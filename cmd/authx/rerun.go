@@ -101,7 +101,7 @@ func (a *app) warn(err error) {
 // It returns nil without an error when the probe is not refused: the tool
 // failed for another reason than the credential.
 func (a *app) renewAfterRefusal(ctx context.Context, w *wrapped, req toolRequest) (*core.Credential, error) {
-	resp, err := probe(ctx, w.cred, w.scope, req)
+	resp, err := probe(ctx, w.cred, w.scope, req, profileTransport(probeTimeout, w.tls))
 	if err != nil || resp == nil {
 		a.log().Debug("probe after the command failed", "refused", resp != nil, "error", err)
 		return nil, nil
@@ -116,9 +116,9 @@ type fixedSource struct{ cred *core.Credential }
 func (f fixedSource) Credential(context.Context) (*core.Credential, error) { return f.cred, nil }
 
 // probe sends GET req.url with cred (within scope only, as the wrappers
-// do) and returns the answer when it is a 401 or 403: status, headers and
+// do) over base (the profile's TLS settings) and returns the answer when it is a 401 or 403: status, headers and
 // at most 4 KiB of body; nil otherwise.
-func probe(ctx context.Context, cred *core.Credential, scope []string, req toolRequest) (*core.HTTPResponse, error) {
+func probe(ctx context.Context, cred *core.Credential, scope []string, req toolRequest, base http.RoundTripper) (*core.HTTPResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	r, err := http.NewRequestWithContext(ctx, http.MethodGet, req.url, nil)
@@ -126,7 +126,7 @@ func probe(ctx context.Context, cred *core.Credential, scope []string, req toolR
 		return nil, err
 	}
 	client := &http.Client{
-		Transport: &authhttp.Transport{Source: fixedSource{cred}, Scope: scope, Base: baseTransport(probeTimeout)},
+		Transport: &authhttp.Transport{Source: fixedSource{cred}, Scope: scope, Base: base},
 		CheckRedirect: func(next *http.Request, via []*http.Request) error {
 			if !req.follow || len(via) >= authhttp.MaxRedirects || !authhttp.SameOrigin(next.URL, via[0].URL) {
 				return http.ErrUseLastResponse

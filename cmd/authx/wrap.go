@@ -19,6 +19,7 @@ import (
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/session"
+	"github.com/authx/authx/core/tlsconfig"
 )
 
 // The wrappers run another program with the profile's credentials, never
@@ -155,8 +156,9 @@ func urls(args []string) []string {
 type wrapped struct {
 	s     *session.Session
 	cred  *core.Credential
-	scope []string // where the credential may go: the profile's, or the ad-hoc URL's origin
-	urls  []string // the http(s) URLs among the command's arguments
+	scope []string          // where the credential may go: the profile's, or the ad-hoc URL's origin
+	urls  []string          // the http(s) URLs among the command's arguments
+	tls   *tlsconfig.Loaded // the profile's TLS settings; nil when none
 }
 
 // wrapperCredential resolves the profile (or the one the child's first URL
@@ -183,7 +185,11 @@ func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, a
 	if err != nil {
 		return nil, err
 	}
-	return &wrapped{s: s, cred: res.Credential, scope: scope, urls: targets}, nil
+	tls, err := s.TLS(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	return &wrapped{s: s, cred: res.Credential, scope: scope, urls: targets, tls: tls}, nil
 }
 
 // checkScope refuses when one of targets lies outside the profile's scope
@@ -257,7 +263,7 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 				return core.Errorf(core.KindConfig, "%s", why)
 			}
 			return a.runRenewing(cmd.Context(), w, oneURL(c.req, w.urls), func(cred *core.Credential) outcome {
-				return a.runCurl(cred, rest)
+				return a.runCurl(cred, w.tls, rest)
 			})
 		},
 	}
@@ -268,13 +274,25 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 
 // runCurl runs curl with cred's headers as a config on fd 3, and reads the
 // status of its final answer from the headers it dumps on fd 4 (unless the
-// user's own -D replaces that).
-func (a *app) runCurl(cred *core.Credential, args []string) outcome {
+// user's own -D replaces that). The TLS settings tls (nil: none) are PEM
+// files on fds 5 and up, named by the config: cacert (which replaces
+// curl's default CA bundle), cert and key.
+func (a *app) runCurl(cred *core.Credential, tls *tlsconfig.Loaded, args []string) outcome {
 	var conf strings.Builder
 	if err := render.Headers(&conf, "curl", "", "", cred, false); err != nil {
 		return outcome{err: err}
 	}
 	conf.WriteString("dump-header = \"/dev/fd/4\"\n")
+	pems, err := newToolTLS(tls, 5)
+	if err != nil {
+		return outcome{err: err}
+	}
+	defer pems.Close()
+	for _, l := range []struct{ option, path string }{{"cacert", pems.ca}, {"cert", pems.cert}, {"key", pems.key}} {
+		if l.path != "" {
+			conf.WriteString(l.option + " = \"" + l.path + "\"\n")
+		}
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return outcome{err: core.Wrap(core.KindInternal, err, "creating a pipe for curl")}
@@ -295,7 +313,7 @@ func (a *app) runCurl(cred *core.Credential, args []string) outcome {
 	// -q first: curl reads no ~/.curlrc, whose "location" or "url" lines
 	// would get around the checks above.
 	c := exec.Command("curl", append([]string{"-q", "--config", "/dev/fd/3"}, args...)...)
-	c.ExtraFiles = []*os.File{r, hw} // fds 3 and 4 in the child
+	c.ExtraFiles = append([]*os.File{r, hw}, pems.files...) // fds 3, 4, 5... in the child
 	err = a.runChild(c, hw)
 	code := 0
 	var exit *exitError
@@ -368,7 +386,7 @@ as for 'authx curl' and runs wget once more. See docs/scripts.md.
 				return err
 			}
 			return a.runRenewing(cmd.Context(), w, oneURL(req, w.urls), func(cred *core.Credential) outcome {
-				err := a.runWget(cred, rest)
+				err := a.runWget(cred, w.tls, rest)
 				var exit *exitError
 				return outcome{err: err, refused: errors.As(err, &exit) && (exit.code == 6 || exit.code == 8)}
 			})
@@ -379,11 +397,24 @@ as for 'authx curl' and runs wget once more. See docs/scripts.md.
 	return cmd
 }
 
-// runWget runs wget with cred's headers in a wgetrc on fd 3.
-func (a *app) runWget(cred *core.Credential, args []string) error {
+// runWget runs wget with cred's headers in a wgetrc on fd 3, and the TLS
+// settings tls (nil: none) as PEM files on fds 4 and up, named by the
+// wgetrc: ca_certificate (trusted besides the system's), certificate and
+// private_key.
+func (a *app) runWget(cred *core.Credential, tls *tlsconfig.Loaded, args []string) error {
 	var rc strings.Builder
 	if err := render.Headers(&rc, "wget", "", "", cred, false); err != nil {
 		return err
+	}
+	pems, err := newToolTLS(tls, 4)
+	if err != nil {
+		return err
+	}
+	defer pems.Close()
+	for _, l := range []struct{ option, path string }{{"ca_certificate", pems.ca}, {"certificate", pems.cert}, {"private_key", pems.key}} {
+		if l.path != "" {
+			rc.WriteString(l.option + " = " + l.path + "\n")
+		}
 	}
 	f, err := wgetrc(rc.String())
 	if err != nil {
@@ -391,7 +422,7 @@ func (a *app) runWget(cred *core.Credential, args []string) error {
 	}
 	defer f.Close()
 	c := exec.Command("wget", append([]string{"--config=/dev/fd/3"}, noRedirects(args)...)...)
-	c.ExtraFiles = []*os.File{f} // fd 3 in the child
+	c.ExtraFiles = append([]*os.File{f}, pems.files...) // fds 3, 4... in the child
 	return a.runChild(c)
 }
 

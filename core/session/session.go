@@ -28,6 +28,7 @@ import (
 	"github.com/authx/authx/core/pluginrpc"
 	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/secret"
+	"github.com/authx/authx/core/tlsconfig"
 )
 
 // Source says where a credential came from.
@@ -105,7 +106,12 @@ type Session struct {
 	mu       sync.Mutex // guards starting the plugin, desc and resolved; held while prompting
 	plugin   atomic.Pointer[host.Plugin]
 	desc     core.Description
-	resolved core.Config // resolved once per Session: prompts and cmd: run once
+	resolved core.Config    // resolved once per Session: prompts and cmd: run once
+	early    map[string]any // secret fields resolved before resolved was (TLS's client_key)
+
+	tls     *tlsconfig.Loaded // the profile's TLS settings (TLS), once tlsDone
+	tlsErr  error
+	tlsDone bool
 
 	readOnlyWarned atomic.Bool
 }
@@ -547,6 +553,10 @@ func (s *Session) ResolvedConfig(ctx context.Context) (core.Config, error) {
 	cfg := make(core.Config, len(raw))
 	for k, v := range raw {
 		if f, ok := desc.Field(k); ok && f.Secret {
+			if r, ok := s.early[k]; ok {
+				cfg[k] = r
+				continue
+			}
 			r, err := s.Secrets.ResolveTree(ctx, v)
 			if err != nil {
 				return nil, core.Prefix(s.where("config."+k), err, core.KindConfig)

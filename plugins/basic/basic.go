@@ -17,6 +17,7 @@ import (
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/httpauth"
 	"github.com/authx/authx/core/redact"
+	"github.com/authx/authx/core/tlsconfig"
 )
 
 // Version of the scheme.
@@ -39,11 +40,11 @@ func (s *Scheme) Describe() core.Description {
 		Name:    "basic",
 		Version: Version,
 		Summary: "HTTP Basic authentication (RFC 7617), sent preemptively",
-		Config: []core.Field{
+		Config: append([]core.Field{
 			{Name: "username", Type: core.TypeString, Help: "user name; may not contain ':' (optional with netrc: true)"},
 			{Name: "password", Type: core.TypeString, Secret: true, Help: "password or API token, usually a reference: env:NAME, file:PATH, cmd:COMMAND or prompt:"},
 			{Name: "netrc", Type: core.TypeBool, Default: false, Help: "read the login and password for the profile's host from ~/.netrc (or $NETRC)"},
-		},
+		}, tlsconfig.Fields()...), // for authx's requests: the scheme makes none
 	}
 }
 
@@ -62,6 +63,10 @@ func (s *Scheme) Configure(_ context.Context, cfg core.Config) []core.Diagnostic
 	}
 	if user == "" && !cfg.Bool("netrc", false) {
 		ds = append(ds, core.DiagError("username", "required unless netrc: true"))
+	}
+	if _, err := tlsconfig.FromConfig(cfg); err != nil {
+		field, msg, _ := strings.Cut(err.Error(), ": ")
+		ds = append(ds, core.DiagError(field, "%s", msg))
 	}
 	return ds
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/httpauth"
 	"github.com/authx/authx/core/redact"
+	"github.com/authx/authx/core/tlsconfig"
 )
 
 // Version of the scheme.
@@ -60,7 +61,7 @@ func (s *Scheme) Describe() core.Description {
 		Name:    "jenkins",
 		Version: Version,
 		Summary: "Jenkins: preemptive Basic with an API token or password, CSRF crumb with its session cookie",
-		Config: []core.Field{
+		Config: append([]core.Field{
 			{Name: "user", Type: core.TypeString, Required: true, Help: "the Jenkins user ID"},
 			{Name: "api_token", Type: core.TypeString, Secret: true, Help: "the user's API token (recommended: no crumb needed), usually env:NAME or file:PATH"},
 			{Name: "password", Type: core.TypeString, Secret: true, Help: "the user's password, instead of api_token; POSTs then need a crumb"},
@@ -68,7 +69,7 @@ func (s *Scheme) Describe() core.Description {
 				Help: "auto: fetch a CSRF crumb only with a password; always: also with an API token (Jenkins before 2.96); never"},
 			{Name: "build_token", Type: core.TypeString, Secret: true, Help: "a job's \"Trigger builds remotely\" token, sent as token= by 'authx jenkins build'"},
 			{Name: "timeout", Type: core.TypeDuration, Default: "30s", Help: "bound on each request the scheme makes itself (crumb, whoAmI)"},
-		},
+		}, tlsconfig.Fields()...),
 		Actions: actions,
 	}
 }
@@ -82,6 +83,9 @@ type settings struct {
 	crumb      string
 	buildToken string
 	timeout    time.Duration
+	tls        tlsconfig.Settings
+	loaded     *tlsconfig.Loaded // tls read, by settingsFor; nil without TLS settings
+	transport  *http.Transport   // the transport with loaded, made by send once
 }
 
 // Configure implements core.Scheme.
@@ -116,6 +120,11 @@ func read(cfg core.Config) (*settings, []core.Diagnostic) {
 	if strings.Contains(st.user, ":") {
 		ds = append(ds, core.DiagError("user", "a user ID may not contain ':' (Basic credentials, RFC 7617)"))
 	}
+	var err error
+	if st.tls, err = tlsconfig.FromConfig(cfg); err != nil {
+		field, msg, _ := strings.Cut(err.Error(), ": ")
+		ds = append(ds, core.DiagError(field, "%s", msg))
+	}
 	return st, ds
 }
 
@@ -130,6 +139,11 @@ func settingsFor(cfg core.Config, base string) (*settings, error) {
 		return nil, core.Errorf(core.KindConfig, "the profile needs url: the Jenkins root URL, e.g. url: https://ci.example.com/")
 	}
 	st.url = strings.TrimSuffix(base, "/")
+	if !st.tls.IsZero() {
+		if st.loaded, err = st.tls.Load(); err != nil {
+			return nil, err
+		}
+	}
 	return st, nil
 }
 
@@ -327,6 +341,14 @@ func (s *Scheme) send(ctx context.Context, st *settings, method, path string, fo
 	client := *http.DefaultClient
 	if s.HTTP != nil {
 		client = *s.HTTP
+	}
+	if st.loaded != nil { // the profile's ca_file, client_cert and client_key
+		if st.transport == nil {
+			if st.transport, err = st.loaded.Transport(client.Transport); err != nil {
+				return nil, nil, err
+			}
+		}
+		client.Transport = st.transport
 	}
 	// Never follow a redirect: net/http would resend the Basic credentials
 	// (and the crumb) to wherever it points. A Jenkins API endpoint that

@@ -11,6 +11,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/redact"
+	"github.com/authx/authx/core/tlsconfig"
 )
 
 // The modes of a profile: one profile is one mode.
@@ -64,9 +65,9 @@ var fields = []core.Field{
 	{Name: "actor_token", Type: core.TypeString, Secret: true, Help: "oauth2 mode, token_exchange: the acting party's token (delegation), a secret reference"},
 	{Name: "actor_token_type", Type: core.TypeString, Help: "oauth2 mode, token_exchange: the actor token's type URI (default: an access token's)"},
 	{Name: "requested_token_type", Type: core.TypeString, Help: "oauth2 mode, token_exchange: the type URI of the token wanted"},
-	{Name: "ca_file", Type: core.TypeString, Help: "login, oauth2: a PEM file of certificate authorities trusted besides the system's, for the plugin's requests"},
-	{Name: "client_cert", Type: core.TypeString, Help: "login, oauth2: a PEM file holding the TLS client certificate (with client_key)"},
-	{Name: "client_key", Type: core.TypeString, Secret: true, Help: "login, oauth2: the TLS client certificate's PEM private key, usually file:PATH"},
+	{Name: tlsconfig.CAFileField, Type: core.TypeString, Help: "a PEM file of certificate authorities trusted besides the system's, for every request made for the profile: the plugin's and authx's (request, curl, wget)"},
+	{Name: tlsconfig.ClientCertField, Type: core.TypeString, Help: "a PEM file holding the TLS client certificate (with client_key), for every request made for the profile"},
+	{Name: tlsconfig.ClientKeyField, Type: core.TypeString, Secret: true, Help: "the TLS client certificate's PEM private key, usually file:PATH"},
 	{Name: "authorization_url", Type: core.TypeString, Help: "oauth2 mode: the authorization endpoint of grant authorization_code (default: from the issuer's discovery)"},
 	{Name: "device_authorization_url", Type: core.TypeString, Help: "oauth2 mode: the device authorization endpoint of grant device_code (default: from the issuer's discovery)"},
 	{Name: "revocation_url", Type: core.TypeString, Help: "oauth2 mode: where logout revokes the tokens, RFC 7009 (default: from the issuer's discovery)"},
@@ -105,10 +106,6 @@ var sharedKeys = map[string][]string{
 	"headers":  {modeLogin, modeOAuth2},
 	"audience": {modeOAuth2, modeSign},
 	"issuer":   {modeOAuth2, modeSign},
-	// TLS of every request the plugin makes (tls.go).
-	"ca_file":     {modeLogin, modeOAuth2},
-	"client_cert": {modeLogin, modeOAuth2},
-	"client_key":  {modeLogin, modeOAuth2},
 }
 
 // preset holds the conventions of a known API. Paths are relative to the
@@ -202,7 +199,7 @@ type settings struct {
 	requestedTokenType                       string
 
 	// TLS of every request (tls.go)
-	caFile, clientCert, clientKey string
+	tls tlsconfig.Settings
 
 	// static mode
 	token string
@@ -217,7 +214,7 @@ var placeholders = map[string][]string{"username": {"body", "refresh_body"}, "pa
 // password, the client secret, the extra headers' values and the literal
 // values of the login and refresh bodies.
 func (st *settings) secrets() []string {
-	out := append([]string{st.password, st.clientSecret, st.assertionKey, st.clientKey, st.subjectToken, st.actorToken}, st.oidc.callSecrets...)
+	out := append([]string{st.password, st.clientSecret, st.assertionKey, st.tls.ClientKey, st.subjectToken, st.actorToken}, st.oidc.callSecrets...)
 	for _, v := range st.headers {
 		out = append(out, v)
 	}

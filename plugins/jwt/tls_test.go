@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/tlsconfig"
 	"github.com/authx/authx/plugins/jwt/jwttest"
 )
 
@@ -55,7 +56,7 @@ func TestOAuth2TLSClientAuth(t *testing.T) {
 		{"ca_file missing", core.Config{"client_id": "cli", "client_secret": "s3cret-client", "ca_file": filepath.Join(dir, "nope.pem")}, core.KindConfig, "ca_file: " + filepath.Join(dir, "nope.pem") + ": cannot read it: no such file or directory"},
 		{"ca_file a directory", core.Config{"client_id": "cli", "client_secret": "s3cret-client", "ca_file": dir}, core.KindConfig, "not a regular file"},
 		{"ca_file without a certificate", core.Config{"client_id": "cli", "client_secret": "s3cret-client", "ca_file": write("empty.pem", []byte("nothing here\n"))}, core.KindConfig, "holds no PEM certificate"},
-		{"ca_file too large", core.Config{"client_id": "cli", "client_secret": "s3cret-client", "ca_file": write("big.pem", make([]byte, maxPEMFile+1))}, core.KindConfig, "larger than"},
+		{"ca_file too large", core.Config{"client_id": "cli", "client_secret": "s3cret-client", "ca_file": write("big.pem", make([]byte, tlsconfig.MaxPEMFile+1))}, core.KindConfig, "larger than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,12 +81,12 @@ func TestHTTPClientReused(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(caFile, pki.CAPEM, 0o600)
 	s := New()
-	st := &settings{caFile: caFile}
+	st := &settings{tls: tlsconfig.Settings{CAFile: caFile}}
 	a, err := s.httpClient(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := s.httpClient(&settings{caFile: caFile})
+	b, _ := s.httpClient(&settings{tls: tlsconfig.Settings{CAFile: caFile}})
 	if a != b || a == s.client() {
 		t.Fatalf("clients %p %p (default %p)", a, b, s.client())
 	}

@@ -70,8 +70,11 @@ package jenkinstest
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -185,6 +188,9 @@ type Options struct {
 	// the computed one). CrumbField may be anything too, e.g. a name holding
 	// a newline.
 	CrumbValue string
+	// TLS, when set, serves https with this configuration (e.g. one that
+	// requires client certificates) instead of http.
+	TLS *tls.Config
 }
 
 // Server is a running emulator on 127.0.0.1. It is safe for concurrent use.
@@ -272,6 +278,13 @@ func Start(o Options) *Server {
 	s.ts.Listener.Close()
 	s.ts.Listener = ln
 	s.ts.Config.ReadHeaderTimeout = 10 * time.Second
+	if o.TLS != nil {
+		s.ts.TLS = o.TLS
+		s.ts.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what tests provoke
+		s.ts.StartTLS()
+		s.URL = "https://" + ln.Addr().String()
+		return s
+	}
 	s.ts.Start()
 	s.URL = "http://" + ln.Addr().String()
 	return s
