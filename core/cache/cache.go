@@ -292,6 +292,8 @@ func readFile(path string, limit int64) ([]byte, error) {
 		return nil, damaged(kindOfFile(fi.Mode()))
 	case known && uid != euid():
 		return nil, damaged(fmt.Sprintf("it belongs to uid %d", uid))
+	case fi.Mode().Perm()&0o022 != 0:
+		return nil, damaged("other users may write it")
 	case fi.Size() > limit:
 		return nil, damaged(fmt.Sprintf("larger than %d bytes", limit))
 	}
@@ -300,6 +302,28 @@ func readFile(path string, limit int64) ([]byte, error) {
 		return nil, damaged(fmt.Sprintf("larger than %d bytes", limit))
 	}
 	return data, err
+}
+
+// ReadPrivate reads a file that authx or a plugin keeps in a private cache
+// directory of its own (an OIDC discovery document, a JWKS), at most limit
+// bytes, by the rules of the credential cache: the directory and the file
+// belong to the user running authx and no one else may write them, and the
+// file is a regular file (opened without blocking: a FIFO is refused, not
+// waited on). Anything else is an error, which the caller takes for a miss:
+// another user must not be able to plant what a plugin then trusts.
+func ReadPrivate(path string, limit int64) ([]byte, error) {
+	fi, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	uid, known := owner(fi)
+	switch {
+	case known && uid != euid():
+		return nil, damaged(fmt.Sprintf("its directory belongs to uid %d", uid))
+	case fi.Mode().Perm()&0o022 != 0 || fi.Mode()&fs.ModeSticky != 0:
+		return nil, damaged("other users may write its directory")
+	}
+	return readFile(path, limit)
 }
 
 // euid is a seam for tests that emulate another user.

@@ -197,3 +197,44 @@ func TestIsReadOnly(t *testing.T) {
 		}
 	}
 }
+
+// ReadPrivate reads a plugin's cache file only when no one else can have
+// planted it: the directory and file ours and writable by us alone, a
+// regular file, within the limit; a FIFO is refused at once.
+func TestReadPrivate(t *testing.T) {
+	tests := []struct {
+		name    string
+		dirMode os.FileMode
+		setup   func(p string) error
+		ok      bool
+	}{
+		{"private", 0o700, func(p string) error { return os.WriteFile(p, []byte("{}"), 0o600) }, true},
+		{"readable by others", 0o755, func(p string) error { return os.WriteFile(p, []byte("{}"), 0o644) }, true},
+		{"directory writable by others", 0o777, func(p string) error { return os.WriteFile(p, []byte("{}"), 0o600) }, false},
+		{"sticky shared directory", 0o777 | os.ModeSticky, func(p string) error { return os.WriteFile(p, []byte("{}"), 0o600) }, false},
+		{"file writable by others", 0o700, func(p string) error {
+			if err := os.WriteFile(p, []byte("{}"), 0o600); err != nil {
+				return err
+			}
+			return os.Chmod(p, 0o666)
+		}, false},
+		{"a FIFO", 0o700, func(p string) error { return syscall.Mkfifo(p, 0o600) }, false},
+		{"too large", 0o700, func(p string) error { return os.WriteFile(p, make([]byte, 2048), 0o600) }, false},
+	}
+	for _, tt := range tests {
+		dir := filepath.Join(t.TempDir(), "oidc")
+		os.Mkdir(dir, 0o700)
+		p := filepath.Join(dir, "doc.json")
+		if err := tt.setup(p); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(dir, tt.dirMode)
+		withTimeout(t, 3*time.Second, func() {
+			_, err := ReadPrivate(p, 1024)
+			if (err == nil) != tt.ok {
+				t.Errorf("%s: %v, want ok %v", tt.name, err, tt.ok)
+			}
+		})
+		os.Chmod(dir, 0o700)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -134,7 +135,7 @@ func (s *Scheme) authorizationCode(ctx context.Context, st *settings, ui core.UI
 		return nil, err
 	}
 	callbacks := make(chan callback, 1)
-	srv := &http.Server{Handler: callbackHandler(st.oidc.redirectPath, ar.state, st.oidc.issuer, callbacks), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: callbackHandler(st.oidc.redirectPath, ar.state, st.oidc.issuer, st.oidc.issRequired, callbacks), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -172,10 +173,12 @@ func (s *Scheme) authorizationCode(ctx context.Context, st *settings, ui core.UI
 }
 
 // callbackHandler serves the redirect URI: the first request to path
-// carrying a code or an error ends the wait (sent on out); its page waits
-// for the exchange's outcome. Other paths are 404, later requests say the
-// login is over.
-func callbackHandler(path, state, issuer string, out chan<- callback) http.Handler {
+// carrying this login's state with a code or an error ends the wait (sent
+// on out); its page waits for the exchange's outcome. A request with
+// another state (a stale tab, or a forged request from any local process
+// or web page) gets 400 and the login keeps waiting. Other paths are 404,
+// later requests say the login is over.
+func callbackHandler(path, state, issuer string, issRequired bool, out chan<- callback) http.Handler {
 	var taken atomic.Bool
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != path {
@@ -187,11 +190,15 @@ func callbackHandler(path, state, issuer string, out chan<- callback) http.Handl
 			landingPage(w, http.StatusBadRequest, errors.New("this is not an authorization response"))
 			return
 		}
+		if !sameState(q.Get("state"), state) {
+			landingPage(w, http.StatusBadRequest, errors.New("this redirect is not for the sign-in authx is waiting for (another state); it keeps waiting"))
+			return
+		}
 		if !taken.CompareAndSwap(false, true) {
 			landingPage(w, http.StatusGone, errors.New("this sign-in is already over"))
 			return
 		}
-		code, err := parseCallback(q, state, issuer)
+		code, err := parseCallback(q, state, issuer, issRequired)
 		reply := make(chan error, 1)
 		out <- callback{code: code, err: err, reply: reply}
 		select {
@@ -211,12 +218,15 @@ func callbackHandler(path, state, issuer string, out chan<- callback) http.Handl
 // RFC 9207 iss): the code when the state is the one sent, else a one-line
 // error. The state is checked first, an error's too: a response that is
 // not for this login says nothing about it. issuer, when known, must equal
-// an iss parameter. Nothing of the query but the error's code and a
+// an iss parameter, which must be there when issRequired (the metadata's
+// authorization_response_iss_parameter_supported). Nothing of the query but the error's code and a
 // cleaned description reaches a message.
-func parseCallback(q url.Values, state, issuer string) (string, error) {
+func parseCallback(q url.Values, state, issuer string, issRequired bool) (string, error) {
 	switch {
-	case q.Get("state") != state:
+	case !sameState(q.Get("state"), state):
 		return "", core.Errorf(core.KindRejected, "browser login: the redirect carries another state than the one sent (a stale tab, or a forged request); run the login again")
+	case issuer != "" && issRequired && !q.Has("iss"):
+		return "", core.Errorf(core.KindRejected, "browser login: the redirect carries no iss, which %s says it always sends (RFC 9207: a mix-up attack?)", redact.RawURL(issuer))
 	case issuer != "" && q.Has("iss") && q.Get("iss") != issuer:
 		return "", core.Errorf(core.KindRejected, "browser login: the redirect comes from the issuer %s, not %s (RFC 9207: a mix-up attack?)", printable(redact.RawURL(q.Get("iss"))), redact.RawURL(issuer))
 	case q.Get("error") != "":
@@ -225,6 +235,12 @@ func parseCallback(q url.Values, state, issuer string) (string, error) {
 		return "", core.Errorf(core.KindBadAnswer, "browser login: the redirect carries no single code")
 	}
 	return q.Get("code"), nil
+}
+
+// sameState compares a redirect's state with the one sent, in constant
+// time.
+func sameState(got, sent string) bool {
+	return subtle.ConstantTimeCompare([]byte(got), []byte(sent)) == 1
 }
 
 // authorizationError classifies the error of an authorization response:

@@ -109,6 +109,9 @@ func parseDeviceAuthorization(doc any, from string) (deviceAuthorization, error)
 		*u = p.String()
 	}
 	if d := lifetime(doc, "interval"); d > 0 {
+		// Whole seconds (RFC 8628 §3.2), at least one: a fractional
+		// interval from the server must not turn the polling into a loop.
+		d = (d + time.Second - 1).Truncate(time.Second)
 		da.interval = min(d, maxDeviceInterval)
 	}
 	if d := lifetime(doc, "expires_in"); d > 0 {

@@ -9,12 +9,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/redact"
 )
 
@@ -33,6 +33,7 @@ type oidcSettings struct {
 	previousIDToken                            string   // per call: kept by a refresh that brings no new one
 	callSecrets                                []string // per call: an authorization or device code, a code verifier
 	discovered                                 bool
+	issRequired                                bool // the metadata says every authorization response carries iss (RFC 9207)
 }
 
 // readOIDC reads the OIDC keys of oauth2 mode. openid is added to the
@@ -128,6 +129,9 @@ type metadata struct {
 	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint,omitempty"`
 	JWKSURI                     string `json:"jwks_uri,omitempty"`
 	RevocationEndpoint          string `json:"revocation_endpoint,omitempty"`
+	// IssInResponse is authorization_response_iss_parameter_supported
+	// (RFC 9207 §3): the redirect must then carry iss.
+	IssInResponse bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
 // maxMetadataTTL caps how long a metadata document is cached;
@@ -165,6 +169,7 @@ func parseMetadata(raw []byte, issuer string) (*metadata, error) {
 		return nil, fmt.Errorf("the metadata is for the issuer %s, not %s (they must be equal, character for character)", printable(redact.RawURL(iss)), redact.RawURL(issuer))
 	}
 	md := &metadata{Issuer: iss}
+	md.IssInResponse, _ = doc["authorization_response_iss_parameter_supported"].(bool)
 	for _, e := range []struct {
 		name string
 		dst  *string
@@ -200,7 +205,7 @@ func (s *Scheme) discover(ctx context.Context, st *settings) error {
 	if err != nil {
 		return err
 	}
-	o.discovered = true
+	o.discovered, o.issRequired = true, md.IssInResponse
 	for _, e := range []struct {
 		dst *string
 		v   string
@@ -391,12 +396,12 @@ func readMetadataCache(path, issuer string, now time.Time) *metadata {
 	if path == "" {
 		return nil
 	}
-	data, err := os.ReadFile(path)
-	if err != nil || len(data) > maxBody {
+	data, err := cache.ReadPrivate(path, maxBody)
+	if err != nil {
 		return nil
 	}
 	var e metadataCacheEntry
-	if json.Unmarshal(data, &e) != nil || e.Issuer != issuer || !now.Before(e.Expires) {
+	if json.Unmarshal(data, &e) != nil || e.Issuer != issuer || !now.Before(e.Expires) || e.Expires.After(now.Add(maxMetadataTTL)) {
 		return nil
 	}
 	raw, _ := json.Marshal(e.Metadata)

@@ -43,6 +43,10 @@ type exchange struct {
 	// secrets are values the request carries besides those of the settings
 	// (a refresh token): an answer that echoes them is scrubbed.
 	secrets []string
+	// oauth2 says x goes to an OAuth2 token endpoint: a 2xx answer with an
+	// "error" member and no access_token is that error (RFC 6749 §5.2),
+	// as GitHub sends its errors, device flow polls included.
+	oauth2 bool
 }
 
 // do sends x and returns the decoded JSON of a 2xx answer. Every failure is
@@ -93,6 +97,12 @@ func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (any, error) 
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, &statusErr{status: resp.StatusCode, err: core.Errorf(core.KindBadAnswer, "%s %s: the server answered HTTP %d with %s, not JSON; is the URL the API's endpoint?",
 			x.what, where, resp.StatusCode, redact.Secrets(describeBody(resp.Header.Get("Content-Type"), raw), secrets...))}
+	}
+	if m, ok := doc.(map[string]any); ok && x.oauth2 && m["access_token"] == nil {
+		if code, ok := m["error"].(string); ok {
+			return nil, &statusErr{status: resp.StatusCode, code: code, err: core.Errorf(core.KindRejected, "%s %s: HTTP %d with error %s: %s",
+				x.what, where, resp.StatusCode, printable(code), serverMessage(raw, secrets...))}
+		}
 	}
 	return doc, nil
 }

@@ -314,7 +314,7 @@ func FuzzCallback(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		const state, iss = "S", "https://idp.example"
 		q, _ := url.ParseQuery(raw)
-		code, err := parseCallback(q, state, iss)
+		code, err := parseCallback(q, state, iss, false)
 		if err != nil {
 			msg := err.Error()
 			if strings.ContainsAny(msg, "\r\n\x00\x1b") || !utf8.ValidString(msg) || len([]rune(msg)) > 400 {

@@ -65,6 +65,10 @@ func checkIDClaims(claims map[string]any, clientID, nonce string) error {
 		if err := checkString(map[string]any{"azp": azp}, "azp", clientID); err != nil {
 			return err
 		}
+	} else if auds, ok := claims["aud"].([]any); ok && len(auds) > 1 {
+		// OIDC Core §3.1.3.7: with several audiences, azp names the party
+		// the token was issued to.
+		return invalidf("aud names several audiences and azp is missing")
 	}
 	if nonce != "" {
 		if err := checkString(claims, "nonce", nonce); err != nil {

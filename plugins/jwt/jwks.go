@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/redact"
 )
 
@@ -357,12 +358,12 @@ func (s *jwksSource) readCache() *cacheEntry {
 	if s.cacheDir == "" {
 		return nil
 	}
-	data, err := os.ReadFile(s.cachePath())
+	data, err := cache.ReadPrivate(s.cachePath(), maxBody)
 	if err != nil {
 		return nil
 	}
 	var e cacheEntry
-	if json.Unmarshal(data, &e) != nil || e.URL != s.url || !s.now().Before(e.Expires) {
+	if json.Unmarshal(data, &e) != nil || e.URL != s.url || !s.now().Before(e.Expires) || e.Expires.After(s.now().Add(maxJWKSTTL)) {
 		return nil
 	}
 	return &e

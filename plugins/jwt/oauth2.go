@@ -2,7 +2,6 @@ package jwt
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -60,7 +59,7 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 	if err := requireAbsolute("token_url", st.tokenURL); err != nil {
 		return nil, err
 	}
-	x := exchange{what: "token request", method: http.MethodPost, url: st.tokenURL, ctype: "application/x-www-form-urlencoded"}
+	x := exchange{what: "token request", method: http.MethodPost, url: st.tokenURL, ctype: "application/x-www-form-urlencoded", oauth2: true}
 	if oldRefresh != "" {
 		x.what, x.secrets = "refresh", []string{oldRefresh}
 	}
@@ -78,14 +77,6 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 	}
 	from := x.what + " " + redact.RawURL(st.tokenURL)
 	token, ok := firstString(doc, "access_token")
-	if code, isErr := firstString(doc, "error"); !ok && isErr {
-		// GitHub answers a token request's errors with HTTP 200 (its
-		// device flow's authorization_pending too): an OAuth2 error all the
-		// same (RFC 6749 §5.2).
-		raw, _ := json.Marshal(doc)
-		return nil, &statusErr{status: http.StatusOK, code: code, err: core.Errorf(core.KindRejected, "%s: HTTP 200 with error %s: %s",
-			from, printable(code), serverMessage(raw, x.secrets...))}
-	}
 	if !ok {
 		return nil, core.Errorf(core.KindBadAnswer, "%s: the answer has no access_token (RFC 6749 §5.1); it has the keys %s",
 			from, strings.Join(leafPaths(doc), ", "))

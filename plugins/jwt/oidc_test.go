@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -239,7 +240,7 @@ func TestAuthorizationCodeErrors(t *testing.T) {
 				q.Set("state", "forged")
 				u.RawQuery = q.Encode()
 			}
-		}}, kind: core.KindRejected, want: "the redirect carries another state than the one sent", page: "authx: sign-in failed"},
+		}}, kind: core.KindTimeout, want: "browser login: no sign-in within 200ms", page: "not for the sign-in authx is waiting for"}, // a forged redirect does not end the login
 		{name: "mix-up: another issuer", browser: &fakeBrowser{rewrite: func(u *url.URL) {
 			if q := u.Query(); q.Has("iss") {
 				q.Set("iss", "https://evil.example")
@@ -556,25 +557,28 @@ func TestPKCEChallenge(t *testing.T) {
 func TestParseCallback(t *testing.T) {
 	const state, iss = "s-123", "https://idp.example"
 	for _, tc := range []struct {
-		query string
-		kind  core.Kind
-		want  string
+		query       string
+		kind        core.Kind
+		want        string
+		issRequired bool
 	}{
-		{"code=abc&state=s-123", 0, "abc"},
-		{"code=abc&state=s-123&iss=https%3A%2F%2Fidp.example", 0, "abc"},
-		{"code=abc&state=other", core.KindRejected, "another state"},
-		{"code=abc", core.KindRejected, "another state"},
-		{"code=abc&state=s-123&iss=https%3A%2F%2Fevil", core.KindRejected, "RFC 9207"},
-		{"code=&state=s-123", core.KindBadAnswer, "no single code"},
-		{"code=a&code=b&state=s-123", core.KindBadAnswer, "no single code"},
-		{"error=access_denied&error_description=The+user+said+no%0D%0AX-Evil:+1&state=s-123", core.KindRejected, "The user said no X-Evil: 1 (access_denied)"},
-		{"error=access_denied&state=other", core.KindRejected, "another state"},
-		{"error=consent_required&state=s-123", core.KindLoginRequired, "answered: consent_required"},
-		{"error=temporarily_unavailable&state=s-123", core.KindHTTPServer, "temporarily_unavailable"},
-		{"error=invalid_scope&error_description=%00bad&state=s-123", core.KindConfig, "bad (invalid_scope)"},
+		{"code=abc&state=s-123", 0, "abc", false},
+		{"code=abc&state=s-123", core.KindRejected, "carries no iss", true},
+		{"code=abc&state=s-123&iss=https%3A%2F%2Fidp.example", 0, "abc", true},
+		{"code=abc&state=s-123&iss=https%3A%2F%2Fidp.example", 0, "abc", false},
+		{"code=abc&state=other", core.KindRejected, "another state", false},
+		{"code=abc", core.KindRejected, "another state", false},
+		{"code=abc&state=s-123&iss=https%3A%2F%2Fevil", core.KindRejected, "RFC 9207", false},
+		{"code=&state=s-123", core.KindBadAnswer, "no single code", false},
+		{"code=a&code=b&state=s-123", core.KindBadAnswer, "no single code", false},
+		{"error=access_denied&error_description=The+user+said+no%0D%0AX-Evil:+1&state=s-123", core.KindRejected, "The user said no X-Evil: 1 (access_denied)", false},
+		{"error=access_denied&state=other", core.KindRejected, "another state", false},
+		{"error=consent_required&state=s-123", core.KindLoginRequired, "answered: consent_required", false},
+		{"error=temporarily_unavailable&state=s-123", core.KindHTTPServer, "temporarily_unavailable", false},
+		{"error=invalid_scope&error_description=%00bad&state=s-123", core.KindConfig, "bad (invalid_scope)", false},
 	} {
 		q, _ := url.ParseQuery(tc.query)
-		code, err := parseCallback(q, state, iss)
+		code, err := parseCallback(q, state, iss, tc.issRequired)
 		if tc.kind == 0 {
 			if err != nil || code != tc.want {
 				t.Errorf("%s: %q %v", tc.query, code, err)
@@ -600,6 +604,7 @@ func TestIDTokenClaims(t *testing.T) {
 		{func(c map[string]any) { c["azp"] = "other" }, `azp is "other", not "native"`},
 		{func(c map[string]any) { c["nonce"] = "n2" }, "nonce is not the one authx sent"},
 		{func(c map[string]any) { delete(c, "nonce") }, "nonce is not the one authx sent"},
+		{func(c map[string]any) { c["aud"] = []any{"native", "other-client"} }, "aud names several audiences and azp is missing"},
 	} {
 		c := base()
 		tc.edit(c)
@@ -609,6 +614,11 @@ func TestIDTokenClaims(t *testing.T) {
 	}
 	if err := checkIDClaims(base(), "native", "n1"); err != nil {
 		t.Fatal(err)
+	}
+	several := base()
+	several["aud"], several["azp"] = []any{"native", "other-client"}, "native"
+	if err := checkIDClaims(several, "native", "n1"); err != nil {
+		t.Fatalf("several audiences with azp: %v", err)
 	}
 }
 
@@ -702,7 +712,7 @@ func TestLoginWaitEnded(t *testing.T) {
 // Only the first redirect counts, however many arrive at once.
 func TestCallbackHandlerFirstOnly(t *testing.T) {
 	out := make(chan callback, 1)
-	h := callbackHandler("/callback", "S", "", out)
+	h := callbackHandler("/callback", "S", "", false, out)
 	var wg sync.WaitGroup
 	codes := make(chan int, 8)
 	for range 8 {
@@ -729,6 +739,22 @@ func TestCallbackHandlerFirstOnly(t *testing.T) {
 	}
 	if ok != 1 || gone != 7 || cb.code != "c" {
 		t.Fatalf("%d answered 200, %d 410, code %q", ok, gone, cb.code)
+	}
+	// A request with another state (any local process or web page may send
+	// one) is refused and does not take the login's one redirect.
+	h2 := callbackHandler("/callback", "S", "", false, out)
+	for _, forged := range []string{"/callback?error=access_denied&state=x", "/callback?code=c&state=", "/callback?code=c"} {
+		rec := httptest.NewRecorder()
+		h2.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, forged, nil))
+		if rec.Code != http.StatusBadRequest {
+			t.Fatalf("%s: %d, want 400", forged, rec.Code)
+		}
+	}
+	go func() { cb := <-out; cb.reply <- nil }()
+	rec2 := httptest.NewRecorder()
+	h2.ServeHTTP(rec2, httptest.NewRequest(http.MethodGet, "/callback?code=c2&state=S", nil))
+	if rec2.Code != http.StatusOK {
+		t.Fatalf("the real redirect after forged ones: %d, want 200", rec2.Code)
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/favicon.ico", nil))
@@ -776,5 +802,91 @@ func TestDeviceCodeGitHubStyle(t *testing.T) {
 	}
 	if want := []time.Duration{5 * time.Second, 5 * time.Second, 10 * time.Second}; !equalDurations(clk.sleeps, want) {
 		t.Fatalf("sleeps %v, want %v", clk.sleeps, want)
+	}
+}
+
+// TestTokenErrorWith200IsScrubbed: an error a token endpoint sends with
+// HTTP 200 is scrubbed of everything the request carried, the device code
+// included, as a 4xx one is.
+func TestTokenErrorWith200IsScrubbed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/device" {
+			io.WriteString(w, `{"device_code":"DEVCODE-SECRET-123","user_code":"ABCD-1234","verification_uri":"https://idp.example/device","expires_in":900,"interval":5}`)
+			return
+		}
+		r.ParseForm()
+		fmt.Fprintf(w, `{"error":"invalid_request","error_description":"echo dc=%s"}`, r.PostForm.Get("device_code"))
+	}))
+	defer srv.Close()
+	clk := &fakeClock{t: time.Now()}
+	cfg := core.Config{"mode": "oauth2", "grant": "device_code", "client_id": "cid", "client_auth": "none",
+		"token_url": srv.URL + "/token", "device_authorization_url": srv.URL + "/device"}
+	_, err := (&Scheme{Now: clk.Now, Sleep: clk.Sleep}).Login(context.Background(), core.LoginRequest{Config: cfg, UI: &fakeBrowser{noOpen: true}})
+	if err == nil || strings.Contains(err.Error(), "DEVCODE-SECRET-123") || !strings.Contains(err.Error(), "invalid_request") {
+		t.Fatalf("Login = %v; want the invalid_request error without the device code", err)
+	}
+}
+
+// TestDeviceIntervalWholeSeconds: a fractional interval rounds up to whole
+// seconds, at least one, so that polling never becomes a busy loop.
+func TestDeviceIntervalWholeSeconds(t *testing.T) {
+	for _, tc := range []struct {
+		interval string
+		want     time.Duration
+	}{{"0.001", time.Second}, {"1.5", 2 * time.Second}, {"5", 5 * time.Second}, {"0", 5 * time.Second}, {"-3", 5 * time.Second}, {"86400", maxDeviceInterval}} {
+		var polls atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if r.URL.Path == "/device" {
+				fmt.Fprintf(w, `{"device_code":"dc","user_code":"ABCD-1234","verification_uri":"https://idp.example/device","expires_in":900,"interval":%s}`, tc.interval)
+				return
+			}
+			if polls.Add(1) == 1 {
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, `{"error":"authorization_pending"}`)
+				return
+			}
+			io.WriteString(w, `{"access_token":"at-123456","token_type":"Bearer","expires_in":60}`)
+		}))
+		clk := &fakeClock{t: time.Now()}
+		cfg := core.Config{"mode": "oauth2", "grant": "device_code", "client_id": "cid", "client_auth": "none",
+			"token_url": srv.URL + "/token", "device_authorization_url": srv.URL + "/device"}
+		if _, err := (&Scheme{Now: clk.Now, Sleep: clk.Sleep}).Login(context.Background(), core.LoginRequest{Config: cfg, UI: &fakeBrowser{noOpen: true}}); err != nil {
+			t.Fatalf("interval %s: %v", tc.interval, err)
+		}
+		srv.Close()
+		if want := []time.Duration{tc.want, tc.want}; !equalDurations(clk.sleeps, want) {
+			t.Errorf("interval %s: sleeps %v, want %v", tc.interval, clk.sleeps, want)
+		}
+	}
+}
+
+// TestMetadataCacheRefusesAPlantedDocument: a discovery document in a
+// cache directory that others may write, or one whose expiry lies beyond
+// what authx would ever cache, is not trusted: another user could have
+// planted it to send the code, the verifier and the refresh token to
+// their own token endpoint.
+func TestMetadataCacheRefusesAPlantedDocument(t *testing.T) {
+	now := time.Now()
+	const issuer = "https://idp.example"
+	md, err := parseMetadata([]byte(`{"issuer":"https://idp.example","token_endpoint":"https://idp.example/token","authorization_endpoint":"https://idp.example/auth"}`), issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "jwks")
+	path := metadataCachePath(dir, issuer)
+	writeMetadataCache(path, md, now, time.Hour)
+	if got := readMetadataCache(path, issuer, now); got == nil || got.TokenEndpoint != "https://idp.example/token" {
+		t.Fatalf("own cache: %+v", got)
+	}
+	os.Chmod(filepath.Dir(path), 0o777)
+	if got := readMetadataCache(path, issuer, now); got != nil {
+		t.Errorf("a document in a directory others may write was trusted: %+v", got)
+	}
+	os.Chmod(filepath.Dir(path), 0o700)
+	writeMetadataCache(path, md, now, 24*time.Hour)
+	if got := readMetadataCache(path, issuer, now.Add(-time.Hour)); got != nil {
+		t.Errorf("an expiry beyond the 24 h cap was honoured: %+v", got)
 	}
 }
