@@ -5,6 +5,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"net/url"
@@ -15,6 +18,8 @@ import (
 	gojwt "github.com/golang-jwt/jwt/v5"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/redact"
+	"github.com/authx/authx/core/tlsconfig"
 )
 
 // The client authentication methods of client_auth: RFC 6749 §2.3.1
@@ -47,8 +52,9 @@ func (st *settings) readClientAuth(cfg core.Config) []core.Diagnostic {
 	st.assertionKey = strings.TrimSpace(cfg.String("client_assertion_key", ""))
 	st.assertionAlg = cfg.String("client_assertion_alg", "")
 	st.assertionKid = cfg.String("client_assertion_kid", "")
+	st.assertionCert = tlsconfig.ExpandHome(cfg.String("client_assertion_cert", ""))
 	fail := func(key, format string, args ...any) { ds = append(ds, core.DiagError(key, format, args...)) }
-	for _, k := range []string{"client_assertion_key", "client_assertion_kid"} {
+	for _, k := range []string{"client_assertion_key", "client_assertion_kid", "client_assertion_cert"} {
 		if _, set := cfg[k]; set && st.clientAuth != authPrivateKeyJWT {
 			fail(k, "is for client_auth private_key_jwt, but client_auth is %s", st.clientAuth)
 		}
@@ -174,6 +180,13 @@ func (s *Scheme) clientAssertion(st *settings, aud string) (string, error) {
 	if st.assertionKid != "" {
 		t.Header["kid"] = st.assertionKid
 	}
+	if st.assertionCert != "" {
+		s256, s1, err := certThumbprints(st.assertionCert, st.assertionKey)
+		if err != nil {
+			return "", err
+		}
+		t.Header["x5t#S256"], t.Header["x5t"] = s256, s1
+	}
 	signed, err := t.SignedString(key)
 	if err != nil {
 		return "", core.Errorf(core.KindConfig, "client assertion: cannot sign with %s", alg)
@@ -216,4 +229,23 @@ func assertionAlg(material, alg string) (string, error) {
 		return "", core.Errorf(core.KindConfig, "client_assertion_alg %s does not fit the key (it signs %s)", printable(alg), byKey)
 	}
 	return byKey, nil
+}
+
+// certThumbprints returns the base64url SHA-256 and SHA-1 thumbprints of
+// the certificate in the PEM file certFile (RFC 7515 §4.1.8, §4.1.7), the
+// x5t#S256 and x5t headers by which Entra ID and others find the
+// certificate credential a client assertion is signed for. The certificate
+// must be the one of keyPEM.
+func certThumbprints(certFile, keyPEM string) (s256, s1 string, err error) {
+	l, err := tlsconfig.Load("", certFile, keyPEM)
+	if err != nil {
+		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "client_cert, client_key: "), "client_cert: ")
+		return "", "", core.Errorf(core.KindConfig, "client_assertion_cert: %s", msg)
+	}
+	block, _ := pem.Decode(l.CertPEM)
+	if block == nil {
+		return "", "", core.Errorf(core.KindConfig, "client_assertion_cert: %s holds no PEM certificate", redact.OneLine(certFile))
+	}
+	sum256, sum1 := sha256.Sum256(block.Bytes), sha1.Sum(block.Bytes)
+	return base64.RawURLEncoding.EncodeToString(sum256[:]), base64.RawURLEncoding.EncodeToString(sum1[:]), nil
 }

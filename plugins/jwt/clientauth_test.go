@@ -3,13 +3,21 @@ package jwt
 import (
 	"context"
 	"crypto"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -315,4 +323,67 @@ func TestOAuth2TokenExchange(t *testing.T) {
 	delete(exchange, "actor_token")
 	_, err = oauth2Login(t, New(), srv.URL+"/oauth/token", exchange)
 	requireKind(t, err, core.KindRejected, "The subject token is invalid or expired (invalid_grant)", []byte("not-a-token-of-this-server"))
+}
+
+// TestClientAssertionCertThumbprints: with client_assertion_cert, the
+// assertion names its certificate by x5t#S256 and x5t (Entra ID's
+// certificate credentials), the server still accepts it, and a
+// certificate of another key is refused before anything is sent.
+func TestClientAssertionCertThumbprints(t *testing.T) {
+	key, other := keysFor("ES256")
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	certFor := func(k testKey) (string, []byte) {
+		block, _ := pem.Decode(k.priv)
+		priv, err := parsePrivateKey(block)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer := priv.(crypto.Signer)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "svc"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), "client.crt")
+		os.WriteFile(p, pemBlock("CERTIFICATE", der), 0o600)
+		return p, der
+	}
+	certPath, der := certFor(key)
+	srv := jwttest.Start(jwttest.Options{ClientKeys: map[string]crypto.PublicKey{"svc": publicOf(t, key)}, Now: func() time.Time { return now }})
+	defer srv.Close()
+	s := &Scheme{Now: func() time.Time { return now }}
+	cfg := core.Config{"mode": "oauth2", "token_url": srv.URL + "/oauth/token", "client_id": "svc", "client_auth": "private_key_jwt",
+		"client_assertion_key": string(key.priv), "client_assertion_cert": certPath}
+	st, err := settingsFor(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.clientAssertion(st, srv.URL+"/oauth/token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _, _ := strings.Cut(a, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(header)
+	var h map[string]any
+	json.Unmarshal(raw, &h)
+	sum256, sum1 := sha256.Sum256(der), sha1.Sum(der)
+	if h["x5t#S256"] != base64.RawURLEncoding.EncodeToString(sum256[:]) || h["x5t"] != base64.RawURLEncoding.EncodeToString(sum1[:]) {
+		t.Fatalf("header %v", h)
+	}
+	resp, err := http.PostForm(srv.URL+"/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {assertionType}, "client_assertion": {a}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("HTTP %d", resp.StatusCode)
+	}
+	otherCert, _ := certFor(other)
+	cfg["client_assertion_cert"] = otherCert
+	if st, err = settingsFor(cfg, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.clientAssertion(st, srv.URL+"/oauth/token"); core.KindOf(err) != core.KindConfig || !strings.HasPrefix(err.Error(), "client_assertion_cert: ") || strings.Contains(err.Error(), "PRIVATE KEY") {
+		t.Fatalf("a certificate of another key: %v", err)
+	}
 }

@@ -56,6 +56,7 @@ var fields = []core.Field{
 	{Name: "client_assertion_key", Type: core.TypeString, Secret: true, Help: "oauth2 mode, private_key_jwt: the PEM private key (RSA, EC or Ed25519) that signs the client assertion, usually file:PATH"},
 	{Name: "client_assertion_alg", Type: core.TypeString, Help: "oauth2 mode: the client assertion's algorithm (default: RS256, ES256/384/512 or EdDSA by the key; HS256 for client_secret_jwt)"},
 	{Name: "client_assertion_kid", Type: core.TypeString, Help: "oauth2 mode, private_key_jwt: the kid header of the client assertion"},
+	{Name: "client_assertion_cert", Type: core.TypeString, Help: "oauth2 mode, private_key_jwt: the PEM certificate of client_assertion_key, whose thumbprints go into the x5t#S256 and x5t headers (Entra ID's certificate credentials)"},
 	{Name: "scope", Type: core.TypeStringList, Help: "oauth2 mode: the scopes to request"},
 	{Name: "audience", Type: core.TypeStringList, Help: "oauth2 mode: the audience parameter (Auth0 and others); sign mode: the aud claim"},
 	{Name: "resource", Type: core.TypeStringList, Help: "oauth2 mode: resource indicators (RFC 8707), one resource parameter each in token and authorization requests"},
@@ -92,7 +93,7 @@ var modeKeys = map[string][]string{
 	modeLogin: {"preset", "login_url", "method", "body_format", "body", "token_path", "refresh_token_path", "expires_in_path",
 		"refresh_url", "refresh_method", "refresh_body"},
 	modeOAuth2: {"token_url", "grant", "client_id", "client_secret", "client_auth", "scope",
-		"client_assertion_key", "client_assertion_alg", "client_assertion_kid", "resource", "extra_params",
+		"client_assertion_key", "client_assertion_alg", "client_assertion_kid", "client_assertion_cert", "resource", "extra_params",
 		"subject_token", "subject_token_type", "actor_token", "actor_token_type", "requested_token_type",
 		"authorization_url", "device_authorization_url", "revocation_url", "jwks_url", "redirect_port", "redirect_path", "prompt"},
 	modeSign:   {"algorithm", "key", "key_id", "subject", "claims", "ttl"},
@@ -192,6 +193,7 @@ type settings struct {
 	// oauth2 mode: client assertions (clientauth.go), resource and
 	// extra_params (params.go), the token_exchange grant (tokenexchange.go)
 	assertionKey, assertionAlg, assertionKid string
+	assertionCert                            string // a path
 	resources                                []string
 	extraParams                              url.Values
 	subjectToken, subjectTokenType           string
