@@ -88,12 +88,12 @@ See docs/proxy.md.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(a.stdout, ps.base)
 			if la.network == "unix" {
 				a.notice("proxy for profile %q on %s: curl --unix-socket %s http://authx/...", s.Profile.Name, la.addr, la.addr)
 			} else {
 				a.notice("proxy for profile %q at %s (SIGINT or SIGTERM stops it)", s.Profile.Name, ps.base)
 			}
+			fmt.Fprintln(a.stdout, ps.base) // last: a script that read it finds the proxy ready
 			select {
 			case <-cmd.Context().Done():
 			case err := <-ps.done:
