@@ -234,6 +234,7 @@ func proxyTransport(timeout time.Duration, tls *tlsconfig.Loaded) http.RoundTrip
 	if t, ok := rt.(*http.Transport); ok {
 		t.DisableCompression = true
 		t.MaxIdleConnsPerHost = 32
+		t.ReadBufferSize, t.WriteBufferSize = 256<<10, 256<<10 // fewer system calls per GiB streamed
 	}
 	return rt
 }
