@@ -111,6 +111,7 @@ func main() {
 	signedProxy := startProxy(filepath.Join(binDir, "authx"), env, "signed")
 	basicProxy := startProxy(filepath.Join(binDir, "authx"), env, "basic")
 	tlsProxy := startProxy(filepath.Join(binDir, "authx"), env, "tls")
+	unixProxy := startProxy(filepath.Join(binDir, "authx"), env, "signed", "--listen", "unix:"+filepath.Join(tmp, "run", "p.sock"))
 
 	fmt.Printf("authx proxy on 127.0.0.1, %s, %d CPUs\n\n", time.Now().UTC().Format("2006-01-02"), numCPU())
 	cases := []struct {
@@ -134,16 +135,16 @@ func main() {
 	if got := signed.Load(); got != int64(len(cases[2].samples)) {
 		fail("the server saw %d signed requests, want %d", got, len(cases[2].samples))
 	}
-	fmt.Printf("%-50s %10s %10s %14s\n", "small GET, sequential, keep-alive", "median", "p90", "median − straight")
+	fmt.Printf("%-56s %10s %10s %14s\n", "small GET, sequential, keep-alive", "median", "p90", "median − straight")
 	straight := quantile(cases[0].samples, 0.5)
 	for _, c := range cases {
 		m := quantile(c.samples, 0.5)
-		fmt.Printf("%-50s %8.0fµs %8.0fµs %12.0fµs\n", c.name, us(m), us(quantile(c.samples, 0.9)), us(m-straight))
+		fmt.Printf("%-56s %8.0fµs %8.0fµs %12.0fµs\n", c.name, us(m), us(quantile(c.samples, 0.9)), us(m-straight))
 	}
 	overhead := quantile(cases[2].samples, 0.5) - straight
 
 	mib := float64(*size) / (1 << 20)
-	fmt.Printf("\n%-50s %10s %12s\n", fmt.Sprintf("%.0f MiB with curl", mib), "time", "throughput")
+	fmt.Printf("\n%-56s %10s %12s\n", fmt.Sprintf("%.0f MiB with curl", mib), "time", "throughput")
 	var direct, proxied, upload float64
 	var proxyCPU time.Duration
 	for i := range 2 { // alternated, best of two
@@ -151,6 +152,10 @@ func main() {
 		before := cpuOf(signedProxy.c.Process.Pid)
 		proxied = max(proxied, curlRate("download through authx proxy (hmac)", i, signedProxy.base+"big", *size))
 		proxyCPU = cpuOf(signedProxy.c.Process.Pid) - before
+	}
+	var proxiedUnix float64
+	for i := range 2 {
+		proxiedUnix = max(proxiedUnix, curlRate("download through authx proxy (hmac), Unix socket", i, "http://authx/big", *size, "--unix-socket", unixProxy.base))
 	}
 	var directTLS, proxiedTLS float64
 	for i := range 2 {
@@ -160,8 +165,9 @@ func main() {
 	upload = curlRate("upload through authx proxy (basic, streamed)", 0, basicProxy.base+"upload", *size, "-T", "-")
 	fmt.Printf("CPU time of the proxy process for the last download: %.2fs (user + system)\n", proxyCPU.Seconds())
 	rssSigned, rssBasic, rssTLS := signedProxy.stop(), basicProxy.stop(), tlsProxy.stop()
-	fmt.Printf("\nthrough the proxy / straight: %.0f %% (plain HTTP), %.0f %% (HTTPS upstream); upload through the proxy: %.0f MiB/s\n",
-		100*proxied/direct, 100*proxiedTLS/directTLS, upload)
+	unixProxy.stop()
+	fmt.Printf("\nthrough the proxy / straight: %.0f %% (plain HTTP), %.0f %% (the proxy on a Unix socket), %.0f %% (HTTPS upstream); upload through the proxy: %.0f MiB/s\n",
+		100*proxied/direct, 100*proxiedUnix/direct, 100*proxiedTLS/directTLS, upload)
 	fmt.Printf("peak RSS of authx proxy: %.1f MiB (hmac, download), %.1f MiB (basic, upload), %.1f MiB (jwt, HTTPS download)\n", rssSigned, rssBasic, rssTLS)
 	fmt.Printf("signed request overhead (median): %.0f µs\n", us(overhead))
 
@@ -182,8 +188,8 @@ type proxyProc struct {
 	base string
 }
 
-func startProxy(authx string, env []string, profile string) *proxyProc {
-	c := exec.Command(authx, "proxy", profile, "-q")
+func startProxy(authx string, env []string, profile string, args ...string) *proxyProc {
+	c := exec.Command(authx, append([]string{"proxy", profile, "-q"}, args...)...)
 	c.Env = env
 	c.Stderr = os.Stderr
 	out, err := c.StdoutPipe()
@@ -246,7 +252,7 @@ func curlRate(name string, round int, u string, size int64, args ...string) floa
 		fail("curl %s moved %d down, %d up; want %d", u, down, up, size)
 	}
 	rate := float64(size) / (1 << 20) / d.Seconds()
-	fmt.Printf("%-50s %9.2fs %8.0f MiB/s   curl CPU %.2fs\n", fmt.Sprintf("%s (%d)", name, round+1), d.Seconds(), rate, curlCPU.Seconds())
+	fmt.Printf("%-56s %9.2fs %8.0f MiB/s   curl CPU %.2fs\n", fmt.Sprintf("%s (%d)", name, round+1), d.Seconds(), rate, curlCPU.Seconds())
 	return rate
 }
 
