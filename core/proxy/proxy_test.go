@@ -75,7 +75,7 @@ type seen struct {
 
 // upstream echoes what it received as JSON; /api/strict refuses t1 with
 // 401, /api/redirect redirects to ?to=, /api/stream streams.
-func upstream(t *testing.T, release <-chan struct{}) (*httptest.Server, func() []seen) {
+func upstream(t testing.TB, release <-chan struct{}) (*httptest.Server, func() []seen) {
 	var mu sync.Mutex
 	var got []seen
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +117,7 @@ func upstream(t *testing.T, release <-chan struct{}) (*httptest.Server, func() [
 
 // start runs a proxy for up over src, in scope under up/api/, answering to
 // its own listener's address only.
-func start(t *testing.T, up *httptest.Server, src Source, log io.Writer, mod func(*Options)) *httptest.Server {
+func start(t testing.TB, up *httptest.Server, src Source, log io.Writer, mod func(*Options)) *httptest.Server {
 	t.Helper()
 	u, _ := url.Parse(up.URL)
 	ps := httptest.NewUnstartedServer(nil)
