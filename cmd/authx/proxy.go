@@ -112,6 +112,9 @@ See docs/proxy.md.`,
 type listenAddr struct {
 	network string // "tcp" or "unix"
 	addr    string // a loopback host:port, or the socket's absolute path
+	// host is the only Host a Unix socket's clients may send; "" allows
+	// any. (On TCP the Host must always name the listener.)
+	host string
 }
 
 // parseListen reads --listen: "" (127.0.0.1, a free port), PORT,
@@ -119,7 +122,7 @@ type listenAddr struct {
 // would let another machine connect is refused.
 func parseListen(s string) (listenAddr, error) {
 	if s == "" {
-		return listenAddr{"tcp", "127.0.0.1:0"}, nil
+		return listenAddr{network: "tcp", addr: "127.0.0.1:0"}, nil
 	}
 	if path, ok := strings.CutPrefix(s, "unix:"); ok {
 		switch {
@@ -132,7 +135,7 @@ func parseListen(s string) (listenAddr, error) {
 		if err != nil {
 			return listenAddr{}, core.Errorf(core.KindConfig, "--listen %s: %v", s, err)
 		}
-		return listenAddr{"unix", abs}, nil
+		return listenAddr{network: "unix", addr: abs}, nil
 	}
 	host, port := "127.0.0.1", s
 	if strings.ContainsAny(s, ":[]") {
@@ -156,7 +159,7 @@ func parseListen(s string) (listenAddr, error) {
 		}
 		return listenAddr{}, core.Errorf(core.KindConfig, "--listen %q: %s; authx proxy listens only on loopback (127.0.0.1, ::1) or a unix: socket, since whoever connects uses your credentials", s, what)
 	}
-	return listenAddr{"tcp", net.JoinHostPort(ip.String(), port)}, nil
+	return listenAddr{network: "tcp", addr: net.JoinHostPort(ip.String(), port)}, nil
 }
 
 // runningProxy is a proxy serving on its listener.
@@ -186,6 +189,9 @@ func (a *app) startProxy(ctx context.Context, s *session.Session, scope []string
 	}
 	var hosts []string
 	base := la.addr
+	if la.host != "" {
+		hosts = []string{la.host}
+	}
 	if la.network == "tcp" {
 		addr := l.Addr().(*net.TCPAddr)
 		base = "http://" + addr.String() + "/"

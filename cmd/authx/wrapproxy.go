@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -20,13 +21,16 @@ import (
 
 // A scheme that signs each request (Credential.PerRequest) has no headers
 // to hand a tool ahead of time. `authx curl|wget|exec P` then start an
-// ephemeral in-process proxy (core/proxy) on 127.0.0.1 with a free port,
-// for the length of the command: the tool talks plain HTTP to it and the
-// proxy signs each request it forwards.
+// ephemeral in-process proxy (core/proxy) for the length of the command:
+// the tool talks plain HTTP to it and the proxy signs each request it
+// forwards.
 //
 //   - curl and wget: the URL arguments (all inside the profile's scope, as
-//     for any wrapper) are rewritten to the proxy's base:
-//     https://api.example.com/v1/x becomes http://127.0.0.1:PORT/v1/x.
+//     for any wrapper) are rewritten to the proxy's base. curl reaches it
+//     through a Unix socket in a private directory (--unix-socket;
+//     https://api.example.com/v1/x becomes http://authx/v1/x), wget, which
+//     has no such option, on 127.0.0.1 with a free port
+//     (http://127.0.0.1:PORT/v1/x).
 //     The tool holds no credential, so a redirect it follows to another
 //     origin carries none; one to the upstream origin comes back through
 //     the proxy (its Location is rewritten).
@@ -41,6 +45,12 @@ import (
 // wrapperProxyTimeout bounds the wait for the upstream's response headers
 // in a wrapper's proxy; the tool's own options bound the rest.
 const wrapperProxyTimeout = 5 * time.Minute
+
+// unixProxyHost is the host name of the URLs curl sends through a
+// wrapper's Unix socket; the proxy answers to no other (421), so that a
+// redirect curl follows to another host fails instead of reaching the
+// upstream under the wrong name.
+const unixProxyHost = "authx"
 
 // proxyEnv is the variable that tells a program run by `authx exec` where
 // the proxy is.
@@ -67,17 +77,36 @@ func (a *app) toolViaProxy(ctx context.Context, w *wrapped, tool string, args []
 	if err != nil {
 		return err
 	}
-	ps, err := a.startProxy(ctx, w.s, w.scope, upstream, listenAddr{"tcp", "127.0.0.1:0"}, wrapperProxyTimeout)
+	la := listenAddr{network: "tcp", addr: "127.0.0.1:0"}
+	if tool == "curl" {
+		// curl reaches the proxy through a socket only this user can
+		// use, where other users could connect to a port too.
+		if slices.ContainsFunc(args, func(a string) bool { return strings.HasSuffix(a, "unix-socket") }) {
+			return core.Errorf(core.KindConfig, "authx curl with a scheme that signs each request talks to its proxy through a Unix socket: leave out --unix-socket")
+		}
+		dir, err := os.MkdirTemp("", "authx-proxy-") // mode 0700
+		if err != nil {
+			return core.Wrap(core.KindInternal, err, "creating the proxy's socket directory")
+		}
+		defer os.RemoveAll(dir)
+		la = listenAddr{network: "unix", addr: filepath.Join(dir, "p.sock"), host: unixProxyHost}
+	}
+	ps, err := a.startProxy(ctx, w.s, w.scope, upstream, la, wrapperProxyTimeout)
 	if err != nil {
 		return err
 	}
 	defer ps.stop(time.Second)
-	args, err = throughProxy(args, w.urls, w.scope, upstream, ps.base)
+	base := ps.base
+	if la.network == "unix" {
+		base = "http://" + unixProxyHost + "/"
+	}
+	args, err = throughProxy(args, w.urls, w.scope, upstream, base)
 	if err != nil {
 		return err
 	}
 	if tool == "curl" {
-		args = append([]string{"-q"}, args...) // no ~/.curlrc, as for the other curl runs
+		// -q: no ~/.curlrc, as for the other curl runs.
+		args = append([]string{"-q", "--unix-socket", la.addr}, args...)
 	}
 	c := exec.Command(tool, args...)
 	c.Env = withNoProxy(os.Environ())
@@ -96,7 +125,7 @@ func (a *app) execViaProxy(ctx context.Context, s *session.Session, command []st
 	if err != nil {
 		return core.Errorf(core.KindConfig, "profile %q: url %q is not a URL", s.Profile.Name, base)
 	}
-	ps, err := a.startProxy(ctx, s, s.Scope(), upstream, listenAddr{"tcp", "127.0.0.1:0"}, wrapperProxyTimeout)
+	ps, err := a.startProxy(ctx, s, s.Scope(), upstream, listenAddr{network: "tcp", addr: "127.0.0.1:0"}, wrapperProxyTimeout)
 	if err != nil {
 		return err
 	}
