@@ -243,6 +243,21 @@ func TestProxyListen(t *testing.T) {
 	}
 }
 
+// A profile that cannot log in, or has nowhere to forward to, fails before
+// anything listens, with its usual exit code and nothing on stdout.
+func TestProxyFailsBeforeListening(t *testing.T) {
+	e, _ := apiEnv(t)
+	e.set("TK_SECRET=wrong")
+	if r := e.run("proxy", "tk"); r.code != 4 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("login refused: %+v, want exit 4 and one line", r)
+	}
+	e.config("profiles:\n  nourl:\n    scheme: basic\n    config: {username: a, password: env:TK_SECRET}\n")
+	if r := e.run("proxy", "nourl"); r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "no url") {
+		t.Errorf("no url: %+v, want exit 2", r)
+	}
+	noOrphans(t)
+}
+
 func TestParseListen(t *testing.T) {
 	tests := []struct{ in, network, addr string }{
 		{"", "tcp", "127.0.0.1:0"},

@@ -26,7 +26,8 @@ import (
 type fakeSource struct {
 	perRequest bool
 	replaySafe bool
-	cookie     string // a cookie name the credential sets, if any
+	cookie     string   // a cookie name the credential sets, if any
+	scope      []string // the credential's own scope, if any
 	mu         sync.Mutex
 	gen        int
 	challenges atomic.Int32
@@ -37,7 +38,7 @@ func (s *fakeSource) cred() *core.Credential {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tok := fmt.Sprintf("t%d", s.gen+1)
-	c := &core.Credential{Token: tok, PerRequest: s.perRequest}
+	c := &core.Credential{Token: tok, PerRequest: s.perRequest, Scope: s.scope}
 	if !s.perRequest {
 		c.Headers = []core.Header{{Name: "Authorization", Value: "Bearer " + tok}}
 	}
@@ -197,6 +198,18 @@ func TestScopeAndHeaders(t *testing.T) {
 		}
 		if want, _, _ := strings.Cut(tt.path, "?"); s.Path != want && !strings.Contains(tt.path, "..") && !strings.Contains(tt.path, "%2e") {
 			t.Errorf("upstream saw path %q, want %q", s.Path, want)
+		}
+	}
+}
+
+// A credential with a scope of its own goes only there, even inside the
+// profile's prefixes.
+func TestCredentialScope(t *testing.T) {
+	up, _ := upstream(t, nil)
+	px := start(t, up, &fakeSource{scope: []string{up.URL + "/api/v2/"}}, nil, nil)
+	for path, want := range map[string]string{"/api/v2/x": "Bearer t1", "/api/v1/x": ""} {
+		if _, body := do(t, "GET", px.URL+path, nil); echo(t, body).Auth != want {
+			t.Errorf("%s: Authorization %q, want %q", path, echo(t, body).Auth, want)
 		}
 	}
 }
