@@ -58,10 +58,12 @@ demo: build
 	$(GO) build -o $(BIN)/ ./core/demoserver/cmd/authx-demo-server ./plugins/jwt/jwttest/cmd/authx-jwt-test-server ./plugins/jenkins/jenkinstest/cmd/authx-jenkins-test-server
 	@BIN=$(BIN) sh docs/demo.sh
 
-# Cached vs cold `authx token` next to a bare Go binary's start.
+# Cached vs cold `authx token` next to a bare Go binary's start; authx
+# proxy next to going straight to the server (latency, 1 GiB, peak RSS).
 bench: build
 	@BIN=$(BIN) sh bench/startup.sh
 	@$(GO) run ./bench/download -bin $(BIN)
+	@$(GO) run ./bench/proxy -bin $(BIN)
 
 # Peak RSS of authx while `authx request -o` streams a 1 GiB download.
 bench-download: build

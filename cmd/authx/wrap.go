@@ -171,7 +171,7 @@ func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, a
 	if t.profile == "" && t.url == "" && t.scheme == "" && len(targets) > 0 {
 		t.url = targets[0]
 	}
-	s, res, err := a.credential(cmd, t)
+	s, res, err := a.wrapperCredentialOf(cmd, t) // a signing scheme's too: see wrapproxy.go
 	if err != nil {
 		return nil, err
 	}
@@ -258,6 +258,9 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 			w, err := a.wrapperCredential(cmd, &t, profile, rest)
 			if err != nil {
 				return err
+			}
+			if w.cred.PerRequest {
+				return a.toolViaProxy(cmd.Context(), w, "curl", rest)
 			}
 			if why := curlRedirectLeak(c, w.cred); why != "" {
 				return core.Errorf(core.KindConfig, "%s", why)
@@ -385,6 +388,9 @@ as for 'authx curl' and runs wget once more. See docs/scripts.md.
 			if err != nil {
 				return err
 			}
+			if w.cred.PerRequest {
+				return a.toolViaProxy(cmd.Context(), w, "wget", rest)
+			}
 			return a.runRenewing(cmd.Context(), w, oneURL(req, w.urls), func(cred *core.Credential) outcome {
 				err := a.runWget(cred, w.tls, rest)
 				var exit *exitError
@@ -452,7 +458,8 @@ its own): AUTHX_TOKEN (the bare token), AUTHX_AUTHORIZATION, AUTHX_COOKIE and
 AUTHX_HEADER_<NAME> for every other header, as 'authx header --format env'
 names them, and the variables the profile's env: map names (e.g.
 env: {GITHUB_TOKEN: token}). Signals are forwarded; authx exits with
-COMMAND's exit code.
+COMMAND's exit code. For a scheme that signs each request, COMMAND gets
+AUTHX_PROXY_URL instead: a proxy that signs what it sends there (docs/proxy.md).
 
   authx exec work -- sh -c 'curl -H "Authorization: $AUTHX_AUTHORIZATION" https://api.example.com/'`,
 		Args: cobra.ArbitraryArgs,
@@ -465,9 +472,12 @@ COMMAND's exit code.
 				return core.Errorf(core.KindConfig, "exec needs a COMMAND after --")
 			}
 			t.profile = profile
-			s, res, err := a.credential(cmd, &t)
+			s, res, err := a.wrapperCredentialOf(cmd, &t)
 			if err != nil {
 				return err
+			}
+			if res.Credential.PerRequest {
+				return a.execViaProxy(cmd.Context(), s, rest)
 			}
 			if err := render.Check(res.Credential); err != nil {
 				return err
