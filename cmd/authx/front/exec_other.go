@@ -27,6 +27,3 @@ func execCLI(cli string, args, env []string) int {
 	fmt.Fprintf(os.Stderr, "authx: running %s: %v\n", cli, err)
 	return 8
 }
-
-// replace fails: without exec(2), authx-cli runs the command as its child.
-func replace(string, []string, []string) error { return errors.ErrUnsupported }

@@ -173,8 +173,9 @@ func (pl wrapPlan) run(args []string) {
 	var ok bool
 	switch pl.command {
 	case "exec":
-		replace(pl.path, pl.args, pl.env) // returns only when it failed
-		return
+		c := exec.Command(pl.path, pl.args[1:]...)
+		c.Args[0], c.Env = pl.args[0], pl.env
+		o.Code, ok = runChild(c)
 	case "curl":
 		o, ok = pl.runCurl()
 	case "wget":

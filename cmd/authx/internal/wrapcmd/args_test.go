@@ -2,6 +2,7 @@ package wrapcmd
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -112,4 +113,73 @@ func TestNoRedirectsIsTheLastOption(t *testing.T) {
 			t.Errorf("NoRedirects(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+func TestOutcomeRoundTrip(t *testing.T) {
+	for _, o := range []Outcome{{}, {Code: 22, Refused: true}, {Code: 8, Refused: true, Written: true}, {Code: 255}} {
+		if got, ok := ParseOutcome(o.String()); !ok || got != o {
+			t.Errorf("ParseOutcome(%q) = %+v, %v; want %+v", o.String(), got, ok, o)
+		}
+	}
+	for _, s := range []string{"", "22", "22,1", "22,1,1,1", "-1,0,0", "256,0,0", "022,0,0", "+2,0,0", "2,2,0", "2,0,yes", " 2,0,0"} {
+		if o, ok := ParseOutcome(s); ok {
+			t.Errorf("ParseOutcome(%q) = %+v, want a refusal", s, o)
+		}
+	}
+}
+
+// FuzzParseOutcome: what the front hands authx-cli in an environment
+// variable anyone may set parses only when it is exactly what String
+// writes.
+func FuzzParseOutcome(f *testing.F) {
+	f.Add("22,1,0")
+	f.Add("0,0,0")
+	f.Add("255,1,1")
+	f.Add("1e2,0,0")
+	f.Fuzz(func(t *testing.T, s string) {
+		o, ok := ParseOutcome(s)
+		if !ok {
+			return
+		}
+		if o.String() != s || o.Code < 0 || o.Code > 255 {
+			t.Errorf("ParseOutcome(%q) = %+v, which writes %q", s, o, o.String())
+		}
+	})
+}
+
+func TestFinalStatus(t *testing.T) {
+	tests := []struct {
+		dump string
+		want int
+	}{
+		{"", 0},
+		{"HTTP/1.1 200 OK\r\nA: b\r\n\r\n", 200},
+		{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 Unauthorized\r\n\r\n", 401},
+		{"HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\nHTTP/2 403\r\n\r\n", 403},
+		{"HTTP/1.1 401 x\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n", 401},
+		{"HTTP/1.1 999 x\r\n", 0},
+		{"X-Fake: HTTP/1.1 401\r\n", 0},
+	}
+	for _, tt := range tests {
+		if got := FinalStatus(strings.NewReader(tt.dump)); got != tt.want {
+			t.Errorf("FinalStatus(%q) = %d, want %d", tt.dump, got, tt.want)
+		}
+	}
+}
+
+// FuzzFinalStatus: any header dump (a server's words) gives 0 or a final
+// status code, never a 1xx, and the last status line's when it has one.
+func FuzzFinalStatus(f *testing.F) {
+	f.Add("HTTP/1.1 200 OK\r\n\r\n")
+	f.Add("HTTP/1.1 100 Continue\r\n\r\nHTTP/2 401\r\nWWW-Authenticate: Basic\r\n\r\n")
+	f.Add("HTTP/1.1 -401 x\nHTTP/1.1 0x191\n")
+	f.Fuzz(func(t *testing.T, dump string) {
+		got := FinalStatus(strings.NewReader(dump))
+		if got != 0 && (got < 200 || got > 599) {
+			t.Errorf("FinalStatus(%q) = %d", dump, got)
+		}
+		if got != 0 && !strings.Contains(dump, strconv.Itoa(got)) {
+			t.Errorf("FinalStatus(%q) = %d, which is not in the dump", dump, got)
+		}
+	})
 }
