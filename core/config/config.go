@@ -1,5 +1,5 @@
-// Package config loads authx's configuration: a YAML (or TOML) file read with
-// koanf, then AUTHX_* environment variables, then flag overrides.
+// Package config loads authx's configuration: a YAML (or TOML) file, then
+// AUTHX_* environment variables, then flag overrides.
 //
 // Every error is a *core.Error of kind core.KindConfig whose message names
 // the file, the key path and what is expected, e.g.
@@ -22,10 +22,7 @@ import (
 	"time"
 
 	gotoml "github.com/pelletier/go-toml/v2"
-
-	"github.com/knadh/koanf/parsers/toml/v2"
-	"github.com/knadh/koanf/parsers/yaml"
-	"github.com/knadh/koanf/v2"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/cache"
@@ -281,27 +278,57 @@ func readFile(path string) (data []byte, owner uint32, mode fs.FileMode, err err
 // readTimeout bounds reading a config file that is a pipe.
 const readTimeout = 10 * time.Second
 
-// bytesProvider hands koanf bytes already read.
-type bytesProvider []byte
-
-func (b bytesProvider) ReadBytes() ([]byte, error) { return b, nil }
-
-func (b bytesProvider) Read() (map[string]any, error) {
-	return nil, errors.New("bytesProvider: Read is not supported")
-}
-
 // parse parses the file's bytes, TOML when path ends in .toml and YAML
-// otherwise, into its raw tree.
+// otherwise, into its raw tree: what koanf gave before (its parsers, then
+// keys made strings), without linking koanf.
 func parse(path string, data []byte) (map[string]any, error) {
-	k := koanf.New("\x00") // keys may contain dots; we walk the raw tree ourselves
-	var parser koanf.Parser = yaml.Parser()
+	var raw map[string]any
+	var err error
 	if strings.EqualFold(filepath.Ext(path), ".toml") {
-		parser = toml.Parser()
+		err = gotoml.Unmarshal(data, &raw)
+	} else {
+		err = yaml.Unmarshal(data, &raw)
 	}
-	if err := k.Load(bytesProvider(data), parser); err != nil {
+	if err != nil {
 		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, redact.OneLine(parseError(err)))
 	}
-	return k.Raw(), nil
+	if raw == nil {
+		raw = map[string]any{}
+	}
+	stringKeys(raw)
+	return raw, nil
+}
+
+// stringKeys turns the maps with keys of other types than string that
+// YAML gives (`1: x`) into maps with string keys (fmt's %v of the key), in
+// m's values and in the elements of its lists, as koanf did.
+func stringKeys(m map[string]any) {
+	for key, val := range m {
+		switch cur := val.(type) {
+		case map[any]any:
+			m[key] = withStringKeys(cur)
+		case []any:
+			for i, v := range cur {
+				switch sub := v.(type) {
+				case map[any]any:
+					cur[i] = withStringKeys(sub)
+				case map[string]any:
+					stringKeys(sub)
+				}
+			}
+		case map[string]any:
+			stringKeys(cur)
+		}
+	}
+}
+
+func withStringKeys(m map[any]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[fmt.Sprintf("%v", k)] = v
+	}
+	stringKeys(out)
+	return out
 }
 
 // yamlType names the YAML tags a parse error quotes ("!!seq").
