@@ -48,6 +48,9 @@ type outcome struct {
 	refused bool
 	// written says the refused answer reached the user's output.
 	written bool
+	// renewedSince says the front made this run (see afterFront) with a
+	// credential that another authx has renewed since.
+	renewedSince bool
 }
 
 // runRenewing runs the tool with w's credential; when the outcome is a
@@ -59,10 +62,13 @@ func (a *app) runRenewing(ctx context.Context, w *wrapped, req toolRequest, run 
 	if !o.refused || req.URL == "" {
 		return o.err
 	}
-	renewed, err := a.renewAfterRefusal(ctx, w, req)
-	if err != nil {
-		a.warn(profileErr(w.s.Profile.Name, err))
-		return o.err
+	renewed := w.cred // the front ran the tool with a credential another authx has renewed since
+	if !o.renewedSince {
+		var err error
+		if renewed, err = a.renewAfterRefusal(ctx, w, req); err != nil {
+			a.warn(profileErr(w.s.Profile.Name, err))
+			return o.err
+		}
 	}
 	if renewed == nil {
 		return o.err

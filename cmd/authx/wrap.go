@@ -15,6 +15,7 @@ import (
 	"github.com/authx/authx/cmd/authx/internal/wrapcmd"
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/authhttp"
+	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/session"
 	"github.com/authx/authx/core/tlsconfig"
@@ -232,7 +233,7 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 			if why := c.RedirectLeak(w.cred); why != "" {
 				return core.Errorf(core.KindConfig, "%s", why)
 			}
-			return a.runRenewing(cmd.Context(), w, wrapcmd.OneURL(c.Request, w.urls), afterFront(func(cred *core.Credential) outcome {
+			return a.runRenewing(cmd.Context(), w, wrapcmd.OneURL(c.Request, w.urls), a.afterFront(w, func(cred *core.Credential) outcome {
 				return a.runCurl(cred, w.tls, rest)
 			}))
 		},
@@ -276,7 +277,9 @@ func (a *app) runCurl(cred *core.Credential, tls *tlsconfig.Loaded, args []strin
 // of the run the front made already when it handed this command over
 // (wrapcmd.OutcomeEnv): the server refused the credential, and authx-cli
 // renews it and reruns the tool when that is safe, without a first run.
-func afterFront(run func(*core.Credential) outcome) func(*core.Credential) outcome {
+// When w's profile's cache entry is no longer the one the front used,
+// another authx has renewed the credential meanwhile.
+func (a *app) afterFront(w *wrapped, run func(*core.Credential) outcome) func(*core.Credential) outcome {
 	o, ok := frontOutcome()
 	if !ok {
 		return run
@@ -291,7 +294,12 @@ func afterFront(run func(*core.Credential) outcome) func(*core.Credential) outco
 		if o.Code != 0 {
 			err = &exitError{code: o.Code}
 		}
-		return outcome{err: err, refused: o.Refused, written: o.Written}
+		renewedSince := false
+		if store, serr := a.store(); serr == nil {
+			e, gerr := store.Get(cache.KeyFor(w.s.Profile.Name, w.s.Profile.Identity()))
+			renewedSince = gerr == nil && e.Created.UnixNano() != o.Created
+		}
+		return outcome{err: err, refused: o.Refused, written: o.Written, renewedSince: renewedSince}
 	}
 }
 
@@ -341,7 +349,7 @@ as for 'authx curl' and runs wget once more. See docs/scripts.md.
 			if err != nil {
 				return err
 			}
-			return a.runRenewing(cmd.Context(), w, wrapcmd.OneURL(req, w.urls), afterFront(func(cred *core.Credential) outcome {
+			return a.runRenewing(cmd.Context(), w, wrapcmd.OneURL(req, w.urls), a.afterFront(w, func(cred *core.Credential) outcome {
 				err := a.runWget(cred, w.tls, rest)
 				var exit *exitError
 				return outcome{err: err, refused: errors.As(err, &exit) && wrapcmd.WgetOutcome(exit.code).Refused}

@@ -24,7 +24,7 @@ import (
 	gotoml "github.com/pelletier/go-toml/v2"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/authx/authx/core"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/redact"
 )

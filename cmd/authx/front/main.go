@@ -28,7 +28,7 @@ import (
 
 	"github.com/authx/authx/cmd/authx/internal/render"
 	"github.com/authx/authx/cmd/authx/internal/wrapcmd"
-	"github.com/authx/authx/core"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 )

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/authx/authx/cmd/authx/internal/wrapcmd"
-	"github.com/authx/authx/core"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 	"github.com/authx/authx/core/urlscope"
 )
 
@@ -76,6 +76,7 @@ type wrapPlan struct {
 	env     []string        // exec: the environment
 	conf    string          // curl's config, wget's wgetrc
 	req     wrapcmd.Request // what a refusal renews (curl, wget)
+	created int64           // the cache entry's creation (wrapcmd.Outcome.Created)
 }
 
 // planWrapper returns the wrapped command of args when the front can run
@@ -119,6 +120,7 @@ func planWrapper(args []string, getenv func(string) string, environ []string, no
 		}
 	}
 	cred := &e.Credential
+	pl.created = e.Created.UnixNano()
 	if !inScope(targets, p.Scope(), cred) {
 		return wrapPlan{}, false
 	}
@@ -185,6 +187,7 @@ func (pl wrapPlan) run(args []string) {
 		return // not started: authx-cli explains
 	}
 	if o.Refused && pl.req.URL != "" {
+		o.Created = pl.created
 		handOff(args, o.String())
 	}
 	os.Exit(o.Code)

@@ -15,7 +15,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/authx/authx/core"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 )
 
 // Request is what authx knows of a wrapped tool's request.

@@ -116,12 +116,12 @@ func TestNoRedirectsIsTheLastOption(t *testing.T) {
 }
 
 func TestOutcomeRoundTrip(t *testing.T) {
-	for _, o := range []Outcome{{}, {Code: 22, Refused: true}, {Code: 8, Refused: true, Written: true}, {Code: 255}} {
+	for _, o := range []Outcome{{}, {Code: 22, Refused: true, Created: 1764500000123456789}, {Code: 8, Refused: true, Written: true, Created: -1}, {Code: 255}} {
 		if got, ok := ParseOutcome(o.String()); !ok || got != o {
 			t.Errorf("ParseOutcome(%q) = %+v, %v; want %+v", o.String(), got, ok, o)
 		}
 	}
-	for _, s := range []string{"", "22", "22,1", "22,1,1,1", "-1,0,0", "256,0,0", "022,0,0", "+2,0,0", "2,2,0", "2,0,yes", " 2,0,0"} {
+	for _, s := range []string{"", "22", "22,1,0", "22,1,1,1,1", "-1,0,0,0", "256,0,0,0", "022,0,0,0", "+2,0,0,0", "2,2,0,0", "2,0,yes,0", " 2,0,0,0", "2,0,0,01", "2,0,0,+1", "2,0,0,99999999999999999999"} {
 		if o, ok := ParseOutcome(s); ok {
 			t.Errorf("ParseOutcome(%q) = %+v, want a refusal", s, o)
 		}
@@ -132,10 +132,10 @@ func TestOutcomeRoundTrip(t *testing.T) {
 // variable anyone may set parses only when it is exactly what String
 // writes.
 func FuzzParseOutcome(f *testing.F) {
-	f.Add("22,1,0")
-	f.Add("0,0,0")
-	f.Add("255,1,1")
-	f.Add("1e2,0,0")
+	f.Add("22,1,0,1764500000123456789")
+	f.Add("0,0,0,0")
+	f.Add("255,1,1,-5")
+	f.Add("1e2,0,0,0")
 	f.Fuzz(func(t *testing.T, s string) {
 		o, ok := ParseOutcome(s)
 		if !ok {

@@ -14,7 +14,7 @@ import (
 	"syscall"
 
 	"github.com/authx/authx/cmd/authx/internal/render"
-	"github.com/authx/authx/core"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 )
 
 // The descriptors a wrapped tool finds its credential on (never argv):
@@ -229,6 +229,10 @@ type Outcome struct {
 	Refused bool
 	// Written says the refused answer reached the user's output.
 	Written bool
+	// Created is when the cache entry whose credential the run used was
+	// written (Unix nanoseconds): authx-cli tells from it whether another
+	// authx renewed the credential since.
+	Created int64
 }
 
 // CurlOutcome is the outcome of a curl run that exited with code after
@@ -256,7 +260,8 @@ func WgetOutcome(code int) Outcome { return Outcome{Code: code, Refused: code ==
 // safe, as after a run of its own, without running the tool a first time.
 const OutcomeEnv = "AUTHX_FRONT_OUTCOME"
 
-// String encodes o for OutcomeEnv: "CODE,REFUSED,WRITTEN" with 0 or 1.
+// String encodes o for OutcomeEnv: "CODE,REFUSED,WRITTEN,CREATED" with
+// 0 or 1 for the flags.
 func (o Outcome) String() string {
 	b := func(v bool) string {
 		if v {
@@ -264,17 +269,21 @@ func (o Outcome) String() string {
 		}
 		return "0"
 	}
-	return strconv.Itoa(o.Code) + "," + b(o.Refused) + "," + b(o.Written)
+	return strconv.Itoa(o.Code) + "," + b(o.Refused) + "," + b(o.Written) + "," + strconv.FormatInt(o.Created, 10)
 }
 
 // ParseOutcome decodes String's text; ok is false for anything else.
 func ParseOutcome(s string) (o Outcome, ok bool) {
 	f := strings.Split(s, ",")
-	if len(f) != 3 || len(f[0]) > 3 {
+	if len(f) != 4 || len(f[0]) > 3 {
 		return Outcome{}, false
 	}
 	code, err := strconv.Atoi(f[0])
 	if err != nil || code < 0 || code > 255 || strconv.Itoa(code) != f[0] {
+		return Outcome{}, false
+	}
+	created, err := strconv.ParseInt(f[3], 10, 64)
+	if err != nil || strconv.FormatInt(created, 10) != f[3] {
 		return Outcome{}, false
 	}
 	flag := func(s string) (bool, bool) { return s == "1", s == "0" || s == "1" }
@@ -283,7 +292,7 @@ func ParseOutcome(s string) (o Outcome, ok bool) {
 	if !ok1 || !ok2 {
 		return Outcome{}, false
 	}
-	return Outcome{Code: code, Refused: refused, Written: written}, true
+	return Outcome{Code: code, Refused: refused, Written: written, Created: created}, true
 }
 
 // Scope returns where a wrapped tool may send the credential: the
