@@ -16,7 +16,6 @@ func TestCookiePairIsNetHTTPs(t *testing.T) {
 	}
 }
 
-
 // FuzzCookiePair: any name and value (a server's Set-Cookie, through a
 // plugin) give what net/http gives.
 func FuzzCookiePair(f *testing.F) {

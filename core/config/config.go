@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	gotoml "github.com/pelletier/go-toml/v2"
@@ -333,8 +334,11 @@ func withStringKeys(m map[any]any) map[string]any {
 
 // yamlType names the YAML tags a parse error quotes ("!!seq").
 var (
-	yamlUnmarshal = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into map\\[string\\]interface \\{\\}")
-	yamlTypes     = map[string]string{"seq": "a list", "str": "a string", "int": "a number", "float": "a number", "bool": "true or false", "null": "nothing"}
+	// yamlUnmarshal is compiled on the first parse error, not at every start.
+	yamlUnmarshal = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into map\\[string\\]interface \\{\\}")
+	})
+	yamlTypes = map[string]string{"seq": "a list", "str": "a string", "int": "a number", "float": "a number", "bool": "true or false", "null": "nothing"}
 )
 
 // parseError turns a YAML or TOML parser's error into one line with its
@@ -346,8 +350,9 @@ func parseError(err error) string {
 		return fmt.Sprintf("line %d, column %d: %s", row, col, strings.TrimPrefix(de.Error(), "toml: "))
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:")
-	msg = yamlUnmarshal.ReplaceAllStringFunc(msg, func(m string) string {
-		return "expected a map of settings (such as profiles:), found " + yamlTypes[yamlUnmarshal.FindStringSubmatch(m)[1]]
+	re := yamlUnmarshal()
+	msg = re.ReplaceAllStringFunc(msg, func(m string) string {
+		return "expected a map of settings (such as profiles:), found " + yamlTypes[re.FindStringSubmatch(m)[1]]
 	})
 	var lines []string
 	for _, l := range strings.Split(msg, "\n") {
@@ -358,8 +363,36 @@ func parseError(err error) string {
 	return strings.Join(lines, "; ")
 }
 
-var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
-var hexSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+// The syntax of names and pins, as plain functions rather than regular
+// expressions compiled at every start of the front.
+
+// validProfileName: ^[A-Za-z0-9][A-Za-z0-9._-]*$.
+func validProfileName(s string) bool {
+	return s != "" && isAlnum(s[0]) && allBytes(s, func(b byte) bool { return isAlnum(b) || b == '.' || b == '_' || b == '-' })
+}
+
+// validHexSHA256: ^[0-9a-fA-F]{64}$.
+func validHexSHA256(s string) bool {
+	return len(s) == 64 && allBytes(s, func(b byte) bool { return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F' })
+}
+
+// validEnvName: ^[A-Za-z_][A-Za-z0-9_]*$.
+func validEnvName(s string) bool {
+	return s != "" && !('0' <= s[0] && s[0] <= '9') && allBytes(s, func(b byte) bool { return isAlnum(b) || b == '_' })
+}
+
+func isAlnum(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
+}
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 var (
 	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir", "cmd_timeout"}
@@ -442,7 +475,7 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 	}
 	for _, name := range sortedKeys(d.mapAt("profiles", raw["profiles"])) {
 		key := "profiles." + name
-		if !profileName.MatchString(name) {
+		if !validProfileName(name) {
 			d.fail(key, "a profile name is letters, digits, '.', '_' and '-'")
 		}
 		m := d.mapAt(key, raw["profiles"].(map[string]any)[name])
@@ -474,8 +507,6 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 	}
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // env reads a profile's env: map (variable → what it holds).
 func (d *decoder) env(key string, v any) map[string]string {
 	m := d.mapAt(key, v)
@@ -486,7 +517,7 @@ func (d *decoder) env(key string, v any) map[string]string {
 	for _, name := range sortedKeys(m) {
 		what := d.str(key+"."+name, m[name])
 		switch {
-		case !envName.MatchString(name):
+		case !validEnvName(name):
 			d.fail(key+"."+name, "not an environment variable name (letters, digits and '_', not starting with a digit)")
 		case what != "token" && what != "authorization" && what != "cookie" && !strings.HasPrefix(what, "header:"):
 			d.fail(key+"."+name, "%q: expected token, authorization, cookie or header:NAME", what)
@@ -571,7 +602,7 @@ func (d *decoder) plugin(key string, v any) PluginEntry {
 	m := d.mapAt(key, v)
 	d.checkKeys(key, m, pluginKeys)
 	e := PluginEntry{Path: expandHome(d.str(key+".path", m["path"])), SHA256: strings.ToLower(d.str(key+".sha256", m["sha256"]))}
-	if e.SHA256 != "" && !hexSHA256.MatchString(e.SHA256) {
+	if e.SHA256 != "" && !validHexSHA256(e.SHA256) {
 		d.fail(key+".sha256", "expected 64 hex digits (the output of sha256sum)")
 	}
 	switch e.Pin = d.str(key+".pin", m["pin"]); e.Pin {
