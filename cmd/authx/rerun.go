@@ -58,6 +58,7 @@ type outcome struct {
 // be replayed and the answer was not written, runs the tool once more with
 // it. It returns the last run's error (an *exitError for the tool's code).
 func (a *app) runRenewing(ctx context.Context, w *wrapped, req toolRequest, run func(*core.Credential) outcome) error {
+	run = a.afterFront(w, run) // the front may have made the first run
 	o := run(w.cred)
 	if !o.refused || req.URL == "" {
 		return o.err

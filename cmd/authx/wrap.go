@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/authx/authx/cmd/authx/internal/render"
 	"github.com/authx/authx/cmd/authx/internal/wrapcmd"
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/authhttp"
@@ -126,6 +127,12 @@ func toolFlagError(cmd *cobra.Command, err error) error {
 		err, cmd.Name(), cmd.Name(), cmd.Name(), example)
 }
 
+// curlRedirectLeak and oneURL: see wrapcmd.Curl.RedirectLeak and
+// wrapcmd.OneURL, which the front applies too.
+func curlRedirectLeak(c wrapcmd.Curl, cred *core.Credential) string { return c.RedirectLeak(cred) }
+
+func oneURL(req toolRequest, urls []string) toolRequest { return wrapcmd.OneURL(req, urls) }
+
 // wrapped is what a wrapper runs its command with.
 type wrapped struct {
 	s     *session.Session
@@ -230,12 +237,12 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 			if err != nil {
 				return err
 			}
-			if why := c.RedirectLeak(w.cred); why != "" {
+			if why := curlRedirectLeak(c, w.cred); why != "" {
 				return core.Errorf(core.KindConfig, "%s", why)
 			}
-			return a.runRenewing(cmd.Context(), w, wrapcmd.OneURL(c.Request, w.urls), a.afterFront(w, func(cred *core.Credential) outcome {
+			return a.runRenewing(cmd.Context(), w, oneURL(c.Request, w.urls), func(cred *core.Credential) outcome {
 				return a.runCurl(cred, w.tls, rest)
-			}))
+			})
 		},
 	}
 	t.addFlags(cmd)
@@ -349,11 +356,11 @@ as for 'authx curl' and runs wget once more. See docs/scripts.md.
 			if err != nil {
 				return err
 			}
-			return a.runRenewing(cmd.Context(), w, wrapcmd.OneURL(req, w.urls), a.afterFront(w, func(cred *core.Credential) outcome {
+			return a.runRenewing(cmd.Context(), w, oneURL(req, w.urls), func(cred *core.Credential) outcome {
 				err := a.runWget(cred, w.tls, rest)
 				var exit *exitError
 				return outcome{err: err, refused: errors.As(err, &exit) && wrapcmd.WgetOutcome(exit.code).Refused}
-			}))
+			})
 		},
 	}
 	t.addFlags(cmd)
@@ -411,6 +418,9 @@ COMMAND's exit code.
 			t.profile = profile
 			s, res, err := a.credential(cmd, &t)
 			if err != nil {
+				return err
+			}
+			if err := render.Check(res.Credential); err != nil {
 				return err
 			}
 			env, err := wrapcmd.ExecEnv(os.Environ(), s.Profile.Name, s.Profile.Env, res.Credential)
