@@ -2,12 +2,17 @@
 // served from the cache, and cold (cache empty: plugin start and login),
 // side by side with a bare Go binary that only starts and exits. The cached
 // path is measured twice: through the front that `make install` installs as
-// authx, and through the full CLI (authx-cli) alone.
+// authx, and through the full CLI (authx-cli) alone. The wrappers are
+// measured against what they replace: `authx curl` against
+// `authx header | curl -H @-` and curl alone, `authx exec` against the
+// command alone, all fetching from a server on loopback.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +35,18 @@ func main() {
 	check(os.WriteFile(filepath.Join(tmp, "go.mod"), []byte("module bare\ngo 1.26\n"), 0o644))
 	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bare, ".")
 	build.Dir, build.Stderr = tmp, os.Stderr
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build builds authx
 	check(build.Run())
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Basic YWxpY2U6YmVuY2gtc2VjcmV0" { // alice:bench-secret
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	}))
+	defer srv.Close()
+	api := srv.URL + "/api"
 
 	cfg := filepath.Join(tmp, "config.yaml")
 	check(os.WriteFile(cfg, []byte("profiles:\n  bench:\n    scheme: basic\n    config: {username: alice, password: env:PW}\n"), 0o600))
@@ -48,38 +64,61 @@ func main() {
 	token := run(authx, "token", "bench")
 	logout := run(authx, "logout", "bench", "-q")
 	cli := filepath.Join(filepath.Dir(authx), "authx-cli") // the full CLI, which the front hands misses to
+	curlArgs := []string{"-sSf", "-o", "/dev/null", api}
+	truePath, err := exec.LookPath("true")
+	check(err)
 
 	token() // warm the page cache and fill the credential cache
 	run(cli, "token", "bench")()
-	bareT := measure(*n, nil, run(bare))
-	cached := measure(*n, nil, token)
-	cachedCLI := measure(*n, nil, run(cli, "token", "bench"))
-	cold := measure(max(*n/4, 10), logout, token)
-
-	fmt.Printf("%-34s %10s %10s %8s\n", "case (wall time per run)", "median", "p90", "x bare")
-	row := func(name string, d []time.Duration) {
-		fmt.Printf("%-34s %10s %10s %8.1f\n", name, pct(d, 50), pct(d, 90), float64(pct(d, 50))/float64(pct(bareT, 50)))
+	run(authx, append([]string{"curl", "bench", "--"}, curlArgs...)...)()
+	cases := []struct {
+		name  string
+		setup func()
+		f     func()
+		n     int
+	}{
+		{"bare Go binary (start+exit)", nil, run(bare), *n},
+		{"authx token, cached", nil, token, *n},
+		{"authx-cli token, cached (no front)", nil, run(cli, "token", "bench"), *n},
+		{"authx token, cold (plugin+login)", logout, token, max(*n/4, 10)},
+		{"curl alone (no credential)", nil, run("curl", "-sS", "-o", "/dev/null", srv.URL+"/"), *n},
+		{"authx header | curl -H @-", nil, run("sh", append([]string{"-c", `"$0" header bench | curl -H @- "$@"`, authx}, curlArgs...)...), *n},
+		{"authx curl, cached", nil, run(authx, append([]string{"curl", "bench", "--"}, curlArgs...)...), *n},
+		{"authx-cli curl, cached (no front)", nil, run(cli, append([]string{"curl", "bench", "--"}, curlArgs...)...), *n},
+		{"true alone", nil, run(truePath), *n},
+		{"authx exec -- true, cached", nil, run(authx, "exec", "bench", "--", truePath), *n},
 	}
-	row("bare Go binary (start+exit)", bareT)
-	row("authx token, cached", cached)
-	row("authx-cli token, cached (no front)", cachedCLI)
-	row("authx token, cold (plugin+login)", cold)
-	fmt.Printf("cold / cached: %.1fx\n", float64(pct(cold, 50))/float64(pct(cached, 50)))
-}
-
-// measure times f n times; setup runs before each, untimed.
-func measure(n int, setup, f func()) []time.Duration {
-	ds := make([]time.Duration, n)
-	for i := range ds {
-		if setup != nil {
-			setup()
+	// Interleaved, round by round, so that the machine's load is shared
+	// alike by every case.
+	times := make([][]time.Duration, len(cases))
+	for round := 0; round < *n; round++ {
+		for i, c := range cases {
+			if round >= c.n {
+				continue
+			}
+			if c.setup != nil {
+				c.setup()
+			}
+			start := time.Now()
+			c.f()
+			times[i] = append(times[i], time.Since(start))
 		}
-		start := time.Now()
-		f()
-		ds[i] = time.Since(start)
 	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds
+	for _, ds := range times {
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	}
+	median := func(i int) time.Duration { return pct(times[i], 50) }
+	fmt.Printf("%-36s %10s %10s %8s %8s\n", "case (wall time per run)", "median", "p90", "x bare", "x other")
+	other := map[int]int{6: 5, 7: 5, 9: 8} // authx curl vs authx header | curl; exec vs true
+	for i, c := range cases {
+		ratio := ""
+		if j, ok := other[i]; ok {
+			ratio = fmt.Sprintf("%8.2f", float64(median(i))/float64(median(j)))
+		}
+		fmt.Printf("%-36s %10s %10s %8.2f %8s\n", c.name, median(i), pct(times[i], 90), float64(median(i))/float64(median(0)), ratio)
+	}
+	fmt.Printf("cold / cached: %.1fx; authx curl over curl alone: %s; authx header | curl over curl alone: %s\n",
+		float64(median(3))/float64(median(1)), (median(6) - median(4)).Round(10*time.Microsecond), (median(5) - median(4)).Round(10*time.Microsecond))
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {

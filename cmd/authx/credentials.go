@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net/url"
 	"os"
 	"slices"
@@ -161,40 +160,4 @@ the server refused, as for 'authx token'.`,
 	cmd.Flags().StringVarP(&format, "format", "f", "header", "output `FORMAT`: "+strings.Join(render.Formats, ", "))
 	cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(render.Formats, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-// profileEnv returns the variables a profile's env: map names: each holds
-// the token, the Authorization header, the Cookie header or the named
-// header. A variable whose value the credential lacks is an error, not an
-// empty variable.
-func profileEnv(profile string, names map[string]string, c *core.Credential) ([]string, error) {
-	var env []string
-	for _, name := range slices.Sorted(maps.Keys(names)) {
-		what := names[name]
-		var value string
-		switch header, isHeader := strings.CutPrefix(what, "header:"); {
-		case what == "token":
-			value = c.Token
-		case what == "authorization":
-			value = headerValue(c, "Authorization")
-		case what == "cookie":
-			value = c.CookieHeader()
-		case isHeader:
-			value = headerValue(c, header)
-		}
-		if value == "" {
-			return nil, core.Errorf(core.KindConfig, "profile %q: env.%s: the credential has no %s", profile, name, what)
-		}
-		env = append(env, name+"="+value)
-	}
-	return env, nil
-}
-
-func headerValue(c *core.Credential, name string) string {
-	for _, h := range c.Headers {
-		if strings.EqualFold(h.Name, name) {
-			return h.Value
-		}
-	}
-	return ""
 }

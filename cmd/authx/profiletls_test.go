@@ -259,7 +259,7 @@ func TestProbeUsesProfileTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	stale := &core.Credential{Token: "stale", Headers: []core.Header{{Name: "Authorization", Value: "Bearer stale"}}}
-	req := toolRequest{url: srv.URL + "/x"}
+	req := toolRequest{URL: srv.URL + "/x"}
 	scope := []string{srv.URL + "/"}
 	resp, err := probe(context.Background(), stale, scope, req, profileTransport(5*time.Second, l))
 	if err != nil || resp == nil || resp.Status != http.StatusUnauthorized {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -353,100 +352,6 @@ func TestHeaderURLAppliesTheCredentialScope(t *testing.T) {
 	}
 }
 
-// scanCurl and scanWget tell a replayable request from one that is not,
-// however the options are spelt.
-func TestScanToolArgs(t *testing.T) {
-	curl := []struct {
-		args     []string
-		location bool
-		trusted  bool
-		rerun    bool
-	}{
-		{[]string{"-sf", "https://h/x"}, false, false, true},
-		{[]string{"-sSfL", "https://h/x"}, true, false, true},
-		{[]string{"-s", "--location", "-f", "https://h/x"}, true, false, true},
-		{[]string{"--location-trusted", "https://h/x"}, true, true, true},
-		{[]string{"-sf", "-d", "@-", "https://h/x"}, false, false, false},
-		{[]string{"-sfd@-", "https://h/x"}, false, false, false},
-		{[]string{"-sf", "--data-binary", "@-", "https://h/x"}, false, false, false},
-		{[]string{"-sf", "-T", "-", "https://h/x"}, false, false, false},
-		{[]string{"-sf", "--upload-file", "f", "https://h/x"}, false, false, false},
-		{[]string{"-sf", "-F", "a=<-", "https://h/x"}, false, false, false},
-		{[]string{"-sf", "--json", "{}", "https://h/x"}, false, false, false},
-		{[]string{"-sfXPOST", "https://h/x"}, false, false, false},
-		{[]string{"-sf", "--request", "head", "https://h/x"}, false, false, true},
-		{[]string{"-sfi", "https://h/x"}, false, false, false},
-		{[]string{"-sf", "-D", "-", "https://h/x"}, false, false, false},
-		{[]string{"-sf", "-D", "headers.txt", "https://h/x"}, false, false, true},
-		{[]string{"-s", "--fail-with-body", "https://h/x"}, false, false, false},
-		{[]string{"-K", "-", "https://h/x"}, false, false, false},
-		{[]string{"-sf", "https://h/x", "--next", "https://h/y"}, false, false, false},
-		{[]string{"-sf", "-H", "X-L: -L", "https://h/x"}, false, false, true}, // a value, not an option
-		{[]string{"-sf", "-o", "-L", "https://h/x"}, false, false, true},
-		{[]string{"-sf", "--", "-L"}, false, false, true},
-		{[]string{"-d"}, false, false, false}, // a value missing: no panic
-	}
-	for _, tt := range curl {
-		c := scanCurl(tt.args)
-		if c.location != tt.location || c.locationTrusted != tt.trusted || (c.req.noRerun == "") != tt.rerun {
-			t.Errorf("scanCurl(%q) = location %v, trusted %v, noRerun %q; want %v, %v, rerun %v", tt.args, c.location, c.locationTrusted, c.req.noRerun, tt.location, tt.trusted, tt.rerun)
-		}
-	}
-	wget := []struct {
-		args  []string
-		rerun bool
-	}{
-		{[]string{"-q", "-O-", "https://h/x"}, true},
-		{[]string{"-qO-", "https://h/x"}, true},
-		{[]string{"-q", "--post-data=a=1", "https://h/x"}, false},
-		{[]string{"-q", "--post-file", "/dev/stdin", "https://h/x"}, false},
-		{[]string{"-q", "--body-file=-", "--method=PUT", "https://h/x"}, false},
-		{[]string{"-q", "--method=HEAD", "https://h/x"}, true},
-		{[]string{"-q", "--method", "delete", "https://h/x"}, false},
-		{[]string{"-qi", "-"}, false},
-		{[]string{"-q", "--input-file=urls.txt"}, false},
-		{[]string{"-q", "--content-on-error", "https://h/x"}, false},
-		{[]string{"-e", "robots=off", "https://h/x"}, true},
-		{[]string{"-e", "post_data=a", "https://h/x"}, false},
-		{[]string{"-O", "--post-data", "https://h/x"}, true}, // a file name, not an option
-		{[]string{"--method"}, false},                        // a value missing: cautious, no panic
-	}
-	for _, tt := range wget {
-		if r := scanWget(tt.args); (r.noRerun == "") != tt.rerun {
-			t.Errorf("scanWget(%q) noRerun %q, want rerun %v", tt.args, r.noRerun, tt.rerun)
-		}
-	}
-	if r := oneURL(toolRequest{}, []string{"https://h/x", "https://h/y"}); r.noRerun == "" {
-		t.Error("two URLs: rerun allowed")
-	}
-	if r := oneURL(toolRequest{}, []string{"https://h/x"}); r.noRerun != "" || r.url != "https://h/x" {
-		t.Errorf("one URL: %+v", r)
-	}
-}
-
-// FuzzScanToolArgs: scanning any argument list never panics, and an option
-// the list starts with is never lost in what follows.
-func FuzzScanToolArgs(f *testing.F) {
-	f.Add("-sfd@-\x00https://h/x")
-	f.Add("-sSfL\x00--location-trusted\x00-H\x00X: -L")
-	f.Add("-qO-\x00--post-file=-\x00-e\x00post_data=x\x00-i")
-	f.Add("-\x00--\x00-d\x00-X")
-	f.Fuzz(func(t *testing.T, joined string) {
-		args := strings.Split(joined, "\x00")
-		scanCurl(args)
-		scanWget(args)
-		if c := scanCurl(append([]string{"--location-trusted"}, args...)); !c.locationTrusted || !c.location {
-			t.Errorf("--location-trusted first, then %q: not seen", args)
-		}
-		if c := scanCurl(append([]string{"-d", "@-"}, args...)); c.req.noRerun == "" {
-			t.Errorf("-d @- first, then %q: rerun allowed", args)
-		}
-		if r := scanWget(append([]string{"--post-file=-"}, args...)); r.noRerun == "" {
-			t.Errorf("--post-file=- first, then %q: rerun allowed", args)
-		}
-	})
-}
-
 // authx exec cannot tell a refusal from the command's exit code: the
 // command says so itself with `authx token P --renew`, naming the token it
 // was given, and gets a new one; a second command told of the same
@@ -516,19 +421,5 @@ func TestRenewOfAnIrreplaceableCredentialFails(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "st4tic-t0ken") {
 		t.Errorf("stderr shows the token: %q", r.stderr)
-	}
-}
-
-func TestNoRedirectsIsTheLastOption(t *testing.T) {
-	tests := []struct{ in, want []string }{
-		{nil, []string{"--max-redirect=0"}},
-		{[]string{"-q", "http://h/"}, []string{"-q", "http://h/", "--max-redirect=0"}},
-		{[]string{"-q", "--", "http://h/"}, []string{"-q", "--max-redirect=0", "--", "http://h/"}},
-		{[]string{"--", "-x", "--"}, []string{"--max-redirect=0", "--", "-x", "--"}},
-	}
-	for _, tt := range tests {
-		if got := noRedirects(tt.in); !slices.Equal(got, tt.want) {
-			t.Errorf("noRedirects(%q) = %q, want %q", tt.in, got, tt.want)
-		}
 	}
 }

@@ -1,22 +1,22 @@
 package main
 
 import (
-	"bufio"
 	"errors"
-	"github.com/authx/authx/core/authhttp"
-	"io"
 	"net/url"
 	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/authx/authx/cmd/authx/internal/render"
+	"github.com/authx/authx/cmd/authx/internal/wrapcmd"
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/authhttp"
+	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/session"
 	"github.com/authx/authx/core/tlsconfig"
@@ -127,30 +127,11 @@ func toolFlagError(cmd *cobra.Command, err error) error {
 		err, cmd.Name(), cmd.Name(), cmd.Name(), example)
 }
 
-// urlValued are the curl and wget options whose value is a URL that is not
-// fetched with the request's headers (a proxy, a referer, DoH): their
-// values are not targets.
-var urlValued = map[string]bool{"-x": true, "--proxy": true, "--preproxy": true, "-e": true, "--referer": true, "--doh-url": true}
+// curlRedirectLeak and oneURL: see wrapcmd.Curl.RedirectLeak and
+// wrapcmd.OneURL, which the front applies too.
+func curlRedirectLeak(c wrapcmd.Curl, cred *core.Credential) string { return c.RedirectLeak(cred) }
 
-// urls returns the arguments that are http(s) URLs (scheme in any case),
-// except the values of the urlValued options.
-func urls(args []string) []string {
-	var out []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if urlValued[a] {
-			i++ // its value
-			continue
-		}
-		if name, _, ok := strings.Cut(a, "="); ok && urlValued[name] {
-			continue
-		}
-		if l := strings.ToLower(a); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
-			out = append(out, a)
-		}
-	}
-	return out
-}
+func oneURL(req toolRequest, urls []string) toolRequest { return wrapcmd.OneURL(req, urls) }
 
 // wrapped is what a wrapper runs its command with.
 type wrapped struct {
@@ -167,7 +148,7 @@ type wrapped struct {
 // there.
 func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, args []string) (*wrapped, error) {
 	t.profile = profile
-	targets := urls(args)
+	targets := wrapcmd.URLs(args)
 	if t.profile == "" && t.url == "" && t.scheme == "" && len(targets) > 0 {
 		t.url = targets[0]
 	}
@@ -199,11 +180,8 @@ func (a *app) wrapperCredential(cmd *cobra.Command, t *target, profile string, a
 // which for an ad-hoc profile without a url is the origin of the first
 // target. The wrappers and `authx header --url` share it.
 func checkScope(s *session.Session, cred *core.Credential, targets []*url.URL, consequence string) ([]string, error) {
-	scope := s.Scope()
-	for i, u := range targets {
-		if len(scope) == 0 && i == 0 { // an ad-hoc profile: the origin of the first URL
-			scope = []string{u.Scheme + "://" + u.Host + "/"}
-		}
+	scope := wrapcmd.Scope(s.Scope(), targets) // an ad-hoc profile: the origin of the first URL
+	for _, u := range targets {
 		var se *authhttp.ScopeError
 		switch err := authhttp.CheckScope(u, scope, cred); {
 		case err == nil:
@@ -251,9 +229,9 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 			if err != nil {
 				return err
 			}
-			c := scanCurl(rest)
-			if c.req.unchecked != "" {
-				return core.Errorf(core.KindConfig, "authx curl refuses %s", c.req.unchecked)
+			c := wrapcmd.ScanCurl(rest)
+			if c.Unchecked != "" {
+				return core.Errorf(core.KindConfig, "authx curl refuses %s", c.Unchecked)
 			}
 			w, err := a.wrapperCredential(cmd, &t, profile, rest)
 			if err != nil {
@@ -265,7 +243,7 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 			if why := curlRedirectLeak(c, w.cred); why != "" {
 				return core.Errorf(core.KindConfig, "%s", why)
 			}
-			return a.runRenewing(cmd.Context(), w, oneURL(c.req, w.urls), func(cred *core.Credential) outcome {
+			return a.runRenewing(cmd.Context(), w, oneURL(c.Request, w.urls), func(cred *core.Credential) outcome {
 				return a.runCurl(cred, w.tls, rest)
 			})
 		},
@@ -281,77 +259,70 @@ holds another header (an API key, a Jenkins crumb), and always refuses
 // files on fds 5 and up, named by the config: cacert (which replaces
 // curl's default CA bundle), cert and key.
 func (a *app) runCurl(cred *core.Credential, tls *tlsconfig.Loaded, args []string) outcome {
-	var conf strings.Builder
-	if err := render.Headers(&conf, "curl", "", "", cred, false); err != nil {
-		return outcome{err: err}
-	}
-	conf.WriteString("dump-header = \"/dev/fd/4\"\n")
-	pems, err := newToolTLS(tls, 5)
+	pems, err := newToolTLS(tls, wrapcmd.CurlTLSFD)
 	if err != nil {
 		return outcome{err: err}
 	}
 	defer pems.Close()
-	for _, l := range []struct{ option, path string }{{"cacert", pems.ca}, {"cert", pems.cert}, {"key", pems.key}} {
-		if l.path != "" {
-			conf.WriteString(l.option + " = \"" + l.path + "\"\n")
-		}
-	}
-	r, w, err := os.Pipe()
+	conf, err := wrapcmd.CurlConfig(cred, wrapcmd.TLSPaths{CA: pems.ca, Cert: pems.cert, Key: pems.key})
 	if err != nil {
-		return outcome{err: core.Wrap(core.KindInternal, err, "creating a pipe for curl")}
+		return outcome{err: err}
 	}
-	defer r.Close()
-	hr, hw, err := os.Pipe()
+	run, err := wrapcmd.NewCurlRun(conf, args, pems.files)
 	if err != nil {
-		w.Close()
-		return outcome{err: core.Wrap(core.KindInternal, err, "creating a pipe for curl")}
+		return outcome{err: err}
 	}
-	defer hr.Close()
-	go func() { // a config larger than the pipe buffer must not block authx
-		w.WriteString(conf.String())
-		w.Close()
-	}()
-	status := make(chan int, 1)
-	go func() { status <- finalStatus(hr) }()
-	// -q first: curl reads no ~/.curlrc, whose "location" or "url" lines
-	// would get around the checks above.
-	c := exec.Command("curl", append([]string{"-q", "--config", "/dev/fd/3"}, args...)...)
-	c.ExtraFiles = append([]*os.File{r, hw}, pems.files...) // fds 3, 4, 5... in the child
-	err = a.runChild(c, hw)
+	defer run.Close()
+	err = a.runChild(run.Cmd, run.ChildEnds...)
 	code := 0
 	var exit *exitError
 	if errors.As(err, &exit) {
 		code = exit.code
 	}
-	switch st := <-status; {
-	case st == 401 || st == 403:
-		return outcome{err: err, refused: true, written: code != 22}
-	case st == 0: // no headers seen: the user's -D took them, or curl failed before an answer
-		return outcome{err: err, refused: code == 22}
-	}
-	return outcome{err: err}
+	o := wrapcmd.CurlOutcome(code, run.Status())
+	return outcome{err: err, refused: o.Refused, written: o.Written}
 }
 
-// finalStatus reads the response headers curl dumps (every answer's, with
-// redirects and 1xx) and returns the last status code, 0 when there is none.
-// It reads at most 1 MiB, then drains the rest.
-func finalStatus(r io.Reader) int {
-	defer io.Copy(io.Discard, r)
-	status := 0
-	sc := bufio.NewScanner(io.LimitReader(r, 1<<20))
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "HTTP/") {
-			continue
-		}
-		if f := strings.Fields(line); len(f) >= 2 {
-			if n, err := strconv.Atoi(f[1]); err == nil && n >= 100 && n < 600 && n/100 != 1 {
-				status = n
-			}
-		}
+// afterFront returns run, except that its first call returns the outcome
+// of the run the front made already when it handed this command over
+// (wrapcmd.OutcomeEnv): the server refused the credential, and authx-cli
+// renews it and reruns the tool when that is safe, without a first run.
+// When w's profile's cache entry is no longer the one the front used,
+// another authx has renewed the credential meanwhile.
+func (a *app) afterFront(w *wrapped, run func(*core.Credential) outcome) func(*core.Credential) outcome {
+	o, ok := frontOutcome()
+	if !ok {
+		return run
 	}
-	return status
+	first := true
+	return func(cred *core.Credential) outcome {
+		if !first {
+			return run(cred)
+		}
+		first = false
+		var err error
+		if o.Code != 0 {
+			err = &exitError{code: o.Code}
+		}
+		renewedSince := false
+		if store, serr := a.store(); serr == nil {
+			e, gerr := store.Get(cache.KeyFor(w.s.Profile.Name, w.s.Profile.Identity()))
+			renewedSince = gerr == nil && e.Created.UnixNano() != o.Created
+		}
+		return outcome{err: err, refused: o.Refused, written: o.Written, renewedSince: renewedSince}
+	}
 }
+
+// frontOutcome reads and removes wrapcmd.OutcomeEnv, so that no child of
+// authx-cli sees it.
+var frontOutcome = sync.OnceValues(func() (wrapcmd.Outcome, bool) {
+	v, set := os.LookupEnv(wrapcmd.OutcomeEnv)
+	if !set {
+		return wrapcmd.Outcome{}, false
+	}
+	os.Unsetenv(wrapcmd.OutcomeEnv)
+	return wrapcmd.ParseOutcome(v)
+})
 
 func (a *app) wgetCommand() *cobra.Command {
 	var t target
@@ -380,9 +351,9 @@ as for 'authx curl' and runs wget once more. See docs/scripts.md.
 			if err != nil {
 				return err
 			}
-			req := scanWget(rest)
-			if req.unchecked != "" {
-				return core.Errorf(core.KindConfig, "authx wget refuses %s", req.unchecked)
+			req := wrapcmd.ScanWget(rest)
+			if req.Unchecked != "" {
+				return core.Errorf(core.KindConfig, "authx wget refuses %s", req.Unchecked)
 			}
 			w, err := a.wrapperCredential(cmd, &t, profile, rest)
 			if err != nil {
@@ -394,7 +365,7 @@ as for 'authx curl' and runs wget once more. See docs/scripts.md.
 			return a.runRenewing(cmd.Context(), w, oneURL(req, w.urls), func(cred *core.Credential) outcome {
 				err := a.runWget(cred, w.tls, rest)
 				var exit *exitError
-				return outcome{err: err, refused: errors.As(err, &exit) && (exit.code == 6 || exit.code == 8)}
+				return outcome{err: err, refused: errors.As(err, &exit) && wrapcmd.WgetOutcome(exit.code).Refused}
 			})
 		},
 	}
@@ -408,44 +379,24 @@ as for 'authx curl' and runs wget once more. See docs/scripts.md.
 // wgetrc: ca_certificate (trusted besides the system's), certificate and
 // private_key.
 func (a *app) runWget(cred *core.Credential, tls *tlsconfig.Loaded, args []string) error {
-	var rc strings.Builder
-	if err := render.Headers(&rc, "wget", "", "", cred, false); err != nil {
-		return err
-	}
-	pems, err := newToolTLS(tls, 4)
+	pems, err := newToolTLS(tls, wrapcmd.WgetTLSFD)
 	if err != nil {
 		return err
 	}
 	defer pems.Close()
-	for _, l := range []struct{ option, path string }{{"ca_certificate", pems.ca}, {"certificate", pems.cert}, {"private_key", pems.key}} {
-		if l.path != "" {
-			rc.WriteString(l.option + " = " + l.path + "\n")
-		}
+	rc, err := wrapcmd.Wgetrc(cred, wrapcmd.TLSPaths{CA: pems.ca, Cert: pems.cert, Key: pems.key})
+	if err != nil {
+		return err
 	}
-	f, err := wgetrc(rc.String())
+	f, err := wrapcmd.WgetrcFile(rc)
 	if err != nil {
 		return core.Wrap(core.KindConfig, err, "creating the wgetrc")
 	}
 	defer f.Close()
-	c := exec.Command("wget", append([]string{"--config=/dev/fd/3"}, noRedirects(args)...)...)
+	argv := wrapcmd.WgetArgv(args)
+	c := exec.Command(argv[0], argv[1:]...)
 	c.ExtraFiles = append([]*os.File{f}, pems.files...) // fds 3, 4... in the child
 	return a.runChild(c)
-}
-
-// noRedirects returns wget's args with --max-redirect=0 as the last
-// option: before a "--" among them, after which wget reads no option (it
-// would take ours for a URL and follow redirects), else at the end. The
-// last --max-redirect wins, so the user's cannot re-enable redirects.
-func noRedirects(args []string) []string {
-	out := make([]string, 0, len(args)+1)
-	for i, a := range args {
-		if a == "--" {
-			out = append(out, "--max-redirect=0")
-			return append(out, args[i:]...)
-		}
-		out = append(out, a)
-	}
-	return append(out, "--max-redirect=0")
 }
 
 func (a *app) execCommand() *cobra.Command {
@@ -482,12 +433,12 @@ AUTHX_PROXY_URL instead: a proxy that signs what it sends there (docs/proxy.md).
 			if err := render.Check(res.Credential); err != nil {
 				return err
 			}
-			named, err := profileEnv(s.Profile.Name, s.Profile.Env, res.Credential)
+			env, err := wrapcmd.ExecEnv(os.Environ(), s.Profile.Name, s.Profile.Env, res.Credential)
 			if err != nil {
 				return err
 			}
 			c := exec.Command(rest[0], rest[1:]...)
-			c.Env = append(append(os.Environ(), render.Env(res.Credential)...), named...)
+			c.Env = env
 			return a.runChild(c)
 		},
 	}

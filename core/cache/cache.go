@@ -34,7 +34,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/authx/authx/core"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 )
 
 // Version is the entry format this build reads and writes. An entry of any

@@ -3,7 +3,7 @@ package config
 import (
 	"strings"
 
-	"github.com/authx/authx/core"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 )
 
 // AdHoc builds an unnamed profile from `--scheme` and `--set key=value`

@@ -1,5 +1,5 @@
-// Package config loads authx's configuration: a YAML (or TOML) file read with
-// koanf, then AUTHX_* environment variables, then flag overrides.
+// Package config loads authx's configuration: a YAML (or TOML) file, then
+// AUTHX_* environment variables, then flag overrides.
 //
 // Every error is a *core.Error of kind core.KindConfig whose message names
 // the file, the key path and what is expected, e.g.
@@ -19,15 +19,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	gotoml "github.com/pelletier/go-toml/v2"
+	"go.yaml.in/yaml/v3"
 
-	"github.com/knadh/koanf/parsers/toml/v2"
-	"github.com/knadh/koanf/parsers/yaml"
-	"github.com/knadh/koanf/v2"
-
-	"github.com/authx/authx/core"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/redact"
 )
@@ -281,33 +279,66 @@ func readFile(path string) (data []byte, owner uint32, mode fs.FileMode, err err
 // readTimeout bounds reading a config file that is a pipe.
 const readTimeout = 10 * time.Second
 
-// bytesProvider hands koanf bytes already read.
-type bytesProvider []byte
-
-func (b bytesProvider) ReadBytes() ([]byte, error) { return b, nil }
-
-func (b bytesProvider) Read() (map[string]any, error) {
-	return nil, errors.New("bytesProvider: Read is not supported")
-}
-
 // parse parses the file's bytes, TOML when path ends in .toml and YAML
-// otherwise, into its raw tree.
+// otherwise, into its raw tree: what koanf gave before (its parsers, then
+// keys made strings), without linking koanf.
 func parse(path string, data []byte) (map[string]any, error) {
-	k := koanf.New("\x00") // keys may contain dots; we walk the raw tree ourselves
-	var parser koanf.Parser = yaml.Parser()
+	var raw map[string]any
+	var err error
 	if strings.EqualFold(filepath.Ext(path), ".toml") {
-		parser = toml.Parser()
+		err = gotoml.Unmarshal(data, &raw)
+	} else {
+		err = yaml.Unmarshal(data, &raw)
 	}
-	if err := k.Load(bytesProvider(data), parser); err != nil {
+	if err != nil {
 		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, redact.OneLine(parseError(err)))
 	}
-	return k.Raw(), nil
+	if raw == nil {
+		raw = map[string]any{}
+	}
+	stringKeys(raw)
+	return raw, nil
+}
+
+// stringKeys turns the maps with keys of other types than string that
+// YAML gives (`1: x`) into maps with string keys (fmt's %v of the key), in
+// m's values and in the elements of its lists, as koanf did.
+func stringKeys(m map[string]any) {
+	for key, val := range m {
+		switch cur := val.(type) {
+		case map[any]any:
+			m[key] = withStringKeys(cur)
+		case []any:
+			for i, v := range cur {
+				switch sub := v.(type) {
+				case map[any]any:
+					cur[i] = withStringKeys(sub)
+				case map[string]any:
+					stringKeys(sub)
+				}
+			}
+		case map[string]any:
+			stringKeys(cur)
+		}
+	}
+}
+
+func withStringKeys(m map[any]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[fmt.Sprintf("%v", k)] = v
+	}
+	stringKeys(out)
+	return out
 }
 
 // yamlType names the YAML tags a parse error quotes ("!!seq").
 var (
-	yamlUnmarshal = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into map\\[string\\]interface \\{\\}")
-	yamlTypes     = map[string]string{"seq": "a list", "str": "a string", "int": "a number", "float": "a number", "bool": "true or false", "null": "nothing"}
+	// yamlUnmarshal is compiled on the first parse error, not at every start.
+	yamlUnmarshal = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `[^`]*`)? into map\\[string\\]interface \\{\\}")
+	})
+	yamlTypes = map[string]string{"seq": "a list", "str": "a string", "int": "a number", "float": "a number", "bool": "true or false", "null": "nothing"}
 )
 
 // parseError turns a YAML or TOML parser's error into one line with its
@@ -319,8 +350,9 @@ func parseError(err error) string {
 		return fmt.Sprintf("line %d, column %d: %s", row, col, strings.TrimPrefix(de.Error(), "toml: "))
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:")
-	msg = yamlUnmarshal.ReplaceAllStringFunc(msg, func(m string) string {
-		return "expected a map of settings (such as profiles:), found " + yamlTypes[yamlUnmarshal.FindStringSubmatch(m)[1]]
+	re := yamlUnmarshal()
+	msg = re.ReplaceAllStringFunc(msg, func(m string) string {
+		return "expected a map of settings (such as profiles:), found " + yamlTypes[re.FindStringSubmatch(m)[1]]
 	})
 	var lines []string
 	for _, l := range strings.Split(msg, "\n") {
@@ -331,8 +363,36 @@ func parseError(err error) string {
 	return strings.Join(lines, "; ")
 }
 
-var profileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
-var hexSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+// The syntax of names and pins, as plain functions rather than regular
+// expressions compiled at every start of the front.
+
+// validProfileName: ^[A-Za-z0-9][A-Za-z0-9._-]*$.
+func validProfileName(s string) bool {
+	return s != "" && isAlnum(s[0]) && allBytes(s, func(b byte) bool { return isAlnum(b) || b == '.' || b == '_' || b == '-' })
+}
+
+// validHexSHA256: ^[0-9a-fA-F]{64}$.
+func validHexSHA256(s string) bool {
+	return len(s) == 64 && allBytes(s, func(b byte) bool { return '0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F' })
+}
+
+// validEnvName: ^[A-Za-z_][A-Za-z0-9_]*$.
+func validEnvName(s string) bool {
+	return s != "" && !('0' <= s[0] && s[0] <= '9') && allBytes(s, func(b byte) bool { return isAlnum(b) || b == '_' })
+}
+
+func isAlnum(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9'
+}
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 var (
 	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir", "cmd_timeout"}
@@ -415,7 +475,7 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 	}
 	for _, name := range sortedKeys(d.mapAt("profiles", raw["profiles"])) {
 		key := "profiles." + name
-		if !profileName.MatchString(name) {
+		if !validProfileName(name) {
 			d.fail(key, "a profile name is letters, digits, '.', '_' and '-'")
 		}
 		m := d.mapAt(key, raw["profiles"].(map[string]any)[name])
@@ -447,8 +507,6 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 	}
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // env reads a profile's env: map (variable → what it holds).
 func (d *decoder) env(key string, v any) map[string]string {
 	m := d.mapAt(key, v)
@@ -459,7 +517,7 @@ func (d *decoder) env(key string, v any) map[string]string {
 	for _, name := range sortedKeys(m) {
 		what := d.str(key+"."+name, m[name])
 		switch {
-		case !envName.MatchString(name):
+		case !validEnvName(name):
 			d.fail(key+"."+name, "not an environment variable name (letters, digits and '_', not starting with a digit)")
 		case what != "token" && what != "authorization" && what != "cookie" && !strings.HasPrefix(what, "header:"):
 			d.fail(key+"."+name, "%q: expected token, authorization, cookie or header:NAME", what)
@@ -544,7 +602,7 @@ func (d *decoder) plugin(key string, v any) PluginEntry {
 	m := d.mapAt(key, v)
 	d.checkKeys(key, m, pluginKeys)
 	e := PluginEntry{Path: expandHome(d.str(key+".path", m["path"])), SHA256: strings.ToLower(d.str(key+".sha256", m["sha256"]))}
-	if e.SHA256 != "" && !hexSHA256.MatchString(e.SHA256) {
+	if e.SHA256 != "" && !validHexSHA256(e.SHA256) {
 		d.fail(key+".sha256", "expected 64 hex digits (the output of sha256sum)")
 	}
 	switch e.Pin = d.str(key+".pin", m["pin"]); e.Pin {

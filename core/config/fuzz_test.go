@@ -36,7 +36,7 @@ func FuzzLoadConfig(f *testing.F) {
 			return
 		}
 		for n, p := range file.Profiles {
-			if !profileName.MatchString(n) || p.Name != n || p.Scheme == "" || p.Config == nil {
+			if !validProfileName(n) || p.Name != n || p.Scheme == "" || p.Config == nil {
 				t.Fatalf("profile %q = %+v", n, p)
 			}
 			for _, m := range append(p.Match, p.URL) {

@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/authx/authx/core"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/urlscope"
 )

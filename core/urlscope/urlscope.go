@@ -10,11 +10,10 @@
 package urlscope
 
 import (
-	"net"
 	"net/url"
 	"strings"
 
-	"github.com/authx/authx/core"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 	"github.com/authx/authx/core/redact"
 )
 
@@ -208,7 +207,16 @@ func origin(u *url.URL) string {
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[scheme]
 	}
-	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	return scheme + "://" + joinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// joinHostPort is net.JoinHostPort (an IPv6 host in brackets), without
+// linking net.
+func joinHostPort(host, port string) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + port
+	}
+	return host + ":" + port
 }
 
 // MatchLen returns how much of target the prefix covers, or -1 when it does

@@ -27,7 +27,8 @@ import (
 	"time"
 
 	"github.com/authx/authx/cmd/authx/internal/render"
-	"github.com/authx/authx/core"
+	"github.com/authx/authx/cmd/authx/internal/wrapcmd"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 )
@@ -41,7 +42,10 @@ func main() {
 	if serve(args, os.Stdout, os.Getenv, time.Now()) {
 		return
 	}
-	handOff(args)
+	if w, ok := planWrapper(args, os.Getenv, os.Environ(), time.Now()); ok {
+		w.run(args) // exits, or hands off
+	}
+	handOff(args, "")
 }
 
 // request is the part of a command line the front understands.
@@ -124,22 +128,13 @@ func parse(args []string) (r request, ok bool) {
 // the profile's cached credential is fresh and covers the --url given, and
 // reports whether it did. Anything else (--renew among them) is the full
 // CLI's.
-// Logging, when asked for, is the full CLI's job.
 func serve(args []string, stdout io.Writer, getenv func(string) string, now time.Time) bool {
 	r, ok := parse(args)
 	if !ok {
 		return false
 	}
-	cfg, err := config.Load(config.LoadOptions{Path: r.configPath})
-	if err != nil || logging(cfg.Settings.LogLevel) || logging(getenv("AUTHX_LOG")) || logging(getenv("AUTHX_LOG_LEVEL")) {
-		return false
-	}
-	p, ok, err := cfg.Select(r.profile, r.url, getenv("AUTHX_PROFILE")) // the full CLI's choice
-	if !ok || err != nil {
-		return false
-	}
-	e, err := cache.New(cfg.Settings.CacheDir).Get(cache.KeyFor(p.Name, p.Identity()))
-	if err != nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest || !inCredentialScope(r.url, &e.Credential) {
+	p, e, ok := cached(r.configPath, r.profile, r.url, getenv, now)
+	if !ok || !inCredentialScope(r.url, &e.Credential) {
 		return false
 	}
 	switch {
@@ -157,6 +152,27 @@ func serve(args []string, stdout io.Writer, getenv func(string) string, now time
 	return true
 }
 
+// cached returns the profile the full CLI would pick for profile and
+// rawURL ("" for none) with the config at configPath ("" for the default),
+// and its cached entry, when that is fresh and no per-request credential;
+// ok is false otherwise, and when logging is asked for (the full CLI's
+// job).
+func cached(configPath, profile, rawURL string, getenv func(string) string, now time.Time) (*config.Profile, *cache.Entry, bool) {
+	cfg, err := config.Load(config.LoadOptions{Path: configPath})
+	if err != nil || logging(cfg.Settings.LogLevel) || logging(getenv("AUTHX_LOG")) || logging(getenv("AUTHX_LOG_LEVEL")) {
+		return nil, nil, false
+	}
+	p, ok, err := cfg.Select(profile, rawURL, getenv("AUTHX_PROFILE")) // the full CLI's choice
+	if !ok || err != nil {
+		return nil, nil, false
+	}
+	e, err := cache.New(cfg.Settings.CacheDir).Get(cache.KeyFor(p.Name, p.Identity()))
+	if err != nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest {
+		return nil, nil, false
+	}
+	return p, e, true
+}
+
 // inCredentialScope reports whether rawURL ("" for none) lies within the
 // credential's own scope, when it has one. Select has checked the
 // profile's; the full CLI explains a refusal.
@@ -170,9 +186,10 @@ func inCredentialScope(rawURL string, c *core.Credential) bool {
 
 func logging(level string) bool { return level != "" && !strings.EqualFold(level, "off") }
 
-// handOff replaces the front with the full CLI, same arguments; it does
-// not return.
-func handOff(args []string) {
+// handOff replaces the front with the full CLI, same arguments, and the
+// outcome of a wrapped tool's refused run in wrapcmd.OutcomeEnv when
+// outcome is not "" (never the caller's own); it does not return.
+func handOff(args []string, outcome string) {
 	self, err := os.Executable()
 	if err == nil {
 		self, err = filepath.EvalSymlinks(self)
@@ -182,7 +199,11 @@ func handOff(args []string) {
 		fmt.Fprintf(os.Stderr, "authx: %s not found beside %s: reinstall authx (make install puts authx, authx-cli and the plugins side by side)\n", cliName, self)
 		os.Exit(8) // as for a missing plugin
 	}
-	os.Exit(execCLI(cli, args))
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, wrapcmd.OutcomeEnv+"=") })
+	if outcome != "" {
+		env = append(env, wrapcmd.OutcomeEnv+"="+outcome)
+	}
+	os.Exit(execCLI(cli, args, env))
 }
 
 func isFile(path string) bool {

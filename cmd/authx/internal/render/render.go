@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authx/authx/core"
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 )
 
 // Formats are the output formats of `authx header`.

@@ -1,10 +1,9 @@
-package core
+package base
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 )
 
 // Kind classifies a failure so that the CLI can turn it into a documented
@@ -124,6 +123,9 @@ func Prefix(where string, err error, kind Kind) error {
 // context deadline or a net.Error that says so. Callers classify such a
 // failure as KindTimeout rather than KindNetwork.
 func IsTimeout(err error) bool {
-	var ne net.Error
+	var ne interface {
+		error
+		Timeout() bool
+	} // net.Error's Timeout, without linking net
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }

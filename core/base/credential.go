@@ -1,7 +1,6 @@
-package core
+package base
 
 import (
-	"net/http"
 	"strings"
 	"time"
 )
@@ -68,9 +67,39 @@ func (c *Credential) FreshAt(now time.Time, skew time.Duration) bool {
 func (c *Credential) CookieHeader() string {
 	parts := make([]string, 0, len(c.Cookies))
 	for _, k := range c.Cookies {
-		parts = append(parts, (&http.Cookie{Name: k.Name, Value: k.Value}).String())
+		parts = append(parts, cookiePair(k.Name, k.Value))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// cookiePair returns name=value as net/http's Cookie.String writes it for a
+// cookie of only a name and a value: "" for a name that is not a token, the
+// bytes that are not cookie-octets dropped from the value (which Validate
+// refuses anyway), the value quoted when it holds a space or a comma. (Unlike
+// net/http, it logs nothing: a dropped byte belongs to a secret.)
+func cookiePair(name, value string) string {
+	if name == "" || !valid(name, isTchar) {
+		return ""
+	}
+	if !valid(value, isCookieValueByte) {
+		kept := make([]byte, 0, len(value))
+		for i := 0; i < len(value); i++ {
+			if isCookieValueByte(value[i]) {
+				kept = append(kept, value[i])
+			}
+		}
+		value = string(kept)
+	}
+	if strings.ContainsAny(value, " ,") {
+		value = `"` + value + `"`
+	}
+	return name + "=" + value
+}
+
+// isCookieValueByte is net/http's validCookieValueByte: what it keeps of a
+// cookie value.
+func isCookieValueByte(b byte) bool {
+	return 0x20 <= b && b < 0x7f && b != '"' && b != ';' && b != '\\'
 }
 
 // HeaderLines returns the credential as request headers, in order: the

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The front links none of the plugin machinery, and no network code: every
+// `authx token` would pay for initialising it (docs/benchmarks.md). A
+// package that the front links and that imports core (whose scheme
+// contract holds net/http types) instead of core/base brings net/http back.
+func TestFrontLinksNoNetworkCode(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	banned := []string{"net", "net/http", "crypto/tls", "crypto/x509", "github.com/authx/authx/core",
+		"google.golang.org/grpc", "google.golang.org/protobuf", "github.com/hashicorp/go-plugin", "github.com/knadh/koanf/v2"}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, b := range banned {
+			if dep == b || strings.HasPrefix(dep, b+"/") && b != "net" && b != "github.com/authx/authx/core" {
+				t.Errorf("the front links %s", dep)
+			}
+		}
+	}
+}
