@@ -22,8 +22,11 @@ import (
 	"sync"
 	"time"
 
+	ktoml "github.com/knadh/koanf/parsers/toml/v2"
+	kyaml "github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/v2"
 	gotoml "github.com/pelletier/go-toml/v2"
-	"go.yaml.in/yaml/v3"
+	_ "go.yaml.in/yaml/v3"
 
 	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 	"github.com/authx/authx/core/cache"
@@ -279,57 +282,27 @@ func readFile(path string) (data []byte, owner uint32, mode fs.FileMode, err err
 // readTimeout bounds reading a config file that is a pipe.
 const readTimeout = 10 * time.Second
 
+// bytesProvider hands koanf bytes already read.
+type bytesProvider []byte
+
+func (b bytesProvider) ReadBytes() ([]byte, error) { return b, nil }
+
+func (b bytesProvider) Read() (map[string]any, error) {
+	return nil, errors.New("bytesProvider: Read is not supported")
+}
+
 // parse parses the file's bytes, TOML when path ends in .toml and YAML
-// otherwise, into its raw tree: what koanf gave before (its parsers, then
-// keys made strings), without linking koanf.
+// otherwise, into its raw tree.
 func parse(path string, data []byte) (map[string]any, error) {
-	var raw map[string]any
-	var err error
+	k := koanf.New("\x00") // keys may contain dots; we walk the raw tree ourselves
+	var parser koanf.Parser = kyaml.Parser()
 	if strings.EqualFold(filepath.Ext(path), ".toml") {
-		err = gotoml.Unmarshal(data, &raw)
-	} else {
-		err = yaml.Unmarshal(data, &raw)
+		parser = ktoml.Parser()
 	}
-	if err != nil {
+	if err := k.Load(bytesProvider(data), parser); err != nil {
 		return nil, core.Errorf(core.KindConfig, "config %s: %s", path, redact.OneLine(parseError(err)))
 	}
-	if raw == nil {
-		raw = map[string]any{}
-	}
-	stringKeys(raw)
-	return raw, nil
-}
-
-// stringKeys turns the maps with keys of other types than string that
-// YAML gives (`1: x`) into maps with string keys (fmt's %v of the key), in
-// m's values and in the elements of its lists, as koanf did.
-func stringKeys(m map[string]any) {
-	for key, val := range m {
-		switch cur := val.(type) {
-		case map[any]any:
-			m[key] = withStringKeys(cur)
-		case []any:
-			for i, v := range cur {
-				switch sub := v.(type) {
-				case map[any]any:
-					cur[i] = withStringKeys(sub)
-				case map[string]any:
-					stringKeys(sub)
-				}
-			}
-		case map[string]any:
-			stringKeys(cur)
-		}
-	}
-}
-
-func withStringKeys(m map[any]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[fmt.Sprintf("%v", k)] = v
-	}
-	stringKeys(out)
-	return out
+	return k.Raw(), nil
 }
 
 // yamlType names the YAML tags a parse error quotes ("!!seq").
