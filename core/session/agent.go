@@ -26,6 +26,11 @@ func (s *Session) askAgent(ctx context.Context, req *agent.Request) (resp *agent
 	if s.Agent == nil || s.ConfigFile == "" {
 		return nil, false, nil
 	}
+	defer func() {
+		if !ok && err == nil && s.inMemory() && !s.memNoticed.Swap(true) {
+			s.log().Debug("store: memory without an agent: the credential is not cached, this process logs in", "profile", s.Profile.Name)
+		}
+	}()
 	resp, err = s.Agent.Do(ctx, req)
 	var untrusted *agent.UntrustedError
 	switch {

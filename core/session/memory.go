@@ -13,8 +13,7 @@ import (
 // CLI process, as long as that process (one `authx request` logs in once
 // for its retries).
 type memoryStore struct {
-	held    *cache.Entry
-	noticed bool // the "not cached" notice was logged
+	held *cache.Entry
 }
 
 // inMemory reports whether the profile's credential lives in memory only.
@@ -33,10 +32,6 @@ func (s *Session) serveMemory(ctx context.Context, m mode, rejected *core.Creden
 	old := s.mem.held
 	if old.Fresh(s.now(), s.Skew) && (m == modeUse || rejected != nil && !sameCredential(&old.Credential, rejected)) {
 		return &Result{Credential: &old.Credential, Source: FromCache}, nil
-	}
-	if old == nil && s.Agent == nil && !s.mem.noticed {
-		s.mem.noticed = true
-		s.log().Debug("store: memory and no agent: the credential is not cached; set AUTHX_AGENT_SOCK (authx agent start) to keep it in the agent", "profile", s.Profile.Name)
 	}
 	res, err := s.obtainOrKeep(ctx, m, old)
 	if err != nil || res.Source == FromCache {

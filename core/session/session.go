@@ -121,6 +121,7 @@ type Session struct {
 
 	readOnlyWarned atomic.Bool
 	agentWarned    atomic.Bool
+	memNoticed     atomic.Bool
 
 	memMu sync.Mutex // held while a store: memory profile's credential is obtained
 	mem   memoryStore

@@ -139,8 +139,8 @@ func serve(args []string, stdout io.Writer, getenv func(string) string, now time
 		return false
 	}
 	e, err := cache.New(cfg.Settings.CacheDir).Get(cache.KeyFor(p.Name, p.Identity()))
-	if err != nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest || !inCredentialScope(r.url, &e.Credential) {
-		return false
+	if p.Store == config.StoreMemory || err != nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest || !inCredentialScope(r.url, &e.Credential) {
+		return serveAgent(r, cfg, p, stdout, getenv)
 	}
 	switch {
 	case r.idToken && e.Credential.IDToken != "": // none: the full CLI explains
