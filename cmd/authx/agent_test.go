@@ -272,3 +272,26 @@ func TestAgentHostileSocket(t *testing.T) {
 		t.Errorf("stale socket: %+v", r)
 	}
 }
+
+// TestAgentRenewsAheadOfExpiry: the agent refreshes a credential in use
+// at the refresh skew before it expires, without waiting for a request.
+func TestAgentRenewsAheadOfExpiry(t *testing.T) {
+	srv := newTokenServer(t, 4)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config("refresh_skew: 2s\n" + testkitConfig(srv.URL, "    store: memory\n"))
+	e.withAgent()
+	if r := e.run("token", "tk"); r.code != 0 || r.stdout != "login-1-\n" {
+		t.Fatalf("%+v", r)
+	}
+	for deadline := time.Now().Add(5 * time.Second); srv.refreshes.Load() == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent did not refresh ahead of expiry")
+		}
+	}
+	if r := e.run("token", "tk"); r.code != 0 || r.stdout != "refreshed-1\n" {
+		t.Errorf("after the renewal: %+v", r)
+	}
+	if srv.logins.Load() != 1 || srv.refreshes.Load() != 1 {
+		t.Errorf("%d logins, %d refreshes; want 1 and 1", srv.logins.Load(), srv.refreshes.Load())
+	}
+}

@@ -376,8 +376,9 @@ func (s *Server) session(f *config.File, p *config.Profile) *session.Session {
 
 // noteExpiry records when h's credential expires and arms its renewal
 // ahead of that: at the refresh skew before the expiry, the agent renews
-// it if the profile was used within the idle timeout (a profile no one
-// uses is renewed lazily, on its next request).
+// it if the profile was used within the idle timeout. A profile no one
+// uses, or a credential that lives less than the skew, is renewed lazily,
+// on its next request, as without the agent.
 func (s *Server) noteExpiry(h *held, exp time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -413,7 +414,7 @@ func (s *Server) renew(h *held) {
 	defer s.release(h)
 	ctx, cancel := context.WithTimeout(context.Background(), RequestTimeout)
 	defer cancel()
-	res, err := h.s.Get(ctx)
+	res, err := h.s.Renew(ctx, "") // refresh (or log in) now, even where the cache would still serve it
 	if err != nil {
 		s.log().Warn("renewing ahead of expiry failed; the next request tries again", "profile", h.s.Profile.Name, "error", err)
 		return
