@@ -138,8 +138,11 @@ func serve(args []string, stdout io.Writer, getenv func(string) string, now time
 	if !ok || err != nil {
 		return false
 	}
+	if p.Store == config.StoreMemory { // never in the file cache
+		return serveAgent(r, cfg, p, stdout, getenv)
+	}
 	e, err := cache.New(cfg.Settings.CacheDir).Get(cache.KeyFor(p.Name, p.Identity()))
-	if p.Store == config.StoreMemory || err != nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest || !inCredentialScope(r.url, &e.Credential) {
+	if err != nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest || !inCredentialScope(r.url, &e.Credential) {
 		return serveAgent(r, cfg, p, stdout, getenv)
 	}
 	switch {
