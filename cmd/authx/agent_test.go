@@ -231,6 +231,16 @@ func TestAgentMemoryStore(t *testing.T) {
 	if got := srv.logins.Load(); got != 3 {
 		t.Errorf("%d logins; want 3", got)
 	}
+	// Logging out makes the agent revoke and forget it.
+	if r := e.run("logout", "tk"); r.code != 0 || srv.logouts.Load() != 1 {
+		t.Errorf("logout: %+v, %d revocations", r, srv.logouts.Load())
+	}
+	if st := e.agentStatus(); len(st.Profiles) != 0 {
+		t.Errorf("after logout the agent still serves %+v", st.Profiles)
+	}
+	if r := e.run("token", "tk"); r.code != 0 || r.stdout != "login-4-\n" {
+		t.Errorf("after logout: %+v", r)
+	}
 }
 
 // TestAgentHostileSocket: a socket at $AUTHX_AGENT_SOCK in a directory

@@ -41,6 +41,11 @@ const (
 	// OpPut hands the agent a credential obtained without it (an
 	// interactive login), for a store: memory profile.
 	OpPut = "put"
+	// OpForget asks the agent to forget the profile (every identity of it
+	// in that config file): a store: memory credential is revoked when the
+	// scheme can, and dropped; the plugin is stopped. Response.Count is
+	// how many credentials it dropped.
+	OpForget = "forget"
 	// OpStatus asks for Status.
 	OpStatus = "status"
 	// OpStop makes the agent kill its plugins, forget its credentials and
@@ -48,7 +53,7 @@ const (
 	OpStop = "stop"
 )
 
-var ops = map[string]bool{OpPing: true, OpCredential: true, OpApply: true, OpPut: true, OpStatus: true, OpStop: true}
+var ops = map[string]bool{OpPing: true, OpCredential: true, OpApply: true, OpPut: true, OpForget: true, OpStatus: true, OpStop: true}
 
 // Request is one question to the agent. A profile is named by the absolute
 // path of its config file, its name and its identity digest: the agent
@@ -80,6 +85,8 @@ type Response struct {
 	Source  string        `json:"source,omitempty"`
 	Headers []core.Header `json:"headers,omitempty"`
 	Status  *Status       `json:"status,omitempty"`
+	// Count is how many credentials OpForget dropped.
+	Count int `json:"count,omitempty"`
 }
 
 // Error is a failure the agent reports: the client returns it as a
@@ -163,6 +170,9 @@ func DecodeRequest(data []byte) (*Request, error) {
 		if req.Config == "" || req.Profile == "" || req.Identity == "" {
 			return nil, errors.New("config, profile and identity are required")
 		}
+	}
+	if req.Op == OpForget && (req.Config == "" || req.Profile == "") {
+		return nil, errors.New("config and profile are required")
 	}
 	if req.Op == OpApply && (req.Request == nil || req.Request.Method == "" || req.Request.URL == "") {
 		return nil, errors.New("apply needs a request with a method and a URL")

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/agent"
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 )
@@ -82,4 +83,23 @@ func (s *Session) PluginPID() string {
 		return p.PID()
 	}
 	return ""
+}
+
+// forget drops a store: memory profile's credential, here and in the
+// agent, and reports how many it dropped.
+func (s *Session) forget(ctx context.Context) int {
+	if !s.inMemory() {
+		return 0
+	}
+	n := 0
+	s.memMu.Lock()
+	if s.mem.held != nil {
+		s.mem.held, n = nil, 1
+	}
+	s.memMu.Unlock()
+	resp, ok, _ := s.askAgent(ctx, &agent.Request{Op: agent.OpForget, Config: s.ConfigFile, Profile: s.Profile.Name})
+	if ok {
+		n += resp.Count
+	}
+	return n
 }

@@ -234,10 +234,10 @@ func (s *Session) where(key string) string {
 }
 
 // Cached returns the cached entry, fresh or not, without locking; nil when
-// there is none.
+// there is none. A store: memory profile's is the one the session holds.
 func (s *Session) Cached() *cache.Entry {
 	if s.Store == nil {
-		return nil
+		return s.Held()
 	}
 	e, _ := s.Store.Get(s.Key())
 	return e
@@ -629,7 +629,7 @@ func (s *Session) Logout(ctx context.Context) (int, error) {
 			revokeErr = s.revoke(ctx, &e.Credential)
 		}
 	}
-	n, err := 0, error(nil)
+	n, err := s.forget(ctx), error(nil)
 	if s.Store != nil {
 		n, err = s.Store.Delete(s.Profile.Name)
 	}

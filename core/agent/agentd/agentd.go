@@ -227,6 +227,8 @@ func (s *Server) answer(ctx context.Context, req *agent.Request) *agent.Response
 		return &agent.Response{}
 	case agent.OpStatus:
 		return &agent.Response{Status: s.status()}
+	case agent.OpForget:
+		return s.forget(ctx, req.Config, req.Profile)
 	}
 	h, miss, err := s.acquire(req)
 	if miss != "" || err != nil {
@@ -282,6 +284,33 @@ func failure(miss string, err error) *agent.Response {
 	default:
 		return &agent.Response{Error: &agent.Error{Kind: k, Message: err.Error()}}
 	}
+}
+
+// forget drops every identity of profile in config: a held credential is
+// revoked (when the scheme can) and forgotten, the plugin stopped.
+func (s *Server) forget(ctx context.Context, config, profile string) *agent.Response {
+	s.mu.Lock()
+	var hs []*held
+	for k, h := range s.profiles {
+		if k.config == config && k.profile == profile {
+			h.busy++ // closed by release, after the revocation
+			s.drop(k, h)
+			hs = append(hs, h)
+		}
+	}
+	s.mu.Unlock()
+	resp := &agent.Response{}
+	for _, h := range hs {
+		if h.s.Held() != nil {
+			resp.Count++
+			if _, err := h.s.Logout(ctx); err != nil && resp.Error == nil {
+				resp.Error = &agent.Error{Kind: core.KindOf(err), Message: err.Error()}
+			}
+		}
+		s.release(h)
+	}
+	s.log().Info("profile forgotten", "profile", profile, "config", config, "credentials", resp.Count)
+	return resp
 }
 
 // acquire returns the profile req names, marked busy, making its session
