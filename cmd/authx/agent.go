@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -143,9 +144,16 @@ func (a *app) spawnAgent(f *agentFlags, sock string) error {
 	if err != nil {
 		return core.Wrap(core.KindInternal, err, "finding authx's executable")
 	}
+	if sock, err = filepath.Abs(sock); err != nil { // the agent runs in /
+		return core.Wrap(core.KindConfig, err, "--socket")
+	}
 	args := []string{"agent", "run", "--socket", sock, "--idle", f.idle.String()}
 	if f.log != "" {
-		args = append(args, "--log", f.log)
+		logPath, err := filepath.Abs(f.log)
+		if err != nil {
+			return core.Wrap(core.KindConfig, err, "--log")
+		}
+		args = append(args, "--log", logPath)
 	}
 	if a.logLevel != "" {
 		args = append(args, "--log-level", a.logLevel)
