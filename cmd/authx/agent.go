@@ -98,7 +98,10 @@ in.`,
 			if csh && fish {
 				return core.Errorf(core.KindConfig, "give --csh or --fish, not both")
 			}
-			sock := f.socketPath()
+			sock, err := filepath.Abs(f.socketPath()) // the agent runs in /
+			if err != nil {
+				return core.Wrap(core.KindConfig, err, "--socket")
+			}
 			if !agentd.Running(sock, 2*time.Second) {
 				if err := a.spawnAgent(&f, sock); err != nil {
 					return err
@@ -143,9 +146,6 @@ func (a *app) spawnAgent(f *agentFlags, sock string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return core.Wrap(core.KindInternal, err, "finding authx's executable")
-	}
-	if sock, err = filepath.Abs(sock); err != nil { // the agent runs in /
-		return core.Wrap(core.KindConfig, err, "--socket")
 	}
 	args := []string{"agent", "run", "--socket", sock, "--idle", f.idle.String()}
 	if f.log != "" {

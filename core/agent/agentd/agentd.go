@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/agent"
+	"github.com/authx/authx/core/authhttp"
 	"github.com/authx/authx/core/config"
 	"github.com/authx/authx/core/host"
 	"github.com/authx/authx/core/redact"
@@ -258,6 +260,9 @@ func (s *Server) answer(ctx context.Context, req *agent.Request) *agent.Response
 			return failure("", err)
 		}
 		s.noteExpiry(h, res.Credential.ExpiresAt)
+		if err := inScope(req.Request.URL, h.s.Scope(), res.Credential); err != nil {
+			return &agent.Response{Error: &agent.Error{Kind: core.KindOf(err), Message: err.Error()}}
+		}
 		if !res.Credential.PerRequest {
 			return &agent.Response{Headers: res.Credential.HeaderLines()}
 		}
@@ -268,6 +273,16 @@ func (s *Server) answer(ctx context.Context, req *agent.Request) *agent.Response
 		return &agent.Response{Headers: hs}
 	}
 	return failure("", core.Errorf(core.KindInternal, "unknown op %q", req.Op))
+}
+
+// inScope refuses to sign for a URL outside the profile's and the
+// credential's scope, as authhttp.Transport would not send it there.
+func inScope(rawURL string, scope []string, cred *core.Credential) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return core.Errorf(core.KindConfig, "apply: %s is not an absolute URL", redact.RawURL(rawURL))
+	}
+	return authhttp.CheckScope(u, scope, cred)
 }
 
 // failure is the response for a miss or an error. Errors the client may

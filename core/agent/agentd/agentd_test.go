@@ -111,7 +111,7 @@ func writeConfig(t *testing.T, yaml string) (string, *config.Profile) {
 // taken.
 func TestHeldCredential(t *testing.T) {
 	s := start(t, nil)
-	path, p := writeConfig(t, "profiles:\n  m: {scheme: nosuch, store: memory}\n  f: {scheme: nosuch}\n")
+	path, p := writeConfig(t, "profiles:\n  m: {scheme: nosuch, store: memory, url: \"https://api.example.com/\"}\n  f: {scheme: nosuch}\n")
 	id := agent.IdentityDigest(p.Identity())
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	put := &agent.Request{Op: agent.OpPut, Config: path, Profile: "m", Identity: id,
@@ -122,6 +122,16 @@ func TestHeldCredential(t *testing.T) {
 	resp, err := do(t, s, &agent.Request{Op: agent.OpCredential, Config: path, Profile: "m", Identity: id})
 	if err != nil || resp.Credential == nil || resp.Credential.Token != "tok" || resp.Credential.State != nil || !resp.Credential.ExpiresAt.Equal(exp) || resp.Source != "cache" {
 		t.Fatalf("credential: %+v %v", resp, err)
+	}
+	for _, u := range []string{"https://elsewhere.example/", "/relative"} {
+		apply := &agent.Request{Op: agent.OpApply, Config: path, Profile: "m", Identity: id, Request: &core.HTTPRequest{Method: "GET", URL: u}}
+		if resp, _ := do(t, s, apply); resp == nil || resp.Error == nil || resp.Error.Kind != core.KindConfig || len(resp.Headers) != 0 {
+			t.Errorf("apply for %s, outside the profile's scope: %+v", u, resp)
+		}
+	}
+	apply := &agent.Request{Op: agent.OpApply, Config: path, Profile: "m", Identity: id, Request: &core.HTTPRequest{Method: "GET", URL: "https://api.example.com/x"}}
+	if resp, _ := do(t, s, apply); resp == nil || resp.Error != nil || len(resp.Headers) != 0 {
+		t.Errorf("apply, a credential without headers: %+v", resp)
 	}
 	if resp, _ := do(t, s, &agent.Request{Op: agent.OpCredential, Config: path, Profile: "m", Identity: "other"}); resp == nil || !strings.Contains(resp.Miss, "not what the client read") {
 		t.Errorf("another identity: %+v; want a miss", resp)
