@@ -96,3 +96,14 @@ func (s *Session) putToAgent(ctx context.Context, cred *core.Credential) {
 		s.log().Debug("credential handed to the agent", "profile", s.Profile.Name)
 	}
 }
+
+// StopPlugin makes the session forget its plugin process, so that the
+// next call starts another, and returns the function that kills it,
+// which the caller may run later, outside its own locks (go-plugin gives
+// a plugin up to 2 s to exit). It returns a no-op when none runs.
+func (s *Session) StopPlugin() (kill func()) {
+	if p := s.plugin.Swap(nil); p != nil {
+		return p.Kill
+	}
+	return func() {}
+}

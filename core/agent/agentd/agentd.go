@@ -138,8 +138,9 @@ func (s *Server) Serve() error {
 				return nil
 			default:
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if !errors.Is(err, net.ErrClosed) { // out of file descriptors, say: wait, go on
+				s.log().Warn("accept", "error", err)
+				time.Sleep(50 * time.Millisecond)
 				continue
 			}
 			s.Stop()
@@ -364,17 +365,19 @@ func (s *Server) acquire(req *agent.Request) (*held, string, error) {
 
 // release marks h no longer busy.
 func (s *Server) release(h *held) {
+	kill := func() {}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	h.busy--
 	h.lastUsed = s.now()
 	if h.gone && h.busy == 0 {
-		h.s.Close()
+		kill = h.s.StopPlugin()
 	}
+	s.mu.Unlock()
+	kill()
 }
 
-// drop forgets a profile: its plugin is killed once no request uses it.
-// s.mu is held.
+// drop forgets a profile: its plugin is killed now (in the background)
+// when no request uses it, else by the last release. s.mu is held.
 func (s *Server) drop(key profileKey, h *held) {
 	delete(s.profiles, key)
 	h.gone = true
@@ -382,7 +385,8 @@ func (s *Server) drop(key profileKey, h *held) {
 		h.timer.Stop()
 	}
 	if h.busy == 0 {
-		h.s.Close()
+		kill := h.s.StopPlugin()
+		go kill()
 	}
 }
 
@@ -467,8 +471,9 @@ func (s *Server) renew(h *held) {
 	s.noteExpiry(h, res.Credential.ExpiresAt)
 }
 
-// reap kills the plugins of profiles idle for longer than Idle, and forgets
-// credentials that have expired.
+// reap kills the plugins of profiles idle for longer than Idle. The
+// credentials stay: a store: memory one until the agent stops, is told to
+// forget it, or renews it.
 func (s *Server) reap() {
 	tick := min(max(s.idle()/4, 10*time.Millisecond), 30*time.Second)
 	t := time.NewTicker(tick)
@@ -479,14 +484,18 @@ func (s *Server) reap() {
 			return
 		case <-t.C:
 		}
+		var kills []func()
 		s.mu.Lock()
 		for _, h := range s.profiles {
 			if h.busy == 0 && s.now().Sub(h.lastUsed) >= s.idle() && h.s.PluginPID() != "" {
 				s.log().Debug("plugin idle; stopping it", "profile", h.s.Profile.Name, "pid", h.s.PluginPID())
-				h.s.Close()
+				kills = append(kills, h.s.StopPlugin())
 			}
 		}
 		s.mu.Unlock()
+		for _, kill := range kills {
+			kill()
+		}
 	}
 }
 
