@@ -10,7 +10,8 @@ import (
 
 // The session's side of the authx agent (docs/agent.md): with Agent set,
 // a session of a profile from a config file asks the agent for the
-// credential before its cache, and for signatures before its plugin. When
+// credential when its file cache has no fresh one (at once for a store:
+// memory profile), and for signatures before its plugin. When
 // no agent runs it goes on silently as without one; when the socket is
 // not this user's agent's, it warns once and goes on without it.
 
@@ -56,8 +57,12 @@ func (s *Session) askAgent(ctx context.Context, req *agent.Request) (resp *agent
 	return resp, true, nil
 }
 
-// fromAgent asks the agent for the profile's credential.
-func (s *Session) fromAgent(ctx context.Context) (*Result, bool, error) {
+// fromAgent asks the agent for the profile's credential when m is
+// modeUse (a renewal or a login is the caller's).
+func (s *Session) fromAgent(ctx context.Context, m mode) (*Result, bool, error) {
+	if m != modeUse {
+		return nil, false, nil
+	}
 	resp, ok, err := s.askAgent(ctx, s.agentRequest(agent.OpCredential))
 	if !ok || err != nil {
 		return nil, ok, err

@@ -293,12 +293,10 @@ func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*
 
 // serve is get without telling LogMask the credential.
 func (s *Session) serve(ctx context.Context, m mode, rejected *core.Credential) (*Result, error) {
-	if m == modeUse {
-		if res, ok, err := s.fromAgent(ctx); ok || err != nil {
+	if s.Store == nil {
+		if res, ok, err := s.fromAgent(ctx, m); ok || err != nil {
 			return res, err
 		}
-	}
-	if s.Store == nil {
 		return s.serveMemory(ctx, m, rejected)
 	}
 	key := s.Key()
@@ -308,6 +306,9 @@ func (s *Session) serve(ctx context.Context, m mode, rejected *core.Credential) 
 		} else if s.Fresh(e) {
 			s.log().Debug("credential served from cache", "profile", s.Profile.Name, "path", s.Store.Path(key))
 			return &Result{Credential: &e.Credential, Source: FromCache}, nil
+		}
+		if res, ok, err := s.fromAgent(ctx, m); ok || err != nil { // the agent renews it
+			return res, err
 		}
 	}
 	unlock, err := s.Store.Lock(ctx, key)
