@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -101,30 +100,33 @@ type Client struct {
 	// PeerUID returns the uid of the process at the other end of a
 	// connection; nil means PeerUID (the operating system's word). Tests
 	// inject another.
-	PeerUID func(*net.UnixConn) (int, error)
+	PeerUID func(syscall.Conn) (int, error)
 }
 
-// Do sends req and returns the agent's response. An error is ErrNoAgent,
-// an *UntrustedError, or a failed exchange (a timeout, a malformed
-// answer); an error the agent reports comes back in Response.Error.
+// Do sends req and returns the agent's response, within the context's
+// deadline or DefaultTimeout. An error is ErrNoAgent, an *UntrustedError,
+// or a failed exchange (a timeout, a malformed answer); an error the agent
+// reports comes back in Response.Error.
+//
+// The exchange uses blocking I/O on the socket, bounded by socket
+// timeouts, rather than the runtime's network poller: for the front, which
+// makes this one exchange in its life, that saves setting the poller up and
+// waking threads, a good part of the round trip's cost.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if err := checkSocket(c.Socket); err != nil {
 		return nil, err
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(DefaultTimeout)
 	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "unix", c.Socket)
+	conn, err := dial(c.Socket, deadline)
 	if err != nil {
 		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, fs.ErrNotExist) {
 			return nil, ErrNoAgent
 		}
 		return nil, fmt.Errorf("connecting to the authx agent: %w", err)
 	}
-	conn := nc.(*net.UnixConn)
 	defer conn.Close()
 	peer := c.PeerUID
 	if peer == nil {
@@ -135,10 +137,9 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	} else if uid != os.Geteuid() {
 		return nil, &UntrustedError{fmt.Sprintf("the process listening at %s runs as uid %d", c.Socket, uid)}
 	}
-	deadline, _ := ctx.Deadline()
-	conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := Write(conn, req); err != nil {
 		return nil, fmt.Errorf("talking to the authx agent: %w", err)
 	}

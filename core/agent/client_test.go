@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // serveOnce answers every connection at sock with resp.
@@ -43,7 +45,7 @@ func TestClient(t *testing.T) {
 		t.Errorf("agent: %+v %v", resp, err)
 	}
 	var untrusted *UntrustedError
-	other := &Client{Socket: sock, PeerUID: func(*net.UnixConn) (int, error) { return os.Geteuid() + 1, nil }}
+	other := &Client{Socket: sock, PeerUID: func(syscall.Conn) (int, error) { return os.Geteuid() + 1, nil }}
 	if _, err := other.Do(ctx, &Request{Op: OpPing}); !errors.As(err, &untrusted) || !strings.Contains(err.Error(), "runs as uid") {
 		t.Errorf("another user's agent: %v, want UntrustedError", err)
 	}
@@ -73,5 +75,32 @@ func TestDefaultSocket(t *testing.T) {
 	}
 	if got := DefaultSocket(env(map[string]string{"XDG_RUNTIME_DIR": "relative"})); !strings.HasPrefix(got, os.TempDir()) || !strings.Contains(got, "authx-agent-") {
 		t.Errorf("no runtime dir: %s", got)
+	}
+}
+
+// TestClientTimeout: an agent that never answers costs the client its
+// deadline, no more.
+func TestClientTimeout(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // read nothing, answer nothing
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = (&Client{Socket: sock}).Do(ctx, &Request{Op: OpPing})
+	if err == nil || errors.Is(err, ErrNoAgent) || time.Since(start) > 3*time.Second {
+		t.Errorf("silent agent: %v after %s; want a timeout after 300ms", err, time.Since(start))
 	}
 }

@@ -1,15 +1,16 @@
 package agent
 
 import (
-	"net"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// PeerUID returns the uid of the process at the other end of c
+// PeerUID returns the uid of the process at the other end of c (a
+// *net.UnixConn, or an *os.File of a connected Unix socket)
 // (SO_PEERCRED: the credentials of the process that connected, or that
 // listened, fixed at that moment).
-func PeerUID(c *net.UnixConn) (int, error) {
+func PeerUID(c syscall.Conn) (int, error) {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return 0, err

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -63,7 +64,7 @@ type Server struct {
 	Getenv func(string) string
 	// PeerUID returns the uid of a connection's peer; nil means
 	// agent.PeerUID. Tests inject another.
-	PeerUID func(*net.UnixConn) (int, error)
+	PeerUID func(syscall.Conn) (int, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 // start runs an agent at a socket in a fresh 0700 directory, with no
 // plugins to start; peer is its peer-credential function (nil: the real
 // one).
-func start(t *testing.T, peer func(*net.UnixConn) (int, error)) *Server {
+func start(t *testing.T, peer func(syscall.Conn) (int, error)) *Server {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
 	os.Mkdir(dir, 0o700)
@@ -54,7 +55,7 @@ func do(t *testing.T, s *Server, req *agent.Request) (*agent.Response, error) {
 func TestOtherUserRefused(t *testing.T) {
 	var other atomic.Bool
 	other.Store(true)
-	s := start(t, func(c *net.UnixConn) (int, error) {
+	s := start(t, func(c syscall.Conn) (int, error) {
 		if other.Load() {
 			return os.Geteuid() + 1000, nil
 		}
