@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/agent"
 	"github.com/authx/authx/core/browser"
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
@@ -259,6 +260,11 @@ func (a *app) sessionFor(t *target, p *config.Profile) (*session.Session, error)
 		s.UI = a.ui()
 	}
 	s.Log, s.LogMask = a.log(), a.logMask
+	if sock := os.Getenv(agent.EnvSock); sock != "" && f != nil {
+		s.Agent = &agent.Client{Socket: sock}
+	} else if p.Store == config.StoreMemory {
+		a.log().Debug("store: memory without an agent ($"+agent.EnvSock+" unset): the credential is not cached, this process logs in", "profile", p.Name)
+	}
 	s.Warn = func(msg string) { a.notice("warning: %s", msg) }
 	s.Secrets = &secret.Resolver{Interactive: s.Interactive, Prompt: secret.TTYPrompt}
 	if a.cfg != nil {

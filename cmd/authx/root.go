@@ -65,6 +65,7 @@ Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
 		a.pluginsCommand(),
 		a.configCommand(),
 		a.versionCommand(),
+		a.agentCommand(),
 		exitCodesCommand(),
 	)
 	return root

@@ -89,7 +89,20 @@ type Profile struct {
 	// "authorization", "cookie" or "header:NAME". It is not part of the
 	// profile's identity: changing it keeps the cached credential.
 	Env map[string]string
+	// Store says where the credential is kept between commands: StoreFile
+	// (the default) or StoreMemory. It is not part of the identity.
+	Store string
 }
+
+// The values of a profile's store: key.
+const (
+	// StoreFile keeps the credential in the cache directory (core/cache).
+	StoreFile = "file"
+	// StoreMemory never writes the credential to disk: a running agent
+	// holds it (docs/agent.md); without one it is not kept at all and
+	// every command logs in.
+	StoreMemory = "memory"
+)
 
 // PluginEntry locates or pins a plugin binary.
 type PluginEntry struct {
@@ -369,7 +382,7 @@ func allBytes(s string, ok func(byte) bool) bool {
 
 var (
 	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir", "cmd_timeout"}
-	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env"}
+	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env", "store"}
 	pluginKeys  = []string{"path", "sha256", "pin"}
 )
 
@@ -476,7 +489,22 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 		}
 		p.shared = f.Plugins[p.Scheme]
 		p.Env = d.env(key+".env", m["env"])
+		p.Store = d.store(key+".store", m["store"])
 		f.Profiles[name] = p
+	}
+}
+
+// store reads a profile's store: key. It is a string, so that other
+// stores (a keyring, named stores) can be added later.
+func (d *decoder) store(key string, v any) string {
+	switch s := d.str(key, v); s {
+	case "", StoreFile:
+		return StoreFile
+	case StoreMemory:
+		return s
+	default:
+		d.fail(key, "%q: expected file (the credential cache, the default) or memory (held by the agent, never written to disk)", s)
+		return StoreFile
 	}
 }
 

@@ -59,7 +59,9 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"typo top-level", "profile: {}\n", `profile: unknown key; did you mean "profiles"?`},
 		{"typo profile key", "profiles:\n  w: {shceme: basic}\n", `profiles.w.shceme: unknown key; did you mean "scheme"?`},
-		{"unknown far key", "profiles:\n  w: {scheme: basic, zzzzzz: 1}\n", `profiles.w.zzzzzz: unknown key (expected one of: scheme, match, url, config, plugin, env)`},
+		{"unknown far key", "profiles:\n  w: {scheme: basic, zzzzzz: 1}\n", `profiles.w.zzzzzz: unknown key (expected one of: scheme, match, url, config, plugin, env, store)`},
+		{"unknown store", "profiles:\n  w: {scheme: basic, store: keychain}\n", `profiles.w.store: "keychain": expected file (the credential cache, the default) or memory`},
+		{"store not a string", "profiles:\n  w: {scheme: basic, store: [memory]}\n", `profiles.w.store: expected a string`},
 		{"missing scheme", "profiles:\n  w: {match: https://a.example/}\n", `profiles.w.scheme: required`},
 		{"scheme not a string", "profiles:\n  w: {scheme: [a]}\n", `profiles.w.scheme: expected a string`},
 		{"bad duration", "refresh_skew: soon\n", `refresh_skew: "soon" is not a duration`},
@@ -297,6 +299,25 @@ func TestLockTimeoutSetting(t *testing.T) {
 		}})
 		if err != nil || f.Settings.LockTimeout != tt.want {
 			t.Errorf("file %q env %q: %v, %v; want %v", tt.file, tt.env, f.Settings.LockTimeout, err, tt.want)
+		}
+	}
+}
+
+func TestStore(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"profiles:\n  w: {scheme: basic}\n", StoreFile},
+		{"profiles:\n  w: {scheme: basic, store: file}\n", StoreFile},
+		{"profiles:\n  w: {scheme: basic, store: memory}\n", StoreMemory},
+	}
+	for _, tt := range tests {
+		p := filepath.Join(t.TempDir(), "config.yaml")
+		os.WriteFile(p, []byte(tt.yaml), 0o600)
+		f, err := Load(LoadOptions{Path: p, Getenv: noEnv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Profiles["w"].Store; got != tt.want {
+			t.Errorf("%q: store %q, want %q", tt.yaml, got, tt.want)
 		}
 	}
 }

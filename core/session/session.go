@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/agent"
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
 	"github.com/authx/authx/core/host"
@@ -102,6 +103,11 @@ type Session struct {
 	// PluginSpec overrides the plugin the profile runs (e.g. from the
 	// config's top-level plugins: entry); zero means the profile's own.
 	PluginSpec host.Spec
+	// Agent, when set, is asked first for the credential and for
+	// signatures (see docs/agent.md); a store: memory profile's credential
+	// is handed to it. Without an agent running the session works as
+	// without Agent.
+	Agent *agent.Client
 
 	mu       sync.Mutex // guards starting the plugin, desc and resolved; held while prompting
 	plugin   atomic.Pointer[host.Plugin]
@@ -114,6 +120,11 @@ type Session struct {
 	tlsDone bool
 
 	readOnlyWarned atomic.Bool
+	agentWarned    atomic.Bool
+	memNoticed     atomic.Bool
+
+	memMu sync.Mutex // held while a store: memory profile's credential is obtained
+	mem   memoryStore
 }
 
 // New returns a Session for profile p of file f (nil f: an ad-hoc profile,
@@ -125,8 +136,10 @@ func New(f *config.File, p *config.Profile, h *host.Host) *Session {
 		return s
 	}
 	s.ConfigFile = f.Path
-	s.Store = cache.New(f.Settings.CacheDir)
-	s.Store.LockTimeout = f.Settings.LockTimeout
+	if p.Store != config.StoreMemory {
+		s.Store = cache.New(f.Settings.CacheDir)
+		s.Store.LockTimeout = f.Settings.LockTimeout
+	}
 	s.Skew, s.CallTimeout = f.Settings.RefreshSkew, f.Settings.CallTimeout
 	if p.Plugin == (config.PluginEntry{}) {
 		s.PluginSpec = PluginSpec(f, p.Scheme)
@@ -149,7 +162,11 @@ func Open(profile string) (*Session, error) {
 		return nil, err
 	}
 	h := host.New(host.Options{SearchPath: host.DefaultSearchPath(os.Getenv), StartTimeout: f.Settings.PluginStartTimeout})
-	return New(f, p, h), nil
+	s := New(f, p, h)
+	if sock := os.Getenv(agent.EnvSock); sock != "" {
+		s.Agent = &agent.Client{Socket: sock}
+	}
+	return s, nil
 }
 
 // Scope returns the URL prefixes the profile's credentials may be sent to:
@@ -217,10 +234,10 @@ func (s *Session) where(key string) string {
 }
 
 // Cached returns the cached entry, fresh or not, without locking; nil when
-// there is none.
+// there is none. A store: memory profile's is the one the session holds.
 func (s *Session) Cached() *cache.Entry {
 	if s.Store == nil {
-		return nil
+		return s.Held()
 	}
 	e, _ := s.Store.Get(s.Key())
 	return e
@@ -277,7 +294,10 @@ func (s *Session) get(ctx context.Context, m mode, rejected *core.Credential) (*
 // serve is get without telling LogMask the credential.
 func (s *Session) serve(ctx context.Context, m mode, rejected *core.Credential) (*Result, error) {
 	if s.Store == nil {
-		return s.obtain(ctx, nil, m == modeLogin)
+		if res, ok, err := s.fromAgent(ctx, m); ok || err != nil {
+			return res, err
+		}
+		return s.serveMemory(ctx, m, rejected)
 	}
 	key := s.Key()
 	if m == modeUse {
@@ -286,6 +306,9 @@ func (s *Session) serve(ctx context.Context, m mode, rejected *core.Credential) 
 		} else if s.Fresh(e) {
 			s.log().Debug("credential served from cache", "profile", s.Profile.Name, "path", s.Store.Path(key))
 			return &Result{Credential: &e.Credential, Source: FromCache}, nil
+		}
+		if res, ok, err := s.fromAgent(ctx, m); ok || err != nil { // the agent renews it
+			return res, err
 		}
 	}
 	unlock, err := s.Store.Lock(ctx, key)
@@ -607,7 +630,7 @@ func (s *Session) Logout(ctx context.Context) (int, error) {
 			revokeErr = s.revoke(ctx, &e.Credential)
 		}
 	}
-	n, err := 0, error(nil)
+	n, err := s.forget(ctx), error(nil)
 	if s.Store != nil {
 		n, err = s.Store.Delete(s.Profile.Name)
 	}
@@ -668,6 +691,8 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 			if err := s.put(s.Key(), renewed); err != nil {
 				return nil, false, err
 			}
+		} else if s.inMemory() {
+			s.hold(ctx, renewed.Credential)
 		}
 	case core.DecisionRefresh:
 		renewed, err = s.get(ctx, modeRenew, cred)
@@ -689,6 +714,9 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 // Sign asks the plugin for the headers of one request, for credentials
 // marked PerRequest. It makes a Session an authhttp.Signer.
 func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTPRequest) ([]core.Header, error) {
+	if hs, ok, err := s.signByAgent(ctx, req); ok || err != nil {
+		return hs, err
+	}
 	p, desc, err := s.Plugin(ctx)
 	if err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ func TestFrontLinksNoNetworkCode(t *testing.T) {
 	// Package net itself is linked through koanf (mapstructure's decode
 	// hooks), which costs the front about 0.05 ms: measured, accepted.
 	banned := []string{"net/http", "crypto/tls", "crypto/x509", "github.com/authx/authx/core",
-		"google.golang.org/grpc", "google.golang.org/protobuf", "github.com/hashicorp/go-plugin", }
+		"google.golang.org/grpc", "google.golang.org/protobuf", "github.com/hashicorp/go-plugin"}
 	for _, dep := range strings.Fields(string(out)) {
 		for _, b := range banned {
 			if dep == b || strings.HasPrefix(dep, b+"/") && b != "github.com/authx/authx/core" {

@@ -133,19 +133,34 @@ func serve(args []string, stdout io.Writer, getenv func(string) string, now time
 	if !ok {
 		return false
 	}
-	p, e, ok := cached(r.configPath, r.profile, r.url, getenv, now)
-	if !ok || !inCredentialScope(r.url, &e.Credential) {
+	cfg, p, ok := lookup(r.configPath, r.profile, r.url, getenv)
+	if !ok {
 		return false
 	}
+	c, fromCache := (*core.Credential)(nil), true
+	if e, ok := cachedEntry(cfg, p, now); ok && inCredentialScope(r.url, &e.Credential) {
+		c = &e.Credential
+	} else if c, fromCache = fromAgent(cfg, p, getenv); c == nil || !inCredentialScope(r.url, c) {
+		return false
+	}
+	return show(r, p, c, fromCache, stdout)
+}
+
+// show prints what r asks of credential c of profile p, and reports
+// whether it did: a credential without what is asked is the full CLI's to
+// explain.
+func show(r request, p *config.Profile, c *core.Credential, fromCache bool, stdout io.Writer) bool {
 	switch {
-	case r.idToken && e.Credential.IDToken != "": // none: the full CLI explains
-		fmt.Fprintln(stdout, e.Credential.IDToken)
+	case c.PerRequest:
+		return false
+	case r.idToken && c.IDToken != "":
+		fmt.Fprintln(stdout, c.IDToken)
 	case r.idToken:
 		return false
-	case r.command == "token" && e.Credential.Token != "":
-		fmt.Fprintln(stdout, e.Credential.Token)
+	case r.command == "token" && c.Token != "":
+		fmt.Fprintln(stdout, c.Token)
 	case r.command == "header" && slices.Contains(render.Formats, r.format):
-		render.Headers(stdout, r.format, p.Name, p.Scheme, &e.Credential, true)
+		render.Headers(stdout, r.format, p.Name, p.Scheme, c, fromCache)
 	default:
 		return false
 	}
@@ -158,6 +173,19 @@ func serve(args []string, stdout io.Writer, getenv func(string) string, now time
 // ok is false otherwise, and when logging is asked for (the full CLI's
 // job).
 func cached(configPath, profile, rawURL string, getenv func(string) string, now time.Time) (*config.Profile, *cache.Entry, bool) {
+	cfg, p, ok := lookup(configPath, profile, rawURL, getenv)
+	if !ok {
+		return nil, nil, false
+	}
+	e, ok := cachedEntry(cfg, p, now)
+	return p, e, ok
+}
+
+// lookup loads the config at configPath ("" for the default) and returns
+// the profile the full CLI would pick for profile and rawURL ("" for
+// none); ok is false when there is none, or an error, or logging is asked
+// for (all the full CLI's job).
+func lookup(configPath, profile, rawURL string, getenv func(string) string) (*config.File, *config.Profile, bool) {
 	cfg, err := config.Load(config.LoadOptions{Path: configPath})
 	if err != nil || logging(cfg.Settings.LogLevel) || logging(getenv("AUTHX_LOG")) || logging(getenv("AUTHX_LOG_LEVEL")) {
 		return nil, nil, false
@@ -166,11 +194,21 @@ func cached(configPath, profile, rawURL string, getenv func(string) string, now 
 	if !ok || err != nil {
 		return nil, nil, false
 	}
+	return cfg, p, true
+}
+
+// cachedEntry returns p's entry in the file cache when it is fresh and no
+// per-request credential. A store: memory profile has none there, whatever
+// an old file may hold.
+func cachedEntry(cfg *config.File, p *config.Profile, now time.Time) (*cache.Entry, bool) {
+	if p.Store == config.StoreMemory {
+		return nil, false
+	}
 	e, err := cache.New(cfg.Settings.CacheDir).Get(cache.KeyFor(p.Name, p.Identity()))
 	if err != nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest {
-		return nil, nil, false
+		return nil, false
 	}
-	return p, e, true
+	return e, true
 }
 
 // inCredentialScope reports whether rawURL ("" for none) lies within the
