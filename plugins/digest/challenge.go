@@ -141,7 +141,7 @@ func protectionSpace(domain, rawURL string) ([]string, error) {
 		}
 		u := base.ResolveReference(ref)
 		u.Fragment, u.RawFragment, u.User = "", "", nil
-		if urlscope.Problem(u) != "" || !urlscope.InScope(u, []string{origin}) {
+		if u, err = urlscope.Normalize(u); err != nil || !urlscope.InScope(u, []string{origin}) {
 			continue
 		}
 		if s := u.String(); !slices.Contains(space, s) && len(space) < maxSpace {
