@@ -702,8 +702,11 @@ func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTP
 	}
 	cctx, cancel := s.callCtx(ctx)
 	defer cancel()
-	hs, err := p.Apply(cctx, core.ApplyRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req})
-	return hs, s.scrub(err, cfg, cred)
+	res, err := p.Apply(cctx, core.ApplyRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req})
+	if err != nil {
+		return nil, s.scrub(err, cfg, cred)
+	}
+	return res.Headers, nil
 }
 
 // Close stops the plugin if one was started. It never waits for a call in
