@@ -52,6 +52,8 @@ func (s *Scheme) Describe() core.Description {
 		Name:    "digest",
 		Version: Version,
 		Summary: "HTTP Digest authentication (RFC 7616), nonce count kept across processes",
+		// The login answers the server's first 401, which the host probes.
+		Capabilities: core.Capabilities{LoginChallenge: true},
 		Config: []core.Field{
 			{Name: "username", Type: core.TypeString, Required: true, Help: "user name"},
 			{Name: "password", Type: core.TypeString, Required: true, Secret: true, Help: "password, usually a reference: env:NAME, file:PATH, cmd:COMMAND or prompt:"},
@@ -84,9 +86,12 @@ func (s *Scheme) Configure(_ context.Context, cfg core.Config) []core.Diagnostic
 // keeps it as the credential's state, with nonce count 0. Without the
 // server's challenge it fails rather than guess a realm and nonce.
 func (s *Scheme) Login(_ context.Context, req core.LoginRequest) (*core.Credential, error) {
-	ch := loginChallenge(req)
+	if req.URL == "" {
+		return nil, core.Errorf(core.KindConfig, "the digest scheme needs the profile's url: a page the server protects with Digest authentication")
+	}
+	ch := req.Challenge
 	if ch == nil {
-		return nil, core.Errorf(core.KindPlugin, "the digest scheme needs the server's challenge, which this authx did not send with the login (protocol 1.4); upgrade authx")
+		return nil, core.Errorf(core.KindLoginRequired, "no Digest challenge from %s: the server did not answer 401 to a request without credentials (is the url a protected page?), or this authx is older than protocol 1.4", redact.RawURL(req.URL))
 	}
 	if ch.Status != http.StatusUnauthorized {
 		return nil, core.Errorf(core.KindConfig, "the server answered HTTP %d, not 401, to %s without credentials; set the profile's url to a page that asks for Digest authentication", ch.Status, redact.RawURL(req.URL))
@@ -213,7 +218,7 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 	if old != nil {
 		realm = " in " + old.describe()
 	}
-	if retried(req) {
+	if req.Retried {
 		return fail("credentials rejected: the server refused user %q%s again after a new nonce", user, realm), nil
 	}
 	o, err := choose(req.Response.Header, req.Config.String("algorithm", ""))
@@ -257,18 +262,16 @@ func lowerFirst(err error) string {
 	return strings.ToLower(msg[:1]) + msg[1:]
 }
 
-// Apply implements core.Applier: the Authorization header of req.Request.
-func (s *Scheme) Apply(_ context.Context, req core.ApplyRequest) ([]core.Header, error) {
+// Apply implements core.Applier: the Authorization header of req.Request,
+// and the state with the nonce count it used.
+func (s *Scheme) Apply(_ context.Context, req core.ApplyRequest) (*core.ApplyResult, error) {
 	st, err := readState(req.Credential)
 	if err != nil {
 		return nil, err
 	}
-	hs, _, err := s.sign(req.Config, st, req.Request)
-	return hs, err
+	hs, next, err := s.sign(req.Config, st, req.Request)
+	if err != nil {
+		return nil, err
+	}
+	return &core.ApplyResult{Headers: hs, State: next.encode()}, nil
 }
-
-// loginChallenge is the server's first 401 the host probed (protocol 1.4).
-func loginChallenge(core.LoginRequest) *core.HTTPResponse { return nil }
-
-// retried reports whether the request was already retried once.
-func retried(core.ChallengeRequest) bool { return false }

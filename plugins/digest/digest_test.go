@@ -303,6 +303,13 @@ func TestHandleChallenge(t *testing.T) {
 			if res.Decision != core.DecisionRetry {
 				return
 			}
+			// The retry refused again: a diagnosis, no second retry.
+			again, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{Config: cfg, Credential: res.Credential, Retried: true,
+				Request:  core.HTTPRequest{Method: "GET", URL: "http://h/private/a"},
+				Response: core.HTTPResponse{Status: tt.status, Header: header(tt.www)}})
+			if err != nil || again.Decision != core.DecisionFail || !strings.Contains(again.Diagnosis, `refused user "alice" in realm "private area" (Digest MD5) again`) {
+				t.Errorf("retried: %v %+v", err, again)
+			}
 			st, err := decodeState(res.Credential.State)
 			if err != nil {
 				t.Fatal(err)
@@ -346,5 +353,64 @@ func TestDecodeState(t *testing.T) {
 		if (err == nil) != tt.ok || (st != nil) != tt.ok {
 			t.Errorf("%s: state %v, err %v; want ok=%v", tt.name, st, err, tt.ok)
 		}
+	}
+}
+
+func TestLogin(t *testing.T) {
+	apache := &core.HTTPResponse{Status: 401, Header: header(`Digest realm="private area", nonce="n1", algorithm=MD5, opaque="1", domain="/private/", qop="auth"`)}
+	tests := []struct {
+		name      string
+		url       string
+		challenge *core.HTTPResponse
+		kind      core.Kind
+	}{
+		{"apache", "http://h:8080/private/", apache, 0},
+		{"no challenge", "http://h:8080/private/", nil, core.KindLoginRequired},
+		{"no url", "", apache, core.KindConfig},
+		{"not 401", "http://h:8080/private/", &core.HTTPResponse{Status: 200}, core.KindConfig},
+		{"Basic only", "http://h:8080/private/", &core.HTTPResponse{Status: 401, Header: header(`Basic realm="x"`)}, core.KindUnsupported},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cred, err := New().Login(context.Background(), core.LoginRequest{Config: cfg, URL: tt.url, Challenge: tt.challenge})
+			if tt.kind != 0 {
+				if core.KindOf(err) != tt.kind || cred != nil || strings.Contains(err.Error(), "s3cret") {
+					t.Fatalf("cred %v err %v, want kind %v", cred, err, tt.kind)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !cred.PerRequest || fmt.Sprint(cred.Scope) != "[http://h:8080/private/]" || cred.Token != "" || len(cred.Headers) != 0 {
+				t.Errorf("credential %+v", cred)
+			}
+			if err := cred.Validate(); err != nil {
+				t.Error(err)
+			}
+			if bytes.Contains(cred.State, []byte("s3cret")) {
+				t.Errorf("the state holds the password: %s", cred.State)
+			}
+			// Apply counts up through the state the host hands back.
+			for i, want := range []string{"00000001", "00000002", "00000003"} {
+				res, err := New().Apply(context.Background(), core.ApplyRequest{Config: cfg, Credential: cred,
+					Request: core.HTTPRequest{Method: "GET", URL: fmt.Sprintf("http://h:8080/private/%d", i)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p := verify(t, res.Headers[0].Value, "GET", "s3cret pw", nil); p["nc"] != want || p["opaque"] != "1" {
+					t.Errorf("request %d: nc %s opaque %s", i, p["nc"], p["opaque"])
+				}
+				cred.State = res.State
+			}
+			if _, err := New().Apply(context.Background(), core.ApplyRequest{Config: cfg, Credential: cred,
+				Request: core.HTTPRequest{Method: "GET", URL: "http://h:8080/public/"}}); core.KindOf(err) != core.KindConfig {
+				t.Errorf("outside the protection space: %v", err)
+			}
+			if _, err := New().Apply(context.Background(), core.ApplyRequest{Config: cfg, Credential: &core.Credential{PerRequest: true, State: []byte("{")},
+				Request: core.HTTPRequest{Method: "GET", URL: "http://h:8080/private/"}}); core.KindOf(err) != core.KindCache {
+				t.Errorf("a broken state: %v", err)
+			}
+		})
 	}
 }
