@@ -55,14 +55,17 @@ func TestRealServersInProcess(t *testing.T) {
 	servers := []struct {
 		name  string
 		start func(testing.TB, digesttest.Options) *digesttest.Server
+		opts  digesttest.Options
 		alg   string
 	}{
-		{"apache", digesttest.Apache, "MD5"},
-		{"lighttpd SHA-256", digesttest.Lighttpd, "SHA-256"},
+		{"apache", digesttest.Apache, digesttest.Options{}, "MD5"},
+		{"lighttpd SHA-256", digesttest.Lighttpd, digesttest.Options{}, "SHA-256"},
+		{"lighttpd MD5 or SHA-256", digesttest.Lighttpd, digesttest.Options{Algorithm: "MD5|SHA-256"}, "SHA-256"},
+		{"lighttpd userhash", digesttest.Lighttpd, digesttest.Options{Userhash: true}, "SHA-256"},
 	}
 	for _, sv := range servers {
 		t.Run(sv.name, func(t *testing.T) {
-			srv := sv.start(t, digesttest.Options{})
+			srv := sv.start(t, sv.opts)
 			cfg := core.Config{"username": srv.User, "password": srv.Password}
 			url := srv.URL + "/private/"
 			s := New()
@@ -71,14 +74,14 @@ func TestRealServersInProcess(t *testing.T) {
 				t.Fatal(err)
 			}
 			st, _ := decodeState(cred.State)
-			if st.Algorithm != sv.alg {
-				t.Errorf("algorithm %s, want %s", st.Algorithm, sv.alg)
+			if st.Algorithm != sv.alg || st.Userhash != sv.opts.Userhash {
+				t.Errorf("algorithm %s userhash %v, want %s %v", st.Algorithm, st.Userhash, sv.alg, sv.opts.Userhash)
 			}
 			replay := cred
 			for i := range 3 {
 				status, _, next := get(t, s, cfg, cred, url)
 				if status != 200 {
-					t.Fatalf("request %d: HTTP %d", i+1, status)
+					t.Fatalf("request %d: HTTP %d\n%s", i+1, status, srv.ErrorLog(t))
 				}
 				if i == 1 {
 					replay = cred
@@ -108,6 +111,9 @@ func TestRealServersInProcess(t *testing.T) {
 				if r.Status == 200 && r.Authorization != "" {
 					ncs = append(ncs, r.Param("nc"))
 				}
+			}
+			if sv.opts.Userhash && len(ncs) > 0 && strings.Contains(srv.Requests(t)[1].Authorization, `username="`+srv.User) {
+				t.Errorf("userhash: the user name was sent in clear")
 			}
 			if len(ncs) < 3 || fmt.Sprint(ncs[:3]) != "[00000001 00000002 00000003]" {
 				t.Errorf("nonce counts the server saw: %v", ncs)

@@ -68,6 +68,8 @@ type Options struct {
 	Algorithm string
 	// Domain is Apache's AuthDigestDomain; empty means "/private/".
 	Domain string
+	// Userhash makes lighttpd ask for userhash=true (RFC 7616 §3.4.4).
+	Userhash bool
 }
 
 func (o *Options) defaults() {
@@ -133,16 +135,17 @@ func write(t testing.TB, path, content string) {
 
 // htdigestLine is a line of an htdigest file: user:realm:H(user:realm:password).
 func htdigestLine(user, realm, password, algorithm string) string {
-	data := []byte(user + ":" + realm + ":" + password)
-	var sum string
+	return user + ":" + realm + ":" + hexHash(algorithm, user+":"+realm+":"+password) + "\n"
+}
+
+// hexHash is the hex digest of data with algorithm (SHA-256, else MD5).
+func hexHash(algorithm, data string) string {
 	if algorithm == "SHA-256" {
-		s := sha256.Sum256(data)
-		sum = hex.EncodeToString(s[:])
-	} else {
-		s := md5.Sum(data) //nolint:gosec
-		sum = hex.EncodeToString(s[:])
+		s := sha256.Sum256([]byte(data))
+		return hex.EncodeToString(s[:])
 	}
-	return user + ":" + realm + ":" + sum + "\n"
+	s := md5.Sum([]byte(data)) //nolint:gosec
+	return hex.EncodeToString(s[:])
 }
 
 // freePort returns a loopback port that was free a moment ago.
@@ -216,7 +219,11 @@ func Lighttpd(t testing.TB, o Options) *Server {
 		accessLog: filepath.Join(dir, "access.log"), errorLog: filepath.Join(dir, "error.log")}
 	var users string
 	for _, alg := range strings.Split(o.Algorithm, "|") {
-		users += htdigestLine(o.User, o.Realm, o.Password, alg)
+		line := htdigestLine(o.User, o.Realm, o.Password, alg)
+		if o.Userhash { // lighttpd's htdigest lines may end in :userhash, H(user:realm)
+			line = strings.TrimSuffix(line, "\n") + ":" + hexHash(alg, o.User+":"+o.Realm) + "\n"
+		}
+		users += line
 	}
 	write(t, filepath.Join(dir, "users.digest"), users)
 	port := freePort(t)
@@ -232,9 +239,9 @@ accesslog.filename = %q
 accesslog.format = "%%>s %%m %%U%%q \"%%{Authorization}i\""
 auth.backend = "htdigest"
 auth.backend.htdigest.userfile = %q
-auth.require = ( "/private/" => ( "method" => "digest", "realm" => %q, "require" => "valid-user", "algorithm" => %q ) )
+auth.require = ( "/private/" => ( "method" => "digest", "realm" => %q, "require" => "valid-user", "algorithm" => %q, "userhash" => %q ) )
 `, filepath.Join(dir, "htdocs"), port, filepath.Join(dir, "lighttpd.pid"), s.errorLog, s.accessLog,
-		filepath.Join(dir, "users.digest"), o.Realm, o.Algorithm)
+		filepath.Join(dir, "users.digest"), o.Realm, o.Algorithm, map[bool]string{true: "enable", false: "disable"}[o.Userhash])
 	confPath := filepath.Join(dir, "lighttpd.conf")
 	write(t, confPath, conf)
 	s.start(t, exec.Command(lighttpdBin, "-D", "-f", confPath))
