@@ -365,7 +365,7 @@ func TestLogin(t *testing.T) {
 		kind      core.Kind
 	}{
 		{"apache", "http://h:8080/private/", apache, 0},
-		{"no challenge", "http://h:8080/private/", nil, core.KindLoginRequired},
+		{"no challenge", "http://h:8080/private/", nil, core.KindPlugin},
 		{"no url", "", apache, core.KindConfig},
 		{"not 401", "http://h:8080/private/", &core.HTTPResponse{Status: 200}, core.KindConfig},
 		{"Basic only", "http://h:8080/private/", &core.HTTPResponse{Status: 401, Header: header(`Basic realm="x"`)}, core.KindUnsupported},
