@@ -91,7 +91,7 @@ func (s *Scheme) Login(_ context.Context, req core.LoginRequest) (*core.Credenti
 	}
 	ch := req.Challenge
 	if ch == nil {
-		return nil, core.Errorf(core.KindPlugin, "no Digest challenge from %s: the server did not answer 401 to a request without credentials (is the url a protected page?), or this authx is older than protocol 1.4", redact.RawURL(req.URL))
+		return nil, core.Errorf(core.KindPlugin, "no Digest challenge from %s: the server did not answer 401 to a request without credentials (is the url a protected page? is the server reachable?), or this authx is older than protocol 1.4", redact.RawURL(req.URL))
 	}
 	if ch.Status != http.StatusUnauthorized {
 		return nil, core.Errorf(core.KindConfig, "the server answered HTTP %d, not 401, to %s without credentials; set the profile's url to a page that asks for Digest authentication", ch.Status, redact.RawURL(req.URL))
