@@ -99,6 +99,10 @@ type Session struct {
 	// cached credential is still valid): one line, no secret. Nil logs it
 	// at warn level.
 	Warn func(msg string)
+	// URL is the URL the user asked for (authx request's): a login is for
+	// it when the profile has no url (LoginRequest.URL, and the probe of
+	// LoginRequest.Challenge). Empty: none.
+	URL string
 	// PluginSpec overrides the plugin the profile runs (e.g. from the
 	// config's top-level plugins: entry); zero means the profile's own.
 	PluginSpec host.Spec
@@ -424,9 +428,12 @@ const maxRounds = 8
 const UILoginTimeout = 10 * time.Minute
 
 func (s *Session) login(ctx context.Context, p *host.Plugin, desc core.Description, cfg core.Config) (*core.Credential, error) {
-	req := core.LoginRequest{Config: cfg, URL: s.Profile.BaseURL(), Interactive: s.Interactive}
+	req := core.LoginRequest{Config: cfg, URL: s.loginURL(), Interactive: s.Interactive}
 	if s.Interactive {
 		req.UI = s.UI
+	}
+	if desc.Capabilities.LoginChallenge {
+		req.Challenge = s.probe(ctx, req.URL)
 	}
 	waits := req.UI != nil && desc.ProtocolMinor >= pluginrpc.StreamMinor // only such a plugin can wait for the user
 	for round := 0; round < maxRounds; round++ {
