@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
@@ -329,6 +330,7 @@ func TestDecodeState(t *testing.T) {
 	}{
 		{"good", good, true},
 		{"empty", ``, false},
+		{"empty JSON", `{}`, false},
 		{"another version", strings.Replace(good, `"v":1`, `"v":2`, 1), false},
 		{"no nonce", strings.Replace(good, `"nonce":"n"`, `"nonce":""`, 1), false},
 		{"line break in the realm", strings.Replace(good, `"realm":"r"`, `"realm":"r\r\nX-Evil: 1"`, 1), false},
@@ -346,10 +348,13 @@ func TestDecodeState(t *testing.T) {
 		{"ambiguous space", strings.Replace(good, `/private/`, `/a/..;/b/`, 1), false},
 		{"unknown field", strings.Replace(good, `"v":1`, `"v":1,"password":"x"`, 1), false},
 		{"trailing data", good + ` {}`, false},
-		{"too large", strings.Replace(good, `"realm":"r"`, `"realm":"`+strings.Repeat("r", maxState)+`"`, 1), false},
+		{"too large", strings.Replace(good, `"realm":"r"`, `"realm":"`+strings.Repeat("r", maxState*3/4)+`"`, 1), false},
+	}
+	if st, err := decodeState([]byte(good)); err == nil || st != nil {
+		t.Errorf("plain JSON: %v %v", st, err)
 	}
 	for _, tt := range tests {
-		st, err := decodeState([]byte(tt.in))
+		st, err := decodeState(b64(tt.in))
 		if (err == nil) != tt.ok || (st != nil) != tt.ok {
 			t.Errorf("%s: state %v, err %v; want ok=%v", tt.name, st, err, tt.ok)
 		}
@@ -388,7 +393,7 @@ func TestLogin(t *testing.T) {
 			if err := cred.Validate(); err != nil {
 				t.Error(err)
 			}
-			if bytes.Contains(cred.State, []byte("s3cret")) {
+			if raw, _ := base64.RawURLEncoding.DecodeString(string(cred.State)); bytes.Contains(raw, []byte("s3cret")) || len(raw) == 0 {
 				t.Errorf("the state holds the password: %s", cred.State)
 			}
 			// Apply counts up through the state the host hands back.
@@ -407,10 +412,12 @@ func TestLogin(t *testing.T) {
 				Request: core.HTTPRequest{Method: "GET", URL: "http://h:8080/public/"}}); core.KindOf(err) != core.KindConfig {
 				t.Errorf("outside the protection space: %v", err)
 			}
-			if _, err := New().Apply(context.Background(), core.ApplyRequest{Config: cfg, Credential: &core.Credential{PerRequest: true, State: []byte("{")},
+			if _, err := New().Apply(context.Background(), core.ApplyRequest{Config: cfg, Credential: &core.Credential{PerRequest: true, State: b64("{")},
 				Request: core.HTTPRequest{Method: "GET", URL: "http://h:8080/private/"}}); core.KindOf(err) != core.KindCache {
 				t.Errorf("a broken state: %v", err)
 			}
 		})
 	}
 }
+
+func b64(s string) []byte { return []byte(base64.RawURLEncoding.EncodeToString([]byte(s))) }

@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,7 +12,8 @@ import (
 	"github.com/authx/authx/core/urlscope"
 )
 
-// FuzzState feeds decodeState what a cache file could hold. Whatever it
+// FuzzState feeds decodeState what a cache file could hold: the bytes as
+// they are, and as the JSON inside the base64url. Whatever it
 // accepts re-encodes to a state it accepts again, signs without error
 // (inside its protection space) into a header without control characters,
 // and increments the nonce count by exactly one.
@@ -24,41 +26,52 @@ func FuzzState(f *testing.F) {
 	f.Add([]byte(`{"v":1,"realm":"r","nonce":"n","algorithm":"MD5","space":["file:///etc/"]}`))
 	f.Add([]byte(`{"v":1,"realm":"r","nonce":"n","algorithm":"MD5","space":["http://h/"]} {}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		st, err := decodeState(b)
+		if st, err := decodeState(b); err == nil {
+			checkState(t, st)
+		} else if st != nil || strings.Contains(err.Error(), "\n") {
+			t.Fatalf("error %q with state %v", err, st)
+		}
+		st, err := decodeState([]byte(base64.RawURLEncoding.EncodeToString(b)))
 		if err != nil {
 			if st != nil || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error %q with state %v", err, st)
 			}
 			return
 		}
-		again, err := decodeState(st.encode())
-		if err != nil {
-			t.Fatalf("re-encoded state refused: %v", err)
-		}
-		if len(st.Space) == 0 {
-			t.Fatal("accepted without a protection space")
-		}
-		u, _ := url.Parse(st.Space[0])
-		target := u.ResolveReference(&url.URL{Path: "x"})
-		if !urlscope.InScope(target, st.Space) {
-			return // e.g. a prefix with a query covers no subpath
-		}
-		empty := make([]byte, 32)
-		hs, next, err := New().sign(core.Config{"username": "u", "password": "p"}, again, core.HTTPRequest{Method: "GET", URL: target.String(), BodySHA256: empty})
-		if err != nil {
-			if core.KindOf(err) == core.KindUnsupported { // auth-int with MD5 and a body
-				return
-			}
-			t.Fatalf("sign: %v", err)
-		}
-		v := hs[0].Value
-		if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			t.Fatalf("header value %q", v)
-		}
-		if len(st.QOP) > 0 && next.NC != st.NC+1 || len(st.QOP) == 0 && next.NC != st.NC {
-			t.Fatalf("nc %d -> %d", st.NC, next.NC)
-		}
+		checkState(t, st)
 	})
+}
+
+// checkState checks the properties FuzzState promises of a decoded state.
+func checkState(t *testing.T, st *state) {
+	t.Helper()
+	again, err := decodeState(st.encode())
+	if err != nil {
+		t.Fatalf("re-encoded state refused: %v", err)
+	}
+	if len(st.Space) == 0 {
+		t.Fatal("accepted without a protection space")
+	}
+	u, _ := url.Parse(st.Space[0])
+	target := u.ResolveReference(&url.URL{Path: "x"})
+	if !urlscope.InScope(target, st.Space) {
+		return // e.g. a prefix with a query covers no subpath
+	}
+	empty := make([]byte, 32)
+	hs, next, err := New().sign(core.Config{"username": "u", "password": "p"}, again, core.HTTPRequest{Method: "GET", URL: target.String(), BodySHA256: empty})
+	if err != nil {
+		if core.KindOf(err) == core.KindUnsupported { // auth-int with MD5 and a body
+			return
+		}
+		t.Fatalf("sign: %v", err)
+	}
+	v := hs[0].Value
+	if !utf8.ValidString(v) || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		t.Fatalf("header value %q", v)
+	}
+	if len(st.QOP) > 0 && next.NC != st.NC+1 || len(st.QOP) == 0 && next.NC != st.NC {
+		t.Fatalf("nc %d -> %d", st.NC, next.NC)
+	}
 }
 
 // FuzzChoose feeds choose the WWW-Authenticate values of a 401. What it

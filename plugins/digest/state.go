@@ -2,6 +2,7 @@ package digest
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -47,13 +48,16 @@ type state struct {
 	Space []string `json:"space"`
 }
 
-// encode returns s as the credential's state bytes.
+// encode returns s as the credential's state bytes: its JSON, base64url
+// encoded. The host masks the long strings of a JSON state in every
+// message as possible secrets; nothing here is secret, and encoded, the
+// realm and the protection space's URLs stay readable in messages.
 func (s *state) encode() []byte {
 	b, err := json.Marshal(s)
 	if err != nil { // only strings, bools and numbers: cannot happen
 		panic(err)
 	}
-	return b
+	return []byte(base64.RawURLEncoding.EncodeToString(b))
 }
 
 // decodeState reads state bytes back and checks them: a version it knows,
@@ -67,7 +71,12 @@ func decodeState(b []byte) (*state, error) {
 	if len(b) > maxState {
 		return nil, fmt.Errorf("the credential's Digest state is larger than %d bytes", maxState)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
+	raw := make([]byte, base64.RawURLEncoding.DecodedLen(len(b)))
+	n, err := base64.RawURLEncoding.Decode(raw, b)
+	if err != nil {
+		return nil, fmt.Errorf("the credential's Digest state is not base64url")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw[:n]))
 	dec.DisallowUnknownFields()
 	var s state
 	if err := dec.Decode(&s); err != nil || dec.More() {

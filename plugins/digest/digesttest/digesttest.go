@@ -116,6 +116,7 @@ func workDir(t testing.TB) string {
 	write(t, filepath.Join(dir, "htdocs/private/index.txt"), "private\n")
 	write(t, filepath.Join(dir, "htdocs/echo-auth/index.txt"), "echo\n")
 	write(t, filepath.Join(dir, "htdocs/public.txt"), "public\n")
+	write(t, filepath.Join(dir, "htdocs", readyPath), "ready\n")
 	if os.Geteuid() == 0 {
 		for _, d := range []string{filepath.Dir(dir), dir} {
 			if err := os.Chmod(d, 0o755); err != nil {
@@ -248,6 +249,10 @@ auth.require = ( "/private/" => ( "method" => "digest", "realm" => %q, "require"
 	return s
 }
 
+// readyPath is what start asks for to see the server up; Requests leaves
+// it out.
+const readyPath = "/ready.txt"
+
 // start runs cmd and waits until the server answers on its port.
 func (s *Server) start(t testing.TB, cmd *exec.Cmd) {
 	t.Helper()
@@ -273,7 +278,7 @@ func (s *Server) start(t testing.TB, cmd *exec.Cmd) {
 			t.Fatalf("%s exited at start: %s %s", filepath.Base(cmd.Path), b, e)
 		default:
 		}
-		resp, err := http.Get(s.URL + "/public.txt")
+		resp, err := http.Get(s.URL + readyPath)
 		if err == nil {
 			resp.Body.Close()
 			return
@@ -322,7 +327,7 @@ func (r Request) Param(name string) string {
 
 var logLine = regexp.MustCompile(`^(\d{3}) (\S+) (\S+) "(.*)"$`)
 
-// Requests reads the access log. For lighttpd, Stop the server first: it
+// Requests reads the access log, without start's requests. For lighttpd, Stop the server first: it
 // writes the log when it stops.
 func (s *Server) Requests(t testing.TB) []Request {
 	t.Helper()
@@ -343,6 +348,9 @@ func (s *Server) Requests(t testing.TB) []Request {
 		auth := strings.ReplaceAll(m[4], `\"`, `"`)
 		if auth == "-" {
 			auth = ""
+		}
+		if m[3] == readyPath {
+			continue
 		}
 		out = append(out, Request{Status: status, Method: m[2], URI: m[3], Authorization: auth})
 	}
