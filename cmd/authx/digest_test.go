@@ -169,6 +169,7 @@ func TestDigestWrongPassword(t *testing.T) {
 	const wrong = "wrong-Pass:word/1"
 	e := digestEnv(t, srv, wrong)
 	r := e.run("request", "dg", "GET", srv.URL+"/private/")
+	t.Logf("stderr: %s", r.stderr)
 	if r.code != core.KindRejected.ExitCode() {
 		t.Fatalf("exit %d, want %d\n%s", r.code, core.KindRejected.ExitCode(), r.stderr)
 	}
@@ -182,8 +183,13 @@ func TestDigestWrongPassword(t *testing.T) {
 			t.Errorf("output holds the password (%q): %q %q", enc, r.stdout, r.stderr)
 		}
 	}
-	// No retry loop: the probe, the request, at most one retry.
-	if n := len(srv.Requests(t)); n > 3 {
+	// Nor in the debug log.
+	if d := e.run("request", "dg", "GET", srv.URL+"/private/", "--log-level", "debug"); d.code != core.KindRejected.ExitCode() || strings.Contains(d.stderr, wrong) {
+		t.Errorf("with --log-level debug: exit %d\n%s", d.code, d.stderr)
+	}
+	// No retry loop: per command the request and at most one retry, and
+	// only the first login probes.
+	if n := len(srv.Requests(t)); n > 5 {
 		t.Errorf("%d requests for a wrong password", n)
 	}
 }
@@ -207,5 +213,27 @@ func TestDigestProtectionSpace(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(binDir, "authx-plugin-digest")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A server that forgot its nonces (Apache restarted: a new secret) refuses
+// a nonce that served requests without stale=true: one retry with its new
+// nonce, within the same command.
+func TestDigestServerRestart(t *testing.T) {
+	srv := digesttest.Apache(t, digesttest.Options{})
+	e := digestEnv(t, srv, srv.Password)
+	for range 2 {
+		if r := e.run("request", "dg", "GET", srv.URL+"/private/"); r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+	}
+	srv.Restart(t)
+	r := e.run("request", "dg", "GET", srv.URL+"/private/")
+	if r.code != 0 || r.stdout != "private\n" {
+		t.Fatalf("after the restart: exit %d %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	reqs := srv.Requests(t)
+	if n := len(reqs); n != 5 || reqs[3].Status != 401 || reqs[4].Status != 200 || reqs[4].Param("nc") != "00000001" {
+		t.Errorf("requests: %+v", reqs)
 	}
 }

@@ -290,6 +290,16 @@ func (s *Server) start(t testing.TB, cmd *exec.Cmd) {
 	}
 }
 
+// Restart stops the server and starts it again with the same
+// configuration and port: Apache forgets its nonces (a new secret) and its
+// nonce counts.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	old := s.cmd
+	s.start(t, exec.Command(old.Path, old.Args[1:]...))
+}
+
 // Stop stops the server (SIGTERM to its process group, then SIGKILL) and
 // waits for it, so its logs are complete: lighttpd writes its access log
 // when it stops. It may be called more than once.
