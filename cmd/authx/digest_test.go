@@ -237,3 +237,30 @@ func TestDigestServerRestart(t *testing.T) {
 		t.Errorf("requests: %+v", reqs)
 	}
 }
+
+// Concurrent commands take successive nonce counts under the cache
+// entry's lock, but their requests may reach the server out of order:
+// Apache then refuses the lower count as a replay, and that command
+// retries once with a new nonce. Every command succeeds.
+func TestDigestConcurrentProcesses(t *testing.T) {
+	srv := digesttest.Apache(t, digesttest.Options{})
+	e := digestEnv(t, srv, srv.Password)
+	if r := e.run("request", "dg", "GET", srv.URL+"/private/"); r.code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.code, r.stderr)
+	}
+	const n = 6
+	results := make(chan result, n)
+	for range n {
+		go func() { results <- e.run("request", "dg", "GET", srv.URL+"/private/") }()
+	}
+	for range n {
+		if r := <-results; r.code != 0 || r.stdout != "private\n" {
+			t.Errorf("exit %d\n%s", r.code, r.stderr)
+		}
+	}
+	replays := strings.Count(srv.ErrorLog(t), "AH01774")
+	t.Logf("%d of %d concurrent requests reached Apache out of nonce-count order", replays, n)
+	if t.Failed() {
+		t.Logf("access log: %+v", srv.Requests(t))
+	}
+}

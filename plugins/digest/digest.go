@@ -202,10 +202,14 @@ func readState(cred *core.Credential) (*state, error) {
 //
 //   - A 401 whose Digest challenge says stale=true (the nonce expired, the
 //     password was right): one retry with the new nonce, nonce count 0.
-//   - A 401 to a nonce that already served requests (the server restarted,
-//     or lost count): one retry with the new nonce too.
-//   - A 401 to a fresh nonce, or to the retry (req.Retried): the password
-//     or user is wrong; a diagnosis naming realm and user.
+//   - A 401 to a credential that signed before (nonce count above 0 when
+//     the request began): the server may have lost the nonce (a restart)
+//     or seen this request's count after a higher one (concurrent
+//     processes): one retry with the new nonce too.
+//   - A 401 to the login's own first request (count 0), or to the retry
+//     (req.Retried): the password or user is wrong; a diagnosis naming
+//     realm and user, without a second attempt that would count against
+//     the account.
 //   - A 403: a KindForbidden error, as no new nonce changes it.
 func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
 	user := req.Config.String("username", "")
@@ -219,13 +223,13 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 		realm = " in " + old.describe()
 	}
 	if req.Retried {
-		return fail("credentials rejected: the server refused user %q%s again after a new nonce", user, realm), nil
+		return fail("credentials rejected: the server refused user %q%s again with a new nonce; check the username and password", user, realm), nil
 	}
 	o, err := choose(req.Response.Header, req.Config.String("algorithm", ""))
 	if err != nil {
 		return fail("credentials rejected: the server refused user %q%s and %s", user, realm, lowerFirst(err)), nil
 	}
-	if !o.stale() && (old == nil || old.NC <= 1) {
+	if !o.stale() && (old == nil || old.NC == 0) {
 		return fail("credentials rejected: the server refused user %q%s; check the username and password", user, realm), nil
 	}
 	st, err := newState(o, req.Request.URL)

@@ -274,9 +274,9 @@ func TestHandleChallenge(t *testing.T) {
 	}{
 		{"stale nonce renewed", cred(7), 401, fresh + `, stale=true`, core.DecisionRetry, 0, "stale"},
 		{"stale on the first request", cred(1), 401, fresh + `, stale=TRUE`, core.DecisionRetry, 0, "stale"},
-		{"wrong password", cred(1), 401, fresh, core.DecisionFail, 0, `refused user "alice" in realm "private area" (Digest MD5); check the username and password`},
-		{"wrong password, state before Apply", cred(0), 401, fresh, core.DecisionFail, 0, "check the username"},
-		{"a used nonce refused: server lost it", cred(5), 401, fresh, core.DecisionRetry, 0, "no longer accepts"},
+		{"wrong password at the login's first request", cred(0), 401, fresh, core.DecisionFail, 0, `refused user "alice" in realm "private area" (Digest MD5); check the username and password`},
+		{"a used nonce refused: the server lost it, or counts out of order", cred(1), 401, fresh, core.DecisionRetry, 0, "no longer accepts"},
+		{"a used nonce refused later", cred(5), 401, fresh, core.DecisionRetry, 0, "no longer accepts"},
 		{"no state", &core.Credential{PerRequest: true}, 401, fresh, core.DecisionFail, 0, `refused user "alice"; check`},
 		{"the server now asks for Basic", cred(5), 401, `Basic realm="x"`, core.DecisionFail, 0, "offers Basic"},
 		{"forbidden", cred(5), 403, "", 0, core.KindForbidden, ""},
@@ -308,7 +308,7 @@ func TestHandleChallenge(t *testing.T) {
 			again, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{Config: cfg, Credential: res.Credential, Retried: true,
 				Request:  core.HTTPRequest{Method: "GET", URL: "http://h/private/a"},
 				Response: core.HTTPResponse{Status: tt.status, Header: header(tt.www)}})
-			if err != nil || again.Decision != core.DecisionFail || !strings.Contains(again.Diagnosis, `refused user "alice" in realm "private area" (Digest MD5) again`) {
+			if err != nil || again.Decision != core.DecisionFail || !strings.Contains(again.Diagnosis, `refused user "alice" in realm "private area" (Digest MD5) again with a new nonce; check the username and password`) {
 				t.Errorf("retried: %v %+v", err, again)
 			}
 			st, err := decodeState(res.Credential.State)
