@@ -264,3 +264,22 @@ func TestDigestConcurrentProcesses(t *testing.T) {
 		t.Logf("access log: %+v", srv.Requests(t))
 	}
 }
+
+// The password changed after a credential was cached: the cached one is
+// refused, retried once on a new nonce, refused again, and the plugin's
+// diagnosis of the second refusal is the message (exit 4), once.
+func TestDigestPasswordChangedAfterLogin(t *testing.T) {
+	srv := digesttest.Apache(t, digesttest.Options{})
+	e := digestEnv(t, srv, srv.Password)
+	if r := e.run("request", "dg", "GET", srv.URL+"/private/"); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	e.set("DIGEST_PW=changed-" + srv.Password)
+	r := e.run("request", "dg", "GET", srv.URL+"/private/")
+	if r.code != core.KindRejected.ExitCode() || !strings.Contains(r.stderr, `refused user "alice" in realm "authx digest test" (Digest MD5) again with a new nonce; check the username and password`) {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if reqs := srv.Requests(t); len(reqs) != 4 || reqs[2].Status != 401 || reqs[3].Status != 401 || reqs[3].Param("nc") != "00000001" {
+		t.Errorf("requests: %+v", reqs)
+	}
+}
