@@ -122,6 +122,9 @@ func (s *Scheme) sign(cfg core.Config, st *state, req core.HTTPRequest) ([]core.
 	if !urlscope.InScope(u, st.Space) {
 		return nil, nil, core.Errorf(core.KindConfig, "%s is outside the protection space of %s; the digest credential is not sent there", redact.URL(u), st.describe())
 	}
+	if user := cfg.String("username", ""); !headerSafe(user) { // Configure says so too; a header must never carry it
+		return nil, nil, core.Errorf(core.KindConfig, "username: the user name holds a control character or is not UTF-8")
+	}
 	alg, _ := lookupAlgorithm(st.Algorithm) // checked by decodeState
 	in := inputs{
 		alg:      alg,

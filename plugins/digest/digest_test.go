@@ -229,6 +229,9 @@ func TestSignCountsUp(t *testing.T) {
 	if cnonces[0] == cnonces[1] {
 		t.Errorf("the client nonce repeats: %v", cnonces)
 	}
+	if _, _, err := s.sign(core.Config{"username": "a\r\nX-Evil: 1", "password": "p"}, st, core.HTTPRequest{Method: "GET", URL: "http://h/x"}); core.KindOf(err) != core.KindConfig {
+		t.Errorf("a user name with a line break: %v", err)
+	}
 	st.NC = 1<<32 - 2
 	if _, next, err := s.sign(cfg, st, core.HTTPRequest{Method: "GET", URL: "http://h/x"}); err != nil {
 		t.Fatal(err)
