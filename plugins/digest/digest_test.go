@@ -424,3 +424,26 @@ func TestLogin(t *testing.T) {
 }
 
 func b64(s string) []byte { return []byte(base64.RawURLEncoding.EncodeToString([]byte(s))) }
+
+func TestConfigure(t *testing.T) {
+	tests := []struct {
+		cfg  core.Config
+		want string // the field of the first diagnostic, "" for none
+	}{
+		{core.Config{"username": "alice", "password": "p"}, ""},
+		{core.Config{"username": "J\u00e4s\u00f8n Doe", "password": "p", "algorithm": "sha-256"}, ""},
+		{core.Config{"password": "p"}, "username"},
+		{core.Config{"username": "a\nb", "password": "p"}, "username"},
+		{core.Config{"username": "alice", "password": "p", "algorithm": "SHA-1"}, "algorithm"},
+	}
+	for _, tt := range tests {
+		ds := New().Configure(context.Background(), tt.cfg)
+		got := ""
+		if len(ds) > 0 {
+			got = ds[0].Field
+		}
+		if got != tt.want {
+			t.Errorf("Configure(%v) = %v, want a diagnostic for %q", tt.cfg, ds, tt.want)
+		}
+	}
+}
