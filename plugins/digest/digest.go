@@ -26,6 +26,7 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/redact"
+	"github.com/authx/authx/core/tlsconfig"
 	"github.com/authx/authx/core/urlscope"
 )
 
@@ -54,12 +55,12 @@ func (s *Scheme) Describe() core.Description {
 		Summary: "HTTP Digest authentication (RFC 7616), nonce count kept across processes",
 		// The login answers the server's first 401, which the host probes.
 		Capabilities: core.Capabilities{LoginChallenge: true},
-		Config: []core.Field{
+		Config: append([]core.Field{
 			{Name: "username", Type: core.TypeString, Required: true, Help: "user name"},
 			{Name: "password", Type: core.TypeString, Required: true, Secret: true, Help: "password, usually a reference: env:NAME, file:PATH, cmd:COMMAND or prompt:"},
 			{Name: "algorithm", Type: core.TypeString, Enum: algorithmNames(),
 				Help: "use only this algorithm (default: the strongest the server offers, SHA-512-256-sess first, MD5 last)"},
-		},
+		}, tlsconfig.Fields()...), // for authx's requests (the login's probe too): the scheme makes none
 	}
 }
 
@@ -77,6 +78,10 @@ func (s *Scheme) Configure(_ context.Context, cfg core.Config) []core.Diagnostic
 		if _, ok := lookupAlgorithm(a); !ok {
 			ds = append(ds, core.DiagError("algorithm", "one of %s", strings.Join(algorithmNames(), ", ")))
 		}
+	}
+	if _, err := tlsconfig.FromConfig(cfg); err != nil {
+		field, msg, _ := strings.Cut(err.Error(), ": ")
+		ds = append(ds, core.DiagError(field, "%s", msg))
 	}
 	return ds
 }

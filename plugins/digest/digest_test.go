@@ -435,6 +435,7 @@ func TestConfigure(t *testing.T) {
 		{core.Config{"password": "p"}, "username"},
 		{core.Config{"username": "a\nb", "password": "p"}, "username"},
 		{core.Config{"username": "alice", "password": "p", "algorithm": "SHA-1"}, "algorithm"},
+		{core.Config{"username": "alice", "password": "p", "client_cert": "/etc/client.pem"}, "client_key"},
 	}
 	for _, tt := range tests {
 		ds := New().Configure(context.Background(), tt.cfg)
