@@ -11,6 +11,15 @@
 //   - The host sends the profile's configuration with every call (the plugin
 //     keeps no per-profile state between calls). Secret references such as
 //     "env:PW" in fields marked secret are already resolved by the host.
+//   - A plugin process lives for one authx command, or longer in an agent
+//     (until its idle timeout), and may serve several profiles: it may keep
+//     caches in memory, nothing it needs. What must survive goes in
+//     Credential.state, which the host caches and sends back; since minor 4
+//     Apply may update it too (ApplyResponse.state).
+//   - The host follows a HandleChallenge decision at most once: one retry.
+//     A retry refused again is reported with the plugin's diagnosis
+//     (HandleChallengeRequest.retried, since minor 4). See the sequence in
+//     docs/plugin-protocol.md ("Request signing, challenges and retries").
 //   - Failures are gRPC status errors. The code tells the host what happened
 //     (see docs/plugin-protocol.md): INVALID_ARGUMENT = bad configuration,
 //     UNAUTHENTICATED = the server rejected the credentials,
