@@ -271,8 +271,9 @@ type ChallengeRequest struct {
 	Response   HTTPResponse
 	// Retried says the request was already retried once after a challenge
 	// and was refused again: the host will not retry, whatever the
-	// decision; it uses the answer's Diagnosis (or the error's Kind and
-	// message) as the error it reports. Since minor 4.
+	// decision. It reports the error's Kind and message, or a DecisionFail's
+	// Diagnosis; another decision's Diagnosis only completes its own
+	// message. Since minor 4.
 	Retried bool
 }
 

@@ -219,6 +219,12 @@ func (c *Client) Apply(ctx context.Context, req core.ApplyRequest) (*core.ApplyR
 	if err != nil {
 		return nil, callError(ctx, start, "apply", err)
 	}
+	return applyResult(r)
+}
+
+// applyResult decodes and checks an Apply's answer: headers the host may
+// send and a state within the credential's bounds (Credential.Validate).
+func applyResult(r *pluginv1.ApplyResponse) (*core.ApplyResult, error) {
 	res := fromApplyResponse(r)
 	if _, err := checked("apply", &core.Credential{Headers: res.Headers, State: res.State}); err != nil {
 		return nil, err

@@ -30,7 +30,8 @@ func TestSecondRefusalIsDiagnosed(t *testing.T) {
 	}{
 		{"diagnosis", "", 401, core.KindRejected, `counter: refused again with token "***" (HTTP 401)`, false},
 		{"error", "error", 401, core.KindForbidden, "counter: the account lacks the permission (HTTP 401)", false},
-		{"retry is not followed", "retry", 401, core.KindRejected, "refused", false},
+		{"retry is not followed", "retry", 401, core.KindRejected, "again (HTTP 401) after the credential was renewed", false},
+		{"diagnosis of another decision", "retry-diagnosis", 401, core.KindRejected, `again (HTTP 401) after the credential was renewed: counter: would try again with "***"`, false},
 		{"forbidden", "", 403, core.KindHTTP, `counter: refused again with token "***" (HTTP 403)`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -700,10 +700,12 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 // Diagnose explains a second refusal: the request was retried once after
 // Challenge, with cred, and the server refused it again. A plugin of
 // protocol minor 4 that handles challenges is asked once more, with
-// Retried set; its diagnosis, or its error (kind and message), is the
-// error, whatever it decides: there is no second retry. It returns nil
-// when it knows no better than the status code (an older plugin is not
-// asked: it would take the refusal for a first one).
+// Retried set; its error (kind and message) is the error, and so is its
+// diagnosis when it decides FAIL. Another decision is not followed (there
+// is no second retry): it comes from a plugin that answered as to a first
+// refusal, so its diagnosis only completes the status code's message. It
+// returns nil when it knows no better than the status code (an older
+// plugin is not asked: it would take the refusal for a first one).
 //
 // A credential refused twice with 401 is forgotten: when the cache still
 // holds it, the entry is deleted, so that the next run logs in instead of
@@ -734,10 +736,14 @@ func (s *Session) Diagnose(ctx context.Context, cred *core.Credential, req core.
 		return s.scrub(err, cfg, cred)
 	}
 	s.log().Debug("second refusal", "profile", s.Profile.Name, "status", resp.Status, "decision", res.Decision.String())
-	if res.Diagnosis == "" {
+	switch {
+	case res.Diagnosis == "":
 		return nil
+	case res.Decision == core.DecisionFail:
+		return s.scrub(core.Errorf(kind, "%s", res.Diagnosis), cfg, cred)
 	}
-	return s.scrub(core.Errorf(kind, "%s", res.Diagnosis), cfg, cred)
+	return s.scrub(core.Errorf(kind, "the server refused %s %s again (HTTP %d) after the credential was renewed: %s",
+		req.Method, redact.RawURL(req.URL), resp.Status, res.Diagnosis), cfg, cred)
 }
 
 // forget deletes the cache entry when it holds cred, under its lock.

@@ -35,7 +35,7 @@ func (scheme) Describe() core.Description {
 		Config: []core.Field{
 			{Name: "stateless", Type: core.TypeBool, Help: "return no state from Apply"},
 			{Name: "ca_file", Type: core.TypeString, Help: "the host's TLS setting, for its probe"},
-			{Name: "second", Type: core.TypeString, Enum: []string{"", "diagnosis", "error", "retry"},
+			{Name: "second", Type: core.TypeString, Enum: []string{"", "diagnosis", "error", "retry", "retry-diagnosis"},
 				Help: "the answer to a second refusal: a diagnosis (default), a forbidden error, or a retry the host must not follow"},
 		},
 	}
@@ -74,6 +74,9 @@ func (scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (cor
 		return core.ChallengeResponse{}, core.Errorf(core.KindForbidden, "counter: the account lacks the permission (HTTP %d)", req.Response.Status)
 	case "retry":
 		return core.ChallengeResponse{Decision: core.DecisionRetry, Credential: &core.Credential{Token: "again", PerRequest: true}}, nil
+	case "retry-diagnosis":
+		return core.ChallengeResponse{Decision: core.DecisionRetry, Diagnosis: fmt.Sprintf("counter: would try again with %q", req.Credential.Token),
+			Credential: &core.Credential{Token: "again", PerRequest: true}}, nil
 	}
 	return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf("counter: refused again with token %q (HTTP %d)", req.Credential.Token, req.Response.Status)}, nil
 }

@@ -1916,8 +1916,9 @@ type HandleChallengeRequest struct {
 	Url string `protobuf:"bytes,5,opt,name=url,proto3" json:"url,omitempty"`
 	// retried: the request was already retried once after a challenge and
 	// the server refused it again. The host will not retry whatever the
-	// decision; it reports the diagnosis (or the status error's class and
-	// message) to the user. Since minor 4.
+	// decision; it reports a FAIL's diagnosis (or the status error's class
+	// and message) to the user, and appends another decision's diagnosis to
+	// its own message. Since minor 4.
 	Retried       bool `protobuf:"varint,6,opt,name=retried,proto3" json:"retried,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
