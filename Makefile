@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # The plugins, built beside authx so that it finds them. authx itself is two
 # executables: the fast front (cmd/authx/front), installed as authx, and the
 # full CLI (cmd/authx), installed as authx-cli beside it.
-PLUGINS := ./plugins/basic/cmd/authx-plugin-basic ./plugins/jwt/cmd/authx-plugin-jwt ./plugins/jenkins/cmd/authx-plugin-jenkins
+PLUGINS := ./plugins/basic/cmd/authx-plugin-basic ./plugins/jwt/cmd/authx-plugin-jwt ./plugins/jenkins/cmd/authx-plugin-jenkins ./plugins/digest/cmd/authx-plugin-digest
 GOBIN   ?= $(shell $(GO) env GOBIN)
 ifeq ($(GOBIN),)
 GOBIN   := $(shell $(GO) env GOPATH)/bin

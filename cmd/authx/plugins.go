@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -214,9 +215,12 @@ pins on it are checked first: a plugin that does not match is not run (exit 9).`
 at PATH, whatever its language. authx starts it as it starts any plugin and
 checks the handshake and health, a well-formed and cheap Describe, the config
 schema, Configure refusing bad config field by field, Login (answering its
-prompts from --answers), Refresh, Apply, HandleChallenge, Logout and RunAction
-(refused with UNIMPLEMENTED when not claimed), that nothing is written to
-stdout after the handshake, and that the plugin exits when its host is killed.
+prompts from --answers), that Login refuses an unknown config key with
+INVALID_ARGUMENT, Refresh, Apply (and that the state it returns round-trips
+into a second Apply), HandleChallenge and a second refusal's diagnosis,
+Logout and RunAction (refused with UNIMPLEMENTED when not claimed), that
+nothing is written to stdout after the handshake, and that the plugin exits
+when its host is killed.
 
 --config FILE is a YAML or JSON map holding a valid profile config, as a
 profile's config: does. References (env:, file:, cmd:) in the fields the
@@ -224,6 +228,15 @@ plugin marks secret are resolved; prompt: fails (use --answers for what the
 plugin asks itself). Without --config, the checks that need a login are
 skipped. --answers FILE is a YAML or JSON map from the
 plugin's prompt ids to the answers.
+
+--url is the profile URL sent with every call; without it, ` + plugintest.DefaultURL + `
+(a .test name no server answers). --challenge 'WWW-Authenticate: Digest
+realm="x", nonce="y"' (repeatable, one header line each) makes the synthetic
+401 the kit shows the plugin: to Login as the server's first challenge when
+the plugin declares login_challenge, and to HandleChallenge (default: ` + "`" + `WWW-Authenticate: ` + plugintest.DefaultChallenge + "`" + `).
+--login-error CLASS says the login must fail, with an error of that class
+(e.g. rejected, for a --config holding a wrong password on purpose): one of
+` + strings.Join(slices.Sorted(maps.Keys(loginErrorClasses)), ", ") + `.
 
 Prints one line per check; exits 6 when a check fails. To see why, add
 --log-level debug: the plugin's own log lines (its stderr) go to stderr.`,
@@ -235,7 +248,9 @@ Prints one line per check; exits 6 when a check fails. To see why, add
 	}
 	test.Flags().StringVar(&pt.config, "config", "", "the profile config to log in with: a YAML or JSON `FILE` (here authx's own config file comes only from $AUTHX_CONFIG)")
 	test.Flags().StringVar(&pt.answers, "answers", "", "answers to the plugin's prompts: a YAML or JSON `FILE` mapping prompt id to answer")
-	test.Flags().StringVar(&pt.url, "url", "", "the profile `URL` sent with the calls")
+	test.Flags().StringVar(&pt.url, "url", plugintest.DefaultURL, "the profile `URL` sent with the calls")
+	test.Flags().StringArrayVar(&pt.challenge, "challenge", nil, "a `HEADER: VALUE` line of the synthetic 401 (repeatable), e.g. 'WWW-Authenticate: Digest realm=\"x\", nonce=\"y\"'")
+	test.Flags().StringVar(&pt.loginError, "login-error", "", "the login must fail with this error `CLASS` (rejected, config, login-required, ...)")
 	cmd.AddCommand(list, describe, test, a.pinCommand())
 	return cmd
 }
@@ -297,12 +312,55 @@ Nothing is run. See docs/writing-a-plugin.md for what a pin covers.`,
 // pluginTest is what `authx plugins test` was given.
 type pluginTest struct {
 	path, config, answers, url string
+	challenge                  []string
+	loginError                 string
+}
+
+// loginErrorClasses are --login-error's names of the error classes a
+// plugin's login may fail with (docs/exit-codes.md).
+var loginErrorClasses = map[string]core.Kind{
+	"config": core.KindConfig, "login-required": core.KindLoginRequired, "rejected": core.KindRejected,
+	"network": core.KindNetwork, "forbidden": core.KindForbidden, "timeout": core.KindTimeout,
+	"token-invalid": core.KindTokenInvalid, "bad-answer": core.KindBadAnswer, "server-error": core.KindHTTPServer,
+}
+
+// parseHeaderLine parses one --challenge: "Name: value", a name that is
+// an HTTP token and a value without control characters but tab.
+func parseHeaderLine(line string) (name, value string, err error) {
+	name, value, ok := strings.Cut(line, ":")
+	value = strings.Trim(value, " \t")
+	switch {
+	case !ok:
+		return "", "", core.Errorf(core.KindConfig, "--challenge %q: want HEADER: VALUE", line)
+	case !core.ValidHeaderName(name):
+		return "", "", core.Errorf(core.KindConfig, "--challenge %q: the header name is not an HTTP token", line)
+	case strings.ContainsFunc(value, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }):
+		return "", "", core.Errorf(core.KindConfig, "--challenge: the value of %s holds a control character", name)
+	}
+	return name, value, nil
 }
 
 // testPlugin runs the conformance kit and prints its table. A failed check
 // is a plugin failure (exit 6).
 func (a *app) testPlugin(ctx context.Context, t pluginTest) error {
 	o := plugintest.Options{Path: t.path, URL: t.url, Logger: a.log().Named("plugin")}
+	for _, line := range t.challenge {
+		name, value, err := parseHeaderLine(line)
+		if err != nil {
+			return err
+		}
+		if o.Challenge == nil {
+			o.Challenge = http.Header{}
+		}
+		o.Challenge.Add(name, value)
+	}
+	if t.loginError != "" {
+		k, ok := loginErrorClasses[t.loginError]
+		if !ok {
+			return core.Errorf(core.KindConfig, "--login-error %q: want one of %s", t.loginError, strings.Join(slices.Sorted(maps.Keys(loginErrorClasses)), ", "))
+		}
+		o.LoginError = k
+	}
 	if t.config != "" {
 		raw, err := readMapFile("--config", t.config)
 		if err != nil {
@@ -440,7 +498,7 @@ func writeDescription(w io.Writer, path string, d core.Description) {
 	for _, kv := range []struct {
 		on   bool
 		name string
-	}{{c.Login, "login"}, {c.Refresh, "refresh"}, {c.Apply, "apply"}, {c.HandleChallenge, "handle_challenge"}, {c.Logout, "logout"}, {c.Actions, "actions"}} {
+	}{{c.Login, "login"}, {c.Refresh, "refresh"}, {c.Apply, "apply"}, {c.HandleChallenge, "handle_challenge"}, {c.Logout, "logout"}, {c.Actions, "actions"}, {c.LoginChallenge, "login_challenge"}} {
 		if kv.on {
 			caps = append(caps, kv.name)
 		}

@@ -73,6 +73,11 @@ func toStatus(err error) error {
 // fromStatus turns a status from the plugin into a *core.Error. A transport
 // failure (the plugin died, the connection broke) becomes KindPlugin; the
 // caller decides whether the process is gone.
+// FromStatus is how the host reads a failed call's gRPC status: a
+// *core.Error whose Kind the status code sets (docs/plugin-protocol.md),
+// naming call. The conformance kit classifies raw calls' errors with it.
+func FromStatus(err error, call string) error { return fromStatus(err, call) }
+
 func fromStatus(err error, call string) error {
 	if err == nil {
 		return nil

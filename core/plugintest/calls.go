@@ -44,7 +44,7 @@ func (r *runner) login(ctx context.Context) (Status, string) {
 		return Skip, "no Config given"
 	}
 	r.noCred = "login failed"
-	req := core.LoginRequest{Config: r.config(), URL: r.o.URL, Interactive: true, UI: &r.ui}
+	req := core.LoginRequest{Config: r.config(), URL: r.o.URL, Interactive: true, UI: &r.ui, Challenge: r.loginChallenge()}
 	for range maxRounds {
 		cred, err := r.plugin.Login(ctx, req)
 		var ir *core.InputRequired
@@ -81,6 +81,10 @@ func (r *runner) answer(ps []core.Prompt) (answers map[string]string, missing []
 }
 
 func (r *runner) loggedIn(cred *core.Credential, err error) (Status, string) {
+	if want := r.o.LoginError; want != 0 {
+		r.noCred = "the login was to fail"
+		return loginFailed(want, err)
+	}
 	if err != nil {
 		return Fail, "Login failed: " + errLine(err)
 	}
@@ -91,6 +95,64 @@ func (r *runner) loggedIn(cred *core.Credential, err error) (Status, string) {
 	return Pass, shape(cred)
 }
 
+// loginFailed checks that a login failed with an error of class want.
+func loginFailed(want core.Kind, err error) (Status, string) {
+	switch got := core.KindOf(err); {
+	case err == nil:
+		return Fail, fmt.Sprintf("Login succeeded; want an error of class %q (exit %d)", want, want.ExitCode())
+	case got != want:
+		return Fail, fmt.Sprintf("Login failed with class %q (exit %d), want %q (exit %d): %s", got, got.ExitCode(), want, want.ExitCode(), errLine(err))
+	}
+	return Pass, fmt.Sprintf("failed as expected, class %q (exit %d): %s", want, want.ExitCode(), errLine(err))
+}
+
+// loginChallenge is the challenge a login gets: Options.Challenge as a
+// 401, for a plugin that declares login_challenge; else none.
+func (r *runner) loginChallenge() *core.HTTPResponse {
+	if !r.desc.Capabilities.LoginChallenge || r.o.Challenge == nil {
+		return nil
+	}
+	return &core.HTTPResponse{Status: http.StatusUnauthorized, Header: r.o.Challenge.Clone()}
+}
+
+// wireChallenge is the synthetic 401 with Options.Challenge's headers, or
+// DefaultChallenge's.
+func (r *runner) wireChallenge() *pluginv1.HTTPResponse {
+	if r.o.Challenge == nil {
+		return &pluginv1.HTTPResponse{Status: http.StatusUnauthorized,
+			Headers: []*pluginv1.Header{{Name: "Www-Authenticate", Value: DefaultChallenge}}}
+	}
+	res := &pluginv1.HTTPResponse{Status: http.StatusUnauthorized}
+	for name, vs := range r.o.Challenge {
+		for _, v := range vs {
+			res.Headers = append(res.Headers, &pluginv1.Header{Name: name, Value: v})
+		}
+	}
+	return res
+}
+
+// loginRejectsBadConfig logs in with an unknown config key: the plugin
+// must refuse it with INVALID_ARGUMENT (a configuration error, exit 2)
+// before it does anything else.
+func (r *runner) loginRejectsBadConfig(ctx context.Context) (Status, string) {
+	if !r.described {
+		return Skip, "Describe failed"
+	}
+	s := wireOf(r.configWith(unknownKey, "x"))
+	if s == nil {
+		return Fail, "the config cannot be encoded as JSON"
+	}
+	_, err := r.raw.Login(ctx, &pluginv1.LoginRequest{Config: s, Url: r.o.URL})
+	switch {
+	case err == nil:
+		return Fail, fmt.Sprintf("Login with the unknown key %q succeeded; refuse it with INVALID_ARGUMENT", unknownKey)
+	case status.Code(err) == codes.InvalidArgument:
+		return Pass, "refused with INVALID_ARGUMENT: " + status.Convert(err).Message()
+	}
+	got := core.KindOf(pluginrpc.FromStatus(err, "login"))
+	return Fail, fmt.Sprintf("Login with the unknown key %q failed with %s (class %q), want INVALID_ARGUMENT (a configuration error)", unknownKey, errLine(err), got)
+}
+
 // inputRequired reports on the input-required flow Login went through.
 func (r *runner) inputRequired(context.Context) (Status, string) {
 	switch {
@@ -98,6 +160,8 @@ func (r *runner) inputRequired(context.Context) (Status, string) {
 		return Skip, "no Config given"
 	case len(r.asked) == 0:
 		return Skip, "Login never asked for input"
+	case r.cred == nil && r.o.LoginError != 0:
+		return Skip, "the login was to fail"
 	case r.cred == nil:
 		return Fail, fmt.Sprintf("Login asked for %s but did not complete (see login)", list(r.asked))
 	}
@@ -146,12 +210,26 @@ func (r *runner) apply(ctx context.Context) (Status, string) {
 	if why := r.needsCredential(); why != "" {
 		return Skip, why
 	}
-	hs, err := r.plugin.Apply(ctx, core.ApplyRequest{Config: r.config(), URL: r.o.URL, Credential: r.cred,
-		Request: core.HTTPRequest{Method: http.MethodGet, URL: r.o.URL, Header: http.Header{}, BodySHA256: emptySHA256[:]}})
+	req := core.HTTPRequest{Method: http.MethodGet, URL: r.o.URL, Header: http.Header{}, BodySHA256: emptySHA256[:]}
+	res, err := r.plugin.Apply(ctx, core.ApplyRequest{Config: r.config(), URL: r.o.URL, Credential: r.cred, Request: req})
 	if err != nil {
 		return Fail, "Apply failed: " + errLine(err)
 	}
-	return failures(headerProblems(hs), "headers: "+headerNames(hs))
+	if problems := headerProblems(res.Headers); len(problems) > 0 || res.State == nil {
+		return failures(problems, "headers: "+headerNames(res.Headers)+"; no state")
+	}
+	// The state round-trips: the host stores it and the next Apply carries it.
+	next := *r.cred
+	next.State = res.State
+	res2, err := r.plugin.Apply(ctx, core.ApplyRequest{Config: r.config(), URL: r.o.URL, Credential: &next, Request: req})
+	if err != nil {
+		return Fail, fmt.Sprintf("Apply returned a state of %d bytes, and the second Apply, which carried it, failed: %s", len(res.State), errLine(err))
+	}
+	detail := fmt.Sprintf("headers: %s; a state of %d bytes, which a second Apply took", headerNames(res.Headers), len(res.State))
+	if res2.State != nil {
+		detail += fmt.Sprintf(" (returning %d bytes)", len(res2.State))
+	}
+	return failures(headerProblems(res2.Headers), detail)
 }
 
 // handleChallenge sends a synthetic 401 for a GET of the profile's URL. It
@@ -161,8 +239,7 @@ func (r *runner) handleChallenge(ctx context.Context) (Status, string) {
 		return Skip, "Describe failed"
 	}
 	req := &pluginv1.HandleChallengeRequest{Config: r.wire(), Url: r.o.URL, Credential: pluginrpc.ToCredential(r.cred),
-		Request: r.wireRequest(), Response: &pluginv1.HTTPResponse{Status: http.StatusUnauthorized,
-			Headers: []*pluginv1.Header{{Name: "Www-Authenticate", Value: `Bearer error="invalid_token"`}}}}
+		Request: r.wireRequest(), Response: r.wireChallenge()}
 	if !r.desc.Capabilities.HandleChallenge {
 		_, err := r.raw.HandleChallenge(ctx, req)
 		return refuses("handle_challenge", "HandleChallenge", err)
@@ -178,6 +255,39 @@ func (r *runner) handleChallenge(ctx context.Context) (Status, string) {
 		return Fail, "HandleChallenge failed: " + errLine(err)
 	}
 	return decision(res)
+}
+
+// secondRefusal sends the synthetic 401 again with retried set, as the host
+// does when the retry was refused too (minor 4): any decision is fine (the
+// host follows none), a diagnosis is what the user sees; a failure must be
+// classified.
+func (r *runner) secondRefusal(ctx context.Context) (Status, string) {
+	switch {
+	case !r.described:
+		return Skip, "Describe failed"
+	case !r.desc.Capabilities.HandleChallenge:
+		return Skip, "capability handle_challenge is not claimed"
+	case r.desc.ProtocolMinor < pluginrpc.ApplyStateMinor:
+		return Skip, fmt.Sprintf("protocol minor %d: the host asks from minor %d on", r.desc.ProtocolMinor, pluginrpc.ApplyStateMinor)
+	}
+	if why := r.needsCredential(); why != "" {
+		return Skip, why
+	}
+	res, err := r.raw.HandleChallenge(ctx, &pluginv1.HandleChallengeRequest{Config: r.wire(), Url: r.o.URL,
+		Credential: pluginrpc.ToCredential(r.cred), Request: r.wireRequest(), Response: r.wireChallenge(), Retried: true})
+	if err != nil {
+		if ctx.Err() == nil && slices.Contains(classified, status.Code(err)) {
+			return Pass, fmt.Sprintf("answered with a classified error (class %q): %s", core.KindOf(pluginrpc.FromStatus(err, "challenge")), errLine(err))
+		}
+		return Fail, "HandleChallenge with retried failed: " + errLine(err)
+	}
+	if _, ok := pluginv1.HandleChallengeResponse_Decision_name[int32(res.GetDecision())]; !ok || res.GetDecision() == pluginv1.HandleChallengeResponse_DECISION_UNSPECIFIED {
+		return Fail, fmt.Sprintf("unknown decision %s (want FAIL, RETRY, REFRESH or LOGIN)", res.GetDecision())
+	}
+	if res.GetDiagnosis() == "" {
+		return Pass, "no diagnosis: the host reports the status code alone"
+	}
+	return Pass, "diagnosis: " + res.GetDiagnosis()
 }
 
 // decision checks a challenge's answer: a known decision; RETRY with a
@@ -253,7 +363,12 @@ func (r *runner) wire() *structpb.Struct {
 	if r.o.Config == nil {
 		return nil
 	}
-	b, err := json.Marshal(r.o.Config)
+	return wireOf(r.o.Config)
+}
+
+// wireOf encodes cfg as the raw calls send it; nil when it cannot be.
+func wireOf(cfg map[string]any) *structpb.Struct {
+	b, err := json.Marshal(cfg)
 	if err != nil {
 		return nil
 	}

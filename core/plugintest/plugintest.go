@@ -29,7 +29,12 @@
 //   - login: a credential with a token or a header (or marked per_request),
 //     header names that are HTTP tokens, no CR or LF in values, no past
 //     expiry. Prompts are answered from Options.Answers, for at most 8
-//     rounds.
+//     rounds. A plugin that declares login_challenge (minor 4) gets
+//     Options.Challenge as the server's first 401. With
+//     Options.LoginError, the login must instead fail with an error of
+//     that class (its gRPC code, docs/plugin-protocol.md).
+//   - login rejects a bad config: Login with an unknown config key fails
+//     with INVALID_ARGUMENT (exit 2), before any network call.
 //   - input required: Login asked and its continuation completed.
 //   - login stream (protocol minor 3): LoginStream with a UI sends notices
 //     and URLs the host would show (no control character in a notice but
@@ -42,6 +47,12 @@
 //     FAILED_PRECONDITION; a login that waits for the user fails.
 //   - refresh, apply, handle challenge, logout: when claimed, a well-formed
 //     answer to a call with the login's credential; when not, UNIMPLEMENTED.
+//     Apply's state (minor 4), when it returns one, round-trips: a second
+//     Apply carrying it answers well-formed headers too. HandleChallenge
+//     gets a 401 with Options.Challenge's headers.
+//   - second refusal (minor 4, handle_challenge): HandleChallenge with
+//     retried set answers a decision (which the host ignores) with a
+//     diagnosis, or a classified error.
 //   - run action: an action no plugin has is refused with UNIMPLEMENTED.
 //   - stdout stays clean: nothing on stdout after the handshake.
 //   - shutdown: go-plugin's controller (plugin.GRPCController/Shutdown,
@@ -54,6 +65,7 @@ package plugintest
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"text/tabwriter"
@@ -61,18 +73,40 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/authx/authx/core"
 )
 
 // DefaultTimeout bounds each check when Options.Timeout is zero.
 const DefaultTimeout = 10 * time.Second
+
+// DefaultURL is the profile url of the calls when Options.URL is empty: a
+// name under .test (RFC 6761), which no server answers.
+const DefaultURL = "https://api.example.test/"
+
+// DefaultChallenge is the WWW-Authenticate of the synthetic 401 given to
+// HandleChallenge when Options.Challenge is nil.
+const DefaultChallenge = `Bearer error="invalid_token"`
 
 // Options says which plugin to check and with what.
 type Options struct {
 	// Path is the plugin executable. When its file name is
 	// authx-plugin-<scheme>, the plugin must describe itself as <scheme>.
 	Path string
-	// URL is the profile url sent with every call; it may be empty.
+	// URL is the profile url sent with every call; empty means DefaultURL.
 	URL string
+	// Challenge holds the headers of the synthetic 401 the kit shows the
+	// plugin (e.g. WWW-Authenticate: Digest realm="x", nonce="y"): as
+	// LoginRequest.Challenge in every login, for a plugin that declares
+	// login_challenge, and in HandleChallenge. Nil: logins get no
+	// challenge (as when the server could not be probed) and
+	// HandleChallenge gets DefaultChallenge.
+	Challenge http.Header
+	// LoginError, when set, is the class of error the login must fail with
+	// (a wrong password given on purpose: core.KindRejected); the login
+	// check then passes only on such an error, and the calls that need its
+	// credential are skipped.
+	LoginError core.Kind
 	// Config is a valid profile config, with secret references already
 	// resolved. Nil skips the checks that need one (login, and every call
 	// that needs the login's credential); they are reported as Skip.

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authx/authx/core"
 	"github.com/authx/authx/plugins/jenkins/jenkinstest"
 )
 
@@ -52,7 +53,8 @@ func TestMain(m *testing.M) {
 func build(dir string) error {
 	args := append([]string{"build", "-o", dir + string(os.PathSeparator),
 		"../../plugins/basic/cmd/authx-plugin-basic", "../../plugins/jwt/cmd/authx-plugin-jwt",
-		"../../plugins/jenkins/cmd/authx-plugin-jenkins", "../internal/testkit/cmd/authx-plugin-testkit", "../internal/testkit/cmd/authx-plugin-device"}, broken...)
+		"../../plugins/jenkins/cmd/authx-plugin-jenkins", "../internal/testkit/cmd/authx-plugin-testkit", "../internal/testkit/cmd/authx-plugin-device",
+		"../session/testdata/authx-plugin-counter"}, broken...)
 	cmd := exec.Command("go", args...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -75,6 +77,7 @@ type testCase struct {
 	pass    []string // checks that must pass, besides
 	skip    []string // checks that must be skipped, besides
 	details []string // substrings of the failures' details
+	notes   []string // substrings of any check's details
 }
 
 func TestRun(t *testing.T) {
@@ -102,7 +105,7 @@ func TestRun(t *testing.T) {
 			fail: []string{"login without a UI"}, pass: []string{"login", "login stream"},
 			details: []string{"no answer within 2s without a UI: a non-interactive run would hang"}},
 		{name: "bad events", plugin: "badstream", opts: Options{Config: map[string]any{"user": "u"}, Timeout: 3 * time.Second},
-			fail: []string{"login", "login stream", "login without a UI"}, pass: []string{"refresh", "run action"},
+			fail: []string{"login", "login rejects a bad config", "login stream", "login without a UI"}, pass: []string{"refresh", "run action"},
 			details: []string{"plugin login sent an unusable notice: the notice holds a control character", "event 1: the notice holds a control character",
 				"event 2: the URL to open is not an absolute http(s) URL", "event 4 follows the result", "no answer within 3s without a UI"}},
 		{name: "jwt static", plugin: "jwt", opts: Options{Config: map[string]any{"mode": "static", "token": testJWT(t, time.Hour)}},
@@ -112,6 +115,25 @@ func TestRun(t *testing.T) {
 		{name: "testkit", plugin: "testkit", opts: Options{Config: map[string]any{"server": tokens.URL, "user": "u", "secret": "right", "ask": true},
 			Answers: map[string]string{"otp": "123456"}},
 			pass: []string{"login", "input required", "refresh", "handle challenge", "logout", "run action"}},
+		// Issue 12, point 4: a minor-4 plugin gets --challenge as its login's
+		// challenge (login_challenge) and in HandleChallenge, its Apply state
+		// round-trips, and a second refusal is diagnosed.
+		{name: "counter with a challenge", plugin: "counter", opts: Options{Config: map[string]any{},
+			Challenge: http.Header{"Www-Authenticate": {`Digest realm="r", nonce="n"`}}},
+			pass: []string{"login", "login rejects a bad config", "login stream", "apply", "handle challenge", "second refusal"},
+			notes: []string{"a token, headers: X-Challenge, per request", "a state of 1 bytes, which a second Apply took (returning 1 bytes)",
+				"decision RETRY with a token", `diagnosis: counter: refused again with token "challenged-401" (HTTP 401)`}},
+		{name: "counter without a challenge", plugin: "counter", opts: Options{Config: map[string]any{"stateless": true}},
+			pass:  []string{"login", "apply", "second refusal"},
+			notes: []string{"a token, per request, no expiry", "headers: X-Count and X-Token; no state"}},
+		// The error class of a login that must fail.
+		{name: "testkit rejected", plugin: "testkit", opts: Options{Config: map[string]any{"server": tokens.URL, "user": "u", "secret": "wrong"},
+			LoginError: core.KindRejected},
+			pass: []string{"login", "login stream", "login rejects a bad config"}, skip: []string{"refresh", "handle challenge", "second refusal", "logout"}},
+		{name: "testkit wrong class", plugin: "testkit", opts: Options{Config: map[string]any{"server": tokens.URL, "user": "u", "secret": "wrong"},
+			LoginError: core.KindLoginRequired},
+			fail:    []string{"login", "login stream", "login without a UI"},
+			details: []string{`Login failed with class "credentials rejected" (exit 4), want "login required" (exit 3)`}},
 		{name: "noisy", plugin: "noisy", opts: Options{Config: map[string]any{"username": "alice", "password": "pw"}},
 			fail: []string{"stdout stays clean"}, details: []string{`"DEBUG: logging in as alice\n`}},
 		{name: "raw stdout", plugin: "rawnoisy", opts: Options{Config: map[string]any{"username": "alice", "password": "pw"}},
@@ -119,7 +141,7 @@ func TestRun(t *testing.T) {
 		{name: "badschema", plugin: "badschema", opts: Options{Config: map[string]any{"username": "alice", "password": "pw"}},
 			fail: []string{"config schema"}, details: []string{`config field "username" is declared twice`, `config field "speed": default: "fast" is not one of slow, careful`}},
 		{name: "greedy", plugin: "greedy", opts: Options{Config: map[string]any{"user": "g"}},
-			fail: []string{"refresh"}, pass: []string{"apply", "logout", "handle challenge"},
+			fail: []string{"refresh"}, pass: []string{"apply", "logout", "handle challenge", "login rejects a bad config"}, skip: []string{"second refusal"},
 			details: []string{"capability refresh is not claimed, but Refresh answered instead of refusing with UNIMPLEMENTED"}},
 		{name: "orphan", plugin: "orphan", opts: Options{Config: map[string]any{"username": "alice", "password": "pw"}},
 			pass: []string{"shutdown"}, fail: []string{"exits when its host dies"}, details: []string{"still running 5s after its host was killed"}},
@@ -153,8 +175,8 @@ func TestRun(t *testing.T) {
 
 func checkReport(t *testing.T, tt testCase, report Report) {
 	t.Helper()
-	if len(report) != 20 || report[0].Check != "handshake" || report[19].Check != "exits when its host dies" {
-		t.Fatalf("report has %d checks, want the 20 in their order", len(report))
+	if len(report) != 22 || report[0].Check != "handshake" || report[21].Check != "exits when its host dies" {
+		t.Fatalf("report has %d checks, want the 22 in their order", len(report))
 	}
 	var failed, details []string
 	for _, res := range report {
@@ -171,6 +193,15 @@ func checkReport(t *testing.T, tt testCase, report Report) {
 	}
 	if report.Failed() != (len(tt.fail) > 0) {
 		t.Errorf("Failed() = %v", report.Failed())
+	}
+	var every []string
+	for _, res := range report {
+		every = append(every, res.Detail)
+	}
+	for _, n := range tt.notes {
+		if !strings.Contains(strings.Join(every, "\n"), n) {
+			t.Errorf("no detail holds %q", n)
+		}
 	}
 	all := strings.Join(details, "\n")
 	for _, d := range tt.details {
@@ -267,7 +298,7 @@ func TestTestReportsFailures(t *testing.T) {
 	if len(rec.errors) != 1 || !strings.HasPrefix(rec.errors[0], "stdout stays clean: ") {
 		t.Errorf("errors %q, want one for stdout", rec.errors)
 	}
-	if len(rec.logs) != 1 || !strings.Contains(rec.logs[0], "18 passed, 1 failed, 1 skipped") {
+	if len(rec.logs) != 1 || !strings.Contains(rec.logs[0], "20 passed, 1 failed, 1 skipped") {
 		t.Errorf("logs %q, want the table", rec.logs)
 	}
 }

@@ -49,6 +49,9 @@ func Run(ctx context.Context, o Options) Report {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.URL == "" {
+		o.URL = DefaultURL
+	}
 	r := &runner{o: o, stdout: &syncBuffer{}, noCred: "no Config given"}
 	r.host = host.New(host.Options{StartTimeout: o.Timeout, Stdout: r.stdout, Logger: o.Logger})
 	defer r.host.Close()
@@ -70,12 +73,14 @@ func (r *runner) checks() []check {
 		{name: "configure rejects a wrong type", run: r.rejectsWrongType},
 		{name: "configure accepts the config", run: r.acceptsConfig},
 		{name: "login", run: r.login},
+		{name: "login rejects a bad config", run: r.loginRejectsBadConfig},
 		{name: "input required", run: r.inputRequired},
 		{name: "login stream", run: r.loginStream},
 		{name: "login without a UI", run: r.loginWithoutUI},
 		{name: "refresh", run: r.refresh},
 		{name: "apply", run: r.apply},
 		{name: "handle challenge", run: r.handleChallenge},
+		{name: "second refusal", run: r.secondRefusal},
 		{name: "logout", run: r.logout},
 		{name: "run action", run: r.runAction},
 		{name: "stdout stays clean", run: r.stdoutClean},

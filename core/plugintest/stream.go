@@ -63,10 +63,16 @@ func (r *runner) loginStream(ctx context.Context) (Status, string) {
 	if why := r.streams(); why != "" {
 		return Skip, why
 	}
-	req := &pluginv1.LoginRequest{Config: r.wire(), Url: r.o.URL, Interactive: true, Ui: true}
+	req := &pluginv1.LoginRequest{Config: r.wire(), Url: r.o.URL, Interactive: true, Ui: true, Challenge: r.wireLoginChallenge()}
 	notices, urls := 0, 0
 	for range maxRounds {
 		events, err := r.stream(ctx, req)
+		if want := r.o.LoginError; want != 0 && (err != nil || !hasCredential(events)) {
+			if err != nil {
+				err = pluginrpc.FromStatus(err, "login")
+			}
+			return loginFailed(want, err)
+		}
 		if err != nil {
 			return Fail, "LoginStream failed: " + errLine(err)
 		}
@@ -115,7 +121,7 @@ func (r *runner) loginWithoutUI(ctx context.Context) (Status, string) {
 	cctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	start := time.Now()
-	events, err := r.stream(cctx, &pluginv1.LoginRequest{Config: r.wire(), Url: r.o.URL})
+	events, err := r.stream(cctx, &pluginv1.LoginRequest{Config: r.wire(), Url: r.o.URL, Challenge: r.wireLoginChallenge()})
 	took := time.Since(start).Round(time.Millisecond)
 	for _, ev := range events {
 		switch {
@@ -125,7 +131,10 @@ func (r *runner) loginWithoutUI(ctx context.Context) (Status, string) {
 			return Fail, "sent a URL to open although LoginRequest.ui is false (the host opens nothing then)"
 		}
 	}
+	want := r.o.LoginError
 	switch {
+	case want != 0 && err != nil && cctx.Err() == nil && core.KindOf(pluginrpc.FromStatus(err, "login")) == want:
+		return Pass, fmt.Sprintf("fails in %s as expected, class %q: %s", took, want, errLine(err))
 	case cctx.Err() != nil || status.Code(err) == codes.DeadlineExceeded:
 		return Fail, fmt.Sprintf("no answer within %s without a UI: a non-interactive run would hang; fail at once with FAILED_PRECONDITION", limit)
 	case status.Code(err) == codes.FailedPrecondition:
@@ -141,6 +150,19 @@ func (r *runner) loginWithoutUI(ctx context.Context) (Status, string) {
 		return Pass, "asks for input, which a non-interactive host refuses at once"
 	}
 	return Pass, "logs in without the user, in " + took.String()
+}
+
+// wireLoginChallenge is loginChallenge on the wire.
+func (r *runner) wireLoginChallenge() *pluginv1.HTTPResponse {
+	if r.loginChallenge() == nil {
+		return nil
+	}
+	return r.wireChallenge()
+}
+
+// hasCredential reports whether a stream's events end in a credential.
+func hasCredential(events []*pluginv1.LoginEvent) bool {
+	return len(events) > 0 && events[len(events)-1].GetResult().GetCredential() != nil
 }
 
 // stream runs one LoginStream to its end and returns its events.

@@ -85,9 +85,9 @@ func (s *Session) PluginPID() string {
 	return ""
 }
 
-// forget drops a store: memory profile's credential, here and in the
+// forgetHeld drops a store: memory profile's credential, here and in the
 // agent, and reports how many it dropped.
-func (s *Session) forget(ctx context.Context) int {
+func (s *Session) forgetHeld(ctx context.Context) int {
 	if !s.inMemory() {
 		return 0
 	}

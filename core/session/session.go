@@ -100,6 +100,10 @@ type Session struct {
 	// cached credential is still valid): one line, no secret. Nil logs it
 	// at warn level.
 	Warn func(msg string)
+	// URL is the URL the user asked for (authx request's): a login is for
+	// it when the profile has no url (LoginRequest.URL, and the probe of
+	// LoginRequest.Challenge). Empty: none.
+	URL string
 	// PluginSpec overrides the plugin the profile runs (e.g. from the
 	// config's top-level plugins: entry); zero means the profile's own.
 	PluginSpec host.Spec
@@ -125,6 +129,10 @@ type Session struct {
 
 	memMu sync.Mutex // held while a store: memory profile's credential is obtained
 	mem   memoryStore
+
+	signMu     sync.Mutex       // serialises the Applies that may return state (Sign)
+	signedFor  *core.Credential // the credential the latest state of this process is for; guarded by signMu
+	signedWith []byte           // that state
 }
 
 // New returns a Session for profile p of file f (nil f: an ad-hoc profile,
@@ -443,9 +451,12 @@ const maxRounds = 8
 const UILoginTimeout = 10 * time.Minute
 
 func (s *Session) login(ctx context.Context, p *host.Plugin, desc core.Description, cfg core.Config) (*core.Credential, error) {
-	req := core.LoginRequest{Config: cfg, URL: s.Profile.BaseURL(), Interactive: s.Interactive}
+	req := core.LoginRequest{Config: cfg, URL: s.loginURL(), Interactive: s.Interactive}
 	if s.Interactive {
 		req.UI = s.UI
+	}
+	if desc.Capabilities.LoginChallenge {
+		req.Challenge = s.probe(ctx, req.URL)
 	}
 	waits := req.UI != nil && desc.ProtocolMinor >= pluginrpc.StreamMinor // only such a plugin can wait for the user
 	for round := 0; round < maxRounds; round++ {
@@ -630,7 +641,7 @@ func (s *Session) Logout(ctx context.Context) (int, error) {
 			revokeErr = s.revoke(ctx, &e.Credential)
 		}
 	}
-	n, err := s.forget(ctx), error(nil)
+	n, err := s.forgetHeld(ctx), error(nil)
 	if s.Store != nil {
 		n, err = s.Store.Delete(s.Profile.Name)
 	}
@@ -682,7 +693,7 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 	if err != nil {
 		return nil, false, s.scrub(err, cfg, cred)
 	}
-	s.log().Debug("challenge", "profile", s.Profile.Name, "status", resp.Status, "decision", int(res.Decision))
+	s.log().Debug("challenge", "profile", s.Profile.Name, "status", resp.Status, "decision", res.Decision.String())
 	var renewed *Result
 	switch res.Decision {
 	case core.DecisionRetry:
@@ -711,27 +722,79 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 	return renewed.Credential, res.ReplaySafe, nil
 }
 
-// Sign asks the plugin for the headers of one request, for credentials
-// marked PerRequest. It makes a Session an authhttp.Signer.
-func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTPRequest) ([]core.Header, error) {
-	if hs, ok, err := s.signByAgent(ctx, req); ok || err != nil {
-		return hs, err
+// Diagnose explains a second refusal: the request was retried once after
+// Challenge, with cred, and the server refused it again. A plugin of
+// protocol minor 4 that handles challenges is asked once more, with
+// Retried set; its error (kind and message) is the error, and so is its
+// diagnosis when it decides FAIL. Another decision is not followed (there
+// is no second retry): it comes from a plugin that answered as to a first
+// refusal, so its diagnosis only completes the status code's message. It
+// returns nil when it knows no better than the status code (an older
+// plugin is not asked: it would take the refusal for a first one).
+//
+// A credential refused twice with 401 is forgotten: when the cache still
+// holds it, the entry is deleted, so that the next run logs in instead of
+// serving it (a DecisionRetry credential is cached before the retry, for
+// the processes that wait on the lock). One refused with 403
+// authenticates but lacks a permission for this request, and stays. It
+// makes a Session an authhttp.Diagnoser.
+func (s *Session) Diagnose(ctx context.Context, cred *core.Credential, req core.HTTPRequest, resp core.HTTPResponse) error {
+	if resp.Status == 401 {
+		s.forgetRefused(ctx, cred)
 	}
 	p, desc, err := s.Plugin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !desc.Capabilities.Apply {
-		return nil, core.Errorf(core.KindPlugin, "the credential asks for per-request signing but scheme %q cannot sign", s.Profile.Scheme)
+	if err != nil || !desc.Capabilities.HandleChallenge || desc.ProtocolMinor < pluginrpc.ApplyStateMinor {
+		return nil
 	}
 	cfg, err := s.ResolvedConfig(ctx)
 	if err != nil {
-		return nil, err
+		return nil
+	}
+	kind := core.KindHTTP
+	if resp.Status == 401 {
+		kind = core.KindRejected
 	}
 	cctx, cancel := s.callCtx(ctx)
-	defer cancel()
-	hs, err := p.Apply(cctx, core.ApplyRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req})
-	return hs, s.scrub(err, cfg, cred)
+	res, err := p.HandleChallenge(cctx, core.ChallengeRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req, Response: resp, Retried: true})
+	cancel()
+	if err != nil {
+		return s.scrub(err, cfg, cred)
+	}
+	s.log().Debug("second refusal", "profile", s.Profile.Name, "status", resp.Status, "decision", res.Decision.String())
+	switch {
+	case res.Diagnosis == "":
+		return nil
+	case res.Decision == core.DecisionFail:
+		return s.scrub(core.Errorf(kind, "%s", res.Diagnosis), cfg, cred)
+	}
+	return s.scrub(core.Errorf(kind, "the server refused %s %s again (HTTP %d) after the credential was renewed: %s",
+		req.Method, redact.RawURL(req.URL), resp.Status, res.Diagnosis), cfg, cred)
+}
+
+// forgetRefused deletes the cache entry when it holds cred, under its
+// lock; a store: memory profile drops cred when it holds it.
+func (s *Session) forgetRefused(ctx context.Context, cred *core.Credential) {
+	if s.Store == nil {
+		if s.inMemory() {
+			s.memMu.Lock()
+			if s.mem.held != nil && sameCredential(&s.mem.held.Credential, cred) {
+				s.mem.held = nil
+			}
+			s.memMu.Unlock()
+		}
+		return
+	}
+	key := s.Key()
+	unlock, err := s.Store.Lock(ctx, key)
+	if err != nil {
+		return
+	}
+	defer unlock()
+	if e, err := s.Store.Get(key); err == nil && e != nil && sameCredential(&e.Credential, cred) {
+		if _, err := s.Store.Delete(s.Profile.Name); err == nil {
+			s.log().Debug("refused credential removed from the cache", "profile", s.Profile.Name)
+		}
+	}
 }
 
 // Close stops the plugin if one was started. It never waits for a call in

@@ -14,6 +14,8 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/authx/authx/core/pluginrpc"
@@ -57,7 +59,12 @@ func credential() *pluginv1.Credential {
 	return &pluginv1.Credential{Token: "greedy-token", Headers: []*pluginv1.Header{{Name: "Authorization", Value: "Bearer greedy-token"}}}
 }
 
-func (server) Login(context.Context, *pluginv1.LoginRequest) (*pluginv1.LoginResponse, error) {
+func (server) Login(_ context.Context, req *pluginv1.LoginRequest) (*pluginv1.LoginResponse, error) {
+	for k := range req.GetConfig().GetFields() {
+		if k != "user" {
+			return nil, status.Errorf(codes.InvalidArgument, "%s: unknown key", k)
+		}
+	}
 	return &pluginv1.LoginResponse{Result: &pluginv1.LoginResponse_Credential{Credential: credential()}}, nil
 }
 

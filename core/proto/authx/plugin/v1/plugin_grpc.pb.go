@@ -11,6 +11,15 @@
 //   - The host sends the profile's configuration with every call (the plugin
 //     keeps no per-profile state between calls). Secret references such as
 //     "env:PW" in fields marked secret are already resolved by the host.
+//   - A plugin process lives for one authx command, or longer in an agent
+//     (until its idle timeout), and may serve several profiles: it may keep
+//     caches in memory, nothing it needs. What must survive goes in
+//     Credential.state, which the host caches and sends back; since minor 4
+//     Apply may update it too (ApplyResponse.state).
+//   - The host follows a HandleChallenge decision at most once: one retry.
+//     A retry refused again is reported with the plugin's diagnosis
+//     (HandleChallengeRequest.retried, since minor 4). See the sequence in
+//     docs/plugin-protocol.md ("Request signing, challenges and retries").
 //   - Failures are gRPC status errors. The code tells the host what happened
 //     (see docs/plugin-protocol.md): INVALID_ARGUMENT = bad configuration,
 //     UNAUTHENTICATED = the server rejected the credentials,
@@ -78,10 +87,13 @@ type AuthSchemeClient interface {
 	// Refresh renews a credential without user interaction (capability refresh).
 	Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResponse, error)
 	// Apply computes per-request headers (capability apply), for schemes that
-	// sign each request.
+	// sign each request, and may return new credential state (since minor 4),
+	// which the host stores before the next Apply in any process.
 	Apply(ctx context.Context, in *ApplyRequest, opts ...grpc.CallOption) (*ApplyResponse, error)
 	// HandleChallenge decides what to do after a 401/403 (capability
-	// handle_challenge).
+	// handle_challenge). The host follows the decision at most once; when the
+	// retried request is refused again it calls HandleChallenge once more with
+	// retried set, for a diagnosis only (since minor 4).
 	HandleChallenge(ctx context.Context, in *HandleChallengeRequest, opts ...grpc.CallOption) (*HandleChallengeResponse, error)
 	// Logout revokes a credential on the server where possible (capability
 	// logout). The host deletes its cached copy in any case.
@@ -223,10 +235,13 @@ type AuthSchemeServer interface {
 	// Refresh renews a credential without user interaction (capability refresh).
 	Refresh(context.Context, *RefreshRequest) (*RefreshResponse, error)
 	// Apply computes per-request headers (capability apply), for schemes that
-	// sign each request.
+	// sign each request, and may return new credential state (since minor 4),
+	// which the host stores before the next Apply in any process.
 	Apply(context.Context, *ApplyRequest) (*ApplyResponse, error)
 	// HandleChallenge decides what to do after a 401/403 (capability
-	// handle_challenge).
+	// handle_challenge). The host follows the decision at most once; when the
+	// retried request is refused again it calls HandleChallenge once more with
+	// retried set, for a diagnosis only (since minor 4).
 	HandleChallenge(context.Context, *HandleChallengeRequest) (*HandleChallengeResponse, error)
 	// Logout revokes a credential on the server where possible (capability
 	// logout). The host deletes its cached copy in any case.

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Issue 12, points 1 and 3, end to end: five sequential `authx request`
+// processes sign with successive states of the same cached credential (a
+// Digest-like nonce count kept by core/session), and a request refused
+// again after its retry ends with the plugin's diagnosis, exit 4.
+func TestRequestSignsWithStoredState(t *testing.T) {
+	pluginDir := t.TempDir()
+	if out, err := exec.Command("go", "build", "-o", pluginDir, "../../core/session/testdata/authx-plugin-counter").CombinedOutput(); err != nil {
+		t.Fatalf("building the counter plugin: %v\n%s", err, out)
+	}
+	var mu sync.Mutex
+	var counts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Token") == "" { // the login's probe
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		counts = append(counts, r.Header.Get("X-Count"))
+		mu.Unlock()
+		if r.URL.Path == "/deny" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	e := newEnv(t).set("AUTHX_PLUGIN_PATH=" + pluginDir)
+	e.config("profiles:\n  ct:\n    scheme: counter\n    url: " + srv.URL + "/\n")
+	for i := range 5 {
+		if r := e.run("request", "ct", "GET", srv.URL+"/x"); r.code != 0 || r.stdout != "ok" {
+			t.Fatalf("run %d: exit %d, stdout %q, stderr %q", i+1, r.code, r.stdout, r.stderr)
+		}
+	}
+	if want := []string{"1", "2", "3", "4", "5"}; !slices.Equal(counts, want) {
+		t.Errorf("nonce counts %v, want %v", counts, want)
+	}
+
+	r := e.run("request", "ct", "GET", srv.URL+"/deny")
+	if r.code != 4 || !strings.Contains(r.stderr, `counter: refused again with token "***" (HTTP 401)`) || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("refused twice: exit %d, stderr %q; want exit 4 and the plugin's diagnosis", r.code, r.stderr)
+	}
+	if got := counts[5:]; !slices.Equal(got, []string{"6", "1"}) { // the retry credential has its own state
+		t.Errorf("counts of the refused request and its retry %v, want [6 1]", got)
+	}
+}
