@@ -25,8 +25,9 @@ import (
 // Session: consecutive Signs with the same credential value see it.
 //
 // The caller's credential is never modified. A credential without state
-// is applied to before any lock is taken, since most such schemes (HMAC
-// signing) never return any: they cost no lock and no cache read.
+// is applied to before any lock is taken, concurrently, since most such
+// schemes (HMAC signing) never return any: they cost no lock and no cache
+// read. Signs that may return state are serialised within the process.
 func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTPRequest) ([]core.Header, error) {
 	p, desc, err := s.Plugin(ctx)
 	if err != nil {
@@ -48,16 +49,21 @@ func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTP
 		return res.Headers, nil
 	}
 	s.signMu.Lock()
-	defer s.signMu.Unlock()
 	cur := s.latest(cred)
+	s.signMu.Unlock()
 	var first *core.ApplyResult
-	if len(cur.State) == 0 {
+	if len(cur.State) == 0 { // concurrently: most such schemes never return state
 		if first, err = a.apply(ctx, cur); err != nil {
 			return nil, err
 		}
 		if first.State == nil {
 			return first.Headers, nil
 		}
+	}
+	s.signMu.Lock()
+	defer s.signMu.Unlock()
+	if latest := s.latest(cred); !bytes.Equal(latest.State, cur.State) { // another Sign stored one meanwhile
+		cur, first = latest, nil
 	}
 	return a.stateful(ctx, cred, cur, first)
 }
