@@ -55,3 +55,37 @@ func TestRequestSignsWithStoredState(t *testing.T) {
 		t.Errorf("counts of the refused request and its retry %v, want [6 1]", got)
 	}
 }
+
+// Issue 12, point 2, end to end: the login's probe of a scheme that
+// declares LoginChallenge goes out with the profile's HTTP settings, here
+// the proxy from the environment (a name under .test resolves nowhere
+// else), and the plugin logs in with the server's 401.
+func TestLoginProbeUsesTheProxy(t *testing.T) {
+	pluginDir := t.TempDir()
+	if out, err := exec.Command("go", "build", "-o", pluginDir, "../../core/session/testdata/authx-plugin-counter").CombinedOutput(); err != nil {
+		t.Fatalf("building the counter plugin: %v\n%s", err, out)
+	}
+	var mu sync.Mutex
+	var seen []string
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.String()+" "+r.Header.Get("X-Token"))
+		mu.Unlock()
+		if r.Header.Get("X-Token") == "" {
+			w.Header().Set("WWW-Authenticate", `Digest realm="proxied", nonce="n"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer proxy.Close()
+	e := newEnv(t).set("AUTHX_PLUGIN_PATH="+pluginDir, "HTTP_PROXY="+proxy.URL)
+	e.config("profiles:\n  ct:\n    scheme: counter\n    url: http://api.example.test/\n")
+	if r := e.run("request", "ct", "GET", "http://api.example.test/x"); r.code != 0 || r.stdout != "ok" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	want := []string{"GET http://api.example.test/ ", "GET http://api.example.test/x challenged-401"}
+	if !slices.Equal(seen, want) {
+		t.Errorf("the proxy saw %q, want %q", seen, want)
+	}
+}

@@ -7,7 +7,8 @@
 // literal password yields a file name from which nobody can test guesses,
 // even when the name is shown (authx status) or pasted in a bug report.
 // The directory is 0700 and every file 0600; writes are atomic (temp file,
-// fsync, rename). Lock serialises logins and refreshes of one entry across
+// fsync, rename; UpdateState's, once per signed request, skip the fsync).
+// Lock serialises logins, refreshes and state updates of one entry across
 // processes with flock(2), waiting at most LockTimeout.
 //
 // Every read is bounded: a file of the store that is not a regular file (a

@@ -25,9 +25,12 @@ import (
 // Session: consecutive Signs with the same credential value see it.
 //
 // With an agent (Session.Agent) the agent signs, with its own session's
-// state. The caller's credential is never modified. A credential without state
-// is applied to before any lock is taken, since most such schemes (HMAC
-// signing) never return any: they cost no lock and no cache read.
+// state.
+//
+// The caller's credential is never modified. A credential without state
+// is applied to before any lock is taken, concurrently, since most such
+// schemes (HMAC signing) never return any: they cost no lock and no cache
+// read. Signs that may return state are serialised within the process.
 func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTPRequest) ([]core.Header, error) {
 	if hs, ok, err := s.signByAgent(ctx, req); ok || err != nil { // the agent holds the state
 		return hs, err
@@ -52,16 +55,21 @@ func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTP
 		return res.Headers, nil
 	}
 	s.signMu.Lock()
-	defer s.signMu.Unlock()
 	cur := s.latest(cred)
+	s.signMu.Unlock()
 	var first *core.ApplyResult
-	if len(cur.State) == 0 {
+	if len(cur.State) == 0 { // concurrently: most such schemes never return state
 		if first, err = a.apply(ctx, cur); err != nil {
 			return nil, err
 		}
 		if first.State == nil {
 			return first.Headers, nil
 		}
+	}
+	s.signMu.Lock()
+	defer s.signMu.Unlock()
+	if latest := s.latest(cred); !bytes.Equal(latest.State, cur.State) { // another Sign stored one meanwhile
+		cur, first = latest, nil
 	}
 	return a.stateful(ctx, cred, cur, first)
 }

@@ -203,3 +203,31 @@ func BenchmarkSign(b *testing.B) {
 		})
 	}
 }
+
+// Concurrent Signs of one process (authx proxy's requests) with one
+// credential, with and without a cache, use each state once.
+func TestSignStateConcurrentInProcess(t *testing.T) {
+	dir := counterDir(t)
+	for _, cached := range []bool{false, true} {
+		var store *cache.Store
+		if cached {
+			store = cache.New(filepath.Join(t.TempDir(), "cache"))
+		}
+		s := counterSession(t, dir, store, nil)
+		cred, err := s.Credential(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 8
+		counts := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { counts[i] = sign(t, s, cred) })
+		}
+		wg.Wait()
+		slices.Sort(counts)
+		if !slices.Equal(counts, []int{1, 2, 3, 4, 5, 6, 7, 8}) {
+			t.Errorf("cached %v: counts %v, want 1 to 8", cached, counts)
+		}
+	}
+}
