@@ -28,6 +28,9 @@ import (
 // diagnosis quotes the server, scrubbed of the credential's token and
 // refresh token.
 func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
+	if res, ok := dpopChallenge(req); ok {
+		return res, nil
+	}
 	res, forbidden := challengeDecision(req)
 	res.Diagnosis = redact.Secrets(res.Diagnosis, credSecrets(req.Credential)...)
 	if forbidden { // the token is fine; the user may not do this (exit 14)
@@ -65,6 +68,11 @@ func challengeDecision(req core.ChallengeRequest) (res core.ChallengeResponse, f
 	}
 	challenges := httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate")
 	bearer, isBearer := httpauth.Find(challenges, "Bearer")
+	if dpop, ok := httpauth.Find(challenges, dpopScheme); ok && (!isBearer || dpop.Params["error"] != "") {
+		// RFC 9449 §7.1: a DPoP-bound token's refusal is a DPoP challenge,
+		// with RFC 6750's error codes; a server may offer both schemes.
+		bearer, isBearer = dpop, true
+	}
 	secrets := credSecrets(req.Credential)
 	code, desc := bearer.Params["error"], oneLine(redact.Secrets(bearer.Params["error_description"], secrets...), 300)
 	said := serverMessage(req.Response.BodyPrefix, secrets...) // what the body says, if anything
@@ -75,6 +83,8 @@ func challengeDecision(req core.ChallengeRequest) (res core.ChallengeResponse, f
 			need = fmt.Sprintf(" (it requires scope %s)", printable(sc))
 		}
 		return fail("the token lacks the scope for %s%s: insufficient_scope, HTTP %d", target, need, status), true
+	case code == "invalid_dpop_proof":
+		return fail("the server refused the DPoP proof of %s (invalid_dpop_proof%s); is this machine's clock right?", target, detail(desc)), false
 	case code == "invalid_request":
 		return fail("the server calls the request malformed (invalid_request%s)", detail(desc)), false
 	case code == "invalid_token" && (status == http.StatusUnauthorized || status == http.StatusForbidden),
