@@ -332,4 +332,3 @@ func cachedToken(t *testing.T, e *env) string {
 	t.Fatalf("no cached token in %v", files)
 	return ""
 }
-
