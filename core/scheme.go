@@ -50,8 +50,23 @@ type Refresher interface {
 // Applier is implemented by schemes that must see every request (request
 // signing). The host calls Apply only for credentials with PerRequest set and
 // sets the returned headers on the request, replacing same-named ones.
+// Apply may also return new credential state (a nonce count, a DPoP nonce):
+// see ApplyResult.State.
 type Applier interface {
-	Apply(ctx context.Context, req ApplyRequest) ([]Header, error)
+	Apply(ctx context.Context, req ApplyRequest) (*ApplyResult, error)
+}
+
+// ApplyResult is the output of Applier.Apply.
+type ApplyResult struct {
+	// Headers are set on the request, replacing same-named ones.
+	Headers []Header
+	// State, when nil, leaves Credential.State unchanged. When non-nil it
+	// replaces Credential.State (an empty, non-nil slice clears it): the
+	// host stores it under the cache entry's lock before any process's
+	// next Apply with that credential, which then sees it in
+	// ApplyRequest.Credential.State. Since protocol minor 4; an older host
+	// ignores it.
+	State []byte
 }
 
 // ChallengeHandler is implemented by schemes that understand their server's
@@ -77,14 +92,15 @@ type ActionRunner interface {
 }
 
 // CapabilitiesOf derives the capabilities of s from the optional interfaces
-// it implements.
+// it implements, and keeps the LoginChallenge its Describe declares.
 func CapabilitiesOf(s Scheme) Capabilities {
 	_, refresh := s.(Refresher)
 	_, apply := s.(Applier)
 	_, challenge := s.(ChallengeHandler)
 	_, logout := s.(LogoutHandler)
 	_, actions := s.(ActionRunner)
-	return Capabilities{Login: true, Refresh: refresh, Apply: apply, HandleChallenge: challenge, Logout: logout, Actions: actions}
+	return Capabilities{Login: true, Refresh: refresh, Apply: apply, HandleChallenge: challenge, Logout: logout, Actions: actions,
+		LoginChallenge: s.Describe().Capabilities.LoginChallenge}
 }
 
 // Description is a scheme's static metadata.
@@ -126,6 +142,11 @@ type Capabilities struct {
 	HandleChallenge bool `json:"handle_challenge"`
 	Logout          bool `json:"logout"`
 	Actions         bool `json:"actions"`
+	// LoginChallenge asks the host to probe the login URL and send the
+	// server's first 401 as LoginRequest.Challenge. Unlike the others it
+	// is not derived from an interface: a scheme declares it in Describe.
+	// Since minor 4.
+	LoginChallenge bool `json:"login_challenge"`
 }
 
 // Action describes a plugin-defined subcommand.
@@ -174,6 +195,14 @@ type LoginRequest struct {
 	// non-interactive run, or a host older than protocol 1.3. A login that
 	// needs the user must then fail with KindLoginRequired, at once.
 	UI UI
+	// Challenge is the server's first 401 answer to an unauthenticated GET
+	// of URL, probed by the host with the profile's own HTTP settings
+	// (proxy, TLS, timeout), for schemes whose Description sets
+	// Capabilities.LoginChallenge. It is nil when the scheme does not ask
+	// for it, when URL is empty, when the server answered anything but
+	// 401, when it could not be reached, and from a host older than
+	// protocol 1.4. Since minor 4.
+	Challenge *HTTPResponse
 }
 
 // UI is what a Login may show the user through the host while it waits for
@@ -239,6 +268,11 @@ type ChallengeRequest struct {
 	Credential *Credential
 	Request    HTTPRequest
 	Response   HTTPResponse
+	// Retried says the request was already retried once after a challenge
+	// and was refused again: the host will not retry, whatever the
+	// decision; it uses the answer's Diagnosis (or the error's Kind and
+	// message) as the error it reports. Since minor 4.
+	Retried bool
 }
 
 // Decision is what the host does after a challenge.

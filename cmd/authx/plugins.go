@@ -440,7 +440,7 @@ func writeDescription(w io.Writer, path string, d core.Description) {
 	for _, kv := range []struct {
 		on   bool
 		name string
-	}{{c.Login, "login"}, {c.Refresh, "refresh"}, {c.Apply, "apply"}, {c.HandleChallenge, "handle_challenge"}, {c.Logout, "logout"}, {c.Actions, "actions"}} {
+	}{{c.Login, "login"}, {c.Refresh, "refresh"}, {c.Apply, "apply"}, {c.HandleChallenge, "handle_challenge"}, {c.Logout, "logout"}, {c.Actions, "actions"}, {c.LoginChallenge, "login_challenge"}} {
 		if kv.on {
 			caps = append(caps, kv.name)
 		}

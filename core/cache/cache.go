@@ -353,24 +353,46 @@ func IsReadOnly(err error) bool {
 // Put stores e under k atomically and removes the profile's entries for
 // older identities.
 func (s *Store) Put(k Key, e *Entry) error {
-	if err := s.mkdir(); err != nil {
+	name, err := s.put(k, e, true)
+	if err != nil {
 		return err
+	}
+	s.removeStale(name, k.Profile)
+	return nil
+}
+
+// UpdateState stores e under k atomically like Put, without fsync: it is
+// for the caller that holds k's lock and rewrites the entry it just read
+// with only Credential.State changed, once per signed request (a Digest
+// nonce count). A crash of the machine, not of the process, may then
+// leave the previous state (a nonce count the server sees twice, which
+// costs a refusal and a renewal, never a secret) or, on a file system
+// that does not order a rename after its data, a damaged entry, which is
+// a miss: a new login. The fsyncs cost milliseconds on every request.
+func (s *Store) UpdateState(k Key, e *Entry) error {
+	_, err := s.put(k, e, false)
+	return err
+}
+
+// put writes e under k and returns the entry's base name.
+func (s *Store) put(k Key, e *Entry, durable bool) (string, error) {
+	if err := s.mkdir(); err != nil {
+		return "", err
 	}
 	nk, err := s.nameKey(true)
 	if err != nil {
-		return err
+		return "", err
 	}
 	e.Version = Version
 	e.Profile = k.Profile
 	data, err := json.Marshal(e)
 	if err != nil {
-		return core.Wrap(core.KindInternal, err, "encoding a cache entry")
+		return "", core.Wrap(core.KindInternal, err, "encoding a cache entry")
 	}
-	if err := writeAtomic(s.path(k, nk), data); err != nil {
-		return core.Wrap(core.KindCache, err, "writing the credential cache "+s.dir)
+	if err := writeAtomic(s.path(k, nk), data, durable); err != nil {
+		return "", core.Wrap(core.KindCache, err, "writing the credential cache "+s.dir)
 	}
-	s.removeStale(k.name(nk), k.Profile)
-	return nil
+	return k.name(nk), nil
 }
 
 // mkdir creates the directory (0700), or checks an existing one: it must be
@@ -407,9 +429,10 @@ var fsync = (*os.File).Sync
 var link = os.Link
 
 // writeAtomic writes data to path through a 0600 temporary file in the same
-// directory, fsyncs it and renames it into place, so that a reader sees the
-// old entry or the new one, never a part, and a full disk leaves the old one.
-func writeAtomic(path string, data []byte) (err error) {
+// directory, fsyncs it when durable and renames it into place, so that a
+// reader sees the old entry or the new one, never a part, and a full disk
+// leaves the old one.
+func writeAtomic(path string, data []byte, durable bool) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return err
@@ -426,14 +449,19 @@ func writeAtomic(path string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return err
 	}
-	if err = fsync(f); err != nil {
-		return err
+	if durable {
+		if err = fsync(f); err != nil {
+			return err
+		}
 	}
 	if err = f.Close(); err != nil {
 		return err
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
 		return err
+	}
+	if !durable {
+		return nil
 	}
 	if d, derr := os.Open(filepath.Dir(path)); derr == nil {
 		d.Sync()

@@ -318,3 +318,33 @@ func TestGetRefusesAnInvalidCredential(t *testing.T) {
 		t.Errorf("a valid entry: %+v, %v", e, err)
 	}
 }
+
+// UpdateState rewrites an entry atomically and 0600, without fsync (the
+// seam fails every fsync: Put fails, UpdateState does not).
+func TestUpdateStateSkipsFsync(t *testing.T) {
+	s := New(filepath.Join(t.TempDir(), "authx"))
+	k := KeyFor("work", []byte(`{"scheme":"digest"}`))
+	if err := s.Put(k, entry("t")); err != nil {
+		t.Fatal(err)
+	}
+	fsync = func(*os.File) error { return syscall.EIO }
+	defer func() { fsync = (*os.File).Sync }()
+	e, _ := s.Get(k)
+	e.Credential.State = []byte("nc=2")
+	if err := s.Put(k, e); err == nil {
+		t.Fatal("Put succeeded although fsync fails")
+	}
+	if err := s.UpdateState(k, e); err != nil {
+		t.Fatalf("UpdateState = %v", err)
+	}
+	got, err := s.Get(k)
+	if err != nil || got == nil || string(got.Credential.State) != "nc=2" || got.Credential.Token != "t" {
+		t.Fatalf("Get after UpdateState = %+v, %v", got, err)
+	}
+	if fi, err := os.Stat(s.Path(k)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("entry mode = %v, %v; want 0600", fi.Mode(), err)
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(s.Dir(), ".tmp-*")); len(tmps) != 0 {
+		t.Errorf("temporary files left: %v", tmps)
+	}
+}

@@ -101,7 +101,7 @@ func (c *Client) Login(ctx context.Context, req core.LoginRequest) (*core.Creden
 		return nil, err
 	}
 	wire := &pluginv1.LoginRequest{Config: s, Url: req.URL, Interactive: req.Interactive,
-		Answers: req.Answers, Continuation: req.Continuation}
+		Answers: req.Answers, Continuation: req.Continuation, Challenge: toChallenge(req.Challenge)}
 	start := time.Now()
 	if c.minor.Load() >= StreamMinor {
 		wire.Ui = req.UI != nil
@@ -206,8 +206,9 @@ func (c *Client) Refresh(ctx context.Context, req core.RefreshRequest) (*core.Cr
 	return checked("refresh", FromCredential(r.GetCredential()))
 }
 
-// Apply computes per-request headers.
-func (c *Client) Apply(ctx context.Context, req core.ApplyRequest) ([]core.Header, error) {
+// Apply computes per-request headers and, from a plugin of minor 4 on,
+// the credential's new state (nil: unchanged).
+func (c *Client) Apply(ctx context.Context, req core.ApplyRequest) (*core.ApplyResult, error) {
 	s, err := toStruct(req.Config)
 	if err != nil {
 		return nil, err
@@ -218,11 +219,11 @@ func (c *Client) Apply(ctx context.Context, req core.ApplyRequest) ([]core.Heade
 	if err != nil {
 		return nil, callError(ctx, start, "apply", err)
 	}
-	hs := fromHeaders(r.GetHeaders())
-	if _, err := checked("apply", &core.Credential{Headers: hs}); err != nil {
+	res := fromApplyResponse(r)
+	if _, err := checked("apply", &core.Credential{Headers: res.Headers, State: res.State}); err != nil {
 		return nil, err
 	}
-	return hs, nil
+	return res, nil
 }
 
 // HandleChallenge asks the plugin what to do after a 401/403.
@@ -233,7 +234,7 @@ func (c *Client) HandleChallenge(ctx context.Context, req core.ChallengeRequest)
 	}
 	start := time.Now()
 	r, err := c.rpc.HandleChallenge(ctx, &pluginv1.HandleChallengeRequest{Config: s, Url: req.URL, Credential: ToCredential(req.Credential),
-		Request: toHTTPRequest(req.Request), Response: toHTTPResponse(req.Response)}, bounded)
+		Request: toHTTPRequest(req.Request), Response: toHTTPResponse(req.Response), Retried: req.Retried}, bounded)
 	if err != nil {
 		return core.ChallengeResponse{}, callError(ctx, start, "challenge", err)
 	}

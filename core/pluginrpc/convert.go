@@ -181,6 +181,46 @@ func fromHTTPResponse(r *pluginv1.HTTPResponse) core.HTTPResponse {
 	return core.HTTPResponse{Status: int(r.GetStatus()), Header: fromHTTPHeader(r.GetHeaders()), BodyPrefix: r.GetBodyPrefix()}
 }
 
+// toChallenge encodes a login's challenge; nil stays nil.
+func toChallenge(r *core.HTTPResponse) *pluginv1.HTTPResponse {
+	if r == nil {
+		return nil
+	}
+	return toHTTPResponse(*r)
+}
+
+// fromChallenge decodes a login's challenge; nil stays nil.
+func fromChallenge(r *pluginv1.HTTPResponse) *core.HTTPResponse {
+	if r == nil {
+		return nil
+	}
+	out := fromHTTPResponse(r)
+	return &out
+}
+
+// toApplyResponse encodes an Apply's result: a nil State is sent as no
+// state (unchanged), a non-nil one, even empty, as present.
+func toApplyResponse(r *core.ApplyResult) *pluginv1.ApplyResponse {
+	if r == nil {
+		return &pluginv1.ApplyResponse{}
+	}
+	out := &pluginv1.ApplyResponse{Headers: toHeaders(r.Headers)}
+	if r.State != nil {
+		out.State = r.State
+	}
+	return out
+}
+
+// fromApplyResponse decodes an Apply's answer: absent state is nil
+// (unchanged), present state is non-nil, even when empty.
+func fromApplyResponse(r *pluginv1.ApplyResponse) *core.ApplyResult {
+	out := &core.ApplyResult{Headers: fromHeaders(r.GetHeaders())}
+	if r.State != nil {
+		out.State = append([]byte{}, r.State...)
+	}
+	return out
+}
+
 var fieldTypes = map[core.FieldType]pluginv1.FieldType{
 	core.TypeString: pluginv1.FieldType_FIELD_TYPE_STRING, core.TypeBool: pluginv1.FieldType_FIELD_TYPE_BOOL,
 	core.TypeInt: pluginv1.FieldType_FIELD_TYPE_INT, core.TypeDuration: pluginv1.FieldType_FIELD_TYPE_DURATION,
@@ -232,7 +272,7 @@ func toDescription(d core.Description) (*pluginv1.DescribeResponse, error) {
 	out := &pluginv1.DescribeResponse{
 		Name: d.Name, Version: d.Version, ProtocolMinor: d.ProtocolMinor, Summary: d.Summary, Config: cfg,
 		Capabilities: &pluginv1.Capabilities{Login: c.Login, Refresh: c.Refresh, Apply: c.Apply,
-			HandleChallenge: c.HandleChallenge, Logout: c.Logout, Actions: c.Actions},
+			HandleChallenge: c.HandleChallenge, Logout: c.Logout, Actions: c.Actions, LoginChallenge: c.LoginChallenge},
 	}
 	for _, a := range d.Actions {
 		flags, err := toFields(a.Flags)
@@ -251,7 +291,8 @@ func fromDescription(r *pluginv1.DescribeResponse) core.Description {
 		Name: r.GetName(), Version: r.GetVersion(), ProtocolMinor: r.GetProtocolMinor(), Summary: r.GetSummary(),
 		Config: fromFields(r.GetConfig()),
 		Capabilities: core.Capabilities{Login: c.GetLogin(), Refresh: c.GetRefresh(), Apply: c.GetApply(),
-			HandleChallenge: c.GetHandleChallenge(), Logout: c.GetLogout(), Actions: c.GetActions()},
+			HandleChallenge: c.GetHandleChallenge(), Logout: c.GetLogout(), Actions: c.GetActions(),
+			LoginChallenge: c.GetLoginChallenge()},
 	}
 	for _, a := range r.GetActions() {
 		d.Actions = append(d.Actions, core.Action{Name: a.GetName(), Summary: a.GetSummary(), Usage: a.GetUsage(),

@@ -29,7 +29,17 @@ const ProtocolMajor = 1
 // 3: LoginStream, through which a login shows notices and opens URLs via
 // the host while it waits for the user (LoginRequest.ui says whether the
 // host offers that); Credential.id_token.
-const ProtocolMinor = 3
+// 4: ApplyResponse.state, which the host stores as the credential's new
+// state (ApplyStateMinor); LoginRequest.challenge, the server's first 401
+// probed by the host for plugins whose Capabilities.login_challenge is
+// set; HandleChallengeRequest.retried, a second refusal's diagnosis.
+const ProtocolMinor = 4
+
+// ApplyStateMinor is the protocol minor version from which Apply may return
+// state, Login may get the server's first challenge and HandleChallenge
+// may be asked about a second refusal. An older plugin sends no state and
+// ignores the fields it does not know, so it keeps working unchanged.
+const ApplyStateMinor = 4
 
 // PluginName is the name under which the scheme is dispensed.
 const PluginName = "scheme"

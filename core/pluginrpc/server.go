@@ -100,7 +100,7 @@ func (s *server) login(ctx context.Context, req *pluginv1.LoginRequest, ui *stre
 		return nil, err
 	}
 	lr := core.LoginRequest{Config: cfg, URL: req.GetUrl(), Interactive: req.GetInteractive(),
-		Answers: req.GetAnswers(), Continuation: req.GetContinuation()}
+		Answers: req.GetAnswers(), Continuation: req.GetContinuation(), Challenge: fromChallenge(req.GetChallenge())}
 	if ui != nil {
 		lr.UI = ui
 	}
@@ -196,12 +196,12 @@ func (s *server) Apply(ctx context.Context, req *pluginv1.ApplyRequest) (*plugin
 	if err != nil {
 		return nil, err
 	}
-	hs, err := a.Apply(ctx, core.ApplyRequest{Config: cfg, URL: req.GetUrl(), Credential: FromCredential(req.GetCredential()),
+	res, err := a.Apply(ctx, core.ApplyRequest{Config: cfg, URL: req.GetUrl(), Credential: FromCredential(req.GetCredential()),
 		Request: fromHTTPRequest(req.GetRequest())})
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &pluginv1.ApplyResponse{Headers: toHeaders(hs)}, nil
+	return toApplyResponse(res), nil
 }
 
 var decisions = map[core.Decision]pluginv1.HandleChallengeResponse_Decision{
@@ -221,7 +221,7 @@ func (s *server) HandleChallenge(ctx context.Context, req *pluginv1.HandleChalle
 		return nil, err
 	}
 	res, err := h.HandleChallenge(ctx, core.ChallengeRequest{Config: cfg, URL: req.GetUrl(), Credential: FromCredential(req.GetCredential()),
-		Request: fromHTTPRequest(req.GetRequest()), Response: fromHTTPResponse(req.GetResponse())})
+		Request: fromHTTPRequest(req.GetRequest()), Response: fromHTTPResponse(req.GetResponse()), Retried: req.GetRetried()})
 	if err != nil {
 		return nil, toStatus(err)
 	}

@@ -19,6 +19,8 @@ import (
 // headers.
 type hostile struct{ cred *core.Credential }
 
+var _ core.Applier = hostile{}
+
 func (hostile) Describe() core.Description {
 	return core.Description{Name: "hostile", Version: "0.0.1"}
 }
@@ -29,8 +31,8 @@ func (h hostile) Login(context.Context, core.LoginRequest) (*core.Credential, er
 func (h hostile) Refresh(context.Context, core.RefreshRequest) (*core.Credential, error) {
 	return h.cred, nil
 }
-func (h hostile) Apply(context.Context, core.ApplyRequest) ([]core.Header, error) {
-	return h.cred.Headers, nil
+func (h hostile) Apply(context.Context, core.ApplyRequest) (*core.ApplyResult, error) {
+	return &core.ApplyResult{Headers: h.cred.Headers, State: h.cred.State}, nil
 }
 func (h hostile) HandleChallenge(context.Context, core.ChallengeRequest) (core.ChallengeResponse, error) {
 	return core.ChallengeResponse{Decision: core.DecisionRetry, Credential: h.cred}, nil

@@ -146,12 +146,12 @@ func (r *runner) apply(ctx context.Context) (Status, string) {
 	if why := r.needsCredential(); why != "" {
 		return Skip, why
 	}
-	hs, err := r.plugin.Apply(ctx, core.ApplyRequest{Config: r.config(), URL: r.o.URL, Credential: r.cred,
+	res, err := r.plugin.Apply(ctx, core.ApplyRequest{Config: r.config(), URL: r.o.URL, Credential: r.cred,
 		Request: core.HTTPRequest{Method: http.MethodGet, URL: r.o.URL, Header: http.Header{}, BodySHA256: emptySHA256[:]}})
 	if err != nil {
 		return Fail, "Apply failed: " + errLine(err)
 	}
-	return failures(headerProblems(hs), "headers: "+headerNames(hs))
+	return failures(headerProblems(res.Headers), "headers: "+headerNames(res.Headers))
 }
 
 // handleChallenge sends a synthetic 401 for a GET of the profile's URL. It

@@ -114,6 +114,10 @@ type Session struct {
 	tlsDone bool
 
 	readOnlyWarned atomic.Bool
+
+	signMu     sync.Mutex       // serialises the Applies that may return state (Sign)
+	signedFor  *core.Credential // the credential the latest state of this process is for; guarded by signMu
+	signedWith []byte           // that state
 }
 
 // New returns a Session for profile p of file f (nil f: an ad-hoc profile,
@@ -684,26 +688,6 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 		return nil, false, err
 	}
 	return renewed.Credential, res.ReplaySafe, nil
-}
-
-// Sign asks the plugin for the headers of one request, for credentials
-// marked PerRequest. It makes a Session an authhttp.Signer.
-func (s *Session) Sign(ctx context.Context, cred *core.Credential, req core.HTTPRequest) ([]core.Header, error) {
-	p, desc, err := s.Plugin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !desc.Capabilities.Apply {
-		return nil, core.Errorf(core.KindPlugin, "the credential asks for per-request signing but scheme %q cannot sign", s.Profile.Scheme)
-	}
-	cfg, err := s.ResolvedConfig(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cctx, cancel := s.callCtx(ctx)
-	defer cancel()
-	hs, err := p.Apply(cctx, core.ApplyRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req})
-	return hs, s.scrub(err, cfg, cred)
 }
 
 // Close stops the plugin if one was started. It never waits for a call in

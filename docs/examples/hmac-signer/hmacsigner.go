@@ -262,8 +262,9 @@ func (s *Scheme) Login(_ context.Context, req core.LoginRequest) (*core.Credenti
 
 // Apply implements core.Applier: it dates the request with s.Now, draws a
 // nonce from s.Rand, and returns X-Authx-Date, X-Authx-Nonce,
-// X-Content-SHA256 (from req.Request.BodySHA256) and Authorization.
-func (s *Scheme) Apply(_ context.Context, req core.ApplyRequest) ([]core.Header, error) {
+// X-Content-SHA256 (from req.Request.BodySHA256) and Authorization. It
+// keeps no state: the result's State is nil.
+func (s *Scheme) Apply(_ context.Context, req core.ApplyRequest) (*core.ApplyResult, error) {
 	keyID, secret, err := key(req.Config)
 	if err != nil {
 		return nil, err
@@ -285,12 +286,12 @@ func (s *Scheme) Apply(_ context.Context, req core.ApplyRequest) ([]core.Header,
 	if err != nil {
 		return nil, core.Errorf(core.KindConfig, "cannot sign the request: %v", err)
 	}
-	return []core.Header{
+	return &core.ApplyResult{Headers: []core.Header{
 		{Name: HeaderDate, Value: date},
 		{Name: HeaderNonce, Value: nonce},
 		{Name: HeaderContentSHA256, Value: digest},
 		{Name: "Authorization", Value: Authorization(keyID, Signature(secret, c))},
-	}, nil
+	}}, nil
 }
 
 func (s *Scheme) now() time.Time {

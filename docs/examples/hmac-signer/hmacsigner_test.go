@@ -174,12 +174,16 @@ func fixedScheme() *hmacsigner.Scheme {
 
 func TestApply(t *testing.T) {
 	sum := sha256.Sum256([]byte(exampleBody))
-	hs, err := fixedScheme().Apply(context.Background(), core.ApplyRequest{Config: exampleConfig(),
+	res, err := fixedScheme().Apply(context.Background(), core.ApplyRequest{Config: exampleConfig(),
 		Credential: &core.Credential{PerRequest: true},
 		Request:    core.HTTPRequest{Method: "POST", URL: exampleURL, Header: http.Header{}, BodySHA256: sum[:]}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if res.State != nil {
+		t.Errorf("State = %q, want nil (unchanged)", res.State)
+	}
+	hs := res.Headers
 	want := []core.Header{
 		{Name: "X-Authx-Date", Value: exampleDate},
 		{Name: "X-Authx-Nonce", Value: exampleNonce},
@@ -211,11 +215,12 @@ func TestApplyNeedsTheBodyDigest(t *testing.T) {
 func signed(t *testing.T, s *hmacsigner.Scheme, cfg core.Config, method, target, body string) *http.Request {
 	t.Helper()
 	sum := sha256.Sum256([]byte(body))
-	hs, err := s.Apply(context.Background(), core.ApplyRequest{Config: cfg, Credential: &core.Credential{PerRequest: true},
+	res, err := s.Apply(context.Background(), core.ApplyRequest{Config: cfg, Credential: &core.Credential{PerRequest: true},
 		Request: core.HTTPRequest{Method: method, URL: target, Header: http.Header{}, BodySHA256: sum[:]}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	hs := res.Headers
 	u, _ := url.Parse(target)
 	r := httptest.NewRequest(method, u.RequestURI(), strings.NewReader(body))
 	r.Host = u.Host

@@ -54,8 +54,8 @@ func (scheme) Login(_ context.Context, req core.LoginRequest) (*core.Credential,
 	return c, nil
 }
 
-func (scheme) Apply(_ context.Context, req core.ApplyRequest) ([]core.Header, error) {
-	return []core.Header{{Name: req.Config.String("header_name", ""), Value: req.Config.String("header_value", "")}}, nil
+func (scheme) Apply(_ context.Context, req core.ApplyRequest) (*core.ApplyResult, error) {
+	return &core.ApplyResult{Headers: []core.Header{{Name: req.Config.String("header_name", ""), Value: req.Config.String("header_value", "")}}}, nil
 }
 
 func main() { sdk.Serve(scheme{}) }

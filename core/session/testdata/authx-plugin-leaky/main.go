@@ -75,7 +75,7 @@ func (scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (cor
 	return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: "refused: " + echo(req.Config) + "; token " + req.Credential.Token}, nil
 }
 
-func (scheme) Apply(_ context.Context, req core.ApplyRequest) ([]core.Header, error) {
+func (scheme) Apply(_ context.Context, req core.ApplyRequest) (*core.ApplyResult, error) {
 	return nil, core.Errorf(core.KindConfig, "cannot sign with %s (token %s)", echo(req.Config), req.Credential.Token)
 }
 
@@ -86,5 +86,7 @@ func (scheme) Logout(_ context.Context, req core.LogoutRequest) error {
 func (scheme) RunAction(_ context.Context, req core.ActionRequest) (core.ActionResult, error) {
 	return core.ActionResult{}, core.Errorf(core.KindHTTP, "action failed: %s", echo(req.Config))
 }
+
+var _ core.Applier = scheme{}
 
 func main() { sdk.Serve(scheme{}) }

@@ -363,8 +363,12 @@ type Capabilities struct {
 	HandleChallenge bool                   `protobuf:"varint,4,opt,name=handle_challenge,json=handleChallenge,proto3" json:"handle_challenge,omitempty"`
 	Logout          bool                   `protobuf:"varint,5,opt,name=logout,proto3" json:"logout,omitempty"`
 	Actions         bool                   `protobuf:"varint,6,opt,name=actions,proto3" json:"actions,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// login_challenge asks the host to probe the login URL with an
+	// unauthenticated GET and send the server's 401 answer as
+	// LoginRequest.challenge. Since minor 4.
+	LoginChallenge bool `protobuf:"varint,7,opt,name=login_challenge,json=loginChallenge,proto3" json:"login_challenge,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Capabilities) Reset() {
@@ -435,6 +439,13 @@ func (x *Capabilities) GetLogout() bool {
 func (x *Capabilities) GetActions() bool {
 	if x != nil {
 		return x.Actions
+	}
+	return false
+}
+
+func (x *Capabilities) GetLoginChallenge() bool {
+	if x != nil {
+		return x.LoginChallenge
 	}
 	return false
 }
@@ -1158,7 +1169,14 @@ type LoginRequest struct {
 	// LoginStream's events: an interactive run. When false, a login that
 	// needs the user fails at once with FAILED_PRECONDITION. Always false in
 	// the unary Login. Since minor 3.
-	Ui            bool `protobuf:"varint,6,opt,name=ui,proto3" json:"ui,omitempty"`
+	Ui bool `protobuf:"varint,6,opt,name=ui,proto3" json:"ui,omitempty"`
+	// challenge is the server's first 401 answer (status, headers, at most
+	// 4 KiB of body) to an unauthenticated GET of url, probed by the host
+	// with the profile's own HTTP settings (proxy, TLS, call timeout). Sent
+	// only to plugins whose Capabilities.login_challenge is set; unset when
+	// the server answered anything else or could not be reached. Since
+	// minor 4.
+	Challenge     *HTTPResponse `protobuf:"bytes,7,opt,name=challenge,proto3" json:"challenge,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1233,6 +1251,13 @@ func (x *LoginRequest) GetUi() bool {
 		return x.Ui
 	}
 	return false
+}
+
+func (x *LoginRequest) GetChallenge() *HTTPResponse {
+	if x != nil {
+		return x.Challenge
+	}
+	return nil
 }
 
 type LoginResponse struct {
@@ -1817,7 +1842,13 @@ func (x *ApplyRequest) GetUrl() string {
 type ApplyResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// headers are set on the request, replacing same-named ones.
-	Headers       []*Header `protobuf:"bytes,1,rep,name=headers,proto3" json:"headers,omitempty"`
+	Headers []*Header `protobuf:"bytes,1,rep,name=headers,proto3" json:"headers,omitempty"`
+	// state, when present (even empty), replaces Credential.state: the host
+	// stores it under the cache entry's lock before any process's next Apply
+	// with that credential, which then carries it (a Digest nonce count, a
+	// DPoP nonce). Absent: the state is unchanged. A host older than minor 4
+	// ignores it. Since minor 4.
+	State         []byte `protobuf:"bytes,2,opt,name=state,proto3,oneof" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1859,6 +1890,13 @@ func (x *ApplyResponse) GetHeaders() []*Header {
 	return nil
 }
 
+func (x *ApplyResponse) GetState() []byte {
+	if x != nil {
+		return x.State
+	}
+	return nil
+}
+
 type HandleChallengeRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Config     *structpb.Struct       `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
@@ -1866,7 +1904,12 @@ type HandleChallengeRequest struct {
 	Request    *HTTPRequest           `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
 	Response   *HTTPResponse          `protobuf:"bytes,4,opt,name=response,proto3" json:"response,omitempty"`
 	// url is the profile's base URL (as in LoginRequest). Since minor 1.
-	Url           string `protobuf:"bytes,5,opt,name=url,proto3" json:"url,omitempty"`
+	Url string `protobuf:"bytes,5,opt,name=url,proto3" json:"url,omitempty"`
+	// retried: the request was already retried once after a challenge and
+	// the server refused it again. The host will not retry whatever the
+	// decision; it reports the diagnosis (or the status error's class and
+	// message) to the user. Since minor 4.
+	Retried       bool `protobuf:"varint,6,opt,name=retried,proto3" json:"retried,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1934,6 +1977,13 @@ func (x *HandleChallengeRequest) GetUrl() string {
 		return x.Url
 	}
 	return ""
+}
+
+func (x *HandleChallengeRequest) GetRetried() bool {
+	if x != nil {
+		return x.Retried
+	}
+	return false
 }
 
 type HandleChallengeResponse struct {
@@ -2271,14 +2321,15 @@ const file_authx_plugin_v1_plugin_proto_rawDesc = "" +
 	"\asummary\x18\x04 \x01(\tR\asummary\x12A\n" +
 	"\fcapabilities\x18\x05 \x01(\v2\x1d.authx.plugin.v1.CapabilitiesR\fcapabilities\x12.\n" +
 	"\x06config\x18\x06 \x03(\v2\x16.authx.plugin.v1.FieldR\x06config\x121\n" +
-	"\aactions\x18\a \x03(\v2\x17.authx.plugin.v1.ActionR\aactions\"\xb1\x01\n" +
+	"\aactions\x18\a \x03(\v2\x17.authx.plugin.v1.ActionR\aactions\"\xda\x01\n" +
 	"\fCapabilities\x12\x14\n" +
 	"\x05login\x18\x01 \x01(\bR\x05login\x12\x18\n" +
 	"\arefresh\x18\x02 \x01(\bR\arefresh\x12\x14\n" +
 	"\x05apply\x18\x03 \x01(\bR\x05apply\x12)\n" +
 	"\x10handle_challenge\x18\x04 \x01(\bR\x0fhandleChallenge\x12\x16\n" +
 	"\x06logout\x18\x05 \x01(\bR\x06logout\x12\x18\n" +
-	"\aactions\x18\x06 \x01(\bR\aactions\"\xe4\x01\n" +
+	"\aactions\x18\x06 \x01(\bR\aactions\x12'\n" +
+	"\x0flogin_challenge\x18\a \x01(\bR\x0eloginChallenge\"\xe4\x01\n" +
 	"\x05Field\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x1a.authx.plugin.v1.FieldTypeR\x04type\x12\x1a\n" +
@@ -2336,14 +2387,15 @@ const file_authx_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06secret\x18\x03 \x01(\bR\x06secret\"f\n" +
 	"\rInputRequired\x121\n" +
 	"\aprompts\x18\x01 \x03(\v2\x17.authx.plugin.v1.PromptR\aprompts\x12\"\n" +
-	"\fcontinuation\x18\x02 \x01(\fR\fcontinuation\"\xa9\x02\n" +
+	"\fcontinuation\x18\x02 \x01(\fR\fcontinuation\"\xe6\x02\n" +
 	"\fLoginRequest\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06config\x12\x10\n" +
 	"\x03url\x18\x02 \x01(\tR\x03url\x12 \n" +
 	"\vinteractive\x18\x03 \x01(\bR\vinteractive\x12D\n" +
 	"\aanswers\x18\x04 \x03(\v2*.authx.plugin.v1.LoginRequest.AnswersEntryR\aanswers\x12\"\n" +
 	"\fcontinuation\x18\x05 \x01(\fR\fcontinuation\x12\x0e\n" +
-	"\x02ui\x18\x06 \x01(\bR\x02ui\x1a:\n" +
+	"\x02ui\x18\x06 \x01(\bR\x02ui\x12;\n" +
+	"\tchallenge\x18\a \x01(\v2\x1d.authx.plugin.v1.HTTPResponseR\tchallenge\x1a:\n" +
 	"\fAnswersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa1\x01\n" +
@@ -2390,9 +2442,11 @@ const file_authx_plugin_v1_plugin_proto_rawDesc = "" +
 	"credential\x18\x02 \x01(\v2\x1b.authx.plugin.v1.CredentialR\n" +
 	"credential\x126\n" +
 	"\arequest\x18\x03 \x01(\v2\x1c.authx.plugin.v1.HTTPRequestR\arequest\x12\x10\n" +
-	"\x03url\x18\x04 \x01(\tR\x03url\"B\n" +
+	"\x03url\x18\x04 \x01(\tR\x03url\"g\n" +
 	"\rApplyResponse\x121\n" +
-	"\aheaders\x18\x01 \x03(\v2\x17.authx.plugin.v1.HeaderR\aheaders\"\x8b\x02\n" +
+	"\aheaders\x18\x01 \x03(\v2\x17.authx.plugin.v1.HeaderR\aheaders\x12\x19\n" +
+	"\x05state\x18\x02 \x01(\fH\x00R\x05state\x88\x01\x01B\b\n" +
+	"\x06_state\"\xa5\x02\n" +
 	"\x16HandleChallengeRequest\x12/\n" +
 	"\x06config\x18\x01 \x01(\v2\x17.google.protobuf.StructR\x06config\x12;\n" +
 	"\n" +
@@ -2400,7 +2454,8 @@ const file_authx_plugin_v1_plugin_proto_rawDesc = "" +
 	"credential\x126\n" +
 	"\arequest\x18\x03 \x01(\v2\x1c.authx.plugin.v1.HTTPRequestR\arequest\x129\n" +
 	"\bresponse\x18\x04 \x01(\v2\x1d.authx.plugin.v1.HTTPResponseR\bresponse\x12\x10\n" +
-	"\x03url\x18\x05 \x01(\tR\x03url\"\xdb\x02\n" +
+	"\x03url\x18\x05 \x01(\tR\x03url\x12\x18\n" +
+	"\aretried\x18\x06 \x01(\bR\aretried\"\xdb\x02\n" +
 	"\x17HandleChallengeResponse\x12M\n" +
 	"\bdecision\x18\x01 \x01(\x0e21.authx.plugin.v1.HandleChallengeResponse.DecisionR\bdecision\x12\x1c\n" +
 	"\tdiagnosis\x18\x02 \x01(\tR\tdiagnosis\x12;\n" +
@@ -2531,54 +2586,55 @@ var file_authx_plugin_v1_plugin_proto_depIdxs = []int32{
 	14, // 13: authx.plugin.v1.InputRequired.prompts:type_name -> authx.plugin.v1.Prompt
 	36, // 14: authx.plugin.v1.LoginRequest.config:type_name -> google.protobuf.Struct
 	33, // 15: authx.plugin.v1.LoginRequest.answers:type_name -> authx.plugin.v1.LoginRequest.AnswersEntry
-	13, // 16: authx.plugin.v1.LoginResponse.credential:type_name -> authx.plugin.v1.Credential
-	15, // 17: authx.plugin.v1.LoginResponse.input_required:type_name -> authx.plugin.v1.InputRequired
-	19, // 18: authx.plugin.v1.LoginEvent.notice:type_name -> authx.plugin.v1.Notice
-	20, // 19: authx.plugin.v1.LoginEvent.open_url:type_name -> authx.plugin.v1.OpenURL
-	17, // 20: authx.plugin.v1.LoginEvent.result:type_name -> authx.plugin.v1.LoginResponse
-	36, // 21: authx.plugin.v1.RefreshRequest.config:type_name -> google.protobuf.Struct
-	13, // 22: authx.plugin.v1.RefreshRequest.credential:type_name -> authx.plugin.v1.Credential
-	13, // 23: authx.plugin.v1.RefreshResponse.credential:type_name -> authx.plugin.v1.Credential
-	11, // 24: authx.plugin.v1.HTTPRequest.headers:type_name -> authx.plugin.v1.Header
-	11, // 25: authx.plugin.v1.HTTPResponse.headers:type_name -> authx.plugin.v1.Header
-	36, // 26: authx.plugin.v1.ApplyRequest.config:type_name -> google.protobuf.Struct
-	13, // 27: authx.plugin.v1.ApplyRequest.credential:type_name -> authx.plugin.v1.Credential
-	23, // 28: authx.plugin.v1.ApplyRequest.request:type_name -> authx.plugin.v1.HTTPRequest
-	11, // 29: authx.plugin.v1.ApplyResponse.headers:type_name -> authx.plugin.v1.Header
-	36, // 30: authx.plugin.v1.HandleChallengeRequest.config:type_name -> google.protobuf.Struct
-	13, // 31: authx.plugin.v1.HandleChallengeRequest.credential:type_name -> authx.plugin.v1.Credential
-	23, // 32: authx.plugin.v1.HandleChallengeRequest.request:type_name -> authx.plugin.v1.HTTPRequest
-	24, // 33: authx.plugin.v1.HandleChallengeRequest.response:type_name -> authx.plugin.v1.HTTPResponse
-	2,  // 34: authx.plugin.v1.HandleChallengeResponse.decision:type_name -> authx.plugin.v1.HandleChallengeResponse.Decision
-	13, // 35: authx.plugin.v1.HandleChallengeResponse.credential:type_name -> authx.plugin.v1.Credential
-	36, // 36: authx.plugin.v1.LogoutRequest.config:type_name -> google.protobuf.Struct
-	13, // 37: authx.plugin.v1.LogoutRequest.credential:type_name -> authx.plugin.v1.Credential
-	34, // 38: authx.plugin.v1.RunActionRequest.flags:type_name -> authx.plugin.v1.RunActionRequest.FlagsEntry
-	36, // 39: authx.plugin.v1.RunActionRequest.config:type_name -> google.protobuf.Struct
-	13, // 40: authx.plugin.v1.RunActionRequest.credential:type_name -> authx.plugin.v1.Credential
-	3,  // 41: authx.plugin.v1.AuthScheme.Describe:input_type -> authx.plugin.v1.DescribeRequest
-	9,  // 42: authx.plugin.v1.AuthScheme.Configure:input_type -> authx.plugin.v1.ConfigureRequest
-	16, // 43: authx.plugin.v1.AuthScheme.Login:input_type -> authx.plugin.v1.LoginRequest
-	16, // 44: authx.plugin.v1.AuthScheme.LoginStream:input_type -> authx.plugin.v1.LoginRequest
-	21, // 45: authx.plugin.v1.AuthScheme.Refresh:input_type -> authx.plugin.v1.RefreshRequest
-	25, // 46: authx.plugin.v1.AuthScheme.Apply:input_type -> authx.plugin.v1.ApplyRequest
-	27, // 47: authx.plugin.v1.AuthScheme.HandleChallenge:input_type -> authx.plugin.v1.HandleChallengeRequest
-	29, // 48: authx.plugin.v1.AuthScheme.Logout:input_type -> authx.plugin.v1.LogoutRequest
-	31, // 49: authx.plugin.v1.AuthScheme.RunAction:input_type -> authx.plugin.v1.RunActionRequest
-	4,  // 50: authx.plugin.v1.AuthScheme.Describe:output_type -> authx.plugin.v1.DescribeResponse
-	10, // 51: authx.plugin.v1.AuthScheme.Configure:output_type -> authx.plugin.v1.ConfigureResponse
-	17, // 52: authx.plugin.v1.AuthScheme.Login:output_type -> authx.plugin.v1.LoginResponse
-	18, // 53: authx.plugin.v1.AuthScheme.LoginStream:output_type -> authx.plugin.v1.LoginEvent
-	22, // 54: authx.plugin.v1.AuthScheme.Refresh:output_type -> authx.plugin.v1.RefreshResponse
-	26, // 55: authx.plugin.v1.AuthScheme.Apply:output_type -> authx.plugin.v1.ApplyResponse
-	28, // 56: authx.plugin.v1.AuthScheme.HandleChallenge:output_type -> authx.plugin.v1.HandleChallengeResponse
-	30, // 57: authx.plugin.v1.AuthScheme.Logout:output_type -> authx.plugin.v1.LogoutResponse
-	32, // 58: authx.plugin.v1.AuthScheme.RunAction:output_type -> authx.plugin.v1.RunActionResponse
-	50, // [50:59] is the sub-list for method output_type
-	41, // [41:50] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	24, // 16: authx.plugin.v1.LoginRequest.challenge:type_name -> authx.plugin.v1.HTTPResponse
+	13, // 17: authx.plugin.v1.LoginResponse.credential:type_name -> authx.plugin.v1.Credential
+	15, // 18: authx.plugin.v1.LoginResponse.input_required:type_name -> authx.plugin.v1.InputRequired
+	19, // 19: authx.plugin.v1.LoginEvent.notice:type_name -> authx.plugin.v1.Notice
+	20, // 20: authx.plugin.v1.LoginEvent.open_url:type_name -> authx.plugin.v1.OpenURL
+	17, // 21: authx.plugin.v1.LoginEvent.result:type_name -> authx.plugin.v1.LoginResponse
+	36, // 22: authx.plugin.v1.RefreshRequest.config:type_name -> google.protobuf.Struct
+	13, // 23: authx.plugin.v1.RefreshRequest.credential:type_name -> authx.plugin.v1.Credential
+	13, // 24: authx.plugin.v1.RefreshResponse.credential:type_name -> authx.plugin.v1.Credential
+	11, // 25: authx.plugin.v1.HTTPRequest.headers:type_name -> authx.plugin.v1.Header
+	11, // 26: authx.plugin.v1.HTTPResponse.headers:type_name -> authx.plugin.v1.Header
+	36, // 27: authx.plugin.v1.ApplyRequest.config:type_name -> google.protobuf.Struct
+	13, // 28: authx.plugin.v1.ApplyRequest.credential:type_name -> authx.plugin.v1.Credential
+	23, // 29: authx.plugin.v1.ApplyRequest.request:type_name -> authx.plugin.v1.HTTPRequest
+	11, // 30: authx.plugin.v1.ApplyResponse.headers:type_name -> authx.plugin.v1.Header
+	36, // 31: authx.plugin.v1.HandleChallengeRequest.config:type_name -> google.protobuf.Struct
+	13, // 32: authx.plugin.v1.HandleChallengeRequest.credential:type_name -> authx.plugin.v1.Credential
+	23, // 33: authx.plugin.v1.HandleChallengeRequest.request:type_name -> authx.plugin.v1.HTTPRequest
+	24, // 34: authx.plugin.v1.HandleChallengeRequest.response:type_name -> authx.plugin.v1.HTTPResponse
+	2,  // 35: authx.plugin.v1.HandleChallengeResponse.decision:type_name -> authx.plugin.v1.HandleChallengeResponse.Decision
+	13, // 36: authx.plugin.v1.HandleChallengeResponse.credential:type_name -> authx.plugin.v1.Credential
+	36, // 37: authx.plugin.v1.LogoutRequest.config:type_name -> google.protobuf.Struct
+	13, // 38: authx.plugin.v1.LogoutRequest.credential:type_name -> authx.plugin.v1.Credential
+	34, // 39: authx.plugin.v1.RunActionRequest.flags:type_name -> authx.plugin.v1.RunActionRequest.FlagsEntry
+	36, // 40: authx.plugin.v1.RunActionRequest.config:type_name -> google.protobuf.Struct
+	13, // 41: authx.plugin.v1.RunActionRequest.credential:type_name -> authx.plugin.v1.Credential
+	3,  // 42: authx.plugin.v1.AuthScheme.Describe:input_type -> authx.plugin.v1.DescribeRequest
+	9,  // 43: authx.plugin.v1.AuthScheme.Configure:input_type -> authx.plugin.v1.ConfigureRequest
+	16, // 44: authx.plugin.v1.AuthScheme.Login:input_type -> authx.plugin.v1.LoginRequest
+	16, // 45: authx.plugin.v1.AuthScheme.LoginStream:input_type -> authx.plugin.v1.LoginRequest
+	21, // 46: authx.plugin.v1.AuthScheme.Refresh:input_type -> authx.plugin.v1.RefreshRequest
+	25, // 47: authx.plugin.v1.AuthScheme.Apply:input_type -> authx.plugin.v1.ApplyRequest
+	27, // 48: authx.plugin.v1.AuthScheme.HandleChallenge:input_type -> authx.plugin.v1.HandleChallengeRequest
+	29, // 49: authx.plugin.v1.AuthScheme.Logout:input_type -> authx.plugin.v1.LogoutRequest
+	31, // 50: authx.plugin.v1.AuthScheme.RunAction:input_type -> authx.plugin.v1.RunActionRequest
+	4,  // 51: authx.plugin.v1.AuthScheme.Describe:output_type -> authx.plugin.v1.DescribeResponse
+	10, // 52: authx.plugin.v1.AuthScheme.Configure:output_type -> authx.plugin.v1.ConfigureResponse
+	17, // 53: authx.plugin.v1.AuthScheme.Login:output_type -> authx.plugin.v1.LoginResponse
+	18, // 54: authx.plugin.v1.AuthScheme.LoginStream:output_type -> authx.plugin.v1.LoginEvent
+	22, // 55: authx.plugin.v1.AuthScheme.Refresh:output_type -> authx.plugin.v1.RefreshResponse
+	26, // 56: authx.plugin.v1.AuthScheme.Apply:output_type -> authx.plugin.v1.ApplyResponse
+	28, // 57: authx.plugin.v1.AuthScheme.HandleChallenge:output_type -> authx.plugin.v1.HandleChallengeResponse
+	30, // 58: authx.plugin.v1.AuthScheme.Logout:output_type -> authx.plugin.v1.LogoutResponse
+	32, // 59: authx.plugin.v1.AuthScheme.RunAction:output_type -> authx.plugin.v1.RunActionResponse
+	51, // [51:60] is the sub-list for method output_type
+	42, // [42:51] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_authx_plugin_v1_plugin_proto_init() }
@@ -2595,6 +2651,7 @@ func file_authx_plugin_v1_plugin_proto_init() {
 		(*LoginEvent_OpenUrl)(nil),
 		(*LoginEvent_Result)(nil),
 	}
+	file_authx_plugin_v1_plugin_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

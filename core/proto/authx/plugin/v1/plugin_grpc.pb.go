@@ -78,10 +78,13 @@ type AuthSchemeClient interface {
 	// Refresh renews a credential without user interaction (capability refresh).
 	Refresh(ctx context.Context, in *RefreshRequest, opts ...grpc.CallOption) (*RefreshResponse, error)
 	// Apply computes per-request headers (capability apply), for schemes that
-	// sign each request.
+	// sign each request, and may return new credential state (since minor 4),
+	// which the host stores before the next Apply in any process.
 	Apply(ctx context.Context, in *ApplyRequest, opts ...grpc.CallOption) (*ApplyResponse, error)
 	// HandleChallenge decides what to do after a 401/403 (capability
-	// handle_challenge).
+	// handle_challenge). The host follows the decision at most once; when the
+	// retried request is refused again it calls HandleChallenge once more with
+	// retried set, for a diagnosis only (since minor 4).
 	HandleChallenge(ctx context.Context, in *HandleChallengeRequest, opts ...grpc.CallOption) (*HandleChallengeResponse, error)
 	// Logout revokes a credential on the server where possible (capability
 	// logout). The host deletes its cached copy in any case.
@@ -223,10 +226,13 @@ type AuthSchemeServer interface {
 	// Refresh renews a credential without user interaction (capability refresh).
 	Refresh(context.Context, *RefreshRequest) (*RefreshResponse, error)
 	// Apply computes per-request headers (capability apply), for schemes that
-	// sign each request.
+	// sign each request, and may return new credential state (since minor 4),
+	// which the host stores before the next Apply in any process.
 	Apply(context.Context, *ApplyRequest) (*ApplyResponse, error)
 	// HandleChallenge decides what to do after a 401/403 (capability
-	// handle_challenge).
+	// handle_challenge). The host follows the decision at most once; when the
+	// retried request is refused again it calls HandleChallenge once more with
+	// retried set, for a diagnosis only (since minor 4).
 	HandleChallenge(context.Context, *HandleChallengeRequest) (*HandleChallengeResponse, error)
 	// Logout revokes a credential on the server where possible (capability
 	// logout). The host deletes its cached copy in any case.
