@@ -310,7 +310,7 @@ func (st *settings) startDPoP(old *core.Credential) error {
 // marked PerRequest): Authorization: DPoP with the access token, and a
 // fresh proof for this request (RFC 9449 §7.1) with ath, and the resource
 // server's latest nonce when it gave one (§9).
-func (s *Scheme) Apply(_ context.Context, req core.ApplyRequest) ([]core.Header, error) {
+func (s *Scheme) Apply(_ context.Context, req core.ApplyRequest) (*core.ApplyResult, error) {
 	d, err := dpopStateOf(req.Credential)
 	if err != nil {
 		return nil, err
@@ -324,7 +324,9 @@ func (s *Scheme) Apply(_ context.Context, req core.ApplyRequest) ([]core.Header,
 	if err != nil {
 		return nil, err
 	}
-	return []core.Header{{Name: "Authorization", Value: dpopScheme + " " + token}, {Name: "DPoP", Value: proof}}, nil
+	// The state is unchanged (nil): a proof needs nothing stored, and a
+	// nonce comes only with a challenge, which HandleChallenge keeps.
+	return &core.ApplyResult{Headers: []core.Header{{Name: "Authorization", Value: dpopScheme + " " + token}, {Name: "DPoP", Value: proof}}}, nil
 }
 
 // dpopChallenge handles a resource server's nonce challenge (RFC 9449 §9):
@@ -344,6 +346,11 @@ func dpopChallenge(req core.ChallengeRequest) (res core.ChallengeResponse, ok bo
 	d, err := dpopStateOf(req.Credential)
 	if err != nil {
 		return res, false // not a DPoP credential: the generic rules decide
+	}
+	if req.Retried {
+		return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf(
+			"%s %s: the server refused the retry that carried the DPoP nonce it had just sent (use_dpop_nonce again)",
+			req.Request.Method, redact.RawURL(req.Request.URL))}, true
 	}
 	nonce := req.Response.Header.Get("DPoP-Nonce")
 	if !validNonce(nonce) {

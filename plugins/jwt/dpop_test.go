@@ -220,10 +220,14 @@ func TestDPoPApplyAndNonceChallenge(t *testing.T) {
 		t.Helper()
 		for attempt := 0; ; attempt++ {
 			hreq := core.HTTPRequest{Method: method, URL: target}
-			hs, err := s.Apply(context.Background(), core.ApplyRequest{Config: cfg, Credential: c, Request: hreq})
+			res, err := s.Apply(context.Background(), core.ApplyRequest{Config: cfg, Credential: c, Request: hreq})
 			if err != nil {
 				t.Fatal(err)
 			}
+			if res.State != nil {
+				t.Errorf("Apply changed the state")
+			}
+			hs := res.Headers
 			req, _ := http.NewRequest(method, target, nil)
 			for _, h := range hs {
 				req.Header.Set(h.Name, h.Value)
@@ -236,12 +240,12 @@ func TestDPoPApplyAndNonceChallenge(t *testing.T) {
 			if resp.StatusCode != http.StatusUnauthorized || attempt == 1 {
 				return resp.StatusCode, attempt == 1
 			}
-			res, err := s.HandleChallenge(context.Background(), core.ChallengeRequest{Config: cfg, Credential: c, Request: hreq,
+			ch, err := s.HandleChallenge(context.Background(), core.ChallengeRequest{Config: cfg, Credential: c, Request: hreq,
 				Response: core.HTTPResponse{Status: resp.StatusCode, Header: resp.Header}})
-			if err != nil || res.Decision != core.DecisionRetry || !res.ReplaySafe {
-				t.Fatalf("HandleChallenge: %+v %v; want a replay-safe retry", res, err)
+			if err != nil || ch.Decision != core.DecisionRetry || !ch.ReplaySafe {
+				t.Fatalf("HandleChallenge: %+v %v; want a replay-safe retry", ch, err)
 			}
-			c = res.Credential
+			c = ch.Credential
 		}
 	}
 	steps := []struct {
@@ -297,6 +301,7 @@ func TestDPoPChallenges(t *testing.T) {
 		{"nonce without DPoP-Nonce", `DPoP error="use_dpop_nonce"`, "", core.DecisionFail, "sends no valid DPoP-Nonce"},
 		{"nonce with a bad DPoP-Nonce", `DPoP error="use_dpop_nonce"`, "a b", core.DecisionFail, "sends no valid DPoP-Nonce"},
 		{"nonce", `DPoP error="use_dpop_nonce"`, "fresh", core.DecisionRetry, ""},
+		{"nonce after the retry", `DPoP error="use_dpop_nonce"`, "fresher", core.DecisionFail, "refused the retry"},
 		{"both schemes, no error", `Bearer realm="x", DPoP algs="ES256"`, "", core.DecisionRefresh, ""},
 	}
 	for _, tt := range tests {
@@ -305,7 +310,7 @@ func TestDPoPChallenges(t *testing.T) {
 			if tt.nonce != "" {
 				h.Set("DPoP-Nonce", tt.nonce)
 			}
-			res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{Config: cfg, Credential: cred,
+			res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{Config: cfg, Credential: cred, Retried: strings.Contains(tt.name, "after the retry"),
 				Request: core.HTTPRequest{Method: "GET", URL: "https://api.example/x"}, Response: core.HTTPResponse{Status: 401, Header: h}})
 			if err != nil || res.Decision != tt.decision || !strings.Contains(res.Diagnosis, tt.diagnosis) {
 				t.Fatalf("%+v %v; want decision %v with %q", res, err, tt.decision, tt.diagnosis)
