@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 
@@ -221,7 +222,8 @@ func TestDPoPClientCredentialsAPI(t *testing.T) {
 // request` calls the IdP's userinfo, which verifies the proof, its nonce
 // and the binding itself.
 func TestDPoPBrowserLoginUserinfo(t *testing.T) {
-	p := idptest.Start(t, idptest.Options{DPoPNonce: true})
+	const ttl = 8 * time.Second
+	p := idptest.Start(t, idptest.Options{DPoPNonce: true, AccessTokenTTL: ttl})
 	b := idptest.NewBrowser(t, p, idptest.BrowserOptions{})
 	profile := fmt.Sprintf(`  me:
     scheme: jwt
@@ -232,11 +234,13 @@ func TestDPoPBrowserLoginUserinfo(t *testing.T) {
       grant: authorization_code
       client_id: %s
       client_auth: none
-      scope: [openid, profile]
+      scope: [openid, profile, offline_access]
+      prompt: consent
       dpop: true
 `, p.Issuer, p.Issuer, idptest.NativeClientID)
 	e := ssoEnv(t, p, b, profile)
 	loginThroughBrowser(t, e, p, b, "me")
+	obtained := time.Now()
 	if opened := b.Opened(); len(opened) != 1 || !strings.Contains(opened[0], "dpop_jkt=") {
 		t.Errorf("the authorization request %q lacks dpop_jkt (RFC 9449 §10)", opened)
 	}
@@ -266,8 +270,30 @@ func TestDPoPBrowserLoginUserinfo(t *testing.T) {
 		t.Errorf("userinfo answered %d with DPoP and refused %d (%d nonce challenges); want 3 and 1", ok, refused, p.Count("dpop.nonce_challenge", "/me"))
 	}
 
-	// Introspection (by a confidential client) says the token is bound.
-	token := cachedToken(t, e)
+	// Introspection says the token is bound.
+	first := introspectJKT(t, p, cachedToken(t, e))
+
+	// Past the access token's expiry: a refresh, with a proof by the same
+	// key (oidc-provider binds a public client's refresh token to it).
+	time.Sleep(time.Until(obtained.Add(ttl + 300*time.Millisecond)))
+	if r := e.run("request", "me", "GET", "/me"); r.code != 0 || !strings.Contains(r.stdout, `"sub":"`+p.User+`"`) {
+		t.Fatalf("after expiry: authx request me GET /me: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if n := p.CountEventually("grant.success", "refresh_token", 1); n != 1 {
+		t.Errorf("%d refreshes, want 1: %+v", n, p.Events())
+	}
+	if again := introspectJKT(t, p, cachedToken(t, e)); again != first {
+		t.Errorf("the refreshed token is bound to %s, the first to %s; want the same key", again, first)
+	}
+	if n := p.Count("grant.error", ""); n != 1 {
+		t.Errorf("%d token endpoint errors, want 1 (the login's nonce challenge; the refresh used the kept nonce): %+v", n, p.Events())
+	}
+}
+
+// introspectJKT asks the IdP (as a confidential client) about token: it
+// must be an active DPoP token; it returns its cnf.jkt.
+func introspectJKT(t *testing.T, p *idptest.IdP, token string) string {
+	t.Helper()
 	req, _ := http.NewRequest("POST", p.Issuer+"/token/introspection", strings.NewReader(url.Values{"token": {token}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(idptest.SecretClientID, p.ClientSecret)
@@ -286,6 +312,7 @@ func TestDPoPBrowserLoginUserinfo(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&in); err != nil || !in.Active || in.TokenType != "DPoP" || in.Cnf.JKT == "" {
 		t.Fatalf("introspection: %+v %v; want an active DPoP token with cnf.jkt", in, err)
 	}
+	return in.Cnf.JKT
 }
 
 // A server that ignores DPoP issues a bearer token: authx refuses it (the
