@@ -336,8 +336,8 @@ func (s *Scheme) Apply(_ context.Context, req core.ApplyRequest) (*core.ApplyRes
 // other answer. A server that refuses the retry with another nonce
 // challenge gets no second retry from the host: that is a diagnosis.
 func dpopChallenge(req core.ChallengeRequest) (res core.ChallengeResponse, ok bool) {
-	if req.Response.Status != http.StatusUnauthorized || req.Credential == nil {
-		return res, false
+	if req.Response.Status != http.StatusUnauthorized || req.Credential == nil || outOfScope(req) != "" {
+		return res, false // outside the scope no proof was sent: the generic rules say so
 	}
 	ch, found := httpauth.Find(httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate"), dpopScheme)
 	if !found || ch.Params["error"] != "use_dpop_nonce" {

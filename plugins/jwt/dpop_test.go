@@ -303,6 +303,7 @@ func TestDPoPChallenges(t *testing.T) {
 		{"nonce", `DPoP error="use_dpop_nonce"`, "fresh", core.DecisionRetry, ""},
 		{"nonce after the retry", `DPoP error="use_dpop_nonce"`, "fresher", core.DecisionFail, "refused the retry"},
 		{"both schemes, no error", `Bearer realm="x", DPoP algs="ES256"`, "", core.DecisionRefresh, ""},
+		{"nonce outside the scope", `DPoP error="use_dpop_nonce"`, "fresh", core.DecisionFail, "outside the credential's scope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,7 +311,11 @@ func TestDPoPChallenges(t *testing.T) {
 			if tt.nonce != "" {
 				h.Set("DPoP-Nonce", tt.nonce)
 			}
-			res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{Config: cfg, Credential: cred, Retried: strings.Contains(tt.name, "after the retry"),
+			c := *cred
+			if strings.Contains(tt.name, "outside the scope") {
+				c.Scope = []string{"https://api.example/v2/"}
+			}
+			res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{Config: cfg, Credential: &c, Retried: strings.Contains(tt.name, "after the retry"),
 				Request: core.HTTPRequest{Method: "GET", URL: "https://api.example/x"}, Response: core.HTTPResponse{Status: 401, Header: h}})
 			if err != nil || res.Decision != tt.decision || !strings.Contains(res.Diagnosis, tt.diagnosis) {
 				t.Fatalf("%+v %v; want decision %v with %q", res, err, tt.decision, tt.diagnosis)
