@@ -424,3 +424,78 @@ func TestDecodeState(t *testing.T) {
 		t.Errorf("nonces %+v", d.Nonces)
 	}
 }
+
+// Every grant proves at the token endpoint (the emulator checks each
+// proof, refuses a replayed one and binds the tokens): password,
+// client_credentials, a browser login (whose authorization request names
+// the key: dpop_jkt), a device login (every poll proves); the refresh
+// proves with the login's key. The emulator's nonce challenge comes once
+// per credential: the refresh carries the nonce kept.
+func TestDPoPGrants(t *testing.T) {
+	tests := []struct {
+		grant   string
+		extra   core.Config
+		refresh bool
+	}{
+		{"password", core.Config{"client_id": "cli", "client_secret": "s3cret-client", "username": "alice", "password": "wonderland"}, true},
+		{"client_credentials", core.Config{"client_id": "cli", "client_secret": "s3cret-client"}, false},
+		{"authorization_code", core.Config{"scope": []any{"offline_access"}}, true},
+		{"device_code", core.Config{"scope": []any{"offline_access"}}, true},
+		{"authorization_code EdDSA", core.Config{"scope": []any{"offline_access"}, "dpop_alg": "EdDSA"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.grant, func(t *testing.T) {
+			clk := &fakeClock{t: time.Now()}
+			s := startIdP(t, jwttest.Options{Now: clk.Now, DPoP: true, DPoPNonce: "emulator-nonce"})
+			b := &fakeBrowser{}
+			grant, _, _ := strings.Cut(tt.grant, " ")
+			if grant == "device_code" {
+				b.noOpen = true
+				clk.onSleep = func(i int) {
+					if i == 2 {
+						b.mu.Lock()
+						opened := b.opened[0]
+						b.mu.Unlock()
+						b.visit(opened)
+					}
+				}
+			}
+			cfg := oidcProfile(s, grant, tt.extra)
+			cfg["dpop"] = true
+			sch := &Scheme{Now: clk.Now, Sleep: clk.Sleep}
+			c, err := sch.Login(context.Background(), core.LoginRequest{Config: cfg, UI: b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.done()
+			st, err := decodeState(c.State)
+			if err != nil || st.DPoP == nil || !c.PerRequest {
+				t.Fatalf("credential %+v, state %v", c, err)
+			}
+			jkt := st.DPoP.key.jkt
+			if claims := claimsOf(t, c.Token); fmt.Sprint(claims["cnf"]) != fmt.Sprint(map[string]any{"jkt": jkt}) {
+				t.Errorf("the access token's cnf %v, want jkt %s", claims["cnf"], jkt)
+			}
+			if grant == "authorization_code" {
+				u, _ := url.Parse(b.opened[0])
+				if u.Query().Get("dpop_jkt") != jkt {
+					t.Errorf("the authorization request's dpop_jkt %q, want %s", u.Query().Get("dpop_jkt"), jkt)
+				}
+			}
+			if tt.refresh {
+				if _, err := sch.Refresh(context.Background(), core.RefreshRequest{Config: cfg, Credential: c}); err != nil {
+					t.Fatalf("refresh: %v", err)
+				}
+			}
+			proofs := s.DPoPProofs()
+			if len(proofs) == 0 || s.DPoPNonceChallenges() != 1 {
+				t.Fatalf("%d proofs accepted, %d nonce challenges; want some and 1", len(proofs), s.DPoPNonceChallenges())
+			}
+			for i, p := range proofs {
+				if p.JKT != jkt || p.Htm != "POST" || p.Htu != s.URL+"/oauth/token" || p.Nonce != "emulator-nonce" || p.Ath != "" {
+					t.Errorf("proof %d: %+v; want POST to the token endpoint with the nonce, no ath, key %s", i, p, jkt)
+				}
+			}
+		})
+	}
+}

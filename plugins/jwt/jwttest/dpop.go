@@ -346,3 +346,68 @@ func (d *DPoPResource) tokenJKT(token string) (string, error) {
 	}
 	return claims.Cnf.JKT, nil
 }
+
+// dpopServerState is the OAuth2 emulator's DPoP bookkeeping.
+type dpopServerState struct {
+	jtis       map[string]bool
+	proofs     []DPoPProof
+	challenges int
+}
+
+// dpopWriter carries, through the token endpoint's answer, the key the
+// request proved it holds.
+type dpopWriter struct {
+	http.ResponseWriter
+	jkt string
+}
+
+// dpopTokenProof checks a token request's proof (Options.DPoP): exactly
+// one, valid for POST to this endpoint, never seen, with the nonce when
+// Options.DPoPNonce is set. It answers 400 and returns ok=false on a
+// refusal.
+func (s *Server) dpopTokenProof(w http.ResponseWriter, r *http.Request) (jkt string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	proofs := r.Header.Values("DPoP")
+	if len(proofs) != 1 {
+		oauthFail(w, http.StatusBadRequest, "invalid_dpop_proof", "exactly one DPoP proof is required")
+		return "", false
+	}
+	p, err := CheckDPoPProof(proofs[0], DPoPCheck{Method: r.Method, URL: s.base + r.URL.Path, Nonce: s.opts.DPoPNonce, Now: s.now()})
+	if err != nil {
+		var de *DPoPError
+		errors.As(err, &de)
+		if de.Code == "use_dpop_nonce" {
+			w.Header().Set("DPoP-Nonce", s.opts.DPoPNonce)
+			s.dpop.challenges++
+		}
+		oauthFail(w, http.StatusBadRequest, de.Code, de.Desc)
+		return "", false
+	}
+	if s.dpop.jtis == nil {
+		s.dpop.jtis = map[string]bool{}
+	}
+	if s.dpop.jtis[p.Jti] {
+		oauthFail(w, http.StatusBadRequest, "invalid_dpop_proof", "DPoP proof JWT replay detected")
+		return "", false
+	}
+	s.dpop.jtis[p.Jti] = true
+	s.dpop.proofs = append(s.dpop.proofs, p)
+	return p.JKT, true
+}
+
+// DPoPProofs are the token requests' accepted proofs (Options.DPoP), in
+// order.
+func (s *Server) DPoPProofs() []DPoPProof {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]DPoPProof(nil), s.dpop.proofs...)
+}
+
+// DPoPNonceChallenges is how many use_dpop_nonce answers the token
+// endpoint sent.
+func (s *Server) DPoPNonceChallenges() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dpop.challenges
+}
