@@ -499,3 +499,21 @@ func TestDPoPGrants(t *testing.T) {
 		})
 	}
 }
+
+// Apply gives a bearer credential its own headers (the host never asks; a
+// conformance run does), and refuses a per-request credential without a
+// DPoP key: only a new login helps.
+func TestDPoPApplyOtherCredentials(t *testing.T) {
+	bearer := &core.Credential{Token: "t", Headers: []core.Header{{Name: "Authorization", Value: "Bearer t"}}}
+	res, err := New().Apply(context.Background(), core.ApplyRequest{Credential: bearer, Request: core.HTTPRequest{Method: "GET", URL: "https://a.example/"}})
+	if err != nil || len(res.Headers) != 1 || res.Headers[0].Value != "Bearer t" || res.State != nil {
+		t.Errorf("bearer: %+v %v", res, err)
+	}
+	for _, st := range [][]byte{nil, []byte(`{"refresh_token":"rt-secret-value"}`), []byte(`garbage-secret-value`)} {
+		_, err := New().Apply(context.Background(), core.ApplyRequest{Credential: &core.Credential{Token: "t", PerRequest: true, State: st},
+			Request: core.HTTPRequest{Method: "GET", URL: "https://a.example/"}})
+		if core.KindOf(err) != core.KindLoginRequired || strings.Contains(err.Error(), "secret-value") {
+			t.Errorf("state %q: %v, want KindLoginRequired quoting nothing", st, err)
+		}
+	}
+}
