@@ -32,7 +32,8 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 		return res, nil
 	}
 	res, forbidden := challengeDecision(req)
-	res.Diagnosis = redact.Secrets(res.Diagnosis, credSecrets(req.Credential)...)
+	// A server's words may not be UTF-8 (an error code of a challenge).
+	res.Diagnosis = strings.ToValidUTF8(redact.Secrets(res.Diagnosis, credSecrets(req.Credential)...), "\uFFFD")
 	if forbidden { // the token is fine; the user may not do this (exit 14)
 		return core.ChallengeResponse{}, core.Errorf(core.KindForbidden, "%s", res.Diagnosis)
 	}

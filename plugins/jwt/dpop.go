@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -185,17 +186,23 @@ func dpopHTU(target string) (string, error) {
 	return u.String(), nil
 }
 
-// dpopOrigin is the key of a resource server's nonce: scheme://host:port.
+// dpopOrigin is the key of a resource server's nonce: scheme://host:port
+// (an IPv6 host in brackets), or "" for a URL without an http(s) origin.
 func dpopOrigin(target string) string {
 	u, err := url.Parse(target)
-	if err != nil || u.Host == "" {
+	scheme := ""
+	if err == nil {
+		scheme = strings.ToLower(u.Scheme)
+	}
+	defaultPort, ok := map[string]string{"http": "80", "https": "443"}[scheme]
+	if !ok || u.Hostname() == "" {
 		return ""
 	}
 	port := u.Port()
 	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+		port = defaultPort
 	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // validNonce reports whether n is a DPoP nonce (RFC 9449 §8.1: 1*NQCHAR,
@@ -356,13 +363,16 @@ func dpopChallenge(req core.ChallengeRequest) (res core.ChallengeResponse, ok bo
 	if req.Retried {
 		return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf(
 			"%s %s: the server refused the retry that carried the DPoP nonce it had just sent (use_dpop_nonce again)",
-			req.Request.Method, redact.RawURL(req.Request.URL))}, true
+			safeText(req.Request.Method, 16), safeText(redact.RawURL(req.Request.URL), 200))}, true
 	}
 	nonce := req.Response.Header.Get("DPoP-Nonce")
 	if !validNonce(nonce) {
 		return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf(
 			"%s %s: the server asks for a DPoP nonce (use_dpop_nonce) but sends no valid DPoP-Nonce header (RFC 9449 §9)",
-			req.Request.Method, redact.RawURL(req.Request.URL))}, true
+			safeText(req.Request.Method, 16), safeText(redact.RawURL(req.Request.URL), 200))}, true
+	}
+	if dpopOrigin(req.Request.URL) == "" {
+		return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: "a DPoP nonce challenge for a URL without an http(s) origin"}, true
 	}
 	d.setNonce(req.Request.URL, nonce)
 	renewed := *req.Credential

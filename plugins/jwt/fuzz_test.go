@@ -1,6 +1,7 @@
 package jwt
 
 import (
+	"context"
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -8,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -391,6 +393,48 @@ func FuzzDecodeState(f *testing.F) {
 			if _, err := jwttest.CheckDPoPProof(proof, jwttest.DPoPCheck{Method: "GET", URL: "https://api.example/x", AccessToken: "at", Nonce: d.TokenNonce, Now: now}); err != nil {
 				t.Fatalf("an accepted key's proof is refused: %v", err)
 			}
+		}
+	})
+}
+
+// FuzzDPoPChallenge: a resource server's challenge and DPoP-Nonce header
+// are untrusted. HandleChallenge never panics on them; a retry's
+// credential keeps the same token and key and a nonce that is exactly the
+// header's, well-formed, in a state that decodes; a diagnosis is one
+// printable line.
+func FuzzDPoPChallenge(f *testing.F) {
+	k, _ := newDPoPKey(dpopES256)
+	cred := &core.Credential{Token: "at-token-value", PerRequest: true, State: state{DPoP: &dpopState{Alg: k.alg, key: k}}.encode()}
+	for _, s := range [][3]string{
+		{`DPoP error="use_dpop_nonce"`, "n1", "https://api.example/x"},
+		{`DPoP error="use_dpop_nonce", algs="ES256"`, "", "https://api.example/x"},
+		{`Bearer realm="r", DPoP error="use_dpop_nonce"`, `a"b`, "http://[::1]:8080/"},
+		{`DPoP error="invalid_dpop_proof", error_description="x\x01"`, "n", "https://a/"},
+		{`DPoP error=use_dpop_nonce`, strings.Repeat("n", 2000), "https://a/"},
+		{`dpop ERROR="use_dpop_nonce"`, "n\r\nX: y", "ftp://a/"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	cfg := core.Config{"mode": "oauth2", "token_url": "https://as.example/token", "client_id": "c", "dpop": true}
+	f.Fuzz(func(t *testing.T, challenge, nonce, target string) {
+		h := http.Header{"Www-Authenticate": {challenge}, "Dpop-Nonce": {nonce}}
+		res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{Config: cfg, Credential: cred,
+			Request: core.HTTPRequest{Method: "GET", URL: target}, Response: core.HTTPResponse{Status: 401, Header: h}})
+		if err != nil {
+			return
+		}
+		if strings.ContainsAny(res.Diagnosis, "\r\n") || !utf8.ValidString(res.Diagnosis) {
+			t.Fatalf("diagnosis %q", res.Diagnosis)
+		}
+		if res.Decision != core.DecisionRetry {
+			return
+		}
+		st, err := decodeState(res.Credential.State)
+		if err != nil || res.Credential.Token != cred.Token || st.DPoP.key.jkt != k.jkt {
+			t.Fatalf("retry credential: %v", err)
+		}
+		if got := st.DPoP.nonceFor(target); got != nonce || !validNonce(got) {
+			t.Fatalf("kept nonce %q, header %q", got, nonce)
 		}
 	})
 }
