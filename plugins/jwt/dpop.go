@@ -315,9 +315,9 @@ func (st *settings) startDPoP(old *core.Credential) error {
 
 // Apply implements core.Applier for DPoP-bound credentials (the only ones
 // marked PerRequest; any other gets its own headers): Authorization: DPoP
-// with the access token, and a
-// fresh proof for this request (RFC 9449 §7.1) with ath, and the resource
-// server's latest nonce when it gave one (§9).
+// with the access token, and a fresh proof for this request (RFC 9449
+// §7.1) with ath, and the resource server's latest nonce when it gave one
+// (§9).
 func (s *Scheme) Apply(_ context.Context, req core.ApplyRequest) (*core.ApplyResult, error) {
 	if c := req.Credential; c != nil && !c.PerRequest {
 		// A bearer credential, which the host never asks to apply (a
