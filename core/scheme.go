@@ -10,6 +10,7 @@ package core
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 )
 
@@ -288,6 +289,22 @@ const (
 	// DecisionLogin logs in again, then retries once.
 	DecisionLogin
 )
+
+// String returns the decision's name as the protocol spells it in lower
+// case ("retry"), for logs.
+func (d Decision) String() string {
+	switch d {
+	case DecisionFail:
+		return "fail"
+	case DecisionRetry:
+		return "retry"
+	case DecisionRefresh:
+		return "refresh"
+	case DecisionLogin:
+		return "login"
+	}
+	return fmt.Sprintf("Decision(%d)", int(d))
+}
 
 // ChallengeResponse is the answer of ChallengeHandler.HandleChallenge.
 type ChallengeResponse struct {

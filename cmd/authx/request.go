@@ -115,6 +115,7 @@ func (a *app) request(ctx context.Context, f *requestFlags, method, rawURL strin
 	if err != nil {
 		return err
 	}
+	s.URL = target.String() // what a login is for when the profile has no url
 	scope := s.Scope()
 	if len(scope) == 0 { // an ad-hoc profile: the origin the user named
 		scope = []string{target.Scheme + "://" + target.Host + "/"}

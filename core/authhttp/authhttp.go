@@ -53,6 +53,18 @@ type Challenger interface {
 	Challenge(ctx context.Context, cred *core.Credential, req core.HTTPRequest, resp core.HTTPResponse) (*core.Credential, bool, error)
 }
 
+// Diagnoser is implemented by Challengers that can explain a second
+// refusal: the request was retried once after Challenge and the server
+// refused it again (401 or 403). Diagnose returns the error to report,
+// whose message is one line for the user and whose core.Kind sets the exit
+// code, or nil when it knows no more than the status code says. It never
+// renews a credential for another retry: there is none. It may forget
+// cred, the credential the server refused twice, so that it is not served
+// again.
+type Diagnoser interface {
+	Diagnose(ctx context.Context, cred *core.Credential, req core.HTTPRequest, resp core.HTTPResponse) error
+}
+
 // Transport applies a Source's credentials to requests whose URL is in
 // Scope. Requests elsewhere (a redirect to another origin, say) go out
 // without them.

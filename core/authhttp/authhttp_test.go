@@ -183,6 +183,57 @@ func TestClientDoesNotLoop(t *testing.T) {
 	resp.Body.Close()
 }
 
+// diagnosingSource is a challengeSource that explains a second refusal.
+type diagnosingSource struct {
+	*challengeSource
+	diagnosis error
+	got       []string // the credential and status of each Diagnose
+}
+
+func (s *diagnosingSource) Diagnose(_ context.Context, cred *core.Credential, _ core.HTTPRequest, resp core.HTTPResponse) error {
+	s.got = append(s.got, fmt.Sprintf("%s %d %s", cred.Token, resp.Status, resp.BodyPrefix))
+	return s.diagnosis
+}
+
+// Issue 12, point 3: a Diagnoser is asked about the refused retry, with
+// the credential the retry carried; its error is reported, nil keeps the
+// status code's. The body stays readable, and there is no third request.
+func TestClientDiagnosesASecondRefusal(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		diagnosis error
+		kind      core.Kind
+		msg       string
+	}{
+		{"diagnosis", core.Errorf(core.KindForbidden, "the key lacks orders:write"), core.KindForbidden, "the key lacks orders:write"},
+		{"none", nil, core.KindRejected, "again (HTTP 401) after the credential was renewed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var seen atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seen.Add(1)
+				w.WriteHeader(401)
+				io.WriteString(w, "token expired")
+			}))
+			defer srv.Close()
+			src := &diagnosingSource{challengeSource: newChallengeSource(false), diagnosis: tt.diagnosis}
+			resp, err := NewClient(src, []string{srv.URL}, nil).Do(mustRequest("GET", srv.URL))
+			if resp == nil {
+				t.Fatalf("no response: %v", err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var ce *ChallengeError
+			if !errors.As(err, &ce) || core.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("Do = %v (kind %v), want kind %v saying %q", err, core.KindOf(err), tt.kind, tt.msg)
+			}
+			if seen.Load() != 2 || src.challenges.Load() != 1 || strings.Join(src.got, "|") != "t2 401 token expired" || string(body) != "token expired" {
+				t.Errorf("%d requests, %d challenges, diagnoses %q, body %q", seen.Load(), src.challenges.Load(), src.got, body)
+			}
+		})
+	}
+}
+
 func TestRedirectDropsCredentialsAcrossOrigins(t *testing.T) {
 	var got http.Header
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() }))

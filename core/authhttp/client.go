@@ -187,12 +187,41 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if resp2.StatusCode != http.StatusUnauthorized && resp2.StatusCode != http.StatusForbidden {
 		return resp2, nil
 	}
+	return resp2, &ChallengeError{Response: resp2, Err: c.refusedAgain(req, resp2, t, renewed)}
+}
+
+// refusedAgain is the error of a retry the server refused too: the
+// source's diagnosis when it is a Diagnoser that has one, else the status
+// code's. renewed is the credential the retry was meant to carry (nil: the
+// source's).
+func (c *Client) refusedAgain(req *http.Request, resp *http.Response, t *Transport, renewed *core.Credential) error {
 	kind := core.KindRejected
-	if resp2.StatusCode == http.StatusForbidden {
+	if resp.StatusCode == http.StatusForbidden {
 		kind = core.KindHTTP
 	}
-	return resp2, &ChallengeError{Response: resp2, Err: core.Errorf(kind,
-		"the server refused %s %s again (HTTP %d) after the credential was renewed", req.Method, redact.URL(req.URL), resp2.StatusCode)}
+	plain := core.Errorf(kind, "the server refused %s %s again (HTTP %d) after the credential was renewed", req.Method, redact.URL(req.URL), resp.StatusCode)
+	d, ok := c.Source.(Diagnoser)
+	if !ok {
+		return plain
+	}
+	cred := renewed
+	if t != nil {
+		if sent := t.credentialOf(resp.Request); sent != nil {
+			cred = sent
+		}
+	}
+	if cred == nil {
+		return plain
+	}
+	prefix, err := peek(resp)
+	if err != nil {
+		return plain
+	}
+	if err := d.Diagnose(req.Context(), cred, describeRequest(resp.Request),
+		core.HTTPResponse{Status: resp.StatusCode, Header: resp.Header.Clone(), BodyPrefix: prefix}); err != nil {
+		return err
+	}
+	return plain
 }
 
 // InScopeOf reports whether the client's Transport would send credentials

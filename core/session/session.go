@@ -99,6 +99,10 @@ type Session struct {
 	// cached credential is still valid): one line, no secret. Nil logs it
 	// at warn level.
 	Warn func(msg string)
+	// URL is the URL the user asked for (authx request's): a login is for
+	// it when the profile has no url (LoginRequest.URL, and the probe of
+	// LoginRequest.Challenge). Empty: none.
+	URL string
 	// PluginSpec overrides the plugin the profile runs (e.g. from the
 	// config's top-level plugins: entry); zero means the profile's own.
 	PluginSpec host.Spec
@@ -424,9 +428,12 @@ const maxRounds = 8
 const UILoginTimeout = 10 * time.Minute
 
 func (s *Session) login(ctx context.Context, p *host.Plugin, desc core.Description, cfg core.Config) (*core.Credential, error) {
-	req := core.LoginRequest{Config: cfg, URL: s.Profile.BaseURL(), Interactive: s.Interactive}
+	req := core.LoginRequest{Config: cfg, URL: s.loginURL(), Interactive: s.Interactive}
 	if s.Interactive {
 		req.UI = s.UI
+	}
+	if desc.Capabilities.LoginChallenge {
+		req.Challenge = s.probe(ctx, req.URL)
 	}
 	waits := req.UI != nil && desc.ProtocolMinor >= pluginrpc.StreamMinor // only such a plugin can wait for the user
 	for round := 0; round < maxRounds; round++ {
@@ -663,7 +670,7 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 	if err != nil {
 		return nil, false, s.scrub(err, cfg, cred)
 	}
-	s.log().Debug("challenge", "profile", s.Profile.Name, "status", resp.Status, "decision", int(res.Decision))
+	s.log().Debug("challenge", "profile", s.Profile.Name, "status", resp.Status, "decision", res.Decision.String())
 	var renewed *Result
 	switch res.Decision {
 	case core.DecisionRetry:
@@ -688,6 +695,67 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 		return nil, false, err
 	}
 	return renewed.Credential, res.ReplaySafe, nil
+}
+
+// Diagnose explains a second refusal: the request was retried once after
+// Challenge, with cred, and the server refused it again. A plugin of
+// protocol minor 4 that handles challenges is asked once more, with
+// Retried set; its diagnosis, or its error (kind and message), is the
+// error, whatever it decides: there is no second retry. It returns nil
+// when it knows no better than the status code (an older plugin is not
+// asked: it would take the refusal for a first one).
+//
+// A credential refused twice with 401 is forgotten: when the cache still
+// holds it, the entry is deleted, so that the next run logs in instead of
+// serving it (a DecisionRetry credential is cached before the retry, for
+// the processes that wait on the lock). One refused with 403
+// authenticates but lacks a permission for this request, and stays. It
+// makes a Session an authhttp.Diagnoser.
+func (s *Session) Diagnose(ctx context.Context, cred *core.Credential, req core.HTTPRequest, resp core.HTTPResponse) error {
+	if resp.Status == 401 {
+		s.forget(ctx, cred)
+	}
+	p, desc, err := s.Plugin(ctx)
+	if err != nil || !desc.Capabilities.HandleChallenge || desc.ProtocolMinor < pluginrpc.ApplyStateMinor {
+		return nil
+	}
+	cfg, err := s.ResolvedConfig(ctx)
+	if err != nil {
+		return nil
+	}
+	kind := core.KindHTTP
+	if resp.Status == 401 {
+		kind = core.KindRejected
+	}
+	cctx, cancel := s.callCtx(ctx)
+	res, err := p.HandleChallenge(cctx, core.ChallengeRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req, Response: resp, Retried: true})
+	cancel()
+	if err != nil {
+		return s.scrub(err, cfg, cred)
+	}
+	s.log().Debug("second refusal", "profile", s.Profile.Name, "status", resp.Status, "decision", res.Decision.String())
+	if res.Diagnosis == "" {
+		return nil
+	}
+	return s.scrub(core.Errorf(kind, "%s", res.Diagnosis), cfg, cred)
+}
+
+// forget deletes the cache entry when it holds cred, under its lock.
+func (s *Session) forget(ctx context.Context, cred *core.Credential) {
+	if s.Store == nil {
+		return
+	}
+	key := s.Key()
+	unlock, err := s.Store.Lock(ctx, key)
+	if err != nil {
+		return
+	}
+	defer unlock()
+	if e, err := s.Store.Get(key); err == nil && e != nil && sameCredential(&e.Credential, cred) {
+		if _, err := s.Store.Delete(s.Profile.Name); err == nil {
+			s.log().Debug("refused credential removed from the cache", "profile", s.Profile.Name)
+		}
+	}
 }
 
 // Close stops the plugin if one was started. It never waits for a call in

@@ -3,8 +3,9 @@
 // count that every Apply increments and returns (Digest's nonce count), and
 // its login records the challenge the host probed for it (LoginChallenge).
 //
-// Login's token is "challenged: <WWW-Authenticate>" when it got a 401
-// challenge, "unchallenged" otherwise. Apply sets X-Count to the new count.
+// Login's token is "challenged-401" when it got a 401 challenge, whose
+// WWW-Authenticate and body it puts in the header X-Challenge, and
+// "unchallenged" otherwise. Apply sets X-Count to the new count.
 // HandleChallenge answers a first refusal with a retry credential (token
 // "retry") and a second one (Retried) with a diagnosis, or with a
 // KindForbidden error when the config says so.
@@ -14,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/sdk"
@@ -32,6 +34,7 @@ func (scheme) Describe() core.Description {
 		Capabilities: core.Capabilities{LoginChallenge: true},
 		Config: []core.Field{
 			{Name: "stateless", Type: core.TypeBool, Help: "return no state from Apply"},
+			{Name: "ca_file", Type: core.TypeString, Help: "the host's TLS setting, for its probe"},
 			{Name: "second", Type: core.TypeString, Enum: []string{"", "diagnosis", "error", "retry"},
 				Help: "the answer to a second refusal: a diagnosis (default), a forbidden error, or a retry the host must not follow"},
 		},
@@ -41,11 +44,12 @@ func (scheme) Describe() core.Description {
 func (scheme) Configure(context.Context, core.Config) []core.Diagnostic { return nil }
 
 func (scheme) Login(_ context.Context, req core.LoginRequest) (*core.Credential, error) {
-	token := "unchallenged"
+	cred := &core.Credential{Token: "unchallenged", PerRequest: true, State: []byte("0")}
 	if c := req.Challenge; c != nil {
-		token = fmt.Sprintf("challenged %d: %s", c.Status, c.Header.Get("WWW-Authenticate"))
+		cred.Token = fmt.Sprintf("challenged-%d", c.Status)
+		cred.Headers = []core.Header{{Name: "X-Challenge", Value: c.Header.Get("WWW-Authenticate") + " body=" + strings.TrimSpace(string(c.BodyPrefix))}}
 	}
-	return &core.Credential{Token: token, PerRequest: true, State: []byte("0")}, nil
+	return cred, nil
 }
 
 func (scheme) Apply(_ context.Context, req core.ApplyRequest) (*core.ApplyResult, error) {
