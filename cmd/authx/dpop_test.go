@@ -202,12 +202,25 @@ func TestDPoPClientCredentialsAPI(t *testing.T) {
 		t.Errorf("the API refused: %q", r)
 	}
 
+	secrets := dpopSecrets(t, e) // before the refusals below may drop the credential
+
+	// A server whose nonce changes before every request: one retry, then
+	// the plugin's diagnosis of the second refusal (protocol minor 4).
+	rs.Stubborn = true
+	before := rs.NonceChallenges()
+	r := e.run("request", "dp", "GET", "/items")
+	outputs = append(outputs, r.stdout, r.stderr)
+	if r.code != 4 || !strings.Contains(r.stderr, "refused the retry that carried the DPoP nonce it had just sent") || rs.NonceChallenges() != before+2 {
+		t.Errorf("a stubborn server: exit %d, %d more challenges\n%s; want exit 4 after one retry, with the plugin's diagnosis", r.code, rs.NonceChallenges()-before, r.stderr)
+	}
+	rs.Stubborn = false
+
 	// What authx prints about the profile never holds the private key.
 	for _, args := range [][]string{{"token", "dp"}, {"header", "dp"}, {"status"}, {"status", "--json"}, {"token", "dp", "--json"}} {
 		r := e.run(append(args, "--log-level", "debug")...)
 		outputs = append(outputs, r.stdout, r.stderr)
 	}
-	for _, secret := range dpopSecrets(t, e) {
+	for _, secret := range append(secrets, dpopSecrets(t, e)...) {
 		for _, out := range outputs {
 			if strings.Contains(out, secret) {
 				t.Fatalf("the DPoP private key appears in authx's output:\n%s", out)

@@ -219,6 +219,10 @@ type DPoPResource struct {
 	TokenJKT func(token string) (string, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Stubborn makes the server change its nonce before every request, so
+	// that every proof's nonce is stale (a misbehaving server): a client
+	// must give up after one retry.
+	Stubborn bool
 
 	mu         sync.Mutex
 	nonce      string
@@ -305,6 +309,9 @@ func (d *DPoPResource) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		fail("invalid_token", err.Error())
 		return
+	}
+	if d.Stubborn {
+		d.nonce = "n-" + randHex(16)
 	}
 	target := "http://" + r.Host + r.URL.RequestURI()
 	p, err := CheckDPoPProof(proofs[0], DPoPCheck{Method: r.Method, URL: target, AccessToken: token, Nonce: d.nonce, Now: d.now()})
