@@ -2,6 +2,7 @@ package jwt
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -536,5 +537,34 @@ func BenchmarkDPoPApply(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// The parsed-key cache holds the last maxParsedKeys keys and returns the
+// same key for the same bytes only.
+func TestDPoPKeyCache(t *testing.T) {
+	var ders [][]byte
+	for range maxParsedKeys + 2 {
+		k, err := newDPoPKey(dpopEdDSA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ders = append(ders, k.der)
+		if got, err := parseDPoPKey(dpopEdDSA, k.der); err != nil || got.jkt != k.jkt {
+			t.Fatalf("parse: %v", err)
+		}
+	}
+	if _, err := parseDPoPKey(dpopES256, ders[len(ders)-1]); err == nil {
+		t.Errorf("a cached key was accepted for another algorithm")
+	}
+	parsedKeys.mu.Lock()
+	n := len(parsedKeys.keys)
+	parsedKeys.mu.Unlock()
+	if n > maxParsedKeys {
+		t.Errorf("%d keys cached, at most %d", n, maxParsedKeys)
+	}
+	first := sha256.Sum256(append([]byte(dpopEdDSA+"\x00"), ders[0]...))
+	if parsedKeys.get(first) != nil {
+		t.Errorf("the oldest key is still cached")
 	}
 }
