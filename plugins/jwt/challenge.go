@@ -26,12 +26,19 @@ import (
 // cannot be renewed: the diagnosis says to replace it, unless the profile
 // already holds another one (it was rotated), which is then used. The
 // diagnosis quotes the server, scrubbed of the credential's token and
-// refresh token.
+// refresh token. A refusal of the request retried with a renewed token
+// (ChallengeRequest.Retried) is a diagnosis that says so.
 func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
 	if res, ok := dpopChallenge(req); ok {
 		return res, nil
 	}
 	res, forbidden := challengeDecision(req)
+	if req.Retried && !forbidden && res.Decision != core.DecisionFail {
+		// The renewed token was refused too (protocol minor 4): the host
+		// will not retry again and reports this diagnosis.
+		res = core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf("the server refused %s %s again (HTTP %d) after the token was renewed: %s",
+			safeText(req.Request.Method, 16), safeText(redact.RawURL(req.Request.URL), 200), req.Response.Status, res.Diagnosis)}
+	}
 	// A server's words may not be UTF-8 (an error code of a challenge).
 	res.Diagnosis = strings.ToValidUTF8(redact.Secrets(res.Diagnosis, credSecrets(req.Credential)...), "\uFFFD")
 	if forbidden { // the token is fine; the user may not do this (exit 14)
