@@ -89,6 +89,9 @@ func (st *settings) authorizationURL(ar authRequest) (string, error) {
 	if p := st.prompt(); p != "" {
 		q.Set("prompt", p)
 	}
+	if st.dpopState != nil { // RFC 9449 §10: the code is bound to the key too
+		q.Set("dpop_jkt", st.dpopState.key.jkt)
+	}
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }

@@ -26,10 +26,21 @@ import (
 // cannot be renewed: the diagnosis says to replace it, unless the profile
 // already holds another one (it was rotated), which is then used. The
 // diagnosis quotes the server, scrubbed of the credential's token and
-// refresh token.
+// refresh token. A refusal of the request retried with a renewed token
+// (ChallengeRequest.Retried) is a diagnosis that says so.
 func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (core.ChallengeResponse, error) {
+	if res, ok := dpopChallenge(req); ok {
+		return res, nil
+	}
 	res, forbidden := challengeDecision(req)
-	res.Diagnosis = redact.Secrets(res.Diagnosis, credSecrets(req.Credential)...)
+	if req.Retried && !forbidden && res.Decision != core.DecisionFail {
+		// The renewed token was refused too (protocol minor 4): the host
+		// will not retry again and reports this diagnosis.
+		res = core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf("the server refused %s %s again (HTTP %d) after the token was renewed: %s",
+			safeText(req.Request.Method, 16), safeText(redact.RawURL(req.Request.URL), 200), req.Response.Status, res.Diagnosis)}
+	}
+	// A server's words may not be UTF-8 (an error code of a challenge).
+	res.Diagnosis = strings.ToValidUTF8(redact.Secrets(res.Diagnosis, credSecrets(req.Credential)...), "\uFFFD")
 	if forbidden { // the token is fine; the user may not do this (exit 14)
 		return core.ChallengeResponse{}, core.Errorf(core.KindForbidden, "%s", res.Diagnosis)
 	}
@@ -65,6 +76,11 @@ func challengeDecision(req core.ChallengeRequest) (res core.ChallengeResponse, f
 	}
 	challenges := httpauth.ParseHeader(req.Response.Header, "WWW-Authenticate")
 	bearer, isBearer := httpauth.Find(challenges, "Bearer")
+	if dpop, ok := httpauth.Find(challenges, dpopScheme); ok && (!isBearer || dpop.Params["error"] != "") {
+		// RFC 9449 §7.1: a DPoP-bound token's refusal is a DPoP challenge,
+		// with RFC 6750's error codes; a server may offer both schemes.
+		bearer, isBearer = dpop, true
+	}
 	secrets := credSecrets(req.Credential)
 	code, desc := bearer.Params["error"], oneLine(redact.Secrets(bearer.Params["error_description"], secrets...), 300)
 	said := serverMessage(req.Response.BodyPrefix, secrets...) // what the body says, if anything
@@ -75,6 +91,8 @@ func challengeDecision(req core.ChallengeRequest) (res core.ChallengeResponse, f
 			need = fmt.Sprintf(" (it requires scope %s)", printable(sc))
 		}
 		return fail("the token lacks the scope for %s%s: insufficient_scope, HTTP %d", target, need, status), true
+	case code == "invalid_dpop_proof":
+		return fail("the server refused the DPoP proof of %s (invalid_dpop_proof%s); is this machine's clock right?", target, detail(desc)), false
 	case code == "invalid_request":
 		return fail("the server calls the request malformed (invalid_request%s)", detail(desc)), false
 	case code == "invalid_token" && (status == http.StatusUnauthorized || status == http.StatusForbidden),

@@ -143,3 +143,41 @@ func TestSchemeChallengeAfterKeyChange(t *testing.T) {
 		})
 	}
 }
+
+// A refusal of the retried request (protocol minor 4: Retried) is a
+// diagnosis saying the renewed token was refused too; refusals that never
+// renew keep their own diagnosis and kind.
+func TestChallengeRetried(t *testing.T) {
+	cfg := core.Config{"mode": "login", "login_url": "https://api.example/login", "username": "u", "password": "p"}
+	tests := []struct {
+		name, challenge string
+		status          int
+		want            string
+		kind            core.Kind
+	}{
+		{"invalid_token", `Bearer error="invalid_token"`, 401, "the server refused GET https://api.example/x again (HTTP 401) after the token was renewed: the token was rejected", 0},
+		{"no challenge", ``, 401, "again (HTTP 401) after the token was renewed", 0},
+		{"another scheme", `Basic realm="r"`, 401, "the server wants Basic authentication", 0},
+		{"insufficient_scope", `Bearer error="insufficient_scope"`, 403, "the token lacks the scope", core.KindForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.challenge != "" {
+				h.Set("WWW-Authenticate", tt.challenge)
+			}
+			res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{Config: cfg, Retried: true,
+				Credential: &core.Credential{Token: "tok"}, Request: core.HTTPRequest{Method: "GET", URL: "https://api.example/x?q=secret"},
+				Response: core.HTTPResponse{Status: tt.status, Header: h}})
+			if tt.kind != 0 {
+				if core.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("%v, want kind %v with %q", err, tt.kind, tt.want)
+				}
+				return
+			}
+			if err != nil || res.Decision != core.DecisionFail || !strings.Contains(res.Diagnosis, tt.want) || strings.Contains(res.Diagnosis, "secret") {
+				t.Fatalf("%+v %v; want a diagnosis with %q", res, err, tt.want)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package jwt
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,6 +48,9 @@ type exchange struct {
 	// "error" member and no access_token is that error (RFC 6749 §5.2),
 	// as GitHub sends its errors, device flow polls included.
 	oauth2 bool
+	// dpop, when set, is the DPoP key and nonce every attempt's proof is
+	// made with (RFC 9449 §5); its nonce is updated from the answers.
+	dpop *dpopState
 }
 
 // do sends x and returns the decoded JSON of a 2xx answer. Every failure is
@@ -56,9 +60,45 @@ type exchange struct {
 func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (any, error) {
 	ctx, cancel := context.WithTimeout(ctx, st.timeout)
 	defer cancel()
+	where := redact.RawURL(x.url)
+	if x.basicUser != "" {
+		basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(x.basicUser) + ":" + url.QueryEscape(x.basicPassword)))
+		x.secrets = append(x.secrets, basic) // a server may quote the credentials it refused
+	}
+	secrets := append(st.secrets(), x.secrets...)
+	status, header, raw, err := s.send(ctx, st, x)
+	if err != nil {
+		return nil, err
+	}
+	if status < 200 || status > 299 {
+		err := statusError(x.what, where, status, raw, secrets)
+		if x.dpop != nil {
+			err.(*statusErr).dpopNonce = validNonce(header.Get("DPoP-Nonce"))
+		}
+		return nil, err
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, &statusErr{status: status, err: core.Errorf(core.KindBadAnswer, "%s %s: the server answered HTTP %d with %s, not JSON; is the URL the API's endpoint?",
+			x.what, where, status, redact.Secrets(describeBody(header.Get("Content-Type"), raw), secrets...))}
+	}
+	if m, ok := doc.(map[string]any); ok && x.oauth2 && m["access_token"] == nil {
+		if code, ok := m["error"].(string); ok {
+			return nil, &statusErr{status: status, code: code, err: core.Errorf(core.KindRejected, "%s %s: HTTP %d with error %s: %s",
+				x.what, where, status, printable(code), serverMessage(raw, secrets...))}
+		}
+	}
+	return doc, nil
+}
+
+// send makes one round trip of x and reads the answer, bounded. With DPoP
+// the request carries a fresh proof with the latest nonce, and a nonce the
+// answer brings (a DPoP-Nonce header, RFC 9449 §8.2) is kept for the next
+// request.
+func (s *Scheme) send(ctx context.Context, st *settings, x exchange) (status int, header http.Header, raw []byte, err error) {
 	req, err := http.NewRequestWithContext(ctx, x.method, x.url, bytes.NewReader(x.body))
 	if err != nil {
-		return nil, core.Errorf(core.KindConfig, "%s: %v", x.what, err)
+		return 0, nil, nil, core.Errorf(core.KindConfig, "%s: %v", x.what, err)
 	}
 	if x.body == nil {
 		req.Body, req.ContentLength = http.NoBody, 0
@@ -72,39 +112,32 @@ func (s *Scheme) do(ctx context.Context, st *settings, x exchange) (any, error) 
 	}
 	if x.basicUser != "" {
 		req.SetBasicAuth(url.QueryEscape(x.basicUser), url.QueryEscape(x.basicPassword)) // RFC 6749 §2.3.1
-		_, basic, _ := strings.Cut(req.Header.Get("Authorization"), " ")
-		x.secrets = append(x.secrets, basic) // a server may quote the credentials it refused
+	}
+	if d := x.dpop; d != nil {
+		proof, err := d.key.proof(x.method, x.url, "", d.TokenNonce, s.now())
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		req.Header.Set("DPoP", proof)
 	}
 	where, limit := redact.RawURL(x.url), st.timeout.String()+" (the profile's timeout)"
 	client, err := s.httpClient(st)
 	if err != nil {
-		return nil, err
+		return 0, nil, nil, err
 	}
 	resp, err := stayOnHost(client).Do(req)
 	if err != nil {
-		return nil, transportError(x.what, where, limit, err)
+		return 0, nil, nil, transportError(x.what, where, limit, err)
 	}
 	defer resp.Body.Close()
-	raw, err := readBody(resp.Body)
+	raw, err = readBody(resp.Body)
 	if err != nil {
-		return nil, transportError(x.what, where, limit, err)
+		return 0, nil, nil, transportError(x.what, where, limit, err)
 	}
-	secrets := append(st.secrets(), x.secrets...)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, statusError(x.what, where, resp.StatusCode, raw, secrets)
+	if n := resp.Header.Get("DPoP-Nonce"); x.dpop != nil && validNonce(n) {
+		x.dpop.TokenNonce = n
 	}
-	var doc any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, &statusErr{status: resp.StatusCode, err: core.Errorf(core.KindBadAnswer, "%s %s: the server answered HTTP %d with %s, not JSON; is the URL the API's endpoint?",
-			x.what, where, resp.StatusCode, redact.Secrets(describeBody(resp.Header.Get("Content-Type"), raw), secrets...))}
-	}
-	if m, ok := doc.(map[string]any); ok && x.oauth2 && m["access_token"] == nil {
-		if code, ok := m["error"].(string); ok {
-			return nil, &statusErr{status: resp.StatusCode, code: code, err: core.Errorf(core.KindRejected, "%s %s: HTTP %d with error %s: %s",
-				x.what, where, resp.StatusCode, printable(code), serverMessage(raw, secrets...))}
-		}
-	}
-	return doc, nil
+	return resp.StatusCode, resp.Header, raw, nil
 }
 
 // stayOnHost returns a copy of c that refuses a redirect to another origin
@@ -195,6 +228,9 @@ type statusErr struct {
 	err    *core.Error
 	code   string
 	status int
+	// dpopNonce says the answer carried a valid DPoP-Nonce header (RFC
+	// 9449 §8), which the exchange's DPoP state now holds.
+	dpopNonce bool
 }
 
 func (e *statusErr) Error() string { return e.err.Error() }

@@ -2,14 +2,17 @@ package jwt
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/plugins/jwt/jwttest"
 )
 
 // FuzzDotPath: the dot paths of token_path, refresh_token_path and
@@ -330,6 +334,107 @@ func FuzzCallback(f *testing.F) {
 		}
 		if code == "" || q.Get("state") != state || q.Has("iss") && q.Get("iss") != iss || q.Get("error") != "" {
 			t.Fatalf("accepted %q", raw)
+		}
+	})
+}
+
+// FuzzDecodeState: a credential's state is untrusted bytes. decodeState
+// never panics; what it accepts encodes and decodes again to the same
+// state, with a key that signs a proof the strict checker accepts; what it
+// refuses it says in one of its own sentences, quoting nothing of the
+// state.
+func FuzzDecodeState(f *testing.F) {
+	k, _ := newDPoPKey(dpopES256)
+	key := base64.StdEncoding.EncodeToString(k.der)
+	for _, s := range []string{
+		``, `{}`, `null`, `[]`, `{"refresh_token":"rt"}`, `{"v":1}`, `{"v":2}`, `{"v":1e3}`, `{"v":1,"dpop":null}`,
+		`{"v":1,"refresh_token":"rt","dpop":{"alg":"ES256","key":"` + key + `","token_nonce":"n1","nonces":[{"origin":"https://a.example:443","nonce":"n2"}]}}`,
+		`{"v":1,"dpop":{"alg":"RS256","key":"` + key + `"}}`,
+		`{"v":1,"dpop":{"alg":"ES256","key":"` + key + `","nonces":[{"origin":"http://x:80","nonce":"\u0000"}]}}`,
+		`{"v":1,"refresh_token":"a\u007fb"}`, `{"v":1}{"v":1}`, `{"V":1,"Refresh_Token":"x"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	known := regexp.MustCompile(`^(the state is larger than N bytes|the state is not this plugin's JSON|the state has data after its JSON|` +
+		`the state's version -?N is not one this plugin reads \(a newer authx wrote it\?\)|a state of version N holds no DPoP key|` +
+		`the state's refresh token holds control characters|the DPoP key is not a PKCS #N private key|the DPoP key does not fit algorithm .{0,40}|` +
+		`the DPoP key is not a valid P-N key|the DPoP key is of an unsupported type|the state's token endpoint nonce is malformed|` +
+		`the state holds more than N nonces|the state holds a malformed nonce)$`)
+	digits := regexp.MustCompile(`[0-9]+`)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		st, err := decodeState(raw)
+		if err != nil {
+			msg := err.Error()
+			if strings.ContainsFunc(msg, unicode.IsControl) || !utf8.ValidString(msg) {
+				t.Fatalf("unprintable error text %q", msg)
+			}
+			if !known.MatchString(digits.ReplaceAllString(msg, "N")) {
+				t.Fatalf("unexpected error text %q", msg)
+			}
+			return
+		}
+		again, err := decodeState(st.encode())
+		if err != nil {
+			t.Fatalf("an accepted state does not decode after encode: %v", err)
+		}
+		if again.RefreshToken != st.RefreshToken || (again.DPoP == nil) != (st.DPoP == nil) {
+			t.Fatalf("round trip changed the state: %+v → %+v", st, again)
+		}
+		if d := st.DPoP; d != nil {
+			a := again.DPoP
+			if a.key.jkt != d.key.jkt || a.TokenNonce != d.TokenNonce || !slices.Equal(a.Nonces, d.Nonces) {
+				t.Fatalf("round trip changed the DPoP state")
+			}
+			now := time.Unix(1_800_000_000, 0)
+			proof, err := d.key.proof("GET", "https://api.example/x", "at", d.TokenNonce, now)
+			if err != nil {
+				t.Fatalf("an accepted key does not sign: %v", err)
+			}
+			if _, err := jwttest.CheckDPoPProof(proof, jwttest.DPoPCheck{Method: "GET", URL: "https://api.example/x", AccessToken: "at", Nonce: d.TokenNonce, Now: now}); err != nil {
+				t.Fatalf("an accepted key's proof is refused: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzDPoPChallenge: a resource server's challenge and DPoP-Nonce header
+// are untrusted. HandleChallenge never panics on them; a retry's
+// credential keeps the same token and key and a nonce that is exactly the
+// header's, well-formed, in a state that decodes; a diagnosis is one
+// printable line.
+func FuzzDPoPChallenge(f *testing.F) {
+	k, _ := newDPoPKey(dpopES256)
+	cred := &core.Credential{Token: "at-token-value", PerRequest: true, State: state{DPoP: &dpopState{Alg: k.alg, key: k}}.encode()}
+	for _, s := range [][3]string{
+		{`DPoP error="use_dpop_nonce"`, "n1", "https://api.example/x"},
+		{`DPoP error="use_dpop_nonce", algs="ES256"`, "", "https://api.example/x"},
+		{`Bearer realm="r", DPoP error="use_dpop_nonce"`, `a"b`, "http://[::1]:8080/"},
+		{`DPoP error="invalid_dpop_proof", error_description="x\x01"`, "n", "https://a/"},
+		{`DPoP error=use_dpop_nonce`, strings.Repeat("n", 2000), "https://a/"},
+		{`dpop ERROR="use_dpop_nonce"`, "n\r\nX: y", "ftp://a/"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	cfg := core.Config{"mode": "oauth2", "token_url": "https://as.example/token", "client_id": "c", "dpop": true}
+	f.Fuzz(func(t *testing.T, challenge, nonce, target string) {
+		h := http.Header{"Www-Authenticate": {challenge}, "Dpop-Nonce": {nonce}}
+		res, err := New().HandleChallenge(context.Background(), core.ChallengeRequest{Config: cfg, Credential: cred,
+			Request: core.HTTPRequest{Method: "GET", URL: target}, Response: core.HTTPResponse{Status: 401, Header: h}})
+		if err != nil {
+			return
+		}
+		if strings.ContainsAny(res.Diagnosis, "\r\n") || !utf8.ValidString(res.Diagnosis) {
+			t.Fatalf("diagnosis %q", res.Diagnosis)
+		}
+		if res.Decision != core.DecisionRetry {
+			return
+		}
+		st, err := decodeState(res.Credential.State)
+		if err != nil || res.Credential.Token != cred.Token || st.DPoP.key.jkt != k.jkt {
+			t.Fatalf("retry credential: %v", err)
+		}
+		if got := st.DPoP.nonceFor(target); got != nonce || !validNonce(got) {
+			t.Fatalf("kept nonce %q, header %q", got, nonce)
 		}
 	})
 }

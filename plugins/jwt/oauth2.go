@@ -51,6 +51,22 @@ func (st *settings) addScope(form url.Values) {
 	}
 }
 
+// tokenRequest makes one request of form to the token endpoint, with the
+// client's authentication (a fresh client assertion each time) and, with
+// DPoP, a fresh proof.
+func (s *Scheme) tokenRequest(ctx context.Context, st *settings, form url.Values, oldRefresh string) (exchange, any, error) {
+	x := exchange{what: "token request", method: http.MethodPost, url: st.tokenURL, ctype: "application/x-www-form-urlencoded", oauth2: true, dpop: st.dpopState}
+	if oldRefresh != "" {
+		x.what, x.secrets = "refresh", []string{oldRefresh}
+	}
+	if err := s.authenticateClient(st, form, &x); err != nil {
+		return x, nil, err
+	}
+	x.body = []byte(form.Encode())
+	doc, err := s.do(ctx, st, x)
+	return x, doc, err
+}
+
 // oauth2Token posts form to the token endpoint with the client's
 // authentication and reads a §5.1 answer. oldRefresh is the refresh token
 // being used, if any: an answer without a new one keeps it, a new one
@@ -59,16 +75,17 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 	if err := requireAbsolute("token_url", st.tokenURL); err != nil {
 		return nil, err
 	}
-	x := exchange{what: "token request", method: http.MethodPost, url: st.tokenURL, ctype: "application/x-www-form-urlencoded", oauth2: true}
-	if oldRefresh != "" {
-		x.what, x.secrets = "refresh", []string{oldRefresh}
-	}
 	st.addTokenParams(form)
-	if err := s.authenticateClient(st, form, &x); err != nil {
-		return nil, err
+	x, doc, err := s.tokenRequest(ctx, st, form, oldRefresh)
+	if se, ok := errors.AsType[*statusErr](err); ok && st.dpopState != nil && se.code == "use_dpop_nonce" {
+		// RFC 9449 §8: the server wants its nonce in the proof. One retry,
+		// with a fresh client assertion too: its jti is single-use.
+		if !se.dpopNonce {
+			return nil, core.Errorf(core.KindBadAnswer, "%s %s: the server asks for a DPoP nonce (use_dpop_nonce) but sends no valid DPoP-Nonce header (RFC 9449 §8)",
+				x.what, redact.RawURL(st.tokenURL))
+		}
+		x, doc, err = s.tokenRequest(ctx, st, form, oldRefresh)
 	}
-	x.body = []byte(form.Encode())
-	doc, err := s.do(ctx, st, x)
 	if err != nil {
 		if se, ok := errors.AsType[*statusErr](err); ok && oldRefresh != "" && (se.code == "invalid_grant" || se.status == http.StatusUnauthorized) {
 			return nil, core.Wrap(core.KindLoginRequired, err, "the refresh token was refused; request a new token")
@@ -83,7 +100,11 @@ func (s *Scheme) oauth2Token(ctx context.Context, st *settings, form url.Values,
 	}
 	// RFC 8693 §2.2.1: an exchanged token that is not an access token has
 	// token_type N_A.
-	if tt, _ := firstString(doc, "token_type"); !strings.EqualFold(tt, "bearer") && st.prefix == "Bearer" && (st.grant != grantExchange || tt != "N_A") {
+	tt, _ := firstString(doc, "token_type")
+	if st.dpopState != nil {
+		return s.dpopCredential(ctx, st, doc, token, tt, oldRefresh, from)
+	}
+	if !strings.EqualFold(tt, "bearer") && st.prefix == "Bearer" && (st.grant != grantExchange || tt != "N_A") {
 		return nil, core.Errorf(core.KindBadAnswer, "%s: token_type is %s, not bearer; set prefix if the API expects it that way", from, printable(tt))
 	}
 	refreshToken, ok := firstString(doc, "refresh_token")

@@ -24,6 +24,9 @@ func (s *Scheme) oauth2Login(ctx context.Context, st *settings, ui core.UI) (*co
 	if err := s.discover(ctx, st); err != nil {
 		return nil, err
 	}
+	if err := st.startDPoP(nil); err != nil {
+		return nil, err
+	}
 	switch st.grant {
 	case "authorization_code":
 		return s.authorizationCode(ctx, st, ui)
@@ -42,6 +45,9 @@ func (s *Scheme) oauth2Refresh(ctx context.Context, st *settings, old *core.Cred
 	}
 	if old != nil {
 		st.oidc.previousIDToken = old.IDToken
+	}
+	if err := st.startDPoP(old); err != nil {
+		return nil, err
 	}
 	return s.oauth2Token(ctx, st, st.refreshForm(refreshToken), refreshToken)
 }

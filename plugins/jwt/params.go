@@ -19,7 +19,7 @@ var reservedParams = []string{
 	"grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type",
 	"username", "password", "refresh_token", "scope", "audience", "resource",
 	"code", "code_verifier", "code_challenge", "code_challenge_method", "redirect_uri",
-	"response_type", "state", "nonce", "device_code", "prompt",
+	"response_type", "state", "nonce", "device_code", "prompt", "dpop_jkt",
 	"subject_token", "subject_token_type", "actor_token", "actor_token_type", "requested_token_type",
 }
 
@@ -72,6 +72,8 @@ func ownKey(param string) string {
 		return "use the " + param + " key"
 	case "client_assertion", "client_assertion_type":
 		return "use client_auth: private_key_jwt or client_secret_jwt"
+	case "dpop_jkt":
+		return "use dpop: true"
 	}
 	return "it belongs to the grant"
 }

@@ -17,7 +17,6 @@ package jwt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -32,8 +31,8 @@ import (
 // Version of the scheme.
 const Version = "0.1.0"
 
-// Scheme implements core.Scheme, Refresher, ChallengeHandler, LogoutHandler and
-// ActionRunner.
+// Scheme implements core.Scheme, Refresher, Applier (DPoP), ChallengeHandler,
+// LogoutHandler and ActionRunner.
 type Scheme struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -60,6 +59,7 @@ func New() *Scheme { return &Scheme{} }
 
 var (
 	_ core.Refresher        = (*Scheme)(nil)
+	_ core.Applier          = (*Scheme)(nil)
 	_ core.ChallengeHandler = (*Scheme)(nil)
 	_ core.ActionRunner     = (*Scheme)(nil)
 	_ core.LogoutHandler    = (*Scheme)(nil)
@@ -171,21 +171,6 @@ func (s *Scheme) Refresh(ctx context.Context, req core.RefreshRequest) (*core.Cr
 	return s.refresh(ctx, st, refreshToken)
 }
 
-// state is what a credential keeps for the plugin in Credential.State.
-type state struct {
-	RefreshToken string `json:"refresh_token,omitempty"`
-}
-
-// stateOf reads c's state. A missing or unreadable state is the zero state:
-// no refresh token, so renewal falls back on a new login.
-func stateOf(c *core.Credential) state {
-	var st state
-	if c != nil && len(c.State) > 0 {
-		_ = json.Unmarshal(c.State, &st)
-	}
-	return st
-}
-
 // bearer is the credential that sends token in the profile's header, after
 // its prefix.
 func (st *settings) bearer(token string) *core.Credential {
@@ -217,7 +202,7 @@ func (s *Scheme) credential(st *settings, token, refreshToken string, lifetime t
 		c.ExpiresAt = exp.UTC()
 	}
 	if refreshToken != "" {
-		c.State, _ = json.Marshal(state{RefreshToken: refreshToken})
+		c.State = state{RefreshToken: refreshToken}.encode()
 	}
 	for _, p := range st.scopePaths {
 		if st.base == "" {

@@ -75,6 +75,8 @@ var fields = []core.Field{
 	{Name: "jwks_url", Type: core.TypeString, Help: "oauth2 mode: the keys that sign the id_token (default: from the issuer's discovery)"},
 	{Name: "redirect_port", Type: core.TypeInt, Default: 0, Help: "oauth2 mode, authorization_code: the port of the loopback redirect http://127.0.0.1:PORT/callback (0: a free port)"},
 	{Name: "redirect_path", Type: core.TypeString, Default: "/callback", Help: "oauth2 mode, authorization_code: the path of the loopback redirect URI"},
+	{Name: "dpop", Type: core.TypeBool, Default: false, Help: "oauth2 mode: bind the tokens to a key pair made at login (DPoP, RFC 9449): every token request and every API request carries a proof signed by it, and the API gets Authorization: DPoP"},
+	{Name: "dpop_alg", Type: core.TypeString, Default: dpopES256, Enum: dpopAlgs, Help: "oauth2 mode, dpop: the DPoP key's algorithm: ES256 (P-256), EdDSA (Ed25519) or RS256"},
 	{Name: "prompt", Type: core.TypeString, Help: `oauth2 mode, authorization_code: the OIDC prompt parameter (default consent when scope holds offline_access, else none; "" sends none)`},
 
 	{Name: "algorithm", Type: core.TypeString, Default: "HS256", Enum: Algorithms(), Help: "sign mode: the signing algorithm"},
@@ -95,7 +97,7 @@ var modeKeys = map[string][]string{
 	modeOAuth2: {"token_url", "grant", "client_id", "client_secret", "client_auth", "scope",
 		"client_assertion_key", "client_assertion_alg", "client_assertion_kid", "client_assertion_cert", "resource", "extra_params",
 		"subject_token", "subject_token_type", "actor_token", "actor_token_type", "requested_token_type",
-		"authorization_url", "device_authorization_url", "revocation_url", "jwks_url", "redirect_port", "redirect_path", "prompt"},
+		"authorization_url", "device_authorization_url", "revocation_url", "jwks_url", "redirect_port", "redirect_path", "prompt", "dpop", "dpop_alg"},
 	modeSign:   {"algorithm", "key", "key_id", "subject", "claims", "ttl"},
 	modeStatic: {"token"},
 }
@@ -199,6 +201,13 @@ type settings struct {
 	subjectToken, subjectTokenType           string
 	actorToken, actorTokenType               string
 	requestedTokenType                       string
+
+	// oauth2 mode: DPoP (dpop.go). dpopState is the key and the token
+	// endpoint's nonce of the call in progress: a new key at login, the
+	// credential's at refresh.
+	dpop      bool
+	dpopAlg   string
+	dpopState *dpopState
 
 	// TLS of every request (tls.go)
 	tls tlsconfig.Settings
@@ -375,6 +384,7 @@ func (st *settings) readOAuth2(cfg core.Config, base string) []core.Diagnostic {
 	ds = append(ds, st.readClientAuth(cfg)...)
 	ds = append(ds, st.readParams(cfg)...)
 	ds = append(ds, st.readExchange(cfg)...)
+	ds = append(ds, st.readDPoP(cfg)...)
 	if st.grant == "password" && (st.username == "" || cfg["password"] == nil) {
 		ds = append(ds, core.DiagError(keyOr(cfg, "password", "username"), "the password grant needs username and password"))
 	}

@@ -63,6 +63,14 @@ type Options struct {
 	// AccessTokenTTL is the lifetime of every access token (default 5
 	// minutes); a few seconds make refresh tests quick. Whole seconds.
 	AccessTokenTTL time.Duration
+	// DPoPNonce makes the IdP demand its nonce in every DPoP proof (RFC
+	// 9449 §8, §9: features.dPoP.nonceSecret and requireNonce): a proof
+	// without it gets use_dpop_nonce and a DPoP-Nonce header, at the token
+	// endpoint and at userinfo. DPoP itself is on by default.
+	DPoPNonce bool
+	// NoDPoP turns DPoP off: the IdP ignores proofs and issues bearer
+	// tokens.
+	NoDPoP bool
 }
 
 // IdP is a running oidc-provider.
@@ -94,7 +102,10 @@ type IdP struct {
 // the error, "refresh_token.consumed" (a refresh token used, and rotated),
 // "revocation.success" (one per revocation request answered 200) with
 // "refresh_token.destroyed" or "access_token.destroyed" for the token it
-// revoked and "grant.revoked", "login.failed" (a wrong password), ...
+// revoked and "grant.revoked", "login.failed" (a wrong password),
+// "dpop.nonce_challenge" (a use_dpop_nonce answer; GrantType holds the
+// path), "userinfo" (one per answer of /me; GrantType holds the
+// Authorization scheme, Error the status when not 200), ...
 type Event struct {
 	Event     string `json:"event"`
 	GrantType string `json:"grant_type,omitempty"`
@@ -167,7 +178,7 @@ func Start(t testing.TB, o Options) *IdP {
 		ClientKeyID:  "authx-test-key",
 	}
 	cfgPath := filepath.Join(t.TempDir(), "idp.json")
-	if err := os.WriteFile(cfgPath, p.config(&key.PublicKey, int(ttl/time.Second)), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, p.config(&key.PublicKey, int(ttl/time.Second), o), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -217,7 +228,7 @@ func Start(t testing.TB, o Options) *IdP {
 }
 
 // config is the JSON file provider.mjs reads.
-func (p *IdP) config(pub *rsa.PublicKey, ttlSeconds int) []byte {
+func (p *IdP) config(pub *rsa.PublicKey, ttlSeconds int, o Options) []byte {
 	loopback := []string{"http://127.0.0.1/callback"}
 	clients := []map[string]any{
 		{"client_id": NativeClientID, "application_type": "native", "token_endpoint_auth_method": "none",
@@ -238,7 +249,7 @@ func (p *IdP) config(pub *rsa.PublicKey, ttlSeconds int) []byte {
 	}
 	b, _ := json.Marshal(map[string]any{
 		"port": 0, "user": p.User, "password": p.Password, "resources": p.Resources,
-		"access_token_ttl": ttlSeconds, "clients": clients,
+		"access_token_ttl": ttlSeconds, "clients": clients, "dpop": !o.NoDPoP, "dpop_nonce": o.DPoPNonce,
 	})
 	return b
 }

@@ -2,6 +2,8 @@ package idptest
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -254,6 +256,7 @@ type tokenResponse struct {
 	IDToken         string `json:"id_token"`
 	ExpiresIn       int    `json:"expires_in"`
 	IssuedTokenType string `json:"issued_token_type"`
+	TokenType       string `json:"token_type"`
 }
 
 func (p *IdP) postFormRaw(t *testing.T, form url.Values, auth func(*http.Request)) (int, string) {
@@ -442,4 +445,82 @@ func alive(pgid int) []string {
 		}
 	}
 	return live
+}
+
+// dpopProver makes DPoP proofs (RFC 9449 §4.2) with a P-256 key.
+type dpopProver struct {
+	key *ecdsa.PrivateKey
+	jwk map[string]any
+	jkt string
+}
+
+func newDPoPProver(t *testing.T) dpopProver {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, _ := key.PublicKey.ECDH()
+	raw := pt.Bytes()
+	jwk := map[string]any{"crv": "P-256", "kty": "EC", "x": b64(raw[1:33]), "y": b64(raw[33:])}
+	canon, _ := json.Marshal(jwk)
+	sum := sha256.Sum256(canon)
+	return dpopProver{key: key, jwk: jwk, jkt: b64(sum[:])}
+}
+
+func (d dpopProver) proof(t *testing.T, htu, nonce string) string {
+	t.Helper()
+	claims := gojwt.MapClaims{"htm": "POST", "htu": htu, "iat": time.Now().Unix(), "jti": randomString(20)}
+	if nonce != "" {
+		claims["nonce"] = nonce
+	}
+	tok := gojwt.NewWithClaims(gojwt.SigningMethodES256, claims)
+	tok.Header["typ"], tok.Header["jwk"] = "dpop+jwt", d.jwk
+	s, err := tok.SignedString(d.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// With DPoPNonce the token endpoint wants its nonce (400 use_dpop_nonce
+// and a DPoP-Nonce header, reported as an event), then binds the token to
+// the proof's key (token_type DPoP, cnf.jkt); with NoDPoP it ignores the
+// proof and issues a bearer token.
+func TestDPoPOptions(t *testing.T) {
+	for _, o := range []Options{{DPoPNonce: true}, {NoDPoP: true}} {
+		p := startTimed(t, o)
+		d := newDPoPProver(t)
+		form := url.Values{"grant_type": {"client_credentials"}, "resource": {p.Resources[0]}, "scope": {"api:read"}}
+		post := func(nonce string) (*http.Response, tokenResponse) {
+			req, _ := http.NewRequest("POST", p.Issuer+"/token", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("DPoP", d.proof(t, p.Issuer+"/token", nonce))
+			req.SetBasicAuth(SecretClientID, p.ClientSecret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var r tokenResponse
+			json.NewDecoder(resp.Body).Decode(&r)
+			return resp, r
+		}
+		resp, r := post("")
+		if o.NoDPoP {
+			if resp.StatusCode != 200 || r.TokenType != "Bearer" || jwtClaims(t, r.AccessToken, "at+jwt")["cnf"] != nil {
+				t.Errorf("NoDPoP: HTTP %d, token_type %q; want 200 and an unbound Bearer token", resp.StatusCode, r.TokenType)
+			}
+			continue
+		}
+		nonce := resp.Header.Get("DPoP-Nonce")
+		if resp.StatusCode != 400 || nonce == "" || p.CountEventually("dpop.nonce_challenge", "/token", 1) != 1 {
+			t.Fatalf("a proof without a nonce: HTTP %d, DPoP-Nonce %q, events %+v; want 400 use_dpop_nonce with a nonce", resp.StatusCode, nonce, p.Events())
+		}
+		resp, r = post(nonce)
+		cnf, _ := jwtClaims(t, r.AccessToken, "at+jwt")["cnf"].(map[string]any)
+		if resp.StatusCode != 200 || r.TokenType != "DPoP" || cnf["jkt"] != d.jkt {
+			t.Errorf("with the nonce: HTTP %d, token_type %q, cnf %v; want a DPoP token bound to %s", resp.StatusCode, r.TokenType, cnf, d.jkt)
+		}
+	}
 }

@@ -50,9 +50,12 @@ type apiClaims struct {
 	Iat      int64  `json:"iat"`
 	Exp      int64  `json:"exp"`
 	Jti      string `json:"jti"`
+	// Cnf binds the token to a DPoP key (RFC 9449 §6.1): {"jkt": ...}.
+	Cnf map[string]string `json:"cnf,omitempty"`
 }
 
 type refreshRecord struct {
+	jkt      string // the DPoP key's thumbprint it is bound to, if any
 	kind     string // "generic" or "oauth2"
 	userID   int    // 0 for client_credentials (never stored) or unknown
 	clientID string

@@ -157,6 +157,16 @@ type Options struct {
 	// BadNonce makes the id_tokens of the code flow carry another nonce
 	// than the request's: an injected token, for the client's check.
 	BadNonce bool
+
+	// DPoP makes the OAuth2 token endpoint demand a DPoP proof (RFC 9449
+	// §5) on every token request, checked by CheckDPoPProof (a replayed
+	// jti too), and bind the access tokens it issues to the proof's key:
+	// cnf.jkt, token_type DPoP. A refresh must prove with the key its
+	// refresh token was issued to.
+	DPoP bool
+	// DPoPNonce, with DPoP, is the nonce every proof must carry (§8): a
+	// proof without it gets 400 use_dpop_nonce with a DPoP-Nonce header.
+	DPoPNonce string
 }
 
 // Server is a running emulator. Its methods are safe for concurrent use.
@@ -189,6 +199,7 @@ type Server struct {
 	lastRefresh string
 
 	oidc oidcState
+	dpop dpopServerState
 }
 
 type user struct {

@@ -89,6 +89,13 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.opts.DPoP {
+		jkt, ok := s.dpopTokenProof(w, r)
+		if !ok {
+			return
+		}
+		w = &dpopWriter{ResponseWriter: w, jkt: jkt}
+	}
 	clientID, ok := s.oauthClient(w, r, form)
 	if !ok {
 		return
@@ -139,6 +146,10 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		rec := s.opaque[old]
 		s.mu.Unlock()
+		if dw, ok := w.(*dpopWriter); ok && rec != nil && rec.jkt != dw.jkt {
+			oauthFail(w, http.StatusBadRequest, "invalid_grant", "The refresh token is bound to another DPoP key")
+			return
+		}
 		if rec == nil || rec.kind != "oauth2" || rec.clientID != clientID || now >= rec.expires {
 			oauthFail(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked")
 			return
@@ -295,7 +306,23 @@ func (s *Server) oauthIssue(w http.ResponseWriter, sub, clientID, scope string, 
 // the scope holds openid.
 func (s *Server) oauthIssueNonce(w http.ResponseWriter, sub, clientID, scope string, audience any, refresh, nonce string) {
 	now := s.now()
+	tokenType, jkt := "bearer", ""
+	if dw, ok := w.(*dpopWriter); ok {
+		tokenType, jkt = "DPoP", dw.jkt
+		if refresh != "" {
+			s.mu.Lock()
+			if rec := s.opaque[refresh]; rec != nil {
+				rec.jkt = jkt
+			}
+			s.mu.Unlock()
+		}
+	}
+	var cnf map[string]string
+	if jkt != "" {
+		cnf = map[string]string{"jkt": jkt}
+	}
 	tok := mint(apiClaims{
+		Cnf:      cnf,
 		Iss:      s.base,
 		Sub:      sub,
 		Aud:      audience,
@@ -311,7 +338,7 @@ func (s *Server) oauthIssueNonce(w http.ResponseWriter, sub, clientID, scope str
 	}
 	writeOAuth(w, http.StatusOK, oauthAnswer{
 		AccessToken:  tok,
-		TokenType:    "bearer",
+		TokenType:    tokenType,
 		ExpiresIn:    int64(s.opts.AccessTTL.Seconds()),
 		RefreshToken: refresh,
 		Scope:        scope,

@@ -63,6 +63,14 @@ const configuration = {
     clientCredentials: { enabled: true },
     revocation: { enabled: true },
     introspection: { enabled: true },
+    // DPoP (RFC 9449): on by default (oidc-provider's default); with
+    // dpop_nonce every proof, at the token endpoint and at userinfo, must
+    // carry the server's nonce (400 or 401 use_dpop_nonce with a
+    // DPoP-Nonce header otherwise).
+    dPoP: cfg.dpop === false ? { enabled: false } : {
+      enabled: true,
+      ...(cfg.dpop_nonce ? { nonceSecret: crypto.randomBytes(32), requireNonce: () => true } : {}),
+    },
     resourceIndicators: {
       enabled: true,
       defaultResource: async (ctx, client, oneOf) => oneOf,
@@ -180,7 +188,7 @@ provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
 // context (grant.*, authorization.*, revocation.error), a token (TOKEN.saved,
 // .consumed, .destroyed) or an error, in that order.
 for (const name of ['grant.success', 'grant.error', 'grant.revoked', 'authorization.success', 'authorization.error',
-  'revocation.error', 'introspection.error', 'server_error', 'interaction.ended',
+  'revocation.error', 'introspection.error', 'userinfo.error', 'server_error', 'interaction.ended',
   'refresh_token.saved', 'refresh_token.consumed', 'refresh_token.destroyed',
   'access_token.destroyed', 'client_credentials.destroyed', 'device_code.saved', 'device_code.consumed']) {
   provider.on(name, (...args) => {
@@ -199,6 +207,20 @@ for (const name of ['grant.success', 'grant.error', 'grant.revoked', 'authorizat
     emit(line);
   });
 }
+
+// Every answer of userinfo, and every DPoP nonce challenge (the token
+// endpoint's 400, userinfo's 401): oidc-provider emits no event for either.
+provider.use(async (ctx, next) => {
+  try {
+    await next();
+  } finally {
+    const challenged = ctx.status >= 400 && /use_dpop_nonce/.test(String(ctx.response.get('www-authenticate')) + JSON.stringify(ctx.body ?? ''));
+    if (challenged) emit({ event: 'dpop.nonce_challenge', grant_type: ctx.path });
+    if (ctx.method !== 'OPTIONS' && ctx.path === '/me') {
+      emit({ event: 'userinfo', grant_type: ctx.get('authorization').split(' ')[0], error: ctx.status === 200 ? undefined : String(ctx.status) });
+    }
+  }
+});
 
 // oidc-provider emits no event for a successful revocation (RFC 7009: 200
 // whether or not the token was known); the destroyed events name the token.
