@@ -283,3 +283,49 @@ func TestDigestPasswordChangedAfterLogin(t *testing.T) {
 		t.Errorf("requests: %+v", reqs)
 	}
 }
+
+// authx proxy with the digest scheme: plain curl through it gets Apache's
+// protected page, each request signed at once with the next nonce count
+// (no 401 after the login's probe); a path outside the profile's scope
+// reaches Apache with no credential.
+func TestDigestThroughProxy(t *testing.T) {
+	srv := digesttest.Apache(t, digesttest.Options{})
+	digestPlugin(t)
+	e := newEnv(t).set("DIGEST_PW=" + srv.Password)
+	e.config(fmt.Sprintf(`profiles:
+  dg:
+    scheme: digest
+    url: %s/private/
+    config:
+      username: %s
+      password: env:DIGEST_PW
+`, srv.URL, srv.User))
+	p := startProxy(t, e, "dg")
+	for i := range 5 {
+		if out, code := curlOut(t, "-f", p.base+"private/"); code != 0 || out != "private\n" {
+			t.Fatalf("request %d through the proxy: exit %d %q; proxy: %s", i+1, code, out, p.stderr)
+		}
+	}
+	if out, code := curlOut(t, "-f", p.base+"echo-auth/"); code != 0 || out != "echo\n" {
+		t.Fatalf("outside the scope: exit %d %q; proxy: %s", code, out, p.stderr)
+	}
+	p.stop(t)
+	reqs := srv.Requests(t)
+	if len(reqs) != 7 {
+		t.Fatalf("Apache saw %d requests, want 7 (the probe, 5 signed, 1 outside the scope): %+v", len(reqs), reqs)
+	}
+	if reqs[0].Status != 401 || reqs[0].Authorization != "" {
+		t.Errorf("first request %+v, want the login's probe", reqs[0])
+	}
+	for i, r := range reqs[1:6] {
+		if got, want := r.Param("nc"), fmt.Sprintf("%08x", i+1); r.Status != 200 || got != want {
+			t.Errorf("signed request %d: HTTP %d nc=%s, want 200 nc=%s", i+1, r.Status, got, want)
+		}
+	}
+	if last := reqs[6]; !strings.HasPrefix(last.URI, "/echo-auth/") || last.Authorization != "" {
+		t.Errorf("outside the scope: %+v, want /echo-auth/ without credentials", last)
+	}
+	if strings.Contains(p.stderr.String(), srv.Password) {
+		t.Error("the proxy's stderr holds the password")
+	}
+}
