@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -135,7 +136,10 @@ func TestAgentSignsWithoutPluginStarts(t *testing.T) {
 		t.Errorf("with an agent, %d requests started the plugin %d times; want once, in the agent", n, got-2)
 	}
 	seen := map[string]bool{}
-	for _, a := range auths {
+	mu.Lock()
+	got := slices.Clone(auths)
+	mu.Unlock()
+	for _, a := range got {
 		if !strings.HasPrefix(a, "AUTHX-HMAC-SHA256 KeyId=k1") || seen[a] {
 			t.Errorf("request not signed afresh: %q", a)
 		}

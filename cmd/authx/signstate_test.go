@@ -20,14 +20,15 @@ func TestRequestSignsWithStoredState(t *testing.T) {
 		t.Fatalf("building the counter plugin: %v\n%s", err, out)
 	}
 	var mu sync.Mutex
-	var counts []string
+	var seen []string
+	counts := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(seen) }
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Token") == "" { // the login's probe
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
 		mu.Lock()
-		counts = append(counts, r.Header.Get("X-Count"))
+		seen = append(seen, r.Header.Get("X-Count"))
 		mu.Unlock()
 		if r.URL.Path == "/deny" {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -43,15 +44,15 @@ func TestRequestSignsWithStoredState(t *testing.T) {
 			t.Fatalf("run %d: exit %d, stdout %q, stderr %q", i+1, r.code, r.stdout, r.stderr)
 		}
 	}
-	if want := []string{"1", "2", "3", "4", "5"}; !slices.Equal(counts, want) {
-		t.Errorf("nonce counts %v, want %v", counts, want)
+	if want := []string{"1", "2", "3", "4", "5"}; !slices.Equal(counts(), want) {
+		t.Errorf("nonce counts %v, want %v", counts(), want)
 	}
 
 	r := e.run("request", "ct", "GET", srv.URL+"/deny")
 	if r.code != 4 || !strings.Contains(r.stderr, `counter: refused again with token "***" (HTTP 401)`) || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("refused twice: exit %d, stderr %q; want exit 4 and the plugin's diagnosis", r.code, r.stderr)
 	}
-	if got := counts[5:]; !slices.Equal(got, []string{"6", "1"}) { // the retry credential has its own state
+	if got := counts()[5:]; !slices.Equal(got, []string{"6", "1"}) { // the retry credential has its own state
 		t.Errorf("counts of the refused request and its retry %v, want [6 1]", got)
 	}
 }
