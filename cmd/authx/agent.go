@@ -316,7 +316,7 @@ func (a *app) agentStopCommand() *cobra.Command {
 			// Stopped once the socket is gone: the plugins are killed before.
 			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 				if _, err := os.Lstat(sock); err != nil {
-					a.notice("authx agent pid %d stopped", st.Status.PID)
+					a.notice("agent pid %d stopped", st.Status.PID)
 					fmt.Fprintf(a.stdout, "unset %s;\n", agent.EnvSock)
 					return nil
 				}
