@@ -155,6 +155,11 @@ func main() {
 	}
 	signed.Store(0)
 	signedPy.Store(0)
+	goCPU := cpuOf(signedProxy.pluginPid())
+	var pyCPU time.Duration
+	if pyProxy != nil {
+		pyCPU = cpuOf(pyProxy.pluginPid())
+	}
 	for range *rounds {
 		for i := range cases {
 			cases[i].samples = append(cases[i].samples, get(client, cases[i].base+"small", *n / *rounds)...)
@@ -180,9 +185,11 @@ func main() {
 		basic := quantile(cases[1].samples, 0.5)
 		fmt.Printf("Python / Go plugin: signing overhead (median − straight) %.2f×, total latency (median) %.2f×, Apply alone (median − basic proxy) %.2f×\n",
 			float64(pyOverhead)/float64(overhead), float64(pyMedian)/float64(goMedian), float64(pyMedian-basic)/float64(goMedian-basic))
-		perRequest := func(p *proxyProc) float64 { return us(cpuOf(p.pluginPid())) / float64(len(cases[2].samples)+200) }
+		perRequest := func(p *proxyProc, before time.Duration) float64 {
+			return us(cpuOf(p.pluginPid())-before) / float64(len(cases[2].samples))
+		}
 		fmt.Printf("  over straight: Go %.0f µs, Python %.0f µs; plugin CPU per request: Go %.0f µs, Python %.0f µs\n",
-			us(overhead), us(pyOverhead), perRequest(signedProxy), perRequest(pyProxy))
+			us(overhead), us(pyOverhead), perRequest(signedProxy, goCPU), perRequest(pyProxy, pyCPU))
 	} else {
 		fmt.Println("no python3 with grpcio and protobuf: the Python plugin was not measured")
 	}
