@@ -162,3 +162,17 @@ func TestPythonConformance(t *testing.T) {
 		Timeout: 30 * time.Second,
 	})
 }
+
+// A secret too short is a configuration error (exit 2) naming the field,
+// without its value, before any request is sent.
+func TestPythonConfigDiagnostics(t *testing.T) {
+	srv := newOrderServer(t)
+	u, _ := newPythonUser(t, srv.URL, "too-short")
+	r := u.postOrder()
+	if r.code != 2 || !strings.Contains(r.stderr, "secret") || !strings.Contains(r.stderr, "shorter than 32 bytes") || strings.Contains(r.stderr, "too-short") {
+		t.Errorf("exit %d, want 2 and a diagnosis on secret without its value\nstderr: %s", r.code, r.stderr)
+	}
+	if len(srv.accepted()) != 0 {
+		t.Error("the server accepted a request")
+	}
+}
