@@ -231,7 +231,11 @@ func main() {
 	fmt.Printf("\nthrough the proxy / straight: %.0f %% (plain HTTP), %.0f %% (the proxy on a Unix socket), %.0f %% (HTTPS upstream); upload through the proxy: %.0f MiB/s\n",
 		100*proxied/direct, 100*proxiedUnix/direct, 100*proxiedTLS/directTLS, upload)
 	fmt.Printf("peak RSS of authx proxy: %.1f MiB (hmac, download), %.1f MiB (basic, upload), %.1f MiB (jwt, HTTPS download)\n", rssSigned, rssBasic, rssTLS)
-	fmt.Printf("signed request overhead (median): %.0f µs\n", us(overhead))
+	fmt.Printf("signed request overhead (median): %.0f µs", us(overhead))
+	if pyProxy != nil {
+		fmt.Printf(" (Go plugin), %.0f µs (Python plugin)", us(pyOverhead))
+	}
+	fmt.Println()
 
 	checkLatency(*check, overhead, pyOverhead)
 	if *check {
