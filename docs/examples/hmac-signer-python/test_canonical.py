@@ -51,6 +51,12 @@ class Canonical(unittest.TestCase):
         self.assertEqual(plugin.signature(b"example-secret-example-secret-0123", text),
                          "gFdW1pgEY4Lv60DhvWELMGlzxg0UYHbHMrF9bL7FhO0=")
 
+    def test_unescaped_path_escaped_as_go_sends_it(self):
+        # Go's URL.EscapedPath: a valid escaping is kept, anything else re-escaped.
+        for raw, want in (("/a b/!x", "/a%20b/%21x"), ("/a%2Fb/(c)", "/a%2Fb/(c)"), ("/caf\u00e9", "/caf%C3%A9")):
+            with self.subTest(raw):
+                self.assertEqual(plugin.canonical_path(raw), want)
+
     def test_bad_escapes_refused(self):
         for query in ("a=%zz", "%4=1", "a=%"):
             with self.subTest(query), self.assertRaises(ValueError):
