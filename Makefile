@@ -41,7 +41,8 @@ fuzz:
 
 # The third-party plugin examples under docs/examples, each its own module:
 # built, conformance-tested and run end to end against the authx of this tree.
-# The Python one runs with Debian's python3 (python3-grpcio, python3-protobuf).
+# The Python ones (apikey; hmac, whose end-to-end tests are in hmac-signer's
+# module) run with Debian's python3 (python3-grpcio, python3-protobuf).
 examples: build
 	cd docs/examples/hmac-signer && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 	sh docs/examples/apikey-python/generate.sh --check
@@ -51,7 +52,10 @@ examples: build
 	$(BIN)/authx plugins test docs/examples/apikey-python/authx-plugin-apikey --config "$$tmp/config.yaml" && \
 	printf '{}\n' >"$$tmp/empty.yaml" && printf 'key: typed-key-0123\n' >"$$tmp/answers.yaml" && \
 	$(BIN)/authx plugins test docs/examples/apikey-python/authx-plugin-apikey --config "$$tmp/empty.yaml" --answers "$$tmp/answers.yaml" | grep '^input required  *pass' && \
-	AUTHX_PLUGIN_PATH=docs/examples/apikey-python $(BIN)/authx header --scheme apikey --set key=env:EXAMPLE_API_KEY
+	AUTHX_PLUGIN_PATH=docs/examples/apikey-python $(BIN)/authx header --scheme apikey --set key=env:EXAMPLE_API_KEY && \
+	printf 'key_id: example\nsecret: example-secret-example-secret-0123\n' >"$$tmp/hmac.yaml" && \
+	python3 docs/examples/hmac-signer-python/test_canonical.py && \
+	$(BIN)/authx plugins test docs/examples/hmac-signer-python/authx-plugin-hmac --config "$$tmp/hmac.yaml"
 
 # Builds everything, starts the demo API on loopback and runs authx against it.
 demo: build

@@ -5,8 +5,10 @@
 // that the noise of a shared machine falls on every case alike. It also
 // times the memory profile without an agent (every run logs in), and
 // `authx request` signed by the hmac-signer example plugin
-// (docs/examples) with and without the agent, next to an `authx request`
-// with a cached Basic credential (no plugin at all).
+// (docs/examples) with and without the agent, and by its Python twin
+// (docs/examples/hmac-signer-python, when a python3 with grpcio and
+// protobuf is there) through the agent, next to an `authx request` with a
+// cached Basic credential (no plugin at all).
 //
 //	make build && go run ./bench/agent -bin bin -n 300
 package main
@@ -51,6 +53,7 @@ func main() {
 		check(err)
 		check(os.WriteFile(filepath.Join(plugins, p), data, 0o755))
 	}
+	pyPlugin, pyPath := python(tmp)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }))
 	defer srv.Close()
 
@@ -68,10 +71,15 @@ func main() {
     scheme: hmac
     url: %[1]s
     config: {key_id: bench, secret: env:HMAC_SECRET}
-`, srv.URL)), 0o600))
+  signed-py:
+    scheme: hmac
+    url: %[1]s
+    plugin: {path: %[2]s}
+    config: {key_id: bench, secret: env:HMAC_SECRET}
+`, srv.URL, pyPlugin)), 0o600))
 	sock := filepath.Join(tmp, "run", "agent.sock")
 	base := append(os.Environ(), "AUTHX_CONFIG="+cfg, "AUTHX_CACHE_DIR="+filepath.Join(tmp, "cache"), "PW=bench-secret",
-		"HMAC_SECRET=bench-secret-bench-secret-0123456789", "AUTHX_PLUGIN_PATH="+plugins)
+		"HMAC_SECRET=bench-secret-bench-secret-0123456789", "AUTHX_PLUGIN_PATH="+plugins, "PATH="+pyPath)
 	withAgent := append(append([]string(nil), base...), "AUTHX_AGENT_SOCK="+sock)
 	run := func(env []string, name string, args ...string) func() {
 		return func() {
@@ -101,6 +109,13 @@ func main() {
 		{"authx request, hmac, no agent", run(base, authx, "request", "signed", "GET", "/"), max(*n/4, 10)},
 		{"authx request, hmac, agent", run(withAgent, authx, "request", "signed", "GET", "/"), max(*n/4, 10)},
 	}
+	if pyPlugin != "" {
+		cases = append(cases, struct {
+			name string
+			f    func()
+			n    int
+		}{"authx request, hmac Python, agent", run(withAgent, authx, "request", "signed-py", "GET", "/"), max(*n/4, 10)})
+	}
 	for _, c := range cases { // warm the page cache, the file cache and the agent
 		c.f()
 	}
@@ -126,6 +141,32 @@ func main() {
 	fmt.Printf("agent / cached front: %.2fx (goal: <= 1)\n", float64(pct(times[2], 50))/float64(pct(times[1], 50)))
 	fmt.Printf("signed request, agent - Basic cached: %s; without the agent: %s\n",
 		pct(times[6], 50)-pct(times[4], 50), pct(times[5], 50)-pct(times[4], 50))
+	if pyPlugin != "" {
+		goOver, pyOver := pct(times[6], 50)-pct(times[4], 50), pct(times[7], 50)-pct(times[4], 50)
+		fmt.Printf("signed request through the agent, Python plugin - Basic cached: %s; Python / Go: %.2fx (goal: <= 2)\n",
+			pyOver, float64(pyOver)/float64(goOver))
+	}
+}
+
+// python returns the Python plugin's path and the PATH under which its
+// `#!/usr/bin/env python3` finds grpcio and protobuf (the first python3 on
+// PATH, or Debian's /usr/bin/python3 through a link in dir); "" when no
+// python3 has them.
+func python(dir string) (plugin, path string) {
+	plugin, err := filepath.Abs(filepath.Join("docs", "examples", "hmac-signer-python", "authx-plugin-hmac"))
+	check(err)
+	hasModules := func(py string) bool { return exec.Command(py, "-c", "import grpc, google.protobuf").Run() == nil }
+	path = os.Getenv("PATH")
+	if first, err := exec.LookPath("python3"); err == nil && hasModules(first) {
+		return plugin, path
+	}
+	if !hasModules("/usr/bin/python3") {
+		return "", path
+	}
+	link := filepath.Join(dir, "python")
+	check(os.MkdirAll(link, 0o700))
+	check(os.Symlink("/usr/bin/python3", filepath.Join(link, "python3")))
+	return plugin, link + string(os.PathListSeparator) + path
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {

@@ -94,6 +94,12 @@ type user struct {
 }
 
 func newUser(t *testing.T, serverURL, secret string) *user {
+	return newUserWith(t, serverURL, secret, filepath.Join(binDir, "authx-plugin-hmac"))
+}
+
+// newUserWith is newUser with the hmac scheme served by the plugin at
+// path.
+func newUserWith(t *testing.T, serverURL, secret, plugin string) *user {
 	home := t.TempDir()
 	u := &user{t: t, home: home, env: []string{
 		"HOME=" + home,
@@ -104,7 +110,6 @@ func newUser(t *testing.T, serverURL, secret string) *user {
 		"AUTHX_NO_INPUT=1",
 		"HMAC_SECRET=" + secret,
 	}}
-	plugin := filepath.Join(binDir, "authx-plugin-hmac")
 	config := fmt.Sprintf(`profiles:
   P:
     scheme: hmac
