@@ -383,7 +383,10 @@ func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInf
 }
 
 // crashInterceptor turns a broken connection into a one-line "plugin
-// crashed" error when the process turns out to be gone.
+// crashed" error when the process turns out to be gone. It concerns the
+// calls of the authx service only: go-plugin's own (the controller's
+// Shutdown that Kill sends, which a stopping plugin may not answer) pass
+// unchanged, at once.
 func (p *Plugin) crashInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	return p.crashed(method, invoker(ctx, method, req, reply, cc, opts...))
 }
@@ -417,25 +420,30 @@ func (s *crashStream) RecvMsg(m any) error {
 	return s.p.crashed(s.method, err)
 }
 
-// crashed returns err, or a "plugin crashed" error when the call failed
-// because the process is gone. A LoginStream is named Login, as for the
-// user it is one.
+// crashed returns err, or a "plugin crashed" error when a call of the authx
+// service failed because the process is gone. A LoginStream is named Login,
+// as for the user it is one. The process is reaped asynchronously: after a
+// broken connection, crashed waits up to crashWait for that.
 func (p *Plugin) crashed(method string, err error) error {
-	if err == nil || p.runner == nil {
+	if err == nil || p.runner == nil || !strings.HasPrefix(method, "/authx.plugin.") {
 		return err
 	}
-	call := strings.TrimSuffix(method[strings.LastIndex(method, "/")+1:], "Stream")
-	for i := 0; i < 40; i++ { // the process is reaped asynchronously; wait up to 200ms
-		if st := p.runner.exitState(); st != "" {
-			return core.Errorf(core.KindPlugin, "plugin %s crashed during %s (%s)", filepath.Base(p.Path), call, st)
-		}
+	if p.runner.exitState() == "" {
 		if !isConnectionError(err) {
 			return err
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case <-p.runner.exited:
+		case <-time.After(crashWait):
+			return err
+		}
 	}
-	return err
+	call := strings.TrimSuffix(method[strings.LastIndex(method, "/")+1:], "Stream")
+	return core.Errorf(core.KindPlugin, "plugin %s crashed during %s (%s)", filepath.Base(p.Path), call, p.runner.exitState())
 }
+
+// crashWait bounds how long a failed call waits for its plugin's exit.
+const crashWait = 200 * time.Millisecond
 
 func isConnectionError(err error) bool {
 	m := err.Error()
