@@ -267,6 +267,7 @@ type Plugin struct {
 	runner    *cmdRunner
 	socketDir string
 	conn      *grpc.ClientConn
+	killOnce  sync.Once
 }
 
 // Conn returns the gRPC connection to the plugin, for callers that speak
@@ -279,8 +280,10 @@ func (p *Plugin) Conn() *grpc.ClientConn { return p.conn }
 func (p *Plugin) PID() string { return p.runner.ID() }
 
 // Kill stops the plugin process: the controller's Shutdown, then SIGKILL
-// after go-plugin's 2 s grace.
-func (p *Plugin) Kill() { p.proc.Kill() }
+// after go-plugin's 2 s grace. It returns once the process has exited; a
+// concurrent or later call waits for the first one to end and does
+// nothing more.
+func (p *Plugin) Kill() { p.killOnce.Do(p.proc.Kill) }
 
 // Exited reports whether the plugin process has exited.
 func (p *Plugin) Exited() bool { return p.proc.Exited() }
@@ -512,7 +515,7 @@ func (h *Host) Close() {
 	h.running = nil
 	h.mu.Unlock()
 	for _, p := range running {
-		p.proc.Kill()
+		p.Kill()
 	}
 }
 
