@@ -561,7 +561,7 @@ func (s *Session) startPlugin(ctx context.Context) (*host.Plugin, core.Descripti
 	}
 	cctx, cancel := s.callCtx(ctx)
 	defer cancel()
-	d, err := p.Describe(cctx)
+	d, err := s.Host.DescribeRunning(cctx, p)
 	if err != nil {
 		p.Kill()
 		return nil, core.Description{}, err
