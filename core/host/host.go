@@ -81,7 +81,8 @@ type Host struct {
 	running []*Plugin
 	closed  bool
 
-	sweep sync.Once // removes stale plugin socket directories, before the first start
+	sweep sync.Once     // removes stale plugin socket directories, while the first plugin starts
+	swept chan struct{} // closed once that is done
 }
 
 // New returns a Host. It does no I/O.
@@ -324,7 +325,14 @@ func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInf
 	p := &Plugin{Path: path, Scheme: scheme}
 	env := pluginEnv(levelName(h.opts.Logger))
 	socketBase := socketTempDir(os.TempDir(), os.Getenv("XDG_RUNTIME_DIR"))
-	h.sweep.Do(func() { removeStaleSocketDirs(socketBase) })
+	h.sweep.Do(func() {
+		h.swept = make(chan struct{})
+		go func() {
+			defer close(h.swept)
+			removeStaleSocketDirs(socketBase)
+		}()
+	})
+	defer func() { <-h.swept }() // the sweep overlaps the plugin's exec and handshake
 	p.proc = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  pluginrpc.Handshake,
 		VersionedPlugins: pluginrpc.VersionedPlugins(),
