@@ -23,6 +23,8 @@ import (
 func main() {
 	bin := flag.String("bin", "bin", "directory with authx and its plugins")
 	n := flag.Int("n", 200, "runs per case")
+	base := flag.String("base", "", "another build's `directory` (e.g. the previous commit's) whose cached and cold cases run interleaved with these")
+	coldOnly := flag.Bool("cold", false, "only the bare binary, the cached and the cold cases (each cold run as many as -n)")
 	flag.Parse()
 	authx, err := filepath.Abs(filepath.Join(*bin, "authx"))
 	check(err)
@@ -63,6 +65,10 @@ func main() {
 	}
 	token := run(authx, "token", "bench")
 	logout := run(authx, "logout", "bench", "-q")
+	coldN := max(*n/4, 10)
+	if *coldOnly {
+		coldN = *n
+	}
 	cli := filepath.Join(filepath.Dir(authx), "authx-cli") // the full CLI, which the front hands misses to
 	curlArgs := []string{"-sSf", "-o", "/dev/null", api}
 	truePath, err := exec.LookPath("true")
@@ -71,22 +77,30 @@ func main() {
 	token() // warm the page cache and fill the credential cache
 	run(cli, "token", "bench")()
 	run(authx, append([]string{"curl", "bench", "--"}, curlArgs...)...)()
-	cases := []struct {
-		name  string
-		setup func()
-		f     func()
-		n     int
-	}{
+	cases := []benchCase{
 		{"bare Go binary (start+exit)", nil, run(bare), *n},
 		{"authx token, cached", nil, token, *n},
 		{"authx-cli token, cached (no front)", nil, run(cli, "token", "bench"), *n},
-		{"authx token, cold (plugin+login)", logout, token, max(*n/4, 10)},
+		{"authx token, cold (plugin+login)", logout, token, coldN},
 		{"curl alone (no credential)", nil, run("curl", "-sS", "-o", "/dev/null", srv.URL+"/"), *n},
 		{"authx header | curl -H @-", nil, run("sh", append([]string{"-c", `"$0" header bench | curl -H @- "$@"`, authx}, curlArgs...)...), *n},
 		{"authx curl, cached", nil, run(authx, append([]string{"curl", "bench", "--"}, curlArgs...)...), *n},
 		{"authx-cli curl, cached (no front)", nil, run(cli, append([]string{"curl", "bench", "--"}, curlArgs...)...), *n},
 		{"true alone", nil, run(truePath), *n},
 		{"authx exec -- true, cached", nil, run(authx, "exec", "bench", "--", truePath), *n},
+	}
+	if *coldOnly {
+		cases = cases[:4]
+	}
+	if *base != "" {
+		// The other build's front and CLI, with its own plugins beside them.
+		other, err := filepath.Abs(filepath.Join(*base, "authx"))
+		check(err)
+		otherToken := run(other, "token", "bench")
+		otherToken()
+		cases = append(cases,
+			benchCase{"base: authx token, cached", nil, otherToken, *n},
+			benchCase{"base: authx token, cold", logout, otherToken, coldN})
 	}
 	// Interleaved, round by round, so that the machine's load is shared
 	// alike by every case.
@@ -110,6 +124,12 @@ func main() {
 	median := func(i int) time.Duration { return pct(times[i], 50) }
 	fmt.Printf("%-36s %10s %10s %8s %8s\n", "case (wall time per run)", "median", "p90", "x bare", "x other")
 	other := map[int]int{6: 5, 7: 5, 9: 8} // authx curl vs authx header | curl; exec vs true
+	if *coldOnly {
+		other = map[int]int{}
+	}
+	if *base != "" { // the base's cached and cold cases vs this build's
+		other[len(cases)-2], other[len(cases)-1] = 1, 3
+	}
 	for i, c := range cases {
 		ratio := ""
 		if j, ok := other[i]; ok {
@@ -117,8 +137,19 @@ func main() {
 		}
 		fmt.Printf("%-36s %10s %10s %8.2f %8s\n", c.name, median(i), pct(times[i], 90), float64(median(i))/float64(median(0)), ratio)
 	}
-	fmt.Printf("cold / cached: %.1fx; authx curl over curl alone: %s; authx header | curl over curl alone: %s\n",
-		float64(median(3))/float64(median(1)), (median(6) - median(4)).Round(10*time.Microsecond), (median(5) - median(4)).Round(10*time.Microsecond))
+	fmt.Printf("cold / cached: %.1fx\n", float64(median(3))/float64(median(1)))
+	if !*coldOnly {
+		fmt.Printf("authx curl over curl alone: %s; authx header | curl over curl alone: %s\n",
+			(median(6) - median(4)).Round(10*time.Microsecond), (median(5) - median(4)).Round(10*time.Microsecond))
+	}
+}
+
+// benchCase is one command timed: setup runs untimed before each run.
+type benchCase struct {
+	name  string
+	setup func()
+	f     func()
+	n     int
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {

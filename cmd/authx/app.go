@@ -136,7 +136,8 @@ func (a *app) plugins() *host.Host {
 		}
 		describeCache := ""
 		if settings.CacheDir != "" {
-			describeCache = filepath.Join(settings.CacheDir, "plugins.json")
+			// Not *.json: those are the credential entries.
+			describeCache = filepath.Join(settings.CacheDir, "plugins.descriptions")
 		}
 		a.host.Store(host.New(host.Options{
 			SearchPath:    host.DefaultSearchPath(os.Getenv),

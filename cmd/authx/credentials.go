@@ -19,17 +19,20 @@ import (
 // credential resolves a target to a credential, prefixing errors with the
 // profile's name.
 func (a *app) credential(cmd *cobra.Command, t *target) (*session.Session, *session.Result, error) {
-	return a.credentialFor(cmd, t, false)
+	return a.credentialFor(cmd, t, false, false)
 }
 
 // credentialFor is credential; with renew, the caller says the server
 // refused the profile's credential, and it is renewed (session.Renew; the
-// refused token or header value may be given in $AUTHX_REFUSED).
-func (a *app) credentialFor(cmd *cobra.Command, t *target, renew bool) (*session.Session, *session.Result, error) {
+// refused token or header value may be given in $AUTHX_REFUSED). With
+// last, the caller makes no plugin call after this one (it prints the
+// credential): the plugin is stopped while the credential is cached.
+func (a *app) credentialFor(cmd *cobra.Command, t *target, renew, last bool) (*session.Session, *session.Result, error) {
 	s, err := a.session(t)
 	if err != nil {
 		return nil, nil, err
 	}
+	s.StopAfterObtain = last
 	get := s.Get
 	if renew {
 		get = func(ctx context.Context) (*session.Result, error) { return s.Renew(ctx, os.Getenv("AUTHX_REFUSED")) }
@@ -49,7 +52,7 @@ func (a *app) credentialFor(cmd *cobra.Command, t *target, renew bool) (*session
 // refuses when t.url lies outside its scope, as the wrappers do: the
 // caller means to send it there.
 func (a *app) printable(cmd *cobra.Command, t *target, renew bool) (*session.Session, *session.Result, error) {
-	s, res, err := a.credentialFor(cmd, t, renew)
+	s, res, err := a.credentialFor(cmd, t, renew, true)
 	if err != nil || t.url == "" {
 		return s, res, err
 	}

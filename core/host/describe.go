@@ -47,9 +47,9 @@ func (h *Host) Describe(ctx context.Context, spec Spec) (core.Description, strin
 	if err != nil {
 		return core.Description{}, "", core.Wrap(core.KindPluginNotFound, err, "plugin")
 	}
-	key := describeEntry{Size: fi.Size(), ModTime: fi.ModTime().UTC(), Inode: inode(fi)}
+	key := entryKey(fi)
 	c := h.loadDescribeCache()
-	if e, ok := c.Entries[path]; ok && e.Size == key.Size && e.ModTime.Equal(key.ModTime) && e.Inode == key.Inode {
+	if e, ok := c.Entries[path]; ok && e.same(key) {
 		return e.Description, path, nil
 	}
 	p, err := h.start(ctx, path, spec.Scheme, hashed)
@@ -68,6 +68,43 @@ func (h *Host) Describe(ctx context.Context, spec Spec) (core.Description, strin
 	c.Entries[path] = key
 	h.saveDescribeCache(c)
 	return d, path, nil
+}
+
+// DescribeRunning returns the description of the running plugin p: from
+// the on-disk cache when it holds one for p's executable as it is now
+// (path, size, mtime, inode) and for p's scheme, else from a Describe call,
+// whose answer is then cached. Either way p's client is set up for the
+// plugin's protocol minor. p's executable passed its pin check before it
+// was started (Start).
+func (h *Host) DescribeRunning(ctx context.Context, p *Plugin) (core.Description, error) {
+	path, err := filepath.Abs(p.Path)
+	fi, serr := os.Stat(path)
+	if err != nil || serr != nil || h.opts.DescribeCache == "" {
+		return p.Client.Describe(ctx)
+	}
+	key := entryKey(fi)
+	c := h.loadDescribeCache()
+	if e, ok := c.Entries[path]; ok && e.same(key) && e.Description.Name == p.Scheme {
+		p.Client.Described(e.Description)
+		return e.Description, nil
+	}
+	d, err := p.Client.Describe(ctx)
+	if err == nil && d.Name == p.Scheme {
+		key.Description = d
+		c.Entries[path] = key
+		h.saveDescribeCache(c)
+	}
+	return d, err
+}
+
+// entryKey is the identity of an executable its description is cached by.
+func entryKey(fi os.FileInfo) describeEntry {
+	return describeEntry{Size: fi.Size(), ModTime: fi.ModTime().UTC(), Inode: inode(fi)}
+}
+
+// same reports whether e was cached for the executable whose identity is key.
+func (e describeEntry) same(key describeEntry) bool {
+	return e.Size == key.Size && e.ModTime.Equal(key.ModTime) && e.Inode == key.Inode
 }
 
 func (h *Host) loadDescribeCache() *describeCache {

@@ -81,7 +81,8 @@ type Host struct {
 	running []*Plugin
 	closed  bool
 
-	sweep sync.Once // removes stale plugin socket directories, before the first start
+	sweep sync.Once     // removes stale plugin socket directories, while the first plugin starts
+	swept chan struct{} // closed once that is done
 }
 
 // New returns a Host. It does no I/O.
@@ -267,6 +268,7 @@ type Plugin struct {
 	runner    *cmdRunner
 	socketDir string
 	conn      *grpc.ClientConn
+	killOnce  sync.Once
 }
 
 // Conn returns the gRPC connection to the plugin, for callers that speak
@@ -279,8 +281,10 @@ func (p *Plugin) Conn() *grpc.ClientConn { return p.conn }
 func (p *Plugin) PID() string { return p.runner.ID() }
 
 // Kill stops the plugin process: the controller's Shutdown, then SIGKILL
-// after go-plugin's 2 s grace.
-func (p *Plugin) Kill() { p.proc.Kill() }
+// after go-plugin's 2 s grace. It returns once the process has exited; a
+// concurrent or later call waits for the first one to end and does
+// nothing more.
+func (p *Plugin) Kill() { p.killOnce.Do(p.proc.Kill) }
 
 // Exited reports whether the plugin process has exited.
 func (p *Plugin) Exited() bool { return p.proc.Exited() }
@@ -321,7 +325,14 @@ func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInf
 	p := &Plugin{Path: path, Scheme: scheme}
 	env := pluginEnv(levelName(h.opts.Logger))
 	socketBase := socketTempDir(os.TempDir(), os.Getenv("XDG_RUNTIME_DIR"))
-	h.sweep.Do(func() { removeStaleSocketDirs(socketBase) })
+	h.sweep.Do(func() {
+		h.swept = make(chan struct{})
+		go func() {
+			defer close(h.swept)
+			removeStaleSocketDirs(socketBase)
+		}()
+	})
+	defer func() { <-h.swept }() // the sweep overlaps the plugin's exec and handshake
 	p.proc = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  pluginrpc.Handshake,
 		VersionedPlugins: pluginrpc.VersionedPlugins(),
@@ -383,7 +394,10 @@ func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInf
 }
 
 // crashInterceptor turns a broken connection into a one-line "plugin
-// crashed" error when the process turns out to be gone.
+// crashed" error when the process turns out to be gone. It concerns the
+// calls of the authx service only: go-plugin's own (the controller's
+// Shutdown that Kill sends, which a stopping plugin may not answer) pass
+// unchanged, at once.
 func (p *Plugin) crashInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	return p.crashed(method, invoker(ctx, method, req, reply, cc, opts...))
 }
@@ -417,25 +431,30 @@ func (s *crashStream) RecvMsg(m any) error {
 	return s.p.crashed(s.method, err)
 }
 
-// crashed returns err, or a "plugin crashed" error when the call failed
-// because the process is gone. A LoginStream is named Login, as for the
-// user it is one.
+// crashed returns err, or a "plugin crashed" error when a call of the authx
+// service failed because the process is gone. A LoginStream is named Login,
+// as for the user it is one. The process is reaped asynchronously: after a
+// broken connection, crashed waits up to crashWait for that.
 func (p *Plugin) crashed(method string, err error) error {
-	if err == nil || p.runner == nil {
+	if err == nil || p.runner == nil || !strings.HasPrefix(method, "/authx.plugin.") {
 		return err
 	}
-	call := strings.TrimSuffix(method[strings.LastIndex(method, "/")+1:], "Stream")
-	for i := 0; i < 40; i++ { // the process is reaped asynchronously; wait up to 200ms
-		if st := p.runner.exitState(); st != "" {
-			return core.Errorf(core.KindPlugin, "plugin %s crashed during %s (%s)", filepath.Base(p.Path), call, st)
-		}
+	if p.runner.exitState() == "" {
 		if !isConnectionError(err) {
 			return err
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case <-p.runner.exited:
+		case <-time.After(crashWait):
+			return err
+		}
 	}
-	return err
+	call := strings.TrimSuffix(method[strings.LastIndex(method, "/")+1:], "Stream")
+	return core.Errorf(core.KindPlugin, "plugin %s crashed during %s (%s)", filepath.Base(p.Path), call, p.runner.exitState())
 }
+
+// crashWait bounds how long a failed call waits for its plugin's exit.
+const crashWait = 200 * time.Millisecond
 
 func isConnectionError(err error) bool {
 	m := err.Error()
@@ -504,7 +523,7 @@ func (h *Host) Close() {
 	h.running = nil
 	h.mu.Unlock()
 	for _, p := range running {
-		p.proc.Kill()
+		p.Kill()
 	}
 }
 

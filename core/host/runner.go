@@ -26,6 +26,7 @@ type cmdRunner struct {
 
 	mu     sync.Mutex
 	state  *os.ProcessState // set once the process has been reaped
+	exited chan struct{}    // closed once the process has been reaped
 	killed bool             // Kill was called before it was reaped
 	tail   *stderrTail      // the end of the plugin's stderr
 	// check, when set, vets the started process before it is used; on an
@@ -48,7 +49,7 @@ func newCmdRunner(logger hclog.Logger, cmd *exec.Cmd) (*cmdRunner, error) {
 		return nil, err
 	}
 	tail := &stderrTail{ReadCloser: stderr}
-	return &cmdRunner{logger: logger, cmd: cmd, stdout: stdout, stderr: tail, tail: tail}, nil
+	return &cmdRunner{logger: logger, cmd: cmd, stdout: stdout, stderr: tail, tail: tail, exited: make(chan struct{})}, nil
 }
 
 func (r *cmdRunner) Start(context.Context) error {
@@ -68,10 +69,16 @@ func (r *cmdRunner) Start(context.Context) error {
 
 func (r *cmdRunner) Wait(context.Context) error {
 	err := r.cmd.Wait()
-	r.mu.Lock()
-	r.state = r.cmd.ProcessState
-	r.mu.Unlock()
+	r.reaped(r.cmd.ProcessState)
 	return err
+}
+
+// reaped records how the process ended; go-plugin calls Wait once.
+func (r *cmdRunner) reaped(st *os.ProcessState) {
+	r.mu.Lock()
+	r.state = st
+	r.mu.Unlock()
+	close(r.exited)
 }
 
 // exitState describes how the process ended, or "" while it runs.

@@ -72,6 +72,11 @@ func (c *Client) Describe(ctx context.Context) (core.Description, error) {
 	return fromDescription(r), nil
 }
 
+// Described tells the client the plugin's description when the host took
+// it from its cache instead of calling Describe: the calls that follow go
+// as they would after that Describe.
+func (c *Client) Described(d core.Description) { c.minor.Store(d.ProtocolMinor) }
+
 // StreamMinor is the protocol minor version from which a plugin serves
 // LoginStream.
 const StreamMinor = 3

@@ -112,6 +112,12 @@ type Session struct {
 	// is handed to it. Without an agent running the session works as
 	// without Agent.
 	Agent *agent.Client
+	// StopAfterObtain says that the caller makes no plugin call after its
+	// Get (authx token and header): once a login or refresh has obtained
+	// the credential, Get stops the plugin while it writes the credential
+	// to the cache, and returns when both are done. A later call starts
+	// the plugin again.
+	StopAfterObtain bool
 
 	mu       sync.Mutex // guards starting the plugin, desc and resolved; held while prompting
 	plugin   atomic.Pointer[host.Plugin]
@@ -341,7 +347,10 @@ func (s *Session) serve(ctx context.Context, m mode, rejected *core.Credential) 
 	if err != nil || res.Source == FromCache {
 		return res, err
 	}
-	if err := s.put(key, res); err != nil {
+	stopped := s.stopAfterObtain()
+	err = s.put(key, res)
+	stopped()
+	if err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -552,7 +561,7 @@ func (s *Session) startPlugin(ctx context.Context) (*host.Plugin, core.Descripti
 	}
 	cctx, cancel := s.callCtx(ctx)
 	defer cancel()
-	d, err := p.Describe(cctx)
+	d, err := s.Host.DescribeRunning(cctx, p)
 	if err != nil {
 		p.Kill()
 		return nil, core.Description{}, err
@@ -795,6 +804,26 @@ func (s *Session) forgetRefused(ctx context.Context, cred *core.Credential) {
 			s.log().Debug("refused credential removed from the cache", "profile", s.Profile.Name)
 		}
 	}
+}
+
+// stopAfterObtain starts stopping the plugin when StopAfterObtain is set,
+// and returns a function that waits until it has exited.
+func (s *Session) stopAfterObtain() (wait func()) {
+	if !s.StopAfterObtain {
+		return func() {}
+	}
+	s.mu.Lock()
+	p := s.plugin.Swap(nil)
+	s.mu.Unlock()
+	if p == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Kill()
+	}()
+	return func() { <-done }
 }
 
 // Close stops the plugin if one was started. It never waits for a call in
