@@ -1,12 +1,18 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/authx/authx/core"
@@ -59,5 +65,48 @@ func TestWrapperRefusesURLWithoutScheme(t *testing.T) {
 	defer mu.Unlock()
 	if len(leaked) > 0 {
 		t.Errorf("the credential reached a host outside the scope: %q", leaked)
+	}
+}
+
+// Another user of the machine can connect to a proxy on 127.0.0.1 as well
+// as its owner: on Linux the proxy asks the kernel (/proc/net/tcp) whose
+// the connecting socket is and closes another user's connection before
+// reading a byte of it, so that user never gets a request signed with the
+// owner's credential. (Run as root, the test connects as nobody.)
+func TestProxyRefusesAnotherUsersConnection(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the peer's uid of a TCP connection is checked on Linux only")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("connecting as another user needs root")
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl is not installed")
+	}
+	var mu sync.Mutex
+	var got []string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, r.URL.Path+" "+r.Header.Get("Authorization"))
+		io.WriteString(w, "ok\n")
+	}))
+	defer up.Close()
+	e := newEnv(t).set("TOK=other-user-secret")
+	e.config(fmt.Sprintf("profiles:\n  p:\n    scheme: jwt\n    url: %s/\n    config: {mode: static, token: env:TOK}\n", up.URL))
+	p := startProxy(t, e, "p")
+
+	other := exec.Command("curl", "-sS", "--max-time", "10", p.base+"other")
+	other.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if r := runCmd(t, other); r.code == 0 {
+		t.Errorf("curl as nobody through root's proxy: exit 0, %q", r.stdout)
+	}
+	if out, code := curlOut(t, "-f", p.base+"mine"); code != 0 || out != "ok\n" {
+		t.Errorf("curl as the proxy's user: exit %d %q; proxy: %s", code, out, p.stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"/mine Bearer other-user-secret"}; !slices.Equal(got, want) {
+		t.Errorf("the upstream got %q, want %q", got, want)
 	}
 }
