@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/agent"
 )
 
 // A URL argument curl or wget fetches although it does not start with
@@ -108,5 +109,31 @@ func TestProxyRefusesAnotherUsersConnection(t *testing.T) {
 	defer mu.Unlock()
 	if want := []string{"/mine Bearer other-user-secret"}; !slices.Equal(got, want) {
 		t.Errorf("the upstream got %q, want %q", got, want)
+	}
+}
+
+// The agent's --log names a file the agent appends to for as long as it
+// runs: a symbolic link there (planted in a shared directory, say) must
+// not make it append to the file the link points to, however private.
+func TestAgentLogRefusesSymlink(t *testing.T) {
+	e := newEnv(t)
+	run := filepath.Join(e.home, "run")
+	os.MkdirAll(run, 0o700)
+	e.set("XDG_RUNTIME_DIR=" + run)
+	target := filepath.Join(e.home, "authorized_keys")
+	if err := os.WriteFile(target, []byte("ssh-ed25519 AAAA me\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(e.home, "agent.log")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("agent", "start", "--log", link)
+	t.Cleanup(func() { e.set(agent.EnvSock + "=" + filepath.Join(run, "authx", "agent.sock")).run("agent", "stop") })
+	if r.code == 0 {
+		t.Errorf("agent start --log SYMLINK: %+v, want a refusal", r)
+	}
+	if data, _ := os.ReadFile(target); string(data) != "ssh-ed25519 AAAA me\n" {
+		t.Errorf("the agent wrote through the link: %q", data)
 	}
 }
