@@ -129,7 +129,7 @@ func TestAgentLogRefusesSymlink(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := e.run("agent", "start", "--log", link)
-	t.Cleanup(func() { e.set(agent.EnvSock + "=" + filepath.Join(run, "authx", "agent.sock")).run("agent", "stop") })
+	t.Cleanup(func() { e.set(agent.EnvSock+"="+filepath.Join(run, "authx", "agent.sock")).run("agent", "stop") })
 	if r.code == 0 {
 		t.Errorf("agent start --log SYMLINK: %+v, want a refusal", r)
 	}
