@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/agent"
@@ -135,5 +136,55 @@ func TestAgentLogRefusesSymlink(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(target); string(data) != "ssh-ed25519 AAAA me\n" {
 		t.Errorf("the agent wrote through the link: %q", data)
+	}
+}
+
+// (A guard, not a finding: authx-cli already does this for every command.)
+// The agent holds store: memory credentials, which must never reach disk:
+// it makes itself not dumpable (no core file, which a crash with
+// GOTRACEBACK=crash would write; no reading of its memory by another
+// process of the user's without CAP_SYS_PTRACE). The kernel then gives its
+// /proc/PID/mem to root. (Run as root, the test starts the agent as nobody.)
+func TestAgentIsNotDumpable(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("PR_SET_DUMPABLE is Linux's")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("running the agent as another user needs root")
+	}
+	dir, err := os.MkdirTemp("", "authx-dump-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "authx-cli")
+	copyFile(t, filepath.Join(binDir, "authx-cli"), bin)
+	os.Chmod(bin, 0o755)
+	home := filepath.Join(dir, "home")
+	os.Mkdir(home, 0o700)
+	os.Chown(home, 65534, 65534)
+	sock := filepath.Join(home, "run", "agent.sock")
+	c := exec.Command(bin, "agent", "run", "--socket", sock)
+	c.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH")}
+	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Process.Kill(); c.Wait() }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Lstat(sock); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the agent did not listen")
+		}
+	}
+	fi, err := os.Stat(fmt.Sprintf("/proc/%d/mem", c.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != 0 {
+		t.Errorf("/proc/PID/mem of the agent belongs to uid %d: the agent is dumpable", uid)
 	}
 }
