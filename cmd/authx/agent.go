@@ -223,13 +223,15 @@ func (a *app) agentLog(path string) (hclog.Logger, *redact.Writer, func(), error
 	var out io.Writer = a.stderr
 	closeLog := func() {}
 	if path != "" {
-		file, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		// Not through a symbolic link: the agent would append, for as long
+		// as it runs, to whatever file the link's author chose.
+		file, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|noFollow, 0o600)
 		if err != nil {
-			return nil, nil, nil, core.Wrap(core.KindConfig, err, "--log")
+			return nil, nil, nil, core.Wrap(core.KindConfig, err, "--log (a regular file of yours, not a link)")
 		}
-		if fi, err := file.Stat(); err != nil || fi.Mode().Perm()&0o077 != 0 {
+		if fi, err := file.Stat(); err != nil || !fi.Mode().IsRegular() || !ownedByMe(fi) || fi.Mode().Perm()&0o077 != 0 {
 			file.Close()
-			return nil, nil, nil, core.Errorf(core.KindConfig, "--log %s: others may read it; make it 0600", path)
+			return nil, nil, nil, core.Errorf(core.KindConfig, "--log %s: not a regular file of yours that only you may read (mode 0600)", path)
 		}
 		out, closeLog = file, func() { file.Close() }
 	}

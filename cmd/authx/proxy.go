@@ -54,8 +54,8 @@ pointing at the proxy.
 
 --listen takes 127.0.0.1:PORT (the default, with a free port), [::1]:PORT,
 localhost:PORT or PORT, never another address: anyone who can connect
-uses your credentials. On a machine shared with other users prefer
-unix:PATH, a socket only you can use (mode 0600, in a directory that only
+uses your credentials (on Linux, the proxy closes other users'
+connections). On a machine shared with other users prefer unix:PATH, a socket only you can use (mode 0600, in a directory that only
 you can write; a missing one is created with mode 0700). authx then prints
 the socket's path:
 
@@ -193,6 +193,7 @@ func (a *app) startProxy(ctx context.Context, s *session.Session, scope []string
 		hosts = []string{la.host}
 	}
 	if la.network == "tcp" {
+		l = ownerOnly(l, func(format string, args ...any) { fmt.Fprintf(a.stderr, "authx proxy: "+format+"\n", args...) })
 		addr := l.Addr().(*net.TCPAddr)
 		base = "http://" + addr.String() + "/"
 		hosts = []string{addr.String(), net.JoinHostPort("localhost", strconv.Itoa(addr.Port))}

@@ -186,6 +186,12 @@ func TestProxyListen(t *testing.T) {
 	open := filepath.Join(e.home, "open")
 	os.Mkdir(open, 0o777)
 	os.Chmod(open, 0o777)
+	// A link to a private directory: whoever owns the link (in /tmp, say)
+	// may point it elsewhere once the socket is made, at a socket of theirs.
+	private := filepath.Join(e.home, "private")
+	os.Mkdir(private, 0o700)
+	link := filepath.Join(e.home, "link")
+	os.Symlink(private, link)
 	refusals := []struct{ listen, want string }{
 		{"0.0.0.0:0", "every interface"},
 		{":8080", "every interface"},
@@ -195,6 +201,7 @@ func TestProxyListen(t *testing.T) {
 		{"127.0.0.1:99999", "port"},
 		{"unix:" + filepath.Join(open, "p.sock"), "writable by others"},
 		{"unix:@abstract", "abstract"},
+		{"unix:" + filepath.Join(link, "p.sock"), "symbolic link"},
 	}
 	if os.Getuid() == 0 {
 		foreign := filepath.Join(e.home, "foreign")

@@ -57,12 +57,14 @@ func privateDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return core.Errorf(core.KindConfig, "--listen: cannot create the socket's directory %s: %v", dir, errors.Unwrap(err))
 	}
-	fi, err := os.Stat(dir)
+	fi, err := os.Lstat(dir) // not a link: its owner could point it elsewhere once the socket is made
 	if err != nil {
 		return core.Errorf(core.KindConfig, "--listen: %v", err)
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	switch {
+	case fi.Mode().Type() == fs.ModeSymlink:
+		return core.Errorf(core.KindConfig, "--listen: the socket's directory %s is a symbolic link, which its owner could point elsewhere; name the directory itself", dir)
 	case !fi.IsDir():
 		return core.Errorf(core.KindConfig, "--listen: %s is not a directory", dir)
 	case !ok || int(st.Uid) != os.Getuid():

@@ -74,7 +74,8 @@ func TestFrontWrappersMatchCLI(t *testing.T) {
 		{[]string{"curl", "api", "--", "-sSf", "https://api.example.com/v1/items"}, true},
 		{[]string{"curl", "--", "-s", "HTTPS://API.example.com/v1/x?a=b"}, true}, // the profile by URL
 		{[]string{"-q", "--config", "", "curl", "api", "--", "-H", "X-Evil: a\r\nb", "-d", "@-", "https://api.example.com/v1/x"}, true},
-		{[]string{"curl", "api", "--", "-sL", "https://api.example.com/v1/x", "--", "-K", "https://api.example.com/v1/y"}, true}, // after curl's own --, no option
+		{[]string{"curl", "api", "--", "-sL", "https://api.example.com/v1/x", "--", "https://api.example.com/v1/y"}, true},
+		{[]string{"curl", "api", "--", "-sL", "https://api.example.com/v1/x", "--", "-K"}, false}, // after curl's own --, a URL without a scheme
 		{[]string{"curl", "api", "--", "-x", "http://proxy.other:3128", "https://api.example.com/v1/x"}, true},
 		{[]string{"curl", "open", "--", "https://anything.example.org/a", "https://anything.example.org/b"}, true}, // no scope: the first URL's origin
 		{[]string{"curl", "open", "--", "https://anything.example.org/a", "https://other.example.org/b"}, false},
@@ -107,7 +108,7 @@ func TestFrontWrappersMatchCLI(t *testing.T) {
 		{[]string{"exec", "--", "recorder"}, false}, // no profile, no $AUTHX_PROFILE
 	}
 	// key has no env: map: exec serves it.
-	tests[30].served = true
+	tests[31].served = true
 	for _, tt := range tests {
 		name := strings.Join(tt.args, " ")
 		dumps := func(which string) string {

@@ -22,7 +22,10 @@
 //     in) and retries once when the request can be replayed: its body is
 //     held (in memory up to ReplayLimit, or spooled for signing) and its
 //     method idempotent or the challenge says the server refused before
-//     acting; otherwise the refusal goes back to the client as it came;
+//     acting; otherwise the refusal goes back to the client as it came.
+//     Once a renewed credential was refused as well, refusals go back
+//     without renewing for ChallengeCooldown: a server that refuses
+//     everything must not cost a login per request;
 //   - streams the response back, flushing a streamed one as it arrives, and
 //     never follows a redirect: a Location on the upstream origin is
 //     rewritten to the proxy's own.
@@ -44,6 +47,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/authhttp"
@@ -92,7 +97,16 @@ type Options struct {
 	Hosts []string
 	// Log receives one line per failure; nil discards them.
 	Log io.Writer
+	// ChallengeCooldown is how long, after a renewed credential was
+	// refused too, refusals are passed on without asking Source to renew;
+	// zero means DefaultChallengeCooldown.
+	ChallengeCooldown time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
+
+// DefaultChallengeCooldown is Options.ChallengeCooldown's default.
+const DefaultChallengeCooldown = 30 * time.Second
 
 // Proxy is the handler. Create it with New.
 type Proxy struct {
@@ -101,6 +115,9 @@ type Proxy struct {
 	base   http.RoundTripper
 	rp     *httputil.ReverseProxy
 	logMu  sync.Mutex
+	// futileUntil (Unix nanoseconds) is the end of the cooldown after a
+	// renewed credential was refused.
+	futileUntil atomic.Int64
 }
 
 // New checks o and returns the proxy.
@@ -117,6 +134,12 @@ func New(o Options) (*Proxy, error) {
 	}
 	if o.MaxSpool <= 0 {
 		o.MaxSpool = DefaultMaxSpool
+	}
+	if o.ChallengeCooldown <= 0 {
+		o.ChallengeCooldown = DefaultChallengeCooldown
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	p := &Proxy{opts: o, origin: &url.URL{Scheme: strings.ToLower(u.Scheme), Host: strings.ToLower(u.Host)}, base: o.Base}
 	if p.base == nil {
@@ -198,7 +221,7 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 // authhttp.Client for the challenge and the one retry.
 func (p *Proxy) roundTrip(out *http.Request) (*http.Response, error) {
 	out.RequestURI = ""
-	src := &requestSource{Source: p.opts.Source}
+	src := &requestSource{Source: p.opts.Source, p: p}
 	if urlscope.InScope(out.URL, p.opts.Scope) {
 		cred, err := p.opts.Source.Credential(out.Context())
 		if err != nil {
@@ -217,7 +240,7 @@ func (p *Proxy) roundTrip(out *http.Request) (*http.Response, error) {
 	}
 	c := &authhttp.Client{
 		HTTP: &http.Client{
-			Transport:     &authhttp.Transport{Source: src, Scope: p.opts.Scope, Base: p.base},
+			Transport:     &authhttp.Transport{Source: src, Scope: p.opts.Scope, Base: countingTransport{p.base, &src.sent}},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		Source: src,
@@ -225,6 +248,9 @@ func (p *Proxy) roundTrip(out *http.Request) (*http.Response, error) {
 	resp, err := c.Do(out)
 	var ce *authhttp.ChallengeError
 	if errors.As(err, &ce) {
+		if src.renewed && src.sent.Load() > 1 { // the renewed credential was refused too
+			p.futileUntil.Store(p.opts.Now().Add(p.opts.ChallengeCooldown).UnixNano())
+		}
 		// The refusal stands: the client gets the server's answer, the log
 		// says why authx did not cure it.
 		p.logf("%s %s: %s", out.Method, safePath(out.URL), oneLine(p.scrub(ce.Err).Error()))
@@ -456,7 +482,32 @@ func closeBody(r *http.Request) {
 // proxy's source for signing, challenges and new credentials.
 type requestSource struct {
 	Source
-	cred *core.Credential
+	cred    *core.Credential
+	p       *Proxy
+	renewed bool         // Challenge renewed the credential
+	sent    atomic.Int32 // round trips made (the request, its retry)
+}
+
+// Challenge asks the source, unless a renewed credential was refused
+// less than ChallengeCooldown ago.
+func (s *requestSource) Challenge(ctx context.Context, cred *core.Credential, req core.HTTPRequest, resp core.HTTPResponse) (*core.Credential, bool, error) {
+	if until := s.p.futileUntil.Load(); until != 0 && s.p.opts.Now().UnixNano() < until {
+		return nil, false, core.Errorf(core.KindRejected, "not renewing the credential: a renewed one was refused less than %s ago", s.p.opts.ChallengeCooldown)
+	}
+	c, replaySafe, err := s.Source.Challenge(ctx, cred, req, resp)
+	s.renewed = err == nil
+	return c, replaySafe, err
+}
+
+// countingTransport counts the round trips it makes.
+type countingTransport struct {
+	rt http.RoundTripper
+	n  *atomic.Int32
+}
+
+func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.rt.RoundTrip(r)
 }
 
 func (s *requestSource) Credential(ctx context.Context) (*core.Credential, error) {

@@ -47,23 +47,61 @@ type toolOptions struct {
 	equals     bool
 }
 
-// curlOptions: curl's long options never take "=VALUE".
+// curlOptions: curl's long options never take "=VALUE". valueLong lists
+// every long option of curl (`curl --help all`, 7.88, and later ones) that
+// takes a value: an unknown one's value would be read as a URL argument,
+// and refused as one without a scheme.
 var curlOptions = toolOptions{
 	valueShort: "AbcCdDeEFHKmoPQrtTuUwxXyYz",
-	valueLong: []string{"--data", "--data-ascii", "--data-binary", "--data-raw", "--data-urlencode", "--json", "--form", "--form-string",
-		"--upload-file", "--request", "--config", "--dump-header", "--output", "--header", "--user", "--url", "--proxy",
-		"--referer", "--user-agent", "--cookie", "--cookie-jar", "--write-out", "--max-time", "--connect-timeout", "--retry"},
+	valueLong: strings.Fields(`--abstract-unix-socket --alt-svc --aws-sigv4 --cacert --capath --cert --cert-type --ciphers --config
+		--connect-timeout --connect-to --continue-at --cookie --cookie-jar --create-file-mode --crlfile --curves --data --data-ascii
+		--data-binary --data-raw --data-urlencode --delegation --dns-interface --dns-ipv4-addr --dns-ipv6-addr --dns-servers --doh-url
+		--dump-header --ech --egd-file --engine --etag-compare --etag-save --expect100-timeout --form --form-string --ftp-account
+		--ftp-alternative-to-user --ftp-method --ftp-port --ftp-ssl-ccc-mode --haproxy-clientip --happy-eyeballs-timeout-ms --header
+		--hsts --interface --ip-tos --json --keepalive-cnt --keepalive-time --key --key-type --krb --libcurl --limit-rate --local-port
+		--login-options --mail-auth --mail-from --mail-rcpt --max-filesize --max-redirs --max-time --netrc-file --noproxy
+		--oauth2-bearer --output --output-dir --parallel-max --pass --pinnedpubkey --preproxy --proto --proto-default --proto-redir
+		--proxy --proxy-cacert --proxy-capath --proxy-cert --proxy-cert-type --proxy-ciphers --proxy-crlfile --proxy-header
+		--proxy-key --proxy-key-type --proxy-pass --proxy-pinnedpubkey --proxy-service-name --proxy-tls13-ciphers
+		--proxy-tlsauthtype --proxy-tlspassword --proxy-tlsuser --proxy-user --pubkey --quote --random-file --range --rate --referer
+		--request --request-target --resolve --retry --retry-delay --retry-max-time --sasl-authzid --service-name --sigalgs
+		--socks4 --socks4a --socks5 --socks5-gssapi-service --socks5-hostname --speed-limit --speed-time --stderr --telnet-option
+		--tftp-blksize --time-cond --tls-max --tls13-ciphers --tlsauthtype --tlspassword --tlsuser --trace --trace-ascii
+		--trace-config --unix-socket --upload-file --url --url-query --user --user-agent --variable --vlan-priority --write-out`),
 }
 
-// wgetOptions: only the long options whose value matters here are listed.
+// wgetOptions: every long option of wget (`wget --help`, 1.21) that takes
+// a value, which may follow in the next argument as well as after "=".
 var wgetOptions = toolOptions{
 	valueShort: "oaeiBtOTwQPUlARDIX",
-	valueLong:  []string{"--post-data", "--post-file", "--body-data", "--body-file", "--method", "--input-file", "--execute"},
-	equals:     true,
+	valueLong: strings.Fields(`--execute --output-file --append-output --report-speed --input-file --base --config --rejected-log
+		--tries --retry-on-http-error --output-document --start-pos --progress --timeout --dns-timeout --connect-timeout
+		--read-timeout --wait --waitretry --quota --bind-address --limit-rate --restrict-file-names --prefer-family --user
+		--password --use-askpass --local-encoding --remote-encoding --directory-prefix --cut-dirs --http-user --http-password
+		--default-page --header --compression --proxy-user --proxy-password --referer --user-agent --load-cookies --save-cookies
+		--post-data --post-file --method --body-data --body-file --secure-protocol --certificate --certificate-type --private-key
+		--private-key-type --ca-certificate --ca-directory --crl-file --pinnedpubkey --ciphers --ftp-user --ftp-password
+		--warc-file --warc-header --warc-max-size --warc-dedup --warc-tempdir --level --backups --accept --reject --accept-regex
+		--reject-regex --regex-type --domains --exclude-domains --follow-tags --ignore-tags --include-directories
+		--exclude-directories --max-redirect --hsts-file --bind-dns-address --dns-servers`),
+	equals: true,
 }
 
-// walk calls option for each option among args, up to a "--", with its
-// value ("" for a flag). Combined short flags ("-sSf") count one by one.
+// notHTTPURL says why arg, a URL the tool fetches, is one authx cannot
+// check against the scope: it does not start with http:// or https:// (in
+// any case). curl and wget guess http:// for "host/path" and read
+// "http:/host" as http://host; "" when it does.
+func notHTTPURL(tool, arg string) string {
+	if l := strings.ToLower(arg); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
+		return ""
+	}
+	return "an argument " + tool + " would fetch as a URL that does not start with its scheme (http:// or https://): " +
+		tool + " would guess one and authx cannot check it against the profile's scope; write the URL with its scheme"
+}
+
+// walk calls option for each option among args with its value ("" for a
+// flag), and with name "" for each other argument (the tool's URLs; every
+// argument after a "--"). Combined short flags ("-sSf") count one by one.
 // An unknown long option is taken for a flag, which can only make the
 // caller more cautious.
 func (o toolOptions) walk(args []string, option func(name, value string)) {
@@ -78,7 +116,12 @@ func (o toolOptions) walk(args []string, option func(name, value string)) {
 		}
 		switch {
 		case a == "--":
+			for _, rest := range args[i+1:] {
+				option("", rest)
+			}
 			return
+		case len(a) < 2 || a[0] != '-':
+			option("", a)
 		case strings.HasPrefix(a, "--"):
 			name, value, hasValue := a, "", false
 			if o.equals {
@@ -125,6 +168,10 @@ func ScanCurl(args []string) Curl {
 	}
 	option := func(name, value string) {
 		switch name {
+		case "", "--url":
+			if why := notHTTPURL("curl", value); why != "" && c.Unchecked == "" {
+				c.Unchecked = why
+			}
 		case "-L", "--location":
 			c.Location = true
 		case "--location-trusted":
@@ -190,6 +237,10 @@ func ScanWget(args []string) Request {
 	}
 	option := func(name, value string) {
 		switch name {
+		case "":
+			if why := notHTTPURL("wget", value); why != "" && r.Unchecked == "" {
+				r.Unchecked = why
+			}
 		case "--post-data", "--post-file", "--body-data", "--body-file":
 			block("the request has a body")
 		case "--method":

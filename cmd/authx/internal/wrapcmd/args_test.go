@@ -70,6 +70,36 @@ func TestScanToolArgs(t *testing.T) {
 			t.Errorf("ScanWget(%q) noRerun %q, want rerun %v", tt.args, r.NoRerun, tt.rerun)
 		}
 	}
+	// The URLs the tools fetch must name their scheme: curl and wget guess
+	// http:// for host/path and read http:/host as http://host, which
+	// authx would not check against the scope.
+	checked := []struct {
+		tool string
+		args []string
+		ok   bool
+	}{
+		{"curl", []string{"-sSf", "https://h/x", "HTTP://h/y"}, true},
+		{"curl", []string{"-s", "--retry-delay", "2", "--output-dir", "d/x", "-o", "f", "https://h/x"}, true}, // values, not URLs
+		{"curl", []string{"-sH", "X: y", "-x", "proxy.local:3128", "https://h/x"}, true},
+		{"curl", []string{"-s", "h/x"}, false},
+		{"curl", []string{"-s", "http:/h/x"}, false},
+		{"curl", []string{"-s", "--url", "h/x"}, false},
+		{"curl", []string{"-s", "https://h/x", "--", "h/y"}, false},
+		{"wget", []string{"-qO-", "--tries", "3", "--output-document", "f", "https://h/x"}, true},
+		{"wget", []string{"-qO-", "h/x"}, false},
+		{"wget", []string{"-q", "--", "http:/h/x"}, false},
+	}
+	for _, tt := range checked {
+		var why string
+		if tt.tool == "curl" {
+			why = ScanCurl(tt.args).Unchecked
+		} else {
+			why = ScanWget(tt.args).Unchecked
+		}
+		if (why == "") != tt.ok {
+			t.Errorf("Scan %s %q: unchecked %q, want ok %v", tt.tool, tt.args, why, tt.ok)
+		}
+	}
 	if r := OneURL(Request{}, []string{"https://h/x", "https://h/y"}); r.NoRerun == "" {
 		t.Error("two URLs: rerun allowed")
 	}
@@ -97,6 +127,13 @@ func FuzzScanToolArgs(f *testing.F) {
 		}
 		if r := ScanWget(append([]string{"--post-file=-"}, args...)); r.NoRerun == "" {
 			t.Errorf("--post-file=- first, then %q: rerun allowed", args)
+		}
+		// A URL without a scheme first: the tool guesses one; never unchecked.
+		if c := ScanCurl(append([]string{"evil.example/x"}, args...)); c.Unchecked == "" {
+			t.Errorf("evil.example/x first, then %q: curl's URLs checked", args)
+		}
+		if r := ScanWget(append([]string{"evil.example/x"}, args...)); r.Unchecked == "" {
+			t.Errorf("evil.example/x first, then %q: wget's URLs checked", args)
 		}
 	})
 }
