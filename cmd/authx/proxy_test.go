@@ -220,7 +220,11 @@ func TestProxyListen(t *testing.T) {
 	if p.base != sock {
 		t.Fatalf("printed %q, want the socket's path", p.base)
 	}
-	if !strings.Contains(p.stderr.String(), "curl --unix-socket "+sock) {
+	hint := "curl --unix-socket " + sock // stderr may lag behind the stdout line read above
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(p.stderr.String(), hint) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(p.stderr.String(), hint) {
 		t.Errorf("no curl hint on stderr: %s", p.stderr)
 	}
 	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 || fi.Mode().Type() != os.ModeSocket {
