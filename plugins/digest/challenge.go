@@ -116,6 +116,11 @@ func newState(o offer, rawURL string) (*state, error) {
 		return nil, err
 	}
 	st.Space = space
+	if n := len(st.encode()); n > maxState {
+		// decodeState would refuse it on every Apply, and the next
+		// login would make the same.
+		return nil, core.Errorf(core.KindBadAnswer, "the server's Digest challenge is too large to keep (its realm, nonce, opaque and domain make a state of %d bytes, at most %d)", n, maxState)
+	}
 	return st, st.check()
 }
 
