@@ -72,3 +72,20 @@ func TestOversizedChallengeRefused(t *testing.T) {
 		t.Errorf("renewal with an oversized nonce: retry with a state of %d bytes", len(res.Credential.State))
 	}
 }
+
+// The phrase naming what a server offered stays short however many
+// challenges its WWW-Authenticate holds.
+func TestChooseMessageBounded(t *testing.T) {
+	for _, v := range []string{
+		strings.Repeat(`Foo, Bar, `, 50000),
+		strings.Repeat(`Digest realm="r", nonce="n", algorithm=x1, Digest realm="r", nonce="n", algorithm=x2, `, 5000),
+	} {
+		_, err := choose(header(v), "")
+		if err == nil || len(err.Error()) > 1024 {
+			t.Errorf("%d bytes of challenges: message of %d bytes", len(v), len(err.Error()))
+		}
+		if !strings.Contains(err.Error(), "Foo") && !strings.Contains(err.Error(), "algorithm=x2") {
+			t.Errorf("message %q", err)
+		}
+	}
+}
