@@ -54,3 +54,24 @@ func TestPluginMessagesAreBounded(t *testing.T) {
 		check("diagnosis", res.Diagnosis)
 	}
 }
+
+// FuzzMessage: whatever a plugin says, the host passes on one line of
+// valid UTF-8, without control characters but tab, at most MaxMessageSize
+// bytes and "…", and a short clean first line unchanged.
+func FuzzMessage(f *testing.F) {
+	f.Add("credentials rejected: the server refused user \"alice\"")
+	f.Add("a\x1b[2Jb\r\nc")
+	f.Add("\xff\xfe\x9b31m")
+	f.Add(strings.Repeat("é", MaxMessageSize))
+	f.Fuzz(func(t *testing.T, s string) {
+		got := message(s)
+		if len(got) > MaxMessageSize+len("…") || !utf8.ValidString(got) || strings.ContainsAny(got, "\r\n") ||
+			strings.ContainsFunc(got, func(r rune) bool { return r != '\t' && isControl(r) }) {
+			t.Fatalf("message(%q) = %q", s, got)
+		}
+		first := firstLine(s)
+		if len(first) <= MaxMessageSize && utf8.ValidString(first) && !strings.ContainsFunc(first, func(r rune) bool { return r != '\t' && isControl(r) }) && got != first {
+			t.Fatalf("message(%q) = %q, want the clean first line unchanged", s, got)
+		}
+	})
+}
