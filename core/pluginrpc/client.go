@@ -249,7 +249,7 @@ func (c *Client) HandleChallenge(ctx context.Context, req core.ChallengeRequest)
 	if err != nil {
 		return core.ChallengeResponse{}, callError(ctx, start, "challenge", err)
 	}
-	out := core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: r.GetDiagnosis(),
+	out := core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: message(r.GetDiagnosis()),
 		Credential: FromCredential(r.GetCredential()), ReplaySafe: r.GetReplaySafe()}
 	for d, pd := range decisions {
 		if pd == r.GetDecision() {

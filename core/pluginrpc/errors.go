@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -91,7 +92,7 @@ func fromStatus(err error, call string) error {
 		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == ErrorDomain {
 			for _, kr := range kindReasons {
 				if kr.reason == info.GetReason() && kr.code == st.Code() {
-					return core.Errorf(kr.kind, "%s", firstLine(msg))
+					return core.Errorf(kr.kind, "%s", message(msg))
 				}
 			}
 		}
@@ -108,14 +109,14 @@ func fromStatus(err error, call string) error {
 	case codes.Canceled:
 		return core.Errorf(core.KindInterrupted, "%s: canceled", call)
 	case codes.Internal, codes.Unknown:
-		return core.Errorf(core.KindPlugin, "plugin %s failed: %s", call, firstLine(msg))
+		return core.Errorf(core.KindPlugin, "plugin %s failed: %s", call, message(msg))
 	}
 	for _, kc := range kindCodes {
 		if kc.code == st.Code() {
-			return &core.Error{Kind: kc.kind, Msg: firstLine(msg), Err: transportHint(st)}
+			return &core.Error{Kind: kc.kind, Msg: message(msg), Err: transportHint(st)}
 		}
 	}
-	return core.Errorf(core.KindPlugin, "plugin %s: %s: %s", call, st.Code(), firstLine(msg))
+	return core.Errorf(core.KindPlugin, "plugin %s: %s: %s", call, st.Code(), message(msg))
 }
 
 // errTransport marks an Unavailable status that came from gRPC itself rather
@@ -146,6 +147,35 @@ func IsTransport(err error) bool { return errors.Is(err, errTransport) }
 func firstLine(s string) string {
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		return s[:i]
+	}
+	return s
+}
+
+// MaxMessageSize bounds a plugin's error message or diagnosis as the host
+// passes it on.
+const MaxMessageSize = 2 << 10
+
+// message is a plugin's error message or diagnosis as the host may show it
+// on the user's terminal (like a notice, see CheckNotice): its first line,
+// valid UTF-8, without control characters but tab (no ESC, DEL or C1
+// control a terminal would interpret), cut to MaxMessageSize bytes. The
+// plugin may quote a server, which chooses what it says.
+func message(s string) string {
+	s = strings.ToValidUTF8(firstLine(s), "\uFFFD")
+	if strings.ContainsFunc(s, func(r rune) bool { return r != '\t' && isControl(r) }) {
+		s = strings.Map(func(r rune) rune {
+			if r != '\t' && isControl(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	if len(s) > MaxMessageSize {
+		cut := MaxMessageSize
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

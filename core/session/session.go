@@ -405,6 +405,23 @@ func (s *Session) put(key cache.Key, res *Result) error {
 	return nil
 }
 
+// putLocked is put under key's lock, for a writer that does not hold it
+// (Challenge's retry credential): another process's Sign reads the entry
+// and writes it back with its new state under the lock, and a write
+// between the two would be lost.
+func (s *Session) putLocked(ctx context.Context, key cache.Key, res *Result) error {
+	unlock, err := s.Store.Lock(ctx, key)
+	if cache.IsReadOnly(err) {
+		s.warnReadOnly(err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.put(key, res)
+}
+
 // warnReadOnly says that the cache cannot be written, once per session.
 func (s *Session) warnReadOnly(err error) {
 	if s.readOnlyWarned.Swap(true) {
@@ -708,7 +725,7 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 	case core.DecisionRetry:
 		renewed = &Result{Credential: res.Credential, Source: LoggedIn}
 		if s.Store != nil {
-			if err := s.put(s.Key(), renewed); err != nil {
+			if err := s.putLocked(ctx, s.Key(), renewed); err != nil {
 				return nil, false, err
 			}
 		} else if s.inMemory() {

@@ -34,17 +34,22 @@ func choose(h http.Header, want string) (offer, error) {
 	var best offer
 	var found bool
 	var seen []string
+	note := func(offered string) { // what the server offered, for the message: a few, once each
+		if len(seen) < maxSeen && !slices.Contains(seen, offered) {
+			seen = append(seen, offered)
+		}
+	}
 	for _, ch := range httpauth.ParseHeader(h, "WWW-Authenticate") {
 		if !strings.EqualFold(ch.Scheme, "Digest") {
-			seen = append(seen, ch.Scheme)
+			note(printable(ch.Scheme))
 			continue
 		}
 		alg, ok := lookupAlgorithm(ch.Params["algorithm"])
 		if !ok {
-			seen = append(seen, "Digest algorithm="+printable(ch.Params["algorithm"]))
+			note("Digest algorithm=" + printable(ch.Params["algorithm"]))
 			continue
 		}
-		seen = append(seen, "Digest algorithm="+alg.name)
+		note("Digest algorithm=" + alg.name)
 		if want != "" && !strings.EqualFold(alg.name, want) {
 			continue
 		}
@@ -75,12 +80,15 @@ func choose(h http.Header, want string) (offer, error) {
 	if len(seen) == 0 {
 		return offer{}, core.Errorf(core.KindBadAnswer, "the server's 401 has no WWW-Authenticate challenge")
 	}
-	offered := strings.Join(slices.Compact(seen), ", ")
+	offered := strings.Join(seen, ", ")
 	if want != "" {
 		return offer{}, core.Errorf(core.KindConfig, "algorithm: the server offers %s, not Digest algorithm=%s", offered, want)
 	}
 	return offer{}, core.Errorf(core.KindUnsupported, "the server offers %s; the digest scheme speaks Digest with %s and qop=auth or auth-int", offered, strings.Join(algorithmNames(), ", "))
 }
+
+// maxSeen bounds the offers an error names.
+const maxSeen = 8
 
 // printable shortens a server's value for a message and drops what a
 // terminal would interpret.
@@ -116,6 +124,11 @@ func newState(o offer, rawURL string) (*state, error) {
 		return nil, err
 	}
 	st.Space = space
+	if n := len(st.encode()); n > maxState {
+		// decodeState would refuse it on every Apply, and the next
+		// login would make the same.
+		return nil, core.Errorf(core.KindBadAnswer, "the server's Digest challenge is too large to keep (its realm, nonce, opaque and domain make a state of %d bytes, at most %d)", n, maxState)
+	}
 	return st, st.check()
 }
 

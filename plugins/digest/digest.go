@@ -237,6 +237,14 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 	if err != nil {
 		return fail("credentials rejected: the server refused user %q%s and %s", user, realm, lowerFirst(err)), nil
 	}
+	if prev, ok := lookupAlgorithm(stateAlgorithm(old)); old != nil && ok && o.alg.rank < prev.rank {
+		// The strongest the server offers now is weaker than what the
+		// login chose: a forged 401 (plain HTTP) would make authx answer
+		// MD5 where the server speaks SHA-256. The profile's algorithm
+		// pins one; without it the login's choice is the floor.
+		return fail("no retry: the server refused user %q%s and now offers only Digest %s, weaker than the login's %s (a downgrade?); run authx login again if the server really changed",
+			user, realm, o.alg.name, prev.name), nil
+	}
 	if !o.stale() && (old == nil || old.NC == 0) {
 		return fail("credentials rejected: the server refused user %q%s; check the username and password", user, realm), nil
 	}
@@ -257,6 +265,14 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 
 func fail(format string, args ...any) core.ChallengeResponse {
 	return core.ChallengeResponse{Decision: core.DecisionFail, Diagnosis: fmt.Sprintf(format, args...)}
+}
+
+// stateAlgorithm is st's algorithm, or "" without a state.
+func stateAlgorithm(st *state) string {
+	if st == nil {
+		return ""
+	}
+	return st.Algorithm
 }
 
 func credentialState(c *core.Credential) []byte {
