@@ -62,6 +62,7 @@ func (s *Session) probe(ctx context.Context, rawURL string) *core.HTTPResponse {
 		s.log().Debug("login probe skipped: the URL does not parse", "url", redact.RawURL(rawURL))
 		return nil
 	}
+	req.URL.User = nil // net/http would send user:password@ as Basic: the probe carries no credential
 	client := &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -64,6 +65,7 @@ func TestLoginGetsTheServersChallenge(t *testing.T) {
 	}{
 		{"401", plain.URL + "/digest", nil, challenged},
 		{"tls with the profile's ca_file", secure.URL + "/digest", map[string]any{"ca_file": ca}, challenged},
+		{"user info in the url is not sent", strings.Replace(plain.URL, "http://", "http://u:pw@", 1) + "/digest", nil, challenged},
 		{"200", plain.URL + "/open", nil, "unchallenged"},
 		{"redirect not followed", plain.URL + "/moved", nil, "unchallenged"},
 		{"unreachable", closed.URL + "/digest", nil, "unchallenged"},
