@@ -245,6 +245,12 @@ func (s *Scheme) HandleChallenge(_ context.Context, req core.ChallengeRequest) (
 		return fail("no retry: the server refused user %q%s and now offers only Digest %s, weaker than the login's %s (a downgrade?); run authx login again if the server really changed",
 			user, realm, o.alg.name, prev.name), nil
 	}
+	if old != nil && o.ch.Params["realm"] != old.Realm {
+		// Another protection space: the password was given for the
+		// login's realm, and a renewal does not move it elsewhere.
+		return fail("no retry: the server refused user %q%s and now asks for realm %q; run authx login again if the server really changed",
+			user, realm, o.ch.Params["realm"]), nil
+	}
 	if !o.stale() && (old == nil || old.NC == 0) {
 		return fail("credentials rejected: the server refused user %q%s; check the username and password", user, realm), nil
 	}

@@ -23,6 +23,7 @@ func TestHandleChallengeNoDowngrade(t *testing.T) {
 		{"stale with MD5 only", []string{`Digest realm="r", nonce="n2", algorithm=MD5, qop="auth", stale=true`}, core.DecisionFail, ""},
 		{"lost nonce with MD5-sess only", []string{`Digest realm="r", nonce="n2", algorithm=MD5-sess, qop="auth"`}, core.DecisionFail, ""},
 		{"stale with MD5 and SHA-256", []string{`Digest realm="r", nonce="n2", algorithm=MD5, qop="auth", stale=true`, `Digest realm="r", nonce="n3", algorithm=SHA-256, qop="auth", stale=true`}, core.DecisionRetry, "SHA-256"},
+		{"stale in another realm", []string{`Digest realm="elsewhere", nonce="n2", algorithm=SHA-256, qop="auth", stale=true`}, core.DecisionFail, ""},
 		{"stale with a stronger one", []string{`Digest realm="r", nonce="n2", algorithm=SHA-512-256, qop="auth", stale=true`}, core.DecisionRetry, "SHA-512-256"},
 	}
 	for _, tt := range tests {
@@ -39,7 +40,7 @@ func TestHandleChallengeNoDowngrade(t *testing.T) {
 				t.Fatalf("decision %v %q, want %v", res.Decision, res.Diagnosis, tt.decision)
 			}
 			if tt.decision != core.DecisionRetry {
-				if !strings.Contains(res.Diagnosis, "SHA-256") || strings.Contains(res.Diagnosis, "s3cret") {
+				if !strings.Contains(res.Diagnosis, "SHA-256") && !strings.Contains(res.Diagnosis, `"elsewhere"`) || strings.Contains(res.Diagnosis, "s3cret") {
 					t.Errorf("diagnosis %q", res.Diagnosis)
 				}
 				return
