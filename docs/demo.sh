@@ -82,3 +82,21 @@ echo '$ authx jenkins whoami -p ci'
 "$BIN/authx" jenkins whoami -p ci
 echo
 echo "demo OK: Jenkins queued the build; the crumb and its session cookie are cached with the credentials."
+
+# Part four: any program, no authx in sight: `authx proxy` authenticates
+# every request it forwards to the profile's url (any scheme, per-request
+# signing included), so plain curl, a browser or an SDK can use it.
+"$BIN/authx" proxy blog >"$tmp/proxy" 2>/dev/null &
+proxy=$!
+trap 'kill $server $jwtserver $jenkins $proxy 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$tmp/proxy" ] && break; sleep 0.2; done
+PROXY_URL=$(head -1 "$tmp/proxy")
+echo
+echo '$ authx proxy blog &   # prints the base URL to use'
+echo "$PROXY_URL"
+if command -v curl >/dev/null; then
+	echo "\$ curl -sS ${PROXY_URL}wp-json/wp/v2/users/me   # no credential in sight"
+	curl -sS --fail "${PROXY_URL}wp-json/wp/v2/users/me"
+	echo
+	echo "demo OK: curl went through authx proxy, which added the blog's token."
+fi
