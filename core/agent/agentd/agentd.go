@@ -92,6 +92,7 @@ type held struct {
 	busy     int         // requests (or a renewal) using s now; never reaped while busy
 	expires  time.Time   // of the last credential served
 	timer    *time.Timer // renews ahead of expiry
+	renewed  time.Time   // when the last renewal ahead of expiry began
 	gone     bool        // no longer served: closed once not busy
 }
 
@@ -440,13 +441,35 @@ func (s *Server) noteExpiry(h *held, exp time.Time) {
 		h.timer.Stop()
 		h.timer = nil
 	}
-	if exp.IsZero() {
+	at, ok := renewalAt(exp, h.s.Skew, h.renewed)
+	if !ok {
 		return
 	}
-	at := exp.Add(-h.s.Skew)
 	if wait := at.Sub(s.now()); wait > time.Second {
 		h.timer = time.AfterFunc(wait, func() { s.renew(h) })
 	}
+}
+
+// MinRenewInterval spaces one profile's renewals ahead of expiry: a server
+// that hands out credentials living barely longer than the refresh skew
+// would otherwise be asked for a new one every few seconds while the
+// profile is in use.
+const MinRenewInterval = 30 * time.Second
+
+// renewalAt is when a credential expiring at exp is renewed ahead of its
+// expiry: skew before it, but not sooner than MinRenewInterval after the
+// last renewal began (renewed). ok is false when there is no expiry, or
+// when that time would not come before the expiry: the next request then
+// renews it, as without an agent.
+func renewalAt(exp time.Time, skew time.Duration, renewed time.Time) (at time.Time, ok bool) {
+	if exp.IsZero() {
+		return time.Time{}, false
+	}
+	at = exp.Add(-skew)
+	if earliest := renewed.Add(MinRenewInterval); !renewed.IsZero() && at.Before(earliest) {
+		at = earliest
+	}
+	return at, at.Before(exp)
 }
 
 // renew renews h's credential ahead of its expiry, if h is still served
@@ -456,6 +479,7 @@ func (s *Server) renew(h *held) {
 	live := !h.gone && s.now().Sub(h.lastUsed) < s.idle()
 	if live {
 		h.busy++
+		h.renewed = s.now()
 	}
 	s.mu.Unlock()
 	if !live {

@@ -175,3 +175,30 @@ func TestListen(t *testing.T) {
 		t.Errorf("socket mode: %v %v", fi, err)
 	}
 }
+
+// A credential that lives barely longer than the refresh skew is not
+// renewed every few seconds: renewals are MinRenewInterval apart at least,
+// and one that would come after the expiry is left to the next request.
+func TestRenewalAt(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	skew := time.Minute
+	for _, tt := range []struct {
+		name         string
+		exp, renewed time.Time
+		want         time.Time
+		ok           bool
+	}{
+		{"no expiry", time.Time{}, time.Time{}, time.Time{}, false},
+		{"first renewal: skew before the expiry", t0.Add(time.Hour), time.Time{}, t0.Add(59 * time.Minute), true},
+		{"long after the last renewal", t0.Add(time.Hour), t0, t0.Add(59 * time.Minute), true},
+		{"a credential living 62 s, just renewed", t0.Add(62 * time.Second), t0, t0.Add(MinRenewInterval), true},
+		{"one living 20 s, just renewed: left to the next request", t0.Add(20 * time.Second), t0, t0.Add(MinRenewInterval), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			at, ok := renewalAt(tt.exp, skew, tt.renewed)
+			if ok != tt.ok || ok && !at.Equal(tt.want) {
+				t.Errorf("renewalAt = %v, %v; want %v, %v", at, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
