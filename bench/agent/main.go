@@ -24,6 +24,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/authx/authx/bench/internal/pyplugin"
 )
 
 func main() {
@@ -53,7 +55,8 @@ func main() {
 		check(err)
 		check(os.WriteFile(filepath.Join(plugins, p), data, 0o755))
 	}
-	pyPlugin, pyPath := python(tmp)
+	pyPlugin, pyPath, err := pyplugin.Find(".", tmp)
+	check(err)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") }))
 	defer srv.Close()
 
@@ -146,27 +149,6 @@ func main() {
 		fmt.Printf("signed request through the agent, Python plugin - Basic cached: %s; Python / Go: %.2fx (goal: <= 2)\n",
 			pyOver, float64(pyOver)/float64(goOver))
 	}
-}
-
-// python returns the Python plugin's path and the PATH under which its
-// `#!/usr/bin/env python3` finds grpcio and protobuf (the first python3 on
-// PATH, or Debian's /usr/bin/python3 through a link in dir); "" when no
-// python3 has them.
-func python(dir string) (plugin, path string) {
-	plugin, err := filepath.Abs(filepath.Join("docs", "examples", "hmac-signer-python", "authx-plugin-hmac"))
-	check(err)
-	hasModules := func(py string) bool { return exec.Command(py, "-c", "import grpc, google.protobuf").Run() == nil }
-	path = os.Getenv("PATH")
-	if first, err := exec.LookPath("python3"); err == nil && hasModules(first) {
-		return plugin, path
-	}
-	if !hasModules("/usr/bin/python3") {
-		return "", path
-	}
-	link := filepath.Join(dir, "python")
-	check(os.MkdirAll(link, 0o700))
-	check(os.Symlink("/usr/bin/python3", filepath.Join(link, "python3")))
-	return plugin, link + string(os.PathListSeparator) + path
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {

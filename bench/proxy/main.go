@@ -44,6 +44,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/authx/authx/bench/internal/pyplugin"
 )
 
 func main() {
@@ -96,7 +98,8 @@ func main() {
 	go http.Serve(tls.NewListener(tlsLn, selfSigned(caFile)), handler)
 	tlsServer := "https://" + tlsLn.Addr().String() + "/"
 
-	pyPlugin, pyPath := python(tmp)
+	pyPlugin, pyPath, err := pyplugin.Find(repoRoot(), tmp)
+	must(err)
 	if *pyPluginFlag != "" && pyPlugin != "" {
 		pyPlugin, err = filepath.Abs(*pyPluginFlag)
 		must(err)
@@ -260,26 +263,6 @@ func checkLatency(check bool, goOverhead, pyOverhead time.Duration) {
 		fail("signing with the Python plugin costs %v over straight, %.2f× the Go plugin's %v, goal ≤ 2×",
 			pyOverhead, float64(pyOverhead)/float64(goOverhead), goOverhead)
 	}
-}
-
-// python returns the Python plugin's path and the PATH under which its
-// `#!/usr/bin/env python3` finds grpcio and protobuf (the first python3 on
-// PATH, or Debian's /usr/bin/python3 through a link in dir); "" when no
-// python3 has them.
-func python(dir string) (plugin, path string) {
-	plugin = filepath.Join(repoRoot(), "docs", "examples", "hmac-signer-python", "authx-plugin-hmac")
-	hasModules := func(py string) bool { return exec.Command(py, "-c", "import grpc, google.protobuf").Run() == nil }
-	path = os.Getenv("PATH")
-	if first, err := exec.LookPath("python3"); err == nil && hasModules(first) {
-		return plugin, path
-	}
-	if !hasModules("/usr/bin/python3") {
-		return "", path
-	}
-	link := filepath.Join(dir, "python")
-	must(os.MkdirAll(link, 0o700))
-	must(os.Symlink("/usr/bin/python3", filepath.Join(link, "python3")))
-	return plugin, link + string(os.PathListSeparator) + path
 }
 
 type proxyProc struct {
