@@ -67,6 +67,8 @@ Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
 		a.configCommand(),
 		a.versionCommand(),
 		a.agentCommand(),
+		a.gitCredentialCommand(),
+		a.goauthCommand(),
 		exitCodesCommand(),
 	)
 	return root

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/goauth"
+	"github.com/authx/authx/core/redact"
+	"github.com/authx/authx/core/urlscope"
+)
+
+// goauthStdinTimeout bounds the wait for the response the go command
+// writes on stdin after a 4xx (it writes it at once, then closes).
+const goauthStdinTimeout = 5 * time.Second
+
+func (a *app) goauthCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "goauth PROFILE [URL]",
+		Short: "The go command's GOAUTH credential command: the profile's headers for its https:// match prefixes",
+		Long: `A credential command for the go command (go help goauth, Go 1.24+), for a
+private module proxy or go-import server reached over HTTPS:
+
+  export GOAUTH='authx goauth corp'      # several: 'authx goauth corp;authx goauth other'
+
+Only the profiles named this way serve the go command. authx prints the
+profile's https:// match prefixes (its url when it has no match), a blank
+line, the credential's headers, a blank line; the credential is obtained as
+for 'authx header' (cache, refresh, login). The go command attaches the
+headers to its HTTPS requests under those prefixes.
+
+After the server answers 4xx the go command runs it again with the URL as
+an argument and the response on stdin. On a 401 for a URL within the
+profile's prefixes authx renews the credential (a refresh or login, shared
+with concurrent authx processes) and prints the new one; after another 4xx
+(a module that does not exist: 404, 410) it prints the same block again.
+When renewing gives the refused credential again, it fails (exit 4).
+
+A header value holding a line break or control character is refused
+(exit 6), never printed. The go command shows a credential command's
+stderr only with -x. See docs/integrations.md.`,
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: a.completeProfiles,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t := &target{profile: args[0]}
+			p, _, err := a.profile(t)
+			if err != nil {
+				return err
+			}
+			var prefixes []string
+			for _, m := range p.Scope() {
+				if strings.HasPrefix(m, "https://") {
+					prefixes = append(prefixes, m)
+				}
+			}
+			if len(prefixes) == 0 {
+				return core.Errorf(core.KindConfig, "profile %q has no https:// match prefix (or url): the go command sends credentials over HTTPS only", p.Name)
+			}
+			renew := false
+			if len(args) == 2 {
+				if renew, err = a.goauthRefused(args[1], prefixes); err != nil {
+					return err
+				}
+			}
+			s, res, err := a.credentialFor(cmd, t, false, !renew)
+			if err != nil {
+				return err
+			}
+			if renew {
+				refused := res.Credential.Token
+				if refused == "" && len(res.Credential.Headers) > 0 {
+					refused = res.Credential.Headers[0].Value
+				}
+				s.StopAfterObtain = true
+				if res, err = s.Renew(cmd.Context(), refused); err != nil {
+					return profileErr(p.Name, err)
+				}
+			}
+			targets := make([]*url.URL, 0, len(prefixes))
+			for _, m := range prefixes {
+				u, err := url.Parse(m)
+				if err != nil {
+					return core.Errorf(core.KindConfig, "profile %q: match prefix %s: not a URL", p.Name, redact.RawURL(m))
+				}
+				targets = append(targets, u)
+			}
+			if _, err := checkScope(s, res.Credential, targets, "the go command would send it there"); err != nil {
+				return err
+			}
+			set := goauth.Set{Prefixes: prefixes}
+			for _, h := range res.Credential.HeaderLines() {
+				set.Headers = append(set.Headers, goauth.Header{Name: h.Name, Value: h.Value})
+			}
+			var out bytes.Buffer
+			if err := goauth.Write(&out, []goauth.Set{set}); err != nil {
+				return profileErr(p.Name, core.Errorf(core.KindPlugin, "%s", err))
+			}
+			_, err = a.stdout.Write(out.Bytes())
+			return err
+		},
+	}
+	return cmd
+}
+
+// goauthRefused reads the response the go command got for rawURL from
+// stdin and reports whether it refused the profile's credential: a 401 for
+// a URL within prefixes.
+func (a *app) goauthRefused(rawURL string, prefixes []string) (bool, error) {
+	type read struct {
+		res *goauth.Response
+		err error
+	}
+	done := make(chan read, 1)
+	go func() {
+		res, err := goauth.ReadResponse(a.stdin)
+		done <- read{res, err}
+	}()
+	var r read
+	select {
+	case r = <-done:
+	case <-time.After(goauthStdinTimeout):
+		r.err = io.ErrNoProgress
+	}
+	if r.err != nil {
+		return false, core.Errorf(core.KindConfig, "goauth: the response on stdin: %s", r.err)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return false, core.Errorf(core.KindConfig, "goauth: %s: expected an https:// URL", redact.RawURL(rawURL))
+	}
+	in := urlscope.InScope(u, prefixes)
+	a.log().Debug("goauth: the go command got a 4xx", "status", r.res.Status, "url", redact.URL(u), "in_scope", in)
+	return r.res.Status == 401 && in, nil
+}
