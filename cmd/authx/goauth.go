@@ -44,7 +44,12 @@ When renewing gives the refused credential again, it fails (exit 4).
 A header value holding a line break or control character is refused
 (exit 6), never printed. The go command shows a credential command's
 stderr only with -x. See docs/integrations.md.`,
-		Args:              cobra.RangeArgs(1, 2),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 || len(args) > 2 {
+				return core.Errorf(core.KindConfig, "goauth: name the profile that serves the go command, GOAUTH='authx goauth PROFILE' (the go command adds a URL after a 4xx)")
+			}
+			return nil
+		},
 		ValidArgsFunction: a.completeProfiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t := &target{profile: args[0]}
