@@ -54,9 +54,9 @@ keeps authx from prompting). See docs/integrations.md.`,
 			if op != "get" && op != "store" && op != "erase" {
 				return core.Errorf(core.KindConfig, "git-credential: unknown operation %q (expected get, store or erase)", op)
 			}
-			req, err := gitcred.Read(a.stdin)
+			req, err := readToolInput(a.stdin, "git-credential "+op, gitcred.Read)
 			if err != nil {
-				return core.Errorf(core.KindConfig, "git-credential %s: %s", op, err)
+				return err
 			}
 			if op == "store" {
 				return nil

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // requireTool returns the path of a program the test needs; without it the
@@ -253,5 +254,25 @@ profiles:
 	}
 	if r := run("", "list"); r.code != 2 {
 		t.Errorf("unknown operation: %d %q", r.code, r.stderr)
+	}
+}
+
+// A tool that keeps stdin open without finishing its request does not
+// hold authx: one line and exit 2 after toolInputTimeout.
+func TestGitCredentialStdinBoundedInTime(t *testing.T) {
+	e := newEnv(t)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	pw.WriteString("protocol=https\nhost=git.example.com\n") // no blank line, no EOF
+	c := e.cmd("git-credential", "get")
+	c.Stdin = pr
+	start := time.Now()
+	r := runCmd(t, c)
+	pr.Close()
+	if took := time.Since(start); r.code != 2 || r.stdout != "" || len(authxLines(r.stderr)) != 1 || took > toolInputTimeout+5*time.Second {
+		t.Fatalf("code %d after %s: %q %q", r.code, took, r.stdout, r.stderr)
 	}
 }

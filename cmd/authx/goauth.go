@@ -2,10 +2,8 @@ package main
 
 import (
 	"bytes"
-	"io"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,10 +12,6 @@ import (
 	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/urlscope"
 )
-
-// goauthStdinTimeout bounds the wait for the response the go command
-// writes on stdin after a 4xx (it writes it at once, then closes).
-const goauthStdinTimeout = 5 * time.Second
 
 func (a *app) goauthCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -116,29 +110,15 @@ stderr only with -x. See docs/integrations.md.`,
 // stdin and reports whether it refused the profile's credential: a 401 for
 // a URL within prefixes.
 func (a *app) goauthRefused(rawURL string, prefixes []string) (bool, error) {
-	type read struct {
-		res *goauth.Response
-		err error
-	}
-	done := make(chan read, 1)
-	go func() {
-		res, err := goauth.ReadResponse(a.stdin)
-		done <- read{res, err}
-	}()
-	var r read
-	select {
-	case r = <-done:
-	case <-time.After(goauthStdinTimeout):
-		r.err = io.ErrNoProgress
-	}
-	if r.err != nil {
-		return false, core.Errorf(core.KindConfig, "goauth: the response on stdin: %s", r.err)
+	res, err := readToolInput(a.stdin, "goauth: the response on stdin", goauth.ReadResponse)
+	if err != nil {
+		return false, err
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return false, core.Errorf(core.KindConfig, "goauth: %s: expected an https:// URL", redact.RawURL(rawURL))
 	}
 	in := urlscope.InScope(u, prefixes)
-	a.log().Debug("goauth: the go command got a 4xx", "status", r.res.Status, "url", redact.URL(u), "in_scope", in)
-	return r.res.Status == 401 && in, nil
+	a.log().Debug("goauth: the go command got a 4xx", "status", res.Status, "url", redact.URL(u), "in_scope", in)
+	return res.Status == 401 && in, nil
 }
