@@ -165,8 +165,8 @@ func (a *app) gitErase(cmd *cobra.Command, t *target, req *gitcred.Request, flag
 	}
 	ans, ok, err := gitAnswer(s, res.Credential, req.Username, flagUser)
 	if !ok || err != nil || ans.Password != req.Password {
-		if ok && err == nil { // another authx renewed it already
-			a.notice("profile %q: the server refused the credential git sent; authx holds a newer one: run the git command again", s.Profile.Name)
+		if ok && err == nil { // another authx renewed it since, or another helper gave it
+			a.notice("profile %q: the server refused a credential other than the one authx holds (renewed since, or given by another helper); nothing renewed", s.Profile.Name)
 		}
 		return err
 	}
