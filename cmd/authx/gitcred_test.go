@@ -249,6 +249,15 @@ profiles:
 	if r := run("protocol=https\nhost=git.example.com\nusername=alice\npassword=x\n\n", "store"); r.code != 0 || r.stdout+r.stderr != "" {
 		t.Errorf("store: %d %q %q", r.code, r.stdout, r.stderr)
 	}
+	// erase of a password authx does not hold (another helper's): one
+	// line, nothing renewed, the cached credential still served.
+	if r := run("protocol=https\nhost=git.example.com\nusername=alice\npassword=typed-0123\n\n", "erase"); r.code != 0 || r.stdout != "" ||
+		len(authxLines(r.stderr)) != 1 || !strings.Contains(r.stderr, "nothing renewed") || strings.Contains(r.stderr, "typed-0123") {
+		t.Errorf("erase of another credential: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run("protocol=https\nhost=git.example.com\n\n", "get"); r.stdout != "username=alice\npassword=pw-0123\n" {
+		t.Errorf("get after that erase: %d %q %q", r.code, r.stdout, r.stderr)
+	}
 	if r := run("protocol=https\nhost\n", "get"); r.code != 2 || r.stdout != "" || len(authxLines(r.stderr)) != 1 {
 		t.Errorf("malformed: %d %q %q", r.code, r.stdout, r.stderr)
 	}
