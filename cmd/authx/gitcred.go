@@ -42,7 +42,8 @@ erase: git says the server refused what authx answered; authx renews the
 credential (a refresh or login, never a prompt) so that the next git command
 gets the new one, and says so in one line on stderr. When renewing gives the
 refused credential again (a password the server no longer takes) it says
-that instead (exit 4). store: nothing to do, authx keeps its credentials.
+that instead (exit 4). store: nothing to do, authx keeps its credentials;
+another operation is ignored, as git asks of helpers.
 
 Errors: one line on stderr, exit codes as for 'authx header'; git then asks
 its other helpers (or the terminal, unless GIT_TERMINAL_PROMPT=0, which also
@@ -52,7 +53,10 @@ keeps authx from prompting). See docs/integrations.md.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			op := args[0]
 			if op != "get" && op != "store" && op != "erase" {
-				return core.Errorf(core.KindConfig, "git-credential: unknown operation %q (expected get, store or erase)", op)
+				// git-credential(1): a helper silently ignores an operation
+				// it does not support (a later git may add some).
+				a.log().Debug("git-credential: operation ignored", "operation", op)
+				return nil
 			}
 			req, err := readToolInput(a.stdin, "git-credential "+op, gitcred.Read)
 			if err != nil {
