@@ -23,7 +23,7 @@ func (a *app) gitCredentialCommand() *cobra.Command {
 	var username string
 	cmd := &cobra.Command{
 		Use:   "git-credential get|store|erase",
-		Short: "git's credential helper: answers git with the credential of the profile matching the URL",
+		Short: "Answer git as its credential helper, with the credential of the profile matching the URL",
 		Long: `A git credential helper (git-credential(1)). Set it up for the hosts whose
 profiles match them (the ! makes git run the command as written):
 

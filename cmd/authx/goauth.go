@@ -16,7 +16,7 @@ import (
 func (a *app) goauthCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "goauth PROFILE [URL]",
-		Short: "The go command's GOAUTH credential command: the profile's headers for its https:// match prefixes",
+		Short: "Answer the go command as a GOAUTH command, with the profile's headers for its https:// match prefixes",
 		Long: `A credential command for the go command (go help goauth, Go 1.24+), for a
 private module proxy or go-import server reached over HTTPS:
 
