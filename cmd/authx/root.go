@@ -67,6 +67,7 @@ Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
 		a.configCommand(),
 		a.versionCommand(),
 		a.agentCommand(),
+		a.kubeCredentialCommand(),
 		exitCodesCommand(),
 	)
 	return root
