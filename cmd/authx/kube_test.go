@@ -157,6 +157,20 @@ current-context: test
 	return p
 }
 
+// kubectlMinor returns the minor version of the kubectl client.
+func kubectlMinor(t *testing.T) int {
+	out, err := exec.Command("kubectl", "version", "--client", "-o", "json").Output()
+	var v struct {
+		ClientVersion struct{ Minor string } `json:"clientVersion"`
+	}
+	if err != nil || json.Unmarshal(out, &v) != nil {
+		t.Fatalf("kubectl version --client -o json: %v\n%s", err, out)
+	}
+	var minor int
+	fmt.Sscanf(v.ClientVersion.Minor, "%d", &minor)
+	return minor
+}
+
 // kubectl runs kubectl in e with the kubeconfig.
 func kubectl(e *env, kubeconfig string, args ...string) result {
 	e.t.Helper()
@@ -174,7 +188,13 @@ func TestKubectlGetPods(t *testing.T) {
 	srv := startJWT(t, jwttest.Options{AccessTTL: time.Hour})
 	e := jwtEnv(t, srv, genericLogin)
 	api := startKubeAPI(t, srv.URL)
-	for _, v := range []string{"client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"} {
+	versions := []string{"client.authentication.k8s.io/v1beta1"}
+	if minor := kubectlMinor(t); minor >= 22 { // v1 came with kubectl 1.22; Debian 12's is 1.20
+		versions = append(versions, "client.authentication.k8s.io/v1")
+	} else {
+		t.Logf("kubectl 1.%d: ExecCredential v1beta1 only", minor)
+	}
+	for _, v := range versions {
 		t.Run(v[strings.LastIndexByte(v, '/')+1:], func(t *testing.T) {
 			kc := api.kubeconfig(t, t.TempDir(), v, "api")
 			r := kubectl(e, kc, "get", "pods")
@@ -187,7 +207,7 @@ func TestKubectlGetPods(t *testing.T) {
 	if n := srv.Logins(); n != 1 {
 		t.Errorf("%d logins, want 1 (the second kubectl ran on the cached token)", n)
 	}
-	kc := api.kubeconfig(t, t.TempDir(), "client.authentication.k8s.io/v1", "api")
+	kc := api.kubeconfig(t, t.TempDir(), versions[len(versions)-1], "api")
 
 	// The issuer revokes the token: the server answers 401, kubectl runs
 	// authx again, which renews (a refresh) instead of serving it again.

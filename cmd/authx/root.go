@@ -68,6 +68,7 @@ Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
 		a.versionCommand(),
 		a.agentCommand(),
 		a.kubeCredentialCommand(),
+		a.dockerCredentialCommand(),
 		exitCodesCommand(),
 	)
 	return root
