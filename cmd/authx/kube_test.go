@@ -269,3 +269,49 @@ func TestKubeCredentialOutput(t *testing.T) {
 		t.Errorf("--id-token without one: %+v", r)
 	}
 }
+
+// On a terminal, with the kubeconfig's interactiveMode: Never, kubectl
+// tells the plugin the run is not interactive: a login that would prompt
+// fails at once with one line (exit 3) instead of waiting at the terminal.
+// The same profile asked by hand on the terminal does prompt.
+func TestKubeCredentialNeverPromptsWhenKubectlSaysSo(t *testing.T) {
+	needProgram(t, "kubectl", "kubernetes-client")
+	needProgram(t, "script", "util-linux")
+	if kubectlMinor(t) < 22 {
+		t.Skip("interactiveMode needs ExecCredential v1 (kubectl 1.22+)")
+	}
+	api := startKubeAPI(t, "http://127.0.0.1:1")
+	e := newEnv(t)
+	e.config("profiles:\n  ask:\n    scheme: basic\n    config:\n      username: alice\n      password: \"prompt:\"\n")
+	vars := e.vars[:0:0]
+	for _, v := range e.vars {
+		if v != "AUTHX_NO_INPUT=1" { // a terminal, and nothing else says non-interactive
+			vars = append(vars, v)
+		}
+	}
+	kc := api.kubeconfig(t, t.TempDir(), "client.authentication.k8s.io/v1", "ask")
+	onTerminal := func(command string) result {
+		c := exec.Command("script", "-qec", command, "/dev/null")
+		c.Env = vars
+		c.Stdin = strings.NewReader("") // the terminal gets no answer: a prompt would wait
+		done := make(chan result, 1)
+		go func() { done <- runCmd(t, c) }()
+		select {
+		case r := <-done:
+			return r
+		case <-time.After(20 * time.Second):
+			c.Process.Kill()
+			t.Fatalf("%s: still running after 20 s (waiting at a prompt?)", command)
+			return result{}
+		}
+	}
+	r := onTerminal("kubectl --kubeconfig " + kc + " get pods")
+	if r.code == 0 || !strings.Contains(r.stdout, "needs a terminal but this run is non-interactive") || strings.Contains(r.stdout, "Password") {
+		t.Fatalf("kubectl with interactiveMode Never: %+v", r)
+	}
+	// By hand on the terminal the same profile prompts (and gets no answer).
+	r = onTerminal(filepath.Join(binDir, "authx") + " kube-credential ask")
+	if !strings.Contains(strings.ToLower(r.stdout), "password") {
+		t.Fatalf("by hand on a terminal: %+v; want a prompt", r)
+	}
+}
