@@ -268,6 +268,11 @@ func TestKubeCredentialOutput(t *testing.T) {
 	if r := e.run("kube-credential", "api", "--id-token"); r.code != 10 || r.stdout != "" {
 		t.Errorf("--id-token without one: %+v", r)
 	}
+	// Basic credentials are no bearer token.
+	r = e.runWith([]string{"PW=pw"}, "kube-credential", "--scheme", "basic", "--set", "username=a", "--set", "password=env:PW")
+	if r.code != 10 || r.stdout != "" || !strings.Contains(r.stderr, "no bearer token") {
+		t.Errorf("basic: %+v", r)
+	}
 }
 
 // On a terminal, with the kubeconfig's interactiveMode: Never, kubectl

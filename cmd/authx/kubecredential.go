@@ -123,8 +123,13 @@ func kubeCredentialOf(s *session.Session, res *session.Result, idToken bool, now
 		}
 		return c, nil
 	}
-	if c.Token == "" {
-		return c, profileErr(s.Profile.Name, core.Errorf(core.KindUnsupported, "scheme %q yields no bare token for kubectl to send as a bearer token", s.Profile.Scheme))
+	basic := false
+	for _, h := range res.Credential.HeaderLines() {
+		scheme, _, _ := strings.Cut(h.Value, " ")
+		basic = basic || strings.EqualFold(h.Name, "Authorization") && strings.EqualFold(scheme, "Basic")
+	}
+	if c.Token == "" || basic {
+		return c, profileErr(s.Profile.Name, core.Errorf(core.KindUnsupported, "scheme %q yields no bearer token for kubectl to send", s.Profile.Scheme))
 	}
 	return c, nil
 }
