@@ -320,3 +320,34 @@ func TestKubeCredentialNeverPromptsWhenKubectlSaysSo(t *testing.T) {
 		t.Fatalf("by hand on a terminal: %+v; want a prompt", r)
 	}
 }
+
+// --id-token sends the login's ID token, expiring when it does (before the
+// credential); an ID token that has expired while the credential has not
+// is never sent: authx renews, which here needs the user (exit 3, one
+// line).
+func TestKubeCredentialIDToken(t *testing.T) {
+	e, _ := deviceEnv(t)
+	jwtWith := func(exp time.Time) string {
+		payload, _ := json.Marshal(map[string]any{"sub": "alice", "exp": exp.Unix()})
+		return "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString(payload) + ".c2ln"
+	}
+	exp := time.Now().Add(10 * time.Minute).Truncate(time.Second)
+	live, stale := jwtWith(exp), jwtWith(time.Now().Add(-time.Minute))
+	e.config(fmt.Sprintf("profiles:\n  dev:\n    scheme: device\n    url: https://api.example.com/\n    config: {code: WDJB-MJHT, id_token: %s}\n"+
+		"  old:\n    scheme: device\n    url: https://api.example.com/\n    config: {code: WDJB-MJHT, id_token: %s}\n", live, stale))
+	for _, p := range []string{"dev", "old"} {
+		if r, _ := onTerminal(t, e, nil, "login", p); r.code != 0 {
+			t.Fatalf("login %s: %+v", p, r)
+		}
+	}
+	info := []string{`KUBERNETES_EXEC_INFO={"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`}
+	r := e.runWith(info, "kube-credential", "dev", "--id-token")
+	want := fmt.Sprintf(`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{},"status":{"token":%q,"expirationTimestamp":%q}}`+"\n", live, exp.UTC().Format(time.RFC3339))
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("--id-token: %+v\nwant %s", r, want)
+	}
+	r = e.runWith(info, "kube-credential", "old", "--id-token")
+	if r.code != 3 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "run: authx login old") {
+		t.Errorf("expired ID token: %+v; want exit 3, one line, nothing on stdout", r)
+	}
+}
