@@ -62,7 +62,7 @@ See docs/integrations-kube-registry.md.`,
 			if err != nil {
 				return core.Errorf(core.KindConfig, "%s", err.Error())
 			}
-			if req.Known && !req.Interactive {
+			if req.NonInteractive {
 				a.noInput = true // kubectl's rule: nobody can answer
 			}
 			s, res, err := a.printable(cmd, &t, false)
@@ -71,7 +71,7 @@ See docs/integrations-kube-registry.md.`,
 			}
 			c, err := kubeCredentialOf(s, res, idToken, time.Now())
 			served, parent := kubeServedFile(s), ""
-			if req.Known { // run by client-go, not by hand
+			if req.FromClient { // run by client-go, not by hand
 				parent = kubeParent()
 			}
 			if err == nil && parent != "" && served.was(parent, c.Token) || err == errIDTokenExpired {

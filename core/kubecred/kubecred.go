@@ -35,16 +35,19 @@ const MaxExecInfo = 256 << 10
 type Request struct {
 	// APIVersion is V1 or V1beta1: the answer must carry the same.
 	APIVersion string
-	// Interactive reports whether the plugin may use the terminal (stdin is
-	// kubectl's and a user can answer). Known is false when there was no
-	// request at all: the plugin was run by hand, and its own rules apply.
-	Interactive bool
-	Known       bool
+	// FromClient is false when there was no request at all: the plugin
+	// was run by hand.
+	FromClient bool
+	// NonInteractive says that the plugin must not use the terminal
+	// (spec.interactive is false: kubectl's stdin is not a terminal, or
+	// interactiveMode is Never). When the request does not say (v1beta1 of
+	// kubectl before 1.22), the plugin's own rules apply.
+	NonInteractive bool
 }
 
 // ParseExecInfo parses the value of $KUBERNETES_EXEC_INFO. An empty value
 // (run by hand, or by a client-go too old to send one) gives V1beta1 with
-// Known false. Anything else must be an ExecCredential of a supported
+// FromClient false. Anything else must be an ExecCredential of a supported
 // version, at most MaxExecInfo bytes; its spec.cluster is not read.
 func ParseExecInfo(s string) (Request, error) {
 	if strings.TrimSpace(s) == "" {
@@ -77,11 +80,7 @@ func ParseExecInfo(s string) (Request, error) {
 		// v1 always says, as client-go sets it from interactiveMode.
 		return Request{}, fmt.Errorf("$%s: spec.interactive missing", EnvExecInfo)
 	}
-	r := Request{APIVersion: in.APIVersion, Known: true}
-	if in.Spec.Interactive != nil {
-		r.Interactive = *in.Spec.Interactive
-	}
-	return r, nil
+	return Request{APIVersion: in.APIVersion, FromClient: true, NonInteractive: in.Spec.Interactive != nil && !*in.Spec.Interactive}, nil
 }
 
 // jsonProblem describes a decoding error without quoting the input.

@@ -15,9 +15,9 @@ func TestParseExecInfo(t *testing.T) {
 		err  string
 	}{
 		{"", Request{APIVersion: V1beta1}, ""},
-		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}`, Request{V1beta1, false, true}, ""},
-		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{}}`, Request{V1beta1, false, true}, ""},
-		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true,"cluster":{"server":"https://x"}}}`, Request{V1, true, true}, ""},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}`, Request{V1beta1, true, true}, ""},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{}}`, Request{V1beta1, true, false}, ""},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true,"cluster":{"server":"https://x"}}}`, Request{V1, true, false}, ""},
 		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{}}`, Request{}, "spec.interactive missing"},
 		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1alpha1","spec":{}}`, Request{}, `apiVersion "client.authentication.k8s.io/v1alpha1" is not supported`},
 		{`{"kind":"Pod","apiVersion":"client.authentication.k8s.io/v1"}`, Request{}, `kind "Pod"`},
