@@ -175,9 +175,11 @@ func skopeo(e *env, reg *registry, args ...string) result {
 
 // Must show 3 (registry): skopeo pushes an image to and pulls it from
 // docker-registry with docker-credential-authx as the only credential
-// source (a basic profile whose password comes from the environment); with
-// a password the registry refuses, skopeo fails with its own error and no
-// secret is printed.
+// source (a basic profile whose password comes from the environment), and
+// skopeo logout erases the cached credential; with a password the registry
+// refuses, skopeo fails with its own error and no secret is printed; with
+// no profile, the protocol's miss; with a login that needs the user,
+// authx's one line.
 func TestRegistryPushPull(t *testing.T) {
 	needProgram(t, "skopeo", "skopeo")
 	reg := startRegistry(t, "alice", "reg-s3cret-pw")
@@ -198,6 +200,24 @@ func TestRegistryPushPull(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "index.json")); err != nil {
 		t.Fatalf("pulled image: %v", err)
+	}
+
+	// skopeo logout runs the helper's erase: the cached credential is gone.
+	credentialOf := func() string {
+		st := e.run("status")
+		for _, l := range strings.Split(st.stdout, "\n") {
+			if f := strings.Fields(l); len(f) >= 3 && f[0] == "reg" {
+				return f[2]
+			}
+		}
+		t.Fatalf("status: %+v", st)
+		return ""
+	}
+	if c := credentialOf(); c == "none" {
+		t.Fatal("status shows no cached credential after the pull")
+	}
+	if r := skopeo(e, reg, "logout", reg.host); r.code != 0 || credentialOf() != "none" {
+		t.Fatalf("skopeo logout: %+v; status shows %s, want none", r, credentialOf())
 	}
 
 	// A user whose password the registry refuses (its own cache).
