@@ -74,14 +74,20 @@ See docs/integrations-kube-registry.md.`,
 			if req.FromClient { // run by client-go, not by hand
 				parent = kubeParent()
 			}
-			if err == nil && parent != "" && served.was(parent, c.Token) || err == errIDTokenExpired {
+			refused := err == nil && parent != "" && served.was(parent, c.Token)
+			if refused || err == errIDTokenExpired {
 				// This kubectl asks again for what it was given: the server
-				// refused it (client-go reruns its plugin after a 401).
+				// refused it (client-go reruns its plugin after a 401). Or
+				// the ID token has expired before the credential.
 				if res, err = s.Renew(cmd.Context(), res.Credential.Token); err != nil {
 					return profileErr(s.Profile.Name, err)
 				}
-				a.notice("profile %q: the server refused the credential kubectl had; renewed it for kubectl's next request", s.Profile.Name)
-				c, err = kubeCredentialOf(s, res, idToken, time.Now())
+				if refused {
+					a.notice("profile %q: the server refused the credential kubectl had; renewed it for kubectl's next request", s.Profile.Name)
+				}
+				if c, err = kubeCredentialOf(s, res, idToken, time.Now()); err == errIDTokenExpired {
+					err = profileErr(s.Profile.Name, core.Errorf(core.KindTokenInvalid, "the ID token of the renewed credential has expired already (is the clock right?)"))
+				}
 			}
 			if err != nil {
 				return err
