@@ -39,7 +39,9 @@ where the secret is); list prints {}.
 
 An error is one line on stdout, where the tool reads it (and, unless it is
 the protocol's own, on stderr too), and a non-zero exit code: 1 for the
-protocol's errors, else authx's (docs/exit-codes.md). See docs/integrations-kube-registry.md.`,
+protocol's errors, else authx's (docs/exit-codes.md).
+
+See docs/integrations-kube-registry.md.`,
 		Args: cobra.ArbitraryArgs, // the protocol's usage error, on stdout
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := a.dockerCredential(cmd, args); err != nil {
