@@ -351,3 +351,33 @@ func TestKubeCredentialIDToken(t *testing.T) {
 		t.Errorf("expired ID token: %+v; want exit 3, one line, nothing on stdout", r)
 	}
 }
+
+// With the agent running, a store: memory profile's token reaches kubectl
+// from the agent, as `authx token` gets it: one login for two kubectl
+// runs, and no token in any file of the cache directory.
+func TestKubectlWithAgent(t *testing.T) {
+	needProgram(t, "kubectl", "kubernetes-client")
+	srv := startJWT(t, jwttest.Options{AccessTTL: time.Hour})
+	e := newEnv(t).set("API_PW=wonderland")
+	e.config(fmt.Sprintf("profiles:\n  api:\n    scheme: jwt\n    url: %s\n    store: memory\n    config:\n%s", srv.URL, indent(genericLogin, "      ")))
+	e.withAgent()
+	api := startKubeAPI(t, srv.URL)
+	kc := api.kubeconfig(t, t.TempDir(), "client.authentication.k8s.io/v1beta1", "api")
+	for i := 0; i < 2; i++ {
+		if r := kubectl(e, kc, "get", "pods"); r.code != 0 || !strings.Contains(r.stdout, "hello-authx") {
+			t.Fatalf("kubectl get pods #%d: %+v", i+1, r)
+		}
+	}
+	if n := srv.Logins(); n != 1 {
+		t.Errorf("%d logins, want 1: the agent holds the token", n)
+	}
+	tok := strings.TrimSpace(e.run("token", "api").stdout)
+	filepath.WalkDir(filepath.Join(e.home, "cache"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if data, _ := os.ReadFile(p); tok != "" && strings.Contains(string(data), tok) {
+				t.Errorf("the token is in %s", p)
+			}
+		}
+		return nil
+	})
+}
