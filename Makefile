@@ -5,7 +5,8 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 # The plugins, built beside authx so that it finds them. authx itself is two
 # executables: the fast front (cmd/authx/front), installed as authx, and the
-# full CLI (cmd/authx), installed as authx-cli beside it.
+# full CLI (cmd/authx), installed as authx-cli beside it. The container
+# tools' credential helper, docker-credential-authx, runs authx-cli.
 PLUGINS := ./plugins/basic/cmd/authx-plugin-basic ./plugins/jwt/cmd/authx-plugin-jwt ./plugins/jenkins/cmd/authx-plugin-jenkins ./plugins/digest/cmd/authx-plugin-digest
 GOBIN   ?= $(shell $(GO) env GOBIN)
 ifeq ($(GOBIN),)
@@ -25,6 +26,7 @@ PROTO   := core/proto/authx/plugin/v1/plugin.proto
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/authx ./cmd/authx/front
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/authx-cli ./cmd/authx
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/docker-credential-authx ./cmd/docker-credential-authx
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(PLUGINS)
 
 install:

@@ -69,6 +69,8 @@ Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
 		a.agentCommand(),
 		a.gitCredentialCommand(),
 		a.goauthCommand(),
+		a.kubeCredentialCommand(),
+		a.dockerCredentialCommand(),
 		exitCodesCommand(),
 	)
 	return root
