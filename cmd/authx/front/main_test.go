@@ -10,7 +10,23 @@ import (
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
+	"github.com/authx/authx/core/config/snapshot"
 )
+
+// saveSnapshot loads the config at path and saves its snapshot, as
+// authx-cli does, taken as if a moment after the file's last change
+// (snapshot.Racy).
+func saveSnapshot(t *testing.T, path string, getenv func(string) string) {
+	t.Helper()
+	taking := snapshot.Begin(path, time.Now().Add(2*snapshot.Racy))
+	f, err := config.Load(config.LoadOptions{Path: path, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := taking.Save(f, getenv); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func TestParse(t *testing.T) {
 	tests := []struct {
@@ -54,7 +70,9 @@ func TestServe(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfgPath, []byte("cache_dir: "+filepath.Join(dir, "cache")+"\nprofiles:\n  work:\n    scheme: jwt\n    match: https://api.example.com/\n    config: {mode: static, token: env:T}\n"), 0o600)
-	cfg, err := config.Load(config.LoadOptions{Path: cfgPath})
+	env := map[string]string{"AUTHX_CACHE_DIR": filepath.Join(dir, "cache")}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := config.Load(config.LoadOptions{Path: cfgPath, Getenv: getenv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,9 +84,8 @@ func TestServe(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env := map[string]string{}
-	getenv := func(k string) string { return env[k] }
 	run := func(args ...string) (string, bool) {
+		saveSnapshot(t, cfgPath, getenv) // as authx-cli does after loading the config
 		var out bytes.Buffer
 		ok := serve(append([]string{"--config", cfgPath}, args...), &out, getenv, now)
 		return out.String(), ok
