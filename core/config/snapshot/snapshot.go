@@ -45,9 +45,12 @@ const MaxSize = 256 << 10
 // Racy is how long after the config file's last change (its mtime or
 // ctime) a snapshot must have been taken: a change within the same tick
 // of the file system's clock could leave the stat unchanged (git's "racy
-// clean" problem). It covers the coarse kernel clock (a jiffy, at most
-// 10 ms) with a margin.
-const Racy = 100 * time.Millisecond
+// clean" problem). File times on Linux come from the kernel's coarse
+// clock, which lags by at most a jiffy (10 ms at HZ=100): twice that is
+// enough for a local file system. (A network file system whose server's
+// clock runs behind more than that, or a file system with seconds of
+// granularity, could keep a change made within that window unseen.)
+const Racy = 20 * time.Millisecond
 
 // EnvInputs are the environment variables whose values change what
 // config.Load returns for a given file (settings, the default cache
@@ -61,57 +64,57 @@ var EnvInputs = []string{
 // FileID identifies a file's state: what stat(2) says of it. The zero
 // FileID is a missing file.
 type FileID struct {
-	Dev   uint64 `json:"dev"`
-	Ino   uint64 `json:"ino"`
-	Size  int64  `json:"size"`
-	Mtime int64  `json:"mtime"` // ns since the epoch
-	Ctime int64  `json:"ctime"`
-	Mode  uint32 `json:"mode"`
-	UID   uint32 `json:"uid"`
+	Dev   uint64
+	Ino   uint64
+	Size  int64
+	Mtime int64 // ns since the epoch
+	Ctime int64
+	Mode  uint32
+	UID   uint32
 }
 
 // Key is what a snapshot was taken from.
 type Key struct {
-	UID int `json:"uid"` // the user authx ran as
+	UID int // the user authx ran as
 	// Config is the config file's absolute path and its state when it
 	// was read.
-	Config   string `json:"config"`
-	ConfigID FileID `json:"config_id"`
+	Config   string
+	ConfigID FileID
 	// Taken is the time (ns since the epoch) just before the config's
 	// first stat: the file last changed at least Racy before it.
-	Taken int64 `json:"taken"`
+	Taken int64
 	// Env holds the values of EnvInputs, in that order.
-	Env []string `json:"env"`
+	Env []string
 	// NameKey is the state of names.key in the entries' cache
 	// directory, whose key names the entries; zero while there is none.
-	NameKey FileID `json:"names_key"`
+	NameKey FileID
 }
 
 // Profile is what a snapshot keeps of a profile.
 type Profile struct {
-	Name   string            `json:"name"`
-	Scheme string            `json:"scheme"`
-	Match  []string          `json:"match,omitempty"`
-	URL    string            `json:"url,omitempty"`
-	Env    map[string]string `json:"env,omitempty"`
-	Store  string            `json:"store"`
+	Name   string
+	Scheme string
+	Match  []string
+	URL    string
+	Env    map[string]string
+	Store  string
 	// ConfigKeys are the names of the profile's top-level config keys,
 	// sorted (the values are the CLI's to read).
-	ConfigKeys []string `json:"config_keys,omitempty"`
+	ConfigKeys []string
 	// Entry is the base name of the profile's cache entry file; "" while
 	// the cache has no names.key.
-	Entry string `json:"entry,omitempty"`
+	Entry string
 	// Agent is the profile's identity as agent requests name it
 	// (agent.IdentityDigest).
-	Agent string `json:"agent"`
+	Agent string
 }
 
 // Snapshot is a configuration as the front sees it.
 type Snapshot struct {
-	Version  int               `json:"version"`
-	Key      Key               `json:"key"`
-	Settings profiles.Settings `json:"settings"`
-	Profiles []Profile         `json:"profiles"`
+	Version  int
+	Key      Key
+	Settings profiles.Settings
+	Profiles []Profile
 }
 
 // File returns the configuration Select reads: the profiles' name,
