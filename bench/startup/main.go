@@ -123,8 +123,7 @@ func main() {
 	}
 	// Interleaved, round by round, so that the machine's load is shared
 	// alike by every case; each round starts at another case, so that no
-	// case always runs right after the same one (the one after the bare
-	// binary was measured up to 10 % slower).
+	// case always runs right after the same one.
 	times := make([][]time.Duration, len(cases))
 	for round := 0; round < *n; round++ {
 		for k := range cases {
