@@ -19,8 +19,14 @@ func readEntry(path, profile string) *cache.Entry {
 	if err != nil {
 		return nil
 	}
-	var e cache.Entry
-	if json.Unmarshal(data, &e) != nil || e.Version != cache.Version || e.Profile != profile || e.Credential.Validate() != nil {
+	e, ok := decodeEntry(data)
+	if !ok { // not as core/cache writes it: encoding/json decides
+		e = cache.Entry{}
+		if json.Unmarshal(data, &e) != nil {
+			return nil
+		}
+	}
+	if e.Version != cache.Version || e.Profile != profile || e.Credential.Validate() != nil {
 		return nil
 	}
 	return &e
