@@ -5,9 +5,9 @@
 // It serves `authx token` and `authx header` from a fresh cached credential
 // by itself: it reads the snapshot of the config that authx-cli left
 // (core/config/snapshot: no YAML or TOML parsed, nothing hashed), reads
-// one cache file and prints. It links
-// none of the plugin machinery (go-plugin, gRPC, protobuf), whose start-up
-// cost would otherwise be paid on every call. Everything else (a stale or
+// one cache file and prints. It links none of the plugin machinery
+// (go-plugin, gRPC, protobuf) and no config parser, whose start-up cost
+// would otherwise be paid on every call. Everything else (a stale or
 // missing credential, any other command or flag, logging, an error to
 // report) it hands to authx-cli by exec'ing it with the same arguments, so
 // the full CLI decides and speaks: the front never prints an error of its
