@@ -15,7 +15,9 @@
 //
 // A snapshot never holds a secret: no config value but match, url, store
 // and env: (a literal password is never copied; secret references are
-// never resolved). It lives in the cache directory the environment alone
+// never resolved). It does hold each profile's agent digest, the SHA-256
+// of its identity, which for a literal password in the config is a hash
+// to test guesses against: it is as private as names.key. It lives in the cache directory the environment alone
 // names (AUTHX_CACHE_DIR, else the default one: Dir), 0600 in a 0700
 // directory, written atomically, read by the cache's rules
 // (cache.ReadPrivate: a regular file of this user, in a directory nobody
