@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/authx/authx/core/config/snapshot"
 )
 
 func main() {
@@ -25,6 +27,7 @@ func main() {
 	n := flag.Int("n", 200, "runs per case")
 	base := flag.String("base", "", "another build's `directory` (e.g. the previous commit's) whose cached and cold cases run interleaved with these")
 	coldOnly := flag.Bool("cold", false, "only the bare binary, the cached and the cold cases (each cold run as many as -n)")
+	cachedOnly := flag.Bool("cached", false, "only the bare binary and the front's cached token and header")
 	flag.Parse()
 	authx, err := filepath.Abs(filepath.Join(*bin, "authx"))
 	check(err)
@@ -74,7 +77,11 @@ func main() {
 	truePath, err := exec.LookPath("true")
 	check(err)
 
-	token() // warm the page cache and fill the credential cache
+	// A config younger than snapshot.Racy gets no snapshot (its stat
+	// might not show a change made within the same clock tick): the
+	// front would hand the first runs to authx-cli.
+	time.Sleep(2 * snapshot.Racy)
+	token() // warm the page cache, fill the credential cache and the front's snapshot
 	run(cli, "token", "bench")()
 	run(authx, append([]string{"curl", "bench", "--"}, curlArgs...)...)()
 	cases := []benchCase{
@@ -92,7 +99,19 @@ func main() {
 	if *coldOnly {
 		cases = cases[:4]
 	}
-	if *base != "" {
+	header := run(authx, "header", "bench")
+	if *cachedOnly {
+		cases = []benchCase{cases[0], cases[1], {"authx header, cached", nil, header, *n}}
+	}
+	if *base != "" && *cachedOnly {
+		other, err := filepath.Abs(filepath.Join(*base, "authx"))
+		check(err)
+		otherToken, otherHeader := run(other, "token", "bench"), run(other, "header", "bench")
+		otherToken()
+		cases = append(cases,
+			benchCase{"base: authx token, cached", nil, otherToken, *n},
+			benchCase{"base: authx header, cached", nil, otherHeader, *n})
+	} else if *base != "" {
 		// The other build's front and CLI, with its own plugins beside them.
 		other, err := filepath.Abs(filepath.Join(*base, "authx"))
 		check(err)
@@ -103,10 +122,13 @@ func main() {
 			benchCase{"base: authx token, cold", logout, otherToken, coldN})
 	}
 	// Interleaved, round by round, so that the machine's load is shared
-	// alike by every case.
+	// alike by every case; each round starts at another case, so that no
+	// case always runs right after the same one.
 	times := make([][]time.Duration, len(cases))
 	for round := 0; round < *n; round++ {
-		for i, c := range cases {
+		for k := range cases {
+			i := (round + k) % len(cases)
+			c := cases[i]
 			if round >= c.n {
 				continue
 			}
@@ -124,10 +146,13 @@ func main() {
 	median := func(i int) time.Duration { return pct(times[i], 50) }
 	fmt.Printf("%-36s %10s %10s %8s %8s\n", "case (wall time per run)", "median", "p90", "x bare", "x other")
 	other := map[int]int{6: 5, 7: 5, 9: 8} // authx curl vs authx header | curl; exec vs true
-	if *coldOnly {
+	if *coldOnly || *cachedOnly {
 		other = map[int]int{}
 	}
-	if *base != "" { // the base's cached and cold cases vs this build's
+	switch {
+	case *base != "" && *cachedOnly: // the base's cached token and header vs this build's
+		other[3], other[4] = 1, 2
+	case *base != "": // the base's cached and cold cases vs this build's
 		other[len(cases)-2], other[len(cases)-1] = 1, 3
 	}
 	for i, c := range cases {
@@ -136,6 +161,9 @@ func main() {
 			ratio = fmt.Sprintf("%8.2f", float64(median(i))/float64(median(j)))
 		}
 		fmt.Printf("%-36s %10s %10s %8.2f %8s\n", c.name, median(i), pct(times[i], 90), float64(median(i))/float64(median(0)), ratio)
+	}
+	if *cachedOnly {
+		return
 	}
 	fmt.Printf("cold / cached: %.1fx\n", float64(median(3))/float64(median(1)))
 	if !*coldOnly {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
@@ -19,6 +20,7 @@ import (
 	"github.com/authx/authx/core/browser"
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
+	"github.com/authx/authx/core/config/snapshot"
 	"github.com/authx/authx/core/host"
 	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/secret"
@@ -46,7 +48,9 @@ type app struct {
 	// opened.
 	noBrowser bool
 
-	cfg    *config.File
+	cfg *config.File
+	// taking is the front's snapshot of cfg, begun when cfg was loaded.
+	taking snapshot.Taking
 	logger hclog.Logger
 	// logMask is the logger's output when logging is on; sessions add the
 	// secrets they learn to it.
@@ -75,12 +79,27 @@ func (a *app) loadConfig() (*config.File, error) {
 	if a.logLevel != "" {
 		settings["log_level"] = a.logLevel
 	}
+	if len(settings) == 0 { // the front's snapshot is of the config as loaded without flags
+		a.taking = snapshot.Begin(snapshot.ConfigPath(a.configPath, os.Getenv), time.Now())
+	}
 	f, err := config.Load(config.LoadOptions{Path: a.configPath, Settings: settings})
 	if err != nil {
 		return nil, err
 	}
 	a.cfg = f
 	return f, nil
+}
+
+// saveSnapshot writes the front's snapshot of the config this run loaded
+// (core/config/snapshot), when it has none that still holds: the next
+// `authx token` then needs no authx-cli. It never fails the command.
+func (a *app) saveSnapshot() {
+	if a.cfg == nil {
+		return
+	}
+	if err := a.taking.Save(a.cfg, os.Getenv); err != nil && a.logger != nil {
+		a.logger.Debug("not writing the front's snapshot", "error", err)
+	}
 }
 
 // log returns the logger: hclog on stderr at the configured level (off by

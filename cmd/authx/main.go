@@ -57,6 +57,7 @@ func run(args []string) int {
 	root := a.rootCommand()
 	root.SetArgs(a.withSchemeCommands(root, args))
 	err := root.ExecuteContext(ctx)
+	a.saveSnapshot()
 	if err == nil {
 		return a.exitCode
 	}

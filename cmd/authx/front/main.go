@@ -3,9 +3,11 @@
 // `make install` does).
 //
 // It serves `authx token` and `authx header` from a fresh cached credential
-// by itself: it loads the config, reads one cache file and prints. It links
-// none of the plugin machinery (go-plugin, gRPC, protobuf), whose start-up
-// cost would otherwise be paid on every call. Everything else (a stale or
+// by itself: it reads the snapshot of the config that authx-cli left
+// (core/config/snapshot: no YAML or TOML parsed, nothing hashed), reads
+// one cache file and prints. It links none of the plugin machinery
+// (go-plugin, gRPC, protobuf) and no config parser, whose start-up cost
+// would otherwise be paid on every call. Everything else (a stale or
 // missing credential, any other command or flag, logging, an error to
 // report) it hands to authx-cli by exec'ing it with the same arguments, so
 // the full CLI decides and speaks: the front never prints an error of its
@@ -17,7 +19,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/authx/authx/core/urlscope"
 	"io"
 	"net/url"
 	"os"
@@ -30,7 +31,9 @@ import (
 	"github.com/authx/authx/cmd/authx/internal/wrapcmd"
 	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
 	"github.com/authx/authx/core/cache"
-	"github.com/authx/authx/core/config"
+	config "github.com/authx/authx/core/config/profiles" // the config's types and Select, without its parsers
+	"github.com/authx/authx/core/config/snapshot"
+	"github.com/authx/authx/core/urlscope"
 )
 
 // cliName is the full CLI's executable, looked for beside the front.
@@ -172,25 +175,30 @@ func show(r request, p *config.Profile, c *core.Credential, fromCache bool, stdo
 // and its cached entry, when that is fresh and no per-request credential;
 // ok is false otherwise, and when logging is asked for (the full CLI's
 // job).
-func cached(configPath, profile, rawURL string, getenv func(string) string, now time.Time) (*config.Profile, *cache.Entry, bool) {
+func cached(configPath, profile, rawURL string, getenv func(string) string, now time.Time) (*snapshot.Snapshot, *config.Profile, *cache.Entry, bool) {
 	cfg, p, ok := lookup(configPath, profile, rawURL, getenv)
 	if !ok {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	e, ok := cachedEntry(cfg, p, now)
-	return p, e, ok
+	return cfg, p, e, ok
 }
 
-// lookup loads the config at configPath ("" for the default) and returns
-// the profile the full CLI would pick for profile and rawURL ("" for
-// none); ok is false when there is none, or an error, or logging is asked
-// for (all the full CLI's job).
-func lookup(configPath, profile, rawURL string, getenv func(string) string) (*config.File, *config.Profile, bool) {
-	cfg, err := config.Load(config.LoadOptions{Path: configPath})
-	if err != nil || logging(cfg.Settings.LogLevel) || logging(getenv("AUTHX_LOG")) || logging(getenv("AUTHX_LOG_LEVEL")) {
+// lookup returns the snapshot of the config at configPath ("" for the
+// default) that authx-cli left, and the profile the full CLI would pick
+// in it for profile and rawURL ("" for none); ok is false when there is
+// no snapshot that still holds (see snapshot.Load), no such profile, an
+// error, or logging asked for (all the full CLI's job).
+func lookup(configPath, profile, rawURL string, getenv func(string) string) (*snapshot.Snapshot, *config.Profile, bool) {
+	path := snapshot.ConfigPath(configPath, getenv)
+	if path == "" || logging(getenv("AUTHX_LOG")) || logging(getenv("AUTHX_LOG_LEVEL")) {
 		return nil, nil, false
 	}
-	p, ok, err := cfg.Select(profile, rawURL, getenv("AUTHX_PROFILE")) // the full CLI's choice
+	cfg, err := snapshot.Load(path, getenv)
+	if err != nil || logging(cfg.Settings.LogLevel) {
+		return nil, nil, false
+	}
+	p, ok, err := cfg.File().Select(profile, rawURL, getenv("AUTHX_PROFILE")) // the full CLI's choice, by its code
 	if !ok || err != nil {
 		return nil, nil, false
 	}
@@ -199,13 +207,15 @@ func lookup(configPath, profile, rawURL string, getenv func(string) string) (*co
 
 // cachedEntry returns p's entry in the file cache when it is fresh and no
 // per-request credential. A store: memory profile has none there, whatever
-// an old file may hold.
-func cachedEntry(cfg *config.File, p *config.Profile, now time.Time) (*cache.Entry, bool) {
-	if p.Store == config.StoreMemory {
+// an old file may hold. The entry's file name comes from the snapshot: no
+// hashing.
+func cachedEntry(cfg *snapshot.Snapshot, p *config.Profile, now time.Time) (*cache.Entry, bool) {
+	sp := cfg.Profile(p.Name)
+	if p.Store == config.StoreMemory || sp == nil || sp.Entry == "" {
 		return nil, false
 	}
-	e, err := cache.New(cfg.Settings.CacheDir).Get(cache.KeyFor(p.Name, p.Identity()))
-	if err != nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest {
+	e := readEntry(filepath.Join(cfg.Settings.CacheDir, sp.Entry), p.Name)
+	if e == nil || !e.Fresh(now, cfg.Settings.RefreshSkew) || e.Credential.PerRequest {
 		return nil, false
 	}
 	return e, true

@@ -4,13 +4,30 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
+	"github.com/authx/authx/core/config/snapshot"
 )
+
+// saveSnapshot loads the config at path and saves its snapshot, as
+// authx-cli does, taken as if a moment after the file's last change
+// (snapshot.Racy).
+func saveSnapshot(t *testing.T, path string, getenv func(string) string) {
+	t.Helper()
+	taking := snapshot.Begin(path, time.Now().Add(2*snapshot.Racy))
+	f, err := config.Load(config.LoadOptions{Path: path, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := taking.Save(f, getenv); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func TestParse(t *testing.T) {
 	tests := []struct {
@@ -54,7 +71,9 @@ func TestServe(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfgPath, []byte("cache_dir: "+filepath.Join(dir, "cache")+"\nprofiles:\n  work:\n    scheme: jwt\n    match: https://api.example.com/\n    config: {mode: static, token: env:T}\n"), 0o600)
-	cfg, err := config.Load(config.LoadOptions{Path: cfgPath})
+	env := map[string]string{"AUTHX_CACHE_DIR": filepath.Join(dir, "cache")}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := config.Load(config.LoadOptions{Path: cfgPath, Getenv: getenv})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,9 +85,8 @@ func TestServe(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	env := map[string]string{}
-	getenv := func(k string) string { return env[k] }
 	run := func(args ...string) (string, bool) {
+		saveSnapshot(t, cfgPath, getenv) // as authx-cli does after loading the config
 		var out bytes.Buffer
 		ok := serve(append([]string{"--config", cfgPath}, args...), &out, getenv, now)
 		return out.String(), ok
@@ -134,5 +152,62 @@ func TestServe(t *testing.T) {
 	put(signing)
 	if _, ok := run("header", "work"); ok {
 		t.Error("served a per-request credential: it needs signing")
+	}
+}
+
+// A snapshot that no longer describes the config (edited, its
+// environment changed) never makes the front print a credential: it
+// hands the command to the full CLI, which loads the config anew.
+func TestServeStaleSnapshot(t *testing.T) {
+	const yaml = "profiles:\n  work:\n    scheme: jwt\n    match: https://api.example.com/\n    config: {mode: static, token: env:T}\n"
+	tests := []struct {
+		name   string
+		change func(cfgPath string, env map[string]string)
+	}{
+		{"config edited", func(p string, _ map[string]string) {
+			os.WriteFile(p, []byte(strings.Replace(yaml, "api.", "www.", 1)), 0o600)
+		}},
+		{"profile removed", func(p string, _ map[string]string) { os.WriteFile(p, []byte("profiles: {}\n"), 0o600) }},
+		{"store changed to memory", func(p string, _ map[string]string) { os.WriteFile(p, []byte(yaml+"    store: memory\n"), 0o600) }},
+		{"cache_dir set in the config", func(p string, env map[string]string) {
+			os.WriteFile(p, []byte("cache_dir: "+env["AUTHX_CACHE_DIR"]+"\n"+yaml), 0o600) // the same directory, even
+		}},
+		{"AUTHX_CACHE_DIR changed", func(_ string, env map[string]string) { env["AUTHX_CACHE_DIR"] += "2" }},
+		{"AUTHX_REFRESH_SKEW makes it stale", func(_ string, env map[string]string) { env["AUTHX_REFRESH_SKEW"] = "2h" }},
+		{"AUTHX_LOCK_TIMEOUT invalid", func(_ string, env map[string]string) { env["AUTHX_LOCK_TIMEOUT"] = "soon" }},
+		{"HOME changed", func(_ string, env map[string]string) { env["HOME"] = "/elsewhere" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfgPath := filepath.Join(dir, "config.yaml")
+			os.WriteFile(cfgPath, []byte(yaml), 0o600)
+			env := map[string]string{"AUTHX_CACHE_DIR": filepath.Join(dir, "cache"), "HOME": dir}
+			getenv := func(k string) string { return env[k] }
+			cfg, err := config.Load(config.LoadOptions{Path: cfgPath, Getenv: getenv})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := cfg.Profiles["work"]
+			now := time.Now()
+			c := core.Credential{Token: "t0k", Headers: []core.Header{{Name: "Authorization", Value: "Bearer t0k"}}, ExpiresAt: now.Add(time.Hour)}
+			if err := cache.New(cfg.Settings.CacheDir).Put(cache.KeyFor(p.Name, p.Identity()), &cache.Entry{Scheme: "jwt", Created: now, Credential: c}); err != nil {
+				t.Fatal(err)
+			}
+			saveSnapshot(t, cfgPath, getenv)
+			run := func() (string, bool) {
+				var out bytes.Buffer
+				ok := serve([]string{"--config", cfgPath, "token", "--url", "https://api.example.com/x"}, &out, getenv, now)
+				return out.String(), ok
+			}
+			if out, ok := run(); !ok || out != "t0k\n" {
+				t.Fatalf("before the change: %q %v", out, ok)
+			}
+			time.Sleep(2 * snapshot.Racy) // a change in a later tick of the file system's clock
+			tt.change(cfgPath, env)
+			if out, ok := run(); ok || out != "" {
+				t.Errorf("served %q from a stale snapshot", out)
+			}
+		})
 	}
 }

@@ -110,12 +110,12 @@ func planWrapper(args []string, getenv func(string) string, environ []string, no
 	if w.profile == "" && len(targets) > 0 {
 		rawURL = targets[0]
 	}
-	p, e, ok := cached(w.configPath, w.profile, rawURL, getenv, now)
+	cfg, p, e, ok := cached(w.configPath, w.profile, rawURL, getenv, now)
 	if !ok {
 		return wrapPlan{}, false
 	}
 	for _, k := range wrapcmd.TLSFields {
-		if _, set := p.Config[k]; set {
+		if slices.Contains(cfg.Profile(p.Name).ConfigKeys, k) {
 			return wrapPlan{}, false // files and secrets to read: authx-cli's
 		}
 	}

@@ -1,0 +1,172 @@
+// Package profiles holds a loaded configuration's data (its settings and
+// profiles) and the rules that pick the profile a command means (Select).
+//
+// It links no parser: core/config reads the file into these types (and
+// re-exports them under its own names), and the front (cmd/authx/front)
+// gets them from a snapshot (core/config/snapshot) without parsing YAML
+// or TOML, so that both pick a profile by the same code.
+package profiles
+
+import (
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	core "github.com/authx/authx/core/base" // core's credentials and errors, without net/http
+)
+
+// File is a loaded configuration.
+type File struct {
+	// Path is the file read, "" when there was none.
+	Path string
+	// Looked is where the file was looked for when there was none.
+	Looked   string
+	Profiles map[string]*Profile
+	// Plugins holds the top-level `plugins:` entries by scheme name.
+	Plugins  map[string]PluginEntry
+	Settings Settings
+}
+
+// Settings are the global knobs.
+type Settings struct {
+	LogLevel           string
+	PluginStartTimeout time.Duration
+	CallTimeout        time.Duration
+	RefreshSkew        time.Duration
+	// LockTimeout bounds the wait for another authx logging in to the
+	// same profile.
+	LockTimeout time.Duration
+	CacheDir    string
+	// CmdTimeout bounds each cmd: secret reference.
+	CmdTimeout time.Duration
+}
+
+// Profile is one named way of authenticating.
+type Profile struct {
+	Name   string
+	Scheme string
+	// Match lists URL prefixes the profile serves.
+	Match []string
+	// URL is the base URL; BaseURL falls back to Match[0].
+	URL string
+	// Config is the scheme's configuration as written: secret references
+	// are not resolved.
+	Config map[string]any
+	Plugin PluginEntry
+	// SharedPlugin is the file's top-level plugins: entry for Scheme,
+	// which runs the profile's plugin when Plugin is empty: part of the
+	// identity.
+	SharedPlugin PluginEntry
+	// Env names more variables for `authx exec`: variable name → "token",
+	// "authorization", "cookie" or "header:NAME". It is not part of the
+	// profile's identity: changing it keeps the cached credential.
+	Env map[string]string
+	// Store says where the credential is kept between commands: StoreFile
+	// (the default) or StoreMemory. It is not part of the identity.
+	Store string
+}
+
+// The values of a profile's store: key.
+const (
+	// StoreFile keeps the credential in the cache directory (core/cache).
+	StoreFile = "file"
+	// StoreMemory never writes the credential to disk: a running agent
+	// holds it (docs/agent.md); without one it is not kept at all and
+	// every command logs in.
+	StoreMemory = "memory"
+)
+
+// PluginEntry locates or pins a plugin binary.
+type PluginEntry struct {
+	Path   string
+	SHA256 string
+	// Pin says what SHA256 covers: "" (or "file") the executable alone,
+	// "dir" every file in its directory (see host.DirDigest).
+	Pin string
+}
+
+// BaseURL returns the profile's base URL: url, else the first match prefix.
+func (p *Profile) BaseURL() string {
+	if p.URL != "" {
+		return p.URL
+	}
+	if len(p.Match) > 0 {
+		return p.Match[0]
+	}
+	return ""
+}
+
+// Identity returns deterministic bytes describing everything that decides
+// which credential the profile yields. Secret references count by their text,
+// never by their value; a literal secret in the file (which `authx config
+// validate` warns about) is in it as written, so it is never shown: the
+// cache names entries by a keyed hash of it.
+//
+// The plugin that runs counts by its path and pin: the profile's own
+// plugin: entry, else the file's top-level plugins: entry for the scheme
+// (changing a pin invalidates what the old plugin obtained).
+func (p *Profile) Identity() []byte {
+	var shared *PluginEntry
+	if p.Plugin == (PluginEntry{}) && p.SharedPlugin != (PluginEntry{}) {
+		shared = &p.SharedPlugin
+	}
+	b, _ := json.Marshal(struct {
+		Name   string         `json:"name"`
+		Scheme string         `json:"scheme"`
+		URL    string         `json:"url"`
+		Match  []string       `json:"match"`
+		Config map[string]any `json:"config"`
+		Plugin PluginEntry    `json:"plugin"`
+		Shared *PluginEntry   `json:"shared_plugin,omitempty"` // omitted: identities without one are unchanged
+	}{p.Name, p.Scheme, p.URL, p.Match, p.Config, p.Plugin, shared}) // json sorts map keys
+	return b
+}
+
+// DefaultPath returns the file authx reads when none is named, and whether
+// it was named by $AUTHX_CONFIG (then it must exist).
+func DefaultPath(getenv func(string) string) (string, bool) {
+	if p := getenv("AUTHX_CONFIG"); p != "" {
+		return p, true
+	}
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return "", false
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	dir = filepath.Join(dir, "authx")
+	for _, name := range []string{"config.yaml", "config.yml", "config.toml"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return filepath.Join(dir, name), false
+		}
+	}
+	return filepath.Join(dir, "config.yaml"), false
+}
+
+// ProfileNames returns the names of f's profiles, sorted.
+func ProfileNames(f *File) []string { return slices.Sorted(maps.Keys(f.Profiles)) }
+
+// Profile returns the profile called name.
+func (f *File) Profile(name string) (*Profile, error) {
+	if p, ok := f.Profiles[name]; ok {
+		return p, nil
+	}
+	if f.Path == "" {
+		return nil, core.Errorf(core.KindConfig, "no profile %q: there is no config file (looked for %s); see docs/configuration.md", name, f.Looked)
+	}
+	where := f.Path
+	names := ProfileNames(f)
+	if s := core.Suggest(name, names); s != "" {
+		return nil, core.Errorf(core.KindConfig, "no profile %q in %s; did you mean %q?", name, where, s)
+	}
+	if len(names) == 0 {
+		return nil, core.Errorf(core.KindConfig, "no profile %q: %s defines no profiles (see docs/configuration.md)", name, where)
+	}
+	return nil, core.Errorf(core.KindConfig, "no profile %q in %s (profiles: %s)", name, where, strings.Join(names, ", "))
+}
