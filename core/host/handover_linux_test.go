@@ -1,0 +1,104 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/authx/authx/core/pluginproc"
+)
+
+// A plugin the front started before exec'ing authx-cli (here: this test
+// process, its parent) is adopted by the Start that would start the very
+// same process, and otherwise killed and reaped: by that Start, or by
+// DropHandover when no Start came. Either way no process and no socket
+// directory is left.
+func TestHandover(t *testing.T) {
+	path := buildPlugin(t, "../../plugins/basic/cmd/authx-plugin-basic", "authx-plugin-basic")
+	sum, _, err := digestFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		level string // the handed-over plugin's log level; the host's is off
+		spec  Spec
+		touch bool // the executable changes after the plugin started
+		start bool // the host starts a plugin (else the run needs none)
+		adopt bool
+	}{
+		{name: "the same plugin", level: "off", spec: Spec{Scheme: "basic"}, start: true, adopt: true},
+		{name: "the same plugin by its path", level: "off", spec: Spec{Scheme: "basic", Path: path}, start: true, adopt: true},
+		{name: "pinned", level: "off", spec: Spec{Scheme: "basic", SHA256: sum}, start: true},
+		{name: "another environment", level: "debug", spec: Spec{Scheme: "basic"}, start: true},
+		{name: "the executable changed", level: "off", spec: Spec{Scheme: "basic"}, touch: true, start: true},
+		{name: "no plugin needed", level: "off", spec: Spec{Scheme: "basic"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pp, err := pluginproc.Prestart(path, pluginproc.Env(tt.level, os.Environ()), socketTempDir(os.TempDir(), ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv(pluginproc.HandoverEnv, pp.String())
+			TakeHandover()
+			if _, ok := os.LookupEnv(pluginproc.HandoverEnv); ok {
+				t.Errorf("%s is still in the environment", pluginproc.HandoverEnv)
+			}
+			if tt.touch {
+				later := time.Now().Add(time.Minute)
+				if err := os.Chtimes(path, later, later); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tt.start {
+				h := New(Options{SearchPath: []string{filepath.Dir(path)}})
+				p, err := h.Start(context.Background(), tt.spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if adopted := p.PID() == strconv.Itoa(pp.PID); adopted != tt.adopt {
+					t.Errorf("adopted %v, want %v", adopted, tt.adopt)
+				}
+				if d, err := h.DescribeRunning(context.Background(), p); err != nil || d.Name != "basic" {
+					t.Errorf("Describe: %+v, %v", d, err)
+				}
+				h.Close()
+			}
+			DropHandover()
+			if err := syscall.Kill(pp.PID, 0); !errors.Is(err, syscall.ESRCH) { // a zombie would answer
+				t.Errorf("the handed-over plugin %d is still there (not killed or not reaped): %v", pp.PID, err)
+			}
+			if _, err := os.Stat(pp.SocketDir); !os.IsNotExist(err) {
+				t.Errorf("socket directory %s left: %v", pp.SocketDir, err)
+			}
+		})
+	}
+}
+
+// A handover naming a process that is not this process's child (forged,
+// or stale) is ignored: nothing is signalled, no descriptor is taken.
+func TestHandoverNotAChild(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	parent := os.Getppid()
+	h := pluginproc.Handover{PID: parent, Stdout: int(r.Fd()), Stderr: int(w.Fd()), SocketDir: "/tmp/plugin-dir1", Path: "/bin/sh"}
+	t.Setenv(pluginproc.HandoverEnv, h.String())
+	TakeHandover()
+	DropHandover()
+	if err := syscall.Kill(parent, 0); err != nil {
+		t.Fatalf("the parent %d was signalled: %v", parent, err)
+	}
+	if _, err := w.Write([]byte("x")); err != nil {
+		t.Errorf("a descriptor was closed: %v", err)
+	}
+}
