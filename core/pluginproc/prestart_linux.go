@@ -16,9 +16,9 @@ type Prestarted struct{ Handover }
 // its stdout and stderr pipes' read ends stay open across the exec.
 //
 // The plugin gets SIGKILL when the thread that started it ends, so the
-// caller must start it from the thread that then execs (the main thread,
-// locked with runtime.LockOSThread in an init), and Abort it when the exec
-// fails.
+// caller must stay on that thread (runtime.LockOSThread before the call)
+// and exec from it: exec ends every other thread, the caller's survives.
+// It must Abort the plugin when the exec fails.
 func Prestart(path string, env []string, socketBase string) (*Prestarted, error) {
 	fi, err := os.Stat(path)
 	if err != nil {

@@ -7,11 +7,6 @@ import (
 	"github.com/authx/authx/core/pluginproc"
 )
 
-// The main goroutine keeps the main thread: a plugin started by prestart
-// gets SIGKILL when the thread that forked it ends, and the exec of
-// authx-cli must come from that same thread, which it keeps.
-func init() { runtime.LockOSThread() }
-
 // prestart starts, for `authx token|header P` that the cache could not
 // serve, the plugin authx-cli is about to start, so that the plugin's own
 // start-up (its Go runtime, its package inits, its gRPC server) runs while
@@ -45,6 +40,10 @@ func prestart(args, env []string) ([]string, func()) {
 	if !pluginproc.IsNative(path) {
 		return env, none
 	}
+	// The plugin gets SIGKILL when the thread that forks it ends: this
+	// goroutine stays on it until it execs authx-cli, which that thread
+	// survives (the others end).
+	runtime.LockOSThread()
 	base := pluginproc.SocketBase(os.TempDir(), os.Getenv("XDG_RUNTIME_DIR"))
 	pp, err := pluginproc.Prestart(path, pluginproc.Env("off", os.Environ()), base)
 	if err != nil {
