@@ -14,12 +14,13 @@ import (
 )
 
 // claim returns the plugin h describes when it is a child of this process
-// leading its own process group, and h's descriptors are pipes; nil
-// otherwise. A child cannot be reaped but by its parent, so its pid names
-// it until this process waits for it.
+// leading its own process group and running the file h names (device and
+// inode), and h's descriptors are pipes; nil otherwise, and then nothing
+// is signalled. A child cannot be reaped but by its parent, so its pid
+// names it until this process waits for it.
 func claim(h pluginproc.Handover) *adoptedPlugin {
-	ppid, pgrp, ok := procStat(h.PID)
-	if !ok || ppid != os.Getpid() || pgrp != h.PID || !isPipe(h.Stdout) || !isPipe(h.Stderr) {
+	_, ppid, pgrp, ok := procStat(h.PID)
+	if !ok || ppid != os.Getpid() || pgrp != h.PID || !isPipe(h.Stdout) || !isPipe(h.Stderr) || !runs(h) {
 		return nil
 	}
 	proc, err := os.FindProcess(h.PID)
@@ -54,6 +55,19 @@ func (a *adoptedPlugin) matches(path string, env []string) bool {
 	return ok && slices.Equal(got, env)
 }
 
+// runs reports whether process h.PID runs the file of device h.Dev and
+// inode h.Ino (a zombie, whose image is gone, counts: it only needs
+// reaping).
+func runs(h pluginproc.Handover) bool {
+	fi, err := os.Stat(fmt.Sprintf("/proc/%d/exe", h.PID))
+	if err != nil {
+		state, _, _, ok := procStat(h.PID)
+		return ok && state == "Z"
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	return uint64(st.Dev) == h.Dev && st.Ino == h.Ino
+}
+
 // maxProcFile bounds what is read of a /proc file.
 const maxProcFile = 1 << 20
 
@@ -67,23 +81,24 @@ func readProc(pid int, name string) ([]byte, bool) {
 	return b, err == nil && len(b) <= maxProcFile
 }
 
-// procStat returns the parent and the process group of process pid.
-func procStat(pid int) (ppid, pgrp int, ok bool) {
+// procStat returns the state (R, S, Z...), the parent and the process
+// group of process pid.
+func procStat(pid int) (state string, ppid, pgrp int, ok bool) {
 	b, ok := readProc(pid, "stat")
 	if !ok {
-		return 0, 0, false
+		return "", 0, 0, false
 	}
 	i := bytes.LastIndexByte(b, ')') // the command name, in parentheses, may hold anything
 	if i < 0 {
-		return 0, 0, false
+		return "", 0, 0, false
 	}
 	f := bytes.Fields(b[i+1:]) // state ppid pgrp ...
 	if len(f) < 3 {
-		return 0, 0, false
+		return "", 0, 0, false
 	}
 	ppid, err1 := strconv.Atoi(string(f[1]))
 	pgrp, err2 := strconv.Atoi(string(f[2]))
-	return ppid, pgrp, err1 == nil && err2 == nil
+	return string(f[0]), ppid, pgrp, err1 == nil && err2 == nil
 }
 
 // procEnviron returns the environment process pid was started with.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -82,23 +83,44 @@ func TestHandover(t *testing.T) {
 }
 
 // A handover naming a process that is not this process's child (forged,
-// or stale) is ignored: nothing is signalled, no descriptor is taken.
-func TestHandoverNotAChild(t *testing.T) {
+// or stale), or a child running another file than the one it names, is
+// ignored: nothing is signalled, no descriptor is taken.
+func TestHandoverNotOurs(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	defer w.Close()
-	parent := os.Getppid()
-	h := pluginproc.Handover{PID: parent, Stdout: int(r.Fd()), Stderr: int(w.Fd()), SocketDir: "/tmp/plugin-dir1", Path: "/bin/sh"}
-	t.Setenv(pluginproc.HandoverEnv, h.String())
-	TakeHandover()
-	DropHandover()
-	if err := syscall.Kill(parent, 0); err != nil {
-		t.Fatalf("the parent %d was signalled: %v", parent, err)
+	sleep := exec.Command("sleep", "30")
+	sleep.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := sleep.Start(); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := w.Write([]byte("x")); err != nil {
-		t.Errorf("a descriptor was closed: %v", err)
+	defer func() { sleep.Process.Kill(); sleep.Wait() }()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Stat(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := self.Sys().(*syscall.Stat_t)
+	for _, pid := range []int{os.Getppid(), sleep.Process.Pid} {
+		h := pluginproc.Handover{PID: pid, Stdout: int(r.Fd()), Stderr: int(w.Fd()), SocketDir: "/tmp/plugin-dir1", Path: exe,
+			Dev: uint64(st.Dev), Ino: st.Ino}
+		if _, err := pluginproc.ParseHandover(h.String()); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv(pluginproc.HandoverEnv, h.String())
+		TakeHandover()
+		DropHandover()
+		if err := syscall.Kill(pid, 0); err != nil {
+			t.Fatalf("process %d was signalled: %v", pid, err)
+		}
+		if _, err := w.Write([]byte("x")); err != nil {
+			t.Errorf("a descriptor was closed: %v", err)
+		}
 	}
 }

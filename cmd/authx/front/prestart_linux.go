@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 
 	"github.com/authx/authx/core/pluginproc"
 )
@@ -21,8 +23,10 @@ import (
 // interpreter, which authx-cli could not check).
 func prestart(args, env []string) ([]string, func()) {
 	none := func() {}
+	// authx-cli sees only a handover of this front's, never one it inherited.
+	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, pluginproc.HandoverEnv+"=") })
 	r, ok := parse(args)
-	if !ok || os.Getenv("AUTHX_AGENT_SOCK") != "" || os.Getenv(pluginproc.HandoverEnv) != "" {
+	if !ok || os.Getenv("AUTHX_AGENT_SOCK") != "" {
 		return env, none
 	}
 	_, p, ok := lookup(r.configPath, r.profile, r.url, os.Getenv)

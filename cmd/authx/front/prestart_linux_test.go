@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,19 +49,23 @@ func TestPrestart(t *testing.T) {
 		{"logging", []string{"--config", cfg, "token", "work"}, []string{"AUTHX_LOG=debug"}, false},
 		{"an agent", []string{"--config", cfg, "token", "work"}, []string{"AUTHX_AGENT_SOCK=/nonexistent"}, false},
 	}
+	stale := pluginproc.HandoverEnv + "=1 2 3 4 0 0 0 0 0 \"/tmp/plugin-dir1\" \"/p\"" // inherited: never passed on
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, kv := range tt.env {
 				k, v, _ := strings.Cut(kv, "=")
 				t.Setenv(k, v)
 			}
-			env, abort := prestart(tt.args, []string{"X=1"})
+			env, abort := prestart(tt.args, []string{"X=1", stale})
 			var h pluginproc.Handover
 			var err error
 			if len(env) == 2 {
 				if h, err = pluginproc.ParseHandover(strings.TrimPrefix(env[1], pluginproc.HandoverEnv+"=")); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if slices.Contains(env, stale) {
+				t.Errorf("an inherited %s is passed on", pluginproc.HandoverEnv)
 			}
 			if started := h.PID != 0; started != tt.start {
 				t.Fatalf("plugin started %v, want %v (env %q)", started, tt.start, env)
