@@ -69,6 +69,9 @@ func TestHandover(t *testing.T) {
 				if d, err := h.DescribeRunning(context.Background(), p); err != nil || d.Name != "basic" {
 					t.Errorf("Describe: %+v, %v", d, err)
 				}
+				if dirs, _ := filepath.Glob(filepath.Join(socketTempDir(os.TempDir(), ""), "plugin-dir*", socketMarker)); len(mine(dirs)) != 1 {
+					t.Errorf("socket directories of this process: %v, want 1", mine(dirs))
+				}
 				h.Close()
 			}
 			DropHandover()
@@ -123,4 +126,15 @@ func TestHandoverNotOurs(t *testing.T) {
 			t.Errorf("a descriptor was closed: %v", err)
 		}
 	}
+}
+
+// mine returns the markers among markers that name this process.
+func mine(markers []string) []string {
+	var out []string
+	for _, m := range markers {
+		if pid, ok := readMarker(m); ok && pid == os.Getpid() {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -275,16 +275,20 @@ func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInf
 		// go-plugin hands the runner a placeholder command carrying its
 		// variables (socket dir, versions, cookie); the real one is ours.
 		RunnerFunc: func(l hclog.Logger, spec *exec.Cmd, socketDir string) (runner.Runner, error) {
-			p.socketDir = socketDir
-			if err := markSocketDir(socketDir); err != nil {
-				h.opts.Logger.Debug("could not mark the plugin socket directory", "dir", socketDir, "error", err)
-			}
 			cmd := pluginproc.Command(path, append(env, spec.Env...))
 			var r *cmdRunner
 			var err error
 			if a := adoptHandover(path, cmd.Env, pinned); a != nil {
-				r = newAdoptedRunner(l, cmd, a) // the front's, started as this would have
+				// The front's, started as this would have, with a socket
+				// directory of its own (marked with this pid) that it removes.
+				os.Remove(socketDir) // go-plugin's, empty, unused
+				p.socketDir = a.h.SocketDir
+				r = newAdoptedRunner(l, cmd, a)
 			} else {
+				p.socketDir = socketDir
+				if err := markSocketDir(socketDir); err != nil {
+					h.opts.Logger.Debug("could not mark the plugin socket directory", "dir", socketDir, "error", err)
+				}
 				r, err = newCmdRunner(l, cmd)
 			}
 			if err == nil && hashed != nil {
