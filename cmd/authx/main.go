@@ -17,11 +17,15 @@ import (
 	"time"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/host"
 )
 
 func main() {
 	disableCoreDumps()
-	os.Exit(run(os.Args[1:]))
+	host.TakeHandover() // the plugin the front started for this run, if any
+	code := run(os.Args[1:])
+	host.DropHandover() // unless this run adopted it
+	os.Exit(code)
 }
 
 // run executes the CLI and returns the process exit code.

@@ -604,12 +604,32 @@ func TestFailures(t *testing.T) {
 // waitForPlugin waits until c, a running authx, has started a plugin.
 func waitForPlugin(t *testing.T, c *exec.Cmd) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); len(pluginProcesses(t)) == 0; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); !pluginConnected(t); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			c.Process.Kill()
 			t.Fatal("the plugin never started")
 		}
 	}
+}
+
+// pluginConnected reports whether a plugin process runs with a connection
+// from its host: besides its listening socket, it holds another one. The
+// front may start a plugin before authx-cli runs (and sets up its signal
+// handling); authx-cli connects after that.
+func pluginConnected(t *testing.T) bool {
+	for _, pid := range pluginProcesses(t) {
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		sockets := 0
+		for _, fd := range fds {
+			if l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(l, "socket:") {
+				sockets++
+			}
+		}
+		if sockets >= 2 {
+			return true
+		}
+	}
+	return false
 }
 
 func TestPluginExitsWhenHostIsKilled(t *testing.T) {

@@ -52,7 +52,7 @@ func (h *Host) Describe(ctx context.Context, spec Spec) (core.Description, strin
 	if e, ok := c.Entries[path]; ok && e.same(key) {
 		return e.Description, path, nil
 	}
-	p, err := h.start(ctx, path, spec.Scheme, hashed)
+	p, err := h.start(ctx, path, spec.Scheme, hashed, spec.SHA256 != "")
 	if err != nil {
 		return core.Description{}, "", err
 	}

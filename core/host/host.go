@@ -27,12 +27,12 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/pluginproc"
 	"github.com/authx/authx/core/pluginrpc"
-	"github.com/authx/authx/core/sdk"
 )
 
 // BinaryPrefix is the file name prefix of every plugin executable.
-const BinaryPrefix = "authx-plugin-"
+const BinaryPrefix = pluginproc.BinaryPrefix
 
 // DefaultStartTimeout bounds how long a plugin may take to print its handshake.
 const DefaultStartTimeout = 10 * time.Second
@@ -101,39 +101,13 @@ func New(opts Options) *Host {
 // $XDG_DATA_HOME/authx/plugins (default ~/.local/share), and the directory of
 // the running executable.
 func DefaultSearchPath(getenv func(string) string) []string {
-	var dirs []string
-	for _, d := range filepath.SplitList(getenv("AUTHX_PLUGIN_PATH")) {
-		if d != "" {
-			dirs = append(dirs, d)
-		}
-	}
-	data := getenv("XDG_DATA_HOME")
-	if data == "" {
-		if home := getenv("HOME"); home != "" {
-			data = filepath.Join(home, ".local", "share")
-		}
-	}
-	if data != "" {
-		dirs = append(dirs, filepath.Join(data, "authx", "plugins"))
-	}
-	if exe, err := os.Executable(); err == nil {
-		if real, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = real
-		}
-		dirs = append(dirs, filepath.Dir(exe))
-	}
-	return dirs
+	return pluginproc.DefaultSearchPath(getenv)
 }
 
 // SearchPath returns the directories the host looks in.
 func (h *Host) SearchPath() []string { return h.opts.SearchPath }
 
-func binaryName(scheme string) string {
-	if runtime.GOOS == "windows" {
-		return BinaryPrefix + scheme + ".exe"
-	}
-	return BinaryPrefix + scheme
-}
+func binaryName(scheme string) string { return pluginproc.BinaryName(scheme) }
 
 // Locate returns the executable for spec: spec.Path when set, else the first
 // authx-plugin-<scheme> in the search path.
@@ -158,19 +132,7 @@ func (h *Host) Locate(spec Spec) (string, error) {
 		spec.Scheme, name, strings.Join(h.opts.SearchPath, ", "))
 }
 
-func checkExecutable(p string) error {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() {
-		return fmt.Errorf("%s is a directory", p)
-	}
-	if runtime.GOOS != "windows" && fi.Mode()&0o111 == 0 {
-		return fmt.Errorf("%s is not executable", p)
-	}
-	return nil
-}
+func checkExecutable(p string) error { return pluginproc.CheckExecutable(p) }
 
 // verify checks the plugin at path against spec's sha256 pin: the
 // executable's digest, or with PinDir its directory's (DirDigest). For an
@@ -222,40 +184,12 @@ func checkStarted(path string, hashed os.FileInfo, pid int) error {
 
 // isNative reports whether the file at path is not a script: a "#!"
 // script's process image is its interpreter.
-func isNative(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return true
-	}
-	defer f.Close()
-	head := make([]byte, 2)
-	n, _ := io.ReadFull(f, head)
-	return string(head[:n]) != "#!"
-}
+func isNative(path string) bool { return pluginproc.IsNative(path) }
 
 // pluginEnv is the environment a plugin gets: a short allow-list, never the
 // user's whole environment, which may hold the very secrets a profile
 // references (the host resolves those and sends only what the plugin needs).
-func pluginEnv(level string) []string {
-	env := []string{sdk.LogLevelEnv + "=" + level}
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if allowedEnv(name) {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-func allowedEnv(name string) bool {
-	switch strings.ToUpper(name) {
-	case "HOME", "USER", "LOGNAME", "PATH", "TMPDIR", "TZ", "LANG", "SYSTEMROOT", "USERPROFILE", "APPDATA", "LOCALAPPDATA",
-		"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR", "NETRC",
-		"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR":
-		return true
-	}
-	return strings.HasPrefix(name, "LC_")
-}
+func pluginEnv(level string) []string { return pluginproc.Env(level, os.Environ()) }
 
 // Plugin is a running plugin process.
 type Plugin struct {
@@ -309,12 +243,14 @@ func (h *Host) Start(ctx context.Context, spec Spec) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.start(ctx, path, spec.Scheme, hashed)
+	return h.start(ctx, path, spec.Scheme, hashed, spec.SHA256 != "")
 }
 
 // start starts the executable at path; hashed, when not nil, is the file
-// its pin was checked against (see checkStarted).
-func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInfo) (*Plugin, error) {
+// its pin was checked against (see checkStarted). Unless pinned, it adopts
+// the plugin the front started for this process when that is the same
+// (TakeHandover).
+func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInfo, pinned bool) (*Plugin, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -339,13 +275,22 @@ func (h *Host) start(ctx context.Context, path, scheme string, hashed os.FileInf
 		// go-plugin hands the runner a placeholder command carrying its
 		// variables (socket dir, versions, cookie); the real one is ours.
 		RunnerFunc: func(l hclog.Logger, spec *exec.Cmd, socketDir string) (runner.Runner, error) {
-			p.socketDir = socketDir
-			if err := markSocketDir(socketDir); err != nil {
-				h.opts.Logger.Debug("could not mark the plugin socket directory", "dir", socketDir, "error", err)
+			cmd := pluginproc.Command(path, append(env, spec.Env...))
+			var r *cmdRunner
+			var err error
+			if a := adoptHandover(path, cmd.Env, pinned); a != nil {
+				// The front's, started as this would have, with a socket
+				// directory of its own (marked with this pid) that it removes.
+				os.Remove(socketDir) // go-plugin's, empty, unused
+				p.socketDir = a.h.SocketDir
+				r = newAdoptedRunner(l, cmd, a)
+			} else {
+				p.socketDir = socketDir
+				if err := markSocketDir(socketDir); err != nil {
+					h.opts.Logger.Debug("could not mark the plugin socket directory", "dir", socketDir, "error", err)
+				}
+				r, err = newCmdRunner(l, cmd)
 			}
-			cmd := exec.Command(path)
-			cmd.Env = append(env, spec.Env...)
-			r, err := newCmdRunner(l, cmd)
 			if err == nil && hashed != nil {
 				r.check = func(pid int) error { return checkStarted(path, hashed, pid) }
 			}
@@ -525,24 +470,16 @@ func (h *Host) Close() {
 	for _, p := range running {
 		p.Kill()
 	}
+	DropHandover()
 }
 
 // maxSocketBase bounds the directory under which go-plugin makes the
 // plugin's socket directory: a Unix socket path holds at most 104 (macOS) or
 // 108 (Linux) bytes, and go-plugin adds about 40 ("/plugin-dir123456789/
 // plugin123456789").
-const maxSocketBase = 60
+const maxSocketBase = pluginproc.MaxSocketBase
 
 // socketTempDir returns where plugin sockets go: the temporary directory,
 // unless its path is too long for a socket (a deep $TMPDIR), then the
 // user's runtime directory, else /tmp.
-func socketTempDir(tmp, runtime string) string {
-	for _, d := range []string{tmp, runtime, "/tmp"} {
-		if d != "" && len(d) <= maxSocketBase {
-			if fi, err := os.Stat(d); err == nil && fi.IsDir() {
-				return d
-			}
-		}
-	}
-	return tmp
-}
+func socketTempDir(tmp, runtime string) string { return pluginproc.SocketBase(tmp, runtime) }

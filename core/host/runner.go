@@ -12,6 +12,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin/runner"
+
+	"github.com/authx/authx/core/pluginproc"
 )
 
 // cmdRunner starts a plugin process the way authx wants it, which go-plugin's
@@ -32,14 +34,15 @@ type cmdRunner struct {
 	// check, when set, vets the started process before it is used; on an
 	// error the process is killed and Start fails with it.
 	check func(pid int) error
+	// adopted, when set, is a process started by another image of this
+	// process (a Handover), which Start does not start again.
+	adopted *adoptedPlugin
 }
 
 var _ runner.Runner = (*cmdRunner)(nil)
 
 func newCmdRunner(logger hclog.Logger, cmd *exec.Cmd) (*cmdRunner, error) {
 	cmd.Stdin = nil // go-plugin sets os.Stdin; nil means /dev/null
-	setParentDeathSignal(cmd)
-	setProcessGroup(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -52,7 +55,26 @@ func newCmdRunner(logger hclog.Logger, cmd *exec.Cmd) (*cmdRunner, error) {
 	return &cmdRunner{logger: logger, cmd: cmd, stdout: stdout, stderr: tail, tail: tail, exited: make(chan struct{})}, nil
 }
 
+// newAdoptedRunner returns a runner for the handed-over plugin a, whose
+// Start starts nothing: a was checked to be what cmd would start.
+func newAdoptedRunner(logger hclog.Logger, cmd *exec.Cmd, a *adoptedPlugin) *cmdRunner {
+	tail := &stderrTail{ReadCloser: a.stderr}
+	return &cmdRunner{logger: logger, cmd: cmd, stdout: a.stdout, stderr: tail, tail: tail, exited: make(chan struct{}), adopted: a}
+}
+
+// process returns the plugin's process, nil before it started.
+func (r *cmdRunner) process() *os.Process {
+	if r.adopted != nil {
+		return r.adopted.proc
+	}
+	return r.cmd.Process
+}
+
 func (r *cmdRunner) Start(context.Context) error {
+	if r.adopted != nil {
+		r.logger.Debug("plugin adopted", "path", r.cmd.Path, "pid", r.adopted.proc.Pid)
+		return nil
+	}
 	r.logger.Debug("starting plugin", "path", r.cmd.Path)
 	if err := r.cmd.Start(); err != nil {
 		return err
@@ -60,7 +82,7 @@ func (r *cmdRunner) Start(context.Context) error {
 	r.logger.Debug("plugin started", "path", r.cmd.Path, "pid", r.cmd.Process.Pid)
 	if r.check != nil {
 		if err := r.check(r.cmd.Process.Pid); err != nil {
-			killProcessGroup(r.cmd.Process)
+			pluginproc.KillGroup(r.cmd.Process)
 			return err
 		}
 	}
@@ -68,6 +90,11 @@ func (r *cmdRunner) Start(context.Context) error {
 }
 
 func (r *cmdRunner) Wait(context.Context) error {
+	if r.adopted != nil {
+		st, err := r.adopted.wait()
+		r.reaped(st)
+		return err
+	}
 	err := r.cmd.Wait()
 	r.reaped(r.cmd.ProcessState)
 	return err
@@ -95,7 +122,7 @@ func (r *cmdRunner) exitState() string {
 // reports whether it ended on its own: a plugin that died before the
 // handshake, not one that go-plugin or the host killed.
 func (r *cmdRunner) waitExited(d time.Duration) bool {
-	if r.cmd.Process == nil {
+	if r.process() == nil {
 		return false
 	}
 	for deadline := time.Now().Add(d); ; time.Sleep(5 * time.Millisecond) {
@@ -127,13 +154,14 @@ func (r *cmdRunner) deathNote() string {
 }
 
 func (r *cmdRunner) Kill(context.Context) error {
-	if r.cmd.Process == nil {
+	p := r.process()
+	if p == nil {
 		return nil
 	}
 	r.mu.Lock()
 	r.killed = r.killed || r.state == nil
 	r.mu.Unlock()
-	return killProcessGroup(r.cmd.Process)
+	return pluginproc.KillGroup(p)
 }
 
 func (r *cmdRunner) Stdout() io.ReadCloser { return r.stdout }
@@ -172,10 +200,11 @@ func (r *cmdRunner) Stderr() io.ReadCloser { return r.stderr }
 func (r *cmdRunner) Name() string          { return r.cmd.Path }
 
 func (r *cmdRunner) ID() string {
-	if r.cmd.Process == nil {
+	p := r.process()
+	if p == nil {
 		return ""
 	}
-	return fmt.Sprint(r.cmd.Process.Pid)
+	return fmt.Sprint(p.Pid)
 }
 
 func (r *cmdRunner) Diagnose(context.Context) string { return "" }

@@ -2,6 +2,7 @@ package host
 
 import (
 	"bytes"
+	"github.com/authx/authx/core/pluginproc"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,16 +12,11 @@ import (
 // go-plugin makes (TMPDIR/plugin-dir*), holding its own process id, so that
 // a later authx can tell its stale directories from live ones and from
 // other go-plugin programs'.
-const socketMarker = "authx-host.pid"
+const socketMarker = pluginproc.SocketMarker
 
 // markSocketDir records this process as the owner of a socket directory;
 // "" (TCP, on Windows) has none.
-func markSocketDir(dir string) error {
-	if dir == "" {
-		return nil
-	}
-	return os.WriteFile(filepath.Join(dir, socketMarker), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
-}
+func markSocketDir(dir string) error { return pluginproc.MarkSocketDir(dir) }
 
 // removeStaleSocketDirs removes the plugin socket directories under base
 // that an authx killed before it could clean up left behind: directories

@@ -11,13 +11,14 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/pluginproc"
 	pluginv1 "github.com/authx/authx/core/proto/authx/plugin/v1"
 )
 
 // ProtocolMajor is the major version of the plugin protocol this build
 // speaks; it is the version go-plugin negotiates (PLUGIN_PROTOCOL_VERSIONS)
 // and the "v1" in the proto package name.
-const ProtocolMajor = 1
+const ProtocolMajor = pluginproc.ProtocolMajor
 
 // ProtocolMinor is the minor version of authx.plugin.v1 this build knows.
 // 1: Action.accepts_profile; url in HandleChallengeRequest and ApplyRequest;
@@ -48,8 +49,8 @@ const PluginName = "scheme"
 // from running a plugin by hand by mistake; it is not a security measure.
 var Handshake = plugin.HandshakeConfig{
 	ProtocolVersion:  ProtocolMajor,
-	MagicCookieKey:   "AUTHX_PLUGIN",
-	MagicCookieValue: "6c1fa2b1-authx-plugin-v1",
+	MagicCookieKey:   pluginproc.MagicCookieKey,
+	MagicCookieValue: pluginproc.MagicCookieValue,
 }
 
 // VersionedPlugins is what the host offers in negotiation.

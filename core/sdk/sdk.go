@@ -24,12 +24,13 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/pluginproc"
 	"github.com/authx/authx/core/pluginrpc"
 )
 
 // LogLevelEnv is the variable through which the host tells a plugin its log
 // level ("off", "error", "warn", "info", "debug", "trace").
-const LogLevelEnv = "AUTHX_LOG_LEVEL"
+const LogLevelEnv = pluginproc.LogLevelEnv
 
 // stderr is the process's standard error as it started: go-plugin's Serve
 // points os.Stderr at a pipe of its own, whose bytes the host discards,

@@ -251,7 +251,10 @@ func handOff(args []string, outcome string) {
 	if outcome != "" {
 		env = append(env, wrapcmd.OutcomeEnv+"="+outcome)
 	}
-	os.Exit(execCLI(cli, args, env))
+	env, abort := prestart(args, env) // a plugin authx-cli is about to need, started meanwhile
+	code := execCLI(cli, args, env)
+	abort()
+	os.Exit(code)
 }
 
 func isFile(path string) bool {

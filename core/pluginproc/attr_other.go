@@ -1,6 +1,6 @@
 //go:build !unix
 
-package host
+package pluginproc
 
 import (
 	"errors"
@@ -11,8 +11,8 @@ import (
 // setProcessGroup is Unix-only.
 func setProcessGroup(*exec.Cmd) {}
 
-// killProcessGroup kills the plugin process alone.
-func killProcessGroup(p *os.Process) error {
+// KillGroup kills the plugin process alone.
+func KillGroup(p *os.Process) error {
 	if err := p.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package host
+package pluginproc
 
 import (
 	"errors"
@@ -20,9 +20,9 @@ func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr.Setpgid = true
 }
 
-// killProcessGroup sends SIGKILL to the plugin's process group, then to
-// the plugin itself (which also covers a group already gone).
-func killProcessGroup(p *os.Process) error {
+// KillGroup sends SIGKILL to the plugin's process group, then to the
+// plugin itself (which also covers a group already gone).
+func KillGroup(p *os.Process) error {
 	if err := syscall.Kill(-p.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return err
 	}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/authx/authx/core/pluginproc"
+)
+
+// prestart starts, for `authx token|header P` that the cache could not
+// serve, the plugin authx-cli is about to start, so that the plugin's own
+// start-up (its Go runtime, its package inits, its gRPC server) runs while
+// authx-cli's does. It returns env with the plugin's pipes and identity
+// in pluginproc.HandoverEnv, and abort, which kills and reaps the plugin
+// should the exec fail. authx-cli adopts the plugin only when it is
+// exactly the one it would start (core/host), else it kills it.
+//
+// Nothing is started for a profile whose plugin is pinned (the pin is
+// checked before any start, by authx-cli), when an agent may answer, when
+// logging is asked for, or for a script (its process image is its
+// interpreter, which authx-cli could not check).
+func prestart(args, env []string) ([]string, func()) {
+	none := func() {}
+	// authx-cli sees only a handover of this front's, never one it inherited.
+	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, pluginproc.HandoverEnv+"=") })
+	r, ok := parse(args)
+	if !ok || os.Getenv("AUTHX_AGENT_SOCK") != "" {
+		return env, none
+	}
+	_, p, ok := lookup(r.configPath, r.profile, r.url, os.Getenv)
+	if !ok || p.Plugin.SHA256 != "" || !pluginproc.ValidScheme(p.Scheme) {
+		return env, none
+	}
+	path := p.Plugin.Path
+	if path == "" {
+		if path, ok = pluginproc.Find(pluginproc.DefaultSearchPath(os.Getenv), p.Scheme); !ok {
+			return env, none
+		}
+	} else if pluginproc.CheckExecutable(path) != nil {
+		return env, none
+	}
+	if !pluginproc.IsNative(path) {
+		return env, none
+	}
+	// The plugin gets SIGKILL when the thread that forks it ends: this
+	// goroutine stays on it until it execs authx-cli, which that thread
+	// survives (the others end).
+	runtime.LockOSThread()
+	base := pluginproc.SocketBase(os.TempDir(), os.Getenv("XDG_RUNTIME_DIR"))
+	pp, err := pluginproc.Prestart(path, pluginproc.Env("off", os.Environ()), base)
+	if err != nil {
+		return env, none
+	}
+	return append(env, pluginproc.HandoverEnv+"="+pp.String()), pp.Abort
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/authx/authx/core/pluginproc"
+)
+
+// On a miss the front starts the profile's plugin before exec'ing
+// authx-cli, and when that exec fails it kills and reaps the plugin and
+// removes its socket directory: nothing is left behind. Nothing is started
+// when authx-cli would not start that very plugin unchecked.
+func TestPrestart(t *testing.T) {
+	dir := t.TempDir()
+	plugin := filepath.Join(dir, "authx-plugin-basic")
+	if out, err := exec.Command("go", "build", "-o", plugin, "../../../plugins/basic/cmd/authx-plugin-basic").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	script := filepath.Join(dir, "authx-plugin-script")
+	os.WriteFile(script, []byte("#!/bin/sh\nexec "+plugin+"\n"), 0o755)
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte(`profiles:
+  work: {scheme: basic, config: {username: a, password: env:PW}}
+  pinned: {scheme: basic, plugin: {sha256: "0000000000000000000000000000000000000000000000000000000000000000"}, config: {username: a}}
+  script: {scheme: script, config: {}}
+`), 0o600)
+	t.Setenv("AUTHX_PLUGIN_PATH", dir)
+	t.Setenv("AUTHX_CACHE_DIR", filepath.Join(dir, "cache"))
+	tests := []struct {
+		name  string
+		args  []string
+		env   []string
+		start bool
+	}{
+		{"cold token", []string{"--config", cfg, "token", "work"}, nil, true},
+		{"cold header", []string{"--config", cfg, "header", "work", "-f", "json"}, nil, true},
+		{"pinned plugin", []string{"--config", cfg, "token", "pinned"}, nil, false},
+		{"script plugin", []string{"--config", cfg, "token", "script"}, nil, false},
+		{"another command", []string{"--config", cfg, "login", "work"}, nil, false},
+		{"renew", []string{"--config", cfg, "token", "work", "--renew"}, nil, false},
+		{"logging", []string{"--config", cfg, "token", "work"}, []string{"AUTHX_LOG=debug"}, false},
+		{"an agent", []string{"--config", cfg, "token", "work"}, []string{"AUTHX_AGENT_SOCK=/nonexistent"}, false},
+	}
+	stale := pluginproc.HandoverEnv + "=1 2 3 4 0 0 0 0 0 \"/tmp/plugin-dir1\" \"/p\"" // inherited: never passed on
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, kv := range tt.env {
+				k, v, _ := strings.Cut(kv, "=")
+				t.Setenv(k, v)
+			}
+			env, abort := prestart(tt.args, []string{"X=1", stale})
+			var h pluginproc.Handover
+			var err error
+			if len(env) == 2 {
+				if h, err = pluginproc.ParseHandover(strings.TrimPrefix(env[1], pluginproc.HandoverEnv+"=")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if slices.Contains(env, stale) {
+				t.Errorf("an inherited %s is passed on", pluginproc.HandoverEnv)
+			}
+			if started := h.PID != 0; started != tt.start {
+				t.Fatalf("plugin started %v, want %v (env %q)", started, tt.start, env)
+			}
+			if !tt.start {
+				return
+			}
+			if exe, err := os.Readlink("/proc/" + itoa(h.PID) + "/exe"); err != nil || exe != plugin {
+				t.Errorf("process %d runs %q, %v; want %s", h.PID, exe, err, plugin)
+			}
+			if code := execCLI(filepath.Join(dir, "no-authx-cli"), tt.args, env); code != 8 {
+				t.Errorf("exec of a missing authx-cli: %d", code)
+			}
+			abort()
+			if err := syscall.Kill(h.PID, 0); !errors.Is(err, syscall.ESRCH) { // a zombie would answer
+				t.Errorf("plugin %d still there after a failed exec: %v", h.PID, err)
+			}
+			if _, err := os.Stat(h.SocketDir); !os.IsNotExist(err) {
+				t.Errorf("socket directory %s left: %v", h.SocketDir, err)
+			}
+		})
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
