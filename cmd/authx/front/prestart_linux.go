@@ -30,10 +30,16 @@ func prestart(args, env []string) ([]string, func()) {
 		return env, none
 	}
 	_, p, ok := lookup(r.configPath, r.profile, r.url, os.Getenv)
-	if !ok || p.Plugin.SHA256 != "" || !pluginproc.ValidScheme(p.Scheme) {
+	if !ok {
 		return env, none
 	}
-	path := p.Plugin.Path
+	// The profile's own plugin: entry, else the file's top-level one: a pin
+	// in either is authx-cli's to check before anything starts.
+	plugin := p.EffectivePlugin()
+	if plugin.SHA256 != "" || !pluginproc.ValidScheme(p.Scheme) {
+		return env, none
+	}
+	path := plugin.Path
 	if path == "" {
 		if path, ok = pluginproc.Find(pluginproc.DefaultSearchPath(os.Getenv), p.Scheme); !ok {
 			return env, none

@@ -26,14 +26,26 @@ func TestPrestart(t *testing.T) {
 	}
 	script := filepath.Join(dir, "authx-plugin-script")
 	os.WriteFile(script, []byte("#!/bin/sh\nexec "+plugin+"\n"), 0o755)
+	elsewhere := filepath.Join(t.TempDir(), "authx-plugin-basic")
+	topPinned := filepath.Join(dir, "authx-plugin-pinnedbytop") // on the search path, but pinned by plugins:
+	for _, copy := range []string{elsewhere, topPinned} {
+		if data, err := os.ReadFile(plugin); err != nil || os.WriteFile(copy, data, 0o755) != nil {
+			t.Fatal(err)
+		}
+	}
 	cfg := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfg, []byte(`profiles:
   work: {scheme: basic, config: {username: a, password: env:PW}}
   pinned: {scheme: basic, plugin: {sha256: "0000000000000000000000000000000000000000000000000000000000000000"}, config: {username: a}}
   script: {scheme: script, config: {}}
+  mine: {scheme: basic, plugin: {path: `+elsewhere+`}, config: {username: a}}
+  shared: {scheme: pinnedbytop, config: {}}
+plugins:
+  pinnedbytop: {sha256: "1111111111111111111111111111111111111111111111111111111111111111"}
 `), 0o600)
 	t.Setenv("AUTHX_PLUGIN_PATH", dir)
 	t.Setenv("AUTHX_CACHE_DIR", filepath.Join(dir, "cache"))
+	saveSnapshot(t, cfg, os.Getenv) // the front reads authx-cli's snapshot, not the config
 	tests := []struct {
 		name  string
 		args  []string
@@ -43,6 +55,8 @@ func TestPrestart(t *testing.T) {
 		{"cold token", []string{"--config", cfg, "token", "work"}, nil, true},
 		{"cold header", []string{"--config", cfg, "header", "work", "-f", "json"}, nil, true},
 		{"pinned plugin", []string{"--config", cfg, "token", "pinned"}, nil, false},
+		{"pinned by the top-level plugins: entry", []string{"--config", cfg, "token", "shared"}, nil, false},
+		{"the profile's own plugin path", []string{"--config", cfg, "token", "mine"}, nil, true},
 		{"script plugin", []string{"--config", cfg, "token", "script"}, nil, false},
 		{"another command", []string{"--config", cfg, "login", "work"}, nil, false},
 		{"renew", []string{"--config", cfg, "token", "work", "--renew"}, nil, false},
@@ -73,8 +87,12 @@ func TestPrestart(t *testing.T) {
 			if !tt.start {
 				return
 			}
-			if exe, err := os.Readlink("/proc/" + itoa(h.PID) + "/exe"); err != nil || exe != plugin {
-				t.Errorf("process %d runs %q, %v; want %s", h.PID, exe, err, plugin)
+			want := plugin
+			if tt.name == "the profile's own plugin path" {
+				want = elsewhere
+			}
+			if exe, err := os.Readlink("/proc/" + itoa(h.PID) + "/exe"); err != nil || exe != want {
+				t.Errorf("process %d runs %q, %v; want %s", h.PID, exe, err, want)
 			}
 			if code := execCLI(filepath.Join(dir, "no-authx-cli"), tt.args, env); code != 8 {
 				t.Errorf("exec of a missing authx-cli: %d", code)

@@ -89,6 +89,16 @@ type PluginEntry struct {
 	Pin string
 }
 
+// EffectivePlugin returns the plugin entry that runs the profile: its own
+// plugin: entry, else the file's top-level plugins: entry for its scheme
+// (zero for the scheme's plugin on the search path, unpinned).
+func (p *Profile) EffectivePlugin() PluginEntry {
+	if p.Plugin != (PluginEntry{}) {
+		return p.Plugin
+	}
+	return p.SharedPlugin
+}
+
 // BaseURL returns the profile's base URL: url, else the first match prefix.
 func (p *Profile) BaseURL() string {
 	if p.URL != "" {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/authx/authx/core/config/profiles"
 )
 
 // The file format: UTF-8 lines, each a keyword and its values; strings
@@ -13,7 +15,7 @@ import (
 // Lines after a profile line describe that profile. Decoding needs no
 // reflection: the front pays for none of encoding/json's type walks.
 //
-//	authx-front-snapshot 1
+//	authx-front-snapshot 2
 //	uid 1000
 //	config "/home/a/.config/authx/config.yaml"
 //	config-id DEV INO SIZE MTIME CTIME MODE UID
@@ -32,6 +34,7 @@ import (
 //	config-key "username"              (any number)
 //	entry "work.0123abcd….json"
 //	agent "hex"
+//	plugin "PATH" "SHA256" "PIN"       (when the profile names or pins one)
 const magic = "authx-front-snapshot"
 
 var errFormat = errors.New("snapshot: malformed")
@@ -90,6 +93,9 @@ func (s *Snapshot) Encode() ([]byte, error) {
 			line("entry", q(p.Entry))
 		}
 		line("agent", q(p.Agent))
+		if p.Plugin != (profiles.PluginEntry{}) {
+			line("plugin", q(p.Plugin.Path), q(p.Plugin.SHA256), q(p.Plugin.Pin))
+		}
 	}
 	return b.Bytes(), nil
 }
@@ -192,6 +198,14 @@ func (p *Profile) decodeLine(kw, rest string) (err error) {
 		p.Entry, err = strings1(rest)
 	case "agent":
 		p.Agent, err = strings1(rest)
+	case "plugin":
+		var vs []string
+		if vs, err = quoted(rest, 3); err == nil {
+			if p.Plugin != (profiles.PluginEntry{}) {
+				return errFormat
+			}
+			p.Plugin = profiles.PluginEntry{Path: vs[0], SHA256: vs[1], Pin: vs[2]}
+		}
 	default:
 		err = errFormat
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-const seed = `authx-front-snapshot 1
+const seed = `authx-front-snapshot 2
 uid 1000
 config "/home/a/.config/authx/config.yaml"
 config-id 65024 10227375 85 1796060563082782483 1796060563082782483 33188 1000
@@ -55,10 +55,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(seed))
 	f.Add([]byte(strings.Replace(seed, `entry "work.`, `entry "../work.`, 1)))
 	f.Add([]byte(strings.Replace(seed, `profile "mem"`, `profile "work"`, 1)))
-	f.Add([]byte(strings.Replace(seed, "authx-front-snapshot 1", "authx-front-snapshot 2", 1)))
+	f.Add([]byte(strings.Replace(seed, "authx-front-snapshot 2", "authx-front-snapshot 1", 1)))
 	f.Add([]byte(strings.Replace(seed, `"token"`, `"password"`, 1)))
+	f.Add([]byte(strings.Replace(seed, `agent "`, `plugin "/opt/p/authx-plugin-x" "`+strings.Repeat("ab", 32)+`" "dir"`+"\n"+`agent "`, 1)))
 	f.Add([]byte(seed[:len(seed)/2]))
-	f.Add([]byte("authx-front-snapshot 1\n"))
+	f.Add([]byte("authx-front-snapshot 2\n"))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Decode(data)

@@ -98,7 +98,7 @@ func take(t Taking, f *profiles.File, getenv func(string) string) (*Snapshot, er
 			entry = filepath.Base(path)
 		}
 		s.Profiles = append(s.Profiles, Profile{Name: p.Name, Scheme: p.Scheme, Match: p.Match, URL: p.URL, Env: p.Env, Store: p.Store,
-			ConfigKeys: slices.Sorted(maps.Keys(p.Config)), Entry: entry, Agent: agent.IdentityDigest(identity)})
+			ConfigKeys: slices.Sorted(maps.Keys(p.Config)), Entry: entry, Agent: agent.IdentityDigest(identity), Plugin: p.EffectivePlugin()})
 	}
 	if after, _ := Stat(nk); after != before {
 		return nil, nil

@@ -39,7 +39,7 @@ import (
 )
 
 // Version is the snapshot format this build reads and writes.
-const Version = 1
+const Version = 2
 
 // MaxSize bounds a snapshot file: a larger one is not written, nor read.
 const MaxSize = 256 << 10
@@ -109,6 +109,10 @@ type Profile struct {
 	// Agent is the profile's identity as agent requests name it
 	// (agent.IdentityDigest).
 	Agent string
+	// Plugin is the plugin entry that runs the profile: its own plugin:
+	// entry, else the file's top-level one for its scheme; zero for the
+	// scheme's plugin found on the search path, unpinned.
+	Plugin profiles.PluginEntry
 }
 
 // Snapshot is a configuration as the front sees it.
@@ -124,7 +128,7 @@ type Snapshot struct {
 func (s *Snapshot) File() *profiles.File {
 	f := &profiles.File{Path: s.Key.Config, Settings: s.Settings, Profiles: make(map[string]*profiles.Profile, len(s.Profiles))}
 	for _, p := range s.Profiles {
-		f.Profiles[p.Name] = &profiles.Profile{Name: p.Name, Scheme: p.Scheme, Match: p.Match, URL: p.URL, Env: p.Env, Store: p.Store}
+		f.Profiles[p.Name] = &profiles.Profile{Name: p.Name, Scheme: p.Scheme, Match: p.Match, URL: p.URL, Env: p.Env, Store: p.Store, Plugin: p.Plugin}
 	}
 	return f
 }
@@ -261,7 +265,8 @@ func Decode(data []byte) (*Snapshot, error) {
 
 // Validate checks what the front relies on: this version; absolute
 // paths; one profile per valid name, each with a scheme, a known store,
-// a plain entry file name and a valid env: map; no negative duration.
+// a plain entry file name, a valid env: map and a plugin entry whose
+// path holds no NUL and whose pin is hex, if any; no negative duration.
 func (s *Snapshot) Validate() error {
 	st := &s.Settings
 	ok := s.Version == Version && filepath.IsAbs(s.Key.Config) && filepath.IsAbs(st.CacheDir) &&
@@ -269,13 +274,30 @@ func (s *Snapshot) Validate() error {
 		st.PluginStartTimeout >= 0 && st.LockTimeout >= 0 && st.CmdTimeout >= 0
 	for i, p := range s.Profiles {
 		ok = ok && validName(p.Name) && p.Scheme != "" && (p.Store == profiles.StoreFile || p.Store == profiles.StoreMemory) &&
-			(p.Entry == "" || validEntry(p.Entry)) && validEnv(p.Env) &&
+			(p.Entry == "" || validEntry(p.Entry)) && validEnv(p.Env) && validPlugin(p.Plugin) &&
 			!slices.ContainsFunc(s.Profiles[:i], func(q Profile) bool { return q.Name == p.Name })
 	}
 	if !ok {
 		return errStale
 	}
 	return nil
+}
+
+// validPlugin: no NUL in the path, a SHA-256 in lower-case hex or none
+// (what config's decoder gives).
+func validPlugin(e profiles.PluginEntry) bool {
+	if strings.ContainsRune(e.Path, 0) || e.Pin != "" && e.Pin != "file" && e.Pin != "dir" {
+		return false
+	}
+	if e.SHA256 == "" {
+		return true
+	}
+	for i := 0; i < len(e.SHA256); i++ {
+		if b := e.SHA256[i]; !('0' <= b && b <= '9' || 'a' <= b && b <= 'f') {
+			return false
+		}
+	}
+	return len(e.SHA256) == 64
 }
 
 // validName: ^[A-Za-z0-9][A-Za-z0-9._-]*$, as config's profile names.
