@@ -68,6 +68,10 @@ type Settings struct {
 	CacheDir    string
 	// CmdTimeout bounds each cmd: secret reference.
 	CmdTimeout time.Duration
+	// Store, StoreFallback and CacheTTL are the top-level store:,
+	// store_fallback: and cache_ttl:, the defaults of every profile's.
+	Store, StoreFallback string
+	CacheTTL             time.Duration
 }
 
 // Profile is one named way of authenticating.
@@ -90,8 +94,20 @@ type Profile struct {
 	// profile's identity: changing it keeps the cached credential.
 	Env map[string]string
 	// Store says where the credential is kept between commands: StoreFile
-	// (the default) or StoreMemory. It is not part of the identity.
+	// (the default), StoreKeyring or StoreMemory. It is not part of the
+	// identity. A profile whose credential only re-encodes a secret kept
+	// elsewhere (see Reencodes) gets StoreMemory unless it sets cache: true.
 	Store string
+	// StoreFallback says what a store: keyring profile does when the
+	// keyring cannot be used: FallbackFile (the default) or FallbackFail.
+	StoreFallback string
+	// CacheTTL bounds how long a credential without an expiry of its own
+	// is served from the store; zero: as long as it is not refused.
+	CacheTTL time.Duration
+	// Reencodes names the secret reference the credential only re-encodes
+	// ("config.password is a cmd: reference") when that kept it out of the
+	// file store; "" otherwise.
+	Reencodes string
 }
 
 // The values of a profile's store: key.
@@ -102,6 +118,18 @@ const (
 	// holds it (docs/agent.md); without one it is not kept at all and
 	// every command logs in.
 	StoreMemory = "memory"
+	// StoreKeyring keeps the credential in the OS keyring (docs/stores.md);
+	// the cache directory keeps its lock and a stub without secrets.
+	StoreKeyring = "keyring"
+)
+
+// The values of store_fallback:.
+const (
+	// FallbackFile uses the file store, with a notice, when the keyring
+	// cannot be used.
+	FallbackFile = "file"
+	// FallbackFail fails with exit code 17 instead.
+	FallbackFail = "fail"
 )
 
 // PluginEntry locates or pins a plugin binary.
@@ -381,8 +409,8 @@ func allBytes(s string, ok func(byte) bool) bool {
 }
 
 var (
-	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir", "cmd_timeout"}
-	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env", "store"}
+	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir", "cmd_timeout", "store", "store_fallback", "cache_ttl"}
+	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env", "store", "store_fallback", "cache", "cache_ttl"}
 	pluginKeys  = []string{"path", "sha256", "pin"}
 )
 
@@ -455,6 +483,7 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 	f.Settings.LockTimeout = d.duration("lock_timeout", raw["lock_timeout"])
 	f.Settings.CmdTimeout = d.duration("cmd_timeout", raw["cmd_timeout"])
 	f.Settings.CacheDir = expandHome(d.str("cache_dir", raw["cache_dir"]))
+	d.storeDefaults(&f.Settings, raw)
 
 	for name, v := range d.mapAt("plugins", raw["plugins"]) {
 		f.Plugins[name] = d.plugin("plugins."+name, v)
@@ -489,22 +518,8 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 		}
 		p.shared = f.Plugins[p.Scheme]
 		p.Env = d.env(key+".env", m["env"])
-		p.Store = d.store(key+".store", m["store"])
+		d.profileStore(key, m, p, &f.Settings)
 		f.Profiles[name] = p
-	}
-}
-
-// store reads a profile's store: key. It is a string, so that other
-// stores (a keyring, named stores) can be added later.
-func (d *decoder) store(key string, v any) string {
-	switch s := d.str(key, v); s {
-	case "", StoreFile:
-		return StoreFile
-	case StoreMemory:
-		return s
-	default:
-		d.fail(key, "%q: expected file (the credential cache, the default) or memory (held by the agent, never written to disk)", s)
-		return StoreFile
 	}
 }
 
