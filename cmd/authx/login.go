@@ -121,6 +121,9 @@ func (a *app) logout(cmd *cobra.Command, cfg *config.File, name string) error {
 	} else if err == nil {
 		a.notice("profile %q had no cached credential", name)
 	}
+	if core.KindOf(err) == core.KindKeyring {
+		return profileErr(name, err)
+	}
 	if err != nil {
 		return profileErr(name, fmt.Errorf("cached credential removed, but the server-side revocation failed: %w", err))
 	}

@@ -201,7 +201,7 @@ func lookup(configPath, profile, rawURL string, getenv func(string) string) (*co
 // per-request credential. A store: memory profile has none there, whatever
 // an old file may hold.
 func cachedEntry(cfg *config.File, p *config.Profile, now time.Time) (*cache.Entry, bool) {
-	if p.Store == config.StoreMemory {
+	if p.Store != config.StoreFile { // memory, keyring: authx-cli reads them
 		return nil, false
 	}
 	e, err := cache.New(cfg.Settings.CacheDir).Get(cache.KeyFor(p.Name, p.Identity()))
