@@ -69,6 +69,7 @@ Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
 		a.agentCommand(),
 		a.gitCredentialCommand(),
 		a.goauthCommand(),
+		a.secretCommand(),
 		exitCodesCommand(),
 	)
 	return root
