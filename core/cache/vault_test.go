@@ -120,6 +120,13 @@ func TestVaultUnavailableFallsBackOnceOrFails(t *testing.T) {
 		t.Errorf("fallback wrote the entry in %v, want one file", f)
 	}
 
+	// Another process, the vault still down: the fallback's file.
+	s1 := New(dir)
+	s1.Vault, s1.VaultFallback = v, true
+	if e, err := s1.Get(k); err != nil || e == nil || e.Credential.Token != "tok-1" {
+		t.Fatalf("a second process's fallback Get = %+v, %v", e, err)
+	}
+
 	// Back up: the keyring's entry replaces the fallback's file.
 	v.down = false
 	s2 := New(dir)
