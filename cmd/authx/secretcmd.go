@@ -30,7 +30,12 @@ keyring:SERVICE/ACCOUNT reference. The secret is typed at the terminal,
 twice, without echo; with --stdin it is read from standard input (one
 trailing newline removed), for scripts. It is never taken from the
 command line. An existing item is replaced.`,
-		Args: cobra.ExactArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return core.Errorf(core.KindConfig, "authx secret set takes SERVICE/ACCOUNT only: the secret is never taken from the command line (type it, or pipe it with --stdin)")
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			service, account, err := secret.KeyringName(args[0])
 			if err != nil {

@@ -72,7 +72,7 @@ func (s *Store) vaultFailed(profile string, err error) error {
 		}
 		return nil
 	}
-	return core.Wrap(core.KindKeyring, err, fmt.Sprintf("profile %q (store: keyring)", profile))
+	return core.Wrap(core.KindKeyring, err, "store: keyring")
 }
 
 func oneLine(err error) string {
