@@ -32,7 +32,11 @@ func secretService(t *testing.T) string {
 	gkd := requireTool(t, "gnome-keyring-daemon", "gnome-keyring")
 	home := t.TempDir()
 
-	bus := exec.Command(dbusDaemon, "--session", "--nofork", "--print-address=1")
+	conf := filepath.Join(home, "bus.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(busConfig, home)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bus := exec.Command(dbusDaemon, "--config-file="+conf, "--nofork", "--print-address=1")
 	bus.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := bus.StdoutPipe()
 	if err != nil {
@@ -55,6 +59,12 @@ func secretService(t *testing.T) string {
 		"DBUS_SESSION_BUS_ADDRESS=" + addr, "PATH=" + os.Getenv("PATH")}
 	gk.Stdin = strings.NewReader("test-keyring-password") // read until EOF, no newline
 	gk.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	gkLog, err := os.Create(filepath.Join(home, "gnome-keyring.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gkLog.Close()
+	gk.Stdout, gk.Stderr = gkLog, gkLog
 	if err := gk.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +78,30 @@ func secretService(t *testing.T) string {
 			return addr
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the Secret Service did not come up: %v", err)
+			log, _ := os.ReadFile(gkLog.Name())
+			t.Fatalf("the Secret Service did not come up: %v\ngnome-keyring-daemon said: %s", err, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// busConfig is a session bus without service activation: a call to
+// org.freedesktop.secrets before gnome-keyring-daemon has claimed it would
+// otherwise make dbus-daemon start a second, locked gnome-keyring (its
+// Debian package installs the activation file), which then holds the name.
+const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir=%s</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`
 
 // stopGroup kills c's process group and reaps c.
 func stopGroup(c *exec.Cmd) {
