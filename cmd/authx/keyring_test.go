@@ -322,3 +322,25 @@ func TestReencodedSecretNotCached(t *testing.T) {
 		t.Errorf("status: %v %s", err, st.stdout)
 	}
 }
+
+// cache_ttl bounds a credential without an expiry of its own: served from
+// the cache, without a plugin, until it runs out; then obtained again.
+func TestCacheTTLBoundsCredentialWithoutExpiry(t *testing.T) {
+	e := newEnv(t).set("PW=ttl-pw")
+	e.config("profiles:\n  b: {scheme: basic, cache_ttl: 2s, config: {username: alice, password: env:PW}}\n")
+	if r := e.run("header", "b"); r.code != 0 {
+		t.Fatalf("first: %+v", r)
+	}
+	st := e.run("status", "--json", "b")
+	var rows []profileStatus
+	if err := json.Unmarshal([]byte(st.stdout), &rows); err != nil || len(rows) != 1 || rows[0].ExpiresAt == nil || time.Until(*rows[0].ExpiresAt) > 2*time.Second {
+		t.Fatalf("status: %v %s; want an expiry within cache_ttl", err, st.stdout)
+	}
+	if r := e.run("header", "b", "--log-level", "debug"); r.code != 0 || !strings.Contains(r.stderr, "served from cache") || strings.Contains(r.stderr, "plugin started") {
+		t.Fatalf("within cache_ttl: %d\n%s", r.code, r.stderr)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	if r := e.run("header", "b", "--log-level", "debug"); r.code != 0 || !strings.Contains(r.stderr, "plugin started") {
+		t.Fatalf("after cache_ttl the credential must be obtained again: %d\n%s", r.code, r.stderr)
+	}
+}
