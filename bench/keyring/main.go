@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command keyring measures what store: keyring costs `authx token` on its
 // cached path, next to the file store: a private D-Bus session bus and
 // Debian's gnome-keyring-daemon on it (unlocked with a throw-away
