@@ -31,7 +31,8 @@ var ErrNotFound = errors.New("no such item in the keyring")
 
 // ErrUnavailable is wrapped by every error that says the keyring cannot be
 // used now: no D-Bus session, no Secret Service on it, a locked collection,
-// a refused unlock, a timeout.
+// a refused unlock, a timeout; or cannot hold this item (too large for the
+// macOS Keychain or the Windows Credential Manager).
 var ErrUnavailable = errors.New("the keyring is not reachable")
 
 // Keyring is one service of the OS keyring. The zero value is not usable:
@@ -104,7 +105,9 @@ func (k *Keyring) call(doing, account string, f func() error) error {
 	case errors.Is(err, keyring.ErrNotFound):
 		return ErrNotFound
 	case errors.Is(err, keyring.ErrSetDataTooBig):
-		return &Error{Doing: doing, Service: k.Service, Account: account, Err: errors.New("the item is too large for this keyring")}
+		// The macOS Keychain and the Windows Credential Manager hold a few
+		// KiB per item: this keyring cannot be used for it.
+		return &Error{Doing: doing, Service: k.Service, Account: account, Err: errors.New("the item is too large for this keyring"), unavailable: true}
 	}
 	return &Error{Doing: doing, Service: k.Service, Account: account, Err: err, unavailable: true}
 }
