@@ -105,6 +105,9 @@ func (s *Store) getVault(v Vault, k Key, nk []byte) (e *Entry, fellBack bool, er
 		}
 		return nil, true, nil
 	}
+	if len(data) > maxEntrySize { // damaged, as a file would be
+		return nil, false, nil
+	}
 	return decodeEntry(data, k.Profile), false, nil
 }
 
