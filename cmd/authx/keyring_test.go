@@ -212,6 +212,25 @@ func TestKeyringStore(t *testing.T) {
 		noOrphans(t)
 	})
 
+	t.Run("logout of a profile no longer in the config removes its item", func(t *testing.T) {
+		e := keyringJWTEnv(t, srv, addr, "    store: keyring\n")
+		if r := e.run("token", "api"); r.code != 0 {
+			t.Fatalf("login: %+v", r)
+		}
+		stubs, _ := filepath.Glob(filepath.Join(e.home, "cache", "authx", "api.*.keyring"))
+		if len(stubs) != 1 {
+			t.Fatalf("stubs: %v", stubs)
+		}
+		account := strings.TrimSuffix(filepath.Base(stubs[0]), ".keyring")
+		e.config("profiles: {}\n")
+		if r := e.run("logout", "api"); r.code != 0 || !strings.Contains(r.stderr, "1 cached credential removed") {
+			t.Fatalf("logout: %+v", r)
+		}
+		if _, err := keyring.Get("authx", account); !errors.Is(err, keyring.ErrNotFound) {
+			t.Errorf("the keyring item authx/%s: %v, want not found", account, err)
+		}
+	})
+
 	t.Run("20 concurrent processes log in once", func(t *testing.T) {
 		before := srv.Logins()
 		e := keyringJWTEnv(t, srv, addr, "    store: keyring\n")

@@ -18,10 +18,16 @@ func (s *Session) useKeyring(p *config.Profile) {
 	if p.Store != config.StoreKeyring || s.Store == nil {
 		return
 	}
-	s.Store.Vault = keyringVault{keystore.New(keystore.Service)}
+	s.Store.Vault = KeyringVault()
 	s.Store.VaultFallback = p.StoreFallback != config.FallbackFail
 	s.Store.Notice = func(msg string) { s.warn("%s", msg) }
 }
+
+// KeyringVault returns the OS keyring's items of service keystore.Service
+// as a cache.Vault: what a store: keyring profile's cache keeps its
+// entries in (and what forgets the items of a profile that is no longer
+// in the config).
+func KeyringVault() cache.Vault { return keyringVault{keystore.New(keystore.Service)} }
 
 // keyringVault is a keystore.Keyring as a cache.Vault: its errors carry the
 // cache's classification.
