@@ -123,11 +123,13 @@ type Store struct {
 	// directory (see Vault); the locks stay in the directory.
 	Vault Vault
 	// VaultFallback says what an unavailable Vault makes the store do:
-	// go on with files for the rest of the process, telling Notice once
-	// (true), or fail with a KindKeyring error (false).
+	// go on with files for VaultRetry (a command's whole life), telling
+	// Notice once per process (true), or fail with a KindKeyring error
+	// (false).
 	VaultFallback bool
 	Notice        func(msg string)
-	vaultDown     atomic.Bool
+	vaultDownAt   atomic.Int64 // unix nanoseconds of the last failure; 0: none
+	noticed       atomic.Bool
 
 	dir string
 	nk  atomic.Pointer[[]byte] // the name key, once read

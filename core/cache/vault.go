@@ -53,10 +53,18 @@ type stub struct {
 	Store     string    `json:"store"`
 }
 
+// VaultRetry is how long a store that fell back to files keeps to them
+// before it asks its vault again: a command never mixes the two, and a
+// long-lived process (the agent) returns to the keyring once it answers.
+const VaultRetry = time.Minute
+
 // vault returns the store's vault while it can be used: nil without one,
-// or after it failed and the store fell back to files.
+// or within VaultRetry of a failure that made the store fall back to files.
 func (s *Store) vault() Vault {
-	if s.Vault == nil || s.vaultDown.Load() {
+	if s.Vault == nil {
+		return nil
+	}
+	if t := s.vaultDownAt.Load(); t != 0 && time.Since(time.Unix(0, t)) < VaultRetry {
 		return nil
 	}
 	return s.Vault
@@ -67,7 +75,8 @@ func (s *Store) vault() Vault {
 // returns nil; any other error comes back as a KindKeyring error.
 func (s *Store) vaultFailed(profile string, err error) error {
 	if errors.Is(err, ErrVaultUnavailable) && s.VaultFallback {
-		if !s.vaultDown.Swap(true) && s.Notice != nil {
+		s.vaultDownAt.Store(time.Now().UnixNano())
+		if !s.noticed.Swap(true) && s.Notice != nil {
 			s.Notice(fmt.Sprintf("%s; profile %q uses the file store %s for this command", oneLine(err), profile, s.dir))
 		}
 		return nil
