@@ -93,8 +93,9 @@ func oneLine(err error) string {
 func (s *Store) stubPath(name string) string { return filepath.Join(s.dir, name+stubExt) }
 
 // getVault is Get for a store with a vault: a missing stub is a miss
-// without asking the vault (unless a file entry is there). fellBack is true when the vault could not be
-// used and the caller must read the file store.
+// without asking the vault (unless a file entry is there). fellBack is
+// true when the vault could not be used and the caller must read the file
+// store.
 func (s *Store) getVault(v Vault, k Key, nk []byte) (e *Entry, fellBack bool, err error) {
 	name := k.name(nk)
 	if _, err := readFile(s.stubPath(name), maxEntrySize); err != nil {
