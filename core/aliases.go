@@ -44,6 +44,7 @@ const (
 	KindForbidden       = base.KindForbidden
 	KindTimeout         = base.KindTimeout
 	KindBadAnswer       = base.KindBadAnswer
+	KindKeyring         = base.KindKeyring
 	KindInterrupted     = base.KindInterrupted
 )
 

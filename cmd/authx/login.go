@@ -9,6 +9,7 @@ import (
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/config"
+	"github.com/authx/authx/core/session"
 )
 
 func (a *app) loginCommand() *cobra.Command {
@@ -103,6 +104,7 @@ func (a *app) logoutCommand() *cobra.Command {
 
 func (a *app) logout(cmd *cobra.Command, cfg *config.File, name string) error {
 	store := cache.New(cfg.Settings.CacheDir)
+	store.Vault = session.KeyringVault() // asked only for a store: keyring entry's stub
 	if _, err := cfg.Profile(name); err != nil {
 		// A profile removed from the config may still have entries.
 		if n, derr := store.Delete(name); derr == nil && n > 0 {
@@ -120,6 +122,9 @@ func (a *app) logout(cmd *cobra.Command, cfg *config.File, name string) error {
 		a.notice("logged out of profile %q", name)
 	} else if err == nil {
 		a.notice("profile %q had no cached credential", name)
+	}
+	if core.KindOf(err) == core.KindKeyring {
+		return profileErr(name, err)
 	}
 	if err != nil {
 		return profileErr(name, fmt.Errorf("cached credential removed, but the server-side revocation failed: %w", err))

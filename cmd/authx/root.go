@@ -71,6 +71,7 @@ Exit codes: see 'authx help exit-codes'. Docs: docs/ in the source tree.`,
 		a.goauthCommand(),
 		a.kubeCredentialCommand(),
 		a.dockerCredentialCommand(),
+		a.secretCommand(),
 		exitCodesCommand(),
 	)
 	return root

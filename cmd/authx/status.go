@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,12 +13,15 @@ import (
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/config"
+	"github.com/authx/authx/core/keystore"
 )
 
 // profileStatus is one row of `authx status`. It never holds a secret.
 type profileStatus struct {
 	Profile   string     `json:"profile"`
 	Scheme    string     `json:"scheme"`
+	Store     string     `json:"store"`                // file, keyring or memory
+	StoreNote string     `json:"store_note,omitempty"` // why a file profile is memory: "config.password is a cmd: reference"
 	Cached    bool       `json:"cached"`
 	Fresh     bool       `json:"fresh"`
 	ExpiresAt *time.Time `json:"expires_at"`
@@ -51,7 +55,13 @@ func (a *app) statusCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				row := profileStatus{Profile: name, Scheme: s.Profile.Scheme, CachePath: s.Store.Path(s.Key())}
+				row := profileStatus{Profile: name, Scheme: s.Profile.Scheme, Store: s.Profile.Store, StoreNote: s.Profile.Reencodes}
+				if s.Store != nil {
+					row.CachePath = s.Store.Path(s.Key())
+				}
+				if s.Store != nil && s.Store.Vault != nil && row.CachePath != "" {
+					row.CachePath = keyringItem(row.CachePath)
+				}
 				if e := s.Cached(); e != nil {
 					row.Cached, row.Fresh = true, s.Fresh(e)
 					if !e.Credential.ExpiresAt.IsZero() {
@@ -72,7 +82,7 @@ func (a *app) statusCommand() *cobra.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "PROFILE\tSCHEME\tCREDENTIAL\tCACHE")
+			fmt.Fprintln(tw, "PROFILE\tSCHEME\tSTORE\tCREDENTIAL\tCACHE")
 			for _, r := range rows {
 				state := "none"
 				if r.Cached {
@@ -81,13 +91,20 @@ func (a *app) statusCommand() *cobra.Command {
 						state = "stale (" + r.ExpiresIn + ")"
 					}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Profile, r.Scheme, state, cmp.Or(r.CachePath, "-"))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Profile, r.Scheme, r.Store, state, cmp.Or(r.CachePath, "-"))
 			}
 			return tw.Flush()
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// keyringItem names the keyring item of a store: keyring profile's entry
+// whose file would be path: the keyring service and, as the account, the
+// entry's name.
+func keyringItem(path string) string {
+	return "keyring " + keystore.Service + "/" + strings.TrimSuffix(filepath.Base(path), ".json")
 }
 
 func orNone(s string) string {
@@ -154,6 +171,7 @@ var exitCodes = []struct {
 	{core.KindForbidden.ExitCode(), "forbidden: the server knows the user but refuses for lack of a permission"},
 	{core.KindTimeout.ExitCode(), "timeout: the server did not answer in time (--timeout, --max-time, the profile's timeout), a plugin call outlived call_timeout, or another authx held the profile's lock past lock_timeout"},
 	{core.KindBadAnswer.ExitCode(), "bad server answer: HTML instead of JSON, no access_token or crumb in it, too large"},
+	{core.KindKeyring.ExitCode(), "the OS keyring could not be used (no D-Bus session, locked, timed out) for a store: keyring profile with store_fallback: fail, or a keyring: secret"},
 	{core.KindInterrupted.ExitCode(), "interrupted (SIGINT); 128 + the signal for others: 143 SIGTERM, 129 SIGHUP"},
 }
 

@@ -29,6 +29,7 @@ const (
 	KindForbidden                   // authenticated, but the server refuses for lack of a permission: exit 14
 	KindTimeout                     // the server, or another authx holding the lock, did not answer in time: exit 15
 	KindBadAnswer                   // the server answered, but not in a form authx can use (HTML, no token): exit 16
+	KindKeyring                     // the OS keyring could not be used (unreachable, locked, timed out) and the profile allows no fallback: exit 17
 	KindInterrupted                 // SIGINT/SIGTERM: exit 130
 )
 
@@ -50,7 +51,7 @@ var kindNames = map[Kind]string{
 	KindHTTP: "HTTP error", KindPluginNotFound: "plugin not found", KindPluginIntegrity: "plugin checksum mismatch",
 	KindUnsupported: "not supported", KindCache: "cache error", KindHTTPServer: "HTTP server error",
 	KindTokenInvalid: "token invalid", KindForbidden: "forbidden", KindTimeout: "timeout",
-	KindBadAnswer: "bad server answer", KindInterrupted: "interrupted",
+	KindBadAnswer: "bad server answer", KindKeyring: "keyring unavailable", KindInterrupted: "interrupted",
 }
 
 func (k Kind) String() string {

@@ -119,6 +119,17 @@ const maxEntrySize = 4 << 20
 type Store struct {
 	// LockTimeout bounds Lock's wait; zero means DefaultLockTimeout.
 	LockTimeout time.Duration
+	// Vault, when set, holds the entries' secrets instead of the
+	// directory (see Vault); the locks stay in the directory.
+	Vault Vault
+	// VaultFallback says what an unavailable Vault makes the store do:
+	// go on with files for VaultRetry (a command's whole life), telling
+	// Notice once per process (true), or fail with a KindKeyring error
+	// (false).
+	VaultFallback bool
+	Notice        func(msg string)
+	vaultDownAt   atomic.Int64 // unix nanoseconds of the last failure; 0: none
+	noticed       atomic.Bool
 
 	dir string
 	nk  atomic.Pointer[[]byte] // the name key, once read
@@ -227,6 +238,11 @@ func (s *Store) Get(k Key) (*Entry, error) {
 	nk, err := s.nameKey(false)
 	if err != nil || nk == nil {
 		return nil, err
+	}
+	if v := s.vault(); v != nil {
+		if e, fellBack, err := s.getVault(v, k, nk); !fellBack {
+			return e, err
+		}
 	}
 	data, err := readFile(s.path(k, nk), maxEntrySize)
 	if errors.Is(err, fs.ErrNotExist) || isDamaged(err) {
@@ -359,6 +375,9 @@ func (s *Store) Put(k Key, e *Entry) error {
 		return err
 	}
 	s.removeStale(name, k.Profile)
+	if s.vault() != nil {
+		s.deleteVault(k.Profile, name) // the items of older identities
+	}
 	return nil
 }
 
@@ -389,6 +408,11 @@ func (s *Store) put(k Key, e *Entry, durable bool) (string, error) {
 	data, err := json.Marshal(e)
 	if err != nil {
 		return "", core.Wrap(core.KindInternal, err, "encoding a cache entry")
+	}
+	if v := s.vault(); v != nil {
+		if fellBack, err := s.putVault(v, k, nk, e, data, durable); !fellBack {
+			return k.name(nk), err
+		}
 	}
 	if err := writeAtomic(s.path(k, nk), data, durable); err != nil {
 		return "", core.Wrap(core.KindCache, err, "writing the credential cache "+s.dir)
@@ -504,7 +528,8 @@ func (s *Store) Delete(profile string) (int, error) {
 		os.Remove(filepath.Join(s.dir, name+".lock"))
 		n++
 	}
-	return n, nil
+	m, err := s.deleteVault(profile, "")
+	return n + m, err
 }
 
 // Profiles lists the profiles that have entries, sorted.
@@ -513,6 +538,8 @@ func (s *Store) Profiles() []string {
 		return nil
 	}
 	matches, _ := filepath.Glob(filepath.Join(s.dir, "*.json"))
+	stubs, _ := filepath.Glob(filepath.Join(s.dir, "*"+stubExt))
+	matches = append(matches, stubs...)
 	seen := map[string]bool{}
 	for _, m := range matches {
 		data, err := readFile(m, maxEntrySize)

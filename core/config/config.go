@@ -66,6 +66,18 @@ const (
 	// holds it (docs/agent.md); without one it is not kept at all and
 	// every command logs in.
 	StoreMemory = profiles.StoreMemory
+	// StoreKeyring keeps the credential in the OS keyring (docs/stores.md);
+	// the cache directory keeps its lock and a stub without secrets.
+	StoreKeyring = profiles.StoreKeyring
+)
+
+// The values of store_fallback:.
+const (
+	// FallbackFile uses the file store, with a notice, when the keyring
+	// cannot be used.
+	FallbackFile = profiles.FallbackFile
+	// FallbackFail fails with exit code 17 instead.
+	FallbackFail = profiles.FallbackFail
 )
 
 // LoadOptions says where to look.
@@ -280,8 +292,8 @@ func allBytes(s string, ok func(byte) bool) bool {
 }
 
 var (
-	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir", "cmd_timeout"}
-	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env", "store"}
+	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir", "cmd_timeout", "store", "store_fallback", "cache_ttl"}
+	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env", "store", "store_fallback", "cache", "cache_ttl"}
 	pluginKeys  = []string{"path", "sha256", "pin"}
 )
 
@@ -354,6 +366,7 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 	f.Settings.LockTimeout = d.duration("lock_timeout", raw["lock_timeout"])
 	f.Settings.CmdTimeout = d.duration("cmd_timeout", raw["cmd_timeout"])
 	f.Settings.CacheDir = expandHome(d.str("cache_dir", raw["cache_dir"]))
+	d.storeDefaults(&f.Settings, raw)
 
 	for name, v := range d.mapAt("plugins", raw["plugins"]) {
 		f.Plugins[name] = d.plugin("plugins."+name, v)
@@ -388,22 +401,8 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 		}
 		p.SharedPlugin = f.Plugins[p.Scheme]
 		p.Env = d.env(key+".env", m["env"])
-		p.Store = d.store(key+".store", m["store"])
+		d.profileStore(key, m, p, &f.Settings)
 		f.Profiles[name] = p
-	}
-}
-
-// store reads a profile's store: key. It is a string, so that other
-// stores (a keyring, named stores) can be added later.
-func (d *decoder) store(key string, v any) string {
-	switch s := d.str(key, v); s {
-	case "", StoreFile:
-		return StoreFile
-	case StoreMemory:
-		return s
-	default:
-		d.fail(key, "%q: expected file (the credential cache, the default) or memory (held by the agent, never written to disk)", s)
-		return StoreFile
 	}
 }
 

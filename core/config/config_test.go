@@ -59,8 +59,11 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"typo top-level", "profile: {}\n", `profile: unknown key; did you mean "profiles"?`},
 		{"typo profile key", "profiles:\n  w: {shceme: basic}\n", `profiles.w.shceme: unknown key; did you mean "scheme"?`},
-		{"unknown far key", "profiles:\n  w: {scheme: basic, zzzzzz: 1}\n", `profiles.w.zzzzzz: unknown key (expected one of: scheme, match, url, config, plugin, env, store)`},
-		{"unknown store", "profiles:\n  w: {scheme: basic, store: keychain}\n", `profiles.w.store: "keychain": expected file (the credential cache, the default) or memory`},
+		{"unknown far key", "profiles:\n  w: {scheme: basic, zzzzzz: 1}\n", `profiles.w.zzzzzz: unknown key (expected one of: scheme, match, url, config, plugin, env, store, store_fallback, cache, cache_ttl)`},
+		{"unknown store", "profiles:\n  w: {scheme: basic, store: keychain}\n", `profiles.w.store: "keychain": expected file (the credential cache, the default), keyring (the OS keyring) or memory`},
+		{"unknown fallback", "profiles:\n  w: {scheme: basic, store: keyring, store_fallback: retry}\n", `profiles.w.store_fallback: "retry": expected file`},
+		{"cache not a bool", "profiles:\n  w: {scheme: basic, cache: yes please}\n", `profiles.w.cache: expected true or false`},
+		{"bad cache_ttl", "cache_ttl: 10\nprofiles:\n  w: {scheme: basic}\n", `cache_ttl: expected a duration`},
 		{"store not a string", "profiles:\n  w: {scheme: basic, store: [memory]}\n", `profiles.w.store: expected a string`},
 		{"missing scheme", "profiles:\n  w: {match: https://a.example/}\n", `profiles.w.scheme: required`},
 		{"scheme not a string", "profiles:\n  w: {scheme: [a]}\n", `profiles.w.scheme: expected a string`},

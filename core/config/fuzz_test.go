@@ -11,8 +11,10 @@ import (
 
 // FuzzLoadConfig parses YAML or TOML bytes into profiles as Load does.
 // Properties: no panic; an error is one line of kind config naming the
-// file; a loaded profile has a valid name, a scheme and match/url prefixes
-// that normalize.
+// file; a loaded profile has a valid name, a scheme, match/url prefixes
+// that normalize, a known store and store_fallback (memory whenever its
+// credential only re-encodes a secret kept elsewhere) and no negative
+// cache_ttl.
 func FuzzLoadConfig(f *testing.F) {
 	f.Add([]byte("profiles:\n  work:\n    scheme: basic\n    match: https://api.example.com/v1\n    config: {username: alice, password: env:PW}\n"), false)
 	f.Add([]byte("profiles:\n  p:\n    scheme: basic\n    match: [\"http://h/api/\", \"http://h/api/..;/x\"]\n    config:\n      password: \"cmd:yes\"\n"), false)
@@ -22,6 +24,8 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Add([]byte("[profiles.p]\nscheme = \"basic\"\nmatch = \"http://h/api/%2e%2e/echo\"\n[profiles.p.config]\npassword = \"file:/dev/zero\"\n"), true)
 	f.Add([]byte("call_timeout = 12x3\n"), true)
 	f.Add([]byte("log_level = [1, 2]\n[plugins.basic]\npath = 3\n"), true)
+	f.Add([]byte("store: keyring\ncache_ttl: 1h\nprofiles:\n  b: {scheme: basic, store_fallback: fail, config: {password: \"keyring:s/a\"}}\n  j: {scheme: jenkins, cache: true, config: {api_token: \"prompt:\"}}\n  m: {scheme: basic, store: file, cache: false}\n"), false)
+	f.Add([]byte("store = \"keychain\"\n[profiles.p]\nscheme = \"basic\"\ncache = \"yes\"\ncache_ttl = \"-1s\"\n"), true)
 	f.Fuzz(func(t *testing.T, data []byte, isTOML bool) {
 		name := "/fuzz/config.yaml"
 		if isTOML {
@@ -38,6 +42,10 @@ func FuzzLoadConfig(f *testing.F) {
 		for n, p := range file.Profiles {
 			if !validProfileName(n) || p.Name != n || p.Scheme == "" || p.Config == nil {
 				t.Fatalf("profile %q = %+v", n, p)
+			}
+			if p.Store != StoreFile && p.Store != StoreKeyring && p.Store != StoreMemory || p.StoreFallback != FallbackFile && p.StoreFallback != FallbackFail ||
+				p.Reencodes != "" && p.Store != StoreMemory || p.CacheTTL < 0 {
+				t.Fatalf("profile %q: store %q, store_fallback %q, reencodes %q, cache_ttl %v", n, p.Store, p.StoreFallback, p.Reencodes, p.CacheTTL)
 			}
 			for _, m := range append(p.Match, p.URL) {
 				if m == "" {

@@ -1,5 +1,6 @@
 // Package secret resolves secret references: the strings `env:NAME`,
-// `file:PATH`, `cmd:COMMAND`, `prompt:[MESSAGE]` and `profile:NAME` that a
+// `file:PATH`, `cmd:COMMAND`, `prompt:[MESSAGE]`, `profile:NAME` and
+// `keyring:SERVICE/ACCOUNT` that a
 // profile's secret fields may hold instead of the secret itself. Anything
 // else is a literal.
 //
@@ -40,10 +41,10 @@ const (
 	orphanGrace = 100 * time.Millisecond
 )
 
-var prefixes = []string{"env:", "file:", "cmd:", "prompt:", "profile:"}
+var prefixes = []string{"env:", "file:", "cmd:", "prompt:", "profile:", "keyring:"}
 
 // kinds are the prefixes without their colon, for suggestions.
-var kinds = []string{"env", "file", "cmd", "prompt", "profile"}
+var kinds = []string{"env", "file", "cmd", "prompt", "profile", "keyring"}
 
 // IsRef reports whether s is a secret reference.
 func IsRef(s string) bool {
@@ -80,6 +81,9 @@ type Resolver struct {
 	// Self is the profile whose config this Resolver resolves: a
 	// reference back to it, directly or through others, is a cycle.
 	Self string
+	// Keyring reads a keyring: reference's item; nil means the OS keyring
+	// (core/keystore), each read bounded by keystore.DefaultTimeout.
+	Keyring func(service, account string) ([]byte, error)
 }
 
 // Resolve returns the secret s refers to, or s itself when it is a literal.
@@ -100,6 +104,8 @@ func (r *Resolver) Resolve(ctx context.Context, s string) (string, error) {
 		return r.command(ctx, arg)
 	case "profile":
 		return r.profile(ctx, arg)
+	case "keyring":
+		return r.keyring(arg)
 	default: // prompt
 		return r.prompt(ctx, arg)
 	}
@@ -130,6 +136,10 @@ func Check(s string) error {
 		return core.Errorf(core.KindConfig, "file: needs a path (file:PATH)")
 	case kind == "cmd" && strings.TrimSpace(arg) == "":
 		return core.Errorf(core.KindConfig, "cmd: needs a command (cmd:COMMAND)")
+	case kind == "keyring":
+		if _, _, err := KeyringName(arg); err != nil {
+			return core.Prefix("keyring:"+redact.OneLine(arg), err, core.KindConfig)
+		}
 	case kind == "profile" && arg == "":
 		return core.Errorf(core.KindConfig, "profile: needs a profile name (profile:NAME)")
 	case kind == "profile" && !profileName.MatchString(arg):

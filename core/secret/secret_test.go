@@ -2,6 +2,7 @@ package secret
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/authx/authx/core"
+	"github.com/authx/authx/core/keystore"
 )
 
 const value = "s3cr3t-value"
@@ -163,5 +165,42 @@ func TestArgvLiteralWarns(t *testing.T) {
 	want := "a secret given with --set is on authx's command line, where other processes can read it (ps); pass env:NAME, file:PATH or prompt: instead"
 	if len(warnings) != 1 || warnings[0] != want {
 		t.Errorf("warnings %q, want one: %q", warnings, want)
+	}
+}
+
+func TestKeyringReference(t *testing.T) {
+	items := map[string]string{"github/alice": "s3cret-from-keyring", "x/a/b": "slash"}
+	r := &Resolver{Keyring: func(service, account string) ([]byte, error) {
+		switch v, ok := items[service+"/"+account]; {
+		case service == "down":
+			return nil, &keystore.Error{Doing: "reading", Service: service, Account: account, Err: errors.New("no D-Bus session")}
+		case !ok:
+			return nil, keystore.ErrNotFound
+		default:
+			return []byte(v), nil
+		}
+	}}
+	for ref, want := range map[string]string{"keyring:github/alice": "s3cret-from-keyring", "keyring:x/a/b": "slash"} {
+		if got, err := r.Resolve(context.Background(), ref); err != nil || got != want {
+			t.Errorf("%s = %q, %v", ref, got, err)
+		}
+	}
+	for ref, want := range map[string]struct {
+		kind core.Kind
+		msg  string
+	}{
+		"keyring:github/bob": {core.KindConfig, "keyring:github/bob: no such item in the keyring (put it there with: authx secret set github/bob)"},
+		"keyring:github":     {core.KindConfig, "keyring:github: expected SERVICE/ACCOUNT"},
+		"keyring:/alice":     {core.KindConfig, "expected SERVICE/ACCOUNT"},
+		"keyring:down/alice": {core.KindKeyring, "keyring:down/alice: reading down/alice in the keyring: no D-Bus session"},
+		"keyring:gi\nthub/a": {core.KindConfig, "control character"},
+	} {
+		_, err := r.Resolve(context.Background(), ref)
+		if core.KindOf(err) != want.kind || err == nil || !strings.Contains(err.Error(), want.msg) || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%q: error %v (kind %v), want kind %v containing %q", ref, err, core.KindOf(err), want.kind, want.msg)
+		}
+	}
+	if err := Check("keyrng:github/alice"); err == nil || !strings.Contains(err.Error(), `did you mean "keyring:"`) {
+		t.Errorf("misspelt keyring: Check = %v", err)
 	}
 }

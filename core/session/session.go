@@ -153,6 +153,7 @@ func New(f *config.File, p *config.Profile, h *host.Host) *Session {
 	if p.Store != config.StoreMemory {
 		s.Store = cache.New(f.Settings.CacheDir)
 		s.Store.LockTimeout = f.Settings.LockTimeout
+		s.useKeyring(p)
 	}
 	s.Skew, s.CallTimeout = f.Settings.RefreshSkew, f.Settings.CallTimeout
 	if p.Plugin == (config.PluginEntry{}) {
@@ -453,6 +454,7 @@ func (s *Session) obtain(ctx context.Context, old *cache.Entry, force bool) (*Re
 			if len(cred.State) == 0 { // a refresh without new state keeps the old one (e.g. the refresh token)
 				cred.State = old.Credential.State
 			}
+			s.boundTTL(cred)
 			return &Result{Credential: cred, Source: Refreshed}, nil
 		case k == core.KindLoginRequired || k == core.KindRejected:
 			s.log().Debug("refresh refused; logging in again", "profile", s.Profile.Name)
@@ -464,6 +466,7 @@ func (s *Session) obtain(ctx context.Context, old *cache.Entry, force bool) (*Re
 	if err != nil {
 		return nil, err
 	}
+	s.boundTTL(cred)
 	return &Result{Credential: cred, Source: LoggedIn}, nil
 }
 

@@ -211,7 +211,7 @@ func lookup(configPath, profile, rawURL string, getenv func(string) string) (*sn
 // hashing.
 func cachedEntry(cfg *snapshot.Snapshot, p *config.Profile, now time.Time) (*cache.Entry, bool) {
 	sp := cfg.Profile(p.Name)
-	if p.Store == config.StoreMemory || sp == nil || sp.Entry == "" {
+	if p.Store != config.StoreFile || sp == nil || sp.Entry == "" { // memory, keyring: authx-cli reads them
 		return nil, false
 	}
 	e := readEntry(filepath.Join(cfg.Settings.CacheDir, sp.Entry), p.Name)

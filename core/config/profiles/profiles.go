@@ -43,6 +43,10 @@ type Settings struct {
 	CacheDir    string
 	// CmdTimeout bounds each cmd: secret reference.
 	CmdTimeout time.Duration
+	// Store, StoreFallback and CacheTTL are the top-level store:,
+	// store_fallback: and cache_ttl:, the defaults of every profile's.
+	Store, StoreFallback string
+	CacheTTL             time.Duration
 }
 
 // Profile is one named way of authenticating.
@@ -66,8 +70,20 @@ type Profile struct {
 	// profile's identity: changing it keeps the cached credential.
 	Env map[string]string
 	// Store says where the credential is kept between commands: StoreFile
-	// (the default) or StoreMemory. It is not part of the identity.
+	// (the default), StoreKeyring or StoreMemory. It is not part of the
+	// identity. A profile whose credential only re-encodes a secret kept
+	// elsewhere (see Reencodes) gets StoreMemory unless it sets cache: true.
 	Store string
+	// StoreFallback says what a store: keyring profile does when the
+	// keyring cannot be used: FallbackFile (the default) or FallbackFail.
+	StoreFallback string
+	// CacheTTL bounds how long a credential without an expiry of its own
+	// is served from the store; zero: as long as it is not refused.
+	CacheTTL time.Duration
+	// Reencodes names the secret reference the credential only re-encodes
+	// ("config.password is a cmd: reference") when that kept it out of the
+	// file store; "" otherwise.
+	Reencodes string
 }
 
 // The values of a profile's store: key.
@@ -78,6 +94,18 @@ const (
 	// holds it (docs/agent.md); without one it is not kept at all and
 	// every command logs in.
 	StoreMemory = "memory"
+	// StoreKeyring keeps the credential in the OS keyring (docs/stores.md);
+	// the cache directory keeps its lock and a stub without secrets.
+	StoreKeyring = "keyring"
+)
+
+// The values of store_fallback:.
+const (
+	// FallbackFile uses the file store, with a notice, when the keyring
+	// cannot be used.
+	FallbackFile = "file"
+	// FallbackFail fails with exit code 17 instead.
+	FallbackFail = "fail"
 )
 
 // PluginEntry locates or pins a plugin binary.

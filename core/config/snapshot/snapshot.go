@@ -273,7 +273,7 @@ func (s *Snapshot) Validate() error {
 		len(s.Key.Env) == len(EnvInputs) && st.RefreshSkew >= 0 && st.CallTimeout >= 0 &&
 		st.PluginStartTimeout >= 0 && st.LockTimeout >= 0 && st.CmdTimeout >= 0
 	for i, p := range s.Profiles {
-		ok = ok && validName(p.Name) && p.Scheme != "" && (p.Store == profiles.StoreFile || p.Store == profiles.StoreMemory) &&
+		ok = ok && validName(p.Name) && p.Scheme != "" && (p.Store == profiles.StoreFile || p.Store == profiles.StoreMemory || p.Store == profiles.StoreKeyring) &&
 			(p.Entry == "" || validEntry(p.Entry)) && validEnv(p.Env) && validPlugin(p.Plugin) &&
 			!slices.ContainsFunc(s.Profiles[:i], func(q Profile) bool { return q.Name == p.Name })
 	}
