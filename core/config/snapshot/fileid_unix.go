@@ -14,3 +14,7 @@ func Stat(path string) (id FileID, ok bool) {
 	return FileID{Dev: uint64(st.Dev), Ino: uint64(st.Ino), Size: st.Size, Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano(),
 		Mode: uint32(st.Mode), UID: st.Uid}, true
 }
+
+// regular reports whether the file is a regular file (not a pipe, a
+// device or a directory, whose stat says nothing of what a read gives).
+func (id FileID) regular() bool { return id.Mode&unix.S_IFMT == unix.S_IFREG }

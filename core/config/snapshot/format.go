@@ -25,6 +25,7 @@ import (
 //	log-level "off"
 //	plugin-start-timeout NS        (and call-, refresh-skew, lock-, cmd-timeout)
 //	cache-dir "/home/a/.cache/authx"
+//	default-store "file"               (and default-store-fallback, default-cache-ttl NS)
 //	profile "work"
 //	scheme "basic"
 //	match "https://api.example.com/"   (any number)
@@ -73,6 +74,9 @@ func (s *Snapshot) Encode() ([]byte, error) {
 	line("lock-timeout", num(int64(st.LockTimeout)))
 	line("cmd-timeout", num(int64(st.CmdTimeout)))
 	line("cache-dir", q(st.CacheDir))
+	line("default-store", q(st.Store))
+	line("default-store-fallback", q(st.StoreFallback))
+	line("default-cache-ttl", num(int64(st.CacheTTL)))
 	for _, p := range s.Profiles {
 		line("profile", q(p.Name))
 		line("scheme", q(p.Scheme))
@@ -150,6 +154,12 @@ func decode(data []byte) (*Snapshot, error) {
 			s.Settings.CmdTimeout, err = duration(rest)
 		case "cache-dir":
 			s.Settings.CacheDir, err = strings1(rest)
+		case "default-store":
+			s.Settings.Store, err = strings1(rest)
+		case "default-store-fallback":
+			s.Settings.StoreFallback, err = strings1(rest)
+		case "default-cache-ttl":
+			s.Settings.CacheTTL, err = duration(rest)
 		case "profile":
 			s.Profiles = append(s.Profiles, Profile{})
 			p = &s.Profiles[len(s.Profiles)-1]

@@ -30,6 +30,9 @@ refresh-skew 60000000000
 lock-timeout 120000000000
 cmd-timeout 30000000000
 cache-dir "/tmp/c a\"che"
+default-store "file"
+default-store-fallback "file"
+default-cache-ttl 0
 profile "work"
 scheme "basic"
 match "https://api.example.com/v1/"

@@ -31,7 +31,7 @@ type Taking struct {
 // the absolute path config.Load reads (see ConfigPath).
 func Begin(path string, now time.Time) Taking {
 	id, ok := Stat(path)
-	return Taking{path: path, id: id, taken: now.UnixNano(), ok: ok && filepath.IsAbs(path)}
+	return Taking{path: path, id: id, taken: now.UnixNano(), ok: ok && id.regular() && filepath.IsAbs(path)}
 }
 
 // ConfigPath returns the absolute path of the config file config.Load

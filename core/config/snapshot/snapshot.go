@@ -54,6 +54,10 @@ const MaxSize = 256 << 10
 // granularity, could keep a change made within that window unseen.)
 const Racy = 20 * time.Millisecond
 
+// CoarseRacy is Racy for a file whose times are whole seconds: a file
+// system that records no finer time.
+const CoarseRacy = 2 * time.Second
+
 // EnvInputs are the environment variables whose values change what
 // config.Load returns for a given file (settings, the default cache
 // directory, ~ in paths). A snapshot holds for their values only.
@@ -231,19 +235,26 @@ func (s *Snapshot) Check(configPath string, getenv func(string) string) error {
 			return errStale
 		}
 	}
-	if id, ok := Stat(configPath); !ok || id != k.ConfigID || racy(id, k.Taken) {
+	if id, ok := Stat(configPath); !ok || !id.regular() || id != k.ConfigID || racy(id, k.Taken) {
 		return errStale
 	}
-	if id, _ := Stat(filepath.Join(s.Settings.CacheDir, nameKeyFile)); id != k.NameKey {
+	if id, _ := Stat(filepath.Join(s.Settings.CacheDir, nameKeyFile)); id != k.NameKey || racy(id, k.Taken) {
 		return errStale
 	}
 	return nil
 }
 
 // racy reports whether the file's state id may not have changed in a
-// change made after taken (ns): see Racy.
+// change made after taken (ns): see Racy. A file system that keeps whole
+// seconds (ext4 with small inodes, ext3, HFS+, FAT's two seconds, some
+// network mounts) shows both times on a second: there a change in the
+// same two seconds may leave the stat as it was (git's racy-clean rule).
 func racy(id FileID, taken int64) bool {
-	limit := taken - int64(Racy)
+	window := int64(Racy)
+	if id.Mtime%int64(time.Second) == 0 && id.Ctime%int64(time.Second) == 0 {
+		window = int64(CoarseRacy)
+	}
+	limit := taken - window
 	return id.Mtime >= limit || id.Ctime >= limit
 }
 
@@ -271,7 +282,7 @@ func (s *Snapshot) Validate() error {
 	st := &s.Settings
 	ok := s.Version == Version && filepath.IsAbs(s.Key.Config) && filepath.IsAbs(st.CacheDir) &&
 		len(s.Key.Env) == len(EnvInputs) && st.RefreshSkew >= 0 && st.CallTimeout >= 0 &&
-		st.PluginStartTimeout >= 0 && st.LockTimeout >= 0 && st.CmdTimeout >= 0
+		st.PluginStartTimeout >= 0 && st.LockTimeout >= 0 && st.CmdTimeout >= 0 && st.CacheTTL >= 0
 	for i, p := range s.Profiles {
 		ok = ok && validName(p.Name) && p.Scheme != "" && (p.Store == profiles.StoreFile || p.Store == profiles.StoreMemory || p.Store == profiles.StoreKeyring) &&
 			(p.Entry == "" || validEntry(p.Entry)) && validEnv(p.Env) && validPlugin(p.Plugin) &&

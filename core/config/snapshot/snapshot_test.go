@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -291,5 +292,55 @@ func TestSelectSameAsConfig(t *testing.T) {
 				t.Errorf("%q %+v: config %+v %v %v; snapshot %+v %v %v", yaml, in, p1, ok1, err1, p2, ok2, err2)
 			}
 		}
+	}
+}
+
+// On a file system that keeps whole seconds, a change within the same
+// second leaves the stat as it was: a snapshot taken less than
+// CoarseRacy after such a file's last change is not trusted (the
+// review reproduced a wrong credential on ext4 with 128-byte inodes).
+func TestRacyCoarseTimes(t *testing.T) {
+	sec := int64(time.Second)
+	tests := []struct {
+		name         string
+		mtime, ctime int64
+		taken        int64
+		racy         bool
+	}{
+		{"fine times, taken 30 ms later", 100*sec + 123, 100*sec + 456, 100*sec + 30_000_000, false},
+		{"fine times, taken 10 ms later", 100*sec + 123, 100*sec + 456, 100*sec + 10_000_000, true},
+		{"whole seconds, taken 0.5 s later", 100 * sec, 100 * sec, 100*sec + sec/2, true},
+		{"whole seconds, taken 1.5 s later", 100 * sec, 100 * sec, 101*sec + sec/2, true},
+		{"whole seconds, taken 3 s later", 100 * sec, 100 * sec, 103 * sec, false},
+		{"one time on a second by chance", 100 * sec, 100*sec + 7, 100*sec + 30_000_000, false},
+	}
+	for _, tt := range tests {
+		if got := snapshot.IsRacy(snapshot.FileID{Mtime: tt.mtime, Ctime: tt.ctime}, tt.taken); got != tt.racy {
+			t.Errorf("%s: racy %v, want %v", tt.name, got, tt.racy)
+		}
+	}
+}
+
+// A config that is not a regular file (a pipe, /dev/fd/N) gets no
+// snapshot: its stat says nothing of what the next read gives.
+func TestNoSnapshotOfAPipe(t *testing.T) {
+	f := newFixture(t, base)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	go func() { w.WriteString(base); w.Close() }()
+	path := "/dev/fd/" + strconv.Itoa(int(r.Fd()))
+	taking := snapshot.Begin(path, time.Now().Add(2*snapshot.CoarseRacy)) // past any racy window
+	cfg, err := config.Load(config.LoadOptions{Path: path, Getenv: f.getenv})
+	if err != nil {
+		t.Skipf("this system reads no config from %s: %v", path, err)
+	}
+	if err := taking.Save(cfg, f.getenv); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(snapshot.Path(f.env["AUTHX_CACHE_DIR"], path)); err == nil {
+		t.Error("a snapshot was written for a pipe")
 	}
 }
