@@ -15,24 +15,38 @@ import (
 
 // claim returns the plugin h describes when it is a child of this process
 // leading its own process group and running the file h names (device and
-// inode), and h's descriptors are pipes; nil otherwise, and then nothing
-// is signalled. A child cannot be reaped but by its parent, so its pid
-// names it until this process waits for it.
+// inode), and h's descriptors are pipes; nil otherwise. Whenever the
+// process is such a child, its pipes are made to close on exec, so that
+// no process this one runs inherits them, even when it is not claimed.
+// Such a child that has exited already is reaped (and no group
+// signalled); one that runs another file is not signalled at all (the
+// kernel's parent-death signal ends it with this process). A child cannot
+// be reaped but by its parent, so its pid names it until this process
+// waits for it.
 func claim(h pluginproc.Handover) *adoptedPlugin {
-	_, ppid, pgrp, ok := procStat(h.PID)
-	if !ok || ppid != os.Getpid() || pgrp != h.PID || !isPipe(h.Stdout) || !isPipe(h.Stderr) || !runs(h) {
+	state, ppid, pgrp, ok := procStat(h.PID)
+	if !ok || ppid != os.Getpid() || pgrp != h.PID || !isPipe(h.Stdout) || !isPipe(h.Stderr) {
 		return nil
 	}
+	syscall.CloseOnExec(h.Stdout)
+	syscall.CloseOnExec(h.Stderr)
 	proc, err := os.FindProcess(h.PID)
 	if err != nil {
 		return nil
 	}
+	if state != "Z" && !runs(h) {
+		return nil
+	}
 	for _, fd := range []int{h.Stdout, h.Stderr} {
-		syscall.CloseOnExec(fd)
 		syscall.SetNonblock(fd, true) // read through the runtime's poller, as exec.Cmd's pipes are
 	}
-	return &adoptedPlugin{h: h, proc: proc, dirOK: ownSocketDir(h.SocketDir),
+	a := &adoptedPlugin{h: h, proc: proc, dirOK: ownSocketDir(h.SocketDir),
 		stdout: os.NewFile(uintptr(h.Stdout), "plugin stdout"), stderr: os.NewFile(uintptr(h.Stderr), "plugin stderr")}
+	if state == "Z" { // exited already: reaped, its pipes closed, nothing signalled
+		a.wait()
+		return nil
+	}
+	return a
 }
 
 // matches reports whether the plugin runs the file at path, unchanged
@@ -56,13 +70,11 @@ func (a *adoptedPlugin) matches(path string, env []string) bool {
 }
 
 // runs reports whether process h.PID runs the file of device h.Dev and
-// inode h.Ino (a zombie, whose image is gone, counts: it only needs
-// reaping).
+// inode h.Ino.
 func runs(h pluginproc.Handover) bool {
 	fi, err := os.Stat(fmt.Sprintf("/proc/%d/exe", h.PID))
 	if err != nil {
-		state, _, _, ok := procStat(h.PID)
-		return ok && state == "Z"
+		return false
 	}
 	st := fi.Sys().(*syscall.Stat_t)
 	return uint64(st.Dev) == h.Dev && st.Ino == h.Ino

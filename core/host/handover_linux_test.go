@@ -116,11 +116,23 @@ func TestHandoverNotOurs(t *testing.T) {
 		if _, err := pluginproc.ParseHandover(h.String()); err != nil {
 			t.Fatal(err)
 		}
+		for _, fd := range []uintptr{r.Fd(), w.Fd()} { // as the front leaves them: inheritable
+			if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_SETFD, 0); e != 0 {
+				t.Fatal(e)
+			}
+		}
 		t.Setenv(pluginproc.HandoverEnv, h.String())
 		TakeHandover()
 		DropHandover()
 		if err := syscall.Kill(pid, 0); err != nil {
 			t.Fatalf("process %d was signalled: %v", pid, err)
+		}
+		ourChild := pid == sleep.Process.Pid
+		for _, fd := range []uintptr{r.Fd(), w.Fd()} {
+			flags, _, _ := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFD, 0)
+			if cloexec := flags&syscall.FD_CLOEXEC != 0; cloexec != ourChild {
+				t.Errorf("process %d (our child: %v): descriptor %d close-on-exec %v", pid, ourChild, fd, cloexec)
+			}
 		}
 		if _, err := w.Write([]byte("x")); err != nil {
 			t.Errorf("a descriptor was closed: %v", err)

@@ -67,6 +67,20 @@ func BinaryName(scheme string) string {
 // $XDG_DATA_HOME/authx/plugins (default ~/.local/share), and the directory of
 // the running executable.
 func DefaultSearchPath(getenv func(string) string) []string {
+	exeDir := ""
+	if exe, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = real
+		}
+		exeDir = filepath.Dir(exe)
+	}
+	return SearchPath(getenv, exeDir)
+}
+
+// SearchPath is DefaultSearchPath for a process whose executable lies in
+// exeDir ("" for none): what authx-cli will search, for the front that
+// is about to exec it.
+func SearchPath(getenv func(string) string, exeDir string) []string {
 	var dirs []string
 	for _, d := range filepath.SplitList(getenv("AUTHX_PLUGIN_PATH")) {
 		if d != "" {
@@ -82,11 +96,8 @@ func DefaultSearchPath(getenv func(string) string) []string {
 	if data != "" {
 		dirs = append(dirs, filepath.Join(data, "authx", "plugins"))
 	}
-	if exe, err := os.Executable(); err == nil {
-		if real, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = real
-		}
-		dirs = append(dirs, filepath.Dir(exe))
+	if exeDir != "" {
+		dirs = append(dirs, exeDir)
 	}
 	return dirs
 }

@@ -141,9 +141,12 @@ func serve(args []string, stdout io.Writer, getenv func(string) string, now time
 		return false
 	}
 	c, fromCache := (*core.Credential)(nil), true
-	if e, ok := cachedEntry(cfg, p, now); ok && inCredentialScope(r.url, &e.Credential) {
-		c = &e.Credential
-	} else if c, fromCache = fromAgent(cfg, p, getenv); c == nil || !inCredentialScope(r.url, c) {
+	if e, ok := cachedEntry(cfg, p, now); ok {
+		c = &e.Credential // a --url outside its scope is authx-cli's to refuse, not the agent's to answer
+	} else if c, fromCache = fromAgent(cfg, p, getenv); c == nil {
+		return false
+	}
+	if !inCredentialScope(r.url, c) {
 		return false
 	}
 	return show(r, p, c, fromCache, stdout)
@@ -251,7 +254,7 @@ func handOff(args []string, outcome string) {
 	if outcome != "" {
 		env = append(env, wrapcmd.OutcomeEnv+"="+outcome)
 	}
-	env, abort := prestart(args, env) // a plugin authx-cli is about to need, started meanwhile
+	env, abort := prestart(cli, args, env) // a plugin authx-cli is about to need, started meanwhile
 	code := execCLI(cli, args, env)
 	abort()
 	os.Exit(code)

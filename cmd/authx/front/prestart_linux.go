@@ -2,9 +2,12 @@ package main
 
 import (
 	"os"
+	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/authx/authx/core/pluginproc"
 )
@@ -19,9 +22,13 @@ import (
 //
 // Nothing is started for a profile whose plugin is pinned (the pin is
 // checked before any start, by authx-cli), when an agent may answer, when
-// logging is asked for, or for a script (its process image is its
-// interpreter, which authx-cli could not check).
-func prestart(args, env []string) ([]string, func()) {
+// logging is asked for, for a plugin named by a relative path, for a
+// script (its process image is its interpreter, which authx-cli could not
+// check), or when SIGINT or SIGHUP is ignored (the plugin would inherit
+// that, where authx-cli's own has their default: not the same process).
+// The plugin is looked for where authx-cli (at cli) will look: beside
+// authx-cli's real file, not the front's.
+func prestart(cli string, args, env []string) ([]string, func()) {
 	none := func() {}
 	// authx-cli sees only a handover of this front's, never one it inherited.
 	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, pluginproc.HandoverEnv+"=") })
@@ -41,13 +48,17 @@ func prestart(args, env []string) ([]string, func()) {
 	}
 	path := plugin.Path
 	if path == "" {
-		if path, ok = pluginproc.Find(pluginproc.DefaultSearchPath(os.Getenv), p.Scheme); !ok {
+		cliDir := ""
+		if real, err := filepath.EvalSymlinks(cli); err == nil {
+			cliDir = filepath.Dir(real)
+		}
+		if path, ok = pluginproc.Find(pluginproc.SearchPath(os.Getenv, cliDir), p.Scheme); !ok {
 			return env, none
 		}
 	} else if pluginproc.CheckExecutable(path) != nil {
 		return env, none
 	}
-	if !pluginproc.IsNative(path) {
+	if !filepath.IsAbs(path) || !pluginproc.IsNative(path) || signal.Ignored(syscall.SIGINT) || signal.Ignored(syscall.SIGHUP) {
 		return env, none
 	}
 	// The plugin gets SIGKILL when the thread that forks it ends: this

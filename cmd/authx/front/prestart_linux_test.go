@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -70,7 +71,7 @@ plugins:
 				k, v, _ := strings.Cut(kv, "=")
 				t.Setenv(k, v)
 			}
-			env, abort := prestart(tt.args, []string{"X=1", stale})
+			env, abort := prestart(filepath.Join(dir, "no-authx-cli"), tt.args, []string{"X=1", stale})
 			var h pluginproc.Handover
 			var err error
 			if len(env) == 2 {
@@ -109,3 +110,69 @@ plugins:
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// The front starts a plugin only where authx-cli will look for it (beside
+// authx-cli's real file, not the front's or a symlink's), never one named
+// by a relative path, and not while SIGINT or SIGHUP is ignored (the
+// plugin would inherit that): each would be a process authx-cli does not
+// adopt (found by the hostile review).
+func TestPrestartOnlyWhatTheCLIWouldStart(t *testing.T) {
+	dir := t.TempDir()
+	plugin := filepath.Join(dir, "build", "authx-plugin-basic")
+	if out, err := exec.Command("go", "build", "-o", plugin, "../../../plugins/basic/cmd/authx-plugin-basic").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(plugin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, link := filepath.Join(dir, "real"), filepath.Join(dir, "link")
+	for _, p := range []string{real, link} {
+		os.Mkdir(p, 0o755)
+		if err := os.WriteFile(filepath.Join(p, "authx-plugin-besidecli"), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(real, "authx-cli"), []byte("#!/bin/sh\n"), 0o755)
+	if err := os.Symlink(filepath.Join(real, "authx-cli"), filepath.Join(link, "authx-cli")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte(`profiles:
+  beside: {scheme: besidecli, config: {}}
+  relative: {scheme: basic, plugin: {path: build/authx-plugin-basic}, config: {}}
+`), 0o600)
+	t.Setenv("AUTHX_PLUGIN_PATH", "")
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	t.Setenv("AUTHX_CACHE_DIR", filepath.Join(dir, "cache"))
+	t.Chdir(dir)
+	saveSnapshot(t, cfg, os.Getenv)
+	cli := filepath.Join(link, "authx-cli")
+	start := func(profile string) int {
+		env, abort := prestart(cli, []string{"--config", cfg, "token", profile}, nil)
+		defer abort()
+		if len(env) == 0 {
+			return 0
+		}
+		h, err := pluginproc.ParseHandover(strings.TrimPrefix(env[0], pluginproc.HandoverEnv+"="))
+		if err != nil {
+			t.Fatal(err)
+		}
+		exe, _ := os.Readlink("/proc/" + itoa(h.PID) + "/exe")
+		if want := filepath.Join(real, "authx-plugin-besidecli"); exe != want {
+			t.Errorf("the front started %s, authx-cli would start %s", exe, want)
+		}
+		return h.PID
+	}
+	if start("beside") == 0 {
+		t.Error("the plugin beside authx-cli's real file was not started")
+	}
+	if pid := start("relative"); pid != 0 {
+		t.Error("a plugin named by a relative path was started")
+	}
+	signal.Ignore(syscall.SIGHUP)
+	defer signal.Reset(syscall.SIGHUP)
+	if pid := start("beside"); pid != 0 {
+		t.Error("a plugin was started while SIGHUP is ignored")
+	}
+}
