@@ -238,7 +238,7 @@ func (s *Snapshot) Check(configPath string, getenv func(string) string) error {
 	if id, ok := Stat(configPath); !ok || !id.regular() || id != k.ConfigID || racy(id, k.Taken) {
 		return errStale
 	}
-	if id, _ := Stat(filepath.Join(s.Settings.CacheDir, nameKeyFile)); id != k.NameKey || racy(id, k.Taken) {
+	if id, _ := Stat(filepath.Join(s.Settings.CacheDir, nameKeyFile)); id != k.NameKey {
 		return errStale
 	}
 	return nil

@@ -33,11 +33,9 @@ func startTimed(t *testing.T, o Options) *IdP {
 	t.Helper()
 	start := time.Now()
 	p := Start(t, o)
-	if took := time.Since(start); took > 2*time.Second {
-		t.Errorf("the IdP took %v to start, want < 2s", took)
-	} else {
-		t.Logf("IdP ready in %v at %s", took.Round(time.Millisecond), p.Issuer)
-	}
+	// Logged, not asserted: a test that times a start fails on a busy
+	// machine; Start's own deadline bounds it.
+	t.Logf("IdP ready in %v at %s", time.Since(start).Round(time.Millisecond), p.Issuer)
 	return p
 }
 
