@@ -40,15 +40,15 @@ var kubeVersions = []string{"client.authentication.k8s.io/v1", "client.authentic
 // core.KindBadAnswer error whose one-line message names the field.
 func Parse(data []byte, now time.Time) (*core.Credential, error) {
 	if len(data) > MaxSize {
-		return nil, bad("", "the output is larger than 1 MiB")
+		return nil, bad("", "larger than 1 MiB")
 	}
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
-		return nil, bad("", `the command printed nothing; it must print a JSON object such as {"token": "..."}`)
+		return nil, bad("", `empty; the command must print a JSON object such as {"token": "..."}`)
 	}
 	var fields map[string]json.RawMessage
 	if data[0] != '{' || json.Unmarshal(data, &fields) != nil || fields == nil {
-		return nil, bad("", `the output is not a JSON object; the command must print one such as {"token": "..."}`)
+		return nil, bad("", `not a JSON object; the command must print one such as {"token": "..."}`)
 	}
 	if _, ok := fields["kind"]; ok {
 		return parseKube(fields, now)

@@ -55,7 +55,7 @@ func TestParse(t *testing.T) {
 func TestParseRefuses(t *testing.T) {
 	const secret = "S3CRET"
 	tests := []struct{ out, want string }{
-		{``, "printed nothing"},
+		{``, "empty; the command must print"},
 		{`S3CRET`, "not a JSON object"},
 		{`["S3CRET"]`, "not a JSON object"},
 		{`{"token":"S3CRET"`, "not a JSON object"},
