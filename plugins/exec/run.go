@@ -43,9 +43,9 @@ const (
 
 // run runs c in a process group of its own and returns its stdout, at
 // most answer.MaxSize bytes. When the command exits, times out, or ctx
-// ends, the whole group is killed (SIGKILL) and the command reaped, so that
-// no child it started outlives the call (a `sleep 300 &` or a hung
-// grandchild). The error is one line of a core.Kind: KindTimeout after
+// ends, the whole group is killed (SIGKILL) and reaped (on Linux its
+// orphans too: see adoptOrphans), so that no child it started outlives
+// the call (a `sleep 300 &` or a hung grandchild). The error is one line of a core.Kind: KindTimeout after
 // c.timeout, KindLoginRequired for exit status 3, KindPlugin for another
 // status or a signal, KindBadAnswer for too much output, KindConfig when
 // the command cannot start; it quotes at most the last line of stderr.
@@ -69,6 +69,7 @@ func run(parent context.Context, c command) ([]byte, error) {
 		cmd.Stdin = bytes.NewReader(c.stdin)
 	}
 	setProcessGroup(cmd)
+	adoptOrphans()
 	err = cmd.Start()
 	outW.Close()
 	errW.Close()
@@ -87,6 +88,7 @@ func run(parent context.Context, c command) ([]byte, error) {
 	go func() {
 		err := cmd.Wait()
 		killGroup(cmd) // the children it left behind
+		reapGroup(cmd.Process.Pid)
 		outR.SetReadDeadline(time.Now().Add(orphanGrace))
 		errR.SetReadDeadline(time.Now().Add(orphanGrace))
 		exited <- err
