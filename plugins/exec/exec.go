@@ -161,8 +161,15 @@ func envOf(cfg core.Config) ([]string, error) {
 }
 
 // Login implements core.Scheme: it runs the command with stdin empty.
+// When the host offers a UI (an interactive run), each line the command
+// writes to stderr is shown to the user as it comes (a device code, "opening
+// your browser"); it is logged in any case.
 func (s *Scheme) Login(ctx context.Context, req core.LoginRequest) (*core.Credential, error) {
-	return s.obtain(ctx, req.Config, "login", req.URL, req.Interactive, nil)
+	var notify func(string)
+	if req.UI != nil {
+		notify = func(line string) { req.UI.Notify(ctx, line) }
+	}
+	return s.obtain(ctx, req.Config, "login", req.URL, req.Interactive, nil, notify)
 }
 
 // Refresh implements core.Refresher. Without the refresh state of the
@@ -173,10 +180,10 @@ func (s *Scheme) Refresh(ctx context.Context, req core.RefreshRequest) (*core.Cr
 	if req.Credential == nil || len(req.Credential.State) == 0 {
 		return nil, core.Errorf(core.KindLoginRequired, "the previous answer gave no refresh state")
 	}
-	return s.obtain(ctx, req.Config, "refresh", req.URL, false, req.Credential.State)
+	return s.obtain(ctx, req.Config, "refresh", req.URL, false, req.Credential.State, nil)
 }
 
-func (s *Scheme) obtain(ctx context.Context, cfg core.Config, action, url string, interactive bool, stdin []byte) (*core.Credential, error) {
+func (s *Scheme) obtain(ctx context.Context, cfg core.Config, action, url string, interactive bool, stdin []byte, notify func(string)) (*core.Credential, error) {
 	argv, err := commandOf(cfg)
 	if err != nil {
 		return nil, core.Errorf(core.KindConfig, "%s", err)
@@ -196,7 +203,7 @@ func (s *Scheme) obtain(ctx context.Context, cfg core.Config, action, url string
 	env = append(env, extra...) // last: they override
 	out, err := run(ctx, command{
 		argv: argv, env: env, dir: cfg.String("dir", ""), stdin: stdin,
-		timeout: cfg.Duration("timeout", DefaultTimeout), log: s.Log,
+		timeout: cfg.Duration("timeout", DefaultTimeout), log: s.Log, notify: notify,
 	})
 	if err != nil {
 		return nil, err

@@ -156,3 +156,23 @@ func TestConfigure(t *testing.T) {
 		}
 	}
 }
+
+// ui records what a login shows the user.
+type ui struct{ notes []string }
+
+func (u *ui) Notify(_ context.Context, m string) error    { u.notes = append(u.notes, m); return nil }
+func (u *ui) OpenURL(_ context.Context, url string) error { return nil }
+
+// TestStderrShown: with the host's UI (an interactive run), each line of
+// the command's stderr reaches the user, made safe; without one it does not.
+func TestStderrShown(t *testing.T) {
+	cfg := core.Config{"shell": `printf 'Go to https://sso.example/device\ncode: \033[31mABCD-EFGH\n' >&2; echo '{"token":"t"}'`}
+	u := &ui{}
+	c, err := (&Scheme{}).Login(context.Background(), core.LoginRequest{Config: cfg, Interactive: true, UI: u})
+	if err != nil || c.Token != "t" {
+		t.Fatalf("= %+v, %v", c, err)
+	}
+	if strings.Join(u.notes, "|") != "Go to https://sso.example/device|code: [31mABCD-EFGH" {
+		t.Errorf("shown %q", u.notes)
+	}
+}

@@ -27,7 +27,8 @@ type command struct {
 	dir     string
 	stdin   []byte // nil: /dev/null
 	timeout time.Duration
-	log     hclog.Logger // the command's stderr lines; nil: none
+	log     hclog.Logger      // the command's stderr lines; nil: none
+	notify  func(line string) // shows a stderr line to the user; nil: none
 }
 
 // orphanGrace is how long the output pipes are read after the command
@@ -83,7 +84,7 @@ func run(parent context.Context, c command) ([]byte, error) {
 	})
 	defer stop()
 	stderrDone := make(chan string, 1)
-	go func() { stderrDone <- readStderr(errR, c.log) }()
+	go func() { stderrDone <- readStderr(errR, c.log, c.notify) }()
 	exited := make(chan error, 1)
 	go func() {
 		err := cmd.Wait()
@@ -150,11 +151,11 @@ func startProblem(err error) string {
 	return err.Error()
 }
 
-// readStderr logs each line of the command's stderr (at most
-// maxStderrLines, each made safe by safeLine) and returns the last
-// non-blank one. It reads to the end so that the command never blocks on
-// a full pipe.
-func readStderr(r io.Reader, log hclog.Logger) string {
+// readStderr logs each line of the command's stderr and shows it with
+// notify (at most maxStderrLines, each made safe by safeLine), and returns
+// the last non-blank one. It reads to the end so that the command never
+// blocks on a full pipe.
+func readStderr(r io.Reader, log hclog.Logger, notify func(string)) string {
 	br := bufio.NewReaderSize(r, 4096)
 	last, n := "", 0
 	for {
@@ -164,6 +165,9 @@ func readStderr(r io.Reader, log hclog.Logger) string {
 				last = s
 				if log != nil && n < maxStderrLines {
 					log.Info("command stderr", "line", s)
+				}
+				if notify != nil && n < maxStderrLines {
+					notify(s)
 				}
 				n++
 			}
