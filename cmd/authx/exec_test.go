@@ -229,3 +229,45 @@ func TestExecConformance(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestExecHostKilled: when authx is killed (SIGKILL, no cleanup) while the
+// command runs, the plugin exits and the command dies with it.
+func TestExecHostKilled(t *testing.T) {
+	execPlugin(t)
+	e := newEnv(t)
+	pidFile := filepath.Join(e.home, "command.pid")
+	e.config(fmt.Sprintf("profiles:\n  P:\n    scheme: exec\n    config:\n      shell: %q\n      timeout: 5m\n", "echo $$ >"+pidFile+"; exec sleep 300"))
+	c := exec.Command(filepath.Join(binDir, "authx-cli"), "token", "P")
+	c.Env = e.vars
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	for deadline := time.Now().Add(10 * time.Second); pid == 0; time.Sleep(20 * time.Millisecond) {
+		b, _ := os.ReadFile(pidFile)
+		if pid, _ = strconv.Atoi(strings.TrimSpace(string(b))); pid == 0 && time.Now().After(deadline) {
+			c.Process.Kill()
+			t.Fatal("the command did not start")
+		}
+	}
+	c.Process.Kill()
+	c.Wait()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			break // gone, or dead awaiting init's reaping
+		}
+		if time.Now().After(deadline) {
+			killPid(pid)
+			t.Fatalf("the command %d outlived the killed authx by 5s", pid)
+		}
+	}
+	waitNoPlugins(t)
+}
+
+// killPid kills a process the test left behind.
+func killPid(pid int) {
+	if p, err := os.FindProcess(pid); err == nil {
+		p.Kill()
+	}
+}

@@ -8,6 +8,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// dieWithPlugin has the kernel kill the command when the plugin process
+// dies (PR_SET_PDEATHSIG): a plugin whose host was killed exits without
+// running any cleanup (sdk.Serve's parent watch), and a command still
+// running would be left behind. Only the command itself gets the signal;
+// what it started is killed through its group by the normal paths. (The
+// signal is tied to the thread that started the command; the Go runtime
+// does not end threads that no goroutine locked.)
+func dieWithPlugin(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }
+
 var subreaper sync.Once
 
 // adoptOrphans makes the plugin process the child subreaper of what it

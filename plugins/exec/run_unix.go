@@ -8,9 +8,10 @@ import (
 )
 
 // setProcessGroup runs the command in a process group of its own, which
-// killGroup kills.
+// killGroup kills, and (on Linux) killed when the plugin dies.
 func setProcessGroup(c *osexec.Cmd) {
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	dieWithPlugin(c.SysProcAttr)
 }
 
 // killGroup kills the command's process group: the command and every
