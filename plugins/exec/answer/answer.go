@@ -69,7 +69,7 @@ var nativeFields = []string{"token", "headers", "expires_in", "expires_at", "ref
 func parseNative(fields map[string]json.RawMessage, now time.Time) (*core.Credential, error) {
 	for _, name := range sortedKeys(fields) {
 		if !slices.Contains(nativeFields, name) {
-			return nil, bad("", fmt.Sprintf("unknown field %s (known: %s)", printable(name), strings.Join(nativeFields, ", ")))
+			return nil, bad("", fmt.Sprintf("unknown field %s (known: %s)", fieldName(name), strings.Join(nativeFields, ", ")))
 		}
 	}
 	c := &core.Credential{}
@@ -212,7 +212,7 @@ func parseHeaders(raw json.RawMessage) ([]core.Header, error) {
 	seen := map[string]bool{}
 	for _, name := range sortedKeys(m) {
 		if !core.ValidHeaderName(name) {
-			return nil, bad("headers", fmt.Sprintf("the name %s is not an HTTP header name (a token: letters, digits, !#$%%&'*+-.^_`|~)", printable(name)))
+			return nil, bad("headers", "a name is not an HTTP header name (a token: letters, digits, !#$%&'*+-.^_`|~; not shown, as it may hold a secret)")
 		}
 		field := "headers." + name
 		if lower := strings.ToLower(name); seen[lower] {
@@ -268,12 +268,13 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// printable quotes a field name from the output for a message: a name is
-// not a secret, but it may hold anything; it is cut at 40 bytes and
-// quoted with Go escapes.
-func printable(name string) string {
-	if len(name) > 40 {
-		name = name[:40] + "…"
+// fieldName quotes an unknown field's name for a message when it looks
+// like a misspelt field (letters and '_', at most 24): a name
+// of another shape may be a secret printed in the wrong place, and is not
+// shown.
+func fieldName(name string) string {
+	if len(name) == 0 || len(name) > 24 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") != "" {
+		return "(its name not shown: it may hold a secret)"
 	}
-	return fmt.Sprintf("%q", name)
+	return `"` + name + `"`
 }
