@@ -46,10 +46,11 @@ const (
 // most answer.MaxSize bytes. When the command exits, times out, or ctx
 // ends, the whole group is killed (SIGKILL) and reaped (on Linux its
 // orphans too: see adoptOrphans), so that no child it started outlives
-// the call (a `sleep 300 &` or a hung grandchild). The error is one line of a core.Kind: KindTimeout after
-// c.timeout, KindLoginRequired for exit status 3, KindPlugin for another
-// status or a signal, KindBadAnswer for too much output, KindConfig when
-// the command cannot start; it quotes at most the last line of stderr.
+// the call (a `sleep 300 &` or a hung grandchild). The error is one line
+// of a core.Kind: KindTimeout after c.timeout (or ctx's deadline),
+// KindLoginRequired for exit status 3, KindPlugin for another status or a
+// signal, KindBadAnswer for too much output, KindConfig when the command
+// cannot start; it quotes at most the last line of stderr.
 func run(parent context.Context, c command) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(parent, c.timeout)
 	defer cancel()
@@ -68,6 +69,7 @@ func run(parent context.Context, c command) ([]byte, error) {
 	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = c.env, c.dir, outW, errW
 	if c.stdin != nil {
 		cmd.Stdin = bytes.NewReader(c.stdin)
+		cmd.WaitDelay = orphanGrace // a child holding stdin unread does not hold up Wait
 	}
 	setProcessGroup(cmd)
 	adoptOrphans()
