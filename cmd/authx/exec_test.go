@@ -271,3 +271,23 @@ func killPid(pid int) {
 		p.Kill()
 	}
 }
+
+// TestExecRefreshRefused: a refresh the command refuses with exit 3 (its
+// state is stale) is followed by a login, in the same authx call.
+func TestExecRefreshRefused(t *testing.T) {
+	execPlugin(t)
+	e := newEnv(t)
+	counter := filepath.Join(e.home, "runs")
+	script := `echo "$AUTHX_EXEC_ACTION" >>"$C"; [ "$AUTHX_EXEC_ACTION" = login ] || exit 3; printf '{"token": "tok-%s", "expires_in": 1, "refresh": "r"}' "$(wc -l <"$C" | tr -d ' ')"`
+	e.config(fmt.Sprintf("profiles:\n  P:\n    scheme: exec\n    config:\n      shell: %q\n      env:\n        C: %q\n", script, counter))
+	if r := e.run("token", "P"); r.code != 0 || r.stdout != "tok-1\n" {
+		t.Fatalf("first: %+v", r)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if r := e.run("token", "P"); r.code != 0 || r.stdout != "tok-3\n" {
+		t.Fatalf("after the expiry: %+v", r)
+	}
+	if got := runs(t, counter); strings.Join(got, " ") != "login refresh login" {
+		t.Errorf("runs %q, want login, refresh (refused), login", got)
+	}
+}
