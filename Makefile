@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 # executables: the fast front (cmd/authx/front), installed as authx, and the
 # full CLI (cmd/authx), installed as authx-cli beside it. The container
 # tools' credential helper, docker-credential-authx, runs authx-cli.
-PLUGINS := ./plugins/basic/cmd/authx-plugin-basic ./plugins/jwt/cmd/authx-plugin-jwt ./plugins/jenkins/cmd/authx-plugin-jenkins ./plugins/digest/cmd/authx-plugin-digest
+PLUGINS := ./plugins/basic/cmd/authx-plugin-basic ./plugins/jwt/cmd/authx-plugin-jwt ./plugins/jenkins/cmd/authx-plugin-jenkins ./plugins/digest/cmd/authx-plugin-digest ./plugins/exec/cmd/authx-plugin-exec
 GOBIN   ?= $(shell $(GO) env GOBIN)
 ifeq ($(GOBIN),)
 GOBIN   := $(shell $(GO) env GOPATH)/bin

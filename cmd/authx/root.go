@@ -12,7 +12,7 @@ func (a *app) rootCommand() *cobra.Command {
 		Use:   "authx",
 		Short: "Credentials for scripted HTTP clients",
 		Long: `authx hands the right credentials to scripts. It logs in through
-authentication-scheme plugins (basic, jwt, jenkins, digest, or your own),
+authentication-scheme plugins (basic, jwt, jenkins, digest, exec, or your own),
 caches what they return safely across processes, refreshes it before it
 expires, and prints tokens and headers for curl, wget and any other program;
 schemes that sign every request reach any program through 'authx proxy'.
