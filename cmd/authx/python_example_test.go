@@ -197,7 +197,7 @@ func TestPythonExampleLoginContinuation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Name != "apikey" || d.ProtocolMinor != 1 || d.Capabilities != (core.Capabilities{Login: true}) || len(d.Config) != 2 {
+	if d.Name != "apikey" || d.ProtocolMinor != 4 || d.Capabilities != (core.Capabilities{Login: true}) || len(d.Config) != 2 {
 		t.Errorf("describe: %+v", d)
 	}
 
