@@ -232,6 +232,8 @@ class Scheme:
         return pb.LogoutResponse()
 
     def RunAction(self, req, ctx):
+        if req.action not in {a.name for a in self.description.actions}:
+            raise errors.Unsupported(f"the {self.name} scheme has no action {req.action!r}")
         config = self.config(req.config) if req.HasField("config") else None
         out = self.impl.run_action(config, Request(
             url=req.url, action=req.action, args=list(req.args), flags=dict(req.flags), stdin=req.stdin,
