@@ -329,8 +329,12 @@ func TestPythonLifecycle(t *testing.T) {
 // package (no link beside it) passes the conformance kit.
 func TestPythonPipInstall(t *testing.T) {
 	py, _ := python(t)
-	if exec.Command(py, "-c", "import venv, ensurepip").Run() != nil && exec.Command(py, "-m", "pip", "--version").Run() != nil {
-		t.Skip("no venv/pip for " + py + " (apt-get install python3-venv python3-pip)")
+	if exec.Command(py, "-c", "import venv, ensurepip").Run() != nil {
+		why := "no venv for " + py + " (apt-get install python3-venv)"
+		if os.Getenv("AUTHX_REQUIRE_IDPTEST") == "1" {
+			t.Fatal(why)
+		}
+		t.Skip(why)
 	}
 	tmp := t.TempDir()
 	src := filepath.Join(tmp, "src")
