@@ -38,6 +38,13 @@ network errors are mapped too, and any other exception is a plugin failure
 whose traceback goes to the log.
 """
 
+try:
+    import grpc  # noqa: F401
+    import google.protobuf  # noqa: F401
+except ImportError as err:  # the one line authx shows when the plugin cannot start
+    raise ImportError(f"authx_plugin needs grpcio and protobuf ({err}): pip install grpcio protobuf, "
+                      "or on Debian apt-get install python3-grpcio python3-protobuf") from None
+
 from .errors import (BadAnswer, ConfigError, Error, Forbidden, HTTPError, LoginRequired, NetworkError, Rejected,
                      ServerError, Timeout, TokenInvalid, Unsupported)
 from .server import PROTOCOL_MINOR, Request, log, serve
