@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -35,36 +36,70 @@ import (
 )
 
 // python returns a python3 with the grpc and protobuf modules and a PATH
-// whose python3 is that one (for the plugins' `#!/usr/bin/env python3`).
+// whose python3 is that one (for the plugins' `#!/usr/bin/env python3`),
+// or skips the test (fails it in CI).
 func python(t *testing.T) (py, path string) {
 	t.Helper()
+	py, path = pythonNoSkip()
+	if py == "" {
+		const why = "no python3 with the grpc and protobuf modules (apt-get install python3-grpcio python3-protobuf)"
+		if os.Getenv("AUTHX_REQUIRE_IDPTEST") == "1" {
+			t.Fatal(why)
+		}
+		t.Skip(why)
+	}
+	return py, path
+}
+
+// pythonNoSkip is python without a test: "" when there is none. When the
+// first python3 on PATH lacks the modules (a pyenv python, say) but
+// /usr/bin/python3 has them, a directory linking python3 to it goes first
+// on the PATH.
+func pythonNoSkip() (py, path string) {
 	hasModules := func(py string) bool { return exec.Command(py, "-c", "import grpc, google.protobuf").Run() == nil }
 	path = os.Getenv("PATH")
 	if first, err := exec.LookPath("python3"); err == nil && hasModules(first) {
 		return first, path
 	}
-	if hasModules("/usr/bin/python3") {
-		link := t.TempDir()
-		if err := os.Symlink("/usr/bin/python3", filepath.Join(link, "python3")); err != nil {
-			t.Fatal(err)
+	if !hasModules("/usr/bin/python3") {
+		return "", ""
+	}
+	pythonLink.once.Do(func() {
+		dir, err := os.MkdirTemp("", "authx-python-link")
+		if err == nil && os.Symlink("/usr/bin/python3", filepath.Join(dir, "python3")) == nil {
+			pythonLink.dir = dir
 		}
-		return "/usr/bin/python3", link + string(os.PathListSeparator) + path
+	})
+	if pythonLink.dir == "" {
+		return "", ""
 	}
-	const why = "no python3 with the grpc and protobuf modules (apt-get install python3-grpcio python3-protobuf)"
-	if os.Getenv("AUTHX_REQUIRE_IDPTEST") == "1" {
-		t.Fatal(why)
+	return "/usr/bin/python3", pythonLink.dir + string(os.PathListSeparator) + path
+}
+
+// pythonLink is the directory holding the python3 link, made once per
+// test process and removed by TestMain.
+var pythonLink struct {
+	once sync.Once
+	dir  string
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if pythonLink.dir != "" {
+		os.RemoveAll(pythonLink.dir)
 	}
-	t.Skip(why)
-	return "", ""
+	os.Exit(code)
 }
 
 func testPlugin(t *testing.T) string {
-	p, err := filepath.Abs(filepath.Join("testdata", "authx-plugin-sdktest"))
+	p, err := filepath.Abs(testPluginPath())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
+
+func testPluginPath() string { return filepath.Join("testdata", "authx-plugin-sdktest") }
 
 // TestPythonUnit runs the SDK's Python unit tests: Struct round trips,
 // the schema's checks, error classes as status codes and ErrorInfo
@@ -177,22 +212,34 @@ func TestPythonConformance(t *testing.T) {
 var handshakeLine = regexp.MustCompile(`^1\|1\|unix\|(/[^|]+)\|grpc\n$`)
 
 // start runs argv as go-plugin would and returns it, the socket from its
-// handshake line and what it writes to stdout after that line.
+// handshake line and what it writes to stdout after that line. The
+// process is killed when the test ends.
 func start(t *testing.T, path string, argv ...string) (*exec.Cmd, string, <-chan string) {
 	t.Helper()
+	c, socket, rest, err := launch(path, t.TempDir(), argv...)
+	if c != nil {
+		t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, socket, rest
+}
+
+// launch is start without a test: dir holds the plugin's HOME and socket.
+func launch(path, dir string, argv ...string) (*exec.Cmd, string, <-chan string, error) {
 	c := exec.Command(argv[0], argv[1:]...)
-	c.Env = []string{"PATH=" + path, "HOME=" + t.TempDir(), "AUTHX_PLUGIN=6c1fa2b1-authx-plugin-v1", "PLUGIN_PROTOCOL_VERSIONS=1",
-		"PLUGIN_UNIX_SOCKET_DIR=" + t.TempDir(), "AUTHX_LOG_LEVEL=debug", "PYTHONFAULTHANDLER=1"}
+	c.Env = []string{"PATH=" + path, "HOME=" + dir, "AUTHX_PLUGIN=6c1fa2b1-authx-plugin-v1", "PLUGIN_PROTOCOL_VERSIONS=1",
+		"PLUGIN_UNIX_SOCKET_DIR=" + dir, "AUTHX_LOG_LEVEL=debug", "PYTHONFAULTHANDLER=1"}
 	c.Stderr = new(strings.Builder)
 	c.WaitDelay = 2 * time.Second
 	out, err := c.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, "", nil, err
 	}
 	if err := c.Start(); err != nil {
-		t.Fatal(err)
+		return nil, "", nil, err
 	}
-	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
 	lines := make(chan string, 2)
 	go func() {
 		br := bufio.NewReader(out)
@@ -205,13 +252,12 @@ func start(t *testing.T, path string, argv ...string) (*exec.Cmd, string, <-chan
 	case line := <-lines:
 		m := handshakeLine.FindStringSubmatch(line)
 		if m == nil {
-			t.Fatalf("handshake line %q", line)
+			return c, "", nil, fmt.Errorf("handshake line %q", line)
 		}
-		return c, m[1], lines
+		return c, m[1], lines, nil
 	case <-time.After(10 * time.Second):
-		t.Fatal("no handshake within 10s")
+		return c, "", nil, fmt.Errorf("no handshake within 10s")
 	}
-	return nil, "", nil
 }
 
 // waitExit waits up to d for c to exit; then it asks Python's faulthandler
