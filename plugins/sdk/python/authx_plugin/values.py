@@ -105,8 +105,6 @@ class Field:
     def __post_init__(self):
         if self.type is None:
             self.type = type(self.default) if self.default is not None else str
-            if self.type is float:
-                self.type = int
         if self.type not in _TYPES:
             raise TypeError(f"field {self.name}: type {self.type!r} is not one of str, bool, int, DURATION, list, dict, ANY")
 

@@ -119,8 +119,9 @@ class Schema(unittest.TestCase):
                                  pb.FIELD_TYPE_STRING, pb.FIELD_TYPE_STRING])
         self.assertEqual(self.fields[1].to_proto().default_value.string_value, "X-Key")
         self.assertTrue(self.fields[8].to_proto().secret)
-        with self.assertRaises(TypeError):
-            ax.Field("x", float)
+        for bad in (dict(type=float), dict(default=1.5), dict(type=set)):
+            with self.subTest(bad=bad), self.assertRaises(TypeError):
+                ax.Field("x", **bad)
 
 
 class Credentials(unittest.TestCase):
