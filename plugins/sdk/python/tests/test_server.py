@@ -4,9 +4,11 @@ google.rpc.Status), continuations, capabilities, LoginStream events.
 Run: python3 -m unittest discover -s tests (in plugins/sdk/python)."""
 
 import os
+import signal
 import socket
 import sys
 import tempfile
+import threading
 import unittest
 import urllib.error
 from concurrent import futures
@@ -209,6 +211,34 @@ class OverGRPC(unittest.TestCase):
         with self.assertRaises(grpc.RpcError) as cm:
             self.call("Refresh", pb.RefreshRequest(), pb.RefreshResponse)
         self.assertEqual(cm.exception.code(), grpc.StatusCode.UNIMPLEMENTED)
+
+
+class StopPipe(unittest.TestCase):
+    """Signals and Shutdown reach the main thread as bytes on a pipe: the
+    Python-level handler does nothing, so it takes no lock."""
+
+    def setUp(self):
+        self.old = signal.getsignal(signal.SIGUSR1)
+        self.stop = server.Stop()
+        self.stop.catch(signal.SIGUSR1)
+
+    def tearDown(self):
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGUSR1, self.old)
+
+    def test_signal_and_shutdown(self):
+        self.assertIsNone(self.stop.wait(0.01))
+        threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        self.assertEqual(self.stop.wait(5), "signal SIGUSR1")
+        threading.Timer(0.05, self.stop.request).start()
+        self.assertEqual(self.stop.wait(5), "the host asked the plugin to shut down")
+        handler = signal.getsignal(signal.SIGUSR1)
+        self.assertIsNone(handler(signal.SIGUSR1, None))  # a no-op: the C handler wrote the byte
+
+    def test_many_requests_never_block(self):
+        for _ in range(100000):  # more than a pipe holds
+            self.stop.request()
+        self.assertEqual(self.stop.wait(1), "the host asked the plugin to shut down")
 
 
 class SchemeChecks(unittest.TestCase):
