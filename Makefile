@@ -44,10 +44,12 @@ fuzz:
 # The third-party plugin examples under docs/examples, each its own module:
 # built, conformance-tested and run end to end against the authx of this tree.
 # The Python ones (apikey; hmac, whose end-to-end tests are in hmac-signer's
-# module) run with Debian's python3 (python3-grpcio, python3-protobuf).
+# module) are written on the SDK in plugins/sdk/python, whose generated _pb/
+# is checked here, and run with Debian's python3 (python3-grpcio,
+# python3-protobuf).
 examples: build
 	cd docs/examples/hmac-signer && $(GO) vet ./... && $(GO) test -race -count=1 ./...
-	sh docs/examples/apikey-python/generate.sh --check
+	sh plugins/sdk/python/generate.sh --check
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	printf 'key: env:EXAMPLE_API_KEY\n' >"$$tmp/config.yaml" && \
 	export PATH="/usr/bin:$$PATH" EXAMPLE_API_KEY=example-key-0123 XDG_CACHE_HOME="$$tmp" XDG_CONFIG_HOME="$$tmp" && \

@@ -8,6 +8,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -139,6 +141,12 @@ func TestPythonExampleWithAuthx(t *testing.T) {
 		t.Errorf("authx token: %+v", r)
 	}
 
+	// The example's action, through the SDK's RunAction.
+	r = e.run("apikey", "fingerprint", "--scheme", "apikey", "--set", "key=env:API_KEY")
+	if sum := sha256.Sum256([]byte("k-123+secret")); r.code != 0 || r.stdout != "X-API-Key: sha256:"+hex.EncodeToString(sum[:8])+"\n" {
+		t.Errorf("authx apikey fingerprint: %+v", r)
+	}
+
 	r = e.run("plugins", "list")
 	listed := slices.ContainsFunc(strings.Split(r.stdout, "\n"), func(l string) bool {
 		return strings.HasPrefix(l, "apikey ") && strings.Contains(l, script)
@@ -197,7 +205,7 @@ func TestPythonExampleLoginContinuation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Name != "apikey" || d.ProtocolMinor != 1 || d.Capabilities != (core.Capabilities{Login: true}) || len(d.Config) != 2 {
+	if d.Name != "apikey" || d.ProtocolMinor != 4 || d.Capabilities != (core.Capabilities{Login: true, Actions: true}) || len(d.Config) != 2 || len(d.Actions) != 1 {
 		t.Errorf("describe: %+v", d)
 	}
 
