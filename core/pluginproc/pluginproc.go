@@ -162,8 +162,17 @@ func Env(level string, environ []string) []string {
 func allowedEnv(name string) bool {
 	switch strings.ToUpper(name) {
 	case "HOME", "USER", "LOGNAME", "PATH", "TMPDIR", "TZ", "LANG", "SYSTEMROOT", "USERPROFILE", "APPDATA", "LOCALAPPDATA",
-		"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR", "NETRC",
+		"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "NETRC",
 		"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR":
+		return true
+	// Where language runtimes find the certificate authorities to trust (a
+	// corporate CA): file and directory names, never a credential. OpenSSL,
+	// Go, Python's ssl and Ruby: SSL_CERT_FILE, SSL_CERT_DIR; Node:
+	// NODE_EXTRA_CA_CERTS, NODE_USE_SYSTEM_CA; Python requests:
+	// REQUESTS_CA_BUNDLE; curl and libcurl bindings: CURL_CA_BUNDLE;
+	// gRPC's C core (Python, Ruby): GRPC_DEFAULT_SSL_ROOTS_FILE_PATH.
+	case "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "NODE_USE_SYSTEM_CA", "REQUESTS_CA_BUNDLE",
+		"CURL_CA_BUNDLE", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH":
 		return true
 	}
 	return strings.HasPrefix(name, "LC_")
