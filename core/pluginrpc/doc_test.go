@@ -1,6 +1,7 @@
 package pluginrpc
 
 import (
+	"context"
 	"os"
 	"regexp"
 	"strconv"
@@ -8,10 +9,12 @@ import (
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/authx/authx/core"
+	pluginv1 "github.com/authx/authx/core/proto/authx/plugin/v1"
 )
 
 // Issue 14, point 3: what the author docs and the .proto's comments say
@@ -150,4 +153,30 @@ func comment(s string) string {
 		words = append(words, strings.Fields(strings.TrimLeft(strings.TrimSpace(l), "/-"))...)
 	}
 	return strings.Join(words, " ")
+}
+
+// decisionRPC answers HandleChallenge with a decision of its choice.
+type decisionRPC struct {
+	pluginv1.AuthSchemeClient
+	res *pluginv1.HandleChallengeResponse
+}
+
+func (d decisionRPC) HandleChallenge(context.Context, *pluginv1.HandleChallengeRequest, ...grpc.CallOption) (*pluginv1.HandleChallengeResponse, error) {
+	return d.res, nil
+}
+
+// The decisions table of plugin-lifecycle.md and the .proto's comments:
+// UNSPECIFIED and a value the host does not know are taken as FAIL (the
+// diagnosis kept); RETRY without a credential is a plugin failure (6).
+func TestDecisionsAsDocumented(t *testing.T) {
+	for _, d := range []pluginv1.HandleChallengeResponse_Decision{pluginv1.HandleChallengeResponse_DECISION_UNSPECIFIED, 7} {
+		res, err := NewClient(decisionRPC{res: &pluginv1.HandleChallengeResponse{Decision: d, Diagnosis: "why"}}).HandleChallenge(context.Background(), core.ChallengeRequest{})
+		if err != nil || res.Decision != core.DecisionFail || res.Diagnosis != "why" {
+			t.Errorf("decision %d: %+v, %v; want fail with the diagnosis", d, res, err)
+		}
+	}
+	_, err := NewClient(decisionRPC{res: &pluginv1.HandleChallengeResponse{Decision: pluginv1.HandleChallengeResponse_DECISION_RETRY}}).HandleChallenge(context.Background(), core.ChallengeRequest{})
+	if core.KindOf(err).ExitCode() != 6 {
+		t.Errorf("RETRY without a credential: %v (exit %d), want exit 6", err, core.KindOf(err).ExitCode())
+	}
 }
