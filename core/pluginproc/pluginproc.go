@@ -159,14 +159,26 @@ func Env(level string, environ []string) []string {
 	return env
 }
 
+// allowedNames is the allow-list (upper case: a proxy's lower-case
+// http_proxy passes too), documented in docs/plugin-lifecycle.md and
+// docs/plugin-protocol.md.
+var allowedNames = map[string]bool{
+	"HOME": true, "USER": true, "LOGNAME": true, "PATH": true, "TMPDIR": true, "TZ": true, "LANG": true, "NETRC": true,
+	"SYSTEMROOT": true, "USERPROFILE": true, "APPDATA": true, "LOCALAPPDATA": true,
+	"XDG_CONFIG_HOME": true, "XDG_CACHE_HOME": true, "XDG_DATA_HOME": true, "XDG_RUNTIME_DIR": true,
+	"HTTP_PROXY": true, "HTTPS_PROXY": true, "NO_PROXY": true, "ALL_PROXY": true,
+	// Where language runtimes find the certificate authorities to trust (a
+	// corporate CA): file and directory names, never a credential. OpenSSL,
+	// Go, Python's ssl and Ruby: SSL_CERT_FILE, SSL_CERT_DIR; Node:
+	// NODE_EXTRA_CA_CERTS, NODE_USE_SYSTEM_CA; Python requests:
+	// REQUESTS_CA_BUNDLE; curl and libcurl bindings: CURL_CA_BUNDLE;
+	// gRPC's C core (Python, Ruby): GRPC_DEFAULT_SSL_ROOTS_FILE_PATH.
+	"SSL_CERT_FILE": true, "SSL_CERT_DIR": true, "NODE_EXTRA_CA_CERTS": true, "NODE_USE_SYSTEM_CA": true,
+	"REQUESTS_CA_BUNDLE": true, "CURL_CA_BUNDLE": true, "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": true,
+}
+
 func allowedEnv(name string) bool {
-	switch strings.ToUpper(name) {
-	case "HOME", "USER", "LOGNAME", "PATH", "TMPDIR", "TZ", "LANG", "SYSTEMROOT", "USERPROFILE", "APPDATA", "LOCALAPPDATA",
-		"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR", "NETRC",
-		"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR":
-		return true
-	}
-	return strings.HasPrefix(name, "LC_")
+	return allowedNames[strings.ToUpper(name)] || strings.HasPrefix(name, "LC_")
 }
 
 // HandshakeEnv is what go-plugin's client adds to a plugin's environment

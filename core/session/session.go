@@ -719,10 +719,10 @@ func (s *Session) Challenge(ctx context.Context, cred *core.Credential, req core
 	cctx, cancel := s.callCtx(ctx)
 	res, err := p.HandleChallenge(cctx, core.ChallengeRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req, Response: resp})
 	cancel()
+	s.logDecision("challenge", resp.Status, res, err, cfg, cred)
 	if err != nil {
 		return nil, false, s.scrub(err, cfg, cred)
 	}
-	s.log().Debug("challenge", "profile", s.Profile.Name, "status", resp.Status, "decision", res.Decision.String())
 	var renewed *Result
 	switch res.Decision {
 	case core.DecisionRetry:
@@ -786,10 +786,10 @@ func (s *Session) Diagnose(ctx context.Context, cred *core.Credential, req core.
 	cctx, cancel := s.callCtx(ctx)
 	res, err := p.HandleChallenge(cctx, core.ChallengeRequest{Config: cfg, URL: s.Profile.BaseURL(), Credential: cred, Request: req, Response: resp, Retried: true})
 	cancel()
+	s.logDecision("second refusal", resp.Status, res, err, cfg, cred)
 	if err != nil {
 		return s.scrub(err, cfg, cred)
 	}
-	s.log().Debug("second refusal", "profile", s.Profile.Name, "status", resp.Status, "decision", res.Decision.String())
 	switch {
 	case res.Diagnosis == "":
 		return nil
@@ -798,6 +798,29 @@ func (s *Session) Diagnose(ctx context.Context, cred *core.Credential, req core.
 	}
 	return s.scrub(core.Errorf(kind, "the server refused %s %s again (HTTP %d) after the credential was renewed: %s",
 		req.Method, redact.RawURL(req.URL), resp.Status, res.Diagnosis), cfg, cred)
+}
+
+// logDecision logs, at debug level, what the plugin answered about a
+// refusal (what, with the HTTP status): the decision by name and its
+// diagnosis, or the error's message, class and exit code; the profile's
+// secrets and the credentials masked as in the error the user sees.
+func (s *Session) logDecision(what string, status int, res core.ChallengeResponse, err error, cfg core.Config, cred *core.Credential) {
+	l := s.log()
+	if !l.IsDebug() {
+		return
+	}
+	set := secretsOf(s.desc, cfg, cred, res.Credential)
+	args := []any{"profile", s.Profile.Name, "status", status}
+	if err != nil {
+		kind := core.KindOf(err)
+		l.Debug(what, append(args, "error", set.Scrub(err.Error()), "class", kind.String(), "exit", kind.ExitCode())...)
+		return
+	}
+	args = append(args, "decision", res.Decision.String())
+	if res.Diagnosis != "" {
+		args = append(args, "diagnosis", set.Scrub(res.Diagnosis))
+	}
+	l.Debug(what, args...)
 }
 
 // forgetRefused deletes the cache entry when it holds cred, under its

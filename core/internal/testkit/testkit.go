@@ -42,6 +42,7 @@ func (Scheme) Describe() core.Description {
 			{Name: "echo", Summary: "print the arguments and flags", Usage: "ARGS...",
 				Flags: []core.Field{{Name: "upper", Type: core.TypeString, Help: "yes to upper-case"}}},
 			{Name: "whoami", Summary: "print the profile's user and whether a credential is cached", NeedsProfile: true},
+			{Name: "env", Summary: "print the named variables of the plugin's environment", Usage: "NAME..."},
 		},
 	}
 }
@@ -168,6 +169,16 @@ func (Scheme) RunAction(_ context.Context, req core.ActionRequest) (core.ActionR
 			out += " stdin=" + string(req.Stdin)
 		}
 		return core.ActionResult{Stdout: []byte(out + "\n")}, nil
+	case "env":
+		var out strings.Builder
+		for _, name := range req.Args {
+			if v, ok := os.LookupEnv(name); ok {
+				fmt.Fprintf(&out, "%s=%s\n", name, v)
+			} else {
+				fmt.Fprintf(&out, "%s unset\n", name)
+			}
+		}
+		return core.ActionResult{Stdout: []byte(out.String())}, nil
 	case "whoami":
 		return core.ActionResult{Stdout: []byte(fmt.Sprintf("user=%s cached=%v\n", req.Config.String("user", ""), req.Credential != nil))}, nil
 	}
