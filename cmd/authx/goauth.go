@@ -35,8 +35,11 @@ with concurrent authx processes) and prints the new one; after another 4xx
 (a module that does not exist: 404, 410) it prints the same block again.
 When renewing gives the refused credential again, it fails (exit 4).
 
-A header value holding a line break or control character is refused
-(exit 6), never printed. The go command shows a credential command's
+The go command follows redirects, and withholds only Authorization and
+Cookie from another host (it keeps them for a subdomain of the original
+one): a credential with any other header (an API key header) is refused
+(exit 10), never printed. A header value holding a line break or control
+character is refused (exit 6), never printed. The go command shows a credential command's
 stderr only with -x. See docs/integrations.md.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 || len(args) > 2 {
@@ -93,6 +96,9 @@ stderr only with -x. See docs/integrations.md.`,
 			}
 			set := goauth.Set{Prefixes: prefixes}
 			for _, h := range res.Credential.HeaderLines() {
+				if !goauth.DroppedOnRedirect(h.Name) {
+					return profileErr(p.Name, core.Errorf(core.KindUnsupported, "the credential's %s header would go to any host a redirect names (the go command withholds only Authorization and Cookie); use a scheme that sends Authorization", h.Name))
+				}
 				set.Headers = append(set.Headers, goauth.Header{Name: h.Name, Value: h.Value})
 			}
 			var out bytes.Buffer

@@ -213,3 +213,33 @@ profiles:
 		t.Errorf("no response on stdin: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// The go command follows redirects with the headers a credential command
+// gave it: it drops Authorization and Cookie on a redirect to another host
+// (keeping Authorization for a subdomain) but forwards any other header to
+// whatever host the redirect names. So a credential with another header
+// (an API key) is refused, nothing printed.
+func TestGoauthRefusesForwardedHeaders(t *testing.T) {
+	e := newEnv(t).set("XAT=xat-secret-0123")
+	e.config(`
+profiles:
+  corp:
+    scheme: jwt
+    match: https://goproxy.example.com/corp/
+    config: {mode: static, token: env:XAT, header: X-Auth-Token}
+  bearer:
+    scheme: jwt
+    match: https://goproxy.example.com/other/
+    config: {mode: static, token: env:XAT}
+`)
+	r := e.run("goauth", "corp")
+	if lines := authxLines(r.stderr); r.code != 10 || r.stdout != "" || len(lines) != 1 || !strings.Contains(lines[0], "redirect") {
+		t.Errorf("goauth with an X-Auth-Token credential: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "xat-secret-0123") {
+		t.Error("the secret in the output")
+	}
+	if r := e.run("goauth", "bearer"); r.code != 0 || !strings.Contains(r.stdout, "Authorization: Bearer xat-secret-0123\n") {
+		t.Errorf("goauth with a bearer token: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
