@@ -25,7 +25,9 @@ private module proxy or go-import server reached over HTTPS:
 Only the profiles named this way serve the go command. authx prints the
 profile's https:// match prefixes (its url when it has no match), a blank
 line, the credential's headers, a blank line; the credential is obtained as
-for 'authx header' (cache, refresh, login). The go command attaches the
+for 'authx header' (cache, refresh), but never by an interactive login:
+the go command hides this command's stderr, so a login that needs the user
+fails (exit 3, run: authx login PROFILE). The go command attaches the
 headers to its HTTPS requests under those prefixes.
 
 After the server answers 4xx the go command runs it again with the URL as
@@ -49,6 +51,10 @@ stderr only with -x. See docs/integrations.md.`,
 		},
 		ValidArgsFunction: a.completeProfiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// The go command captures this command's stderr: a login's
+			// code or URL would never reach the user, and the go command
+			// would wait for it. A login is for 'authx login P'.
+			a.noInput = true
 			t := &target{profile: args[0]}
 			p, _, err := a.profile(t)
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // moduleProxy is a GOPROXY over TLS serving example.com/m v1.0.0 to
@@ -241,5 +242,20 @@ profiles:
 	}
 	if r := e.run("goauth", "bearer"); r.code != 0 || !strings.Contains(r.stdout, "Authorization: Bearer xat-secret-0123\n") {
 		t.Errorf("goauth with a bearer token: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The go command captures a credential command's stderr: a login's code
+// and URL would never reach the user, and the go command would wait for
+// the code's lifetime. So goauth never logs in interactively, even with a
+// terminal: exit 3, `run: authx login P`, no browser opened.
+func TestGoauthNeverPrompts(t *testing.T) {
+	e, opened := deviceEnv(t)
+	r := e.runTTY(20*time.Second, "goauth", "dev")
+	if r.code != 3 || r.stdout != "" || !strings.Contains(r.stderr, "run: authx login dev") {
+		t.Errorf("goauth with a device login to do: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(opened); err == nil {
+		t.Error("goauth opened a browser")
 	}
 }
