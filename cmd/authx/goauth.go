@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/goauth"
 	"github.com/authx/authx/core/redact"
+	"github.com/authx/authx/core/session"
 	"github.com/authx/authx/core/urlscope"
 )
 
@@ -33,7 +35,8 @@ headers to its HTTPS requests under those prefixes.
 After the server answers 4xx the go command runs it again with the URL as
 an argument and the response on stdin. On a 401 for a URL within the
 profile's prefixes authx renews the credential (a refresh or login, shared
-with concurrent authx processes) and prints the new one; after another 4xx
+with concurrent authx processes: a credential obtained less than 5 s
+earlier is taken as the renewal) and prints the new one; after another 4xx
 (a module that does not exist: 404, 410) it prints the same block again.
 When renewing gives the refused credential again, it fails (exit 4).
 
@@ -80,9 +83,14 @@ stderr only with -x. See docs/integrations.md.`,
 				return err
 			}
 			if renew {
-				refused := res.Credential.Token
-				if refused == "" && len(res.Credential.Headers) > 0 {
-					refused = res.Credential.Headers[0].Value
+				// The go command does not say which credential it sent: the
+				// one cached is taken as refused, unless another authx
+				// obtained it less than session.RenewGrace ago (a parallel
+				// fetch's refusal renewed it already), so that N refusals
+				// renew once. A renewal giving the refused one fails.
+				refused := ""
+				if e := s.Cached(); e != nil && time.Since(e.Created) >= session.RenewGrace {
+					refused = credentialValue(&e.Credential)
 				}
 				s.StopAfterObtain = true
 				if res, err = s.Renew(cmd.Context(), refused); err != nil {
@@ -116,6 +124,15 @@ stderr only with -x. See docs/integrations.md.`,
 		},
 	}
 	return cmd
+}
+
+// credentialValue is the value Session.Renew recognises cred by: its token,
+// else its first header's value.
+func credentialValue(cred *core.Credential) string {
+	if cred.Token == "" && len(cred.Headers) > 0 {
+		return cred.Headers[0].Value
+	}
+	return cred.Token
 }
 
 // goauthRefused reads the response the go command got for rawURL from

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/authx/authx/core/session"
 )
 
 // moduleProxy is a GOPROXY over TLS serving example.com/m v1.0.0 to
@@ -129,6 +131,9 @@ profiles:
 	// The go command ran `authx goauth gomod URL` with the 401 on stdin and
 	// dropped its stderr (it shows it only with -x and only when no
 	// credential is left for the URL): the same run by hand says why.
+	// A credential obtained less than session.RenewGrace ago is taken as
+	// a concurrent renewal and printed again: let it age.
+	time.Sleep(session.RenewGrace + 100*time.Millisecond)
 	c := e.cmd("goauth", "gomod", p.URL+"/example.com/m/@v/v1.0.0.info")
 	c.Stdin = strings.NewReader("HTTP/1.1 401 Unauthorized\nWww-Authenticate: Basic realm=\"modules\"\n\n")
 	byHand := runCmd(t, c)
@@ -161,6 +166,7 @@ profiles:
 	if r := goModDownload(t, e, p, "authx goauth tk", "example.com/m@v1.0.0"); r.code != 0 {
 		t.Fatalf("go mod download: %d\n%s", r.code, r.stderr)
 	}
+	time.Sleep(session.RenewGrace + 100*time.Millisecond) // else the login is taken as a concurrent renewal
 	ts.revokeAll()
 	if r := goModDownload(t, e, p, "authx goauth tk", "example.com/m@v1.0.0"); r.code != 0 {
 		t.Fatalf("go mod download after the token was revoked: %d\n%s", r.code, r.stderr)
@@ -257,5 +263,39 @@ func TestGoauthNeverPrompts(t *testing.T) {
 	}
 	if _, err := os.Stat(opened); err == nil {
 		t.Error("goauth opened a browser")
+	}
+}
+
+// The go command fetches in parallel and runs `authx goauth P URL` once
+// per refused fetch: N refusals of the same credential renew it once. A
+// credential another authx obtained less than session.RenewGrace earlier
+// is taken as the renewal and printed.
+func TestGoauthRenewsOncePerRefusal(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(fmt.Sprintf(`
+profiles:
+  tk:
+    scheme: testkit
+    match: https://goproxy.example.com/corp/
+    config: {server: %s, user: u, secret: env:TK_SECRET}
+`, ts.URL))
+	first := e.run("goauth", "tk")
+	if first.code != 0 {
+		t.Fatalf("goauth tk: %d %q", first.code, first.stderr)
+	}
+	time.Sleep(session.RenewGrace + 100*time.Millisecond) // the login is no renewal
+	var outs []string
+	for i := 0; i < 2; i++ {
+		c := e.cmd("goauth", "tk", "https://goproxy.example.com/corp/x/@v/list")
+		c.Stdin = strings.NewReader("HTTP/1.1 401 Unauthorized\n\n")
+		r := runCmd(t, c)
+		if r.code != 0 || r.stdout == first.stdout {
+			t.Fatalf("401 %d: %d %q %q", i+1, r.code, r.stdout, r.stderr)
+		}
+		outs = append(outs, r.stdout)
+	}
+	if l, rf := ts.logins.Load(), ts.refreshes.Load(); l != 1 || rf != 1 || outs[0] != outs[1] {
+		t.Errorf("logins %d, refreshes %d, the same renewal printed: %v; want 1, 1, true", l, rf, outs[0] == outs[1])
 	}
 }
