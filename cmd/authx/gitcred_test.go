@@ -286,3 +286,47 @@ func TestGitCredentialStdinBoundedInTime(t *testing.T) {
 		t.Fatalf("code %d after %s: %q %q", r.code, took, r.stdout, r.stderr)
 	}
 }
+
+// git URL-decodes the path before sending it (credential.useHttpPath):
+// a path whose dot segments, backslashes or percent signs a server may
+// read otherwise than authx is not answered, as `authx header --url`
+// refuses it: real `git credential fill`, nothing from authx.
+func TestGitCredentialAmbiguousPathNotAnswered(t *testing.T) {
+	git := requireTool(t, "git", "git")
+	e := newEnv(t).set("TEAM=team-secret-0123", "OTHER=other-secret-0123")
+	e.config(`
+profiles:
+  team:
+    scheme: basic
+    match: https://git.example.com/team/
+    config: {username: team, password: env:TEAM}
+  other:
+    scheme: basic
+    match: https://git.example.com/other/
+    config: {username: other, password: env:OTHER}
+`)
+	vars := gitEnv(t, e, git, "https://git.example.com")
+	if r := runGit(t, vars, e.home, "config", "--global", "credential.useHttpPath", "true"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	fill := func(u string) result {
+		c := exec.Command(git, "credential", "fill")
+		c.Env, c.Dir = append(vars, "GIT_ASKPASS=/bin/false", "SSH_ASKPASS=/bin/false"), e.home
+		c.Stdin = strings.NewReader("url=" + u + "\n")
+		return runCmd(t, c)
+	}
+	if r := fill("https://git.example.com/team/r.git"); !strings.Contains(r.stdout, "password=team-secret-0123\n") {
+		t.Fatalf("a plain path: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	for _, u := range []string{
+		"https://git.example.com/other%2F..%2Fteam/r.git",
+		"https://git.example.com/other/%2e%2e/team/r.git",
+		"https://git.example.com/other%5C..%5Cteam/r.git",
+		"https://git.example.com/other/%252e%252e/team/r.git",
+		"https://git.example.com/team/./r.git",
+	} {
+		if r := fill(u); strings.Contains(r.stdout, "secret") || r.code == 0 {
+			t.Errorf("%s: %d %q %q", u, r.code, r.stdout, r.stderr)
+		}
+	}
+}
