@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -380,4 +381,59 @@ func TestKubectlWithAgent(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A second run from the same process (a client-go program with several
+// clients, or a refusal of a token the scheme cannot renew) prints the
+// credential again: renewing a static token gives the same one, which
+// kubectl then sends (and a refusing server refuses, with kubectl's own
+// error). Several processes are told apart.
+func TestKubeCredentialSecondRunPrints(t *testing.T) {
+	e := newEnv(t).set("KTOK=static-kube-0123")
+	e.config("profiles:\n  work:\n    scheme: jwt\n    match: https://k8s.example.com/\n    config: {mode: static, token: env:KTOK}\n")
+	c := exec.Command("sh", "-c", `"$0" kube-credential work && echo && "$0" kube-credential work`, filepath.Join(binDir, "authx"))
+	c.Env = append(append([]string(nil), e.vars...),
+		`KUBERNETES_EXEC_INFO={"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`)
+	r := runCmd(t, c)
+	if r.code != 0 || strings.Count(r.stdout, `"token":"static-kube-0123"`) != 2 {
+		t.Errorf("two runs from one process: %+v", r)
+	}
+	if strings.Contains(r.stderr, "static-kube-0123") {
+		t.Errorf("the token on stderr: %q", r.stderr)
+	}
+}
+
+// Two kubectl processes at once: each one's second run is told apart (a
+// few recent processes are remembered per profile), so a refusal reported
+// by the first after the second got its token still renews.
+func TestKubeCredentialRemembersSeveralProcesses(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(fmt.Sprintf("profiles:\n  tk:\n    scheme: testkit\n    match: https://k8s.example.com/\n    config: {server: %s, user: u, secret: env:TK_SECRET}\n", ts.URL))
+	info := `KUBERNETES_EXEC_INFO={"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`
+	flag := filepath.Join(t.TempDir(), "go-on")
+	authx := filepath.Join(binDir, "authx")
+	var aOut bytes.Buffer
+	a := exec.Command("sh", "-c", `"$0" kube-credential tk && echo && while [ ! -e "$1" ]; do sleep 0.05; done && "$0" kube-credential tk`, authx, flag)
+	a.Env, a.Stdout, a.Stderr = append(append([]string(nil), e.vars...), info), &aOut, &aOut
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Process.Kill()
+	for i := 0; i < 200 && ts.logins.Load() == 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // the first run's record
+	b := exec.Command("sh", "-c", `"$0" kube-credential tk`, authx)
+	b.Env = append(append([]string(nil), e.vars...), info)
+	if r := runCmd(t, b); r.code != 0 {
+		t.Fatalf("the other process: %+v", r)
+	}
+	os.WriteFile(flag, nil, 0o600)
+	if err := a.Wait(); err != nil {
+		t.Fatalf("the first process: %v\n%s", err, aOut.String())
+	}
+	if l, rf := ts.logins.Load(), ts.refreshes.Load(); l != 1 || rf != 1 || !strings.Contains(aOut.String(), "renewed it") {
+		t.Errorf("logins %d, refreshes %d; want 1 and 1 (the first process's second run renews)\n%s", l, rf, aOut.String())
+	}
 }

@@ -35,7 +35,8 @@ $KUBERNETES_EXEC_INFO (client.authentication.k8s.io/v1 or v1beta1; v1beta1
 without one). When kubectl says the run is not interactive, a login that
 needs the user fails (exit 3) instead of prompting. When the same kubectl
 process runs it again for the credential it was given (kubectl does after
-a 401), the credential is renewed.
+a 401), the credential is renewed; when the scheme cannot renew it (a
+static token) the same one is printed again, with one line on stderr.
 
 --id-token sends the OpenID Connect ID token of the login instead (for an
 API server that authenticates OIDC ID tokens), expiring when it does.
@@ -79,11 +80,21 @@ See docs/integrations.md.`,
 				// This kubectl asks again for what it was given: the server
 				// refused it (client-go reruns its plugin after a 401). Or
 				// the ID token has expired before the credential.
-				if res, err = s.Renew(cmd.Context(), res.Credential.Token); err != nil {
-					return profileErr(s.Profile.Name, err)
-				}
-				if refused {
+				renewed, rerr := s.Renew(cmd.Context(), res.Credential.Token)
+				switch {
+				case refused && core.KindOf(rerr) == core.KindRejected:
+					// The scheme has no other credential (a static token).
+					// Either the server refused it, and kubectl's own error
+					// follows, or the same process just has several clients:
+					// it gets the credential again either way.
+					a.notice("profile %q: kubectl asked again for the credential it had (after a 401, or for another of its clients) and the scheme cannot renew it: sent it again", s.Profile.Name)
+				case rerr != nil:
+					return profileErr(s.Profile.Name, rerr)
+				case refused:
+					res = renewed
 					a.notice("profile %q: the server refused the credential kubectl had; renewed it for kubectl's next request", s.Profile.Name)
+				default:
+					res = renewed
 				}
 				if c, err = kubeCredentialOf(s, res, idToken, time.Now()); err == errIDTokenExpired {
 					err = profileErr(s.Profile.Name, core.Errorf(core.KindTokenInvalid, "the ID token of the renewed credential has expired already (is the clock right?)"))
@@ -141,11 +152,15 @@ func kubeCredentialOf(s *session.Session, res *session.Result, idToken bool, now
 }
 
 // kubeServed is the file, beside the profile's cache entry, that says which
-// credential kube-credential last served and to which process: a digest
-// of the token, never the token. path is "" when the profile is not
-// cached (an ad-hoc profile, store: memory): then nothing is recorded and
-// a refusal is not recognised.
+// credential kube-credential served to which process, for the last
+// kubeServedMax processes (several kubectl may run at once): a digest of
+// the token, never the token. path is "" when the profile is not cached
+// (an ad-hoc profile, store: memory): then nothing is recorded and a
+// refusal is not recognised.
 type kubeServed struct{ path string }
+
+// kubeServedMax is how many processes kubeServed remembers.
+const kubeServedMax = 8
 
 type kubeServedRecord struct {
 	Parent string `json:"parent"`
@@ -168,26 +183,50 @@ func tokenDigest(tok string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// was reports whether token was last served to parent.
-func (k kubeServed) was(parent, token string) bool {
+// records returns what the file holds, the most recent last; nothing when
+// it is missing or damaged.
+func (k kubeServed) records() []kubeServedRecord {
 	if k.path == "" {
-		return false
+		return nil
 	}
-	data, err := cache.ReadPrivate(k.path, 1024)
+	data, err := cache.ReadPrivate(k.path, 4096)
 	if err != nil {
-		return false
+		return nil
 	}
-	var r kubeServedRecord
-	return json.Unmarshal(data, &r) == nil && r.Parent == parent && r.SHA256 == tokenDigest(token)
+	var rs []kubeServedRecord
+	if json.Unmarshal(data, &rs) != nil {
+		return nil
+	}
+	return rs
+}
+
+// was reports whether token was the last served to parent.
+func (k kubeServed) was(parent, token string) bool {
+	for _, r := range k.records() {
+		if r.Parent == parent {
+			return r.SHA256 == tokenDigest(token)
+		}
+	}
+	return false
 }
 
 // record notes that token is served to parent; failing to is harmless (a
-// refusal then goes unrecognised once).
+// refusal then goes unrecognised once). Concurrent records may lose one.
 func (k kubeServed) record(parent, token string) {
 	if k.path == "" || parent == "" {
 		return
 	}
-	data, _ := json.Marshal(kubeServedRecord{parent, tokenDigest(token)})
+	rs := []kubeServedRecord{}
+	for _, r := range k.records() {
+		if r.Parent != parent {
+			rs = append(rs, r)
+		}
+	}
+	rs = append(rs, kubeServedRecord{parent, tokenDigest(token)})
+	if len(rs) > kubeServedMax {
+		rs = rs[len(rs)-kubeServedMax:]
+	}
+	data, _ := json.Marshal(rs)
 	tmp := k.path + ".tmp" + strconv.Itoa(os.Getpid())
 	if os.WriteFile(tmp, data, 0o600) != nil || os.Rename(tmp, k.path) != nil {
 		os.Remove(tmp)
