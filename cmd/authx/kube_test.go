@@ -1,10 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
