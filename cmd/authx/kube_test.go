@@ -353,6 +353,24 @@ func TestKubeCredentialIDToken(t *testing.T) {
 	}
 }
 
+// An expired ID token that a refresh keeps (an OpenID Provider whose
+// refresh answer has no id_token) is not refreshed again at every kubectl
+// run: authx logs in instead, which here needs the user (exit 3).
+func TestKubeCredentialIDTokenKeptByRefresh(t *testing.T) {
+	e, _ := deviceEnv(t)
+	payload, _ := json.Marshal(map[string]any{"sub": "alice", "exp": time.Now().Add(-time.Minute).Unix()})
+	stale := "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString(payload) + ".c2ln"
+	e.config(fmt.Sprintf("profiles:\n  kept:\n    scheme: device\n    url: https://api.example.com/\n    config: {code: WDJB-MJHT, id_token: %s, refresh: keep-id-token}\n", stale))
+	if r, _ := onTerminal(t, e, nil, "login", "kept"); r.code != 0 {
+		t.Fatalf("login: %+v", r)
+	}
+	info := []string{`KUBERNETES_EXEC_INFO={"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`}
+	r := e.runWith(info, "kube-credential", "kept", "--id-token")
+	if r.code != 3 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "run: authx login kept") {
+		t.Errorf("an expired ID token a refresh keeps: %+v; want exit 3, one line, nothing on stdout", r)
+	}
+}
+
 // With the agent running, a store: memory profile's token reaches kubectl
 // from the agent, as `authx token` gets it: one login for two kubectl
 // runs, and no token in any file of the cache directory.

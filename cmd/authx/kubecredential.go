@@ -96,7 +96,18 @@ See docs/integrations.md.`,
 				default:
 					res = renewed
 				}
-				if c, err = kubeCredentialOf(s, res, idToken, time.Now()); err == errIDTokenExpired {
+				c, err = kubeCredentialOf(s, res, idToken, time.Now())
+				if err == errIDTokenExpired && res.Source == session.Refreshed {
+					// A refresh answer without an ID token keeps the old
+					// one: only a login gives another (else every run
+					// would refresh again).
+					s.StopAfterObtain = true
+					if res, err = s.Login(cmd.Context()); err != nil {
+						return profileErr(s.Profile.Name, err)
+					}
+					c, err = kubeCredentialOf(s, res, idToken, time.Now())
+				}
+				if err == errIDTokenExpired {
 					err = profileErr(s.Profile.Name, core.Errorf(core.KindTokenInvalid, "the ID token of the renewed credential has expired already (is the clock right?)"))
 				}
 			}
