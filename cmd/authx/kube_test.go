@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -453,5 +455,44 @@ func TestKubeCredentialRemembersSeveralProcesses(t *testing.T) {
 	}
 	if l, rf := ts.logins.Load(), ts.refreshes.Load(); l != 1 || rf != 1 || !strings.Contains(aOut.String(), "renewed it") {
 		t.Errorf("logins %d, refreshes %d; want 1 and 1 (the first process's second run renews)\n%s", l, rf, aOut.String())
+	}
+}
+
+// The record of what kube-credential served, beside the cache entry, holds
+// no plain digest of the token (an HMAC keyed with the store's name key),
+// and goes with the entry: after `authx logout` no trace of it is left.
+func TestKubeCredentialServedRecordRemoved(t *testing.T) {
+	const tok = "static-kube-0123"
+	e := newEnv(t).set("KTOK=" + tok)
+	e.config("profiles:\n  work:\n    scheme: jwt\n    match: https://k8s.example.com/\n    config: {mode: static, token: env:KTOK}\n")
+	c := exec.Command("sh", "-c", `"$0" kube-credential work`, filepath.Join(binDir, "authx"))
+	c.Env = append(append([]string(nil), e.vars...),
+		`KUBERNETES_EXEC_INFO={"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`)
+	if r := runCmd(t, c); r.code != 0 {
+		t.Fatalf("kube-credential: %+v", r)
+	}
+	sum := sha256.Sum256([]byte(tok))
+	records := func() (names []string, plain bool) {
+		filepath.Walk(e.home, func(path string, info os.FileInfo, err error) error {
+			if err != nil || info.IsDir() {
+				return nil
+			}
+			if strings.HasSuffix(path, ".kube") || strings.HasSuffix(path, ".side") {
+				names = append(names, filepath.Base(path))
+			}
+			data, _ := os.ReadFile(path)
+			plain = plain || bytes.Contains(data, []byte(hex.EncodeToString(sum[:])))
+			return nil
+		})
+		return names, plain
+	}
+	if names, plain := records(); len(names) != 1 || plain {
+		t.Fatalf("after kube-credential: records %v, a plain SHA-256 of the token: %v", names, plain)
+	}
+	if r := e.run("logout", "work"); r.code != 0 {
+		t.Fatalf("logout: %+v", r)
+	}
+	if names, _ := records(); len(names) != 0 {
+		t.Errorf("after logout: %v left", names)
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -164,34 +162,33 @@ func kubeCredentialOf(s *session.Session, res *session.Result, idToken bool, now
 
 // kubeServed is the file, beside the profile's cache entry, that says which
 // credential kube-credential served to which process, for the last
-// kubeServedMax processes (several kubectl may run at once): a digest of
-// the token, never the token. path is "" when the profile is not cached
-// (an ad-hoc profile, store: memory): then nothing is recorded and a
-// refusal is not recognised.
-type kubeServed struct{ path string }
+// kubeServedMax processes (several kubectl may run at once): an HMAC of the
+// token keyed with the store's name key (cache.Store.Digest), never the
+// token. path is "" when the profile is not cached (an ad-hoc profile,
+// store: memory): then nothing is recorded and a refusal is not
+// recognised. The store removes the file with the entry.
+type kubeServed struct {
+	path   string
+	digest func(string) string
+}
 
 // kubeServedMax is how many processes kubeServed remembers.
 const kubeServedMax = 8
 
 type kubeServedRecord struct {
 	Parent string `json:"parent"`
-	SHA256 string `json:"token_sha256"`
+	Digest string `json:"token_hmac"`
 }
 
 func kubeServedFile(s *session.Session) kubeServed {
 	if s.Store == nil {
 		return kubeServed{}
 	}
-	p := s.Store.Path(s.Key())
+	p := s.Store.SidePath(s.Key(), "kube")
 	if p == "" {
 		return kubeServed{}
 	}
-	return kubeServed{strings.TrimSuffix(p, ".json") + ".kube"}
-}
-
-func tokenDigest(tok string) string {
-	sum := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(sum[:])
+	return kubeServed{p, s.Store.Digest}
 }
 
 // records returns what the file holds, the most recent last; nothing when
@@ -215,7 +212,7 @@ func (k kubeServed) records() []kubeServedRecord {
 func (k kubeServed) was(parent, token string) bool {
 	for _, r := range k.records() {
 		if r.Parent == parent {
-			return r.SHA256 == tokenDigest(token)
+			return r.Digest != "" && r.Digest == k.digest(token)
 		}
 	}
 	return false
@@ -233,7 +230,7 @@ func (k kubeServed) record(parent, token string) {
 			rs = append(rs, r)
 		}
 	}
-	rs = append(rs, kubeServedRecord{parent, tokenDigest(token)})
+	rs = append(rs, kubeServedRecord{parent, k.digest(token)})
 	if len(rs) > kubeServedMax {
 		rs = rs[len(rs)-kubeServedMax:]
 	}
