@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -328,5 +329,23 @@ profiles:
 		if r := fill(u); strings.Contains(r.stdout, "secret") || r.code == 0 {
 			t.Errorf("%s: %d %q %q", u, r.code, r.stdout, r.stderr)
 		}
+	}
+}
+
+// git's erase with nothing cached (a credential another helper gave, or
+// authx's cache emptied since) obtains nothing: no login, no secret
+// command run, nothing printed on stdout.
+func TestGitCredentialEraseWithoutCacheObtainsNothing(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(fmt.Sprintf("profiles:\n  tk:\n    scheme: testkit\n    match: https://git.example.com/\n    config: {server: %s, user: u, secret: env:TK_SECRET}\n", ts.URL))
+	c := e.cmd("git-credential", "erase")
+	c.Stdin = strings.NewReader("protocol=https\nhost=git.example.com\nusername=oauth2\npassword=x-0123\n\n")
+	r := runCmd(t, c)
+	if r.code != 0 || r.stdout != "" || strings.Contains(r.stderr, "x-0123") {
+		t.Errorf("erase: %+v", r)
+	}
+	if n := ts.logins.Load(); n != 0 {
+		t.Errorf("erase with nothing cached logged in %d times", n)
 	}
 }
