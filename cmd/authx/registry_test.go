@@ -314,3 +314,29 @@ func TestDockerCredentialHelper(t *testing.T) {
 		t.Errorf("no action: %+v", r)
 	}
 }
+
+// A tool that keeps stdin open does not hold the helper: get gives up
+// after toolInputTimeout with one line and exit 2 (nothing obtained).
+func TestDockerCredentialStdinBoundedInTime(t *testing.T) {
+	helper := filepath.Join(dockerHelperDir(t), dockerHelperName)
+	e := newEnv(t)
+	e.config("profiles:\n  reg:\n    scheme: basic\n    match: [https://registry.example.com/]\n    config: {username: alice, password: pw}\n")
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw.WriteString("registry.example.com") // no EOF
+	c := exec.Command(helper, "get")
+	c.Env, c.Stdin = e.vars, pr
+	timer := time.AfterFunc(toolInputTimeout+5*time.Second, func() { pw.Close() })
+	defer timer.Stop()
+	defer pw.Close()
+	start := time.Now()
+	r := runCmd(t, c)
+	pr.Close()
+	// The helper protocol's error message on stdout, authx's line on stderr.
+	if took := time.Since(start); r.code != 2 || strings.Count(r.stdout, "\n") != 1 || !strings.Contains(r.stdout, "nothing complete on stdin") ||
+		len(authxLines(r.stderr)) != 1 || took > toolInputTimeout+3*time.Second {
+		t.Fatalf("code %d after %s: %q %q", r.code, took, r.stdout, r.stderr)
+	}
+}
