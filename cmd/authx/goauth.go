@@ -25,7 +25,9 @@ private module proxy or go-import server reached over HTTPS:
   export GOAUTH='authx goauth corp'      # several: 'authx goauth corp;authx goauth other'
 
 Only the profiles named this way serve the go command. authx prints the
-profile's https:// match prefixes (its url when it has no match), a blank
+profile's https:// match prefixes (its url when it has no match;
+normalized, host in lower case and no :443, as the go command compares
+them with its URLs as plain strings), a blank
 line, the credential's headers, a blank line; the credential is obtained as
 for 'authx header' (cache, refresh), but never by an interactive login:
 the go command hides this command's stderr, so a login that needs the user
@@ -63,11 +65,9 @@ stderr only with -x. See docs/integrations.md.`,
 			if err != nil {
 				return err
 			}
-			var prefixes []string
-			for _, m := range p.Scope() {
-				if strings.HasPrefix(m, "https://") {
-					prefixes = append(prefixes, m)
-				}
+			prefixes, err := goauthPrefixes(p.Name, p.Scope())
+			if err != nil {
+				return err
 			}
 			if len(prefixes) == 0 {
 				return core.Errorf(core.KindConfig, "profile %q has no https:// match prefix (or url): the go command sends credentials over HTTPS only", p.Name)
@@ -124,6 +124,31 @@ stderr only with -x. See docs/integrations.md.`,
 		},
 	}
 	return cmd
+}
+
+// goauthPrefixes returns the https:// match prefixes of scope in the form
+// the go command compares them in, as plain strings: normalized (host in
+// lower case, no :443, see urlscope.Normalize), as it writes request URLs.
+func goauthPrefixes(profile string, scope []string) ([]string, error) {
+	var prefixes []string
+	for _, m := range scope {
+		u, err := url.Parse(m)
+		if err != nil || !strings.EqualFold(u.Scheme, "https") {
+			continue // Select has checked the config; the go command uses HTTPS only
+		}
+		n, err := urlscope.Normalize(u)
+		if err != nil {
+			return nil, profileErr(profile, err)
+		}
+		if n.Port() == "443" {
+			n.Host = n.Hostname()
+			if strings.Contains(n.Host, ":") { // IPv6
+				n.Host = "[" + n.Host + "]"
+			}
+		}
+		prefixes = append(prefixes, n.String())
+	}
+	return prefixes, nil
 }
 
 // credentialValue is the value Session.Renew recognises cred by: its token,

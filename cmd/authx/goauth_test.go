@@ -299,3 +299,21 @@ profiles:
 		t.Errorf("logins %d, refreshes %d, the same renewal printed: %v; want 1, 1, true", l, rf, outs[0] == outs[1])
 	}
 }
+
+// The go command matches its prefixes by plain string comparison, case-
+// and port-sensitively: authx prints them normalized (host in lower case,
+// no default port), as the go command writes its request URLs.
+func TestGoauthNormalizesPrefixes(t *testing.T) {
+	e := newEnv(t).set("GO_PW=pw-0123")
+	e.config(`
+profiles:
+  gomod:
+    scheme: basic
+    match: [HTTPS://GoProxy.Example.com:443/corp/, https://git.example.com:8443/a/%7Eb/]
+    config: {username: alice, password: env:GO_PW}
+`)
+	want := "https://goproxy.example.com/corp/\nhttps://git.example.com:8443/a/~b/\n\nAuthorization: Basic " + basicB64("alice", "pw-0123") + "\n\n"
+	if r := e.run("goauth", "gomod"); r.code != 0 || r.stdout != want {
+		t.Errorf("goauth gomod: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
