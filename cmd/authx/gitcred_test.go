@@ -349,3 +349,29 @@ func TestGitCredentialEraseWithoutCacheObtainsNothing(t *testing.T) {
 		t.Errorf("erase with nothing cached logged in %d times", n)
 	}
 }
+
+// Two profiles with equivalent match prefixes: git-credential answers
+// nothing, and `authx header --url` refuses the URL (exit 2), rather than
+// pick one by its name's order.
+func TestGitCredentialTiedProfilesNotAnswered(t *testing.T) {
+	e := newEnv(t).set("A=aaa-secret-0123", "G=git-secret-0123")
+	e.config(`
+profiles:
+  aaa:
+    scheme: basic
+    match: https://GIT.example.com:443/
+    config: {username: aaa, password: env:A}
+  git:
+    scheme: basic
+    match: https://git.example.com/
+    config: {username: git, password: env:G}
+`)
+	c := e.cmd("git-credential", "get")
+	c.Stdin = strings.NewReader("protocol=https\nhost=git.example.com\n\n")
+	if r := runCmd(t, c); r.code != 0 || r.stdout != "" {
+		t.Errorf("git-credential get: %+v", r)
+	}
+	if r := e.run("header", "--url", "https://git.example.com/r.git"); r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "equally") {
+		t.Errorf("header --url: %+v", r)
+	}
+}
