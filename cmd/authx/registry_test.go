@@ -206,8 +206,8 @@ func TestRegistryPushPull(t *testing.T) {
 	credentialOf := func() string {
 		st := e.run("status")
 		for _, l := range strings.Split(st.stdout, "\n") {
-			if f := strings.Fields(l); len(f) >= 3 && f[0] == "reg" {
-				return f[2]
+			if f := strings.Fields(l); len(f) >= 4 && f[0] == "reg" { // PROFILE SCHEME STORE CREDENTIAL ...
+				return f[3]
 			}
 		}
 		t.Fatalf("status: %+v", st)
