@@ -99,7 +99,7 @@ func (r *Request) URL() (u *url.URL, ok bool) {
 		return nil, false
 	}
 	u, err := url.Parse(r.Protocol + "://" + r.Host + "/" + strings.TrimPrefix(r.Path, "/"))
-	if err != nil || u.Host != r.Host || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || u.Host != r.Host || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, false
 	}
 	return u, true
