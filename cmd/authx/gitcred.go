@@ -35,8 +35,10 @@ protocol://host/path, as 'authx header --url' does, obtains its credential
 the same way (cache, refresh, login) and prints username= and password=:
 for Basic credentials their user and password, for a token the token as the
 password with the username git sent, else --username (default oauth2). No
-profile matches, or the URL is not http(s), or git names another user than
-the profile's: nothing is printed and git asks its other helpers.
+profile matches (or two match equally), the URL is not http(s), its path
+(which git sends URL-decoded) has a . or .. segment, a backslash or a %,
+or git names another user than the profile's: nothing is printed and git
+asks its other helpers.
 
 erase: git says the server refused what authx answered; authx renews the
 credential (a refresh or login, never a prompt) so that the next git command

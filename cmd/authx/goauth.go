@@ -27,12 +27,12 @@ private module proxy or go-import server reached over HTTPS:
 Only the profiles named this way serve the go command. authx prints the
 profile's https:// match prefixes (its url when it has no match;
 normalized, host in lower case and no :443, as the go command compares
-them with its URLs as plain strings), a blank
-line, the credential's headers, a blank line; the credential is obtained as
-for 'authx header' (cache, refresh), but never by an interactive login:
-the go command hides this command's stderr, so a login that needs the user
-fails (exit 3, run: authx login PROFILE). The go command attaches the
-headers to its HTTPS requests under those prefixes.
+them with its URLs as plain strings), a blank line, the credential's
+headers, a blank line; the credential is obtained as for 'authx header'
+(cache, refresh), but never by an interactive login: the go command hides
+this command's stderr, so a login that needs the user fails (exit 3, run:
+authx login PROFILE). The go command attaches the headers to its HTTPS
+requests under those prefixes.
 
 After the server answers 4xx the go command runs it again with the URL as
 an argument and the response on stdin. On a 401 for a URL within the
@@ -46,8 +46,8 @@ The go command follows redirects, and withholds only Authorization and
 Cookie from another host (it keeps them for a subdomain of the original
 one): a credential with any other header (an API key header) is refused
 (exit 10), never printed. A header value holding a line break or control
-character is refused (exit 6), never printed. The go command shows a credential command's
-stderr only with -x. See docs/integrations.md.`,
+character is refused (exit 6), never printed. The go command shows a
+credential command's stderr only with -x. See docs/integrations.md.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 || len(args) > 2 {
 				return core.Errorf(core.KindConfig, "goauth: name the profile that serves the go command, GOAUTH='authx goauth PROFILE' (the go command adds a URL after a 4xx)")

@@ -37,7 +37,9 @@ a 401), the credential is renewed; when the scheme cannot renew it (a
 static token) the same one is printed again, with one line on stderr.
 
 --id-token sends the OpenID Connect ID token of the login instead (for an
-API server that authenticates OIDC ID tokens), expiring when it does.
+API server that authenticates OIDC ID tokens), expiring when it does. An
+expired one is renewed: a refresh, else (a refresh that keeps the old ID
+token) a login.
 
 In ~/.kube/config:
 
