@@ -105,7 +105,7 @@ func (a *app) dockerCredential(cmd *cobra.Command, args []string) error {
 		}
 		return nil
 	case "store":
-		c, err := dockercred.ReadCredentials(a.stdin)
+		c, err := readToolInputRaw(a.stdin, "docker-credential store", dockercred.ReadCredentials)
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func dockerURLFor(server string) string {
 // the profile whose match prefixes cover it (its URL), and the name;
 // ErrNotFound when no profile does.
 func (a *app) dockerTarget() (*target, string, error) {
-	server, err := dockercred.ReadServer(a.stdin)
+	server, err := readToolInputRaw(a.stdin, "docker-credential: the server name on stdin", dockercred.ReadServer)
 	if err != nil {
 		return nil, "", err
 	}

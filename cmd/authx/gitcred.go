@@ -35,14 +35,17 @@ protocol://host/path, as 'authx header --url' does, obtains its credential
 the same way (cache, refresh, login) and prints username= and password=:
 for Basic credentials their user and password, for a token the token as the
 password with the username git sent, else --username (default oauth2). No
-profile matches, or the URL is not http(s), or git names another user than
-the profile's: nothing is printed and git asks its other helpers.
+profile matches (or two match equally), the URL is not http(s), its path
+(which git sends URL-decoded) has a . or .. segment, a backslash or a %,
+or git names another user than the profile's: nothing is printed and git
+asks its other helpers.
 
 erase: git says the server refused what authx answered; authx renews the
 credential (a refresh or login, never a prompt) so that the next git command
 gets the new one, and says so in one line on stderr. When renewing gives the
 refused credential again (a password the server no longer takes) it says
-that instead (exit 4). store: nothing to do, authx keeps its credentials;
+that instead (exit 4). With nothing cached for the profile, erase does
+nothing (it never logs in). store: nothing to do, authx keeps its credentials;
 another operation is ignored, as git asks of helpers.
 
 Errors: one line on stderr, exit codes as for 'authx header'; git then asks
@@ -161,12 +164,20 @@ func basicCredential(cred *core.Credential) (user, pass string, ok bool) {
 
 // gitErase handles git's erase: the server refused what git sent. When
 // that is what authx holds for the profile, authx renews it (never
-// prompting): git asks again at its next command, never in a loop.
+// prompting): git asks again at its next command, never in a loop. It
+// compares with the cached credential only: with nothing cached, nothing
+// is obtained (git's password came from elsewhere).
 func (a *app) gitErase(cmd *cobra.Command, t *target, req *gitcred.Request, flagUser string) error {
-	s, res, err := a.credentialFor(cmd, t, false, false)
+	s, err := a.session(t)
 	if err != nil {
 		return err
 	}
+	e := s.Cached()
+	if e == nil {
+		a.log().Debug("git-credential: erase with nothing cached, nothing renewed", "profile", s.Profile.Name)
+		return nil
+	}
+	res := &session.Result{Credential: &e.Credential}
 	ans, ok, err := gitAnswer(s, res.Credential, req.Username, flagUser)
 	if !ok || err != nil || ans.Password != req.Password {
 		if ok && err == nil { // another authx renewed it since, or another helper gave it

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -284,5 +285,93 @@ func TestGitCredentialStdinBoundedInTime(t *testing.T) {
 	pr.Close()
 	if took := time.Since(start); r.code != 2 || r.stdout != "" || len(authxLines(r.stderr)) != 1 || took > toolInputTimeout+5*time.Second {
 		t.Fatalf("code %d after %s: %q %q", r.code, took, r.stdout, r.stderr)
+	}
+}
+
+// git URL-decodes the path before sending it (credential.useHttpPath):
+// a path whose dot segments, backslashes or percent signs a server may
+// read otherwise than authx is not answered, as `authx header --url`
+// refuses it: real `git credential fill`, nothing from authx.
+func TestGitCredentialAmbiguousPathNotAnswered(t *testing.T) {
+	git := requireTool(t, "git", "git")
+	e := newEnv(t).set("TEAM=team-secret-0123", "OTHER=other-secret-0123")
+	e.config(`
+profiles:
+  team:
+    scheme: basic
+    match: https://git.example.com/team/
+    config: {username: team, password: env:TEAM}
+  other:
+    scheme: basic
+    match: https://git.example.com/other/
+    config: {username: other, password: env:OTHER}
+`)
+	vars := gitEnv(t, e, git, "https://git.example.com")
+	if r := runGit(t, vars, e.home, "config", "--global", "credential.useHttpPath", "true"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	fill := func(u string) result {
+		c := exec.Command(git, "credential", "fill")
+		c.Env, c.Dir = append(vars, "GIT_ASKPASS=/bin/false", "SSH_ASKPASS=/bin/false"), e.home
+		c.Stdin = strings.NewReader("url=" + u + "\n")
+		return runCmd(t, c)
+	}
+	if r := fill("https://git.example.com/team/r.git"); !strings.Contains(r.stdout, "password=team-secret-0123\n") {
+		t.Fatalf("a plain path: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	for _, u := range []string{
+		"https://git.example.com/other%2F..%2Fteam/r.git",
+		"https://git.example.com/other/%2e%2e/team/r.git",
+		"https://git.example.com/other%5C..%5Cteam/r.git",
+		"https://git.example.com/other/%252e%252e/team/r.git",
+		"https://git.example.com/team/./r.git",
+	} {
+		if r := fill(u); strings.Contains(r.stdout, "secret") || r.code == 0 {
+			t.Errorf("%s: %d %q %q", u, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// git's erase with nothing cached (a credential another helper gave, or
+// authx's cache emptied since) obtains nothing: no login, no secret
+// command run, nothing printed on stdout.
+func TestGitCredentialEraseWithoutCacheObtainsNothing(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(fmt.Sprintf("profiles:\n  tk:\n    scheme: testkit\n    match: https://git.example.com/\n    config: {server: %s, user: u, secret: env:TK_SECRET}\n", ts.URL))
+	c := e.cmd("git-credential", "erase")
+	c.Stdin = strings.NewReader("protocol=https\nhost=git.example.com\nusername=oauth2\npassword=x-0123\n\n")
+	r := runCmd(t, c)
+	if r.code != 0 || r.stdout != "" || strings.Contains(r.stderr, "x-0123") {
+		t.Errorf("erase: %+v", r)
+	}
+	if n := ts.logins.Load(); n != 0 {
+		t.Errorf("erase with nothing cached logged in %d times", n)
+	}
+}
+
+// Two profiles with equivalent match prefixes: git-credential answers
+// nothing, and `authx header --url` refuses the URL (exit 2), rather than
+// pick one by its name's order.
+func TestGitCredentialTiedProfilesNotAnswered(t *testing.T) {
+	e := newEnv(t).set("A=aaa-secret-0123", "G=git-secret-0123")
+	e.config(`
+profiles:
+  aaa:
+    scheme: basic
+    match: https://GIT.example.com:443/
+    config: {username: aaa, password: env:A}
+  git:
+    scheme: basic
+    match: https://git.example.com/
+    config: {username: git, password: env:G}
+`)
+	c := e.cmd("git-credential", "get")
+	c.Stdin = strings.NewReader("protocol=https\nhost=git.example.com\n\n")
+	if r := runCmd(t, c); r.code != 0 || r.stdout != "" {
+		t.Errorf("git-credential get: %+v", r)
+	}
+	if r := e.run("header", "--url", "https://git.example.com/r.git"); r.code != 2 || r.stdout != "" || !strings.Contains(r.stderr, "equally") {
+		t.Errorf("header --url: %+v", r)
 	}
 }

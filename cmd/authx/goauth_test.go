@@ -14,6 +14,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/authx/authx/core/session"
 )
 
 // moduleProxy is a GOPROXY over TLS serving example.com/m v1.0.0 to
@@ -128,6 +131,9 @@ profiles:
 	// The go command ran `authx goauth gomod URL` with the 401 on stdin and
 	// dropped its stderr (it shows it only with -x and only when no
 	// credential is left for the URL): the same run by hand says why.
+	// A credential obtained less than session.RenewGrace ago is taken as
+	// a concurrent renewal and printed again: let it age.
+	time.Sleep(session.RenewGrace + 100*time.Millisecond)
 	c := e.cmd("goauth", "gomod", p.URL+"/example.com/m/@v/v1.0.0.info")
 	c.Stdin = strings.NewReader("HTTP/1.1 401 Unauthorized\nWww-Authenticate: Basic realm=\"modules\"\n\n")
 	byHand := runCmd(t, c)
@@ -160,6 +166,7 @@ profiles:
 	if r := goModDownload(t, e, p, "authx goauth tk", "example.com/m@v1.0.0"); r.code != 0 {
 		t.Fatalf("go mod download: %d\n%s", r.code, r.stderr)
 	}
+	time.Sleep(session.RenewGrace + 100*time.Millisecond) // else the login is taken as a concurrent renewal
 	ts.revokeAll()
 	if r := goModDownload(t, e, p, "authx goauth tk", "example.com/m@v1.0.0"); r.code != 0 {
 		t.Fatalf("go mod download after the token was revoked: %d\n%s", r.code, r.stderr)
@@ -211,5 +218,102 @@ profiles:
 	c.Stdin = strings.NewReader("")
 	if r := runCmd(t, c); r.code != 2 || r.stdout != "" || len(authxLines(r.stderr)) != 1 {
 		t.Errorf("no response on stdin: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The go command follows redirects with the headers a credential command
+// gave it: it drops Authorization and Cookie on a redirect to another host
+// (keeping Authorization for a subdomain) but forwards any other header to
+// whatever host the redirect names. So a credential with another header
+// (an API key) is refused, nothing printed.
+func TestGoauthRefusesForwardedHeaders(t *testing.T) {
+	e := newEnv(t).set("XAT=xat-secret-0123")
+	e.config(`
+profiles:
+  corp:
+    scheme: jwt
+    match: https://goproxy.example.com/corp/
+    config: {mode: static, token: env:XAT, header: X-Auth-Token}
+  bearer:
+    scheme: jwt
+    match: https://goproxy.example.com/other/
+    config: {mode: static, token: env:XAT}
+`)
+	r := e.run("goauth", "corp")
+	if lines := authxLines(r.stderr); r.code != 10 || r.stdout != "" || len(lines) != 1 || !strings.Contains(lines[0], "redirect") {
+		t.Errorf("goauth with an X-Auth-Token credential: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, "xat-secret-0123") {
+		t.Error("the secret in the output")
+	}
+	if r := e.run("goauth", "bearer"); r.code != 0 || !strings.Contains(r.stdout, "Authorization: Bearer xat-secret-0123\n") {
+		t.Errorf("goauth with a bearer token: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The go command captures a credential command's stderr: a login's code
+// and URL would never reach the user, and the go command would wait for
+// the code's lifetime. So goauth never logs in interactively, even with a
+// terminal: exit 3, `run: authx login P`, no browser opened.
+func TestGoauthNeverPrompts(t *testing.T) {
+	e, opened := deviceEnv(t)
+	r := e.runTTY(20*time.Second, "goauth", "dev")
+	if r.code != 3 || r.stdout != "" || !strings.Contains(r.stderr, "run: authx login dev") {
+		t.Errorf("goauth with a device login to do: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(opened); err == nil {
+		t.Error("goauth opened a browser")
+	}
+}
+
+// The go command fetches in parallel and runs `authx goauth P URL` once
+// per refused fetch: N refusals of the same credential renew it once. A
+// credential another authx obtained less than session.RenewGrace earlier
+// is taken as the renewal and printed.
+func TestGoauthRenewsOncePerRefusal(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(fmt.Sprintf(`
+profiles:
+  tk:
+    scheme: testkit
+    match: https://goproxy.example.com/corp/
+    config: {server: %s, user: u, secret: env:TK_SECRET}
+`, ts.URL))
+	first := e.run("goauth", "tk")
+	if first.code != 0 {
+		t.Fatalf("goauth tk: %d %q", first.code, first.stderr)
+	}
+	time.Sleep(session.RenewGrace + 100*time.Millisecond) // the login is no renewal
+	var outs []string
+	for i := 0; i < 2; i++ {
+		c := e.cmd("goauth", "tk", "https://goproxy.example.com/corp/x/@v/list")
+		c.Stdin = strings.NewReader("HTTP/1.1 401 Unauthorized\n\n")
+		r := runCmd(t, c)
+		if r.code != 0 || r.stdout == first.stdout {
+			t.Fatalf("401 %d: %d %q %q", i+1, r.code, r.stdout, r.stderr)
+		}
+		outs = append(outs, r.stdout)
+	}
+	if l, rf := ts.logins.Load(), ts.refreshes.Load(); l != 1 || rf != 1 || outs[0] != outs[1] {
+		t.Errorf("logins %d, refreshes %d, the same renewal printed: %v; want 1, 1, true", l, rf, outs[0] == outs[1])
+	}
+}
+
+// The go command matches its prefixes by plain string comparison, case-
+// and port-sensitively: authx prints them normalized (host in lower case,
+// no default port), as the go command writes its request URLs.
+func TestGoauthNormalizesPrefixes(t *testing.T) {
+	e := newEnv(t).set("GO_PW=pw-0123")
+	e.config(`
+profiles:
+  gomod:
+    scheme: basic
+    match: [HTTPS://GoProxy.Example.com:443/corp/, https://git.example.com:8443/a/%7Eb/]
+    config: {username: alice, password: env:GO_PW}
+`)
+	want := "https://goproxy.example.com/corp/\nhttps://git.example.com:8443/a/~b/\n\nAuthorization: Basic " + basicB64("alice", "pw-0123") + "\n\n"
+	if r := e.run("goauth", "gomod"); r.code != 0 || r.stdout != want {
+		t.Errorf("goauth gomod: %d %q %q", r.code, r.stdout, r.stderr)
 	}
 }

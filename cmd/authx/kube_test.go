@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -352,6 +355,24 @@ func TestKubeCredentialIDToken(t *testing.T) {
 	}
 }
 
+// An expired ID token that a refresh keeps (an OpenID Provider whose
+// refresh answer has no id_token) is not refreshed again at every kubectl
+// run: authx logs in instead, which here needs the user (exit 3).
+func TestKubeCredentialIDTokenKeptByRefresh(t *testing.T) {
+	e, _ := deviceEnv(t)
+	payload, _ := json.Marshal(map[string]any{"sub": "alice", "exp": time.Now().Add(-time.Minute).Unix()})
+	stale := "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString(payload) + ".c2ln"
+	e.config(fmt.Sprintf("profiles:\n  kept:\n    scheme: device\n    url: https://api.example.com/\n    config: {code: WDJB-MJHT, id_token: %s, refresh: keep-id-token}\n", stale))
+	if r, _ := onTerminal(t, e, nil, "login", "kept"); r.code != 0 {
+		t.Fatalf("login: %+v", r)
+	}
+	info := []string{`KUBERNETES_EXEC_INFO={"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`}
+	r := e.runWith(info, "kube-credential", "kept", "--id-token")
+	if r.code != 3 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "run: authx login kept") {
+		t.Errorf("an expired ID token a refresh keeps: %+v; want exit 3, one line, nothing on stdout", r)
+	}
+}
+
 // With the agent running, a store: memory profile's token reaches kubectl
 // from the agent, as `authx token` gets it: one login for two kubectl
 // runs, and no token in any file of the cache directory.
@@ -380,4 +401,98 @@ func TestKubectlWithAgent(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A second run from the same process (a client-go program with several
+// clients, or a refusal of a token the scheme cannot renew) prints the
+// credential again: renewing a static token gives the same one, which
+// kubectl then sends (and a refusing server refuses, with kubectl's own
+// error). Several processes are told apart.
+func TestKubeCredentialSecondRunPrints(t *testing.T) {
+	e := newEnv(t).set("KTOK=static-kube-0123")
+	e.config("profiles:\n  work:\n    scheme: jwt\n    match: https://k8s.example.com/\n    config: {mode: static, token: env:KTOK}\n")
+	c := exec.Command("sh", "-c", `"$0" kube-credential work && echo && "$0" kube-credential work`, filepath.Join(binDir, "authx"))
+	c.Env = append(append([]string(nil), e.vars...),
+		`KUBERNETES_EXEC_INFO={"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`)
+	r := runCmd(t, c)
+	if r.code != 0 || strings.Count(r.stdout, `"token":"static-kube-0123"`) != 2 {
+		t.Errorf("two runs from one process: %+v", r)
+	}
+	if strings.Contains(r.stderr, "static-kube-0123") {
+		t.Errorf("the token on stderr: %q", r.stderr)
+	}
+}
+
+// Two kubectl processes at once: each one's second run is told apart (a
+// few recent processes are remembered per profile), so a refusal reported
+// by the first after the second got its token still renews.
+func TestKubeCredentialRemembersSeveralProcesses(t *testing.T) {
+	ts := newTokenServer(t, 3600)
+	e := newEnv(t).set("TK_SECRET=right")
+	e.config(fmt.Sprintf("profiles:\n  tk:\n    scheme: testkit\n    match: https://k8s.example.com/\n    config: {server: %s, user: u, secret: env:TK_SECRET}\n", ts.URL))
+	info := `KUBERNETES_EXEC_INFO={"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`
+	flag := filepath.Join(t.TempDir(), "go-on")
+	authx := filepath.Join(binDir, "authx")
+	var aOut bytes.Buffer
+	a := exec.Command("sh", "-c", `"$0" kube-credential tk && echo && while [ ! -e "$1" ]; do sleep 0.05; done && "$0" kube-credential tk`, authx, flag)
+	a.Env, a.Stdout, a.Stderr = append(append([]string(nil), e.vars...), info), &aOut, &aOut
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Process.Kill()
+	for i := 0; i < 200 && ts.logins.Load() == 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // the first run's record
+	b := exec.Command("sh", "-c", `"$0" kube-credential tk`, authx)
+	b.Env = append(append([]string(nil), e.vars...), info)
+	if r := runCmd(t, b); r.code != 0 {
+		t.Fatalf("the other process: %+v", r)
+	}
+	os.WriteFile(flag, nil, 0o600)
+	if err := a.Wait(); err != nil {
+		t.Fatalf("the first process: %v\n%s", err, aOut.String())
+	}
+	if l, rf := ts.logins.Load(), ts.refreshes.Load(); l != 1 || rf != 1 || !strings.Contains(aOut.String(), "renewed it") {
+		t.Errorf("logins %d, refreshes %d; want 1 and 1 (the first process's second run renews)\n%s", l, rf, aOut.String())
+	}
+}
+
+// The record of what kube-credential served, beside the cache entry, holds
+// no plain digest of the token (an HMAC keyed with the store's name key),
+// and goes with the entry: after `authx logout` no trace of it is left.
+func TestKubeCredentialServedRecordRemoved(t *testing.T) {
+	const tok = "static-kube-0123"
+	e := newEnv(t).set("KTOK=" + tok)
+	e.config("profiles:\n  work:\n    scheme: jwt\n    match: https://k8s.example.com/\n    config: {mode: static, token: env:KTOK}\n")
+	c := exec.Command("sh", "-c", `"$0" kube-credential work`, filepath.Join(binDir, "authx"))
+	c.Env = append(append([]string(nil), e.vars...),
+		`KUBERNETES_EXEC_INFO={"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`)
+	if r := runCmd(t, c); r.code != 0 {
+		t.Fatalf("kube-credential: %+v", r)
+	}
+	sum := sha256.Sum256([]byte(tok))
+	records := func() (names []string, plain bool) {
+		filepath.Walk(e.home, func(path string, info os.FileInfo, err error) error {
+			if err != nil || info.IsDir() {
+				return nil
+			}
+			if strings.HasSuffix(path, ".kube") || strings.HasSuffix(path, ".side") {
+				names = append(names, filepath.Base(path))
+			}
+			data, _ := os.ReadFile(path)
+			plain = plain || bytes.Contains(data, []byte(hex.EncodeToString(sum[:])))
+			return nil
+		})
+		return names, plain
+	}
+	if names, plain := records(); len(names) != 1 || plain {
+		t.Fatalf("after kube-credential: records %v, a plain SHA-256 of the token: %v", names, plain)
+	}
+	if r := e.run("logout", "work"); r.code != 0 {
+		t.Fatalf("logout: %+v", r)
+	}
+	if names, _ := records(); len(names) != 0 {
+		t.Errorf("after logout: %v left", names)
+	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -35,10 +33,13 @@ $KUBERNETES_EXEC_INFO (client.authentication.k8s.io/v1 or v1beta1; v1beta1
 without one). When kubectl says the run is not interactive, a login that
 needs the user fails (exit 3) instead of prompting. When the same kubectl
 process runs it again for the credential it was given (kubectl does after
-a 401), the credential is renewed.
+a 401), the credential is renewed; when the scheme cannot renew it (a
+static token) the same one is printed again, with one line on stderr.
 
 --id-token sends the OpenID Connect ID token of the login instead (for an
-API server that authenticates OIDC ID tokens), expiring when it does.
+API server that authenticates OIDC ID tokens), expiring when it does. An
+expired one is renewed: a refresh, else (a refresh that keeps the old ID
+token) a login.
 
 In ~/.kube/config:
 
@@ -79,13 +80,34 @@ See docs/integrations.md.`,
 				// This kubectl asks again for what it was given: the server
 				// refused it (client-go reruns its plugin after a 401). Or
 				// the ID token has expired before the credential.
-				if res, err = s.Renew(cmd.Context(), res.Credential.Token); err != nil {
-					return profileErr(s.Profile.Name, err)
-				}
-				if refused {
+				renewed, rerr := s.Renew(cmd.Context(), res.Credential.Token)
+				switch {
+				case refused && core.KindOf(rerr) == core.KindRejected:
+					// The scheme has no other credential (a static token).
+					// Either the server refused it, and kubectl's own error
+					// follows, or the same process just has several clients:
+					// it gets the credential again either way.
+					a.notice("profile %q: kubectl asked again for the credential it had (after a 401, or for another of its clients) and the scheme cannot renew it: sent it again", s.Profile.Name)
+				case rerr != nil:
+					return profileErr(s.Profile.Name, rerr)
+				case refused:
+					res = renewed
 					a.notice("profile %q: the server refused the credential kubectl had; renewed it for kubectl's next request", s.Profile.Name)
+				default:
+					res = renewed
 				}
-				if c, err = kubeCredentialOf(s, res, idToken, time.Now()); err == errIDTokenExpired {
+				c, err = kubeCredentialOf(s, res, idToken, time.Now())
+				if err == errIDTokenExpired && res.Source == session.Refreshed {
+					// A refresh answer without an ID token keeps the old
+					// one: only a login gives another (else every run
+					// would refresh again).
+					s.StopAfterObtain = true
+					if res, err = s.Login(cmd.Context()); err != nil {
+						return profileErr(s.Profile.Name, err)
+					}
+					c, err = kubeCredentialOf(s, res, idToken, time.Now())
+				}
+				if err == errIDTokenExpired {
 					err = profileErr(s.Profile.Name, core.Errorf(core.KindTokenInvalid, "the ID token of the renewed credential has expired already (is the clock right?)"))
 				}
 			}
@@ -141,53 +163,80 @@ func kubeCredentialOf(s *session.Session, res *session.Result, idToken bool, now
 }
 
 // kubeServed is the file, beside the profile's cache entry, that says which
-// credential kube-credential last served and to which process: a digest
-// of the token, never the token. path is "" when the profile is not
-// cached (an ad-hoc profile, store: memory): then nothing is recorded and
-// a refusal is not recognised.
-type kubeServed struct{ path string }
+// credential kube-credential served to which process, for the last
+// kubeServedMax processes (several kubectl may run at once): an HMAC of the
+// token keyed with the store's name key (cache.Store.Digest), never the
+// token. path is "" when the profile is not cached (an ad-hoc profile,
+// store: memory): then nothing is recorded and a refusal is not
+// recognised. The store removes the file with the entry.
+type kubeServed struct {
+	path   string
+	digest func(string) string
+}
+
+// kubeServedMax is how many processes kubeServed remembers.
+const kubeServedMax = 8
 
 type kubeServedRecord struct {
 	Parent string `json:"parent"`
-	SHA256 string `json:"token_sha256"`
+	Digest string `json:"token_hmac"`
 }
 
 func kubeServedFile(s *session.Session) kubeServed {
 	if s.Store == nil {
 		return kubeServed{}
 	}
-	p := s.Store.Path(s.Key())
+	p := s.Store.SidePath(s.Key(), "kube")
 	if p == "" {
 		return kubeServed{}
 	}
-	return kubeServed{strings.TrimSuffix(p, ".json") + ".kube"}
+	return kubeServed{p, s.Store.Digest}
 }
 
-func tokenDigest(tok string) string {
-	sum := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(sum[:])
-}
-
-// was reports whether token was last served to parent.
-func (k kubeServed) was(parent, token string) bool {
+// records returns what the file holds, the most recent last; nothing when
+// it is missing or damaged.
+func (k kubeServed) records() []kubeServedRecord {
 	if k.path == "" {
-		return false
+		return nil
 	}
-	data, err := cache.ReadPrivate(k.path, 1024)
+	data, err := cache.ReadPrivate(k.path, 4096)
 	if err != nil {
-		return false
+		return nil
 	}
-	var r kubeServedRecord
-	return json.Unmarshal(data, &r) == nil && r.Parent == parent && r.SHA256 == tokenDigest(token)
+	var rs []kubeServedRecord
+	if json.Unmarshal(data, &rs) != nil {
+		return nil
+	}
+	return rs
+}
+
+// was reports whether token was the last served to parent.
+func (k kubeServed) was(parent, token string) bool {
+	for _, r := range k.records() {
+		if r.Parent == parent {
+			return r.Digest != "" && r.Digest == k.digest(token)
+		}
+	}
+	return false
 }
 
 // record notes that token is served to parent; failing to is harmless (a
-// refusal then goes unrecognised once).
+// refusal then goes unrecognised once). Concurrent records may lose one.
 func (k kubeServed) record(parent, token string) {
 	if k.path == "" || parent == "" {
 		return
 	}
-	data, _ := json.Marshal(kubeServedRecord{parent, tokenDigest(token)})
+	rs := []kubeServedRecord{}
+	for _, r := range k.records() {
+		if r.Parent != parent {
+			rs = append(rs, r)
+		}
+	}
+	rs = append(rs, kubeServedRecord{parent, k.digest(token)})
+	if len(rs) > kubeServedMax {
+		rs = rs[len(rs)-kubeServedMax:]
+	}
+	data, _ := json.Marshal(rs)
 	tmp := k.path + ".tmp" + strconv.Itoa(os.Getpid())
 	if os.WriteFile(tmp, data, 0o600) != nil || os.Rename(tmp, k.path) != nil {
 		os.Remove(tmp)

@@ -206,7 +206,7 @@ func TestRegistryPushPull(t *testing.T) {
 	credentialOf := func() string {
 		st := e.run("status")
 		for _, l := range strings.Split(st.stdout, "\n") {
-			if f := strings.Fields(l); len(f) >= 4 && f[0] == "reg" { // PROFILE SCHEME STORE CREDENTIAL CACHE
+			if f := strings.Fields(l); len(f) >= 4 && f[0] == "reg" { // PROFILE SCHEME STORE CREDENTIAL ...
 				return f[3]
 			}
 		}
@@ -312,5 +312,31 @@ func TestDockerCredentialHelper(t *testing.T) {
 	}
 	if r := helperRun(""); r.code != 1 || r.stdout != "Usage: docker-credential-authx <store|get|erase|list|version>\n" {
 		t.Errorf("no action: %+v", r)
+	}
+}
+
+// A tool that keeps stdin open does not hold the helper: get gives up
+// after toolInputTimeout with one line and exit 2 (nothing obtained).
+func TestDockerCredentialStdinBoundedInTime(t *testing.T) {
+	helper := filepath.Join(dockerHelperDir(t), dockerHelperName)
+	e := newEnv(t)
+	e.config("profiles:\n  reg:\n    scheme: basic\n    match: [https://registry.example.com/]\n    config: {username: alice, password: pw}\n")
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw.WriteString("registry.example.com") // no EOF
+	c := exec.Command(helper, "get")
+	c.Env, c.Stdin = e.vars, pr
+	timer := time.AfterFunc(toolInputTimeout+5*time.Second, func() { pw.Close() })
+	defer timer.Stop()
+	defer pw.Close()
+	start := time.Now()
+	r := runCmd(t, c)
+	pr.Close()
+	// The helper protocol's error message on stdout, authx's line on stderr.
+	if took := time.Since(start); r.code != 2 || strings.Count(r.stdout, "\n") != 1 || !strings.Contains(r.stdout, "nothing complete on stdin") ||
+		len(authxLines(r.stderr)) != 1 || took > toolInputTimeout+3*time.Second {
+		t.Fatalf("code %d after %s: %q %q", r.code, took, r.stdout, r.stderr)
 	}
 }

@@ -16,6 +16,33 @@ const toolInputTimeout = 5 * time.Second
 // stdin open without writing does not hold authx. what names the input in
 // the error.
 func readToolInput[T any](stdin io.Reader, what string, parse func(io.Reader) (T, error)) (T, error) {
+	v, err, ok := readWithin(stdin, parse)
+	switch {
+	case !ok:
+		return v, inputTimeout(what)
+	case err != nil:
+		return v, core.Errorf(core.KindConfig, "%s: %s", what, err)
+	}
+	return v, nil
+}
+
+// readToolInputRaw is readToolInput returning parse's error as it is (a
+// protocol's own error message); only the timeout is its own error.
+func readToolInputRaw[T any](stdin io.Reader, what string, parse func(io.Reader) (T, error)) (T, error) {
+	v, err, ok := readWithin(stdin, parse)
+	if !ok {
+		return v, inputTimeout(what)
+	}
+	return v, err
+}
+
+func inputTimeout(what string) error {
+	return core.Errorf(core.KindConfig, "%s: nothing complete on stdin after %s", what, toolInputTimeout)
+}
+
+// readWithin runs parse on stdin for toolInputTimeout at most; ok is false
+// when it did not finish in time.
+func readWithin[T any](stdin io.Reader, parse func(io.Reader) (T, error)) (v T, err error, ok bool) {
 	type read struct {
 		v   T
 		err error
@@ -27,12 +54,8 @@ func readToolInput[T any](stdin io.Reader, what string, parse func(io.Reader) (T
 	}()
 	select {
 	case r := <-done:
-		if r.err != nil {
-			return r.v, core.Errorf(core.KindConfig, "%s: %s", what, r.err)
-		}
-		return r.v, nil
+		return r.v, r.err, true
 	case <-time.After(toolInputTimeout):
-		var zero T
-		return zero, core.Errorf(core.KindConfig, "%s: nothing complete on stdin after %s", what, toolInputTimeout)
+		return v, nil, false
 	}
 }

@@ -154,6 +154,47 @@ func (s *Store) Path(k Key) string {
 
 func (s *Store) path(k Key, nk []byte) string { return filepath.Join(s.dir, k.name(nk)+".json") }
 
+// sideExt ends the name of a side file (see SidePath).
+const sideExt = ".side"
+
+// SidePath returns a file beside k's entry in which a caller keeps a small
+// private record about the entry (kind names the caller, e.g. "kube"):
+// Delete, and replacing the entry by one of another identity, remove it
+// with the entry. It is "" while the store has written nothing.
+func (s *Store) SidePath(k Key, kind string) string {
+	nk, err := s.nameKey(false)
+	if err != nil || nk == nil {
+		return ""
+	}
+	return filepath.Join(s.dir, k.name(nk)+"."+fileSafe(kind)+sideExt)
+}
+
+// Digest returns HMAC-SHA256(v) keyed with the store's name key, in hex:
+// a record that tells whether a later value is v and, without the key,
+// nothing of v (a plain hash of a token could be checked against
+// guesses). It is "" while the store has written nothing.
+func (s *Store) Digest(v string) string {
+	nk, err := s.nameKey(false)
+	if err != nil || nk == nil {
+		return ""
+	}
+	m := hmac.New(sha256.New, nk)
+	io.WriteString(m, "side-digest\x00"+v) // apart from the entry names' HMACs
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// removeSides removes the profile's side files but those of the entry
+// named keep ("": all of them).
+func (s *Store) removeSides(profile, keep string) {
+	matches, _ := filepath.Glob(filepath.Join(s.dir, fileSafe(profile)+".*"+sideExt))
+	legacy, _ := filepath.Glob(filepath.Join(s.dir, fileSafe(profile)+".*.kube")) // before side files
+	for _, m := range append(matches, legacy...) {
+		if keep == "" || !strings.HasPrefix(filepath.Base(m), keep+".") {
+			os.Remove(m)
+		}
+	}
+}
+
 // nameKey reads the store's name key. When there is none yet it returns
 // nil, or with create a new one, made so that concurrent authx processes
 // all end up with the same key.
@@ -513,6 +554,7 @@ func (s *Store) removeStale(keep, profile string) {
 			os.Remove(filepath.Join(s.dir, n+".lock"))
 		}
 	}
+	s.removeSides(profile, keep)
 }
 
 // Delete removes every entry of profile and reports how many it removed.
@@ -529,6 +571,9 @@ func (s *Store) Delete(profile string) (int, error) {
 		n++
 	}
 	m, err := s.deleteVault(profile, "")
+	if err == nil {
+		s.removeSides(profile, "")
+	}
 	return n + m, err
 }
 

@@ -348,3 +348,49 @@ func TestUpdateStateSkipsFsync(t *testing.T) {
 		t.Errorf("temporary files left: %v", tmps)
 	}
 }
+
+// A side file goes with its entry: replaced by an entry of another
+// identity, or deleted; another profile's stays. Digest is keyed: not the
+// plain SHA-256, the same for the same value.
+func TestSideFilesGoWithTheEntry(t *testing.T) {
+	s := New(t.TempDir())
+	if s.SidePath(KeyFor("work", nil), "kube") != "" || s.Digest("x") != "" {
+		t.Fatal("a side file or a digest before the store has a key")
+	}
+	old := KeyFor("work", []byte("user=alice"))
+	neu := KeyFor("work", []byte("user=bob"))
+	other := KeyFor("work2", []byte("user=alice"))
+	side := func(k Key) string {
+		p := s.SidePath(k, "kube")
+		if err := os.WriteFile(p, []byte(s.Digest("tok")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, k := range []Key{old, other} {
+		if err := s.Put(k, entry("a")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oldSide, otherSide := side(old), side(other)
+	if err := s.Put(neu, entry("b")); err != nil {
+		t.Fatal(err)
+	}
+	neuSide := side(neu)
+	if _, err := os.Stat(oldSide); !os.IsNotExist(err) {
+		t.Errorf("the old identity's side file was kept: %v", err)
+	}
+	if _, err := s.Delete("work"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(neuSide); !os.IsNotExist(err) {
+		t.Errorf("a side file survived Delete: %v", err)
+	}
+	if _, err := os.Stat(otherSide); err != nil {
+		t.Errorf("another profile's side file: %v", err)
+	}
+	sum := sha256.Sum256([]byte("tok"))
+	if d := s.Digest("tok"); d == hex.EncodeToString(sum[:]) || d != s.Digest("tok") || d == s.Digest("tok2") {
+		t.Errorf("Digest: %s", d)
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"github.com/authx/authx/core/urlscope"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -65,5 +66,30 @@ func TestMatchNormalizesPaths(t *testing.T) {
 		if got := urlscope.InScope(u, []string{tt.prefix}); got != tt.want {
 			t.Errorf("InScope(%s, %s) = %v, want %v", tt.target, tt.prefix, got, tt.want)
 		}
+	}
+}
+
+// Two profiles whose match prefixes are equally long prefixes of a URL
+// (equivalent once normalized, or the same) make it ambiguous: no profile
+// is picked by its name's order. One profile's equivalent prefixes are no
+// tie, and a longer prefix still wins.
+func TestProfileForURLTies(t *testing.T) {
+	f := &File{Profiles: map[string]*Profile{
+		"aaa":  {Name: "aaa", Match: []string{"https://GIT.example.com:443/"}},
+		"git":  {Name: "git", Match: []string{"https://git.example.com/", "https://git.example.com:443/"}},
+		"team": {Name: "team", Match: []string{"https://git.example.com/team/"}},
+		"solo": {Name: "solo", Match: []string{"https://solo.example.com/", "https://SOLO.example.com/"}},
+	}}
+	if p, err := f.ProfileForURL("https://git.example.com/x/r.git"); err == nil || !strings.Contains(err.Error(), `"aaa"`) || !strings.Contains(err.Error(), `"git"`) {
+		t.Errorf("a tie: %v, %v; want an error naming both", p, err)
+	}
+	if _, _, err := f.Select("", "https://git.example.com/x", ""); err == nil {
+		t.Error("Select with a tied URL: no error")
+	}
+	if p, err := f.ProfileForURL("https://git.example.com/team/r.git"); err != nil || p.Name != "team" {
+		t.Errorf("a longer prefix: %v, %v", p, err)
+	}
+	if p, err := f.ProfileForURL("https://solo.example.com/x"); err != nil || p.Name != "solo" {
+		t.Errorf("one profile's equivalent prefixes: %v, %v", p, err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/authx/authx/core/urlscope"
 )
 
 // FuzzRead: whatever git (or anything posing as git) sends, Read does not
@@ -33,7 +35,8 @@ func FuzzRead(f *testing.F) {
 		if err != nil || *again != *req {
 			t.Fatalf("round trip: %+v, %v; want %+v", again, err, req)
 		}
-		if u, ok := req.URL(); ok && (u.Host != req.Host || u.Scheme != req.Protocol || u.User != nil) {
+		if u, ok := req.URL(); ok && (u.Host != req.Host || u.Scheme != req.Protocol || u.User != nil ||
+			hasDotSegment(req.Path) || strings.ContainsAny(req.Path, `\%`) || urlscope.Problem(u) != "") {
 			t.Fatalf("URL %v for %+v", u, req)
 		}
 	})

@@ -86,17 +86,33 @@ func Read(r io.Reader) (*Request, error) {
 // host[:port] (no user info, path, query or white space): a helper has no
 // credential for anything else (git also asks for a client certificate's
 // passphrase with protocol=cert).
+//
+// git sends the path URL-decoded: a "." or ".." segment, a backslash or a
+// percent sign in it may stand for an encoded one (%2F..%2F) that the
+// server reads otherwise than a prefix match would, so such a path is not
+// ok either.
 func (r *Request) URL() (u *url.URL, ok bool) {
 	if r.Protocol != "http" && r.Protocol != "https" || r.Host == "" ||
 		strings.ContainsFunc(r.Host, func(c rune) bool { return c <= ' ' || c >= 0x7f || strings.ContainsRune("/?#@\\", c) }) ||
-		strings.ContainsFunc(r.Path, func(c rune) bool { return c < ' ' || c == 0x7f || c == '?' || c == '#' }) {
+		strings.ContainsFunc(r.Path, func(c rune) bool { return c < ' ' || c == 0x7f || strings.ContainsRune("?#\\%", c) }) ||
+		hasDotSegment(r.Path) {
 		return nil, false
 	}
 	u, err := url.Parse(r.Protocol + "://" + r.Host + "/" + strings.TrimPrefix(r.Path, "/"))
-	if err != nil || u.Host != r.Host || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || u.Host != r.Host || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, false
 	}
 	return u, true
+}
+
+// hasDotSegment reports whether path has a "." or ".." segment.
+func hasDotSegment(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // Write writes the request's non-empty attributes to w as git does,

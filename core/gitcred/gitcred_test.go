@@ -56,6 +56,12 @@ func TestURL(t *testing.T) {
 		{Request{Protocol: "https", Host: "h x"}, ""},
 		{Request{Protocol: "https", Host: "h", Path: "a?b"}, ""},
 		{Request{Protocol: "https", Host: "h", Path: "a#b"}, ""},
+		{Request{Protocol: "https", Host: "h", Path: "other/../team/r.git"}, ""},
+		{Request{Protocol: "https", Host: "h", Path: "team/./r.git"}, ""},
+		{Request{Protocol: "https", Host: "h", Path: ".."}, ""},
+		{Request{Protocol: "https", Host: "h", Path: "other\\..\\team"}, ""},
+		{Request{Protocol: "https", Host: "h", Path: "other/%2e%2e/team"}, ""},
+		{Request{Protocol: "https", Host: "h", Path: "a/..b/c."}, "https://h/a/..b/c."},
 	} {
 		u, ok := tt.req.URL()
 		got := ""

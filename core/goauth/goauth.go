@@ -64,6 +64,15 @@ func Write(w io.Writer, sets []Set) error {
 	return err
 }
 
+// DroppedOnRedirect reports whether the go command withholds header name
+// when it follows a redirect to another host: it does so for Authorization
+// and Cookie only (net/http's rule, which still forwards them to a
+// subdomain of the original host) and forwards every other header it was
+// given to whatever host the redirect names.
+func DroppedOnRedirect(name string) bool {
+	return strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Cookie")
+}
+
 // prefixProblem returns "" when p is an https URL the go command parses
 // as itself, else what is wrong.
 func prefixProblem(p string) string {

@@ -23,13 +23,15 @@ func targetURL(rawURL string) (*url.URL, error) {
 }
 
 // ProfileForURL returns the profile whose match prefix is the longest
-// prefix of rawURL.
+// prefix of rawURL. When two profiles' prefixes are equally long prefixes
+// of it (equivalent once normalized: https://GIT.example.com:443/ and
+// https://git.example.com/), the URL is ambiguous: an error naming both.
 func (f *File) ProfileForURL(rawURL string) (*Profile, error) {
 	target, err := targetURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	var best *Profile
+	var best, tie *Profile
 	bestLen := -1
 	for _, name := range ProfileNames(f) {
 		p := f.Profiles[name]
@@ -38,13 +40,19 @@ func (f *File) ProfileForURL(rawURL string) (*Profile, error) {
 			if err != nil {
 				continue
 			}
-			if n := urlscope.MatchLen(pu, target); n > bestLen {
-				best, bestLen = p, n
+			switch n := urlscope.MatchLen(pu, target); {
+			case n > bestLen:
+				best, bestLen, tie = p, n, nil
+			case n == bestLen && n >= 0 && p != best:
+				tie = p
 			}
 		}
 	}
-	if best == nil {
+	switch {
+	case best == nil:
 		return nil, core.Errorf(core.KindConfig, "no profile matches URL %s (add it to a profile's match: list)", redact.URL(target))
+	case tie != nil:
+		return nil, core.Errorf(core.KindConfig, "URL %s is matched equally by profiles %q and %q (equivalent match prefixes): make one prefix longer, or name the profile", redact.URL(target), best.Name, tie.Name)
 	}
 	return best, nil
 }

@@ -24,6 +24,7 @@ func (Device) Describe() core.Description {
 			{Name: "verification_uri", Type: core.TypeString, Default: "https://idp.example.com/device", Help: "the URL to open"},
 			{Name: "id_token", Type: core.TypeString, Help: "the id token of the credential"},
 			{Name: "misbehave", Type: core.TypeString, Enum: []string{"", "hang"}, Help: "hang: wait forever without a UI"},
+			{Name: "refresh", Type: core.TypeString, Enum: []string{"", "keep-id-token"}, Help: "keep-id-token: a refresh gives a new token and keeps the old id token, as an OpenID Provider whose refresh answer has no id_token; else a refresh needs a login"},
 		},
 	}
 }
@@ -53,4 +54,15 @@ func (Device) Login(ctx context.Context, req core.LoginRequest) (*core.Credentia
 	}
 	return &core.Credential{Token: "device-" + code, IDToken: req.Config.String("id_token", ""),
 		Headers: []core.Header{{Name: "Authorization", Value: "Bearer device-" + code}}, ExpiresAt: time.Now().Add(time.Hour)}, nil
+}
+
+// Refresh needs a login, unless the config says refresh: keep-id-token:
+// then it gives another token with the credential's id token.
+func (Device) Refresh(_ context.Context, req core.RefreshRequest) (*core.Credential, error) {
+	if req.Config.String("refresh", "") != "keep-id-token" {
+		return nil, core.Errorf(core.KindLoginRequired, "the device scheme cannot refresh")
+	}
+	tok := fmt.Sprintf("device-refreshed-%d", time.Now().UnixNano())
+	return &core.Credential{Token: tok, IDToken: req.Credential.IDToken,
+		Headers: []core.Header{{Name: "Authorization", Value: "Bearer " + tok}}, ExpiresAt: time.Now().Add(time.Hour)}, nil
 }
