@@ -86,7 +86,10 @@ class Log {
   }
   write(level, message, fields = {}) {
     if (LEVELS[level] < this.min) return;
-    const entry = { ...fields, '@level': level, '@message': String(message), '@module': this.module, '@timestamp': new Date().toISOString() };
+    // hclog's time layout has microseconds: go-plugin shows a line whose
+    // @timestamp it cannot parse as plain text.
+    const now = new Date().toISOString().replace('Z', '000Z');
+    const entry = { '@level': level, '@message': String(message), '@module': this.module, '@timestamp': now, ...fields };
     try {
       fs.writeSync(2, JSON.stringify(entry) + '\n');
     } catch { /* the host is gone: nobody to tell */ }
@@ -158,15 +161,17 @@ function fromCredential(c) {
 
 const fromHTTPResponse = (r) => (r ? { status: r.status, headers: r.headers, body: Buffer.from(r.bodyPrefix || []) } : null);
 
-/** The Levenshtein distance of a and b, for "did you mean". */
+/** The edit distance of a and b counting a swap of neighbours as one edit, for "did you mean". */
 function editDistance(a, b) {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
   }
-  return row[b.length];
+  return d[a.length][b.length];
 }
 
 const FIELD_TYPES = ['string', 'bool', 'int', 'duration', 'string_list', 'object'];
