@@ -96,6 +96,16 @@ func TestNodeSDKProtoInSync(t *testing.T) {
 	same("grpc_stdio.proto", filepath.Join(strings.TrimSpace(string(out)), "internal", "plugin", "grpc_stdio.proto"), 4)
 }
 
+// The SDK loads descriptor.json, which generate.js makes from proto/: it
+// must be what generate.js makes now.
+func TestNodeSDKDescriptorInSync(t *testing.T) {
+	nodeSDK(t)
+	out, err := exec.Command("node", filepath.Join(nodeSDKDir, "generate.js"), "--check").CombinedOutput()
+	if err != nil {
+		t.Errorf("node generate.js --check: %v\n%s", err, out)
+	}
+}
+
 // recordingUI is a core.UI that records what a LoginStream showed.
 type recordingUI struct {
 	mu             sync.Mutex

@@ -15,14 +15,13 @@ const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
 const grpc = require('@grpc/grpc-js');
-const protoLoader = require('@grpc/proto-loader');
+const protobuf = require('protobufjs/light');
 const { structCodec } = require('./struct');
 
 const COOKIE_KEY = 'AUTHX_PLUGIN';
 const COOKIE_VALUE = '6c1fa2b1-authx-plugin-v1';
 const PROTOCOL_MAJOR = 1; // the "v1" of authx.plugin.v1, negotiated through go-plugin
 const PROTOCOL_MINOR = 4; // the minor this SDK implements (LoginStream, Apply state, retried)
-const PROTO_DIR = path.join(__dirname, 'proto');
 const { status: Code } = grpc;
 
 // ---- errors ------------------------------------------------------------------
@@ -356,10 +355,39 @@ class Scheme {
 
 // ---- serving -----------------------------------------------------------------
 
+/**
+ * loadProtos returns the protocol's services as grpc-js service
+ * definitions, and the fields of google.protobuf.Value, from
+ * descriptor.json (made from proto/ by generate.js). Messages are plain
+ * objects with camelCase fields: 64-bit integers as numbers, enums as
+ * their names, bytes as Buffers, unset scalars as their defaults, and a
+ * oneof's member name in the oneof's own field.
+ */
 function loadProtos() {
-  const opts = { includeDirs: [PROTO_DIR], longs: Number, enums: String, defaults: true, oneofs: true };
-  const def = protoLoader.loadSync(['authx/plugin/v1/plugin.proto', 'health.proto', 'grpc_controller.proto', 'grpc_stdio.proto'], opts);
-  return { def, pkg: grpc.loadPackageDefinition(def) };
+  const root = protobuf.Root.fromJSON(require('./descriptor.json')).resolveAll();
+  const opts = { longs: Number, enums: String, defaults: true, oneofs: true };
+  const service = (fullName) => {
+    const def = {};
+    for (const m of root.lookupService(fullName).methodsArray) {
+      const [req, res] = [m.resolvedRequestType, m.resolvedResponseType];
+      def[m.name] = {
+        path: `/${fullName}/${m.name}`, originalName: m.name,
+        requestStream: !!m.requestStream, responseStream: !!m.responseStream,
+        requestSerialize: (o) => Buffer.from(req.encode(req.fromObject(o)).finish()),
+        requestDeserialize: (b) => req.toObject(req.decode(b), opts),
+        responseSerialize: (o) => Buffer.from(res.encode(res.fromObject(o)).finish()),
+        responseDeserialize: (b) => res.toObject(res.decode(b), opts),
+      };
+    }
+    return def;
+  };
+  return {
+    services: {
+      AuthScheme: service('authx.plugin.v1.AuthScheme'), Health: service('grpc.health.v1.Health'),
+      GRPCController: service('plugin.GRPCController'), GRPCStdio: service('plugin.GRPCStdio'),
+    },
+    valueFields: root.lookupType('google.protobuf.Value').fieldsArray.map((f) => ({ name: f.name, number: f.id })),
+  };
 }
 
 /** One line on stderr and exit 1, before any handshake. */
@@ -396,10 +424,10 @@ function serve(impl) {
   if (process.platform === 'win32' || process.env.PLUGIN_CLIENT_CERT) {
     refuse(prog, 'the Node SDK serves on a Unix socket without TLS only (no Windows, no AutoMTLS)');
   }
-  const { def, pkg } = loadProtos();
+  const { services, valueFields } = loadProtos();
   let scheme;
   try {
-    scheme = new Scheme(impl, structCodec(def));
+    scheme = new Scheme(impl, structCodec(valueFields));
   } catch (err) {
     refuse(prog, err.message);
   }
@@ -417,7 +445,7 @@ function serve(impl) {
     if (callback) callback(status); else call.emit('error', status);
   };
   const can = scheme.capabilities;
-  server.addService(pkg.authx.plugin.v1.AuthScheme.service, {
+  server.addService(services.AuthScheme, {
     Describe: unary('Describe', () => scheme.describe()),
     Configure: unary('Configure', (r) => scheme.configure(r)),
     Login: can.login ? unary('Login', (r) => scheme.login(r, null)) : unimplemented('Login'),
@@ -432,7 +460,7 @@ function serve(impl) {
     Logout: can.logout ? unary('Logout', (r) => scheme.logout(r)) : unimplemented('Logout'),
     RunAction: can.actions ? unary('RunAction', (r) => scheme.runAction(r)) : unimplemented('RunAction'),
   });
-  server.addService(pkg.grpc.health.v1.Health.service, {
+  server.addService(services.Health, {
     Check: (call, callback) => {
       if (!['', 'plugin'].includes(call.request.service)) {
         return callback({ code: Code.NOT_FOUND, details: `unknown service ${JSON.stringify(call.request.service)}` });
@@ -441,7 +469,7 @@ function serve(impl) {
     },
     Watch: unimplemented('Watch'),
   });
-  server.addService(pkg.plugin.GRPCController.service, {
+  server.addService(services.GRPCController, {
     Shutdown: (call, callback) => {
       callback(null, {});
       setImmediate(() => stop('the host asked the plugin to shut down'));
@@ -449,7 +477,7 @@ function serve(impl) {
   });
   // Stdout is stderr after the handshake, which authx reads itself: the
   // stream stays open and empty, so that go-plugin has no reason to complain.
-  server.addService(pkg.plugin.GRPCStdio.service, {
+  server.addService(services.GRPCStdio, {
     StreamStdio: (call) => { stdio.add(call); call.on('cancelled', () => stdio.delete(call)); },
   });
 

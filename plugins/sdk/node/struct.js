@@ -1,11 +1,12 @@
 'use strict';
 // google.protobuf.Struct <-> plain JavaScript values.
 //
-// @grpc/proto-loader decodes a Value as {stringValue: "x", kind: "stringValue"}
-// whatever keepCase says (protobufjs ships the well-known types with
-// camelCase names), and silently drops a field it does not know when
-// encoding ({string_value: "x"} becomes an empty Value). So the names are
-// not guessed: they are read, by field number, from the loaded descriptor.
+// protobufjs (under @grpc/proto-loader too) decodes a Value as
+// {stringValue: "x", kind: "stringValue"} whatever keepCase says (it ships
+// the well-known types with camelCase names), and silently drops a field it
+// does not know when encoding ({string_value: "x"} becomes an empty Value,
+// so a valid config arrives as {}). So the names are not guessed: they are
+// read, by field number, from the loaded descriptor.
 
 const MAX_DEPTH = 100; // deeper is a cycle or an abuse; authx's own limit is far lower
 
@@ -13,9 +14,9 @@ const MAX_DEPTH = 100; // deeper is a cycle or an abuse; authx's own limit is fa
 const NUMBERS = { null: 1, number: 2, string: 3, bool: 4, struct: 5, list: 6 };
 
 /**
- * structCodec returns {toStruct, fromStruct, toValue, fromValue} for the
- * message names of packageDefinition (a proto-loader package definition
- * that includes google/protobuf/struct.proto).
+ * structCodec returns {toStruct, fromStruct, toValue, fromValue} for
+ * messages whose google.protobuf.Value has the fields valueFields
+ * ([{name, number}], as the loaded descriptor names them).
  *
  * fromStruct(struct) -> plain object; fromValue(value) -> null, number,
  * string, boolean, array or plain object. A missing struct is {} and a
@@ -25,11 +26,10 @@ const NUMBERS = { null: 1, number: 2, string: 3, bool: 4, struct: 5, list: 6 };
  * array items become null; they throw a TypeError for anything else
  * (functions, symbols, bigints out of range, cycles, non-finite numbers).
  */
-function structCodec(packageDefinition) {
-  const fields = packageDefinition['google.protobuf.Value'].type.field;
+function structCodec(valueFields) {
   const name = {};
   for (const [kind, number] of Object.entries(NUMBERS)) {
-    const f = fields.find((f) => f.number === number);
+    const f = valueFields.find((f) => f.number === number);
     if (!f) throw new Error(`google.protobuf.Value has no field ${number}`);
     name[kind] = f.name;
   }
