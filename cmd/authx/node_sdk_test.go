@@ -106,6 +106,18 @@ func TestNodeSDKDescriptorInSync(t *testing.T) {
 	}
 }
 
+// The SDK's own tests (plugins/sdk/node/test, node's test runner): random
+// configs through google.protobuf.Struct's wire form and back, and values
+// without a JSON form refused.
+func TestNodeSDKUnit(t *testing.T) {
+	nodeSDK(t)
+	c := exec.Command("node", "--test", "test/")
+	c.Dir = nodeSDKDir
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Errorf("node --test: %v\n%s", err, out)
+	}
+}
+
 // recordingUI is a core.UI that records what a LoginStream showed.
 type recordingUI struct {
 	mu             sync.Mutex
