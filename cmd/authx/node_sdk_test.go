@@ -201,6 +201,7 @@ func TestNodeSDKOverTheProtocol(t *testing.T) {
 		"unreachable": core.KindNetwork, "timeout": core.KindTimeout, "bad-answer": core.KindBadAnswer,
 		"server-error": core.KindHTTP, "forbidden": core.KindForbidden, "unsupported": core.KindUnsupported,
 		"crash": core.KindPlugin, "multiline": core.KindRejected,
+		"server-5xx": core.KindHTTPServer, "token-invalid": core.KindTokenInvalid,
 	} {
 		_, err := p.Login(ctx, core.LoginRequest{Config: core.Config{"mode": mode}})
 		if core.KindOf(err) != kind {

@@ -59,6 +59,26 @@ const BadAnswer = errorClass('BadAnswer', Code.DATA_LOSS, 'the server answered i
 const ServerError = errorClass('ServerError', Code.ABORTED, 'the server answered an HTTP error (exit 7)');
 const Forbidden = errorClass('Forbidden', Code.PERMISSION_DENIED, 'the server refuses for lack of a permission (exit 14)');
 const Unsupported = errorClass('Unsupported', Code.UNIMPLEMENTED, 'a capability or action not offered (exit 10)');
+/** HTTPServerError: the server answered 5xx (ABORTED with the ErrorInfo reason HTTP_SERVER_ERROR, exit 12). */
+class HTTPServerError extends PluginError {
+  constructor(message) { super(message, Code.ABORTED); this.reason = 'HTTP_SERVER_ERROR'; }
+}
+/** TokenInvalid: the server issued a token that is not a well-formed JWT (DATA_LOSS with TOKEN_INVALID, exit 13). */
+class TokenInvalid extends PluginError {
+  constructor(message) { super(message, Code.DATA_LOSS); this.reason = 'TOKEN_INVALID'; }
+}
+
+/**
+ * statusDetails encodes a google.rpc.Status holding one google.rpc.ErrorInfo
+ * {reason, domain: "authx.dev"}, the grpc-status-details-bin trailer by which
+ * a failure is finer than its code (docs/plugin-protocol.md, "Errors").
+ */
+function statusDetails(code, message, reason) {
+  const W = () => protobuf.Writer.create();
+  const info = W().uint32(10).string(reason).uint32(18).string('authx.dev').finish();
+  const any = W().uint32(10).string('type.googleapis.com/google.rpc.ErrorInfo').uint32(18).bytes(info).finish();
+  return Buffer.from(W().uint32(8).int32(code).uint32(18).string(message).uint32(26).bytes(any).finish());
+}
 
 /**
  * InputRequired, returned (or thrown) by login, asks authx to prompt the
@@ -398,7 +418,13 @@ function refuse(prog, message) {
 
 /** A status for the host: the class's code, one line; anything else is INTERNAL, logged with its stack. */
 function toStatus(err, method, prog) {
-  if (err instanceof PluginError) return { code: err.code, details: err.message.split('\n')[0] };
+  if (err instanceof PluginError) {
+    const details = err.message.split('\n')[0];
+    if (!err.reason) return { code: err.code, details };
+    const metadata = new grpc.Metadata();
+    metadata.set('grpc-status-details-bin', statusDetails(err.code, details, err.reason));
+    return { code: err.code, details, metadata };
+  }
   log.error('exception in plugin call', { method, error: String(err && err.stack || err) });
   return { code: Code.INTERNAL, details: `plugin ${prog} failed in ${method}` };
 }
@@ -542,7 +568,7 @@ function redirectStdout() {
 
 module.exports = {
   serve, log, InputRequired, PluginError, ConfigError, LoginRequired, Rejected, Unreachable, Timeout,
-  BadAnswer, ServerError, Forbidden, Unsupported, PROTOCOL_MINOR,
+  BadAnswer, ServerError, Forbidden, Unsupported, HTTPServerError, TokenInvalid, PROTOCOL_MINOR,
   // for tests and tools: the codec over the shipped protos
   _internal: { loadProtos, structCodec, Scheme, toCredential, fromCredential },
 };
