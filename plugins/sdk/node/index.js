@@ -275,7 +275,7 @@ class Scheme {
       } else if (!is[f.plainType](v)) {
         out.push({ severity: 'SEVERITY_ERROR', field: f.name, message: `expected ${f.plainType === 'int' ? 'an integer' : `a ${f.plainType.replace('_', ' ')}`}` });
       } else if (f.enum.length && !f.enum.includes(v)) {
-        out.push({ severity: 'SEVERITY_ERROR', field: f.name, message: `${JSON.stringify(v)} is not one of ${f.enum.join(', ')}` });
+        out.push({ severity: 'SEVERITY_ERROR', field: f.name, message: `${f.secret ? 'the value' : JSON.stringify(v)} is not one of ${f.enum.join(', ')}` });
       }
     }
     if (out.length || typeof this.impl.validateConfig !== 'function') return out;
