@@ -441,7 +441,7 @@ function serve(impl) {
   const prog = `authx-plugin-${name}`;
   log.module = `plugin.${name}`;
   if (process.env[COOKIE_KEY] !== COOKIE_VALUE) {
-    refuse(prog, `this is an authx plugin, started by authx, not by hand (try: AUTHX_PLUGIN_PATH=${path.dirname(path.resolve(process.argv[1] || '.'))} authx plugins test ${process.argv[1] || prog})`);
+    refuse(prog, `this is an authx plugin, started by authx, not by hand (try: authx plugins test ${process.argv[1] || prog})`);
   }
   const offered = (process.env.PLUGIN_PROTOCOL_VERSIONS || String(PROTOCOL_MAJOR)).split(',').map((v) => v.trim());
   if (!offered.includes(String(PROTOCOL_MAJOR))) {
