@@ -45,8 +45,9 @@ fuzz:
 # built, conformance-tested and run end to end against the authx of this tree.
 # The Python ones (apikey; hmac, whose end-to-end tests are in hmac-signer's
 # module) run with Debian's python3 (python3-grpcio, python3-protobuf).
-# The Node one (apikey-node, on plugins/sdk/node) needs node and its npm
-# dependencies (npm ci in plugins/sdk/node and in the example; .ci/run does).
+# The Node ones (apikey-node; hmac-signer-node, whose end-to-end tests are in
+# hmac-signer's module), on plugins/sdk/node, need node and their npm
+# dependencies (npm ci in plugins/sdk/node and in each example; .ci/run does).
 examples: build
 	cd docs/examples/hmac-signer && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 	sh docs/examples/apikey-python/generate.sh --check
@@ -65,7 +66,9 @@ examples: build
 	printf '{}\n' >"$$tmp/empty.yaml" && printf 'key: typed-key-0123\n' >"$$tmp/answers.yaml" && \
 	export EXAMPLE_API_KEY=example-key-0123 XDG_CACHE_HOME="$$tmp" XDG_CONFIG_HOME="$$tmp" && \
 	$(BIN)/authx plugins test docs/examples/apikey-node/authx-plugin-apikey --config "$$tmp/config.yaml" && \
-	$(BIN)/authx plugins test docs/examples/apikey-node/authx-plugin-apikey --config "$$tmp/empty.yaml" --answers "$$tmp/answers.yaml" | grep '^input required  *pass'
+	$(BIN)/authx plugins test docs/examples/apikey-node/authx-plugin-apikey --config "$$tmp/empty.yaml" --answers "$$tmp/answers.yaml" | grep '^input required  *pass' && \
+	printf 'key_id: example\nsecret: example-secret-example-secret-0123\n' >"$$tmp/hmac.yaml" && \
+	$(BIN)/authx plugins test docs/examples/hmac-signer-node/authx-plugin-hmac --config "$$tmp/hmac.yaml"
 
 # Builds everything, starts the demo API on loopback and runs authx against it.
 demo: build
