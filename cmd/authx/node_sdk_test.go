@@ -393,6 +393,38 @@ func TestNodeSDKGoPluginContract(t *testing.T) {
 	}
 }
 
+// A plugin whose SDK lacks its dependencies exits before the handshake
+// with one line naming the module, which authx shows (Node's own report
+// would end in its version line).
+func TestNodeSDKMissingDependency(t *testing.T) {
+	nodeSDK(t)
+	dir := t.TempDir()
+	sdk := filepath.Join(dir, "node_modules", "authx-plugin-sdk")
+	if err := os.MkdirAll(sdk, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"index.js", "struct.js", "descriptor.json", "package.json"} {
+		data, err := os.ReadFile(filepath.Join(nodeSDKDir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sdk, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := filepath.Join(dir, "authx-plugin-broken")
+	code := "#!/usr/bin/env node\nrequire('authx-plugin-sdk').serve({ describe: () => ({ name: 'broken' }), login: () => ({ token: 't' }) });\n"
+	if err := os.WriteFile(script, []byte(code), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t).set("AUTHX_PLUGIN_PATH=" + dir)
+	r := e.run("token", "--scheme", "broken")
+	if r.code != 6 || strings.Count(r.stderr, "\n") != 1 ||
+		!strings.Contains(r.stderr, "exited before the plugin handshake (exit status 1): authx-plugin-sdk: cannot load @grpc/grpc-js: Cannot find module '@grpc/grpc-js' (the plugin's node_modules is incomplete: run npm ci)") {
+		t.Errorf("a missing dependency: %+v", r)
+	}
+}
+
 // TestNodeExampleWithAuthx runs the example through the real authx: header
 // and token, a profile whose nested config (more headers) reaches the
 // server through `authx request`, its action, config errors by field, a

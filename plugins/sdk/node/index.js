@@ -14,8 +14,18 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const grpc = require('@grpc/grpc-js');
-const protobuf = require('protobufjs/light');
+// A missing dependency is one line and exit 1, which authx shows as the
+// reason the plugin did not start (Node's own report ends in its version).
+const load = (name) => {
+  try {
+    return require(name);
+  } catch (err) {
+    fs.writeSync(2, `authx-plugin-sdk: cannot load ${name}: ${String(err.message).split('\n')[0]} (the plugin's node_modules is incomplete: run npm ci)\n`);
+    process.exit(1);
+  }
+};
+const grpc = load('@grpc/grpc-js');
+const protobuf = load('protobufjs/light');
 const { structCodec } = require('./struct');
 
 const COOKIE_KEY = 'AUTHX_PLUGIN';
