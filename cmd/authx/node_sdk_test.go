@@ -423,6 +423,18 @@ func TestNodeSDKMissingDependency(t *testing.T) {
 		!strings.Contains(r.stderr, "exited before the plugin handshake (exit status 1): authx-plugin-sdk: cannot load @grpc/grpc-js: Cannot find module '@grpc/grpc-js' (the plugin's node_modules is incomplete: run npm ci)") {
 		t.Errorf("a missing dependency: %+v", r)
 	}
+
+	// A library the script requires after the SDK is missing.
+	sdkIndex, _ := filepath.Abs(filepath.Join(nodeSDKDir, "index.js"))
+	code = fmt.Sprintf("#!/usr/bin/env node\nconst sdk = require(%q);\nrequire('no-such-lib');\n", sdkIndex)
+	if err := os.WriteFile(script, []byte(code), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = e.run("token", "--scheme", "broken")
+	if r.code != 6 || strings.Count(r.stderr, "\n") != 1 ||
+		!strings.Contains(r.stderr, "(exit status 1): authx-plugin-broken: Error: Cannot find module 'no-such-lib'") {
+		t.Errorf("a missing library of the script: %+v", r)
+	}
 }
 
 // TestNodeExampleWithAuthx runs the example through the real authx: header

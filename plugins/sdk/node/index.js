@@ -545,6 +545,7 @@ function serve(impl) {
     // The handshake: CORE-PROTOCOL|APP-PROTOCOL|NETWORK|ADDRESS|PROTOCOL.
     fs.writeSync(1, `1|${PROTOCOL_MAJOR}|unix|${socket}|grpc\n`);
     redirectStdout();
+    fatal.handshaken = true;
     log.debug('plugin address', { network: 'unix', address: socket });
   });
 
@@ -552,12 +553,29 @@ function serve(impl) {
   process.on('SIGPIPE', () => {}); // a host gone mid-write: the parent watch notices
   // Exit when the host is gone (we were re-parented).
   setInterval(() => { if (parent > 1 && process.ppid !== parent) stop('host process is gone'); }, 1000).unref();
-  process.on('uncaughtException', (err) => {
-    log.error('uncaught exception', { error: String(err && err.stack || err) });
-    try { fs.unlinkSync(socket); } catch { /* not there */ }
-    process.exit(1);
-  });
+  fatal.socket = socket;
 }
+
+/**
+ * fatal ends the process on an exception nobody caught, from the moment the
+ * SDK is loaded: before the handshake with one line on stderr, which authx
+ * shows as the reason the plugin did not start (a library the script
+ * requires after the SDK is missing, say: Node's own report would end in
+ * its version line); after it with the stack in the debug log.
+ */
+function fatal(err) {
+  if (fatal.handshaken) {
+    log.error('uncaught exception', { error: String((err && err.stack) || err) });
+  } else {
+    const first = String(err && err.message !== undefined ? err.message : err).split('\n')[0];
+    fs.writeSync(2, `${path.basename(process.argv[1] || 'authx-plugin')}: ${(err && err.name) || 'Error'}: ${first}\n`);
+  }
+  if (fatal.socket) {
+    try { fs.unlinkSync(fatal.socket); } catch { /* not there */ }
+  }
+  process.exit(1);
+}
+process.on('uncaughtException', fatal);
 
 /**
  * redirectStdout makes fd 1 the stderr pipe (or /dev/null) and
