@@ -48,11 +48,6 @@ class PluginError extends Error {
     this.code = code;
   }
 }
-const errorClass = (name, code, doc) => {
-  const C = { [name]: class extends PluginError { constructor(message) { super(message, code); } } }[name];
-  C.doc = doc;
-  return C;
-};
 /** ConfigError: bad configuration (INVALID_ARGUMENT, exit 2). field names the config path. */
 class ConfigError extends PluginError {
   constructor(message, { field } = {}) {
@@ -61,14 +56,38 @@ class ConfigError extends PluginError {
     this.diagnosis = String(message);
   }
 }
-const LoginRequired = errorClass('LoginRequired', Code.FAILED_PRECONDITION, 'a new login is needed (exit 3 if it needs the user)');
-const Rejected = errorClass('Rejected', Code.UNAUTHENTICATED, 'the server rejected the credentials (exit 4)');
-const Unreachable = errorClass('Unreachable', Code.UNAVAILABLE, 'the server could not be reached (exit 5)');
-const Timeout = errorClass('Timeout', Code.DEADLINE_EXCEEDED, 'the server did not answer in time (exit 15)');
-const BadAnswer = errorClass('BadAnswer', Code.DATA_LOSS, 'the server answered in an unusable form (exit 16)');
-const ServerError = errorClass('ServerError', Code.ABORTED, 'the server answered an HTTP error (exit 7)');
-const Forbidden = errorClass('Forbidden', Code.PERMISSION_DENIED, 'the server refuses for lack of a permission (exit 14)');
-const Unsupported = errorClass('Unsupported', Code.UNIMPLEMENTED, 'a capability or action not offered (exit 10)');
+/** LoginRequired: a new login is needed (exit 3 if it needs the user; end the message with `run: authx login`). */
+class LoginRequired extends PluginError {
+  constructor(message) { super(message, Code.FAILED_PRECONDITION); }
+}
+/** Rejected: the server rejected the credentials (exit 4). */
+class Rejected extends PluginError {
+  constructor(message) { super(message, Code.UNAUTHENTICATED); }
+}
+/** Unreachable: the server could not be reached: connection, DNS, TLS (exit 5). */
+class Unreachable extends PluginError {
+  constructor(message) { super(message, Code.UNAVAILABLE); }
+}
+/** Timeout: the server did not answer in time (exit 15). */
+class Timeout extends PluginError {
+  constructor(message) { super(message, Code.DEADLINE_EXCEEDED); }
+}
+/** BadAnswer: the server answered, but not in a usable form (exit 16). */
+class BadAnswer extends PluginError {
+  constructor(message) { super(message, Code.DATA_LOSS); }
+}
+/** ServerError: the server answered an HTTP error (exit 7). */
+class ServerError extends PluginError {
+  constructor(message) { super(message, Code.ABORTED); }
+}
+/** Forbidden: the server knows the user but refuses for lack of a permission (exit 14). */
+class Forbidden extends PluginError {
+  constructor(message) { super(message, Code.PERMISSION_DENIED); }
+}
+/** Unsupported: a capability or action not offered (exit 10). */
+class Unsupported extends PluginError {
+  constructor(message) { super(message, Code.UNIMPLEMENTED); }
+}
 /** HTTPServerError: the server answered 5xx (ABORTED with the ErrorInfo reason HTTP_SERVER_ERROR, exit 12). */
 class HTTPServerError extends PluginError {
   constructor(message) { super(message, Code.ABORTED); this.reason = 'HTTP_SERVER_ERROR'; }
