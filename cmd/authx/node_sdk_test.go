@@ -302,6 +302,8 @@ func TestNodeSDKGoPluginContract(t *testing.T) {
 	home := t.TempDir()
 	path := os.Getenv("PATH")
 
+	// startPythonPlugin and waitExit (python_example_test.go) start and
+	// wait for any plugin script as go-plugin would.
 	c, line, rest := startPythonPlugin(t, path, home, script)
 	m := handshakeLine.FindStringSubmatch(line)
 	if m == nil {
