@@ -47,6 +47,9 @@ fuzz:
 # module) are written on the SDK in plugins/sdk/python, whose generated _pb/
 # is checked here, and run with Debian's python3 (python3-grpcio,
 # python3-protobuf).
+# The Node ones (apikey-node; hmac-signer-node, whose end-to-end tests are in
+# hmac-signer's module), on plugins/sdk/node, need node and their npm
+# dependencies (npm ci in plugins/sdk/node and in each example; .ci/run does).
 examples: build
 	cd docs/examples/hmac-signer && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 	sh plugins/sdk/python/generate.sh --check
@@ -60,6 +63,14 @@ examples: build
 	printf 'key_id: example\nsecret: example-secret-example-secret-0123\n' >"$$tmp/hmac.yaml" && \
 	python3 docs/examples/hmac-signer-python/test_canonical.py && \
 	$(BIN)/authx plugins test docs/examples/hmac-signer-python/authx-plugin-hmac --config "$$tmp/hmac.yaml"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	printf 'key: env:EXAMPLE_API_KEY\nheaders: {X-Tenant: acme}\n' >"$$tmp/config.yaml" && \
+	printf '{}\n' >"$$tmp/empty.yaml" && printf 'key: typed-key-0123\n' >"$$tmp/answers.yaml" && \
+	export EXAMPLE_API_KEY=example-key-0123 XDG_CACHE_HOME="$$tmp" XDG_CONFIG_HOME="$$tmp" && \
+	$(BIN)/authx plugins test docs/examples/apikey-node/authx-plugin-apikey --config "$$tmp/config.yaml" && \
+	$(BIN)/authx plugins test docs/examples/apikey-node/authx-plugin-apikey --config "$$tmp/empty.yaml" --answers "$$tmp/answers.yaml" | grep '^input required  *pass' && \
+	printf 'key_id: example\nsecret: example-secret-example-secret-0123\n' >"$$tmp/hmac.yaml" && \
+	$(BIN)/authx plugins test docs/examples/hmac-signer-node/authx-plugin-hmac --config "$$tmp/hmac.yaml"
 
 # Builds everything, starts the demo API on loopback and runs authx against it.
 demo: build
