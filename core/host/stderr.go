@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"regexp"
 	"strings"
 	"sync"
 	"unicode"
@@ -36,19 +37,40 @@ func (t *stderrTail) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// lastLine returns the last non-blank line read so far, made safe to show:
-// see safeLine.
+// lastLine returns the line that best explains a plugin's death, made
+// safe to show (see safeLine): the last non-blank line read so far, except
+// after a runtime's trailer that names only itself (Node ends an uncaught
+// exception with "Node.js v20.1.0"), where it is the last line above it
+// that names an error ("Error: Cannot find module 'x'"), else the line
+// above the trailer.
 func (t *stderrTail) lastLine() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	lines := bytes.Split(t.buf, []byte("\n"))
+	trailer, fallback := false, ""
 	for i := len(lines) - 1; i >= 0; i-- {
-		if line := safeLine(string(lines[i])); line != "" {
+		line := safeLine(string(lines[i]))
+		switch {
+		case line == "":
+		case !trailer && runtimeTrailer.MatchString(line):
+			trailer = true
+		case !trailer:
 			return line
+		case errorLine.MatchString(line):
+			return line
+		case fallback == "":
+			fallback = line
 		}
 	}
-	return ""
+	return fallback
 }
+
+// runtimeTrailer is a line a runtime writes after the error itself, and
+// errorLine the line of an uncaught exception that names it.
+var (
+	runtimeTrailer = regexp.MustCompile(`^Node\.js v[0-9]+(\.[0-9]+)*$`)
+	errorLine      = regexp.MustCompile(`^[\w$.]*(Error|Exception)(\s\[[A-Z_]+\])?: `)
+)
 
 // safeLine makes a line a plugin wrote fit in a one-line error: the
 // message of an hclog JSON line, without control or format characters
