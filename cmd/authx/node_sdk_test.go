@@ -87,8 +87,8 @@ func TestNodeSDKProtoInSync(t *testing.T) {
 		}
 	}
 	same("authx/plugin/v1/plugin.proto", "../../core/proto/authx/plugin/v1/plugin.proto", 0)
-	same("health.proto", "../../docs/examples/apikey-python/proto/health.proto", 0)
-	same("grpc_controller.proto", "../../docs/examples/apikey-python/proto/grpc_controller.proto", 0)
+	same("health.proto", "../../plugins/sdk/python/proto/health.proto", 0)
+	same("grpc_controller.proto", "../../plugins/sdk/python/proto/grpc_controller.proto", 0)
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/hashicorp/go-plugin").Output()
 	if err != nil {
 		t.Fatalf("go list go-plugin: %v", err)

@@ -60,7 +60,8 @@ stderr), or a refresh or new login and exactly one retry. A POST or PATCH is
 retried only when the plugin says the server refused before acting.
 
 Without --fail the exit code is 0 whatever the HTTP status, as with curl,
-except a 401 or 403 the scheme could not cure (4 rejected, 14 forbidden);
+except a 401 or 403 the scheme could not cure (4 rejected; 7 for a 403, or
+14 when the scheme says a permission is missing);
 with --fail it is also 7 for 4xx and 12 for 5xx. The body is written in
 every case. See 'authx help exit-codes'.
 

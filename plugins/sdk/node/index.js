@@ -76,8 +76,8 @@ class Timeout extends PluginError {
 class BadAnswer extends PluginError {
   constructor(message) { super(message, Code.DATA_LOSS); }
 }
-/** ServerError: the server answered an HTTP error (exit 7). */
-class ServerError extends PluginError {
+/** HTTPError: the server answered an HTTP error (exit 7); as the Python SDK's. */
+class HTTPError extends PluginError {
   constructor(message) { super(message, Code.ABORTED); }
 }
 /** Forbidden: the server knows the user but refuses for lack of a permission (exit 14). */
@@ -88,8 +88,8 @@ class Forbidden extends PluginError {
 class Unsupported extends PluginError {
   constructor(message) { super(message, Code.UNIMPLEMENTED); }
 }
-/** HTTPServerError: the server answered 5xx (ABORTED with the ErrorInfo reason HTTP_SERVER_ERROR, exit 12). */
-class HTTPServerError extends PluginError {
+/** ServerError: the server answered 5xx (ABORTED with the ErrorInfo reason HTTP_SERVER_ERROR, exit 12); as the Python SDK's. */
+class ServerError extends PluginError {
   constructor(message) { super(message, Code.ABORTED); this.reason = 'HTTP_SERVER_ERROR'; }
 }
 /** TokenInvalid: the server issued a token that is not a well-formed JWT (DATA_LOSS with TOKEN_INVALID, exit 13). */
@@ -615,7 +615,7 @@ function redirectStdout() {
 
 module.exports = {
   serve, log, InputRequired, PluginError, ConfigError, LoginRequired, Rejected, Unreachable, Timeout,
-  BadAnswer, ServerError, Forbidden, Unsupported, HTTPServerError, TokenInvalid, PROTOCOL_MINOR,
+  BadAnswer, HTTPError, Forbidden, Unsupported, ServerError, TokenInvalid, PROTOCOL_MINOR,
   // for tests and tools: the codec over the shipped protos
   _internal: { loadProtos, structCodec, Scheme, toCredential, fromCredential },
 };
