@@ -210,8 +210,8 @@ func URLs(server string) ([]string, error) {
 		if p := strings.TrimSuffix(strings.TrimPrefix(u.Path, "/"), "/"); p != "" {
 			path += p + "/"
 		}
-	} else if path == "" {
-		path = "/"
+	} else if !strings.HasSuffix(path, "/") { // a server URL names a directory: https://index.docker.io/v1 is …/v1/
+		path += "/"
 	}
 	out := []string{u.Scheme + "://" + strings.ToLower(u.Host) + path}
 	if bare && loopback(host) {
