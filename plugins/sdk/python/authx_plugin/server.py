@@ -256,8 +256,8 @@ class Scheme:
             c = json.loads(continuation)
         except ValueError:
             c = None
-        if not isinstance(c, dict) or c.get("v") != 1 or not isinstance(c.get("prompts"), list) or \
-                not all(isinstance(p, str) for p in c["prompts"]):
+        if not isinstance(c, dict) or set(c) != {"v", "state", "prompts", "for"} or c["v"] != 1 or \
+                not isinstance(c["prompts"], list) or not c["prompts"] or not all(isinstance(p, str) for p in c["prompts"]):
             raise errors.ConfigError("the login continuation is not one this plugin issued")
         if c.get("for") != self._binding(config, url):
             raise errors.LoginRequired("the login continuation belongs to another profile or URL; log in again")
