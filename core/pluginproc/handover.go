@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // HandoverEnv is the variable through which the front hands a plugin it
@@ -40,8 +41,21 @@ func (h Handover) String() string {
 		strconv.Quote(h.SocketDir), strconv.Quote(h.Path))
 }
 
+// Encodable reports whether a handover naming a socket directory under
+// socketBase and the plugin at path can be encoded and parsed back (UTF-8
+// paths, within maxHandover): the front starts no plugin it could not
+// hand over.
+func Encodable(socketBase, path string) bool {
+	return utf8.ValidString(socketBase) && utf8.ValidString(path) &&
+		!strings.ContainsRune(socketBase+path, utf8.RuneError) &&
+		len(strconv.Quote(socketBase))+len(strconv.Quote(path))+len(SocketDirPrefix)+256 <= maxHandover
+}
+
 // ParseHandover decodes a HandoverEnv value, untrusted: every field is
-// checked for its range and the paths must be absolute and clean.
+// checked for its range and the paths must be absolute, clean and UTF-8
+// without U+FFFD (which strconv.Unquote makes of an invalid byte: three
+// bytes for one, so that String might not give them back within
+// maxHandover).
 func ParseHandover(s string) (Handover, error) {
 	var h Handover
 	if len(s) > maxHandover {
@@ -84,7 +98,7 @@ func ParseHandover(s string) (Handover, error) {
 		return h, errors.New("handover: trailing bytes")
 	}
 	for _, p := range []string{dir, path} {
-		if !filepath.IsAbs(p) || filepath.Clean(p) != p || strings.ContainsRune(p, 0) {
+		if !filepath.IsAbs(p) || filepath.Clean(p) != p || strings.ContainsRune(p, 0) || !utf8.ValidString(p) || strings.ContainsRune(p, utf8.RuneError) {
 			return h, errors.New("handover: a path is not absolute and clean")
 		}
 	}

@@ -1,6 +1,7 @@
 package pluginproc
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
@@ -20,6 +21,9 @@ type Prestarted struct{ Handover }
 // and exec from it: exec ends every other thread, the caller's survives.
 // It must Abort the plugin when the exec fails.
 func Prestart(path string, env []string, socketBase string) (*Prestarted, error) {
+	if !Encodable(socketBase, path) {
+		return nil, errors.New("the plugin's path or socket directory cannot be handed over")
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
