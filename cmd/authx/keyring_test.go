@@ -373,3 +373,26 @@ func TestCacheTTLBoundsCredentialWithoutExpiry(t *testing.T) {
 		t.Fatalf("within cache_ttl: %d\n%s", r.code, r.stderr)
 	}
 }
+
+// logout forgets what an earlier store setting left: a file entry of a
+// profile that is now store: memory (cache: false, or a re-encoded secret)
+// is removed, not reported as "no cached credential" and kept (found by
+// the hostile review).
+func TestLogoutAfterStoreChange(t *testing.T) {
+	e := newEnv(t).set("PW=changed-store-pw")
+	e.config("profiles:\n  b: {scheme: basic, config: {username: alice, password: env:PW}}\n")
+	if r := e.run("header", "b"); r.code != 0 {
+		t.Fatalf("header: %+v", r)
+	}
+	cacheDir := filepath.Join(e.home, "cache", "authx")
+	if f := filesWith(t, cacheDir, "alice:changed-store-pw"); len(f) != 1 {
+		t.Fatalf("the file store holds the credential in %v, want one file", f)
+	}
+	e.config("profiles:\n  b: {scheme: basic, cache: false, config: {username: alice, password: env:PW}}\n")
+	if r := e.run("logout", "b"); r.code != 0 || strings.Contains(r.stderr, "had no cached credential") {
+		t.Fatalf("logout: %+v", r)
+	}
+	if f := filesWith(t, cacheDir, "alice:changed-store-pw"); len(f) != 0 {
+		t.Errorf("logout left the credential in %v", f)
+	}
+}

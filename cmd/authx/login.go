@@ -118,6 +118,14 @@ func (a *app) logout(cmd *cobra.Command, cfg *config.File, name string) error {
 		return err
 	}
 	n, err := s.Logout(cmd.Context())
+	// What an earlier store setting left (a file entry of a profile now
+	// store: memory or keyring, a keyring item of one now store: file)
+	// goes too: logout forgets every credential cached for the name.
+	if m, derr := store.Delete(name); derr == nil {
+		n += m
+	} else if err == nil {
+		err = derr
+	}
 	if n > 0 {
 		a.notice("logged out of profile %q", name)
 	} else if err == nil {

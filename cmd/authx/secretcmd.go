@@ -20,6 +20,11 @@ func (a *app) secretCommand() *cobra.Command {
 		Use:   "secret",
 		Short: "Keep a secret in the OS keyring for keyring:SERVICE/ACCOUNT references",
 	}
+	// A secret typed as a flag's value by mistake (--stdin=SECRET) is not
+	// echoed in the usage error.
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return core.Errorf(core.KindConfig, "a flag of %q was given a value it does not take (not shown: it may be the secret); see '%s --help'", c.CommandPath(), c.CommandPath())
+	})
 	var fromStdin bool
 	set := &cobra.Command{
 		Use:   "set SERVICE/ACCOUNT",

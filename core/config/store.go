@@ -35,7 +35,7 @@ func (d *decoder) profileStore(key string, m map[string]any, p *Profile, def *Se
 	switch {
 	case !cache:
 		p.Store = StoreMemory
-	case !set && p.Store == StoreFile:
+	case !set && p.Store != StoreMemory: // a keyring store falls back to files
 		if why := reencodes(p); why != "" {
 			p.Store, p.Reencodes = StoreMemory, why
 		}

@@ -34,7 +34,7 @@ profiles:
 		"file":        {StoreFile, FallbackFail, 5 * time.Minute, ""},
 		"pass":        {StoreMemory, FallbackFile, time.Hour, "config.password is a cmd: reference"},
 		"passcached":  {StoreFile, FallbackFile, time.Hour, ""},
-		"passkeyring": {StoreKeyring, FallbackFile, time.Hour, ""},
+		"passkeyring": {StoreMemory, FallbackFile, time.Hour, "config.password is a prompt: reference"}, // a keyring store falls back to files
 		"passenv":     {StoreFile, FallbackFile, time.Hour, ""},
 		"jenkins":     {StoreMemory, FallbackFile, time.Hour, "config.api_token is a keyring: reference"},
 		"nocache":     {StoreMemory, FallbackFile, time.Hour, ""},

@@ -21,6 +21,8 @@ func KeyringName(arg string) (service, account string, err error) {
 		return "", "", core.Errorf(core.KindConfig, "expected SERVICE/ACCOUNT (e.g. keyring:github/alice)")
 	case strings.ContainsFunc(arg, unicode.IsControl):
 		return "", "", core.Errorf(core.KindConfig, "a keyring service or account holds no control character")
+	case service == keystore.Service:
+		return "", "", core.Errorf(core.KindConfig, "the keyring service %q holds authx's own cached credentials: name another service", keystore.Service)
 	}
 	return service, account, nil
 }
