@@ -288,3 +288,43 @@ func TestE2EConfigDiagnostics(t *testing.T) {
 		t.Errorf("exit %d, want 2 and a diagnosis on secret without its value\nstderr: %s", r.code, r.stderr)
 	}
 }
+
+// checkSignedRequests: the verifier accepts what a plugin signs through
+// authx request (newUser makes a user of it for a server and a secret):
+// two POSTs with fresh nonces and their bodies' digests, no secret in the
+// debug log; a wrong secret is refused (exit 4) and nothing is accepted.
+func checkSignedRequests(t *testing.T, newUser func(serverURL, secret string) *user) {
+	t.Helper()
+	srv := newOrderServer(t)
+	u := newUser(srv.URL, e2eSecret)
+	for i := range 2 {
+		r := u.postOrder()
+		if r.code != 0 || r.stdout != accepted {
+			t.Fatalf("run %d: exit %d\nstdout: %s\nstderr: %s", i+1, r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stderr, e2eSecret) {
+			t.Errorf("run %d: the debug log leaks the secret", i+1)
+		}
+	}
+	seen := srv.accepted()
+	if len(seen) != 2 {
+		t.Fatalf("the server accepted %d requests, want 2", len(seen))
+	}
+	for _, s := range seen {
+		if s.method != "POST" || s.uri != "/orders" || string(s.body) != `{"id":1}` || s.keyID != "orders-client-1" ||
+			s.header.Get("X-Content-SHA256") != hexSHA256(`{"id":1}`) {
+			t.Errorf("the server saw %s %s %q (key id %q, headers %v)", s.method, s.uri, s.body, s.keyID, s.header)
+		}
+	}
+	if n0, n1 := seen[0].header.Get("X-Authx-Nonce"), seen[1].header.Get("X-Authx-Nonce"); n0 == n1 || len(n0) != 32 {
+		t.Errorf("nonces %q and %q, want two fresh ones", n0, n1)
+	}
+
+	wrong := newUser(srv.URL, strings.Repeat("w", 32))
+	if r := wrong.postOrder(); r.code != 4 || !strings.Contains(r.stdout, `"reason":"bad_signature"`) {
+		t.Errorf("wrong secret: exit %d, want 4 and the server's bad_signature\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if n := len(srv.accepted()); n != 2 {
+		t.Errorf("the server accepted %d requests, want still 2", n)
+	}
+}

@@ -84,38 +84,7 @@ func (u *user) pluginPids(script string) []int {
 // two POSTs with fresh nonces and their bodies' digests; a wrong secret is
 // refused (exit 4) and nothing is accepted.
 func TestPythonSignedRequests(t *testing.T) {
-	srv := newOrderServer(t)
-	u, _ := newPythonUser(t, srv.URL, e2eSecret)
-	for i := range 2 {
-		r := u.postOrder()
-		if r.code != 0 || r.stdout != accepted {
-			t.Fatalf("run %d: exit %d\nstdout: %s\nstderr: %s", i+1, r.code, r.stdout, r.stderr)
-		}
-		if strings.Contains(r.stderr, e2eSecret) {
-			t.Errorf("run %d: the debug log leaks the secret", i+1)
-		}
-	}
-	seen := srv.accepted()
-	if len(seen) != 2 {
-		t.Fatalf("the server accepted %d requests, want 2", len(seen))
-	}
-	for _, s := range seen {
-		if s.method != "POST" || s.uri != "/orders" || string(s.body) != `{"id":1}` || s.keyID != "orders-client-1" ||
-			s.header.Get("X-Content-SHA256") != hexSHA256(`{"id":1}`) {
-			t.Errorf("the server saw %s %s %q (key id %q, headers %v)", s.method, s.uri, s.body, s.keyID, s.header)
-		}
-	}
-	if n0, n1 := seen[0].header.Get("X-Authx-Nonce"), seen[1].header.Get("X-Authx-Nonce"); n0 == n1 || len(n0) != 32 {
-		t.Errorf("nonces %q and %q, want two fresh ones", n0, n1)
-	}
-
-	wrong, _ := newPythonUser(t, srv.URL, strings.Repeat("w", 32))
-	if r := wrong.postOrder(); r.code != 4 || !strings.Contains(r.stdout, `"reason":"bad_signature"`) {
-		t.Errorf("wrong secret: exit %d, want 4 and the server's bad_signature\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
-	}
-	if n := len(srv.accepted()); n != 2 {
-		t.Errorf("the server accepted %d requests, want still 2", n)
-	}
+	checkSignedRequests(t, func(serverURL, secret string) *user { u, _ := newPythonUser(t, serverURL, secret); return u })
 }
 
 // Plain curl through `authx proxy` with the Python plugin: every request
