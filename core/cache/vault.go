@@ -33,6 +33,25 @@ type Vault interface {
 	Delete(account string) error
 }
 
+// ExpiringVault is a Vault that can drop an item by itself (a shared store
+// such as Redis, core/cache/redisvault): SetUntil is Set of an item no
+// longer of use after until (zero: kept until replaced or deleted). The
+// store gives it the credential's expiry, or zero when the entry holds
+// state (a refresh token) that outlives the credential.
+type ExpiringVault interface {
+	Vault
+	SetUntil(account string, data []byte, until time.Time) error
+}
+
+// usefulUntil is when e is no longer of use: its credential's expiry,
+// unless it holds state that may outlive it (zero: unknown).
+func usefulUntil(e *Entry) time.Time {
+	if len(e.Credential.State) > 0 {
+		return time.Time{}
+	}
+	return e.Credential.ExpiresAt
+}
+
 // ErrVaultNotFound and ErrVaultUnavailable are the errors a Vault wraps
 // (see Vault).
 var (
@@ -132,7 +151,12 @@ func (s *Store) putVault(v Vault, k Key, nk []byte, e *Entry, data []byte, durab
 	if err := writeAtomic(s.stubPath(name), st, durable); err != nil {
 		return false, core.Wrap(core.KindCache, err, "writing the credential cache "+s.dir)
 	}
-	if err := v.Set(name, data); err != nil {
+	if ev, ok := v.(ExpiringVault); ok {
+		err = ev.SetUntil(name, data, usefulUntil(e))
+	} else {
+		err = v.Set(name, data)
+	}
+	if err != nil {
 		os.Remove(s.stubPath(name))
 		if err := s.vaultFailed(k.Profile, err); err != nil {
 			return false, err
