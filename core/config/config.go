@@ -56,6 +56,8 @@ type (
 	Profile = profiles.Profile
 	// PluginEntry locates or pins a plugin binary.
 	PluginEntry = profiles.PluginEntry
+	// SharedStore is one entry of the top-level stores:.
+	SharedStore = profiles.SharedStore
 )
 
 // The values of a profile's store: key.
@@ -69,6 +71,8 @@ const (
 	// StoreKeyring keeps the credential in the OS keyring (docs/stores.md);
 	// the cache directory keeps its lock and a stub without secrets.
 	StoreKeyring = profiles.StoreKeyring
+	// StoreTypeRedis is the type of a shared store (stores:) on Redis.
+	StoreTypeRedis = profiles.StoreTypeRedis
 )
 
 // The values of store_fallback:.
@@ -292,7 +296,7 @@ func allBytes(s string, ok func(byte) bool) bool {
 }
 
 var (
-	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir", "cmd_timeout", "store", "store_fallback", "cache_ttl"}
+	topKeys     = []string{"profiles", "plugins", "log_level", "plugin_start_timeout", "call_timeout", "refresh_skew", "lock_timeout", "cache_dir", "cmd_timeout", "store", "store_fallback", "cache_ttl", "stores"}
 	profileKeys = []string{"scheme", "match", "url", "config", "plugin", "env", "store", "store_fallback", "cache", "cache_ttl"}
 	pluginKeys  = []string{"path", "sha256", "pin"}
 )
@@ -301,6 +305,8 @@ var (
 type decoder struct {
 	file string
 	err  error
+	// stores are the top-level stores:, which a store: key may name.
+	stores map[string]SharedStore
 }
 
 func (d *decoder) fail(key, format string, args ...any) {
@@ -366,6 +372,8 @@ func (d *decoder) decode(f *File, raw map[string]any) {
 	f.Settings.LockTimeout = d.duration("lock_timeout", raw["lock_timeout"])
 	f.Settings.CmdTimeout = d.duration("cmd_timeout", raw["cmd_timeout"])
 	f.Settings.CacheDir = expandHome(d.str("cache_dir", raw["cache_dir"]))
+	f.Stores = d.sharedStores(raw["stores"])
+	d.stores = f.Stores
 	d.storeDefaults(&f.Settings, raw)
 
 	for name, v := range d.mapAt("plugins", raw["plugins"]) {

@@ -29,6 +29,10 @@ type File struct {
 	// Plugins holds the top-level `plugins:` entries by scheme name.
 	Plugins  map[string]PluginEntry
 	Settings Settings
+	// Stores are the top-level stores:, shared stores by name, which a
+	// store: key may name (docs/stores.md). A profile of such a store is
+	// not in a snapshot: the fast front never serves it.
+	Stores map[string]SharedStore
 }
 
 // Settings are the global knobs.
@@ -48,6 +52,23 @@ type Settings struct {
 	Store, StoreFallback string
 	CacheTTL             time.Duration
 }
+
+// SharedStore is one entry of the top-level stores: a store shared by
+// several machines (today Redis). Key and KeysOld are secret references,
+// not resolved here.
+type SharedStore struct {
+	// Type is StoreTypeRedis.
+	Type string
+	// URL is redis://HOST[:PORT][/DB] or rediss:// (TLS).
+	URL string
+	// Key names the sealing key entries are written with; KeysOld the
+	// keys being rotated out, with which entries are still read.
+	Key     string
+	KeysOld []string
+}
+
+// StoreTypeRedis is the type of a shared store on Redis.
+const StoreTypeRedis = "redis"
 
 // Profile is one named way of authenticating.
 type Profile struct {
@@ -70,7 +91,8 @@ type Profile struct {
 	// profile's identity: changing it keeps the cached credential.
 	Env map[string]string
 	// Store says where the credential is kept between commands: StoreFile
-	// (the default), StoreKeyring or StoreMemory. It is not part of the
+	// (the default), StoreKeyring, StoreMemory, or the name of one of
+	// File.Stores. It is not part of the
 	// identity. A profile whose credential only re-encodes a secret kept
 	// elsewhere (see Reencodes) gets StoreMemory unless it sets cache: true.
 	Store string
