@@ -122,6 +122,9 @@ type Store struct {
 	// Vault, when set, holds the entries' secrets instead of the
 	// directory (see Vault); the locks stay in the directory.
 	Vault Vault
+	// VaultName names the vault in errors and stubs: the store: value
+	// ("keyring" when empty; a shared store's name).
+	VaultName string
 	// VaultFallback says what an unavailable Vault makes the store do:
 	// go on with files for VaultRetry (a command's whole life), telling
 	// Notice once per process (true), or fail with a KindKeyring error

@@ -100,7 +100,15 @@ func (s *Store) vaultFailed(profile string, err error) error {
 		}
 		return nil
 	}
-	return core.Wrap(core.KindKeyring, err, "store: keyring")
+	return core.Wrap(core.KindKeyring, err, "store: "+s.vaultName())
+}
+
+// vaultName is the store's VaultName, "keyring" by default.
+func (s *Store) vaultName() string {
+	if s.VaultName == "" {
+		return "keyring"
+	}
+	return s.VaultName
 }
 
 func oneLine(err error) string {
@@ -147,7 +155,7 @@ func (s *Store) getVault(v Vault, k Key, nk []byte) (e *Entry, fellBack bool, er
 // not be used and the caller must write the file store.
 func (s *Store) putVault(v Vault, k Key, nk []byte, e *Entry, data []byte, durable bool) (fellBack bool, err error) {
 	name := k.name(nk)
-	st, _ := json.Marshal(stub{Version: Version, Profile: k.Profile, Scheme: e.Scheme, Created: e.Created, ExpiresAt: e.Credential.ExpiresAt, Store: "keyring"})
+	st, _ := json.Marshal(stub{Version: Version, Profile: k.Profile, Scheme: e.Scheme, Created: e.Created, ExpiresAt: e.Credential.ExpiresAt, Store: s.vaultName()})
 	if err := writeAtomic(s.stubPath(name), st, durable); err != nil {
 		return false, core.Wrap(core.KindCache, err, "writing the credential cache "+s.dir)
 	}
@@ -164,7 +172,7 @@ func (s *Store) putVault(v Vault, k Key, nk []byte, e *Entry, data []byte, durab
 		return true, nil
 	}
 	if err := os.Remove(s.path(k, nk)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, core.Wrap(core.KindCache, err, "removing the file entry of a store: keyring profile")
+		return false, core.Wrap(core.KindCache, err, "removing the file entry of a store: "+s.vaultName()+" profile")
 	}
 	return false, nil
 }
@@ -193,7 +201,7 @@ func (s *Store) deleteVault(profile string, keep string) (int, error) {
 			continue
 		}
 		if err := s.Vault.Delete(name); err != nil {
-			return n, core.Wrap(core.KindKeyring, err, fmt.Sprintf("profile %q: its credential stays in the keyring", profile))
+			return n, core.Wrap(core.KindKeyring, err, fmt.Sprintf("profile %q: its credential stays in store %s", profile, s.vaultName()))
 		}
 		os.Remove(s.stubPath(name))
 		os.Remove(filepath.Join(s.dir, name+".lock"))

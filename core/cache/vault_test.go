@@ -152,3 +152,19 @@ func TestVaultUnavailableFallsBackOnceOrFails(t *testing.T) {
 		t.Errorf("Delete with the vault down: %v, want KindKeyring (the credential stays there)", err)
 	}
 }
+
+// A store whose vault is not the keyring (a shared store: fleet) names it
+// in its errors and stubs.
+func TestVaultNameInErrors(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "authx")
+	s := New(dir)
+	s.Vault, s.VaultName = &fakeVault{items: map[string][]byte{}, down: true}, "fleet"
+	k := KeyFor("work", []byte(`{"scheme":"jwt"}`))
+	err := s.Put(k, entry("tok-1"))
+	if err == nil || !strings.Contains(err.Error(), "store: fleet") || strings.Contains(err.Error(), "keyring") {
+		t.Fatalf("Put with the fleet vault down: %v; want an error naming store: fleet, not the keyring", err)
+	}
+	if core.KindOf(err) != core.KindKeyring {
+		t.Errorf("kind %v, want KindKeyring (exit 17: the store could not be used)", core.KindOf(err))
+	}
+}

@@ -26,6 +26,8 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Add([]byte("log_level = [1, 2]\n[plugins.basic]\npath = 3\n"), true)
 	f.Add([]byte("store: keyring\ncache_ttl: 1h\nprofiles:\n  b: {scheme: basic, store_fallback: fail, config: {password: \"keyring:s/a\"}}\n  j: {scheme: jenkins, cache: true, config: {api_token: \"prompt:\"}}\n  m: {scheme: basic, store: file, cache: false}\n"), false)
 	f.Add([]byte("store = \"keychain\"\n[profiles.p]\nscheme = \"basic\"\ncache = \"yes\"\ncache_ttl = \"-1s\"\n"), true)
+	f.Add([]byte("stores:\n  fleet: {type: redis, url: \"rediss://u:p@h:6380/1\", key: env:K, keys_old: [\"file:/k\"]}\nstore: fleet\nprofiles:\n  ci: {scheme: jwt}\n"), false)
+	f.Add([]byte("[stores.fleet]\ntype = \"redis\"\nurl = \"redis://[::1]:0/x\"\nkey = \"bWFkZQ==\"\n[profiles.p]\nscheme = \"basic\"\nstore = \"fleet\"\n"), true)
 	f.Fuzz(func(t *testing.T, data []byte, isTOML bool) {
 		name := "/fuzz/config.yaml"
 		if isTOML {
@@ -39,11 +41,18 @@ func FuzzLoadConfig(f *testing.F) {
 			}
 			return
 		}
+		for n, st := range file.Stores {
+			if !validProfileName(n) || n == StoreFile || n == StoreKeyring || n == StoreMemory || st.Type != StoreTypeRedis || redisURLProblem(st.URL) != "" ||
+				!strings.HasPrefix(st.Key, "env:") && !strings.HasPrefix(st.Key, "file:") && !strings.HasPrefix(st.Key, "cmd:") && !strings.HasPrefix(st.Key, "prompt:") && !strings.HasPrefix(st.Key, "profile:") && !strings.HasPrefix(st.Key, "keyring:") {
+				t.Fatalf("stores.%s = %+v", n, st)
+			}
+		}
 		for n, p := range file.Profiles {
 			if !validProfileName(n) || p.Name != n || p.Scheme == "" || p.Config == nil {
 				t.Fatalf("profile %q = %+v", n, p)
 			}
-			if p.Store != StoreFile && p.Store != StoreKeyring && p.Store != StoreMemory || p.StoreFallback != FallbackFile && p.StoreFallback != FallbackFail ||
+			_, named := file.Stores[p.Store]
+			if p.Store != StoreFile && p.Store != StoreKeyring && p.Store != StoreMemory && !named || p.StoreFallback != FallbackFile && p.StoreFallback != FallbackFail ||
 				p.Reencodes != "" && p.Store != StoreMemory || p.CacheTTL < 0 {
 				t.Fatalf("profile %q: store %q, store_fallback %q, reencodes %q, cache_ttl %v", n, p.Store, p.StoreFallback, p.Reencodes, p.CacheTTL)
 			}

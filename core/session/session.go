@@ -154,6 +154,7 @@ func New(f *config.File, p *config.Profile, h *host.Host) *Session {
 		s.Store = cache.New(f.Settings.CacheDir)
 		s.Store.LockTimeout = f.Settings.LockTimeout
 		s.useKeyring(p)
+		s.useShared(f, p)
 	}
 	s.Skew, s.CallTimeout = f.Settings.RefreshSkew, f.Settings.CallTimeout
 	if p.Plugin == (config.PluginEntry{}) {
