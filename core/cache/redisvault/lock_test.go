@@ -176,3 +176,26 @@ func TestHelperHolder(t *testing.T) {
 	os.Stdout.WriteString("held\n")
 	time.Sleep(time.Minute)
 }
+
+// A holder whose lock vanished (expired while Redis was unreachable, or
+// removed by an operator) learns it through Lost.
+func TestLostLockIsReported(t *testing.T) {
+	s := startRedis(t)
+	v := newVault(t, s, Options{})
+	l, err := v.TryLock("work.1", 300*time.Millisecond)
+	if err != nil || l == nil {
+		t.Fatal(l, err)
+	}
+	defer l.Unlock()
+	select {
+	case <-l.Lost():
+		t.Fatal("Lost closed while the lock is held")
+	case <-time.After(400 * time.Millisecond):
+	}
+	s.cli(t, "DEL", v.lockKey("work.1"))
+	select {
+	case <-l.Lost():
+	case <-time.After(time.Second):
+		t.Fatal("Lost not closed a second after the lock vanished")
+	}
+}
