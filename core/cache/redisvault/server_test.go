@@ -27,7 +27,7 @@ type server struct {
 
 // requireTool skips t when name is not installed, or fails it under CI
 // (CI or AUTHX_REQUIRE_IDPTEST=1, set by .ci/run, which installs it).
-func requireTool(t *testing.T, name string) string {
+func requireTool(t testing.TB, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -40,7 +40,7 @@ func requireTool(t *testing.T, name string) string {
 	return path
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,7 +51,7 @@ func freePort(t *testing.T) int {
 }
 
 // startRedis starts a redis-server and waits until it answers PING.
-func startRedis(t *testing.T) *server {
+func startRedis(t testing.TB) *server {
 	t.Helper()
 	bin := requireTool(t, "redis-server")
 	port := freePort(t)
@@ -112,7 +112,7 @@ func (s *server) cli(t *testing.T, args ...string) []byte {
 
 func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, sealed.KeySize) }
 
-func newVault(t *testing.T, s *server, o Options) *Vault {
+func newVault(t testing.TB, s *server, o Options) *Vault {
 	t.Helper()
 	if o.URL == "" {
 		o.URL = s.URL()
