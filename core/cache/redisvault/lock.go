@@ -1,7 +1,6 @@
 package redisvault
 
 import (
-	"context"
 	crand "crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -79,18 +78,17 @@ func (v *Vault) TryLock(account string, ttl time.Duration) (*Lock, error) {
 // Lock takes the lock of account for ttl, waiting up to wait while another
 // holds it: woken when the holder releases it (pub/sub), and polling with
 // a growing interval (at most PollMax) for a holder that died, whose lock
-// expires. It returns ErrLockWait when the wait ends first.
+// expires. It returns ErrLockWait when the wait ends first. With Redis
+// unreachable it fails within twice the Vault's timeout.
 func (v *Vault) Lock(account string, ttl, wait time.Duration) (*Lock, error) {
 	deadline := time.Now().Add(wait)
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
 	// Subscribed before the first try, so that no release is missed. A
 	// subscription that fails leaves polling.
-	sub := v.client.Subscribe(ctx, v.unlockedChan(account))
+	sctx, scancel := v.ctx()
+	sub := v.client.Subscribe(sctx, v.unlockedChan(account))
 	defer sub.Close()
-	rctx, rcancel := v.ctx()
-	sub.Receive(rctx) // the confirmation: subscribed from here on
-	rcancel()
+	sub.Receive(sctx) // the confirmation: subscribed from here on
+	scancel()
 	woken := sub.Channel()
 	interval := 10 * time.Millisecond
 	for {
