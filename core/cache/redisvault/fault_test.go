@@ -3,6 +3,7 @@ package redisvault
 import (
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,4 +64,35 @@ func TestSilentRedisFailsWithinTheBound(t *testing.T) {
 	defer v.Close()
 	bounded(t, "Get", time.Second, func() error { _, err := v.Get("work.1"); return err })
 	bounded(t, "Set", time.Second, func() error { return v.Set("work.1", []byte("y")) })
+}
+
+// A Redis with a password (an ACL user's, here the default user's): the
+// URL's or Options.Password (a resolved secret reference) opens it; none
+// is an unavailable store whose error does not hold the password.
+func TestPassword(t *testing.T) {
+	const pw = "hunter2-redis-password"
+	s := startRedis(t, "--requirepass", pw)
+	noPW := newVault(t, s, Options{})
+	err := noPW.Set("work.1", []byte("x"))
+	if !errors.Is(err, cache.ErrVaultUnavailable) || !strings.Contains(err.Error(), "NOAUTH") {
+		t.Fatalf("without the password: %v, want an unavailable store saying NOAUTH", err)
+	}
+	if strings.Contains(err.Error(), pw) {
+		t.Fatalf("error %q holds the password", err)
+	}
+	for _, v := range []*Vault{
+		newVault(t, s, Options{Password: pw}),
+		newVault(t, s, Options{URL: "redis://default:" + pw + "@" + s.Addr}),
+	} {
+		if err := v.Set("work.1", []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := v.Get("work.1"); err != nil || string(got) != "x" {
+			t.Fatalf("Get = %q, %v", got, err)
+		}
+	}
+	bad := newVault(t, s, Options{URL: "redis://default:wrong-" + pw + "@" + s.Addr})
+	if _, err := bad.Get("work.1"); err == nil || strings.Contains(err.Error(), pw) {
+		t.Fatalf("a wrong password: %v", err)
+	}
 }

@@ -50,13 +50,15 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startRedis starts a redis-server and waits until it answers PING.
-func startRedis(t testing.TB) *server {
+// startRedis starts a redis-server with the extra arguments and waits
+// until it answers PING (or refuses it for want of a password).
+func startRedis(t testing.TB, extra ...string) *server {
 	t.Helper()
 	bin := requireTool(t, "redis-server")
 	port := freePort(t)
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--loglevel", "warning")
+	cmd.Args = append(cmd.Args, extra...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -71,7 +73,7 @@ func startRedis(t testing.TB) *server {
 			c.SetReadDeadline(time.Now().Add(time.Second))
 			line, _ := bufio.NewReader(c).ReadString('\n')
 			c.Close()
-			if strings.HasPrefix(line, "+PONG") {
+			if strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH") {
 				return s
 			}
 		}
