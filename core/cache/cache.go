@@ -122,10 +122,16 @@ type Store struct {
 	// Vault, when set, holds the entries' secrets instead of the
 	// directory (see Vault); the locks stay in the directory.
 	Vault Vault
-	// VaultName names the vault in errors and stubs: the store: value
-	// ("keyring" when empty; a shared store's name).
+	// Shared, when set, is a store several machines share behind the
+	// directory, which keeps a copy of its entries (see Shared). A Store
+	// has a Vault or a Shared store, not both.
+	Shared Shared
+	// VaultName names the vault (or the shared store) in errors and
+	// stubs: the store: value ("keyring" when empty; a shared store's
+	// name).
 	VaultName string
-	// VaultFallback says what an unavailable Vault makes the store do:
+	// VaultFallback says what an unavailable Vault or Shared store makes
+	// the store do:
 	// go on with files for VaultRetry (a command's whole life), telling
 	// Notice once per process (true), or fail with a KindKeyring error
 	// (false).
@@ -413,6 +419,8 @@ func IsReadOnly(err error) bool {
 
 // Put stores e under k atomically and removes the profile's entries for
 // older identities.
+//
+// With a Shared store, e is written there first (see Shared).
 func (s *Store) Put(k Key, e *Entry) error {
 	name, err := s.put(k, e, true)
 	if err != nil {
@@ -433,6 +441,9 @@ func (s *Store) Put(k Key, e *Entry) error {
 // costs a refusal and a renewal, never a secret) or, on a file system
 // that does not order a rename after its data, a damaged entry, which is
 // a miss: a new login. The fsyncs cost milliseconds on every request.
+//
+// With a Shared store only the local copy is written: a signed request's
+// state (a Digest nonce count) stays on the machine.
 func (s *Store) UpdateState(k Key, e *Entry) error {
 	_, err := s.put(k, e, false)
 	return err
@@ -447,11 +458,14 @@ func (s *Store) put(k Key, e *Entry, durable bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	e.Version = Version
-	e.Profile = k.Profile
-	data, err := json.Marshal(e)
+	data, err := marshalEntry(k, e)
 	if err != nil {
-		return "", core.Wrap(core.KindInternal, err, "encoding a cache entry")
+		return "", err
+	}
+	if sh := s.shared(); sh != nil && durable {
+		if err := s.putShared(sh, k, e, data); err != nil {
+			return "", err
+		}
 	}
 	if v := s.vault(); v != nil {
 		if fellBack, err := s.putVault(v, k, nk, e, data, durable); !fellBack {
@@ -462,6 +476,17 @@ func (s *Store) put(k Key, e *Entry, durable bool) (string, error) {
 		return "", core.Wrap(core.KindCache, err, "writing the credential cache "+s.dir)
 	}
 	return k.name(nk), nil
+}
+
+// marshalEntry encodes e as k's entry.
+func marshalEntry(k Key, e *Entry) ([]byte, error) {
+	e.Version = Version
+	e.Profile = k.Profile
+	data, err := json.Marshal(e)
+	if err != nil {
+		return nil, core.Wrap(core.KindInternal, err, "encoding a cache entry")
+	}
+	return data, nil
 }
 
 // mkdir creates the directory (0700), or checks an existing one: it must be
@@ -576,6 +601,11 @@ func (s *Store) Delete(profile string) (int, error) {
 	m, err := s.deleteVault(profile, "")
 	if err == nil {
 		s.removeSides(profile, "")
+	}
+	if err == nil {
+		var shared int
+		shared, err = s.deleteShared(profile) // the same credentials as the local copies
+		n = max(n, shared)
 	}
 	return n + m, err
 }

@@ -93,6 +93,9 @@ func (s *Store) vault() Vault {
 // VaultFallback makes the store go on with files (Notice is told once) and
 // returns nil; any other error comes back as a KindKeyring error.
 func (s *Store) vaultFailed(profile string, err error) error {
+	if core.KindOf(err) == core.KindConfig { // the store's settings (its key): not a fault to work around
+		return err
+	}
 	if errors.Is(err, ErrVaultUnavailable) && s.VaultFallback {
 		s.vaultDownAt.Store(time.Now().UnixNano())
 		if !s.noticed.Swap(true) && s.Notice != nil {

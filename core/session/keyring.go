@@ -2,7 +2,6 @@ package session
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/authx/authx/core"
 	"github.com/authx/authx/core/cache"
@@ -70,25 +69,3 @@ func (s *Session) boundTTL(cred *core.Credential) {
 		cred.ExpiresAt = s.now().Add(ttl).UTC()
 	}
 }
-
-// useShared gives a profile of a shared store (stores: NAME, issue #15) a
-// vault that is unavailable until the Redis store is wired into logins: the
-// file store with one warning, or exit 17 with store_fallback: fail, never
-// the file store as if no store were configured.
-func (s *Session) useShared(f *config.File, p *config.Profile) {
-	st, ok := f.Stores[p.Store]
-	if !ok || s.Store == nil {
-		return
-	}
-	s.Store.Vault = unwiredVault{fmt.Errorf("store %s (%s) is not wired into logins yet: %w", p.Store, st.Type, cache.ErrVaultUnavailable)}
-	s.Store.VaultName = p.Store
-	s.Store.VaultFallback = p.StoreFallback != config.FallbackFail
-	s.Store.Notice = func(msg string) { s.warn("%s", msg) }
-}
-
-// unwiredVault is a vault that is never available: every call returns err.
-type unwiredVault struct{ err error }
-
-func (v unwiredVault) Get(string) ([]byte, error) { return nil, v.err }
-func (v unwiredVault) Set(string, []byte) error   { return v.err }
-func (v unwiredVault) Delete(string) error        { return v.err }

@@ -133,6 +133,8 @@ type Session struct {
 	agentWarned    atomic.Bool
 	memNoticed     atomic.Bool
 
+	shared *lazyShared // a shared store's connection, once opened (useShared)
+
 	memMu sync.Mutex // held while a store: memory profile's credential is obtained
 	mem   memoryStore
 
@@ -327,7 +329,11 @@ func (s *Session) serve(ctx context.Context, m mode, rejected *core.Credential) 
 			return res, err
 		}
 	}
-	unlock, err := s.Store.Lock(ctx, key)
+	// Another process (or machine) may have done the work while we waited.
+	done := func(e *cache.Entry) bool {
+		return s.Fresh(e) && (m == modeUse || rejected != nil && !sameCredential(&e.Credential, rejected))
+	}
+	old, unlock, err := s.Store.Claim(ctx, key, done)
 	if cache.IsReadOnly(err) {
 		s.warnReadOnly(err)
 		old, _ := s.Store.Get(key) // a stale entry may still be refreshed
@@ -336,15 +342,11 @@ func (s *Session) serve(ctx context.Context, m mode, rejected *core.Credential) 
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
-	old, err := s.Store.Get(key) // another process may have done the work while we waited
-	if err != nil {
-		return nil, err
-	}
-	if s.Fresh(old) && (m == modeUse || rejected != nil && !sameCredential(&old.Credential, rejected)) {
+	if unlock == nil {
 		s.log().Debug("credential obtained by a concurrent authx", "profile", s.Profile.Name)
 		return &Result{Credential: &old.Credential, Source: FromCache}, nil
 	}
+	defer unlock()
 	res, err := s.obtainOrKeep(ctx, m, old)
 	if err != nil || res.Source == FromCache {
 		return res, err
@@ -877,4 +879,5 @@ func (s *Session) Close() {
 	if p := s.plugin.Swap(nil); p != nil {
 		p.Kill()
 	}
+	s.shared.close()
 }

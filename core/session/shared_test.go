@@ -11,11 +11,12 @@ import (
 	"github.com/authx/authx/core/config"
 )
 
-// A profile of a shared store (stores: NAME) is not served from the
-// file store as if nothing were configured: until the Redis store is
-// wired into logins (issue #15) it is an unavailable store, the file store
-// with a warning, or exit 17 with store_fallback: fail.
-func TestSharedStoreIsNotSilentlyTheFileStore(t *testing.T) {
+// A profile of a shared store (stores: NAME) whose Redis cannot be
+// reached is not served from the file store as if nothing were
+// configured: the local cache alone with a warning, or exit 17 with
+// store_fallback: fail.
+func TestUnreachableSharedStoreIsNotSilentlyTheFileStore(t *testing.T) {
+	t.Setenv("AUTHX_STORE_KEY", strings.Repeat("ab", 32))
 	for _, fallback := range []string{"file", "fail"} {
 		cacheDir := filepath.Join(t.TempDir(), "cache")
 		yaml := "cache_dir: " + cacheDir + "\nstores:\n  fleet: {type: redis, url: \"redis://127.0.0.1:1\", key: env:AUTHX_STORE_KEY}\n" +
@@ -30,7 +31,8 @@ func TestSharedStoreIsNotSilentlyTheFileStore(t *testing.T) {
 		s := New(f, p, nil)
 		var warnings []string
 		s.Warn = func(msg string) { warnings = append(warnings, msg) }
-		if s.Store == nil || s.Store.Vault == nil {
+		defer s.Close()
+		if s.Store == nil || s.Store.Shared == nil {
 			t.Fatalf("%s: a store: fleet profile has a plain file store", fallback)
 		}
 		err = s.Store.Put(s.Key(), &cache.Entry{Scheme: "testkit", Credential: core.Credential{Token: "tok"}})

@@ -1,6 +1,7 @@
 package redisvault
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strings"
@@ -37,7 +38,10 @@ func TestKilledRedisFailsWithinTheBound(t *testing.T) {
 	bounded(t, "Set", limit, func() error { return v.Set("work.1", []byte("y")) })
 	bounded(t, "Delete", limit, func() error { return v.Delete("work.1") })
 	bounded(t, "TryLock", limit, func() error { _, err := v.TryLock("work.1", time.Second); return err })
-	bounded(t, "Lock", 2*limit, func() error { _, err := v.Lock("work.1", time.Second, 10*time.Second); return err })
+	bounded(t, "Lock", 2*limit, func() error {
+		_, err := v.Lock(context.Background(), "work.1", time.Second, 10*time.Second)
+		return err
+	})
 }
 
 // A server that accepts connections and never answers (a hung Redis, a

@@ -1,6 +1,7 @@
 package redisvault
 
 import (
+	"context"
 	crand "crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -79,8 +80,9 @@ func (v *Vault) TryLock(account string, ttl time.Duration) (*Lock, error) {
 // holds it: woken when the holder releases it (pub/sub), and polling with
 // a growing interval (at most PollMax) for a holder that died, whose lock
 // expires. It returns ErrLockWait when the wait ends first. With Redis
-// unreachable it fails within twice the Vault's timeout.
-func (v *Vault) Lock(account string, ttl, wait time.Duration) (*Lock, error) {
+// unreachable it fails within twice the Vault's timeout. It returns
+// ctx's error when ctx ends first.
+func (v *Vault) Lock(ctx context.Context, account string, ttl, wait time.Duration) (*Lock, error) {
 	deadline := time.Now().Add(wait)
 	// Subscribed before the first try, so that no release is missed. A
 	// subscription that fails leaves polling.
@@ -92,6 +94,9 @@ func (v *Vault) Lock(account string, ttl, wait time.Duration) (*Lock, error) {
 	woken := sub.Channel()
 	interval := 10 * time.Millisecond
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		l, err := v.TryLock(account, ttl)
 		if l != nil || err != nil {
 			return l, err
@@ -106,6 +111,7 @@ func (v *Vault) Lock(account string, ttl, wait time.Duration) (*Lock, error) {
 		select {
 		case <-woken:
 		case <-t.C:
+		case <-ctx.Done():
 		}
 		t.Stop()
 		interval = min(2*interval, v.pollMax)

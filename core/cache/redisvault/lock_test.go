@@ -2,6 +2,7 @@ package redisvault
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -100,7 +101,7 @@ func TestLockWaitsAndIsWoken(t *testing.T) {
 	release := 2 * time.Second
 	time.AfterFunc(release, func() { la.Unlock() })
 	start := time.Now()
-	lb, err := b.Lock("work.1", 10*time.Second, 5*time.Second)
+	lb, err := b.Lock(context.Background(), "work.1", 10*time.Second, 5*time.Second)
 	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +118,7 @@ func TestLockGivesUpAfterItsWait(t *testing.T) {
 	la, _ := a.TryLock("work.1", 10*time.Second)
 	defer la.Unlock()
 	start := time.Now()
-	if _, err := b.Lock("work.1", 10*time.Second, 300*time.Millisecond); !errors.Is(err, ErrLockWait) {
+	if _, err := b.Lock(context.Background(), "work.1", 10*time.Second, 300*time.Millisecond); !errors.Is(err, ErrLockWait) {
 		t.Fatalf("Lock on a held lock = %v, want ErrLockWait", err)
 	}
 	if took := time.Since(start); took > time.Second {
@@ -149,7 +150,7 @@ func TestLockOfADeadHolderExpires(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-reaped
 	start := time.Now()
-	l, err := v.Lock("work.1", time.Second, 5*time.Second)
+	l, err := v.Lock(context.Background(), "work.1", time.Second, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -67,6 +68,9 @@ type Vault struct {
 	prefix  string
 	timeout time.Duration
 	pollMax time.Duration
+
+	nkMu sync.Mutex // guards nk
+	nk     []byte     // the key for entry names, once read (NameKey)
 }
 
 // ParseURL checks a store's url: a redis:// or rediss:// URL that go-redis

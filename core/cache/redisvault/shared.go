@@ -1,0 +1,110 @@
+package redisvault
+
+import (
+	"context"
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	core "github.com/authx/authx/core/base"
+	"github.com/authx/authx/core/cache"
+)
+
+// LockTTL is how long a lock taken through LockEntry outlives its holder:
+// it is extended every third of it while held, and a holder that dies
+// stops extending it, so that the next machine takes it at most LockTTL
+// later.
+const LockTTL = 10 * time.Second
+
+// maxList bounds how many accounts List returns, and the SCAN calls it
+// makes to find them.
+const maxList = 1000
+
+// LockEntry takes account's lock (Lock, for LockTTL) and returns its
+// release. Waiting longer than wait for another holder is a KindTimeout
+// error, and so is ctx ending first; Redis unavailable wraps
+// cache.ErrVaultUnavailable.
+func (v *Vault) LockEntry(ctx context.Context, account string, wait time.Duration) (func(), error) {
+	l, err := v.Lock(ctx, account, LockTTL, wait)
+	switch {
+	case err == nil:
+		return func() { l.Unlock() }, nil
+	case errors.Is(err, ErrLockWait):
+		return nil, core.Errorf(core.KindTimeout, "gave up after %s (lock_timeout) waiting for another machine to finish logging in (redis %s)", wait, v.addr)
+	case ctx.Err() != nil:
+		return nil, core.Wrap(core.KindTimeout, ctx.Err(), fmt.Sprintf("waiting for another machine to finish logging in (redis %s)", v.addr))
+	}
+	return nil, err
+}
+
+// List returns the accounts that have an entry and whose names start with
+// prefix (which holds no glob character: a cache entry's name is
+// letters, digits, '-', '_' and '.'), at most maxList of them.
+func (v *Vault) List(prefix string) ([]string, error) {
+	for _, c := range prefix {
+		if c == '*' || c == '?' || c == '[' || c == ']' || c == '\\' {
+			return nil, fmt.Errorf("redis store: %q is not a name prefix", prefix)
+		}
+	}
+	ctx, cancel := v.ctx()
+	defer cancel()
+	var out []string
+	var cursor uint64
+	for range maxList {
+		keys, next, err := v.client.Scan(ctx, cursor, v.entryKey(prefix)+"*", 100).Result()
+		if err != nil {
+			return nil, v.unavailable("listing "+prefix+"*", err)
+		}
+		for _, k := range keys {
+			if len(out) < maxList {
+				out = append(out, k[len(v.entryKey("")):])
+			}
+		}
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	return out, nil
+}
+
+var _ cache.Shared = (*Vault)(nil)
+
+// nameKeyAccount names the store's key for entry names, in Redis and as
+// its sealing's associated data (no entry's name: those end in 32 hex
+// digits).
+const nameKeyAccount = "names.key"
+
+// NameKey returns the store's key for entry names, which every machine
+// sharing the store reads from it: 32 random bytes, created by the first
+// machine that needs them (SET NX: one wins, every other reads its key),
+// kept sealed like an entry, so that neither a reader of Redis nor a
+// rotation of the sealing key changes or learns it. It is read once per
+// Vault.
+func (v *Vault) NameKey() ([]byte, error) {
+	v.nkMu.Lock()
+	defer v.nkMu.Unlock()
+	if v.nk != nil {
+		return v.nk, nil
+	}
+	ctx, cancel := v.ctx()
+	defer cancel()
+	key := v.prefix + nameKeyAccount
+	fresh := make([]byte, 32)
+	crand.Read(fresh)
+	if err := v.client.SetNX(ctx, key, v.box.Seal(nameKeyAccount, fresh), 0).Err(); err != nil {
+		return nil, v.unavailable("creating the key for entry names", err)
+	}
+	blob, err := v.client.GetRange(ctx, key, 0, 4096).Bytes()
+	if err != nil {
+		return nil, v.unavailable("reading the key for entry names", err)
+	}
+	nk, err := v.box.Open(nameKeyAccount, blob)
+	if err != nil || len(nk) != 32 {
+		// Sealed under a key no longer configured, or damaged: every
+		// machine is stuck on it until someone deletes it.
+		return nil, core.Errorf(core.KindKeyring, "redis %s: the store's key for entry names (%s) does not open with the configured keys: put the key that sealed it in keys_old, or delete it (every machine then logs in once)", v.addr, key)
+	}
+	v.nk = nk
+	return nk, nil
+}
