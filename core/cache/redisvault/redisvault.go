@@ -70,7 +70,7 @@ type Vault struct {
 	pollMax time.Duration
 
 	nkMu sync.Mutex // guards nk
-	nk     []byte     // the key for entry names, once read (NameKey)
+	nk   []byte     // the key for entry names, once read (NameKey)
 }
 
 // ParseURL checks a store's url: a redis:// or rediss:// URL that go-redis
