@@ -141,3 +141,94 @@ func TestFleetLogsInAndRefreshesOnce(t *testing.T) {
 	}
 	f.assertNoSecretInRedis(first, f.idp.LastRefreshToken(), "wonderland", "s3cret-client")
 }
+
+// timedBurst is burst that also returns the longest run.
+func (f *fleet) timedBurst(perMachine int) ([]result, time.Duration) {
+	start := time.Now()
+	rs := f.burst(perMachine)
+	return rs, time.Since(start)
+}
+
+// noticeOnly checks that each run's stderr is empty or the one-line
+// notice that store fleet could not be used, and returns how many had it.
+func (f *fleet) noticeOnly(rs []result) int {
+	f.t.Helper()
+	n := 0
+	for _, r := range rs {
+		switch {
+		case r.stderr == "":
+		case strings.Count(r.stderr, "\n") == 1 && strings.Contains(r.stderr, "store fleet") && strings.Contains(r.stderr, "this machine"):
+			n++
+		default:
+			f.t.Errorf("stderr is neither empty nor the store's one-line notice: %q", r.stderr)
+		}
+	}
+	return n
+}
+
+// Must show 3 of #15: Redis killed while the fleet's login is in flight:
+// every process finishes within the bound, logging in on its machine with
+// a one-line warning; Redis back (empty), the next expiry goes through it
+// again: one refresh for the fleet, stored there.
+func TestFleetSurvivesRedisKilledMidRun(t *testing.T) {
+	const ttl = 6 * time.Second
+	f := newFleet(t, 5, jwttest.Options{AccessTTL: ttl, RotateRefresh: true, Latency: 1500 * time.Millisecond}, "")
+
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		for f.tokenRequests() == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		f.redis.Kill() // the login is in flight, its machine holding Redis's lock
+	}()
+	rs, took := f.timedBurst(10)
+	<-killed
+	issued := time.Now()
+	seen := f.tokens(rs)
+	if n := f.idp.Logins(); n < 1 || n > 5 {
+		t.Errorf("%d logins with Redis killed mid-run; want one per machine at most", n)
+	}
+	if f.noticeOnly(rs) == 0 {
+		t.Error("no process said that store fleet was unavailable")
+	}
+	if took > 30*time.Second {
+		t.Errorf("the burst took %s with Redis down", took)
+	}
+	t.Logf("Redis killed mid-run: %d logins, %d distinct tokens, %s", f.idp.Logins(), len(seen), took)
+
+	f.redis.Restart()
+	logins := f.idp.Logins()
+	time.Sleep(time.Until(issued.Add(ttl * 3 / 4).Add(100 * time.Millisecond)))
+	rs = f.burst(4)
+	seen = f.tokens(rs)
+	if f.idp.Refreshes() != 1 || f.idp.Logins() != logins || len(seen) != 1 || f.noticeOnly(rs) != 0 {
+		t.Fatalf("Redis back, after expiry: %d refreshes, %d new logins, %d distinct tokens; want 1, 0, 1", f.idp.Refreshes(), f.idp.Logins()-logins, len(seen))
+	}
+	f.assertNoSecretInRedis(f.idp.LastRefreshToken(), "wonderland")
+}
+
+// A Redis that accepts connections and answers nothing costs each process
+// the store's timeout, not a hang; with store_fallback: fail it is exit 17
+// and one line naming the store.
+func TestFleetRedisSilent(t *testing.T) {
+	f := newFleet(t, 2, jwttest.Options{}, "")
+	f.redis.Stop()
+	defer f.redis.Cont()
+	rs, took := f.timedBurst(3)
+	f.tokens(rs)
+	if f.noticeOnly(rs) == 0 || f.idp.Logins() > 2 {
+		t.Errorf("silent Redis: %d logins; want one per machine, each with the notice", f.idp.Logins())
+	}
+	if took > 20*time.Second {
+		t.Errorf("silent Redis: the burst took %s", took)
+	}
+
+	strict := newFleet(t, 1, jwttest.Options{}, "    store_fallback: fail\n")
+	strict.redis.Stop()
+	defer strict.redis.Cont()
+	r := strict.machines[0].run("token", "api")
+	if r.code != 17 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "fleet") || strict.idp.Logins() != 0 {
+		t.Errorf("store_fallback: fail with Redis silent: %+v, %d logins; want exit 17, one line naming the store, no login", r, strict.idp.Logins())
+	}
+}

@@ -99,7 +99,11 @@ func (s *Store) vaultFailed(profile string, err error) error {
 	if errors.Is(err, ErrVaultUnavailable) && s.VaultFallback {
 		s.vaultDownAt.Store(time.Now().UnixNano())
 		if !s.noticed.Swap(true) && s.Notice != nil {
-			s.Notice(fmt.Sprintf("%s; profile %q uses the file store %s for this command", oneLine(err), profile, s.dir))
+			if s.Shared != nil {
+				s.Notice(fmt.Sprintf("store %s: %s; profile %q logs in on this machine alone (its cache %s) for this command", s.vaultName(), oneLine(err), profile, s.dir))
+			} else {
+				s.Notice(fmt.Sprintf("%s; profile %q uses the file store %s for this command", oneLine(err), profile, s.dir))
+			}
 		}
 		return nil
 	}

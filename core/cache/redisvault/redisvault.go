@@ -116,6 +116,7 @@ func New(o Options) (*Vault, error) {
 	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout, ro.PoolTimeout = o.Timeout, o.Timeout, o.Timeout, o.Timeout
 	ro.ContextTimeoutEnabled = true
 	ro.MaxRetries = -1 // one attempt: the bound is the bound
+	ro.DialerRetries = 1
 	ro.DisableIdentity = true
 	return &Vault{client: redis.NewClient(ro), box: o.Box, addr: ro.Addr, prefix: o.Prefix, timeout: o.Timeout, pollMax: o.PollMax}, nil
 }
