@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -230,5 +232,43 @@ func TestFleetRedisSilent(t *testing.T) {
 	r := strict.machines[0].run("token", "api")
 	if r.code != 17 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "fleet") || strict.idp.Logins() != 0 {
 		t.Errorf("store_fallback: fail with Redis silent: %+v, %d logins; want exit 17, one line naming the store, no login", r, strict.idp.Logins())
+	}
+}
+
+// The fleet rotates its sealing key: a machine with the new key and the
+// old one in keys_old reads what the others stored (no login); once every
+// machine has the new key the old one can be dropped (the store's key for
+// entry names was sealed again under the new one).
+func TestFleetKeyRotation(t *testing.T) {
+	f := newFleet(t, 3, jwttest.Options{}, "")
+	if r := f.machines[0].run("token", "api"); r.code != 0 || f.idp.Logins() != 1 {
+		t.Fatalf("first login: %+v", r)
+	}
+	old := ""
+	for _, v := range f.machines[0].vars {
+		if k, ok := strings.CutPrefix(v, "AUTHX_STORE_KEY="); ok {
+			old = k
+		}
+	}
+	newKey := make([]byte, 32)
+	rand.Read(newKey)
+	rotate := func(m *env, keysOld string) {
+		cfg, err := os.ReadFile(filepath.Join(m.home, "config", "authx", "config.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.config(strings.Replace(string(cfg), "key: env:AUTHX_STORE_KEY}", "key: env:AUTHX_STORE_KEY_NEW"+keysOld+"}", 1))
+		m.set("AUTHX_STORE_KEY_NEW="+base64.StdEncoding.EncodeToString(newKey), "AUTHX_STORE_KEY_OLD="+old)
+	}
+	rotate(f.machines[1], ", keys_old: [env:AUTHX_STORE_KEY_OLD]")
+	if r := f.machines[1].run("token", "api"); r.code != 0 || r.stderr != "" || f.idp.Logins() != 1 {
+		t.Fatalf("new key with keys_old: %+v, %d logins; want the fleet's credential", r, f.idp.Logins())
+	}
+	rotate(f.machines[2], "")
+	if r := f.machines[2].run("token", "api"); r.code != 0 || r.stderr != "" || f.idp.Logins() != 2 {
+		t.Fatalf("new key alone: %+v, %d logins; want one login (the entry of the old key unreadable), no warning", r, f.idp.Logins())
+	}
+	if r := f.machines[1].run("token", "api"); r.code != 0 {
+		t.Fatalf("machine 1 after: %+v", r)
 	}
 }

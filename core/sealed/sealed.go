@@ -100,6 +100,12 @@ func (b *Box) Seal(ad string, plain []byte) []byte {
 	return b.keys[b.current].Seal(out, nonce, plain, []byte(ad))
 }
 
+// Current reports whether blob was sealed under the Box's current key (by
+// its key id; whether it opens is Open's to say).
+func (b *Box) Current(blob []byte) bool {
+	return len(blob) >= header && blob[0] == version && [idSize]byte(blob[1:header]) == b.current
+}
+
 // Open returns the plaintext of blob sealed for the cache key ad, or an
 // error wrapping ErrOpen. The error never holds the blob's content.
 func (b *Box) Open(ad string, blob []byte) ([]byte, error) {

@@ -69,6 +69,9 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("the rotated box does not open an entry of the old key: %q, %v", got, err)
 	}
 	fresh := rotated.Seal("k", []byte("w"))
+	if rotated.Current(blob) || !rotated.Current(fresh) || rotated.Current(fresh[:3]) {
+		t.Error("Current does not tell a blob of the current key from one of an old key")
+	}
 	if _, err := oldBox.Open("k", fresh); err == nil {
 		t.Fatal("a new entry was sealed with the old key, not the current one")
 	}

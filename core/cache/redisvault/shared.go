@@ -79,7 +79,8 @@ const nameKeyAccount = "names.key"
 // sharing the store reads from it: 32 random bytes, created by the first
 // machine that needs them (SET NX: one wins, every other reads its key),
 // kept sealed like an entry, so that neither a reader of Redis nor a
-// rotation of the sealing key changes or learns it. It is read once per
+// rotation of the sealing key changes or learns it (one sealed under an
+// old key is sealed again under the current one). It is read once per
 // Vault.
 func (v *Vault) NameKey() ([]byte, error) {
 	v.nkMu.Lock()
@@ -104,6 +105,12 @@ func (v *Vault) NameKey() ([]byte, error) {
 		// Sealed under a key no longer configured, or damaged: every
 		// machine is stuck on it until someone deletes it.
 		return nil, core.Errorf(core.KindKeyring, "redis %s: the store's key for entry names (%s) does not open with the configured keys: put the key that sealed it in keys_old, or delete it (every machine then logs in once)", v.addr, key)
+	}
+	if !v.box.Current(blob) {
+		// Sealed under an old key (keys_old): sealed again under the
+		// current one, so that the old key can be dropped. Every machine
+		// that does so writes the same name key.
+		v.client.Set(ctx, key, v.box.Seal(nameKeyAccount, nk), 0)
 	}
 	v.nk = nk
 	return nk, nil
