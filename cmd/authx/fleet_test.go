@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authx/authx/core/cache/redisvault"
 	"github.com/authx/authx/core/cache/redisvault/redistest"
 	"github.com/authx/authx/plugins/jwt/jwttest"
 )
@@ -270,5 +271,47 @@ func TestFleetKeyRotation(t *testing.T) {
 	}
 	if r := f.machines[1].run("token", "api"); r.code != 0 {
 		t.Fatalf("machine 1 after: %+v", r)
+	}
+}
+
+// Logout on one machine removes the fleet's credential from Redis, even
+// when that machine never held it.
+func TestFleetLogout(t *testing.T) {
+	f := newFleet(t, 2, jwttest.Options{}, "")
+	if r := f.machines[0].run("token", "api"); r.code != 0 {
+		t.Fatalf("login: %+v", r)
+	}
+	r := f.machines[1].run("logout", "api")
+	if r.code != 0 {
+		t.Fatalf("logout: %+v", r)
+	}
+	if keys := string(f.redis.CLI(t, "--scan", "--pattern", "authx:entry:*")); keys != "" {
+		t.Errorf("after logout Redis still holds %q", keys)
+	}
+	if r := f.machines[1].run("token", "api"); r.code != 0 || f.idp.Logins() != 2 {
+		t.Errorf("after logout: %+v, %d logins; want a new login", r, f.idp.Logins())
+	}
+}
+
+// A machine whose authx dies while it holds the fleet's lock (its login in
+// flight) is replaced after the lock's expiry: the next machine logs in.
+func TestFleetDeadLockHolderIsReplaced(t *testing.T) {
+	f := newFleet(t, 2, jwttest.Options{Latency: 3 * time.Second}, "")
+	holder := f.machines[0].cmd("token", "api")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for f.tokenRequests() == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	holder.Process.Kill()
+	holder.Wait()
+	start := time.Now()
+	r := f.machines[1].run("token", "api")
+	if r.code != 0 || r.stdout == "" || r.stderr != "" {
+		t.Fatalf("after the holder died: %+v", r)
+	}
+	if took := time.Since(start); took > redisvault.LockTTL+15*time.Second {
+		t.Errorf("took %s; the lock expires %s after its holder died", took, redisvault.LockTTL)
 	}
 }
