@@ -315,3 +315,53 @@ func TestFleetDeadLockHolderIsReplaced(t *testing.T) {
 		t.Errorf("took %s; the lock expires %s after its holder died", took, redisvault.LockTTL)
 	}
 }
+
+// The ACL that docs/fleet.md gives authx's Redis user is enough for every
+// call authx makes (connect, read, lock, wake, write, list, delete) and
+// reaches no other key.
+func TestFleetACLOfTheRecipe(t *testing.T) {
+	f := newFleet(t, 2, jwttest.Options{Latency: 200 * time.Millisecond}, "")
+	acl := fleetRecipeACL(t)
+	f.redis.CLI(t, append([]string{"ACL", "SETUSER", "authx", "on", ">fleet-pw"}, acl...)...)
+	for _, m := range f.machines {
+		cfg, err := os.ReadFile(filepath.Join(m.home, "config", "authx", "config.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.config(strings.Replace(string(cfg), "redis://", "redis://authx:fleet-pw@", 1))
+	}
+	f.redis.CLI(t, "SET", "other:key", "x")
+	f.redis.CLI(t, "ACL", "SETUSER", "default", "off") // authx's user or none
+	as := []string{"--user", "authx", "--pass", "fleet-pw", "--no-auth-warning"}
+	seen := f.tokens(f.burst(5))
+	if f.idp.Logins() != 1 || len(seen) != 1 || f.noticeOnly(f.burst(1)) != 0 {
+		t.Fatalf("with the recipe's ACL: %d logins, %d tokens; want 1 and 1, no notice", f.idp.Logins(), len(seen))
+	}
+	if r := f.machines[1].run("logout", "api"); r.code != 0 {
+		t.Fatalf("logout with the recipe's ACL: %+v", r)
+	}
+	if keys := string(f.redis.CLI(t, append(as, "--scan", "--pattern", "authx:*")...)); keys != "authx:names.key\n" {
+		t.Errorf("after logout Redis holds %q, want the name key only", keys)
+	}
+	// The user reaches no other key.
+	out := string(f.redis.CLI(t, append(as, "GET", "other:key")...))
+	if !strings.Contains(out, "NOPERM") {
+		t.Errorf("the recipe's user reads other keys: %q", out)
+	}
+}
+
+// fleetRecipeACL is the ACL rule list of docs/fleet.md's ACL SETUSER line
+// (after the password).
+func fleetRecipeACL(t *testing.T) []string {
+	doc, err := os.ReadFile("../../docs/fleet.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(doc), "\n") {
+		if rest, ok := strings.CutPrefix(line, "ACL SETUSER authx on >CHANGE-ME "); ok {
+			return strings.Fields(rest)
+		}
+	}
+	t.Fatal("docs/fleet.md has no ACL SETUSER authx line")
+	return nil
+}
