@@ -19,10 +19,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/authx/authx/bench/internal/rounds"
 )
 
 func main() {
@@ -38,13 +39,8 @@ func main() {
 	defer stop()
 	cleanup = stop
 
-	bare := filepath.Join(tmp, "bare")
-	check(os.WriteFile(filepath.Join(tmp, "main.go"), []byte("package main\nfunc main() {}\n"), 0o644))
-	check(os.WriteFile(filepath.Join(tmp, "go.mod"), []byte("module bare\ngo 1.26\n"), 0o644))
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bare, ".")
-	build.Dir, build.Stderr = tmp, os.Stderr
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	check(build.Run())
+	bare, err := rounds.BuildBare(tmp)
+	check(err)
 
 	cfg := filepath.Join(tmp, "config.yaml")
 	check(os.WriteFile(cfg, []byte(`profiles:
@@ -72,21 +68,15 @@ func main() {
 		return p
 	}
 	authx, cli := abs(*bin, "authx"), abs(*bin, "authx-cli")
-	cases := []struct {
-		name string
-		f    func()
-	}{
-		{"bare Go binary (start+exit)", run(bare)},
-		{"authx token, cached, store: file", run(authx, "token", "file")},
-		{"authx token, cached, store: keyring", run(authx, "token", "kr")},
-		{"authx-cli token, cached, store: file", run(cli, "token", "file")},
-		{"authx-cli token, cached, store: keyring", run(cli, "token", "kr")},
+	cases := []rounds.Case{
+		{Name: "bare Go binary (start+exit)", Run: run(bare)},
+		{Name: "authx token, cached, store: file", Run: run(authx, "token", "file")},
+		{Name: "authx token, cached, store: keyring", Run: run(authx, "token", "kr")},
+		{Name: "authx-cli token, cached, store: file", Run: run(cli, "token", "file")},
+		{Name: "authx-cli token, cached, store: keyring", Run: run(cli, "token", "kr")},
 	}
 	if *base != "" {
-		cases = append(cases, struct {
-			name string
-			f    func()
-		}{"base: authx token, cached, store: file", runIn(baseEnv, abs(*base, "authx"), "token", "file")})
+		cases = append(cases, rounds.Case{Name: "base: authx token, cached, store: file", Run: runIn(baseEnv, abs(*base, "authx"), "token", "file")})
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; { // until gnome-keyring serves org.freedesktop.secrets
 		c := exec.Command(cli, "token", "kr")
@@ -99,23 +89,7 @@ func main() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	for _, c := range cases { // log in once, warm the page cache
-		c.f()
-	}
-	times := make([][]time.Duration, len(cases))
-	for range *n {
-		for i, c := range cases {
-			start := time.Now()
-			c.f()
-			times[i] = append(times[i], time.Since(start))
-		}
-	}
-	fmt.Printf("%-42s %10s %10s %8s\n", "case (wall time per run)", "median", "p90", "x bare")
-	for i, c := range cases {
-		ds := times[i]
-		sort.Slice(ds, func(a, b int) bool { return ds[a] < ds[b] })
-		fmt.Printf("%-42s %10s %10s %8.2f\n", c.name, pct(ds, 50), pct(ds, 90), float64(pct(ds, 50))/float64(pct(times[0], 50)))
-	}
+	rounds.Measure(cases, *n)
 }
 
 // secretService starts dbus-daemon and an unlocked gnome-keyring-daemon
@@ -165,10 +139,6 @@ const busConfig = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Con
   </policy>
 </busconfig>
 `
-
-func pct(sorted []time.Duration, p int) time.Duration {
-	return sorted[(len(sorted)-1)*p/100].Round(10 * time.Microsecond)
-}
 
 // cleanup stops the daemons before check exits.
 var cleanup = func() {}
