@@ -17,9 +17,12 @@ import (
 // later.
 const LockTTL = 10 * time.Second
 
-// maxList bounds how many accounts List returns, and the SCAN calls it
-// makes to find them.
-const maxList = 1000
+// maxList bounds how many accounts List returns; maxScan how many SCAN
+// calls it makes (each bounded by the timeout) to find them.
+const (
+	maxList = 1000
+	maxScan = 1000
+)
 
 // LockEntry takes account's lock (Lock, for LockTTL) and returns its
 // release. Waiting longer than wait for another holder is a KindTimeout
@@ -47,25 +50,26 @@ func (v *Vault) List(prefix string) ([]string, error) {
 			return nil, fmt.Errorf("redis store: %q is not a name prefix", prefix)
 		}
 	}
-	ctx, cancel := v.ctx()
-	defer cancel()
 	var out []string
 	var cursor uint64
-	for range maxList {
-		keys, next, err := v.client.Scan(ctx, cursor, v.entryKey(prefix)+"*", 100).Result()
+	for range maxScan {
+		ctx, cancel := v.ctx()
+		keys, next, err := v.client.Scan(ctx, cursor, v.entryKey(prefix)+"*", 1000).Result()
+		cancel()
 		if err != nil {
 			return nil, v.unavailable("listing "+prefix+"*", err)
 		}
 		for _, k := range keys {
-			if len(out) < maxList {
-				out = append(out, k[len(v.entryKey("")):])
+			if len(out) == maxList {
+				return nil, fmt.Errorf("redis %s: more than %d entries named %s*", v.addr, maxList, prefix)
 			}
+			out = append(out, k[len(v.entryKey("")):])
 		}
 		if cursor = next; cursor == 0 {
-			break
+			return out, nil
 		}
 	}
-	return out, nil
+	return nil, v.unavailable("listing "+prefix+"*", fmt.Errorf("not done after %d scans of 1000 keys", maxScan))
 }
 
 var _ cache.Shared = (*Vault)(nil)
