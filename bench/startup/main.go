@@ -5,17 +5,22 @@
 // authx, and through the full CLI (authx-cli) alone. The wrappers are
 // measured against what they replace: `authx curl` against
 // `authx header | curl -H @-` and curl alone, `authx exec` against the
-// command alone, all fetching from a server on loopback.
+// command alone, all fetching from a server on loopback. With -shared, the
+// cached `authx token` of a profile of a shared store (stores: fleet, on a
+// Redis that is unreachable on purpose), whose local copy is fresh, against
+// a store: file profile's of the same config.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -28,6 +33,7 @@ func main() {
 	base := flag.String("base", "", "another build's `directory` (e.g. the previous commit's) whose cached and cold cases run interleaved with these")
 	coldOnly := flag.Bool("cold", false, "only the bare binary, the cached and the cold cases (each cold run as many as -n)")
 	cachedOnly := flag.Bool("cached", false, "only the bare binary and the front's cached token and header")
+	shared := flag.Bool("shared", false, "only the bare binary and the front's cached token of a store: file profile and of a store: fleet (Redis) profile with a fresh local copy")
 	flag.Parse()
 	authx, err := filepath.Abs(filepath.Join(*bin, "authx"))
 	check(err)
@@ -54,18 +60,30 @@ func main() {
 	api := srv.URL + "/api"
 
 	cfg := filepath.Join(tmp, "config.yaml")
-	check(os.WriteFile(cfg, []byte("profiles:\n  bench:\n    scheme: basic\n    config: {username: alice, password: env:PW}\n"), 0o600))
-	env := append(os.Environ(), "AUTHX_CONFIG="+cfg, "AUTHX_CACHE_DIR="+filepath.Join(tmp, "cache"), "PW=bench-secret")
-	run := func(name string, args ...string) func() {
-		return func() {
-			c := exec.Command(name, args...)
-			c.Env = env
-			if out, err := c.CombinedOutput(); err != nil {
-				fmt.Fprintf(os.Stderr, "%s %v: %v\n%s", name, args, err, out)
-				os.Exit(1)
+	yaml := "profiles:\n  bench:\n    scheme: basic\n    config: {username: alice, password: env:PW}\n"
+	if *shared { // the same profile, and one of a shared store whose Redis nobody answers at
+		yaml = "stores:\n  fleet: {type: redis, url: \"redis://127.0.0.1:1\", key: env:AUTHX_STORE_KEY}\n" + yaml +
+			"  fleet:\n    scheme: basic\n    store: fleet\n    config: {username: alice, password: env:PW}\n"
+	}
+	check(os.WriteFile(cfg, []byte(yaml), 0o600))
+	env := append(os.Environ(), "AUTHX_CONFIG="+cfg, "AUTHX_CACHE_DIR="+filepath.Join(tmp, "cache"), "PW=bench-secret",
+		"AUTHX_STORE_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	// The base build gets a cache directory of its own: another snapshot
+	// format there would make each front miss the other's snapshot.
+	baseEnv := append(slices.Clone(env), "AUTHX_CACHE_DIR="+filepath.Join(tmp, "cache-base"))
+	runIn := func(env []string) func(name string, args ...string) func() {
+		return func(name string, args ...string) func() {
+			return func() {
+				c := exec.Command(name, args...)
+				c.Env = env
+				if out, err := c.CombinedOutput(); err != nil {
+					fmt.Fprintf(os.Stderr, "%s %v: %v\n%s", name, args, err, out)
+					os.Exit(1)
+				}
 			}
 		}
 	}
+	run, runBase := runIn(env), runIn(baseEnv)
 	token := run(authx, "token", "bench")
 	logout := run(authx, "logout", "bench", "-q")
 	coldN := max(*n/4, 10)
@@ -82,6 +100,19 @@ func main() {
 	// front would hand the first runs to authx-cli.
 	time.Sleep(2 * snapshot.Racy)
 	token() // warm the page cache, fill the credential cache and the front's snapshot
+	if *shared {
+		var before []benchCase
+		if *base != "" { // a build from before: the whole config goes through its authx-cli
+			other, err := filepath.Abs(filepath.Join(*base, "authx"))
+			check(err)
+			before = []benchCase{
+				{"base: authx token, cached, store: file", nil, runBase(other, "token", "bench"), *n},
+				{"base: authx token, cached, store: fleet", nil, runBase(other, "token", "fleet"), *n},
+			}
+		}
+		sharedCases(authx, tmp, *n, run(bare), token, run(authx, "token", "fleet"), before, run)
+		return
+	}
 	run(cli, "token", "bench")()
 	run(authx, append([]string{"curl", "bench", "--"}, curlArgs...)...)()
 	cases := []benchCase{
@@ -106,7 +137,7 @@ func main() {
 	if *base != "" && *cachedOnly {
 		other, err := filepath.Abs(filepath.Join(*base, "authx"))
 		check(err)
-		otherToken, otherHeader := run(other, "token", "bench"), run(other, "header", "bench")
+		otherToken, otherHeader := runBase(other, "token", "bench"), runBase(other, "header", "bench")
 		otherToken()
 		cases = append(cases,
 			benchCase{"base: authx token, cached", nil, otherToken, *n},
@@ -115,11 +146,11 @@ func main() {
 		// The other build's front and CLI, with its own plugins beside them.
 		other, err := filepath.Abs(filepath.Join(*base, "authx"))
 		check(err)
-		otherToken := run(other, "token", "bench")
+		otherToken := runBase(other, "token", "bench")
 		otherToken()
 		cases = append(cases,
 			benchCase{"base: authx token, cached", nil, otherToken, *n},
-			benchCase{"base: authx token, cold", logout, otherToken, coldN})
+			benchCase{"base: authx token, cold", runBase(other, "logout", "bench", "-q"), otherToken, coldN})
 	}
 	// Interleaved, round by round, so that the machine's load is shared
 	// alike by every case; each round starts at another case, so that no
@@ -169,6 +200,53 @@ func main() {
 	if !*coldOnly {
 		fmt.Printf("authx curl over curl alone: %s; authx header | curl over curl alone: %s\n",
 			(median(6) - median(4)).Round(10*time.Microsecond), (median(5) - median(4)).Round(10*time.Microsecond))
+	}
+}
+
+// sharedCases times the bare binary, the front's cached token of the
+// store: file profile and of the store: fleet one, interleaved. The fleet
+// profile's local copy comes from one login through authx-cli (Redis
+// unreachable: a local login); a copy of the front alone (no authx-cli
+// beside it, so a hand-off fails) shows that the front serves both. The
+// cases of before (another build's) run interleaved with these.
+func sharedCases(authx, tmp string, n int, bare, file, fleet func(), before []benchCase, run func(string, ...string) func()) {
+	fleet()
+	alone := filepath.Join(tmp, "alone", "authx")
+	check(os.MkdirAll(filepath.Dir(alone), 0o700))
+	data, err := os.ReadFile(authx)
+	check(err)
+	check(os.WriteFile(alone, data, 0o700))
+	run(alone, "token", "bench")()
+	run(alone, "token", "fleet")() // exits 8 if the front hands off
+	cases := []benchCase{
+		{"bare Go binary (start+exit)", nil, bare, n},
+		{"authx token, cached, store: file", nil, file, n},
+		{"authx token, cached, store: fleet", nil, fleet, n},
+	}
+	for _, c := range before {
+		c.f() // its login, untimed
+	}
+	cases = append(cases, before...)
+	// Each round in a random order: a case run right after the same
+	// binary (the front, for file and fleet) finds it warmer, and a
+	// rotation keeps fleet after file in all rounds but a few (6-10 %
+	// faster for nothing but that).
+	times := make([][]time.Duration, len(cases))
+	for round := 0; round < n; round++ {
+		for _, i := range rand.Perm(len(cases)) {
+			start := time.Now()
+			cases[i].f()
+			times[i] = append(times[i], time.Since(start))
+		}
+	}
+	fmt.Printf("%-42s %10s %10s %8s %8s\n", "case (wall time per run)", "median", "p90", "x bare", "x file")
+	for _, ds := range times {
+		sort.Slice(ds, func(a, b int) bool { return ds[a] < ds[b] })
+	}
+	for i, c := range cases {
+		m := pct(times[i], 50)
+		fmt.Printf("%-42s %10s %10s %8.2f %8.2f\n", c.name, m, pct(times[i], 90),
+			float64(m)/float64(pct(times[0], 50)), float64(m)/float64(pct(times[1], 50)))
 	}
 }
 

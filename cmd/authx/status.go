@@ -20,13 +20,13 @@ import (
 type profileStatus struct {
 	Profile   string     `json:"profile"`
 	Scheme    string     `json:"scheme"`
-	Store     string     `json:"store"`                // file, keyring or memory
+	Store     string     `json:"store"`                // file, keyring, memory or a shared store's name (stores:)
 	StoreNote string     `json:"store_note,omitempty"` // why a file profile is memory: "config.password is a cmd: reference"
 	Cached    bool       `json:"cached"`
 	Fresh     bool       `json:"fresh"`
 	ExpiresAt *time.Time `json:"expires_at"`
 	ExpiresIn string     `json:"expires_in,omitempty"`
-	CachePath string     `json:"cache_path,omitempty"` // "" while the cache has no entries at all
+	CachePath string     `json:"cache_path,omitempty"` // "" while the cache has no entries at all; a shared store's local copy
 }
 
 func (a *app) statusCommand() *cobra.Command {
@@ -59,8 +59,8 @@ func (a *app) statusCommand() *cobra.Command {
 				if s.Store != nil {
 					row.CachePath = s.Store.Path(s.Key())
 				}
-				if s.Store != nil && s.Store.Vault != nil && row.CachePath != "" {
-					row.CachePath = keyringItem(row.CachePath)
+				if _, shared := cfg.Stores[row.Store]; !shared && s.Store != nil && s.Store.Vault != nil && row.CachePath != "" {
+					row.CachePath = keyringItem(row.CachePath) // a shared store's profile keeps its local copy in that file
 				}
 				if e := s.Cached(); e != nil {
 					row.Cached, row.Fresh = true, s.Fresh(e)

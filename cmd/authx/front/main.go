@@ -209,12 +209,14 @@ func lookup(configPath, profile, rawURL string, getenv func(string) string) (*sn
 }
 
 // cachedEntry returns p's entry in the file cache when it is fresh and no
-// per-request credential. A store: memory profile has none there, whatever
-// an old file may hold. The entry's file name comes from the snapshot: no
-// hashing.
+// per-request credential: a store: file profile's, or the local copy of a
+// shared store's (snapshot.LocalFile; the shared store itself is
+// authx-cli's to consult). A store: memory profile has none there,
+// whatever an old file may hold. The entry's file name comes from the
+// snapshot: no hashing.
 func cachedEntry(cfg *snapshot.Snapshot, p *config.Profile, now time.Time) (*cache.Entry, bool) {
 	sp := cfg.Profile(p.Name)
-	if p.Store != config.StoreFile || sp == nil || sp.Entry == "" { // memory, keyring: authx-cli reads them
+	if !cfg.LocalFile(p.Store) || sp == nil || sp.Entry == "" { // memory, keyring: authx-cli reads them
 		return nil, false
 	}
 	e := readEntry(filepath.Join(cfg.Settings.CacheDir, sp.Entry), p.Name)

@@ -211,3 +211,59 @@ func TestServeStaleSnapshot(t *testing.T) {
 		})
 	}
 }
+
+// A profile of a shared store is served from its local copy, the file
+// entry a store: file profile of the same identity has, while it is fresh;
+// a due copy, or a shared store of a type the front does not know to keep
+// a local copy, is the full CLI's.
+func TestServeSharedStore(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfgPath, []byte(`stores:
+  fleet: {type: redis, url: "redis://127.0.0.1:1", key: env:K}
+profiles:
+  ci:
+    scheme: jwt
+    store: fleet
+    config: {mode: static, token: env:T}
+`), 0o600)
+	env := map[string]string{"AUTHX_CACHE_DIR": filepath.Join(dir, "cache")}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := config.Load(config.LoadOptions{Path: cfgPath, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := cfg.Profile("ci")
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	put := func(expires time.Time) {
+		c := core.Credential{Token: "t0k", Headers: []core.Header{{Name: "Authorization", Value: "Bearer t0k"}}, ExpiresAt: expires}
+		if err := cache.New(cfg.Settings.CacheDir).Put(cache.KeyFor(p.Name, p.Identity()), &cache.Entry{Scheme: "jwt", Created: now.Add(-time.Hour), Credential: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	serveToken := func() (string, bool) {
+		var out bytes.Buffer
+		ok := serve([]string{"--config", cfgPath, "token", "ci"}, &out, getenv, now)
+		return out.String(), ok
+	}
+	put(now.Add(time.Hour))
+	saveSnapshot(t, cfgPath, getenv)
+	if out, ok := serveToken(); !ok || out != "t0k\n" {
+		t.Errorf("token of a store: fleet profile, fresh local copy: %q %v", out, ok)
+	}
+	put(now.Add(30 * time.Second)) // inside the 60 s skew: due
+	if _, ok := serveToken(); ok {
+		t.Error("served a due local copy: the full CLI consults the shared store")
+	}
+	put(now.Add(time.Hour))
+	snapPath := snapshot.Path(env["AUTHX_CACHE_DIR"], cfgPath)
+	data, _ := os.ReadFile(snapPath)
+	other := strings.Replace(string(data), `shared-store "fleet" "redis"`, `shared-store "fleet" "etcd"`, 1)
+	if other == string(data) {
+		t.Fatalf("no shared-store line in:\n%s", data)
+	}
+	os.WriteFile(snapPath, []byte(other), 0o600)
+	if _, ok := serveToken(); ok {
+		t.Error("served a profile of a shared store of an unknown type from a file")
+	}
+}

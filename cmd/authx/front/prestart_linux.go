@@ -21,7 +21,10 @@ import (
 // exactly the one it would start (core/host), else it kills it.
 //
 // Nothing is started for a profile whose plugin is pinned (the pin is
-// checked before any start, by authx-cli), when an agent may answer, when
+// checked before any start, by authx-cli), for a profile of a shared store
+// (authx-cli reads the shared store first, and on a fleet another machine
+// has mostly logged in already: a plugin started for a Redis hit would
+// only compete with authx-cli for the CPU), when an agent may answer, when
 // logging is asked for, for a plugin named by a relative path, for a
 // script (its process image is its interpreter, which authx-cli could not
 // check), or when SIGINT or SIGHUP is ignored (the plugin would inherit
@@ -36,8 +39,11 @@ func prestart(cli string, args, env []string) ([]string, func()) {
 	if !ok || os.Getenv("AUTHX_AGENT_SOCK") != "" {
 		return env, none
 	}
-	_, p, ok := lookup(r.configPath, r.profile, r.url, os.Getenv)
+	cfg, p, ok := lookup(r.configPath, r.profile, r.url, os.Getenv)
 	if !ok {
+		return env, none
+	}
+	if _, shared := cfg.Stores[p.Store]; shared {
 		return env, none
 	}
 	// The profile's own plugin: entry, else the file's top-level one: a pin

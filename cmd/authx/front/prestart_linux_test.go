@@ -41,6 +41,9 @@ func TestPrestart(t *testing.T) {
   script: {scheme: script, config: {}}
   mine: {scheme: basic, plugin: {path: `+elsewhere+`}, config: {username: a}}
   shared: {scheme: pinnedbytop, config: {}}
+  fleet: {scheme: basic, store: fleet, config: {username: a, password: env:PW}}
+stores:
+  fleet: {type: redis, url: "redis://127.0.0.1:1", key: env:K}
 plugins:
   pinnedbytop: {sha256: "1111111111111111111111111111111111111111111111111111111111111111"}
 `), 0o600)
@@ -58,6 +61,7 @@ plugins:
 		{"pinned plugin", []string{"--config", cfg, "token", "pinned"}, nil, false},
 		{"pinned by the top-level plugins: entry", []string{"--config", cfg, "token", "shared"}, nil, false},
 		{"the profile's own plugin path", []string{"--config", cfg, "token", "mine"}, nil, true},
+		{"a shared store's profile", []string{"--config", cfg, "token", "fleet"}, nil, false},
 		{"script plugin", []string{"--config", cfg, "token", "script"}, nil, false},
 		{"another command", []string{"--config", cfg, "login", "work"}, nil, false},
 		{"renew", []string{"--config", cfg, "token", "work", "--renew"}, nil, false},

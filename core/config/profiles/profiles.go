@@ -30,8 +30,9 @@ type File struct {
 	Plugins  map[string]PluginEntry
 	Settings Settings
 	// Stores are the top-level stores:, shared stores by name, which a
-	// store: key may name (docs/stores.md). A profile of such a store is
-	// not in a snapshot: the fast front never serves it.
+	// store: key may name (docs/stores.md). A snapshot keeps their names
+	// and types only: the front serves a profile of such a store from its
+	// local copy, a plain file entry, and never reaches the store itself.
 	Stores map[string]SharedStore
 }
 

@@ -15,7 +15,7 @@ import (
 // Lines after a profile line describe that profile. Decoding needs no
 // reflection: the front pays for none of encoding/json's type walks.
 //
-//	authx-front-snapshot 2
+//	authx-front-snapshot 3
 //	uid 1000
 //	config "/home/a/.config/authx/config.yaml"
 //	config-id DEV INO SIZE MTIME CTIME MODE UID
@@ -26,6 +26,7 @@ import (
 //	plugin-start-timeout NS        (and call-, refresh-skew, lock-, cmd-timeout)
 //	cache-dir "/home/a/.cache/authx"
 //	default-store "file"               (and default-store-fallback, default-cache-ttl NS)
+//	shared-store "fleet" "redis"       (one per stores: entry, sorted: name, type)
 //	profile "work"
 //	scheme "basic"
 //	match "https://api.example.com/"   (any number)
@@ -77,6 +78,9 @@ func (s *Snapshot) Encode() ([]byte, error) {
 	line("default-store", q(st.Store))
 	line("default-store-fallback", q(st.StoreFallback))
 	line("default-cache-ttl", num(int64(st.CacheTTL)))
+	for _, name := range sortedKeys(s.Stores) {
+		line("shared-store", q(name), q(s.Stores[name]))
+	}
 	for _, p := range s.Profiles {
 		line("profile", q(p.Name))
 		line("scheme", q(p.Scheme))
@@ -160,6 +164,20 @@ func decode(data []byte) (*Snapshot, error) {
 			s.Settings.StoreFallback, err = strings1(rest)
 		case "default-cache-ttl":
 			s.Settings.CacheTTL, err = duration(rest)
+		case "shared-store":
+			if p != nil { // before the profiles, as Encode writes them
+				return nil, errFormat
+			}
+			var vs []string
+			if vs, err = quoted(rest, 2); err == nil {
+				if _, dup := s.Stores[vs[0]]; dup {
+					return nil, errFormat
+				}
+				if s.Stores == nil {
+					s.Stores = map[string]string{}
+				}
+				s.Stores[vs[0]] = vs[1]
+			}
 		case "profile":
 			s.Profiles = append(s.Profiles, Profile{})
 			p = &s.Profiles[len(s.Profiles)-1]

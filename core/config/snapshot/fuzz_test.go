@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-const seed = `authx-front-snapshot 2
+const seed = `authx-front-snapshot 3
 uid 1000
 config "/home/a/.config/authx/config.yaml"
 config-id 65024 10227375 85 1796060563082782483 1796060563082782483 33188 1000
@@ -33,6 +33,8 @@ cache-dir "/tmp/c a\"che"
 default-store "file"
 default-store-fallback "file"
 default-cache-ttl 0
+shared-store "edge" "redis"
+shared-store "fleet" "redis"
 profile "work"
 scheme "basic"
 match "https://api.example.com/v1/"
@@ -49,6 +51,11 @@ profile "mem"
 scheme "jwt"
 store "memory"
 agent ""
+profile "ci"
+scheme "oauth2"
+store "fleet"
+entry "ci.0123456789abcdef0123456789abcdef.json"
+agent ""
 `
 
 // FuzzDecode: any bytes decode to a snapshot that passes Validate, whose
@@ -58,11 +65,19 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(seed))
 	f.Add([]byte(strings.Replace(seed, `entry "work.`, `entry "../work.`, 1)))
 	f.Add([]byte(strings.Replace(seed, `profile "mem"`, `profile "work"`, 1)))
-	f.Add([]byte(strings.Replace(seed, "authx-front-snapshot 2", "authx-front-snapshot 1", 1)))
+	f.Add([]byte(strings.Replace(seed, "authx-front-snapshot 3", "authx-front-snapshot 2", 1)))
+	// Shared stores: a profile of one not listed, a listed one after a
+	// profile, a duplicate, one named as a built-in store, no type, a URL.
+	f.Add([]byte(strings.Replace(seed, `store "fleet"`, `store "fleet2"`, 1)))
+	f.Add([]byte(strings.Replace(seed, `shared-store "edge" "redis"`+"\n", "", 1) + `shared-store "edge" "redis"` + "\n"))
+	f.Add([]byte(strings.Replace(seed, `"edge"`, `"fleet"`, 1)))
+	f.Add([]byte(strings.Replace(seed, `"edge"`, `"keyring"`, 1)))
+	f.Add([]byte(strings.Replace(seed, `"edge" "redis"`, `"edge" ""`, 1)))
+	f.Add([]byte(strings.Replace(seed, `"edge" "redis"`, `"edge" "redis" "redis://:pw@h:6379"`, 1)))
 	f.Add([]byte(strings.Replace(seed, `"token"`, `"password"`, 1)))
 	f.Add([]byte(strings.Replace(seed, `agent "`, `plugin "/opt/p/authx-plugin-x" "`+strings.Repeat("ab", 32)+`" "dir"`+"\n"+`agent "`, 1)))
 	f.Add([]byte(seed[:len(seed)/2]))
-	f.Add([]byte("authx-front-snapshot 2\n"))
+	f.Add([]byte("authx-front-snapshot 3\n"))
 	f.Add([]byte(""))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Decode(data)
@@ -97,7 +112,8 @@ func TestDecodeSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := s.Profile("work"); p == nil || len(p.Match) != 2 || p.Env["H"] != "header:X-Key" || s.Settings.CacheDir != `/tmp/c a"che` {
+	if p := s.Profile("work"); p == nil || len(p.Match) != 2 || p.Env["H"] != "header:X-Key" || s.Settings.CacheDir != `/tmp/c a"che` ||
+		s.Profile("ci").Store != "fleet" || len(s.Stores) != 2 || s.Stores["fleet"] != "redis" || !s.LocalFile("fleet") || s.LocalFile("memory") {
 		t.Errorf("%+v", s)
 	}
 	data, _ := s.Encode()

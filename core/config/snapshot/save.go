@@ -90,6 +90,12 @@ func take(t Taking, f *profiles.File, getenv func(string) string) (*Snapshot, er
 	store := cache.New(f.Settings.CacheDir)
 	s := &Snapshot{Version: Version, Settings: f.Settings, Profiles: []Profile{},
 		Key: Key{UID: os.Geteuid(), Config: t.path, ConfigID: t.id, Taken: t.taken, Env: Inputs(getenv), NameKey: before}}
+	for name, st := range f.Stores {
+		if s.Stores == nil {
+			s.Stores = make(map[string]string, len(f.Stores))
+		}
+		s.Stores[name] = st.Type // nor its URL nor its key: nothing the front uses
+	}
 	for _, name := range profiles.ProfileNames(f) {
 		p := f.Profiles[name]
 		identity := p.Identity()

@@ -3,7 +3,8 @@
 // parsing YAML or TOML and without hashing: the settings, each profile's
 // name, scheme, match prefixes, url, store and exec env:, the names of
 // its config keys (not their values), the file name of its cache entry
-// and its agent identity digest.
+// and its agent identity digest; the shared stores' names and types (no
+// URL, no key reference).
 //
 // authx-cli writes a snapshot (Save) after a command that loaded the
 // config; the front reads it (Load) and trusts it only when its Key still
@@ -38,8 +39,9 @@ import (
 	"github.com/authx/authx/core/config/profiles"
 )
 
-// Version is the snapshot format this build reads and writes.
-const Version = 2
+// Version is the snapshot format this build reads and writes (3: the
+// shared stores' names and types).
+const Version = 3
 
 // MaxSize bounds a snapshot file: a larger one is not written, nor read.
 const MaxSize = 256 << 10
@@ -124,17 +126,37 @@ type Snapshot struct {
 	Version  int
 	Key      Key
 	Settings profiles.Settings
+	// Stores are the config's shared stores (top-level stores:), each
+	// name → its type: no URL, no key reference (the front reaches no
+	// shared store; it reads their profiles' local copies).
+	Stores   map[string]string
 	Profiles []Profile
 }
 
 // File returns the configuration Select reads: the profiles' name,
-// scheme, match, url, env and store (no config, no plugin).
+// scheme, match, url, env and store, the shared stores' types (no config,
+// no URL or key of a store).
 func (s *Snapshot) File() *profiles.File {
 	f := &profiles.File{Path: s.Key.Config, Settings: s.Settings, Profiles: make(map[string]*profiles.Profile, len(s.Profiles))}
 	for _, p := range s.Profiles {
 		f.Profiles[p.Name] = &profiles.Profile{Name: p.Name, Scheme: p.Scheme, Match: p.Match, URL: p.URL, Env: p.Env, Store: p.Store, Plugin: p.Plugin}
 	}
+	if len(s.Stores) > 0 {
+		f.Stores = make(map[string]profiles.SharedStore, len(s.Stores))
+		for name, typ := range s.Stores {
+			f.Stores[name] = profiles.SharedStore{Type: typ}
+		}
+	}
 	return f
+}
+
+// LocalFile reports whether a fresh credential of a profile of store
+// (its store: value) is the file entry the snapshot names: store: file,
+// and a shared store, which keeps a local copy in exactly that file
+// (local first, docs/stores.md) and is consulted only when the copy is
+// missing or due. Memory and keyring profiles are authx-cli's to read.
+func (s *Snapshot) LocalFile(store string) bool {
+	return store == profiles.StoreFile || s.Stores[store] == profiles.StoreTypeRedis
 }
 
 // Profile returns the snapshot's profile called name, nil when none.
@@ -275,7 +297,9 @@ func Decode(data []byte) (*Snapshot, error) {
 }
 
 // Validate checks what the front relies on: this version; absolute
-// paths; one profile per valid name, each with a scheme, a known store,
+// paths; shared stores of a valid name (none a built-in store's) and a
+// type; one profile per valid name, each with a scheme, a known store (a
+// built-in one or a shared one of the snapshot),
 // a plain entry file name, a valid env: map and a plugin entry whose
 // path holds no NUL and whose pin is hex, if any; no negative duration.
 func (s *Snapshot) Validate() error {
@@ -283,8 +307,15 @@ func (s *Snapshot) Validate() error {
 	ok := s.Version == Version && filepath.IsAbs(s.Key.Config) && filepath.IsAbs(st.CacheDir) &&
 		len(s.Key.Env) == len(EnvInputs) && st.RefreshSkew >= 0 && st.CallTimeout >= 0 &&
 		st.PluginStartTimeout >= 0 && st.LockTimeout >= 0 && st.CmdTimeout >= 0 && st.CacheTTL >= 0
+	builtin := func(name string) bool {
+		return name == profiles.StoreFile || name == profiles.StoreMemory || name == profiles.StoreKeyring
+	}
+	for name, typ := range s.Stores {
+		ok = ok && validName(name) && !builtin(name) && typ != ""
+	}
 	for i, p := range s.Profiles {
-		ok = ok && validName(p.Name) && p.Scheme != "" && (p.Store == profiles.StoreFile || p.Store == profiles.StoreMemory || p.Store == profiles.StoreKeyring) &&
+		_, shared := s.Stores[p.Store]
+		ok = ok && validName(p.Name) && p.Scheme != "" && (builtin(p.Store) || shared) &&
 			(p.Entry == "" || validEntry(p.Entry)) && validEnv(p.Env) && validPlugin(p.Plugin) &&
 			!slices.ContainsFunc(s.Profiles[:i], func(q Profile) bool { return q.Name == p.Name })
 	}

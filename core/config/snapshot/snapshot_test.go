@@ -344,3 +344,88 @@ func TestNoSnapshotOfAPipe(t *testing.T) {
 		t.Error("a snapshot was written for a pipe")
 	}
 }
+
+const sharedBase = `stores:
+  fleet: {type: redis, url: "redis://:Url-Pa55@127.0.0.1:1/0", key: env:AUTHX_STORE_KEY}
+profiles:
+  shared:
+    scheme: basic
+    store: fleet
+    config: {username: carol, password: env:PW}
+  work:
+    scheme: basic
+    match: https://api.example.com/v1/
+    config: {username: alice, password: env:PW}
+`
+
+// A config with a shared store (stores: fleet) has a snapshot: its
+// profile keeps store "fleet" and the name of its local copy, the file
+// entry a store: file profile of the same identity would have; the store
+// is there by name and type only (no URL, no key reference); the other
+// profiles are there as ever. A change of the stores: section makes the
+// snapshot a miss, and the next save takes the new one.
+func TestSharedStore(t *testing.T) {
+	f := newFixture(t, sharedBase)
+	f.save()
+	s, err := f.load()
+	if err != nil {
+		t.Fatalf("no snapshot of a config with a shared store: %v", err)
+	}
+	cfg, _ := config.Load(config.LoadOptions{Path: f.path, Getenv: f.getenv})
+	want := filepath.Base(cache.New(cfg.Settings.CacheDir).Path(cache.KeyFor("shared", cfg.Profiles["shared"].Identity())))
+	if sp := s.Profile("shared"); sp == nil || sp.Store != "fleet" || sp.Entry != want || !s.LocalFile(sp.Store) {
+		t.Errorf("shared: %+v, want store fleet and entry %s", sp, want)
+	}
+	if sp := s.Profile("work"); sp == nil || sp.Store != "file" || sp.Entry == "" {
+		t.Errorf("work: %+v", sp)
+	}
+	if !reflect.DeepEqual(s.Stores, map[string]string{"fleet": "redis"}) {
+		t.Errorf("stores %v", s.Stores)
+	}
+	if p, ok, err := s.File().Select("shared", "", ""); !ok || err != nil || p.Store != "fleet" {
+		t.Errorf("Select: %+v %v %v", p, ok, err)
+	}
+	data, _ := os.ReadFile(snapshot.Path(f.env["AUTHX_CACHE_DIR"], f.path))
+	for _, s := range []string{"Url-Pa55", "127.0.0.1", "env:AUTHX_STORE_KEY", "AUTHX_STORE_KEY"} {
+		if bytes.Contains(data, []byte(s)) {
+			t.Errorf("the snapshot holds %q:\n%s", s, data)
+		}
+	}
+	fi, _ := os.Stat(f.path)
+	f.write(strings.Replace(sharedBase, "127.0.0.1:1/0", "127.0.0.1:2/0", 1)) // same size, mtime put back
+	os.Chtimes(f.path, fi.ModTime(), fi.ModTime())
+	if s, err := f.load(); err == nil {
+		t.Errorf("still trusted after stores: changed: %+v", s)
+	}
+	f.save()
+	if _, err := f.load(); err != nil {
+		t.Errorf("no new snapshot after stores: changed: %v", err)
+	}
+}
+
+// Decode refuses a profile of a shared store the snapshot does not list,
+// and a shared store named as a built-in one or without a type.
+func TestSharedStoreInvalid(t *testing.T) {
+	f := newFixture(t, sharedBase)
+	f.save()
+	data, err := os.ReadFile(snapshot.Path(f.env["AUTHX_CACHE_DIR"], f.path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snapshot.Decode(data); err != nil {
+		t.Fatalf("the snapshot as saved: %v", err)
+	}
+	for _, bad := range []string{
+		strings.Replace(string(data), `shared-store "fleet" "redis"`+"\n", "", 1),
+		strings.Replace(string(data), `shared-store "fleet" "redis"`, `shared-store "fleet" ""`, 1),
+		strings.Replace(string(data), `"fleet"`, `"keyring"`, -1),
+		strings.Replace(string(data), `store "fleet"`, `store "fleet2"`, 1),
+	} {
+		if bad == string(data) {
+			t.Fatalf("no change made to:\n%s", data)
+		}
+		if s, err := snapshot.Decode([]byte(bad)); err == nil {
+			t.Errorf("decoded %+v from:\n%s", s, bad)
+		}
+	}
+}
