@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -136,8 +137,10 @@ func New(o Options) (*Vault, error) {
 		// One attempt: the bound is the bound. A cluster still follows
 		// MOVED and ASK (up to 3 redirects), within the same bound.
 		MaxRetries:      -1,
+		DialerRetries:   1,
 		DisableIdentity: true,
 	}
+	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	var addr string
 	switch {
 	case o.Sentinel != nil && len(o.Cluster) > 0:
@@ -188,6 +191,15 @@ func New(o Options) (*Vault, error) {
 	}
 	return &Vault{client: client, box: o.Box, addr: addr, prefix: o.Prefix, timeout: o.Timeout, pollMax: o.PollMax}, nil
 }
+
+// quiet drops go-redis' own log lines (a failed dial, a sentinel's new
+// master), which would land on authx's stderr: the Vault's errors say
+// what matters, once.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+var quietOnce sync.Once
 
 // Close closes the Vault's connections.
 func (v *Vault) Close() error { return v.client.Close() }
