@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -276,5 +277,162 @@ func TestTLSFileErrors(t *testing.T) {
 	}
 	if _, err := New(Options{URL: "redis://h:6379", TLS: &tls.Config{}, Box: newBox(t)}); err == nil || !strings.Contains(err.Error(), "rediss://") {
 		t.Errorf("TLS settings with redis://: %v", err)
+	}
+}
+
+// poll calls ok every 50 ms until it is true, failing t after within.
+func poll(t *testing.T, within time.Duration, what string, ok func() bool) {
+	t.Helper()
+	defer func(s time.Time) { t.Logf("%s: %v", what, time.Since(s)) }(time.Now())
+	for deadline := time.Now().Add(within); !ok(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %v", what, within)
+		}
+	}
+}
+
+// tryCLI runs redis-cli against the server, returning its output and
+// whether it ran.
+func (s *server) tryCLI(t *testing.T, args ...string) (string, bool) {
+	t.Helper()
+	bin := requireTool(t, "redis-cli")
+	host, port, _ := net.SplitHostPort(s.Addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, append([]string{"-h", host, "-p", port, "--raw"}, args...)...).Output()
+	return string(out), err == nil
+}
+
+// startSentinel starts a Redis Sentinel monitoring master as mymaster,
+// with a quorum of one.
+func startSentinel(t *testing.T, master *server) *server {
+	dir := t.TempDir()
+	port := strconv.Itoa(freePort(t))
+	host, mport, _ := net.SplitHostPort(master.Addr)
+	conf := filepath.Join(dir, "sentinel.conf")
+	os.WriteFile(conf, []byte("port "+port+"\nbind 127.0.0.1\ndir "+dir+"\nloglevel warning\n"+
+		"sentinel monitor mymaster "+host+" "+mport+" 1\n"+
+		"sentinel down-after-milliseconds mymaster 2000\nsentinel failover-timeout mymaster 10000\n"), 0o600)
+	return runRedis(t, net.JoinHostPort("127.0.0.1", port), nil, conf, "--sentinel")
+}
+
+// Sentinel: the Vault finds the master through the sentinel, and after a
+// failover (the former master then killed) reads and writes on the new
+// master, the former replica.
+func TestSentinel(t *testing.T) {
+	master := startRedis(t, "--repl-diskless-sync-delay", "0")
+	replica := startRedis(t, "--replicaof", strings.Replace(master.Addr, ":", " ", 1))
+	poll(t, 20*time.Second, "the replica in sync", func() bool {
+		out, _ := replica.tryCLI(t, "INFO", "replication")
+		return strings.Contains(out, "master_link_status:up")
+	})
+	sentinel := startSentinel(t, master)
+	masterAddr := func() string {
+		out, _ := sentinel.tryCLI(t, "SENTINEL", "get-master-addr-by-name", "mymaster")
+		return strings.Join(strings.Fields(out), ":")
+	}
+	st := config.SharedStore{Sentinel: &config.StoreSentinel{Master: "mymaster", Addrs: []string{sentinel.Addr}}}
+	a, b := fromConfig(t, st, keyRefs()), fromConfig(t, st, keyRefs())
+	roundTrip(t, a, b)
+	if out, _ := master.tryCLI(t, "EXISTS", a.entryKey("work.1")); strings.TrimSpace(out) != "1" {
+		t.Fatalf("the entry is not on the master: %q", out)
+	}
+
+	// A failover: the replica, which has the entry, becomes the master.
+	poll(t, 20*time.Second, "the entry on the replica", func() bool {
+		out, _ := replica.tryCLI(t, "EXISTS", a.entryKey("work.1"))
+		return strings.TrimSpace(out) == "1"
+	})
+	poll(t, 30*time.Second, "the sentinel's failover", func() bool {
+		out, _ := sentinel.tryCLI(t, "SENTINEL", "FAILOVER", "mymaster")
+		return strings.HasPrefix(out, "OK")
+	})
+	poll(t, 30*time.Second, "the replica promoted", func() bool { return masterAddr() == replica.Addr })
+	master.Kill() // gone: no write can land on it any more
+	poll(t, 20*time.Second, "a write after the failover", func() bool {
+		return a.SetUntil("work.2", []byte("token-2"), time.Now().Add(time.Minute)) == nil
+	})
+	for _, account := range []string{"work.1", "work.2"} {
+		if _, err := b.Get(account); err != nil {
+			t.Fatalf("Get(%s) after the failover: %v", account, err)
+		}
+	}
+	if out, _ := replica.tryCLI(t, "EXISTS", a.entryKey("work.2")); strings.TrimSpace(out) != "1" {
+		t.Fatalf("the entry written after the failover is not on the new master: %q", out)
+	}
+}
+
+// startCluster starts a Redis Cluster of three masters.
+func startCluster(t *testing.T) []*server {
+	nodes := make([]*server, 3)
+	args := []string{"--cluster-create"}
+	for i := range nodes {
+		nodes[i] = startRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-port", strconv.Itoa(freePort(t)), "--cluster-node-timeout", "5000")
+		args = append(args, nodes[i].Addr)
+	}
+	args[0] = "create"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, requireTool(t, "redis-cli"), append([]string{"--cluster"}, append(args, "--cluster-yes")...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli --cluster create: %v: %s", err, out)
+	}
+	for _, n := range nodes {
+		poll(t, 30*time.Second, "cluster_state:ok on "+n.Addr, func() bool {
+			out, _ := n.tryCLI(t, "CLUSTER", "INFO")
+			return strings.Contains(out, "cluster_state:ok") && strings.Contains(out, "cluster_known_nodes:3")
+		})
+	}
+	return nodes
+}
+
+// Cluster: entries spread over the masters are written and read through a
+// Vault that knows one node and one that knows all; the lock works and
+// its waiter is woken (pub/sub) across nodes.
+func TestCluster(t *testing.T) {
+	nodes := startCluster(t)
+	a := fromConfig(t, config.SharedStore{Cluster: &config.StoreCluster{Addrs: []string{nodes[0].Addr}}}, keyRefs())
+	b := fromConfig(t, config.SharedStore{Cluster: &config.StoreCluster{Addrs: []string{nodes[0].Addr, nodes[1].Addr, nodes[2].Addr}}}, keyRefs())
+	roundTrip(t, a, b)
+	for i := range 10 {
+		account := fmt.Sprintf("p%d.%d", i, i)
+		if err := a.SetUntil(account, []byte(account), time.Now().Add(time.Minute)); err != nil {
+			t.Fatalf("SetUntil(%s): %v", account, err)
+		}
+		if got, err := b.Get(account); err != nil || string(got) != account {
+			t.Fatalf("Get(%s) = %q, %v", account, got, err)
+		}
+	}
+	holding := 0
+	for _, n := range nodes {
+		if out, _ := n.tryCLI(t, "DBSIZE"); strings.TrimSpace(out) != "0" {
+			holding++
+		}
+	}
+	if holding < 2 {
+		t.Fatalf("the entries are on %d node(s) of 3", holding)
+	}
+
+	// The waiter's polls (10 ms doubling, jitter up to half, PollMax
+	// beyond reach) fall at most 3.83 s after it starts and next no
+	// sooner than 5.11 s: released at 4.4 s, it takes the lock before
+	// 5.1 s only if woken.
+	w := fromConfig(t, config.SharedStore{Cluster: &config.StoreCluster{Addrs: []string{nodes[1].Addr}}}, keyRefs())
+	w.pollMax = time.Minute
+	la, err := a.TryLock("work.9", 30*time.Second)
+	if err != nil || la == nil {
+		t.Fatal(la, err)
+	}
+	time.AfterFunc(4400*time.Millisecond, func() { la.Unlock() })
+	start := time.Now()
+	lw, err := lockWait(w, "work.9", 10*time.Second, 20*time.Second)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lw.Unlock()
+	if took > 5100*time.Millisecond {
+		t.Fatalf("the waiter took the lock after %v; it was released at 4.4 s", took)
 	}
 }
