@@ -436,3 +436,56 @@ func TestCluster(t *testing.T) {
 		t.Fatalf("the waiter took the lock after %v; it was released at 4.4 s", took)
 	}
 }
+
+// silent listens on 127.0.0.1 and holds every connection open without a
+// word (a hung Redis, a black-holing proxy) until the test ends.
+func silent(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	return l.Addr().String()
+}
+
+// Every kind of connection keeps the bound of the store's timeout: a
+// silent server, sentinel or cluster node, or a refused port, is an
+// unavailable store within it.
+func TestEveryConnectionIsBounded(t *testing.T) {
+	quiet, refused := silent(t), "127.0.0.1:"+strconv.Itoa(freePort(t))
+	timeout := 300 * time.Millisecond // the default, 2 s, would exceed every limit below
+	for what, st := range map[string]config.SharedStore{
+		"a silent server":         {URL: "redis://" + quiet},
+		"a silent sentinel":       {Sentinel: &config.StoreSentinel{Master: "mymaster", Addrs: []string{quiet}}},
+		"a silent cluster node":   {Cluster: &config.StoreCluster{Addrs: []string{quiet}}},
+		"a refused sentinel":      {Sentinel: &config.StoreSentinel{Master: "mymaster", Addrs: []string{refused}}},
+		"a refused cluster node":  {Cluster: &config.StoreCluster{Addrs: []string{refused}}},
+		"a silent server and TLS": {URL: "rediss://" + quiet, TLS: &config.StoreTLS{ServerName: "redis.test"}},
+	} {
+		t.Run(what, func(t *testing.T) {
+			t.Parallel()
+			st.Timeout = timeout
+			v := fromConfig(t, st, keyRefs())
+			limit := time.Second
+			bounded(t, "Get", limit, func() error { _, err := v.Get("work.1"); return err })
+			bounded(t, "SetUntil", limit, func() error { return v.SetUntil("work.1", []byte("y"), time.Now().Add(time.Minute)) })
+			bounded(t, "TryLock", limit, func() error { _, err := v.TryLock("work.1", time.Second); return err })
+			bounded(t, "Lock", 2*limit, func() error { _, err := lockWait(v, "work.1", time.Second, 10*time.Second); return err })
+		})
+	}
+}
