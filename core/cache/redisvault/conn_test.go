@@ -362,13 +362,21 @@ func TestSentinel(t *testing.T) {
 	}
 }
 
-// startCluster starts a Redis Cluster of three masters.
+// clusterACLRules are what authx needs of an ACL user on a Redis Cluster
+// (docs/stores.md).
+var clusterACLRules = append(append([]string{}, aclRules...), "+cluster|slots")
+
+const clusterPassword = "s3cret-Cluster-pass"
+
+// startCluster starts a Redis Cluster of three masters, each with the ACL
+// user authx (password clusterPassword) besides the default user.
 func startCluster(t *testing.T) []*server {
 	nodes := make([]*server, 3)
 	args := []string{"--cluster-create"}
 	for i := range nodes {
-		nodes[i] = startRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-port", strconv.Itoa(freePort(t)), "--cluster-node-timeout", "5000")
+		nodes[i] = startRedis(t, append([]string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-port", strconv.Itoa(freePort(t)), "--cluster-node-timeout", "5000",
+			"--user", "authx", "on", ">" + clusterPassword}, clusterACLRules...)...)
 		args = append(args, nodes[i].Addr)
 	}
 	args[0] = "create"
@@ -388,12 +396,17 @@ func startCluster(t *testing.T) []*server {
 }
 
 // Cluster: entries spread over the masters are written and read through a
-// Vault that knows one node and one that knows all; the lock works and
-// its waiter is woken (pub/sub) across nodes.
+// Vault that knows one node and one that knows all, as the ACL user authx;
+// the lock works and its waiter is woken (pub/sub) across nodes.
 func TestCluster(t *testing.T) {
 	nodes := startCluster(t)
-	a := fromConfig(t, config.SharedStore{Cluster: &config.StoreCluster{Addrs: []string{nodes[0].Addr}}}, keyRefs())
-	b := fromConfig(t, config.SharedStore{Cluster: &config.StoreCluster{Addrs: []string{nodes[0].Addr, nodes[1].Addr, nodes[2].Addr}}}, keyRefs())
+	refs := keyRefs()
+	refs["env:REDIS_PASSWORD"] = clusterPassword
+	cluster := func(addrs ...string) config.SharedStore {
+		return config.SharedStore{Cluster: &config.StoreCluster{Addrs: addrs}, Username: "authx", Password: "env:REDIS_PASSWORD"}
+	}
+	a := fromConfig(t, cluster(nodes[0].Addr), refs)
+	b := fromConfig(t, cluster(nodes[0].Addr, nodes[1].Addr, nodes[2].Addr), refs)
 	roundTrip(t, a, b)
 	for i := range 10 {
 		account := fmt.Sprintf("p%d.%d", i, i)
@@ -413,12 +426,19 @@ func TestCluster(t *testing.T) {
 	if holding < 2 {
 		t.Fatalf("the entries are on %d node(s) of 3", holding)
 	}
+	// Routed by the key's slot alone: no COMMAND lookup, which the ACL
+	// user may not run (and go-redis would bound by 5 s, not the timeout).
+	for _, n := range nodes {
+		if out, _ := n.tryCLI(t, "INFO", "commandstats"); strings.Contains(out, "cmdstat_command:") {
+			t.Fatalf("COMMAND was sent to %s", n.Addr)
+		}
+	}
 
 	// The waiter's polls (10 ms doubling, jitter up to half, PollMax
 	// beyond reach) fall at most 3.83 s after it starts and next no
 	// sooner than 5.11 s: released at 4.4 s, it takes the lock before
 	// 5.1 s only if woken.
-	w := fromConfig(t, config.SharedStore{Cluster: &config.StoreCluster{Addrs: []string{nodes[1].Addr}}}, keyRefs())
+	w := fromConfig(t, cluster(nodes[1].Addr), refs)
 	w.pollMax = time.Minute
 	la, err := a.TryLock("work.9", 30*time.Second)
 	if err != nil || la == nil {

@@ -185,7 +185,12 @@ func New(o Options) (*Vault, error) {
 	case o.Sentinel != nil:
 		client = redis.NewFailoverClient(uo.Failover())
 	case len(o.Cluster) > 0:
-		client = redis.NewClusterClient(uo.Cluster())
+		co := uo.Cluster()
+		// Every command of a Vault has one key: routed by its slot, with
+		// no COMMAND lookup (which go-redis bounds by 5 s of its own, not
+		// by Timeout, and which an ACL user would need +command for).
+		co.DisableRoutingPolicies = true
+		client = redis.NewClusterClient(co)
 	default:
 		client = redis.NewClient(uo.Simple())
 	}
