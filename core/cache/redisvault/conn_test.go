@@ -304,7 +304,7 @@ func (s *server) tryCLI(t *testing.T, args ...string) (string, bool) {
 }
 
 // startSentinel starts a Redis Sentinel monitoring master as mymaster,
-// with a quorum of one.
+// with a quorum of one, asking for sentinelPassword.
 func startSentinel(t *testing.T, master *server) *server {
 	dir := t.TempDir()
 	port := strconv.Itoa(freePort(t))
@@ -312,13 +312,17 @@ func startSentinel(t *testing.T, master *server) *server {
 	conf := filepath.Join(dir, "sentinel.conf")
 	os.WriteFile(conf, []byte("port "+port+"\nbind 127.0.0.1\ndir "+dir+"\nloglevel warning\n"+
 		"sentinel monitor mymaster "+host+" "+mport+" 1\n"+
-		"sentinel down-after-milliseconds mymaster 2000\nsentinel failover-timeout mymaster 10000\n"), 0o600)
+		"sentinel down-after-milliseconds mymaster 2000\nsentinel failover-timeout mymaster 10000\n"+
+		"requirepass "+sentinelPassword+"\n"), 0o600)
 	return runRedis(t, net.JoinHostPort("127.0.0.1", port), nil, conf, "--sentinel")
 }
 
-// Sentinel: the Vault finds the master through the sentinel, and after a
-// failover (the former master then killed) reads and writes on the new
-// master, the former replica.
+const sentinelPassword = "s3cret-Sentinel-pass"
+
+// Sentinel: the Vault finds the master through the sentinel (its password
+// a secret reference), and after a failover (the former master then
+// killed) reads and writes on the new master, the former replica. A wrong
+// sentinel password is an unavailable store whose error holds neither.
 func TestSentinel(t *testing.T) {
 	master := startRedis(t, "--repl-diskless-sync-delay", "0")
 	replica := startRedis(t, "--replicaof", strings.Replace(master.Addr, ":", " ", 1))
@@ -328,11 +332,16 @@ func TestSentinel(t *testing.T) {
 	})
 	sentinel := startSentinel(t, master)
 	masterAddr := func() string {
-		out, _ := sentinel.tryCLI(t, "SENTINEL", "get-master-addr-by-name", "mymaster")
+		out, _ := sentinel.tryCLI(t, "--pass", sentinelPassword, "--no-auth-warning", "SENTINEL", "get-master-addr-by-name", "mymaster")
 		return strings.Join(strings.Fields(out), ":")
 	}
-	st := config.SharedStore{Sentinel: &config.StoreSentinel{Master: "mymaster", Addrs: []string{sentinel.Addr}}}
-	a, b := fromConfig(t, st, keyRefs()), fromConfig(t, st, keyRefs())
+	refs := keyRefs()
+	refs["env:SENTINEL_PASSWORD"] = "wrong-" + sentinelPassword
+	st := config.SharedStore{Sentinel: &config.StoreSentinel{Master: "mymaster", Addrs: []string{sentinel.Addr}, Password: "env:SENTINEL_PASSWORD"}}
+	_, err := fromConfig(t, st, refs).Get("work.1")
+	unavailable(t, "a wrong sentinel password", err, sentinelPassword)
+	refs["env:SENTINEL_PASSWORD"] = sentinelPassword
+	a, b := fromConfig(t, st, refs), fromConfig(t, st, refs)
 	roundTrip(t, a, b)
 	if out, _ := master.tryCLI(t, "EXISTS", a.entryKey("work.1")); strings.TrimSpace(out) != "1" {
 		t.Fatalf("the entry is not on the master: %q", out)
@@ -344,7 +353,7 @@ func TestSentinel(t *testing.T) {
 		return strings.TrimSpace(out) == "1"
 	})
 	poll(t, 30*time.Second, "the sentinel's failover", func() bool {
-		out, _ := sentinel.tryCLI(t, "SENTINEL", "FAILOVER", "mymaster")
+		out, _ := sentinel.tryCLI(t, "--pass", sentinelPassword, "--no-auth-warning", "SENTINEL", "FAILOVER", "mymaster")
 		return strings.HasPrefix(out, "OK")
 	})
 	poll(t, 30*time.Second, "the replica promoted", func() bool { return masterAddr() == replica.Addr })
