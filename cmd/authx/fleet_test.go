@@ -365,3 +365,15 @@ func fleetRecipeACL(t *testing.T) []string {
 	t.Fatal("docs/fleet.md has no ACL SETUSER authx line")
 	return nil
 }
+
+// stores.md gives the same ACL as fleet.md.
+func TestFleetACLIsTheSameInStoresMD(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/stores.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "ACL SETUSER authx on >PASSWORD " + strings.Join(fleetRecipeACL(t), " ") + "\n"
+	if !strings.Contains(string(doc), want) {
+		t.Errorf("docs/stores.md does not give fleet.md's ACL: %q", want)
+	}
+}

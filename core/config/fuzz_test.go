@@ -14,7 +14,9 @@ import (
 // file; a loaded profile has a valid name, a scheme, match/url prefixes
 // that normalize, a known store and store_fallback (memory whenever its
 // credential only re-encodes a secret kept elsewhere) and no negative
-// cache_ttl.
+// cache_ttl; a loaded shared store has a usable url or one of sentinel: and
+// cluster: (with addresses), secret references for its key and passwords,
+// a timeout within bounds, and tls: only with TLS.
 func FuzzLoadConfig(f *testing.F) {
 	f.Add([]byte("profiles:\n  work:\n    scheme: basic\n    match: https://api.example.com/v1\n    config: {username: alice, password: env:PW}\n"), false)
 	f.Add([]byte("profiles:\n  p:\n    scheme: basic\n    match: [\"http://h/api/\", \"http://h/api/..;/x\"]\n    config:\n      password: \"cmd:yes\"\n"), false)
@@ -28,6 +30,8 @@ func FuzzLoadConfig(f *testing.F) {
 	f.Add([]byte("store = \"keychain\"\n[profiles.p]\nscheme = \"basic\"\ncache = \"yes\"\ncache_ttl = \"-1s\"\n"), true)
 	f.Add([]byte("stores:\n  fleet: {type: redis, url: \"rediss://u:p@h:6380/1\", key: env:K, keys_old: [\"file:/k\"]}\nstore: fleet\nprofiles:\n  ci: {scheme: jwt}\n"), false)
 	f.Add([]byte("[stores.fleet]\ntype = \"redis\"\nurl = \"redis://[::1]:0/x\"\nkey = \"bWFkZQ==\"\n[profiles.p]\nscheme = \"basic\"\nstore = \"fleet\"\n"), true)
+	f.Add([]byte("stores:\n  s: {type: redis, key: env:K, password: env:P, timeout: 1s, tls: {ca_file: /ca}, sentinel: {master: m, addrs: [\"h:26379\"], password: \"file:/p\"}}\n  c: {type: redis, key: env:K, cluster: {addrs: [\"[::1]:7000\", \"h:7001\"]}}\n  u: {type: redis, url: \"rediss://u@h:6380\", key: env:K, password: hunter2, tls: {cert_file: /c}}\n"), false)
+	f.Add([]byte("[stores.x]\ntype = \"redis\"\nkey = \"env:K\"\nurl = \"redis://h\"\ntimeout = \"31s\"\n[stores.x.cluster]\naddrs = [\"h\"]\n[stores.x.tls]\n"), true)
 	f.Fuzz(func(t *testing.T, data []byte, isTOML bool) {
 		name := "/fuzz/config.yaml"
 		if isTOML {
@@ -42,8 +46,12 @@ func FuzzLoadConfig(f *testing.F) {
 			return
 		}
 		for n, st := range file.Stores {
-			if !validProfileName(n) || n == StoreFile || n == StoreKeyring || n == StoreMemory || st.Type != StoreTypeRedis || redisURLProblem(st.URL) != "" ||
-				!strings.HasPrefix(st.Key, "env:") && !strings.HasPrefix(st.Key, "file:") && !strings.HasPrefix(st.Key, "cmd:") && !strings.HasPrefix(st.Key, "prompt:") && !strings.HasPrefix(st.Key, "profile:") && !strings.HasPrefix(st.Key, "keyring:") {
+			addressed := st.Sentinel == nil && st.Cluster == nil && redisURLProblem(st.URL) == "" ||
+				(st.Sentinel == nil) != (st.Cluster == nil) && st.URL == ""
+			if !validProfileName(n) || n == StoreFile || n == StoreKeyring || n == StoreMemory || st.Type != StoreTypeRedis || !addressed ||
+				!isSecretRef(st.Key) || st.Password != "" && !isSecretRef(st.Password) || st.Sentinel != nil && (st.Sentinel.Master == "" || len(st.Sentinel.Addrs) == 0 || st.Sentinel.Password != "" && !isSecretRef(st.Sentinel.Password)) ||
+				st.Cluster != nil && len(st.Cluster.Addrs) == 0 || st.Timeout != 0 && (st.Timeout < MinStoreTimeout || st.Timeout > MaxStoreTimeout) ||
+				st.TLS != nil && st.URL != "" && !strings.HasPrefix(st.URL, "rediss:") {
 				t.Fatalf("stores.%s = %+v", n, st)
 			}
 		}

@@ -2,10 +2,14 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/authx/authx/core/config/profiles"
 )
 
 // storeDefaults reads the top-level store:, store_fallback: and
@@ -64,7 +68,25 @@ func (d *decoder) storeName(key string, v any, def string) string {
 	}
 }
 
-var sharedStoreKeys = []string{"type", "url", "key", "keys_old"}
+var (
+	sharedStoreKeys = []string{"type", "url", "key", "keys_old", "username", "password", "tls", "sentinel", "cluster", "timeout"}
+	storeTLSKeys    = []string{"ca_file", "cert_file", "key_file", "server_name"}
+	sentinelKeys    = []string{"master", "addrs", "username", "password"}
+	clusterKeys     = []string{"addrs"}
+)
+
+// The bounds of a shared store's timeout:.
+const (
+	MinStoreTimeout = 100 * time.Millisecond
+	MaxStoreTimeout = 30 * time.Second
+)
+
+// The parts of a shared store's configuration, re-exported.
+type (
+	StoreTLS      = profiles.StoreTLS
+	StoreSentinel = profiles.StoreSentinel
+	StoreCluster  = profiles.StoreCluster
+)
 
 // sharedStores reads the top-level stores: (name → SharedStore).
 func (d *decoder) sharedStores(v any) map[string]SharedStore {
@@ -87,11 +109,7 @@ func (d *decoder) sharedStores(v any) map[string]SharedStore {
 		if st.Type != StoreTypeRedis {
 			d.fail(key+".type", "%q: expected redis", st.Type)
 		}
-		if st.URL == "" {
-			d.fail(key+".url", "required: redis://HOST:PORT, or rediss://HOST:PORT for TLS")
-		} else if msg := redisURLProblem(st.URL); msg != "" {
-			d.fail(key+".url", "%s", msg)
-		}
+		d.redisConnection(key, sm, &st)
 		d.sealingKey(key+".key", st.Key)
 		if v, ok := sm["keys_old"]; ok && v != nil {
 			list, ok := v.([]any)
@@ -109,6 +127,118 @@ func (d *decoder) sharedStores(v any) map[string]SharedStore {
 	return out
 }
 
+// redisConnection reads how a shared store reaches Redis: url, or
+// sentinel: or cluster:, and username, password, tls and timeout.
+func (d *decoder) redisConnection(key string, sm map[string]any, st *SharedStore) {
+	if v, ok := sm["sentinel"]; ok && v != nil {
+		sen := d.mapAt(key+".sentinel", v)
+		d.checkKeys(key+".sentinel", sen, sentinelKeys)
+		st.Sentinel = &StoreSentinel{
+			Master:   d.str(key+".sentinel.master", sen["master"]),
+			Addrs:    d.addrs(key+".sentinel.addrs", sen["addrs"]),
+			Username: d.str(key+".sentinel.username", sen["username"]),
+			Password: d.str(key+".sentinel.password", sen["password"]),
+		}
+		if st.Sentinel.Master == "" {
+			d.fail(key+".sentinel.master", "required: the name of the master the sentinels monitor (sentinel monitor NAME ...)")
+		}
+		d.password(key+".sentinel.password", st.Sentinel.Password)
+	}
+	if v, ok := sm["cluster"]; ok && v != nil {
+		cl := d.mapAt(key+".cluster", v)
+		d.checkKeys(key+".cluster", cl, clusterKeys)
+		st.Cluster = &StoreCluster{Addrs: d.addrs(key+".cluster.addrs", cl["addrs"])}
+		if st.Sentinel != nil {
+			d.fail(key+".cluster", "with sentinel: a store is either behind Redis Sentinel or on a Redis Cluster; keep one")
+		}
+	}
+	var u *url.URL
+	switch {
+	case st.Sentinel != nil && st.URL != "":
+		d.fail(key+".url", "not with sentinel: (sentinel.addrs names where to connect, tls: turns TLS on); leave url out")
+	case st.Cluster != nil && st.URL != "":
+		d.fail(key+".url", "not with cluster: (cluster.addrs names where to connect, tls: turns TLS on); leave url out")
+	case st.Sentinel != nil || st.Cluster != nil:
+	case st.URL == "":
+		d.fail(key+".url", "required: redis://HOST:PORT, or rediss://HOST:PORT for TLS (or sentinel: or cluster:)")
+	default:
+		if msg := redisURLProblem(st.URL); msg != "" {
+			d.fail(key+".url", "%s", msg)
+		} else {
+			u, _ = url.Parse(st.URL)
+		}
+	}
+	st.Username = d.str(key+".username", sm["username"])
+	st.Password = d.str(key+".password", sm["password"])
+	d.password(key+".password", st.Password)
+	if u != nil && u.User != nil {
+		if _, has := u.User.Password(); has && st.Password != "" {
+			d.fail(key+".password", "the url holds a password too; keep it out of the url")
+		}
+		if u.User.Username() != "" && st.Username != "" {
+			d.fail(key+".username", "the url names a user too; give it once")
+		}
+	}
+	if v, ok := sm["tls"]; ok && v != nil {
+		tm := d.mapAt(key+".tls", v)
+		d.checkKeys(key+".tls", tm, storeTLSKeys)
+		st.TLS = &StoreTLS{
+			CAFile:     expandHome(d.str(key+".tls.ca_file", tm["ca_file"])),
+			CertFile:   expandHome(d.str(key+".tls.cert_file", tm["cert_file"])),
+			KeyFile:    expandHome(d.str(key+".tls.key_file", tm["key_file"])),
+			ServerName: d.str(key+".tls.server_name", tm["server_name"]),
+		}
+		switch {
+		case u != nil && u.Scheme != "rediss":
+			d.fail(key+".tls", "needs a rediss:// url (redis:// is without TLS)")
+		case st.TLS.CertFile != "" && st.TLS.KeyFile == "":
+			d.fail(key+".tls.key_file", "cert_file and key_file go together: the client certificate and its private key (PEM files)")
+		case st.TLS.CertFile == "" && st.TLS.KeyFile != "":
+			d.fail(key+".tls.cert_file", "cert_file and key_file go together: the client certificate and its private key (PEM files)")
+		case strings.ContainsAny(st.TLS.ServerName, " /:@\t\r\n"):
+			d.fail(key+".tls.server_name", "expected a host name (the name the server's certificate holds)")
+		}
+	}
+	if _, ok := sm["timeout"]; ok {
+		st.Timeout = d.duration(key+".timeout", sm["timeout"])
+		if st.Timeout < MinStoreTimeout || st.Timeout > MaxStoreTimeout {
+			d.fail(key+".timeout", "expected a duration from %v to %v (default 2s)", MinStoreTimeout, MaxStoreTimeout)
+		}
+	}
+}
+
+// addrs reads a list of Redis addresses, HOST:PORT, at least one.
+func (d *decoder) addrs(key string, v any) []string {
+	list, ok := v.([]any)
+	if !ok || len(list) == 0 {
+		d.fail(key, "required: a list of HOST:PORT")
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for i, item := range list {
+		k := fmt.Sprintf("%s[%d]", key, i)
+		a := d.str(k, item)
+		host, port, err := net.SplitHostPort(a)
+		n, perr := strconv.Atoi(port)
+		switch {
+		case err != nil || host == "":
+			d.fail(k, "%q: expected HOST:PORT", a)
+		case perr != nil || n < 1 || n > 65535:
+			d.fail(k, "port %q: expected a number from 1 to 65535", port)
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// password checks a Redis password: empty, or a secret reference, never
+// the password itself (which the error does not repeat).
+func (d *decoder) password(key, ref string) {
+	if ref != "" && !isSecretRef(ref) {
+		d.fail(key, "a secret reference (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT, cmd:COMMAND), never the password itself")
+	}
+}
+
 // secretRefPrefixes are core/secret's reference kinds, which a sealing key
 // must be given as (core/config does not link core/secret).
 var secretRefPrefixes = []string{"env:", "file:", "cmd:", "prompt:", "profile:", "keyring:"}
@@ -119,9 +249,13 @@ func (d *decoder) sealingKey(key, ref string) {
 	switch {
 	case ref == "":
 		d.fail(key, "required: a secret reference to 32 random bytes in base64 or hex (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT)")
-	case !slices.ContainsFunc(secretRefPrefixes, func(p string) bool { return strings.HasPrefix(ref, p) }):
+	case !isSecretRef(ref):
 		d.fail(key, "a secret reference (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT), never the key itself")
 	}
+}
+
+func isSecretRef(s string) bool {
+	return slices.ContainsFunc(secretRefPrefixes, func(p string) bool { return strings.HasPrefix(s, p) })
 }
 
 // redisURLProblem says what is wrong with a store's Redis URL, without

@@ -111,3 +111,90 @@ func TestNamedStoreErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestRedisConnectionOptions(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(path, []byte(`stores:
+  tls:
+    type: redis
+    url: "rediss://redis.internal:6380/2"
+    key: env:K
+    username: authx
+    password: "file:/run/secrets/redis-password"
+    tls: {ca_file: "~/ca.pem", cert_file: /etc/authx/client.pem, key_file: /etc/authx/client.key, server_name: redis.example}
+    timeout: 500ms
+  sentinel:
+    type: redis
+    key: env:K
+    password: env:REDIS_PASSWORD
+    sentinel: {master: mymaster, addrs: ["10.0.0.1:26379", "[::1]:26380"], username: watcher, password: "keyring:redis/sentinel"}
+  cluster:
+    type: redis
+    key: env:K
+    cluster: {addrs: ["10.0.0.1:7000"]}
+    tls: {}
+`), 0o600)
+	f, err := Load(LoadOptions{Path: path, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]SharedStore{
+		"tls": {Type: "redis", URL: "rediss://redis.internal:6380/2", Key: "env:K", Username: "authx", Password: "file:/run/secrets/redis-password",
+			TLS:     &StoreTLS{CAFile: filepath.Join(home, "ca.pem"), CertFile: "/etc/authx/client.pem", KeyFile: "/etc/authx/client.key", ServerName: "redis.example"},
+			Timeout: 500 * time.Millisecond},
+		"sentinel": {Type: "redis", Key: "env:K", Password: "env:REDIS_PASSWORD",
+			Sentinel: &StoreSentinel{Master: "mymaster", Addrs: []string{"10.0.0.1:26379", "[::1]:26380"}, Username: "watcher", Password: "keyring:redis/sentinel"}},
+		"cluster": {Type: "redis", Key: "env:K", Cluster: &StoreCluster{Addrs: []string{"10.0.0.1:7000"}}, TLS: &StoreTLS{}},
+	} {
+		if got := f.Stores[name]; !reflect.DeepEqual(got, want) {
+			t.Errorf("stores.%s = %+v\nwant %+v", name, got, want)
+		}
+	}
+}
+
+func TestRedisConnectionErrors(t *testing.T) {
+	const base = `stores: {fleet: {type: redis, key: "env:K", `
+	for _, c := range []struct{ config, want string }{
+		{`url: "redis://h", password: "hunter2"`, `stores.fleet.password: a secret reference`},
+		{`url: "redis://u:hunter2@h", password: "env:P"`, `stores.fleet.password: the url holds a password too`},
+		{`url: "redis://u@h", username: v`, `stores.fleet.username: the url names a user too`},
+		{`url: "redis://h", username: [a]`, `stores.fleet.username: expected a string`},
+		{`url: "redis://h", tls: {ca_file: /ca.pem}`, `stores.fleet.tls: needs a rediss:// url`},
+		{`url: "rediss://h", tls: {cert_file: /c.pem}`, `stores.fleet.tls.key_file: cert_file and key_file go together`},
+		{`url: "rediss://h", tls: {key_file: /c.key}`, `stores.fleet.tls.cert_file: cert_file and key_file go together`},
+		{`url: "rediss://h", tls: {ca: /ca.pem}`, `stores.fleet.tls.ca: unknown key`},
+		{`url: "rediss://h", tls: {server_name: "h:1"}`, `stores.fleet.tls.server_name: expected a host name`},
+		{`url: "rediss://h", tls: "yes"`, `stores.fleet.tls: expected a map`},
+		{`url: "redis://h", timeout: 1h`, `stores.fleet.timeout: expected a duration from 100ms to 30s`},
+		{`url: "redis://h", timeout: 10ms`, `stores.fleet.timeout: expected a duration from 100ms to 30s`},
+		{`url: "redis://h", timeout: 5`, `stores.fleet.timeout: expected a duration with its unit`},
+		{`sentinel: {addrs: ["h:26379"]}`, `stores.fleet.sentinel.master: required`},
+		{`sentinel: {master: m}`, `stores.fleet.sentinel.addrs: required: a list of HOST:PORT`},
+		{`sentinel: {master: m, addrs: []}`, `stores.fleet.sentinel.addrs: required`},
+		{`sentinel: {master: m, addrs: ["h"]}`, `stores.fleet.sentinel.addrs[0]: "h": expected HOST:PORT`},
+		{`sentinel: {master: m, addrs: ["h:x"]}`, `stores.fleet.sentinel.addrs[0]: port "x"`},
+		{`sentinel: {master: m, addrs: ["h:1"], password: hunter2}`, `stores.fleet.sentinel.password: a secret reference`},
+		{`sentinel: {master: m, addrs: ["h:1"], url: "redis://h"}`, `stores.fleet.sentinel.url: unknown key`},
+		{`url: "redis://h", sentinel: {master: m, addrs: ["h:1"]}`, `stores.fleet.url: not with sentinel:`},
+		{`url: "redis://h", cluster: {addrs: ["h:1"]}`, `stores.fleet.url: not with cluster:`},
+		{`cluster: {addrs: ["h:70000"]}`, `stores.fleet.cluster.addrs[0]: port "70000"`},
+		{`cluster: {addrs: ["h:1"]}, sentinel: {master: m, addrs: ["h:1"]}`, `stores.fleet.cluster: with sentinel:`},
+		{`username: u`, `stores.fleet.url: required`},
+	} {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		os.WriteFile(path, []byte(base+c.config+"}}\n"), 0o600)
+		_, err := Load(LoadOptions{Path: path, Getenv: func(string) string { return "" }})
+		if err == nil {
+			t.Errorf("%s: accepted", c.config)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, c.want) {
+			t.Errorf("%s:\n got %s\nwant %s", c.config, msg, c.want)
+		}
+		if strings.Contains(msg, "hunter2") || strings.Contains(msg, "\n") {
+			t.Errorf("%s: error %q holds a secret or is not one line", c.config, msg)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package redisvault
 
 import (
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
@@ -92,7 +93,7 @@ func (v *Vault) Lock(ctx context.Context, account string, ttl, wait time.Duratio
 	sub.Receive(sctx) // the confirmation: subscribed from here on
 	scancel()
 	woken := sub.Channel()
-	interval := 10 * time.Millisecond
+	interval := cmp.Or(v.pollFirst, 10*time.Millisecond)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -87,27 +87,26 @@ func TestLockIsReleasedOnlyByItsOwner(t *testing.T) {
 	}
 }
 
-// Lock waits for the holder and takes the lock soon after it is released,
-// woken rather than sleeping blindly: without the wake, the waiter's
-// polls (10 ms doubling, jitter up to half) fall at most at 1.9 s and next
-// no sooner than 2.55 s.
+// Lock waits for the holder and takes the lock once it is released, woken
+// rather than sleeping blindly: the waiter's first poll is a minute away.
 func TestLockWaitsAndIsWoken(t *testing.T) {
 	s := startRedis(t)
-	a, b := newVault(t, s, Options{}), newVault(t, s, Options{PollMax: 30 * time.Second})
+	a, b := newVault(t, s, Options{}), newVault(t, s, Options{PollMax: time.Minute})
+	b.pollFirst = time.Minute
 	la, err := a.TryLock("work.1", 10*time.Second)
 	if err != nil || la == nil {
 		t.Fatal(la, err)
 	}
-	release := 2 * time.Second
+	release := time.Second
 	time.AfterFunc(release, func() { la.Unlock() })
 	start := time.Now()
-	lb, err := b.Lock(context.Background(), "work.1", 10*time.Second, 5*time.Second)
+	lb, err := b.Lock(context.Background(), "work.1", 10*time.Second, 50*time.Second)
 	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer lb.Unlock()
-	if took < release || took > release+450*time.Millisecond {
+	if took < release || took > 30*time.Second {
 		t.Fatalf("Lock took %v; the holder released at %v", took, release)
 	}
 }
@@ -155,8 +154,9 @@ func TestLockOfADeadHolderExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Unlock()
-	// At most the TTL left, then a poll interval (at most 1.5 PollMax).
-	if took := time.Since(start); took > 1100*time.Millisecond {
+	// At most the TTL left, then a poll interval (at most 1.5 PollMax),
+	// with room for a loaded machine.
+	if took := time.Since(start); took > 3*time.Second {
 		t.Fatalf("the dead holder's lock (TTL 400ms) was taken after %v", took)
 	}
 }

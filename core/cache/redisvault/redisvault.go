@@ -14,9 +14,11 @@ package redisvault
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,11 +40,24 @@ const MaxEntry = 1 << 20
 // Options configure a Vault.
 type Options struct {
 	// URL is redis://[user[:password]@]host[:port][/db] or rediss:// for
-	// TLS (verified against the system roots).
+	// TLS (verified against the system roots unless TLS says otherwise).
+	// It is empty with Sentinel or Cluster, which name the addresses.
 	URL string
+	// Username, when not empty, replaces the URL's (a Redis ACL user).
+	Username string
 	// Password, when not empty, replaces the URL's (the resolved value
 	// of a secret reference).
 	Password string
+	// TLS, when not nil, is the TLS configuration: with a URL (which must
+	// then be rediss://) it replaces rediss://'s default, keeping the
+	// URL's host as the name verified unless TLS.ServerName gives one;
+	// with Sentinel or Cluster it turns TLS on for every connection.
+	TLS *tls.Config
+	// Sentinel, when not nil, finds the master through Redis Sentinel.
+	Sentinel *Sentinel
+	// Cluster, when not empty, lists seed nodes (HOST:PORT) of a Redis
+	// Cluster.
+	Cluster []string
 	// Box seals every entry before it is written and opens it when read.
 	Box *sealed.Box
 	// Timeout bounds every call: connecting, writing, reading, waiting
@@ -56,18 +71,31 @@ type Options struct {
 	PollMax time.Duration
 }
 
+// Sentinel says where Redis Sentinel runs and which master it names.
+type Sentinel struct {
+	// Master is the name the sentinels monitor the master under.
+	Master string
+	// Addrs are the sentinels, HOST:PORT.
+	Addrs []string
+	// Username and Password authenticate to the sentinels (empty: none);
+	// Options' authenticate to the master.
+	Username, Password string
+}
+
 // DefaultPollMax is the PollMax of Options that give none.
 const DefaultPollMax = 250 * time.Millisecond
 
 // Vault keeps sealed cache entries in Redis. It is safe for concurrent use;
 // Close releases its connections.
 type Vault struct {
-	client  *redis.Client
+	client  redis.UniversalClient
 	box     *sealed.Box
-	addr    string // for errors: host:port, never the URL's password
+	addr    string // for errors: where Redis is, never a password
 	prefix  string
 	timeout time.Duration
 	pollMax time.Duration
+
+	pollFirst time.Duration // Lock's first poll interval; zero: 10 ms (tests set it)
 
 	nkMu sync.Mutex // guards nk
 	nk   []byte     // the key for entry names, once read (NameKey)
@@ -91,18 +119,12 @@ func ParseURL(raw string) (*redis.Options, error) {
 	return o, nil
 }
 
-// New returns a Vault on the Redis of o.URL. It does not connect: the first
-// call does.
+// New returns a Vault on the Redis of o: a single server (o.URL), a
+// master found through Sentinel, or a Cluster. It does not connect: the
+// first call does.
 func New(o Options) (*Vault, error) {
 	if o.Box == nil {
 		return nil, errors.New("redis store: no sealing key")
-	}
-	ro, err := ParseURL(o.URL)
-	if err != nil {
-		return nil, err
-	}
-	if o.Password != "" {
-		ro.Password = o.Password
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
@@ -113,13 +135,81 @@ func New(o Options) (*Vault, error) {
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
 	}
-	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout, ro.PoolTimeout = o.Timeout, o.Timeout, o.Timeout, o.Timeout
-	ro.ContextTimeoutEnabled = true
-	ro.MaxRetries = -1 // one attempt: the bound is the bound
-	ro.DialerRetries = 1
-	ro.DisableIdentity = true
-	return &Vault{client: redis.NewClient(ro), box: o.Box, addr: ro.Addr, prefix: o.Prefix, timeout: o.Timeout, pollMax: o.PollMax}, nil
+	uo := &redis.UniversalOptions{
+		TLSConfig:   o.TLS,
+		DialTimeout: o.Timeout, ReadTimeout: o.Timeout, WriteTimeout: o.Timeout, PoolTimeout: o.Timeout,
+		ContextTimeoutEnabled: true,
+		// One attempt: the bound is the bound. A cluster still follows
+		// MOVED and ASK (up to 3 redirects), within the same bound.
+		MaxRetries:      -1,
+		DialerRetries:   1,
+		DisableIdentity: true,
+	}
+	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
+	var addr string
+	switch {
+	case o.Sentinel != nil && len(o.Cluster) > 0:
+		return nil, errors.New("sentinel and cluster: one or the other")
+	case (o.Sentinel != nil || len(o.Cluster) > 0) && o.URL != "":
+		return nil, errors.New("url: not with sentinel or cluster, which name the addresses")
+	case o.Sentinel != nil:
+		if o.Sentinel.Master == "" || len(o.Sentinel.Addrs) == 0 {
+			return nil, errors.New("sentinel: a master name and the sentinels' addresses are required")
+		}
+		uo.MasterName, uo.Addrs = o.Sentinel.Master, o.Sentinel.Addrs
+		uo.SentinelUsername, uo.SentinelPassword = o.Sentinel.Username, o.Sentinel.Password
+		addr = fmt.Sprintf("sentinel %s at %s", o.Sentinel.Master, strings.Join(o.Sentinel.Addrs, ","))
+	case len(o.Cluster) > 0:
+		uo.Addrs = o.Cluster
+		addr = "cluster " + strings.Join(o.Cluster, ",")
+	default:
+		ro, err := ParseURL(o.URL)
+		if err != nil {
+			return nil, err
+		}
+		uo.Addrs, uo.DB, uo.Username, uo.Password = []string{ro.Addr}, ro.DB, ro.Username, ro.Password
+		switch {
+		case o.TLS == nil:
+			uo.TLSConfig = ro.TLSConfig
+		case ro.TLSConfig == nil:
+			return nil, errors.New("tls: needs a rediss:// url")
+		case o.TLS.ServerName == "":
+			uo.TLSConfig = o.TLS.Clone()
+			uo.TLSConfig.ServerName = ro.TLSConfig.ServerName
+		}
+		addr = ro.Addr
+	}
+	if o.Username != "" {
+		uo.Username = o.Username
+	}
+	if o.Password != "" {
+		uo.Password = o.Password
+	}
+	var client redis.UniversalClient
+	switch {
+	case o.Sentinel != nil:
+		client = redis.NewFailoverClient(uo.Failover())
+	case len(o.Cluster) > 0:
+		co := uo.Cluster()
+		// Every command of a Vault has one key: routed by its slot, with
+		// no COMMAND lookup (which go-redis bounds by 5 s of its own, not
+		// by Timeout, and which an ACL user would need +command for).
+		co.DisableRoutingPolicies = true
+		client = redis.NewClusterClient(co)
+	default:
+		client = redis.NewClient(uo.Simple())
+	}
+	return &Vault{client: client, box: o.Box, addr: addr, prefix: o.Prefix, timeout: o.Timeout, pollMax: o.PollMax}, nil
 }
+
+// quiet drops go-redis' own log lines (a failed dial, a sentinel's new
+// master), which would land on authx's stderr: the Vault's errors say
+// what matters, once.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+var quietOnce sync.Once
 
 // Close closes the Vault's connections.
 func (v *Vault) Close() error { return v.client.Close() }

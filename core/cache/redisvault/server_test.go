@@ -54,23 +54,34 @@ func freePort(t testing.TB) int {
 // until it answers PING (or refuses it for want of a password).
 func startRedis(t testing.TB, extra ...string) *server {
 	t.Helper()
+	port := strconv.Itoa(freePort(t))
+	args := append([]string{"--port", port, "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--loglevel", "warning"}, extra...)
+	return runRedis(t, net.JoinHostPort("127.0.0.1", port), nil, args...)
+}
+
+// runRedis runs redis-server with args and waits until the server at addr
+// answers PING (or refuses it for want of a password) on a connection
+// from dial (nil: plain TCP).
+func runRedis(t testing.TB, addr string, dial func(addr string) (net.Conn, error), args ...string) *server {
+	t.Helper()
 	bin := requireTool(t, "redis-server")
-	port := freePort(t)
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--loglevel", "warning")
-	cmd.Args = append(cmd.Args, extra...)
+	if dial == nil {
+		dial = func(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }
+	}
+	cmd := exec.Command(bin, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd, done: make(chan struct{})}
+	s := &server{Addr: addr, cmd: cmd, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(s.done) }()
 	t.Cleanup(s.Kill)
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		if c, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
+		if c, err := dial(s.Addr); err == nil {
+			c.SetDeadline(time.Now().Add(time.Second))
 			fmt.Fprint(c, "PING\r\n")
-			c.SetReadDeadline(time.Now().Add(time.Second))
 			line, _ := bufio.NewReader(c).ReadString('\n')
 			c.Close()
 			if strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH") {

@@ -5,7 +5,10 @@ import (
 	crand "crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	core "github.com/authx/authx/core/base"
 	"github.com/authx/authx/core/cache"
@@ -43,7 +46,8 @@ func (v *Vault) LockEntry(ctx context.Context, account string, wait time.Duratio
 
 // List returns the accounts that have an entry and whose names start with
 // prefix (which holds no glob character: a cache entry's name is
-// letters, digits, '-', '_' and '.'), at most maxList of them.
+// letters, digits, '-', '_' and '.'), at most maxList of them; on a
+// Cluster, of every master.
 func (v *Vault) List(prefix string) ([]string, error) {
 	for _, c := range prefix {
 		if c == '*' || c == '?' || c == '[' || c == ']' || c == '\\' {
@@ -51,25 +55,52 @@ func (v *Vault) List(prefix string) ([]string, error) {
 		}
 	}
 	var out []string
-	var cursor uint64
-	for range maxScan {
-		ctx, cancel := v.ctx()
-		keys, next, err := v.client.Scan(ctx, cursor, v.entryKey(prefix)+"*", 1000).Result()
-		cancel()
-		if err != nil {
-			return nil, v.unavailable("listing "+prefix+"*", err)
-		}
-		for _, k := range keys {
-			if len(out) == maxList {
-				return nil, fmt.Errorf("redis %s: more than %d entries named %s*", v.addr, maxList, prefix)
+	scan := func(node scanner) error {
+		var cursor uint64
+		for range maxScan {
+			ctx, cancel := v.ctx()
+			keys, next, err := node.Scan(ctx, cursor, v.entryKey(prefix)+"*", 1000).Result()
+			cancel()
+			if err != nil {
+				return v.unavailable("listing "+prefix+"*", err)
 			}
-			out = append(out, k[len(v.entryKey("")):])
+			for _, k := range keys {
+				if len(out) == maxList {
+					return tooMany{fmt.Errorf("redis %s: more than %d entries named %s*", v.addr, maxList, prefix)}
+				}
+				out = append(out, k[len(v.entryKey("")):])
+			}
+			if cursor = next; cursor == 0 {
+				return nil
+			}
 		}
-		if cursor = next; cursor == 0 {
-			return out, nil
-		}
+		return v.unavailable("listing "+prefix+"*", fmt.Errorf("not done after %d scans of 1000 keys", maxScan))
 	}
-	return nil, v.unavailable("listing "+prefix+"*", fmt.Errorf("not done after %d scans of 1000 keys", maxScan))
+	cc, ok := v.client.(*redis.ClusterClient)
+	if !ok {
+		return out, scan(v.client)
+	}
+	ctx, cancel := v.ctx()
+	defer cancel()
+	var mu sync.Mutex // ForEachMaster calls in parallel
+	err := cc.ForEachMaster(ctx, func(_ context.Context, node *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return scan(node)
+	})
+	var many tooMany
+	if err != nil && !errors.Is(err, cache.ErrVaultUnavailable) && !errors.As(err, &many) {
+		err = v.unavailable("listing "+prefix+"*", err) // the cluster's state, not loaded
+	}
+	return out, err
+}
+
+// tooMany is List's error for a prefix of more than maxList entries.
+type tooMany struct{ error }
+
+// scanner is a client or a cluster's node, as List scans it.
+type scanner interface {
+	Scan(ctx context.Context, cursor uint64, match string, count int64) *redis.ScanCmd
 }
 
 var _ cache.Shared = (*Vault)(nil)

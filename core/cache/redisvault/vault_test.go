@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/sealed"
 )
@@ -151,7 +153,7 @@ func TestNewRefusesBadURLs(t *testing.T) {
 		t.Fatalf("rediss:// refused: %v", err)
 	}
 	defer v.Close()
-	if v.client.Options().TLSConfig == nil {
+	if v.client.(*redis.Client).Options().TLSConfig == nil {
 		t.Error("rediss:// without TLS")
 	}
 }

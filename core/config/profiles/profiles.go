@@ -55,17 +55,61 @@ type Settings struct {
 }
 
 // SharedStore is one entry of the top-level stores: a store shared by
-// several machines (today Redis). Key and KeysOld are secret references,
-// not resolved here.
+// several machines (today Redis). Key, KeysOld and the passwords are
+// secret references, not resolved here.
 type SharedStore struct {
 	// Type is StoreTypeRedis.
 	Type string
-	// URL is redis://HOST[:PORT][/DB] or rediss:// (TLS).
+	// URL is redis://HOST[:PORT][/DB] or rediss:// (TLS); empty with
+	// Sentinel or Cluster, which name the addresses instead.
 	URL string
 	// Key names the sealing key entries are written with; KeysOld the
 	// keys being rotated out, with which entries are still read.
 	Key     string
 	KeysOld []string
+	// Username is the Redis ACL user (empty: the URL's, else default);
+	// Password a secret reference to its password (empty: the URL's).
+	Username, Password string
+	// TLS, when not nil, sets up TLS: with a rediss:// URL it replaces the
+	// defaults (the system roots); with Sentinel or Cluster it turns TLS on.
+	TLS *StoreTLS
+	// Sentinel, when not nil, finds the master through Redis Sentinel.
+	Sentinel *StoreSentinel
+	// Cluster, when not nil, talks to a Redis Cluster.
+	Cluster *StoreCluster
+	// Timeout bounds every Redis call; zero means the default (2s).
+	Timeout time.Duration
+}
+
+// StoreTLS is a shared store's tls: paths already expanded (~/).
+type StoreTLS struct {
+	// CAFile is a PEM file of the authorities trusted instead of the
+	// system's; empty: the system's.
+	CAFile string
+	// CertFile and KeyFile are a client certificate and its private key
+	// (PEM files), for a Redis that asks for one.
+	CertFile, KeyFile string
+	// ServerName is the name the server's certificate must hold; empty:
+	// the host connected to.
+	ServerName string
+}
+
+// StoreSentinel is a shared store's sentinel: where Redis Sentinel runs
+// and which master it names.
+type StoreSentinel struct {
+	Master string
+	// Addrs are the sentinels, HOST:PORT.
+	Addrs []string
+	// Username and Password (a secret reference) authenticate to the
+	// sentinels; empty: none.
+	Username, Password string
+}
+
+// StoreCluster is a shared store's cluster: the seed nodes of a Redis
+// Cluster.
+type StoreCluster struct {
+	// Addrs are some of the cluster's nodes, HOST:PORT.
+	Addrs []string
 }
 
 // StoreTypeRedis is the type of a shared store on Redis.
