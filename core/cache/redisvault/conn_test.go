@@ -291,18 +291,6 @@ func poll(t *testing.T, within time.Duration, what string, ok func() bool) {
 	}
 }
 
-// tryCLI runs redis-cli against the server, returning its output and
-// whether it ran.
-func (s *server) tryCLI(t *testing.T, args ...string) (string, bool) {
-	t.Helper()
-	bin := requireTool(t, "redis-cli")
-	host, port, _ := net.SplitHostPort(s.Addr)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, append([]string{"-h", host, "-p", port, "--raw"}, args...)...).Output()
-	return string(out), err == nil
-}
-
 // startSentinel starts a Redis Sentinel monitoring master as mymaster,
 // with a quorum of one, asking for sentinelPassword.
 func startSentinel(t *testing.T, master *server) *server {
@@ -327,12 +315,12 @@ func TestSentinel(t *testing.T) {
 	master := startRedis(t, "--repl-diskless-sync-delay", "0")
 	replica := startRedis(t, "--replicaof", strings.Replace(master.Addr, ":", " ", 1))
 	poll(t, 20*time.Second, "the replica in sync", func() bool {
-		out, _ := replica.tryCLI(t, "INFO", "replication")
+		out, _ := replica.TryCLI(t, "INFO", "replication")
 		return strings.Contains(out, "master_link_status:up")
 	})
 	sentinel := startSentinel(t, master)
 	masterAddr := func() string {
-		out, _ := sentinel.tryCLI(t, "--pass", sentinelPassword, "--no-auth-warning", "SENTINEL", "get-master-addr-by-name", "mymaster")
+		out, _ := sentinel.TryCLI(t, "--pass", sentinelPassword, "--no-auth-warning", "SENTINEL", "get-master-addr-by-name", "mymaster")
 		return strings.Join(strings.Fields(out), ":")
 	}
 	refs := keyRefs()
@@ -343,17 +331,17 @@ func TestSentinel(t *testing.T) {
 	refs["env:SENTINEL_PASSWORD"] = sentinelPassword
 	a, b := fromConfig(t, st, refs), fromConfig(t, st, refs)
 	roundTrip(t, a, b)
-	if out, _ := master.tryCLI(t, "EXISTS", a.entryKey("work.1")); strings.TrimSpace(out) != "1" {
+	if out, _ := master.TryCLI(t, "EXISTS", a.entryKey("work.1")); strings.TrimSpace(out) != "1" {
 		t.Fatalf("the entry is not on the master: %q", out)
 	}
 
 	// A failover: the replica, which has the entry, becomes the master.
 	poll(t, 20*time.Second, "the entry on the replica", func() bool {
-		out, _ := replica.tryCLI(t, "EXISTS", a.entryKey("work.1"))
+		out, _ := replica.TryCLI(t, "EXISTS", a.entryKey("work.1"))
 		return strings.TrimSpace(out) == "1"
 	})
 	poll(t, 30*time.Second, "the sentinel's failover", func() bool {
-		out, _ := sentinel.tryCLI(t, "--pass", sentinelPassword, "--no-auth-warning", "SENTINEL", "FAILOVER", "mymaster")
+		out, _ := sentinel.TryCLI(t, "--pass", sentinelPassword, "--no-auth-warning", "SENTINEL", "FAILOVER", "mymaster")
 		return strings.HasPrefix(out, "OK")
 	})
 	poll(t, 30*time.Second, "the replica promoted", func() bool { return masterAddr() == replica.Addr })
@@ -366,7 +354,7 @@ func TestSentinel(t *testing.T) {
 			t.Fatalf("Get(%s) after the failover: %v", account, err)
 		}
 	}
-	if out, _ := replica.tryCLI(t, "EXISTS", a.entryKey("work.2")); strings.TrimSpace(out) != "1" {
+	if out, _ := replica.TryCLI(t, "EXISTS", a.entryKey("work.2")); strings.TrimSpace(out) != "1" {
 		t.Fatalf("the entry written after the failover is not on the new master: %q", out)
 	}
 }
@@ -397,7 +385,7 @@ func startCluster(t *testing.T) []*server {
 	}
 	for _, n := range nodes {
 		poll(t, 30*time.Second, "cluster_state:ok on "+n.Addr, func() bool {
-			out, _ := n.tryCLI(t, "CLUSTER", "INFO")
+			out, _ := n.TryCLI(t, "CLUSTER", "INFO")
 			return strings.Contains(out, "cluster_state:ok") && strings.Contains(out, "cluster_known_nodes:3")
 		})
 	}
@@ -433,7 +421,7 @@ func TestCluster(t *testing.T) {
 	}
 	holding := 0
 	for _, n := range nodes {
-		if out, _ := n.tryCLI(t, "DBSIZE"); strings.TrimSpace(out) != "0" {
+		if out, _ := n.TryCLI(t, "DBSIZE"); strings.TrimSpace(out) != "0" {
 			holding++
 		}
 	}
@@ -443,7 +431,7 @@ func TestCluster(t *testing.T) {
 	// Routed by the key's slot alone: no COMMAND lookup, which the ACL
 	// user may not run (and go-redis would bound by 5 s, not the timeout).
 	for _, n := range nodes {
-		if out, _ := n.tryCLI(t, "INFO", "commandstats"); strings.Contains(out, "cmdstat_command:") {
+		if out, _ := n.TryCLI(t, "INFO", "commandstats"); strings.Contains(out, "cmdstat_command:") {
 			t.Fatalf("COMMAND was sent to %s", n.Addr)
 		}
 	}

@@ -194,7 +194,7 @@ func TestLostLockIsReported(t *testing.T) {
 		t.Fatal("Lost closed while the lock is held")
 	case <-time.After(400 * time.Millisecond):
 	}
-	s.cli(t, "DEL", v.lockKey("work.1"))
+	s.CLI(t, "DEL", v.lockKey("work.1"))
 	select {
 	case <-l.Lost():
 	case <-time.After(time.Second):

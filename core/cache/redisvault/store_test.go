@@ -22,11 +22,11 @@ func TestStoreGivesEntriesTheCredentialsTTL(t *testing.T) {
 
 	ttlOf := func(profile string) int {
 		t.Helper()
-		keys := strings.Fields(string(s.cli(t, "--scan", "--pattern", v.entryKey(profile+".*"))))
+		keys := strings.Fields(string(s.CLI(t, "--scan", "--pattern", v.entryKey(profile+".*"))))
 		if len(keys) != 1 {
 			t.Fatalf("entries of %s in Redis: %q", profile, keys)
 		}
-		n, err := strconv.Atoi(strings.TrimSpace(string(s.cli(t, "TTL", keys[0]))))
+		n, err := strconv.Atoi(strings.TrimSpace(string(s.CLI(t, "TTL", keys[0]))))
 		if err != nil {
 			t.Fatal(err)
 		}

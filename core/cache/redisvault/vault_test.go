@@ -37,7 +37,7 @@ func TestRoundTripHoldsNoSecretInClear(t *testing.T) {
 		t.Fatalf("Get = %q, %v", got, err)
 	}
 
-	keys := strings.Fields(string(s.cli(t, "--scan")))
+	keys := strings.Fields(string(s.CLI(t, "--scan")))
 	if len(keys) == 0 {
 		t.Fatal("redis-cli --scan lists no key")
 	}
@@ -45,7 +45,7 @@ func TestRoundTripHoldsNoSecretInClear(t *testing.T) {
 		if strings.Contains(k, token) || strings.Contains(k, refresh) {
 			t.Fatalf("key %q holds a secret", k)
 		}
-		raw := s.cli(t, "GET", k)
+		raw := s.CLI(t, "GET", k)
 		for _, secret := range []string{token, refresh, "access-token-in-clear"} {
 			for _, form := range []string{secret, base64.StdEncoding.EncodeToString([]byte(secret)),
 				base64.RawURLEncoding.EncodeToString([]byte(secret)), hex.EncodeToString([]byte(secret))} {
@@ -88,7 +88,7 @@ func TestEntryMovedToAnotherAccountIsAMiss(t *testing.T) {
 	if err := v.Set("admin.1111", entry()); err != nil {
 		t.Fatal(err)
 	}
-	s.cli(t, "COPY", v.entryKey("admin.1111"), v.entryKey("guest.2222"))
+	s.CLI(t, "COPY", v.entryKey("admin.1111"), v.entryKey("guest.2222"))
 	got, err := v.Get("guest.2222")
 	if !errors.Is(err, cache.ErrVaultNotFound) || !errors.Is(err, sealed.ErrOpen) || got != nil {
 		t.Fatalf("Get of a moved entry = %q, %v; want a miss saying it does not open", got, err)
@@ -114,14 +114,14 @@ func TestSetUntilSetsTheTTL(t *testing.T) {
 	if err := v.SetUntil("work.1", []byte("x"), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	ttl := strings.TrimSpace(string(s.cli(t, "TTL", v.entryKey("work.1"))))
+	ttl := strings.TrimSpace(string(s.CLI(t, "TTL", v.entryKey("work.1"))))
 	if ttl != "3600" && ttl != "3599" {
 		t.Fatalf("TTL = %s, want about 3600", ttl)
 	}
 	if err := v.SetUntil("work.2", []byte("x"), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if ttl := strings.TrimSpace(string(s.cli(t, "TTL", v.entryKey("work.2")))); ttl != "-1" {
+	if ttl := strings.TrimSpace(string(s.CLI(t, "TTL", v.entryKey("work.2")))); ttl != "-1" {
 		t.Fatalf("TTL of an entry without expiry = %s, want -1 (none)", ttl)
 	}
 	if err := v.SetUntil("work.3", []byte("x"), time.Now().Add(-time.Minute)); err != nil {

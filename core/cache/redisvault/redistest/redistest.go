@@ -23,10 +23,10 @@ import (
 
 // Server is a redis-server started by a test.
 type Server struct {
-	Addr  string // 127.0.0.1:PORT
-	t     testing.TB
-	extra []string
-	dir   string
+	Addr string // 127.0.0.1:PORT
+	t    testing.TB
+	args []string
+	dial func(addr string) (net.Conn, error)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -48,25 +48,43 @@ func Require(t testing.TB, name string) string {
 	return path
 }
 
-// Start starts a redis-server with the extra arguments and waits until
-// it answers PING (or refuses it for want of a password).
-func Start(t testing.TB, extra ...string) *Server {
+// FreePort returns a TCP port of 127.0.0.1 that nothing listens on.
+func FreePort(t testing.TB) int {
 	t.Helper()
-	Require(t, "redis-server")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close()
-	s := &Server{Addr: addr, t: t, extra: extra, dir: t.TempDir()}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Start starts a redis-server on a free port with the extra arguments and
+// waits until it answers PING (or refuses it for want of a password).
+func Start(t testing.TB, extra ...string) *Server {
+	t.Helper()
+	port := strconv.Itoa(FreePort(t))
+	args := append([]string{"--port", port, "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--loglevel", "warning"}, extra...)
+	return Run(t, net.JoinHostPort("127.0.0.1", port), nil, args...)
+}
+
+// Run runs redis-server with args (a TLS port, a sentinel's config) and
+// waits until the server at addr answers PING (or refuses it for want of
+// a password) on a connection from dial (nil: plain TCP).
+func Run(t testing.TB, addr string, dial func(addr string) (net.Conn, error), args ...string) *Server {
+	t.Helper()
+	if dial == nil {
+		dial = func(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, time.Second) }
+	}
+	s := &Server{Addr: addr, t: t, args: args, dial: dial}
 	t.Cleanup(s.Kill)
 	s.Restart()
 	return s
 }
 
-// Restart starts the server again on its address (after Kill): empty,
-// as nothing is persisted. It is a no-op while the server runs.
+// Restart starts the server again with its arguments (after Kill):
+// empty, as nothing is persisted. It is a no-op while the server runs.
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.mu.Lock()
@@ -78,10 +96,7 @@ func (s *Server) Restart() {
 			return
 		}
 	}
-	_, port, _ := net.SplitHostPort(s.Addr)
-	cmd := exec.Command(Require(s.t, "redis-server"), "--port", port, "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--loglevel", "warning")
-	cmd.Args = append(cmd.Args, s.extra...)
+	cmd := exec.Command(Require(s.t, "redis-server"), s.args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -91,9 +106,9 @@ func (s *Server) Restart() {
 	go func() { cmd.Wait(); close(done) }()
 	s.cmd, s.done = cmd, done
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		if c, err := net.DialTimeout("tcp", s.Addr, time.Second); err == nil {
+		if c, err := s.dial(s.Addr); err == nil {
+			c.SetDeadline(time.Now().Add(time.Second))
 			fmt.Fprint(c, "PING\r\n")
-			c.SetReadDeadline(time.Now().Add(time.Second))
 			line, _ := bufio.NewReader(c).ReadString('\n')
 			c.Close()
 			if strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH") {
@@ -139,18 +154,27 @@ func (s *Server) signal(sig syscall.Signal) {
 // URL is the server's redis:// URL.
 func (s *Server) URL() string { return "redis://" + s.Addr }
 
-// CLI runs redis-cli --raw against the server and returns its output.
+// CLI runs redis-cli --raw against the server and returns its output,
+// failing t when redis-cli fails.
 func (s *Server) CLI(t testing.TB, args ...string) []byte {
+	t.Helper()
+	out, ok := s.TryCLI(t, args...)
+	if !ok {
+		t.Fatalf("redis-cli %s failed: %s", strings.Join(args, " "), out)
+	}
+	return []byte(out)
+}
+
+// TryCLI runs redis-cli --raw against the server, returning its output
+// and whether it ran.
+func (s *Server) TryCLI(t testing.TB, args ...string) (string, bool) {
 	t.Helper()
 	bin := Require(t, "redis-cli")
 	host, port, _ := net.SplitHostPort(s.Addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, append([]string{"-h", host, "-p", port, "--raw"}, args...)...).Output()
-	if err != nil {
-		t.Fatalf("redis-cli %s: %v", strings.Join(args, " "), err)
-	}
-	return out
+	return string(out), err == nil
 }
 
 // Dump returns every key of the server and its value as redis-cli shows
@@ -168,11 +192,4 @@ func (s *Server) Dump(t testing.TB) string {
 		}
 	}
 	return b.String()
-}
-
-// Port is the server's port.
-func (s *Server) Port() int {
-	_, p, _ := net.SplitHostPort(s.Addr)
-	n, _ := strconv.Atoi(p)
-	return n
 }
