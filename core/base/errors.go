@@ -51,7 +51,7 @@ var kindNames = map[Kind]string{
 	KindHTTP: "HTTP error", KindPluginNotFound: "plugin not found", KindPluginIntegrity: "plugin checksum mismatch",
 	KindUnsupported: "not supported", KindCache: "cache error", KindHTTPServer: "HTTP server error",
 	KindTokenInvalid: "token invalid", KindForbidden: "forbidden", KindTimeout: "timeout",
-	KindBadAnswer: "bad server answer", KindKeyring: "keyring unavailable", KindInterrupted: "interrupted",
+	KindBadAnswer: "bad server answer", KindKeyring: "store unavailable", KindInterrupted: "interrupted",
 }
 
 func (k Kind) String() string {
