@@ -65,7 +65,7 @@ profiles:
 		check(err)
 		return p
 	}
-	authx := abs("authx")
+	authx, cli := abs("authx"), abs("authx-cli")
 	dropCopy := func(profile string) func() {
 		return func() {
 			copies, _ := filepath.Glob(filepath.Join(cacheDir, profile+".*.json"))
@@ -78,6 +78,7 @@ profiles:
 		{Name: "bare Go binary (start+exit)", Run: run(bare)},
 		{Name: "authx token, cached, store: file", Run: run(authx, "token", "file")},
 		{Name: "authx token, locally fresh, store: fleet", Run: run(authx, "token", "shared")},
+		{Name: "authx-cli token, cached, store: file", Run: run(cli, "token", "file")},
 		{Name: "authx token, local copy missing, in Redis", Prepare: dropCopy("shared"), Run: run(authx, "token", "shared")},
 		{Name: "authx token, not cached, store: file (a login)", Prepare: dropCopy("file"), Run: run(authx, "token", "file")},
 	}, *n)

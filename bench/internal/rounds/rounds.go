@@ -6,6 +6,7 @@ package rounds
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,14 +39,22 @@ func BuildBare(dir string) (string, error) {
 }
 
 // Measure runs every case once untimed (a login, the page cache), then n
-// rounds of every case in turn, and prints the table.
+// rounds of every case, in a new random order each round (a fixed order
+// favours the case that follows another's page-cache work), and prints
+// the table.
 func Measure(cases []Case, n int) {
 	for _, c := range cases {
 		c.Run()
 	}
 	times := make([][]time.Duration, len(cases))
+	order := make([]int, len(cases))
+	for i := range order {
+		order[i] = i
+	}
 	for range n {
-		for i, c := range cases {
+		rand.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		for _, i := range order {
+			c := cases[i]
 			if c.Prepare != nil {
 				c.Prepare()
 			}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/authx/authx/core/cache"
 	"github.com/authx/authx/core/sealed"
@@ -144,6 +145,9 @@ func New(o Options) (*Vault, error) {
 		MaxRetries:      -1,
 		DialerRetries:   1,
 		DisableIdentity: true,
+		// No CLIENT MAINT_NOTIFICATIONS on each connection: a round trip
+		// (and an ACL denial) for a command-line process.
+		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	}
 	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	var addr string

@@ -126,12 +126,15 @@ func (v *Vault) NameKey() ([]byte, error) {
 	ctx, cancel := v.ctx()
 	defer cancel()
 	key := v.prefix + nameKeyAccount
-	fresh := make([]byte, 32)
-	crand.Read(fresh)
-	if err := v.client.SetNX(ctx, key, v.box.Seal(nameKeyAccount, fresh), 0).Err(); err != nil {
-		return nil, v.unavailable("creating the key for entry names", err)
-	}
 	blob, err := v.client.GetRange(ctx, key, 0, 4096).Bytes()
+	if err == nil && len(blob) == 0 { // none yet: the first machine's wins
+		fresh := make([]byte, 32)
+		crand.Read(fresh)
+		if err := v.client.SetNX(ctx, key, v.box.Seal(nameKeyAccount, fresh), 0).Err(); err != nil {
+			return nil, v.unavailable("creating the key for entry names", err)
+		}
+		blob, err = v.client.GetRange(ctx, key, 0, 4096).Bytes()
+	}
 	if err != nil {
 		return nil, v.unavailable("reading the key for entry names", err)
 	}
