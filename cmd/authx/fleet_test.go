@@ -27,7 +27,9 @@ type fleet struct {
 	machines []*env
 }
 
-func newFleet(t *testing.T, machines int, o jwttest.Options, profileExtra string) *fleet {
+// newFleet makes the fleet; profileExtra are lines of the profile
+// (indented by 4), configExtra of its config (by 6).
+func newFleet(t *testing.T, machines int, o jwttest.Options, profileExtra string, configExtra ...string) *fleet {
 	t.Helper()
 	f := &fleet{t: t, idp: startJWT(t, o), redis: redistest.Start(t)}
 	key := make([]byte, 32)
@@ -47,7 +49,7 @@ profiles:
       client_secret: s3cret-client
       username: alice
       password: env:API_PW
-`, f.redis.URL(), f.idp.URL, profileExtra)
+%s`, f.redis.URL(), f.idp.URL, profileExtra, strings.Join(configExtra, ""))
 	for range machines {
 		e := newEnv(t).set("API_PW=wonderland", "AUTHX_STORE_KEY="+base64.StdEncoding.EncodeToString(key))
 		e.config(cfg)
@@ -274,16 +276,20 @@ func TestFleetKeyRotation(t *testing.T) {
 	}
 }
 
-// Logout on one machine removes the fleet's credential from Redis, even
-// when that machine never held it.
+// Logout on one machine revokes the fleet's credential and removes it
+// from Redis, even when that machine never held it.
 func TestFleetLogout(t *testing.T) {
-	f := newFleet(t, 2, jwttest.Options{}, "")
+	f := newFleet(t, 2, jwttest.Options{RotateRefresh: true}, "", "      revocation_url: /oauth/revoke\n")
 	if r := f.machines[0].run("token", "api"); r.code != 0 {
 		t.Fatalf("login: %+v", r)
 	}
+	refresh := f.idp.LastRefreshToken()
 	r := f.machines[1].run("logout", "api")
 	if r.code != 0 {
 		t.Fatalf("logout: %+v", r)
+	}
+	if !f.idp.Revoked(refresh) {
+		t.Error("logout on a machine without a copy did not revoke the fleet's refresh token")
 	}
 	if keys := string(f.redis.CLI(t, "--scan", "--pattern", "authx:entry:*")); keys != "" {
 		t.Errorf("after logout Redis still holds %q", keys)

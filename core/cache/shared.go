@@ -134,6 +134,22 @@ func (s *Store) Claim(ctx context.Context, k Key, done func(*Entry) bool) (lates
 	return remote, both, nil
 }
 
+// GetShared returns k's entry as the shared store holds it: nil without
+// a shared store, or when it holds none. It is for a caller that needs the
+// fleet's credential itself, not a copy (logout revokes it on a machine
+// that has none).
+func (s *Store) GetShared(k Key) (*Entry, error) {
+	sh := s.shared()
+	if sh == nil {
+		return nil, nil
+	}
+	snk, err := sh.NameKey()
+	if err != nil {
+		return nil, err
+	}
+	return s.readShared(sh, k, k.name(snk))
+}
+
 // readShared reads k's entry from the shared store: nil for a miss (none,
 // damaged, sealed under another key, of another profile).
 func (s *Store) readShared(sh Shared, k Key, name string) (*Entry, error) {

@@ -667,7 +667,11 @@ func (s *Session) diagnose(ds []core.Diagnostic) error {
 // are deleted.
 func (s *Session) Logout(ctx context.Context) (int, error) {
 	var revokeErr error
-	if e := s.Cached(); e != nil {
+	e := s.Cached()
+	if e == nil && s.Store != nil { // a shared store's credential this machine has no copy of
+		e, _ = s.Store.GetShared(s.Key())
+	}
+	if e != nil {
 		desc, _, err := s.Host.Describe(ctx, s.Spec())
 		if err == nil && desc.Capabilities.Logout {
 			revokeErr = s.revoke(ctx, &e.Credential)
