@@ -114,7 +114,7 @@ func (f *fleet) assertNoSecretInRedis(secrets ...string) {
 }
 
 // Must show 1 and 2 of #15: 5 machines × 20 processes on empty caches log
-// in once; after expiry, with single-use rotating refresh tokens, they
+// in once; once the token expired, with single-use rotating refresh tokens, they
 // refresh once and the token server refuses none (no invalid_grant); Redis
 // shows no token, refresh token, password or client secret in clear.
 func TestFleetLogsInAndRefreshesOnce(t *testing.T) {
@@ -132,8 +132,8 @@ func TestFleetLogsInAndRefreshesOnce(t *testing.T) {
 	}
 	f.assertNoSecretInRedis(first, f.idp.LastRefreshToken(), "wonderland", "s3cret-client")
 
-	// Due: in the last quarter of the token's life.
-	time.Sleep(time.Until(issued.Add(ttl * 3 / 4).Add(100 * time.Millisecond)))
+	// Expired (the access token's life is over; the refresh token lives on).
+	time.Sleep(time.Until(issued.Add(ttl).Add(100 * time.Millisecond)))
 	seen = f.tokens(f.burst(20))
 	if f.idp.Refreshes() != 1 || f.idp.Logins() != 1 || len(seen) != 1 {
 		t.Fatalf("100 processes after expiry: %d refreshes, %d logins, %d distinct tokens; want 1, 1, 1", f.idp.Refreshes(), f.idp.Logins(), len(seen))
