@@ -290,7 +290,7 @@ func (d *decoder) fallback(key string, v any, def string) string {
 	case FallbackFile, FallbackFail:
 		return s
 	default:
-		d.fail(key, "%q: expected file (use the file store when the keyring cannot be used, the default) or fail (exit 17)", s)
+		d.fail(key, "%q: expected file (this machine's file store when the keyring or a shared store cannot be used, the default) or fail (exit 17)", s)
 		return FallbackFile
 	}
 }
