@@ -248,9 +248,9 @@ var secretRefPrefixes = []string{"env:", "file:", "cmd:", "prompt:", "profile:",
 func (d *decoder) sealingKey(key, ref string) {
 	switch {
 	case ref == "":
-		d.fail(key, "required: a secret reference to 32 random bytes in base64 or hex (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT)")
+		d.fail(key, "required: a secret reference to 32 random bytes in base64 or hex (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT, cmd:COMMAND)")
 	case !isSecretRef(ref):
-		d.fail(key, "a secret reference (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT), never the key itself")
+		d.fail(key, "a secret reference (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT, cmd:COMMAND), never the key itself")
 	}
 }
 
