@@ -50,7 +50,7 @@ func TestExitCode17NamesTheSharedStore(t *testing.T) {
 }
 
 // Logout of a shared-store profile whose Redis cannot be reached exits 17
-// with one line that names the profile once and says the credential stays
+// with one line (no "logged out" before it) that names the profile once and says the credential stays
 // in the store (the fleet's entry was not removed).
 func TestLogoutSharedStoreUnreachable(t *testing.T) {
 	e := newEnv(t).set("PW=Pw-Secret-1",
@@ -72,7 +72,7 @@ profiles:
 	if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) > 0 {
 		last = lines[len(lines)-1]
 	}
-	if r.code != 17 || strings.Count(last, `profile "shared"`) != 1 || !strings.Contains(last, "stays in store fleet") {
+	if r.code != 17 || last != strings.TrimSpace(r.stderr) || strings.Count(last, `profile "shared"`) != 1 || !strings.Contains(last, "stays in store fleet") {
 		t.Errorf("logout with Redis unreachable: %+v; want exit 17, a line naming the profile once and the store", r)
 	}
 }
