@@ -59,7 +59,7 @@ func (d *decoder) storeName(key string, v any, def string) string {
 		if _, ok := d.stores[s]; ok {
 			return s
 		}
-		named := ""
+		named := ", or the name of a store under stores: (there is none)"
 		if len(d.stores) > 0 {
 			named = ", or " + strings.Join(sortedKeys(d.stores), ", ") + " (stores:)"
 		}

@@ -94,6 +94,7 @@ func TestNamedStoreErrors(t *testing.T) {
 		{`stores: {"a b": ` + ok + `}`, `stores.a b: a store name is letters`},
 		{`stores: {fleet: ` + ok + "}\nprofiles: {ci: {scheme: jwt, store: flet}}", `profiles.ci.store: "flet": expected file`},
 		{`stores: {fleet: ` + ok + "}\nprofiles: {ci: {scheme: jwt, store: flet}}", `or fleet (stores:)`},
+		{"profiles: {ci: {scheme: jwt, store: fleet}}", `profiles.ci.store: "fleet": expected file (the credential cache, the default), keyring (the OS keyring) or memory (held by the agent, never written to disk), or the name of a store under stores: (there is none)`},
 	} {
 		path := filepath.Join(t.TempDir(), "config.yaml")
 		os.WriteFile(path, []byte(c.config+"\n"), 0o600)
