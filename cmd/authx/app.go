@@ -350,9 +350,10 @@ func (a *app) prompt(ctx context.Context, p core.Prompt) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// profileErr prefixes err with the profile it concerns.
+// profileErr prefixes err with the profile it concerns, unless err names
+// it first already.
 func profileErr(p string, err error) error {
-	if p == "" {
+	if err == nil || p == "" || strings.HasPrefix(err.Error(), fmt.Sprintf("profile %q: ", p)) {
 		return err
 	}
 	return core.Prefix(fmt.Sprintf("profile %q", p), err, core.KindInternal)

@@ -126,7 +126,7 @@ func (a *app) logout(cmd *cobra.Command, cfg *config.File, name string) error {
 	} else if err == nil {
 		err = derr
 	}
-	if n > 0 {
+	if n > 0 && err == nil { // else the error is the command's one line
 		a.notice("logged out of profile %q", name)
 	} else if err == nil {
 		a.notice("profile %q had no cached credential", name)

@@ -107,6 +107,9 @@ func (s *Store) vaultFailed(profile string, err error) error {
 		}
 		return nil
 	}
+	if errors.Is(err, ErrVaultUnavailable) { // the profile forbids going on without it
+		return core.Wrap(core.KindKeyring, err, "store: "+s.vaultName()+" (store_fallback: fail)")
+	}
 	return core.Wrap(core.KindKeyring, err, "store: "+s.vaultName())
 }
 

@@ -164,6 +164,11 @@ func TestVaultNameInErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "store: fleet") || strings.Contains(err.Error(), "keyring") {
 		t.Fatalf("Put with the fleet vault down: %v; want an error naming store: fleet, not the keyring", err)
 	}
+	// Without the fallback, the error says why this command did not go on
+	// without the store: the profile's store_fallback: fail.
+	if !strings.Contains(err.Error(), "store: fleet (store_fallback: fail): ") {
+		t.Errorf("Put with the fleet vault down, no fallback: %v; want it to name store_fallback: fail", err)
+	}
 	if core.KindOf(err) != core.KindKeyring {
 		t.Errorf("kind %v, want KindKeyring (exit 17: the store could not be used)", core.KindOf(err))
 	}

@@ -62,6 +62,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown far key", "profiles:\n  w: {scheme: basic, zzzzzz: 1}\n", `profiles.w.zzzzzz: unknown key (expected one of: scheme, match, url, config, plugin, env, store, store_fallback, cache, cache_ttl)`},
 		{"unknown store", "profiles:\n  w: {scheme: basic, store: keychain}\n", `profiles.w.store: "keychain": expected file (the credential cache, the default), keyring (the OS keyring) or memory`},
 		{"unknown fallback", "profiles:\n  w: {scheme: basic, store: keyring, store_fallback: retry}\n", `profiles.w.store_fallback: "retry": expected file`},
+		{"unknown fallback of a shared store", "stores:\n  fleet: {type: redis, url: redis://127.0.0.1:6379, key: env:K}\nprofiles:\n  w: {scheme: basic, store: fleet, store_fallback: retry}\n", `profiles.w.store_fallback: "retry": expected file (this machine's file store when the keyring or a shared store cannot be used, the default) or fail (exit 17)`},
 		{"cache not a bool", "profiles:\n  w: {scheme: basic, cache: yes please}\n", `profiles.w.cache: expected true or false`},
 		{"bad cache_ttl", "cache_ttl: 10\nprofiles:\n  w: {scheme: basic}\n", `cache_ttl: expected a duration`},
 		{"store not a string", "profiles:\n  w: {scheme: basic, store: [memory]}\n", `profiles.w.store: expected a string`},

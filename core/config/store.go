@@ -59,7 +59,7 @@ func (d *decoder) storeName(key string, v any, def string) string {
 		if _, ok := d.stores[s]; ok {
 			return s
 		}
-		named := ""
+		named := ", or the name of a store under stores: (there is none)"
 		if len(d.stores) > 0 {
 			named = ", or " + strings.Join(sortedKeys(d.stores), ", ") + " (stores:)"
 		}
@@ -248,9 +248,9 @@ var secretRefPrefixes = []string{"env:", "file:", "cmd:", "prompt:", "profile:",
 func (d *decoder) sealingKey(key, ref string) {
 	switch {
 	case ref == "":
-		d.fail(key, "required: a secret reference to 32 random bytes in base64 or hex (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT)")
+		d.fail(key, "required: a secret reference to 32 random bytes in base64 or hex (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT, cmd:COMMAND)")
 	case !isSecretRef(ref):
-		d.fail(key, "a secret reference (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT), never the key itself")
+		d.fail(key, "a secret reference (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT, cmd:COMMAND), never the key itself")
 	}
 }
 
@@ -290,7 +290,7 @@ func (d *decoder) fallback(key string, v any, def string) string {
 	case FallbackFile, FallbackFail:
 		return s
 	default:
-		d.fail(key, "%q: expected file (use the file store when the keyring cannot be used, the default) or fail (exit 17)", s)
+		d.fail(key, "%q: expected file (this machine's file store when the keyring or a shared store cannot be used, the default) or fail (exit 17)", s)
 		return FallbackFile
 	}
 }

@@ -86,14 +86,15 @@ func TestNamedStoreErrors(t *testing.T) {
 		{`stores: {fleet: {type: redis, url: "redis://u:hunter2@h:port", key: "env:K"}}`, `stores.fleet.url: not a URL`},
 		{`stores: {fleet: {type: redis, url: "redis://u:hunter2@h:6379/x", key: "env:K"}}`, `stores.fleet.url: database "x"`},
 		{`stores: {fleet: {type: redis, url: "redis:///x"}}`, `stores.fleet.url: no host`},
-		{`stores: {fleet: {type: redis, url: "redis://h"}}`, `stores.fleet.key: required`},
-		{`stores: {fleet: {type: redis, url: "redis://h", key: "c2VjcmV0LWtleS1pbi10aGUtY29uZmln"}}`, `stores.fleet.key: a secret reference`},
+		{`stores: {fleet: {type: redis, url: "redis://h"}}`, `stores.fleet.key: required: a secret reference to 32 random bytes in base64 or hex (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT, cmd:COMMAND)`},
+		{`stores: {fleet: {type: redis, url: "redis://h", key: "c2VjcmV0LWtleS1pbi10aGUtY29uZmln"}}`, `stores.fleet.key: a secret reference (env:NAME, file:PATH, keyring:SERVICE/ACCOUNT, cmd:COMMAND), never the key itself`},
 		{`stores: {fleet: {type: redis, url: "redis://h", key: "env:K", keys_old: ["literal"]}}`, `stores.fleet.keys_old[0]: a secret reference`},
 		{`stores: {fleet: {type: redis, url: "redis://h", key: "env:K", ttl: 5}}`, `stores.fleet.ttl: unknown key`},
 		{`stores: {keyring: ` + ok + `}`, `stores.keyring: the name of a built-in store`},
 		{`stores: {"a b": ` + ok + `}`, `stores.a b: a store name is letters`},
 		{`stores: {fleet: ` + ok + "}\nprofiles: {ci: {scheme: jwt, store: flet}}", `profiles.ci.store: "flet": expected file`},
 		{`stores: {fleet: ` + ok + "}\nprofiles: {ci: {scheme: jwt, store: flet}}", `or fleet (stores:)`},
+		{"profiles: {ci: {scheme: jwt, store: fleet}}", `profiles.ci.store: "fleet": expected file (the credential cache, the default), keyring (the OS keyring) or memory (held by the agent, never written to disk), or the name of a store under stores: (there is none)`},
 	} {
 		path := filepath.Join(t.TempDir(), "config.yaml")
 		os.WriteFile(path, []byte(c.config+"\n"), 0o600)

@@ -142,5 +142,5 @@ func ParseKey(s string) ([]byte, error) {
 			return k, nil
 		}
 	}
-	return nil, fmt.Errorf("a sealing key must be %d random bytes in base64 or hex (openssl rand -base64 %d); this one is %d characters that are neither", KeySize, KeySize, len(s))
+	return nil, fmt.Errorf("a sealing key must be %d random bytes in base64 or hex (openssl rand -base64 %d); this one (%d characters) is not %d bytes in either", KeySize, KeySize, len(s), KeySize)
 }

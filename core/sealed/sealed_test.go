@@ -125,5 +125,10 @@ func TestParseKey(t *testing.T) {
 		if msg := err.Error(); strings.Contains(msg, "\n") || (len(s) > 4 && strings.Contains(msg, s)) {
 			t.Errorf("ParseKey error %q is not one line or holds the value", msg)
 		}
+		// A well-formed key of the wrong size (openssl rand -base64 16) is
+		// base64: the error must not say it is neither base64 nor hex.
+		if msg := err.Error(); !strings.Contains(msg, "not 32 bytes in either") {
+			t.Errorf("ParseKey(%q) error %q does not say the decoded size is wrong", s, msg)
+		}
 	}
 }
