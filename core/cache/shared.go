@@ -27,15 +27,17 @@ import (
 // the accounts whose names start with prefix (a profile's entries; at most
 // a bounded number). LockEntry takes account's lock across machines,
 // waiting while another holds it until ctx ends or wait passes (an error
-// of kind timeout then), and returns the function that releases it; a
-// holder that dies loses the lock after a bounded time. Every call returns
+// of kind timeout then), and returns the function that releases it, whose
+// error says the release failed (the lock then stays until it expires, or
+// had expired already); a holder that dies loses the lock after a bounded
+// time. Every call returns
 // within a bounded time, and an error saying that the store cannot be used
 // now wraps ErrVaultUnavailable. A Shared is safe for concurrent use.
 type Shared interface {
 	ExpiringVault
 	NameKey() ([]byte, error)
 	List(prefix string) ([]string, error)
-	LockEntry(ctx context.Context, account string, wait time.Duration) (unlock func(), err error)
+	LockEntry(ctx context.Context, account string, wait time.Duration) (unlock func() error, err error)
 }
 
 // shared returns the store's shared store while it can be used: nil
@@ -118,9 +120,9 @@ func (s *Store) Claim(ctx context.Context, k Key, done func(*Entry) bool) (lates
 		unlockLocal()
 		return nil, nil, err
 	}
-	both := func() { unlockShared(); unlockLocal() }
+	both := func() { s.release(k.Profile, unlockShared); unlockLocal() }
 	if remote, err = s.readShared(sh, k, name); err != nil {
-		unlockShared()
+		s.release(k.Profile, unlockShared)
 		return fail(err)
 	}
 	if done(remote) {
@@ -148,6 +150,16 @@ func (s *Store) GetShared(k Key) (*Entry, error) {
 		return nil, err
 	}
 	return s.readShared(sh, k, k.name(snk))
+}
+
+// release releases a shared store's lock; a release that fails is told
+// (Notice): the other machines wait for the lock to expire, or it had
+// expired while held and another machine may have renewed the credential
+// too.
+func (s *Store) release(profile string, unlock func() error) {
+	if err := unlock(); err != nil && s.Notice != nil {
+		s.Notice(fmt.Sprintf("store %s: profile %q: %s", s.vaultName(), profile, oneLine(err)))
+	}
 }
 
 // readShared reads k's entry from the shared store: nil for a miss (none,

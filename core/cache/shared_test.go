@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -17,12 +18,13 @@ import (
 // lock per account, a record of each call and of each entry's end.
 type fakeShared struct {
 	fakeVault
-	nk      []byte
-	nkErr   error
-	until   map[string]time.Time
-	locks   map[string]*sync.Mutex
-	calls   []string
-	callsMu sync.Mutex
+	nk        []byte
+	nkErr     error
+	until     map[string]time.Time
+	locks     map[string]*sync.Mutex
+	calls     []string
+	callsMu   sync.Mutex
+	unlockErr error // what every release returns
 }
 
 func newFakeShared() *fakeShared {
@@ -62,7 +64,7 @@ func (f *fakeShared) List(prefix string) (out []string, err error) {
 	return out, err
 }
 
-func (f *fakeShared) LockEntry(ctx context.Context, a string, wait time.Duration) (func(), error) {
+func (f *fakeShared) LockEntry(ctx context.Context, a string, wait time.Duration) (func() error, error) {
 	f.record("lock")
 	var m *sync.Mutex
 	if err := f.call(a, func() {
@@ -74,7 +76,7 @@ func (f *fakeShared) LockEntry(ctx context.Context, a string, wait time.Duration
 		return nil, err
 	}
 	m.Lock()
-	return func() { f.record("unlock"); m.Unlock() }, nil
+	return func() error { f.record("unlock"); m.Unlock(); return f.unlockErr }, nil
 }
 
 // held reports whether a's lock is held.
@@ -253,4 +255,23 @@ func TestSharedConfigErrorIsNotFallenBackFrom(t *testing.T) {
 		t.Fatalf("Claim: %v, want the config error", err)
 	}
 	assertLockFree(t, s, k)
+}
+
+// A release of the shared lock that fails (an ACL without EVAL, a lock
+// that expired while held) is told once, naming the store and the profile.
+func TestSharedReleaseFailureIsTold(t *testing.T) {
+	sh := newFakeShared()
+	sh.unlockErr = errors.New("redis 127.0.0.1:6379: unlocking ci.x: NOPERM this user has no permissions to run the 'eval' command")
+	s := New(filepath.Join(t.TempDir(), "authx"))
+	s.Shared, s.VaultName = sh, "fleet"
+	var notices []string
+	s.Notice = func(m string) { notices = append(notices, m) }
+	_, unlock, err := s.Claim(context.Background(), KeyFor("ci", []byte("identity")), func(*Entry) bool { return false })
+	if err != nil || unlock == nil {
+		t.Fatal(unlock != nil, err)
+	}
+	unlock()
+	if len(notices) != 1 || !strings.Contains(notices[0], "store fleet") || !strings.Contains(notices[0], `"ci"`) || !strings.Contains(notices[0], "NOPERM") {
+		t.Errorf("notices: %q", notices)
+	}
 }

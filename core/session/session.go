@@ -343,7 +343,11 @@ func (s *Session) serve(ctx context.Context, m mode, rejected *core.Credential) 
 		return nil, err
 	}
 	if unlock == nil {
-		s.log().Debug("credential obtained by a concurrent authx", "profile", s.Profile.Name)
+		if s.Store.Shared != nil {
+			s.log().Debug("credential obtained by a concurrent authx or read from the shared store", "profile", s.Profile.Name, "store", s.Profile.Store)
+		} else {
+			s.log().Debug("credential obtained by a concurrent authx", "profile", s.Profile.Name)
+		}
 		return &Result{Credential: &old.Credential, Source: FromCache}, nil
 	}
 	defer unlock()

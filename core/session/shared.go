@@ -91,7 +91,7 @@ func (l *lazyShared) List(prefix string) ([]string, error) {
 	return v.List(prefix)
 }
 
-func (l *lazyShared) LockEntry(ctx context.Context, account string, wait time.Duration) (func(), error) {
+func (l *lazyShared) LockEntry(ctx context.Context, account string, wait time.Duration) (func() error, error) {
 	v, err := l.vault()
 	if err != nil {
 		return nil, err

@@ -31,11 +31,19 @@ const (
 // release. Waiting longer than wait for another holder is a KindTimeout
 // error, and so is ctx ending first; Redis unavailable wraps
 // cache.ErrVaultUnavailable.
-func (v *Vault) LockEntry(ctx context.Context, account string, wait time.Duration) (func(), error) {
+func (v *Vault) LockEntry(ctx context.Context, account string, wait time.Duration) (func() error, error) {
 	l, err := v.Lock(ctx, account, LockTTL, wait)
 	switch {
 	case err == nil:
-		return func() { l.Unlock() }, nil
+		return func() error {
+			switch err := l.Unlock(); {
+			case errors.Is(err, ErrNotHeld):
+				return fmt.Errorf("the lock of %s expired while held (more than %s without reaching redis %s): another machine may have renewed the credential too", account, LockTTL, v.addr)
+			case err != nil:
+				return fmt.Errorf("%w; the other machines wait up to %s for the lock to expire", err, LockTTL)
+			}
+			return nil
+		}, nil
 	case errors.Is(err, ErrLockWait):
 		return nil, core.Errorf(core.KindTimeout, "gave up after %s (lock_timeout) waiting for another machine to finish logging in (redis %s)", wait, v.addr)
 	case ctx.Err() != nil:
