@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -291,9 +292,7 @@ func TestFleetLogout(t *testing.T) {
 	if !f.idp.Revoked(refresh) {
 		t.Error("logout on a machine without a copy did not revoke the fleet's refresh token")
 	}
-	if keys := string(f.redis.CLI(t, "--scan", "--pattern", "authx:entry:*")); keys != "" {
-		t.Errorf("after logout Redis still holds %q", keys)
-	}
+	f.assertNoSecretInRedis(refresh, "wonderland", "s3cret-client") // a tombstone in its place
 	if r := f.machines[1].run("token", "api"); r.code != 0 || f.idp.Logins() != 2 {
 		t.Errorf("after logout: %+v, %d logins; want a new login", r, f.idp.Logins())
 	}
@@ -346,8 +345,8 @@ func TestFleetACLOfTheRecipe(t *testing.T) {
 	if r := f.machines[1].run("logout", "api"); r.code != 0 {
 		t.Fatalf("logout with the recipe's ACL: %+v", r)
 	}
-	if keys := string(f.redis.CLI(t, append(as, "--scan", "--pattern", "authx:*")...)); keys != "authx:names.key\n" {
-		t.Errorf("after logout Redis holds %q, want the name key only", keys)
+	if keys := strings.Fields(string(f.redis.CLI(t, append(as, "--scan", "--pattern", "authx:*")...))); len(keys) != 2 || !slices.Contains(keys, "authx:names.key") {
+		t.Errorf("after logout Redis holds %q, want the name key and the entry's tombstone", keys)
 	}
 	// The user reaches no other key.
 	out := string(f.redis.CLI(t, append(as, "GET", "other:key")...))
@@ -381,5 +380,35 @@ func TestFleetACLIsTheSameInStoresMD(t *testing.T) {
 	want := "ACL SETUSER authx on >PASSWORD " + strings.Join(fleetRecipeACL(t), " ") + "\n"
 	if !strings.Contains(string(doc), want) {
 		t.Errorf("docs/stores.md does not give fleet.md's ACL: %q", want)
+	}
+}
+
+// Logout on one machine ends the fleet's session: another machine whose
+// local copy falls due finds the logout's tombstone in Redis and logs in
+// again; it does not refresh the logged-out session with its copy's
+// refresh token and put it back in Redis (a scheme without revocation
+// leaves that refresh token valid).
+func TestFleetLogoutIsNotUndoneByAnotherMachinesCopy(t *testing.T) {
+	const ttl = 3 * time.Second
+	f := newFleet(t, 2, jwttest.Options{AccessTTL: ttl}, "")
+	for _, m := range f.machines {
+		if r := m.run("token", "api"); r.code != 0 {
+			t.Fatalf("token: %+v", r)
+		}
+	}
+	issued := time.Now()
+	if r := f.machines[0].run("logout", "api"); r.code != 0 {
+		t.Fatalf("logout: %+v", r)
+	}
+	time.Sleep(time.Until(issued.Add(ttl * 3 / 4).Add(100 * time.Millisecond)))
+	if r := f.machines[1].run("token", "api"); r.code != 0 {
+		t.Fatalf("token after logout: %+v", r)
+	}
+	if f.idp.Refreshes() != 0 || f.idp.Logins() != 2 {
+		t.Errorf("after a logout, machine 1's copy due: %d refreshes, %d logins; want 0 and 2 (the logged-out session stays out)", f.idp.Refreshes(), f.idp.Logins())
+	}
+	// The new login replaced the tombstone: machine 0 reads it.
+	if r := f.machines[0].run("token", "api"); r.code != 0 || f.idp.Logins() != 2 {
+		t.Errorf("machine 0 after machine 1's login: %+v, %d logins", r, f.idp.Logins())
 	}
 }

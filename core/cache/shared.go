@@ -2,8 +2,10 @@ package cache
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	core "github.com/authx/authx/core/base"
@@ -65,7 +67,8 @@ func (s *Store) shared() Shared {
 // on), the shared store is read, then its lock taken and the entry read
 // again; an entry found there is copied to the directory. The latest entry
 // is the shared one unless the local one is newer (a login while the
-// shared store was down). The shared store unavailable: the store goes on
+// shared store was down), and none predates a logout the shared store
+// records (see tombstone). The shared store unavailable: the store goes on
 // with its directory (one Notice), or fails (KindKeyring) without
 // VaultFallback.
 func (s *Store) Claim(ctx context.Context, k Key, done func(*Entry) bool) (latest *Entry, unlock func(), err error) {
@@ -103,10 +106,11 @@ func (s *Store) Claim(ctx context.Context, k Key, done func(*Entry) bool) (lates
 	if err != nil {
 		return fail(err)
 	}
-	if done(remote) {
-		s.copyLocal(k, nk, remote)
+	local = s.unlessLoggedOut(k, nk, local, remote)
+	if done(remote.entry) {
+		s.copyLocal(k, nk, remote.entry)
 		unlockLocal()
-		return remote, nil, nil
+		return remote.entry, nil, nil
 	}
 	wait := s.LockTimeout
 	if wait <= 0 {
@@ -125,15 +129,46 @@ func (s *Store) Claim(ctx context.Context, k Key, done func(*Entry) bool) (lates
 		s.release(k.Profile, unlockShared)
 		return fail(err)
 	}
-	if done(remote) {
-		s.copyLocal(k, nk, remote)
+	local = s.unlessLoggedOut(k, nk, local, remote)
+	if done(remote.entry) {
+		s.copyLocal(k, nk, remote.entry)
 		both()
-		return remote, nil, nil
+		return remote.entry, nil, nil
 	}
-	if remote == nil || local != nil && local.Created.After(remote.Created) {
+	if remote.entry == nil || local != nil && local.Created.After(remote.entry.Created) {
 		return local, both, nil
 	}
-	return remote, both, nil
+	return remote.entry, both, nil
+}
+
+// sharedEntry is what the shared store holds under an entry's name: the
+// entry, or the time a logout ended the fleet's session (a tombstone), or
+// neither.
+type sharedEntry struct {
+	entry     *Entry
+	loggedOut time.Time
+}
+
+// tombstone is what a logout leaves in the shared store under each of the
+// profile's names (Delete): a machine whose copy predates it does not
+// renew that copy (refresh it with its refresh token) back into the store,
+// as it would after a Redis restart, which leaves nothing. The next login
+// replaces it.
+type tombstone struct {
+	Version   int       `json:"version"`
+	Profile   string    `json:"profile"`
+	LoggedOut time.Time `json:"logged_out"`
+}
+
+// unlessLoggedOut returns local, or nil when a logout recorded in remote
+// ended the session local is a copy of (it was created before); that copy
+// is removed from the directory.
+func (s *Store) unlessLoggedOut(k Key, nk []byte, local *Entry, remote sharedEntry) *Entry {
+	if local == nil || remote.loggedOut.IsZero() || local.Created.After(remote.loggedOut) {
+		return local
+	}
+	os.Remove(s.path(k, nk))
+	return nil
 }
 
 // GetShared returns k's entry as the shared store holds it: nil without
@@ -149,32 +184,30 @@ func (s *Store) GetShared(k Key) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.readShared(sh, k, k.name(snk))
+	remote, err := s.readShared(sh, k, k.name(snk))
+	return remote.entry, err
 }
 
-// release releases a shared store's lock; a release that fails is told
-// (Notice): the other machines wait for the lock to expire, or it had
-// expired while held and another machine may have renewed the credential
-// too.
-func (s *Store) release(profile string, unlock func() error) {
-	if err := unlock(); err != nil && s.Notice != nil {
-		s.Notice(fmt.Sprintf("store %s: profile %q: %s", s.vaultName(), profile, oneLine(err)))
-	}
-}
-
-// readShared reads k's entry from the shared store: nil for a miss (none,
-// damaged, sealed under another key, of another profile).
-func (s *Store) readShared(sh Shared, k Key, name string) (*Entry, error) {
+// readShared reads k's entry from the shared store: nothing for a miss
+// (none, damaged, sealed under another key, of another profile).
+func (s *Store) readShared(sh Shared, k Key, name string) (sharedEntry, error) {
 	data, err := sh.Get(name)
 	switch {
 	case errors.Is(err, ErrVaultNotFound):
-		return nil, nil
+		return sharedEntry{}, nil
 	case err != nil:
-		return nil, err
+		return sharedEntry{}, err
 	case len(data) > maxEntrySize:
-		return nil, nil
+		return sharedEntry{}, nil
 	}
-	return decodeEntry(data, k.Profile), nil
+	var t tombstone
+	if json.Unmarshal(data, &t) == nil && !t.LoggedOut.IsZero() {
+		if t.Version != Version || t.Profile != k.Profile {
+			return sharedEntry{}, nil
+		}
+		return sharedEntry{loggedOut: t.LoggedOut}, nil
+	}
+	return sharedEntry{entry: decodeEntry(data, k.Profile)}, nil
 }
 
 // copyLocal writes e, read from the shared store, to the directory: the
@@ -201,8 +234,9 @@ func (s *Store) putShared(sh Shared, k Key, e *Entry, data []byte) error {
 	return nil
 }
 
-// deleteShared removes the profile's entries from the shared store: those
-// of every identity, found by their names' prefix.
+// deleteShared ends the profile's session in the shared store: each of
+// its entries (of every identity, found by their names' prefix) is
+// replaced by a tombstone (see tombstone).
 func (s *Store) deleteShared(profile string) (int, error) {
 	sh := s.Shared
 	if sh == nil {
@@ -215,10 +249,21 @@ func (s *Store) deleteShared(profile string) (int, error) {
 	if err != nil {
 		return fail(err)
 	}
+	mark, _ := json.Marshal(tombstone{Version: Version, Profile: profile, LoggedOut: time.Now().UTC()})
 	for _, name := range names {
-		if err := sh.Delete(name); err != nil {
+		if err := sh.SetUntil(name, mark, time.Time{}); err != nil {
 			return fail(err)
 		}
 	}
 	return len(names), nil
+}
+
+// release releases a shared store's lock; a release that fails is told
+// (Notice): the other machines wait for the lock to expire, or it had
+// expired while held and another machine may have renewed the credential
+// too.
+func (s *Store) release(profile string, unlock func() error) {
+	if err := unlock(); err != nil && s.Notice != nil {
+		s.Notice(fmt.Sprintf("store %s: profile %q: %s", s.vaultName(), profile, oneLine(err)))
+	}
 }

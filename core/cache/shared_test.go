@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -92,8 +93,16 @@ func (f *fakeShared) held(a string) bool {
 // sharedName is k's entry's name in f.
 func (f *fakeShared) sharedName(k Key) string { return k.name(f.nk) }
 
+// tombScheme marks an Entry that stands for a logout's tombstone in
+// fakeShared.put.
+const tombScheme = "tombstone"
+
 func (f *fakeShared) put(t *testing.T, k Key, e *Entry) {
 	t.Helper()
+	if e.Scheme == tombScheme {
+		f.items[f.sharedName(k)], _ = json.Marshal(tombstone{Version: Version, Profile: k.Profile, LoggedOut: e.Created})
+		return
+	}
 	data, err := marshalEntry(k, e)
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +117,7 @@ func TestClaim(t *testing.T) {
 		return &Entry{Scheme: "jwt", Created: created, Credential: core.Credential{Token: tok, ExpiresAt: created.Add(expires), State: []byte(`{"r":"` + tok + `"}`)}}
 	}
 	fresh := func(e *Entry) bool { return e.Fresh(now, time.Minute) }
+	tomb := func(at time.Time) *Entry { return &Entry{Created: at, Scheme: tombScheme} }
 	tests := []struct {
 		name          string
 		local, remote *Entry
@@ -125,6 +135,8 @@ func TestClaim(t *testing.T) {
 		{name: "both due: remote's to renew, under both locks", local: entry("L", now.Add(-2*time.Hour), time.Hour), remote: entry("R", now.Add(-time.Hour), time.Hour), wantTok: "R", wantLocked: true, wantLocalTok: "L", wantCalls: "namekey get lock get"},
 		{name: "both due, local newer (logged in while Redis was down): local's", local: entry("L", now.Add(-time.Hour), time.Hour), remote: entry("R", now.Add(-2*time.Hour), time.Hour), wantTok: "L", wantLocked: true, wantLocalTok: "L", wantCalls: "namekey get lock get"},
 		{name: "none anywhere", wantTok: "", wantLocked: true, wantCalls: "namekey get lock get"},
+		{name: "logged out since the local copy was made: nothing to renew, the copy removed", local: entry("L", now.Add(-2*time.Hour), time.Hour), remote: tomb(now.Add(-time.Hour)), wantTok: "", wantLocked: true, wantLocalTok: "", wantCalls: "namekey get lock get"},
+		{name: "logged out, then logged in here (Redis down then): local's", local: entry("L", now.Add(-time.Hour), time.Hour), remote: tomb(now.Add(-2 * time.Hour)), wantTok: "L", wantLocked: true, wantLocalTok: "L", wantCalls: "namekey get lock get"},
 		{name: "down, fallback: local alone", local: entry("L", now.Add(-2*time.Hour), time.Hour), down: true, fallback: true, wantTok: "L", wantLocked: true, wantLocalTok: "L", wantCalls: "namekey"},
 		{name: "down, no fallback: exit 17", down: true, wantErrKind: core.KindKeyring, wantCalls: "namekey"},
 	}
@@ -234,8 +246,11 @@ func TestSharedPutUpdateDelete(t *testing.T) {
 	if _, err := s.Delete("ci"); err != nil {
 		t.Fatal(err)
 	}
-	if len(sh.items) != 1 {
-		t.Errorf("after Delete(ci) the shared store holds %d entries, want other's only", len(sh.items))
+	for name, data := range sh.items {
+		isTomb := strings.Contains(string(data), `"logged_out"`)
+		if strings.HasPrefix(name, "ci.") != isTomb {
+			t.Errorf("after Delete(ci), %s holds %s; want a tombstone for each of ci's, other's entry intact", name, data)
+		}
 	}
 	sh.down = true
 	if _, err := s.Delete("other"); core.KindOf(err) != core.KindKeyring || !strings.Contains(err.Error(), "stays in store fleet") {
