@@ -25,6 +25,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authx/authx/core/cache"
+	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/sealed"
 )
 
@@ -223,14 +224,27 @@ func (v *Vault) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), v.timeout)
 }
 
-// unavailable wraps a Redis error of op as cache.ErrVaultUnavailable.
+// unavailable wraps a Redis error of op as cache.ErrVaultUnavailable. Its
+// text, which may come from the server (an error reply), is one line
+// without control characters (a hostile server's terminal escapes land on
+// stderr otherwise), at most maxErrText bytes of it.
 func (v *Vault) unavailable(op string, err error) error {
-	return unavailableError{fmt.Errorf("redis %s: %s: %w", v.addr, op, err)}
+	text := redact.OneLine(err.Error())
+	if len(text) > maxErrText {
+		text = strings.ToValidUTF8(text[:maxErrText], "") + "…"
+	}
+	return unavailableError{fmt.Sprintf("redis %s: %s: %s", v.addr, op, text), err}
 }
 
-type unavailableError struct{ err error }
+// maxErrText bounds what an error quotes of a Redis error.
+const maxErrText = 200
 
-func (e unavailableError) Error() string   { return e.err.Error() }
+type unavailableError struct {
+	msg string
+	err error
+}
+
+func (e unavailableError) Error() string   { return e.msg }
 func (e unavailableError) Unwrap() []error { return []error{e.err, cache.ErrVaultUnavailable} }
 
 type notFoundError struct{ err error }
