@@ -11,9 +11,10 @@ import (
 	"github.com/authx/authx/core/cache"
 )
 
-// fakeRedis listens on 127.0.0.1 and answers every chunk a client writes
-// with reply: a hostile server (or one in the middle of a redis:// link).
-func fakeRedis(t *testing.T, reply string) string {
+// fakeRedis listens on 127.0.0.1 and answers the chunks a client writes
+// on a connection with replies, in turn, the last one again and again: a
+// hostile server (or one in the middle of a redis:// link).
+func fakeRedis(t *testing.T, replies ...string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -29,11 +30,11 @@ func fakeRedis(t *testing.T, reply string) string {
 			go func() {
 				defer c.Close()
 				buf := make([]byte, 64<<10)
-				for {
+				for i := 0; ; i++ {
 					if _, err := c.Read(buf); err != nil {
 						return
 					}
-					if _, err := c.Write([]byte(reply)); err != nil {
+					if _, err := c.Write([]byte(replies[min(i, len(replies)-1)])); err != nil {
 						return
 					}
 				}

@@ -186,6 +186,7 @@ func New(o Options) (*Vault, error) {
 	if o.Password != "" {
 		uo.Password = o.Password
 	}
+	uo.Dialer = dialer(o.Timeout, uo.TLSConfig)
 	var client redis.UniversalClient
 	switch {
 	case o.Sentinel != nil:
