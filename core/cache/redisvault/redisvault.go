@@ -98,8 +98,6 @@ type Vault struct {
 
 	pollFirst time.Duration // Lock's first poll interval; zero: 10 ms (tests set it)
 
-	nkMu sync.Mutex // guards nk
-	nk   []byte     // the key for entry names, once read (NameKey)
 }
 
 // ParseURL checks a store's url: a redis:// or rediss:// URL that go-redis
