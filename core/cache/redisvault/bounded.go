@@ -14,8 +14,9 @@ import (
 // hostile server (or one in the middle of a redis:// link) announcing a
 // string of terabytes would kill the process.
 const (
-	// maxBulk bounds a string of a reply: an entry (MaxEntry), a key.
-	maxBulk = 4 << 20
+	// maxBulk bounds a string of a reply: an entry (GETRANGE's MaxEntry+1
+	// bytes), a key.
+	maxBulk = MaxEntry + 1
 	// maxElems bounds the elements an aggregate reply announces (a SCAN's
 	// keys, a cluster's slots).
 	maxElems = 1 << 16

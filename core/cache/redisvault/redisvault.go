@@ -35,8 +35,10 @@ const DefaultTimeout = 2 * time.Second
 // DefaultPrefix starts every key a Vault whose Options give none writes.
 const DefaultPrefix = "authx:"
 
-// MaxEntry bounds what Get reads of an entry: a larger one is a miss.
-const MaxEntry = 1 << 20
+// MaxEntry bounds what Get reads of an entry: a larger one is a miss. It
+// is the cache's bound on an entry (4 MiB, which the largest valid
+// credential fits in), sealed: what one machine stores, another reads.
+const MaxEntry = 4<<20 + sealed.Overhead
 
 // Options configure a Vault.
 type Options struct {
