@@ -26,6 +26,7 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 
 	"github.com/authx/authx/core/cache"
+	"github.com/authx/authx/core/redact"
 	"github.com/authx/authx/core/sealed"
 )
 
@@ -35,8 +36,10 @@ const DefaultTimeout = 2 * time.Second
 // DefaultPrefix starts every key a Vault whose Options give none writes.
 const DefaultPrefix = "authx:"
 
-// MaxEntry bounds what Get reads of an entry: a larger one is a miss.
-const MaxEntry = 1 << 20
+// MaxEntry bounds what Get reads of an entry: a larger one is a miss. It
+// is the cache's bound on an entry (4 MiB, which the largest valid
+// credential fits in), sealed: what one machine stores, another reads.
+const MaxEntry = 4<<20 + sealed.Overhead
 
 // Options configure a Vault.
 type Options struct {
@@ -98,8 +101,6 @@ type Vault struct {
 
 	pollFirst time.Duration // Lock's first poll interval; zero: 10 ms (tests set it)
 
-	nkMu sync.Mutex // guards nk
-	nk   []byte     // the key for entry names, once read (NameKey)
 }
 
 // ParseURL checks a store's url: a redis:// or rediss:// URL that go-redis
@@ -189,6 +190,7 @@ func New(o Options) (*Vault, error) {
 	if o.Password != "" {
 		uo.Password = o.Password
 	}
+	uo.Dialer = dialer(o.Timeout, uo.TLSConfig)
 	var client redis.UniversalClient
 	switch {
 	case o.Sentinel != nil:
@@ -227,14 +229,27 @@ func (v *Vault) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), v.timeout)
 }
 
-// unavailable wraps a Redis error of op as cache.ErrVaultUnavailable.
+// unavailable wraps a Redis error of op as cache.ErrVaultUnavailable. Its
+// text, which may come from the server (an error reply), is one line
+// without control characters (a hostile server's terminal escapes land on
+// stderr otherwise), at most maxErrText bytes of it.
 func (v *Vault) unavailable(op string, err error) error {
-	return unavailableError{fmt.Errorf("redis %s: %s: %w", v.addr, op, err)}
+	text := redact.OneLine(err.Error())
+	if len(text) > maxErrText {
+		text = strings.ToValidUTF8(text[:maxErrText], "") + "…"
+	}
+	return unavailableError{fmt.Sprintf("redis %s: %s: %s", v.addr, op, text), err}
 }
 
-type unavailableError struct{ err error }
+// maxErrText bounds what an error quotes of a Redis error.
+const maxErrText = 200
 
-func (e unavailableError) Error() string   { return e.err.Error() }
+type unavailableError struct {
+	msg string
+	err error
+}
+
+func (e unavailableError) Error() string   { return e.msg }
 func (e unavailableError) Unwrap() []error { return []error{e.err, cache.ErrVaultUnavailable} }
 
 type notFoundError struct{ err error }

@@ -123,14 +123,11 @@ const nameKeyAccount = "names.key"
 // machine that needs them (SET NX: one wins, every other reads its key),
 // kept sealed like an entry, so that neither a reader of Redis nor a
 // rotation of the sealing key changes or learns it (one sealed under an
-// old key is sealed again under the current one). It is read once per
-// Vault.
+// old key is sealed again under the current one). It is read on every
+// call (one GETRANGE), never kept: a Redis restarted empty gets a new key,
+// which a long-lived process (authx proxy, the agent) must then use like
+// the machines that start after it, or it would renew alone.
 func (v *Vault) NameKey() ([]byte, error) {
-	v.nkMu.Lock()
-	defer v.nkMu.Unlock()
-	if v.nk != nil {
-		return v.nk, nil
-	}
 	ctx, cancel := v.ctx()
 	defer cancel()
 	key := v.prefix + nameKeyAccount
@@ -146,6 +143,16 @@ func (v *Vault) NameKey() ([]byte, error) {
 	if err != nil {
 		return nil, v.unavailable("reading the key for entry names", err)
 	}
+	if len(blob) == 0 {
+		fresh := make([]byte, 32)
+		crand.Read(fresh)
+		if err := v.client.SetNX(ctx, key, v.box.Seal(nameKeyAccount, fresh), 0).Err(); err != nil {
+			return nil, v.unavailable("creating the key for entry names", err)
+		}
+		if blob, err = v.client.GetRange(ctx, key, 0, 4096).Bytes(); err != nil {
+			return nil, v.unavailable("reading the key for entry names", err)
+		}
+	}
 	nk, err := v.box.Open(nameKeyAccount, blob)
 	if err != nil || len(nk) != 32 {
 		// Sealed under a key no longer configured, or damaged: every
@@ -158,6 +165,5 @@ func (v *Vault) NameKey() ([]byte, error) {
 		// that does so writes the same name key.
 		v.client.Set(ctx, key, v.box.Seal(nameKeyAccount, nk), 0)
 	}
-	v.nk = nk
 	return nk, nil
 }
