@@ -259,11 +259,11 @@ func (s *Store) deleteShared(profile string) (int, error) {
 }
 
 // release releases a shared store's lock; a release that fails is told
-// (Notice): the other machines wait for the lock to expire, or it had
-// expired while held and another machine may have renewed the credential
-// too.
+// (Notice, unless the store told of a failure already): the other
+// machines wait for the lock to expire, or it had expired while held and
+// another machine may have renewed the credential too.
 func (s *Store) release(profile string, unlock func() error) {
-	if err := unlock(); err != nil && s.Notice != nil {
+	if err := unlock(); err != nil && !s.noticed.Swap(true) && s.Notice != nil { // one notice per process: an outage was told already
 		s.Notice(fmt.Sprintf("store %s: profile %q: %s", s.vaultName(), profile, oneLine(err)))
 	}
 }
