@@ -412,3 +412,23 @@ func TestFleetLogoutIsNotUndoneByAnotherMachinesCopy(t *testing.T) {
 		t.Errorf("machine 0 after machine 1's login: %+v, %d logins", r, f.idp.Logins())
 	}
 }
+
+// A Redis that refuses authx's user (a wrong password) is settings to fix,
+// not an outage: even with the default store_fallback the command fails
+// with exit 17 and one line that says what to check, and no machine logs
+// in on its own.
+func TestFleetWrongPasswordIsNotAnOutage(t *testing.T) {
+	f := newFleet(t, 1, jwttest.Options{}, "")
+	f.redis.CLI(t, "ACL", "SETUSER", "authx", "on", ">right-pw", "~authx:*", "&authx:*", "+@all")
+	m := f.machines[0]
+	cfg, err := os.ReadFile(filepath.Join(m.home, "config", "authx", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.config(strings.Replace(string(cfg), "redis://", "redis://authx:wrong-pw@", 1))
+	r := m.run("token", "api")
+	if r.code != 17 || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "WRONGPASS") ||
+		!strings.Contains(r.stderr, "password") || strings.Contains(r.stderr, "wrong-pw") || f.idp.Logins() != 0 {
+		t.Errorf("a wrong Redis password: %+v, %d logins; want exit 17, one line saying what to check, no password, no login", r, f.idp.Logins())
+	}
+}

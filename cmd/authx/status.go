@@ -171,7 +171,7 @@ var exitCodes = []struct {
 	{core.KindForbidden.ExitCode(), "forbidden: the server knows the user but refuses for lack of a permission"},
 	{core.KindTimeout.ExitCode(), "timeout: the server did not answer in time (--timeout, --max-time, the profile's timeout), a plugin call outlived call_timeout, or another authx held the profile's lock past lock_timeout"},
 	{core.KindBadAnswer.ExitCode(), "bad server answer: HTML instead of JSON, no access_token or crumb in it, too large"},
-	{core.KindKeyring.ExitCode(), "the OS keyring or a shared Redis store (stores:) could not be used (unreachable, locked, wrong password, timed out) by a profile with store_fallback: fail, or a keyring: secret, or by logout"},
+	{core.KindKeyring.ExitCode(), "the OS keyring or a shared Redis store (stores:) could not be used (unreachable, locked, timed out) by a profile with store_fallback: fail, or a keyring: secret, or by logout; or Redis refused authx's user (wrong password, ACL)"},
 	{core.KindInterrupted.ExitCode(), "interrupted (SIGINT); 128 + the signal for others: 143 SIGTERM, 129 SIGHUP"},
 }
 

@@ -96,6 +96,22 @@ func unavailable(t *testing.T, what string, err error, secrets ...string) {
 	if !errors.Is(err, cache.ErrVaultUnavailable) {
 		t.Fatalf("%s: %v, want ErrVaultUnavailable", what, err)
 	}
+	oneLineWithout(t, what, err, secrets...)
+}
+
+// refused checks that err is Redis refusing authx's user: not an outage
+// (no store falls back from it), one line, no secret, saying what to
+// check.
+func refused(t *testing.T, what string, err error, secrets ...string) {
+	t.Helper()
+	if err == nil || errors.Is(err, cache.ErrVaultUnavailable) || !strings.Contains(err.Error(), "check the store's username, password") {
+		t.Fatalf("%s: %v, want a refusal that is not ErrVaultUnavailable", what, err)
+	}
+	oneLineWithout(t, what, err, secrets...)
+}
+
+func oneLineWithout(t *testing.T, what string, err error, secrets ...string) {
+	t.Helper()
 	for _, s := range secrets {
 		if strings.Contains(err.Error(), s) {
 			t.Fatalf("%s: the error %q holds a secret", what, err)
@@ -112,8 +128,8 @@ var aclRules = []string{"~authx:*", "&authx:*", "-@all", "+ping", "+hello", "+au
 
 // A Redis whose default user is off and whose ACL user authx may use the
 // keys authx: only: username and password (a secret reference) open it;
-// a wrong password or no user is an unavailable store whose error holds
-// no password.
+// a wrong password or no user is a refusal (not an outage: no store
+// falls back from it) whose error holds no password.
 func TestACLUserAndPassword(t *testing.T) {
 	const pw, wrong = "s3cret-Redis-pass", "wr0ng-Redis-pass"
 	s := startRedis(t, append([]string{"--user", "default", "off", "--user", "authx", "on", ">" + pw}, aclRules...)...)
@@ -124,11 +140,11 @@ func TestACLUserAndPassword(t *testing.T) {
 
 	refs["env:REDIS_PASSWORD"] = wrong
 	_, err := fromConfig(t, st, refs).Get("work.1")
-	unavailable(t, "a wrong password", err, wrong, pw)
+	refused(t, "a wrong password", err, wrong, pw)
 
 	refs["env:REDIS_PASSWORD"] = pw
 	_, err = fromConfig(t, config.SharedStore{URL: s.URL(), Password: "env:REDIS_PASSWORD"}, refs).Get("work.1")
-	unavailable(t, "the password without the user", err, pw)
+	refused(t, "the password without the user", err, pw)
 
 	// The user and password of the URL work too, and the user of the
 	// config replaces the URL's.
@@ -327,7 +343,7 @@ func TestSentinel(t *testing.T) {
 	refs["env:SENTINEL_PASSWORD"] = "wrong-" + sentinelPassword
 	st := config.SharedStore{Sentinel: &config.StoreSentinel{Master: "mymaster", Addrs: []string{sentinel.Addr}, Password: "env:SENTINEL_PASSWORD"}}
 	_, err := fromConfig(t, st, refs).Get("work.1")
-	unavailable(t, "a wrong sentinel password", err, sentinelPassword)
+	refused(t, "a wrong sentinel password", err, sentinelPassword)
 	refs["env:SENTINEL_PASSWORD"] = sentinelPassword
 	a, b := fromConfig(t, st, refs), fromConfig(t, st, refs)
 	roundTrip(t, a, b)

@@ -233,12 +233,31 @@ func (v *Vault) ctx() (context.Context, context.CancelFunc) {
 // text, which may come from the server (an error reply), is one line
 // without control characters (a hostile server's terminal escapes land on
 // stderr otherwise), at most maxErrText bytes of it.
+//
+// Redis refusing authx's user (WRONGPASS, NOAUTH: a wrong or missing
+// password; NOPERM: a command or key its ACL does not allow) is not an
+// outage to work around but settings to fix: that error does not wrap
+// cache.ErrVaultUnavailable, so that no store falls back from it.
 func (v *Vault) unavailable(op string, err error) error {
 	text := redact.OneLine(err.Error())
 	if len(text) > maxErrText {
 		text = strings.ToValidUTF8(text[:maxErrText], "") + "…"
 	}
-	return unavailableError{fmt.Sprintf("redis %s: %s: %s", v.addr, op, text), err}
+	msg := fmt.Sprintf("redis %s: %s: %s", v.addr, op, text)
+	if refusedUser(err) {
+		return fmt.Errorf("%s (check the store's username, password and its user's ACL: docs/fleet.md)", msg)
+	}
+	return unavailableError{msg, err}
+}
+
+// refusedUser reports an error reply that refuses the connection's user.
+func refusedUser(err error) bool {
+	var reply redis.Error
+	if !errors.As(err, &reply) {
+		return false
+	}
+	code, _, _ := strings.Cut(reply.Error(), " ")
+	return code == "WRONGPASS" || code == "NOAUTH" || code == "NOPERM"
 }
 
 // maxErrText bounds what an error quotes of a Redis error.
