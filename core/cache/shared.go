@@ -134,6 +134,22 @@ func (s *Store) Claim(ctx context.Context, k Key, done func(*Entry) bool) (lates
 	return remote, both, nil
 }
 
+// GetShared returns k's entry in the shared store, not its local copy:
+// nil without a shared store or an entry there. An unavailable store is
+// an error wrapping ErrVaultUnavailable. It is for logout, which revokes
+// the fleet's credential and not only this machine's copy.
+func (s *Store) GetShared(k Key) (*Entry, error) {
+	sh := s.Shared
+	if sh == nil {
+		return nil, nil
+	}
+	snk, err := sh.NameKey()
+	if err != nil {
+		return nil, err
+	}
+	return s.readShared(sh, k, k.name(snk))
+}
+
 // readShared reads k's entry from the shared store: nil for a miss (none,
 // damaged, sealed under another key, of another profile).
 func (s *Store) readShared(sh Shared, k Key, name string) (*Entry, error) {
