@@ -437,3 +437,19 @@ func TestFleetLogoutRevokesTheFleetsCredential(t *testing.T) {
 		t.Error("the logout on machine 1 did not revoke the fleet's refresh token (it was in Redis, not in machine 1's cache)")
 	}
 }
+
+// The docs' redis-cli commands never put a password in argv, which every
+// user of a shared CI machine reads in ps: REDISCLI_AUTH carries it.
+func TestFleetDocsKeepRedisPasswordsOutOfArgv(t *testing.T) {
+	for _, name := range []string{"fleet.md", "stores.md"} {
+		doc, err := os.ReadFile("../../docs/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(doc), "\n") {
+			if strings.Contains(line, "redis-cli") && (strings.Contains(line, "--pass") || strings.Contains(line, " -a ")) {
+				t.Errorf("docs/%s:%d: a password in redis-cli's argv: %s", name, i+1, line)
+			}
+		}
+	}
+}
