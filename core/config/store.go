@@ -269,6 +269,8 @@ func redisURLProblem(raw string) string {
 		return fmt.Sprintf("scheme %q: expected redis:// or rediss:// (TLS)", u.Scheme)
 	case u.Hostname() == "":
 		return "no host (expected redis://HOST:PORT)"
+	case u.RawQuery != "" || u.ForceQuery:
+		return "a query (?...) is not supported: the store's timeout: bounds every call, and tls: holds the TLS settings"
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
