@@ -432,3 +432,49 @@ func TestFleetWrongPasswordIsNotAnOutage(t *testing.T) {
 		t.Errorf("a wrong Redis password: %+v, %d logins; want exit 17, one line saying what to check, no password, no login", r, f.idp.Logins())
 	}
 }
+
+// Logout on a machine that holds no copy of the fleet's credential (or an
+// older one: the refresh token rotated since) revokes the one in Redis,
+// the fleet's: with a revocation endpoint, a logout ends the fleet's
+// session, whichever runner runs it.
+func TestFleetLogoutRevokesTheFleetsCredential(t *testing.T) {
+	f := newFleet(t, 2, jwttest.Options{RotateRefresh: true}, "")
+	for _, m := range f.machines { // the same config everywhere, with a revocation endpoint
+		path := filepath.Join(m.home, "config", "authx", "config.yaml")
+		old, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := strings.Replace(string(old), "      token_url: /oauth/token\n", "      token_url: /oauth/token\n      revocation_url: /oauth/revoke\n", 1)
+		if !strings.Contains(cfg, "revocation_url") {
+			t.Fatal("no revocation_url in the config")
+		}
+		m.config(cfg)
+	}
+	if r := f.machines[0].run("token", "api"); r.code != 0 {
+		t.Fatalf("login: %+v", r)
+	}
+	rt := f.idp.LastRefreshToken()
+	if r := f.machines[1].run("logout", "api"); r.code != 0 {
+		t.Fatalf("logout: %+v", r)
+	}
+	if !f.idp.Revoked(rt) {
+		t.Error("the logout on machine 1 did not revoke the fleet's refresh token (it was in Redis, not in machine 1's cache)")
+	}
+}
+
+// The docs' redis-cli commands never put a password in argv, which every
+// user of a shared CI machine reads in ps: REDISCLI_AUTH carries it.
+func TestFleetDocsKeepRedisPasswordsOutOfArgv(t *testing.T) {
+	for _, name := range []string{"fleet.md", "stores.md"} {
+		doc, err := os.ReadFile("../../docs/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(doc), "\n") {
+			if strings.Contains(line, "redis-cli") && (strings.Contains(line, "--pass") || strings.Contains(line, " -a ")) {
+				t.Errorf("docs/%s:%d: a password in redis-cli's argv: %s", name, i+1, line)
+			}
+		}
+	}
+}

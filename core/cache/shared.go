@@ -171,12 +171,12 @@ func (s *Store) unlessLoggedOut(k Key, nk []byte, local *Entry, remote sharedEnt
 	return nil
 }
 
-// GetShared returns k's entry as the shared store holds it: nil without
-// a shared store, or when it holds none. It is for a caller that needs the
-// fleet's credential itself, not a copy (logout revokes it on a machine
-// that has none).
+// GetShared returns k's entry in the shared store, not its local copy:
+// nil without a shared store or an entry there. An unavailable store is
+// an error wrapping ErrVaultUnavailable. It is for logout, which revokes
+// the fleet's credential and not only this machine's copy.
 func (s *Store) GetShared(k Key) (*Entry, error) {
-	sh := s.shared()
+	sh := s.Shared
 	if sh == nil {
 		return nil, nil
 	}

@@ -69,7 +69,7 @@ func (d *decoder) storeName(key string, v any, def string) string {
 }
 
 var (
-	sharedStoreKeys = []string{"type", "url", "key", "keys_old", "username", "password", "tls", "sentinel", "cluster", "timeout"}
+	sharedStoreKeys = []string{"type", "url", "key", "keys_old", "username", "password", "tls", "sentinel", "cluster", "timeout", "prefix"}
 	storeTLSKeys    = []string{"ca_file", "cert_file", "key_file", "server_name"}
 	sentinelKeys    = []string{"master", "addrs", "username", "password"}
 	clusterKeys     = []string{"addrs"}
@@ -199,6 +199,12 @@ func (d *decoder) redisConnection(key string, sm map[string]any, st *SharedStore
 			d.fail(key+".tls.server_name", "expected a host name (the name the server's certificate holds)")
 		}
 	}
+	if v, ok := sm["prefix"]; ok {
+		st.Prefix = d.str(key+".prefix", v)
+		if !validStorePrefix(st.Prefix) {
+			d.fail(key+".prefix", "expected 1 to 64 letters, digits, '-', '_', '.' and ':', ending in ':' (default authx:)")
+		}
+	}
 	if _, ok := sm["timeout"]; ok {
 		st.Timeout = d.duration(key+".timeout", sm["timeout"])
 		if st.Timeout < MinStoreTimeout || st.Timeout > MaxStoreTimeout {
@@ -269,6 +275,8 @@ func redisURLProblem(raw string) string {
 		return fmt.Sprintf("scheme %q: expected redis:// or rediss:// (TLS)", u.Scheme)
 	case u.Hostname() == "":
 		return "no host (expected redis://HOST:PORT)"
+	case u.RawQuery != "" || u.ForceQuery:
+		return "a query (?...) is not supported: the store's timeout: bounds every call, and tls: holds the TLS settings"
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
@@ -317,4 +325,18 @@ func reencodes(p *Profile) string {
 		}
 	}
 	return ""
+}
+
+// validStorePrefix reports a usable prefix: of Redis keys, channels and
+// the ACL patterns that reach them (so no glob character).
+func validStorePrefix(p string) bool {
+	if len(p) == 0 || len(p) > 64 || !strings.HasSuffix(p, ":") {
+		return false
+	}
+	for _, c := range p {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.:", c)) {
+			return false
+		}
+	}
+	return true
 }

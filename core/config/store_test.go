@@ -135,6 +135,7 @@ func TestRedisConnectionOptions(t *testing.T) {
     key: env:K
     cluster: {addrs: ["10.0.0.1:7000"]}
     tls: {}
+    prefix: "ci-a:"
 `), 0o600)
 	f, err := Load(LoadOptions{Path: path, Getenv: func(string) string { return "" }})
 	if err != nil {
@@ -146,7 +147,7 @@ func TestRedisConnectionOptions(t *testing.T) {
 			Timeout: 500 * time.Millisecond},
 		"sentinel": {Type: "redis", Key: "env:K", Password: "env:REDIS_PASSWORD",
 			Sentinel: &StoreSentinel{Master: "mymaster", Addrs: []string{"10.0.0.1:26379", "[::1]:26380"}, Username: "watcher", Password: "keyring:redis/sentinel"}},
-		"cluster": {Type: "redis", Key: "env:K", Cluster: &StoreCluster{Addrs: []string{"10.0.0.1:7000"}}, TLS: &StoreTLS{}},
+		"cluster": {Type: "redis", Key: "env:K", Cluster: &StoreCluster{Addrs: []string{"10.0.0.1:7000"}}, TLS: &StoreTLS{}, Prefix: "ci-a:"},
 	} {
 		if got := f.Stores[name]; !reflect.DeepEqual(got, want) {
 			t.Errorf("stores.%s = %+v\nwant %+v", name, got, want)
@@ -182,6 +183,9 @@ func TestRedisConnectionErrors(t *testing.T) {
 		{`cluster: {addrs: ["h:70000"]}`, `stores.fleet.cluster.addrs[0]: port "70000"`},
 		{`cluster: {addrs: ["h:1"]}, sentinel: {master: m, addrs: ["h:1"]}`, `stores.fleet.cluster: with sentinel:`},
 		{`username: u`, `stores.fleet.url: required`},
+		{`url: "redis://h", prefix: "ci*"`, `stores.fleet.prefix: expected 1 to 64 letters`},
+		{`url: "redis://h", prefix: "ci"`, `ending in ':'`},
+		{`url: "redis://h", prefix: ""`, `stores.fleet.prefix: expected`},
 	} {
 		path := filepath.Join(t.TempDir(), "config.yaml")
 		os.WriteFile(path, []byte(base+c.config+"}}\n"), 0o600)

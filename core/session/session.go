@@ -666,19 +666,30 @@ func (s *Session) diagnose(ds []core.Diagnostic) error {
 }
 
 // Logout deletes the profile's cached credentials, first asking the plugin
-// to revoke the cached one when the scheme can. It reports how many entries
+// to revoke the cached one when the scheme can (with a shared store, its
+// entry there too when it is another: the fleet's). It reports how many entries
 // it deleted; a failed revocation is returned as an error after the entries
 // are deleted.
 func (s *Session) Logout(ctx context.Context) (int, error) {
 	var revokeErr error
-	e := s.Cached()
-	if e == nil && s.Store != nil { // a shared store's credential this machine has no copy of
-		e, _ = s.Store.GetShared(s.Key())
+	var creds []*core.Credential
+	if e := s.Cached(); e != nil {
+		creds = append(creds, &e.Credential)
 	}
-	if e != nil {
+	if s.Store != nil { // a shared store's entry: the fleet's, newer than this machine's copy or without one
+		if e, _ := s.Store.GetShared(s.Key()); e != nil && (len(creds) == 0 || !sameCredential(creds[0], &e.Credential)) {
+			creds = append(creds, &e.Credential)
+		}
+	}
+	if len(creds) > 0 {
 		desc, _, err := s.Host.Describe(ctx, s.Spec())
-		if err == nil && desc.Capabilities.Logout {
-			revokeErr = s.revoke(ctx, &e.Credential)
+
+		for _, c := range creds {
+			if err == nil && desc.Capabilities.Logout {
+				if err := s.revoke(ctx, c); revokeErr == nil {
+					revokeErr = err
+				}
+			}
 		}
 	}
 	n, err := s.forgetHeld(ctx), error(nil)

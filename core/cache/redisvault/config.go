@@ -57,7 +57,7 @@ func FromConfig(ctx context.Context, name string, st config.SharedStore, resolve
 	if err != nil {
 		return nil, core.Errorf(core.KindConfig, "%s: %s", field("key"), err)
 	}
-	o := Options{URL: st.URL, Username: st.Username, Box: box, Timeout: st.Timeout}
+	o := Options{URL: st.URL, Username: st.Username, Box: box, Timeout: st.Timeout, Prefix: st.Prefix}
 	if o.Password, err = password(ctx, field("password"), st.Password, resolve); err != nil {
 		return nil, err
 	}

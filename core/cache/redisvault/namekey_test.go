@@ -2,7 +2,9 @@ package redisvault
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/authx/authx/core/sealed"
 )
@@ -38,24 +40,31 @@ func TestNameKeyFollowsARestartedRedis(t *testing.T) {
 	}
 }
 
-// Two fleets with different sealing keys on one Redis (docs/fleet.md,
-// "Several configs, one Redis"): neither reads the other's entries, and
-// both work. It fails: the second fleet finds the first one's
-// authx:names.key, which does not open with its key, and every renewal
-// of its machines fails (exit of kind keyring), fallback or not.
+// Two fleets with different sealing keys on one Redis database: under two
+// prefixes (stores.NAME.prefix) neither reads the other's entries and both
+// work; under one, the second is told to take a prefix of its own.
 func TestTwoFleetsWithDifferentKeysOnOneRedis(t *testing.T) {
-	t.Skip("authx:names.key is one per Redis database, not per sealing key: a second fleet fails (docs/fleet.md now says so)")
 	s := startRedis(t)
 	a := newVault(t, s, Options{})
 	boxB, err := sealed.New(testKey(9))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newVault(t, s, Options{Box: boxB})
 	if _, err := a.NameKey(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.NameKey(); err != nil {
-		t.Fatalf("the second fleet: %v", err)
+	if _, err := newVault(t, s, Options{Box: boxB}).NameKey(); err == nil || !strings.Contains(err.Error(), "prefix:") {
+		t.Fatalf("a second fleet under the same prefix: %v; want an error that says to give it a prefix", err)
+	}
+	b := newVault(t, s, Options{Box: boxB, Prefix: "authx-b:"})
+	for _, v := range []*Vault{a, b} {
+		if err := v.SetUntil("ci.1", []byte(v.prefix), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range []*Vault{a, b} {
+		if got, err := v.Get("ci.1"); err != nil || string(got) != v.prefix {
+			t.Fatalf("fleet %s reads %q, %v", v.prefix, got, err)
+		}
 	}
 }

@@ -113,6 +113,9 @@ func ParseURL(raw string) (*redis.Options, error) {
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
 		return nil, fmt.Errorf("url: scheme %q: expected redis:// or rediss:// (TLS)", u.Scheme)
 	}
+	if u.RawQuery != "" || u.ForceQuery { // go-redis' options, of which only skip_verify would apply
+		return nil, errors.New("url: a query (?...) is not supported: Options.Timeout bounds every call, and Options.TLS holds the TLS settings")
+	}
 	o, err := redis.ParseURL(raw)
 	if err != nil {
 		u.User = nil

@@ -157,7 +157,7 @@ func (v *Vault) NameKey() ([]byte, error) {
 	if err != nil || len(nk) != 32 {
 		// Sealed under a key no longer configured, or damaged: every
 		// machine is stuck on it until someone deletes it.
-		return nil, core.Errorf(core.KindKeyring, "redis %s: the store's key for entry names (%s) does not open with the configured keys: put the key that sealed it in keys_old, or delete it (every machine then logs in once)", v.addr, key)
+		return nil, core.Errorf(core.KindKeyring, "redis %s: the store's key for entry names (%s) does not open with the configured keys: put the key that sealed it in keys_old, or delete it (every machine then logs in once); or, for another fleet on this Redis, give this store a prefix: of its own", v.addr, key)
 	}
 	if !v.box.Current(blob) {
 		// Sealed under an old key (keys_old): sealed again under the

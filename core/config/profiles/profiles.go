@@ -79,6 +79,10 @@ type SharedStore struct {
 	Cluster *StoreCluster
 	// Timeout bounds every Redis call; zero means the default (2s).
 	Timeout time.Duration
+	// Prefix starts every key and channel the store uses; empty means
+	// the default (authx:). Two fleets share one Redis database under
+	// two prefixes.
+	Prefix string
 }
 
 // StoreTLS is a shared store's tls: paths already expanded (~/).
