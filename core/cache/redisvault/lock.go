@@ -131,7 +131,9 @@ func (l *Lock) extend() {
 			return
 		case <-tick.C:
 		}
-		ctx, cancel := l.v.ctx()
+		// Bounded by a third of the TTL too: an extension that outlasts
+		// the lock would extend nothing.
+		ctx, cancel := context.WithTimeout(context.Background(), min(l.v.timeout, l.ttl/3))
 		n, err := extendScript.Run(ctx, l.v.client, []string{l.v.lockKey(l.account)}, l.token, l.ttl.Milliseconds()).Int()
 		cancel()
 		if err == nil && n == 0 {
