@@ -289,10 +289,13 @@ func (s *Store) Get(k Key) (*Entry, error) {
 	if err != nil || nk == nil {
 		return nil, err
 	}
-	if v := s.vault(); v != nil {
-		if e, fellBack, err := s.getVault(v, k, nk); !fellBack {
+	v, leftover := s.vault(), false
+	if v != nil {
+		e, fellBack, left, err := s.getVault(v, k, nk)
+		if !fellBack {
 			return e, err
 		}
+		leftover = left
 	}
 	data, err := readFile(s.path(k, nk), maxEntrySize)
 	if errors.Is(err, fs.ErrNotExist) || isDamaged(err) {
@@ -301,7 +304,11 @@ func (s *Store) Get(k Key) (*Entry, error) {
 	if err != nil {
 		return nil, core.Wrap(core.KindCache, err, "reading the credential cache")
 	}
-	return decodeEntry(data, k.Profile), nil
+	e := decodeEntry(data, k.Profile)
+	if leftover && e != nil {
+		s.migrate(v, k, nk, e)
+	}
+	return e, nil
 }
 
 // decodeEntry decodes an entry file of profile; nil when it is not a

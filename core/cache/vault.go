@@ -130,32 +130,62 @@ func oneLine(err error) string {
 func (s *Store) stubPath(name string) string { return filepath.Join(s.dir, name+stubExt) }
 
 // getVault is Get for a store with a vault: a missing stub is a miss
-// without asking the vault (unless a file entry is there). fellBack is
-// true when the vault could not be used and the caller must read the file
-// store.
-func (s *Store) getVault(v Vault, k Key, nk []byte) (e *Entry, fellBack bool, err error) {
+// without asking the vault, unless a fallback left a file entry. fellBack
+// is true when the caller must read the file store: the vault could not be
+// used, or it is back and holds nothing for this entry while a fallback's
+// file entry is there (then leftover is true too: the caller moves that
+// entry into the vault, see migrate).
+func (s *Store) getVault(v Vault, k Key, nk []byte) (e *Entry, fellBack, leftover bool, err error) {
 	name := k.name(nk)
-	if _, err := readFile(s.stubPath(name), maxEntrySize); err != nil {
-		// No stub: a miss, unless a fallback left a file entry, which is
-		// served while the vault is still unavailable.
+	_, stubErr := readFile(s.stubPath(name), maxEntrySize)
+	if stubErr != nil {
+		// No stub: a miss, unless a fallback left a file entry.
 		if _, err := os.Lstat(s.path(k, nk)); err != nil {
-			return nil, false, nil
+			return nil, false, false, nil
 		}
 	}
 	data, err := v.Get(name)
 	switch {
 	case errors.Is(err, ErrVaultNotFound):
-		return nil, false, nil
+		if stubErr != nil { // the fallback's file entry is all there is
+			return nil, true, true, nil
+		}
+		return nil, false, false, nil
 	case err != nil:
 		if err := s.vaultFailed(k.Profile, err); err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
-		return nil, true, nil
+		return nil, true, false, nil
 	}
 	if len(data) > maxEntrySize { // damaged, as a file would be
-		return nil, false, nil
+		return nil, false, false, nil
 	}
-	return decodeEntry(data, k.Profile), false, nil
+	return decodeEntry(data, k.Profile), false, false, nil
+}
+
+// migrate moves e, a file entry a fallback left, into the vault now that
+// it is back (the stub and the item written, the file removed), if the
+// entry's lock is free at once: the file may hold a newer refresh token
+// than anything else, and must not stay on disk. With the lock held
+// elsewhere the file stays for the holder's Put to replace.
+func (s *Store) migrate(v Vault, k Key, nk []byte, e *Entry) {
+	f, err := os.OpenFile(filepath.Join(s.dir, k.name(nk)+".lock"), os.O_RDWR|os.O_CREATE|openNonBlock, 0o600)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if ok, err := tryLock(f); !ok || err != nil {
+		return
+	}
+	defer unlockFile(f)
+	// Read again under the lock: another process may have replaced it.
+	data, err := readFile(s.path(k, nk), maxEntrySize)
+	if err != nil {
+		return
+	}
+	if cur := decodeEntry(data, k.Profile); cur != nil && cur.Created.Equal(e.Created) {
+		s.putVault(v, k, nk, cur, data, true)
+	}
 }
 
 // putVault is put for a store with a vault: the stub first, then the

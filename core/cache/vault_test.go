@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -127,12 +128,22 @@ func TestVaultUnavailableFallsBackOnceOrFails(t *testing.T) {
 		t.Fatalf("a second process's fallback Get = %+v, %v", e, err)
 	}
 
-	// Back up: the keyring's entry replaces the fallback's file.
+	// Back up: the fallback's entry (it may hold the newest refresh
+	// token) is served and moves into the keyring; no file keeps it.
 	v.down = false
 	s2 := New(dir)
 	s2.Vault = v
-	if e, err := s2.Get(k); e != nil || err != nil {
-		t.Errorf("a keyring store serves the fallback's file: %+v, %v", e, err)
+	if e, err := s2.Get(k); err != nil || e == nil || e.Credential.Token != "tok-1" {
+		t.Errorf("the keyring back, the fallback's entry: %+v, %v; want it served", e, err)
+	}
+	if f := filesHolding(t, dir, "tok-1"); len(f) != 0 || len(v.items) != 1 || len(s2.stubs("work")) != 1 {
+		t.Errorf("the keyring back: the token still in %v, %d keyring items, stubs %v; want it moved into the keyring", f, len(v.items), s2.stubs("work"))
+	}
+	if e, err := New(dir).Get(k); err != nil || e != nil { // a store without the vault: no file entry left
+		t.Errorf("a file store after the move: %+v, %v", e, err)
+	}
+	if e, err := s2.Get(k); err != nil || e == nil || e.Credential.Token != "tok-1" {
+		t.Errorf("after the move, from the keyring: %+v, %v", e, err)
 	}
 	if err := s2.Put(k, entry("tok-2")); err != nil {
 		t.Fatal(err)
@@ -171,5 +182,34 @@ func TestVaultNameInErrors(t *testing.T) {
 	}
 	if core.KindOf(err) != core.KindKeyring {
 		t.Errorf("kind %v, want KindKeyring (exit 17: the store could not be used)", core.KindOf(err))
+	}
+}
+
+// A fallback's file entry whose lock another process holds (a login in
+// progress) is served and stays for that process's Put; the next Get with
+// the lock free moves it into the keyring.
+func TestFallbackEntryMovesOnlyUnderTheLock(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "authx")
+	v := &fakeVault{items: map[string][]byte{}, down: true}
+	s := New(dir)
+	s.Vault, s.VaultFallback = v, true
+	k := KeyFor("work", []byte(`{"scheme":"jwt"}`))
+	if err := s.Put(k, entry("tok-1")); err != nil {
+		t.Fatal(err)
+	}
+	v.down = false
+	holder := New(dir)
+	unlock, err := holder.Lock(context.Background(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := New(dir)
+	back.Vault = v
+	if e, err := back.Get(k); err != nil || e == nil || e.Credential.Token != "tok-1" || len(v.items) != 0 {
+		t.Fatalf("lock held elsewhere: %+v, %v, %d items; want the file's entry served, not moved", e, err, len(v.items))
+	}
+	unlock()
+	if e, err := back.Get(k); err != nil || e == nil || len(v.items) != 1 || len(filesHolding(t, dir, "tok-1")) != 0 {
+		t.Fatalf("lock free: %+v, %v, %d items; want the entry moved into the keyring", e, err, len(v.items))
 	}
 }
