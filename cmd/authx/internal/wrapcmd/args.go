@@ -186,6 +186,10 @@ func ScanCurl(args []string) Curl {
 		case "-K", "--config":
 			c.Unchecked = "-K: a curl config file may name URLs, or -L, that authx cannot check; put its options on the command line"
 			block("curl reads a config (-K)")
+		case "--resolve", "--connect-to":
+			if c.Unchecked == "" {
+				c.Unchecked = name + ": it sends a checked URL's request, credential included, to another address than its host's, which authx cannot check; put the address in the URL, or use 'authx header' with curl yourself"
+			}
 		case "-i", "--include":
 			block("-i wrote the refused answer's headers to the output")
 		case "-D", "--dump-header":

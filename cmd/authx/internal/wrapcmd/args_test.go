@@ -85,6 +85,8 @@ func TestScanToolArgs(t *testing.T) {
 		{"curl", []string{"-s", "http:/h/x"}, false},
 		{"curl", []string{"-s", "--url", "h/x"}, false},
 		{"curl", []string{"-s", "https://h/x", "--", "h/y"}, false},
+		{"curl", []string{"-s", "--resolve", "h:443:203.0.113.9", "https://h/x"}, false},
+		{"curl", []string{"-s", "--connect-to", "h:443:evil.example:443", "https://h/x"}, false},
 		{"wget", []string{"-qO-", "--tries", "3", "--output-document", "f", "https://h/x"}, true},
 		{"wget", []string{"-qO-", "h/x"}, false},
 		{"wget", []string{"-q", "--", "http:/h/x"}, false},
