@@ -126,8 +126,11 @@ func (s *Store) Claim(ctx context.Context, k Key, done func(*Entry) bool) (lates
 	}
 	both := func() { s.release(k.Profile, unlockShared); unlockLocal() }
 	if remote, err = s.readShared(sh, k, name); err != nil {
+		// The fallback told first: its notice, not the release's, is
+		// the one line a process tells.
+		latest, unlock, err := fail(err)
 		s.release(k.Profile, unlockShared)
-		return fail(err)
+		return latest, unlock, err
 	}
 	local = s.unlessLoggedOut(k, nk, local, remote)
 	if done(remote.entry) {
