@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	core "github.com/authx/authx/core/base"
 	"github.com/authx/authx/core/cache"
 )
 
@@ -46,5 +47,26 @@ func TestRedisKilledUnderTheLockTellsTheFallback(t *testing.T) {
 	defer mu.Unlock()
 	if len(notices) != 1 || !strings.Contains(notices[0], "logs in on this machine alone") {
 		t.Fatalf("notices: %q; want one, saying the machine logs in alone", notices)
+	}
+}
+
+// The same with store_fallback: fail: the error (exit 17) is the one
+// line, with no notice of the release beside it.
+func TestRedisKilledUnderTheLockFailsInOneLine(t *testing.T) {
+	s := startRedis(t)
+	st := machine(t, s)
+	st.Shared = killedAfterLock{st.Shared.(*Vault), s}
+	var mu sync.Mutex
+	var notices []string
+	st.Notice = func(msg string) { mu.Lock(); notices = append(notices, msg); mu.Unlock() }
+	k := cache.KeyFor("api", []byte("identity of api"))
+	_, unlock, err := st.Claim(context.Background(), k, func(*cache.Entry) bool { return false })
+	if err == nil || unlock != nil || core.KindOf(err) != core.KindKeyring {
+		t.Fatalf("Claim: %v; want a store error (exit 17)", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(notices) != 0 {
+		t.Fatalf("notices beside the error: %q", notices)
 	}
 }
