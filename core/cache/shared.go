@@ -118,11 +118,11 @@ func (s *Store) Claim(ctx context.Context, k Key, done func(*Entry) bool) (lates
 	}
 	unlockShared, err := sh.LockEntry(ctx, name, wait)
 	if err != nil {
-		if errors.Is(err, ErrVaultUnavailable) {
-			return fail(err)
+		if core.KindOf(err) == core.KindTimeout { // another machine's login, not the store
+			unlockLocal()
+			return nil, nil, err
 		}
-		unlockLocal()
-		return nil, nil, err
+		return fail(err) // unavailable, or refusing authx's user
 	}
 	both := func() { s.release(k.Profile, unlockShared); unlockLocal() }
 	if remote, err = s.readShared(sh, k, name); err != nil {
