@@ -118,16 +118,19 @@ func (s *Store) Claim(ctx context.Context, k Key, done func(*Entry) bool) (lates
 	}
 	unlockShared, err := sh.LockEntry(ctx, name, wait)
 	if err != nil {
-		if errors.Is(err, ErrVaultUnavailable) {
-			return fail(err)
+		if core.KindOf(err) == core.KindTimeout { // another machine's login, not the store
+			unlockLocal()
+			return nil, nil, err
 		}
-		unlockLocal()
-		return nil, nil, err
+		return fail(err) // unavailable, or refusing authx's user
 	}
 	both := func() { s.release(k.Profile, unlockShared); unlockLocal() }
 	if remote, err = s.readShared(sh, k, name); err != nil {
+		// The fallback told first: its notice, not the release's, is
+		// the one line a process tells.
+		latest, unlock, err := fail(err)
 		s.release(k.Profile, unlockShared)
-		return fail(err)
+		return latest, unlock, err
 	}
 	local = s.unlessLoggedOut(k, nk, local, remote)
 	if done(remote.entry) {
@@ -236,7 +239,10 @@ func (s *Store) putShared(sh Shared, k Key, e *Entry, data []byte) error {
 
 // deleteShared ends the profile's session in the shared store: each of
 // its entries (of every identity, found by their names' prefix) is
-// replaced by a tombstone (see tombstone).
+// replaced by a tombstone (see tombstone), under the entry's lock: a
+// renewal in flight on another machine stores its entry first, and the
+// tombstone replaces it (written after, it would put the logged-out
+// session back for the whole fleet).
 func (s *Store) deleteShared(profile string) (int, error) {
 	sh := s.Shared
 	if sh == nil {
@@ -249,9 +255,20 @@ func (s *Store) deleteShared(profile string) (int, error) {
 	if err != nil {
 		return fail(err)
 	}
-	mark, _ := json.Marshal(tombstone{Version: Version, Profile: profile, LoggedOut: time.Now().UTC()})
+	wait := s.LockTimeout
+	if wait <= 0 {
+		wait = DefaultLockTimeout
+	}
 	for _, name := range names {
-		if err := sh.SetUntil(name, mark, time.Time{}); err != nil {
+		unlock, err := sh.LockEntry(context.Background(), name, wait)
+		if err != nil {
+			return fail(err)
+		}
+		// The time after the renewal: its copies predate the logout.
+		mark, _ := json.Marshal(tombstone{Version: Version, Profile: profile, LoggedOut: time.Now().UTC()})
+		err = sh.SetUntil(name, mark, time.Time{})
+		s.release(profile, unlock)
+		if err != nil {
 			return fail(err)
 		}
 	}

@@ -91,8 +91,18 @@ func (s *Store) vault() Vault {
 
 // vaultFailed handles err from the vault: an unavailable vault with
 // VaultFallback makes the store go on with files (Notice is told once) and
-// returns nil; any other error comes back as a KindKeyring error.
+// returns nil; any other error comes back as a KindKeyring error, which is
+// then what the process tells of the store (no Notice after it: a shared
+// lock's failed release, on the way out, is not a second line).
 func (s *Store) vaultFailed(profile string, err error) error {
+	if err := s.vaultError(profile, err); err != nil {
+		s.noticed.Store(true)
+		return err
+	}
+	return nil
+}
+
+func (s *Store) vaultError(profile string, err error) error {
 	if core.KindOf(err) == core.KindConfig { // the store's settings (its key): not a fault to work around
 		return err
 	}
