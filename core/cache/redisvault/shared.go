@@ -118,6 +118,13 @@ var _ cache.Shared = (*Vault)(nil)
 // digits).
 const nameKeyAccount = "names.key"
 
+// resealScript replaces KEYS[1] by ARGV[2] only while it holds ARGV[1].
+var resealScript = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+	return redis.call("SET", KEYS[1], ARGV[2])
+end
+return 0`)
+
 // NameKey returns the store's key for entry names, which every machine
 // sharing the store reads from it: 32 random bytes, created by the first
 // machine that needs them (SET NX: one wins, every other reads its key),
@@ -143,16 +150,6 @@ func (v *Vault) NameKey() ([]byte, error) {
 	if err != nil {
 		return nil, v.unavailable("reading the key for entry names", err)
 	}
-	if len(blob) == 0 {
-		fresh := make([]byte, 32)
-		crand.Read(fresh)
-		if err := v.client.SetNX(ctx, key, v.box.Seal(nameKeyAccount, fresh), 0).Err(); err != nil {
-			return nil, v.unavailable("creating the key for entry names", err)
-		}
-		if blob, err = v.client.GetRange(ctx, key, 0, 4096).Bytes(); err != nil {
-			return nil, v.unavailable("reading the key for entry names", err)
-		}
-	}
 	nk, err := v.box.Open(nameKeyAccount, blob)
 	if err != nil || len(nk) != 32 {
 		// Sealed under a key no longer configured, or damaged: every
@@ -161,9 +158,9 @@ func (v *Vault) NameKey() ([]byte, error) {
 	}
 	if !v.box.Current(blob) {
 		// Sealed under an old key (keys_old): sealed again under the
-		// current one, so that the old key can be dropped. Every machine
-		// that does so writes the same name key.
-		v.client.Set(ctx, key, v.box.Seal(nameKeyAccount, nk), 0)
+		// current one, so that the old key can be dropped; only if it is
+		// still what was read (not a name key made anew meanwhile).
+		resealScript.Run(ctx, v.client, []string{key}, blob, v.box.Seal(nameKeyAccount, nk))
 	}
 	return nk, nil
 }
