@@ -152,7 +152,7 @@ func needNode(t testing.TB) string {
 }
 
 // Start starts an IdP for the test and stops it (its whole process group)
-// when the test ends. It fails the test if the IdP is not ready within 10
+// when the test ends. It fails the test if the IdP is not ready within 30
 // seconds.
 func Start(t testing.TB, o Options) *IdP {
 	t.Helper()
@@ -221,8 +221,8 @@ func Start(t testing.TB, o Options) *IdP {
 		p.Issuer = issuer
 	case <-exited:
 		t.Fatalf("idptest: the IdP exited before it was ready: %s", p.Stderr())
-	case <-time.After(10 * time.Second):
-		t.Fatalf("idptest: the IdP was not ready within 10s: %s", p.Stderr())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("idptest: the IdP was not ready within 30s: %s", p.Stderr())
 	}
 	return p
 }
